@@ -1,0 +1,7 @@
+import { EXIT } from '../../messages.js';
+import { planJsonSchema } from '../../plan/schema.js';
+
+export async function schemaCommand(): Promise<number> {
+  process.stdout.write(`${JSON.stringify(planJsonSchema(), null, 2)}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,44 @@
+import chalk from 'chalk';
+import { inFlight, type RotationState } from '../../engine/rotation.js';
+import { EXIT } from '../../messages.js';
+import { formatDuration } from '../../plan/duration.js';
+import { FileStateStore } from '../../state/file-store.js';
+import { loadPlans } from '../load-plans.js';
+import { stateDirs } from '../state-dirs.js';
+
+function nextAction(s: RotationState, now: Date): string {
+  if (s.hold) return `held: ${s.hold.message}`;
+  const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
+  if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
+  if (s.stage === 'waiting' && deadline) {
+    const left = new Date(deadline).getTime() - now.getTime();
+    return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: run again to continue`;
+  }
+  return `${s.phase} on the next run`;
+}
+
+export async function statusCommand(args: string[], opts: { json?: boolean; state?: string }): Promise<number> {
+  const plans = args.length > 0 ? await loadPlans(args, opts.state) : [];
+  const names = new Set(plans.map((p) => p.plan.name));
+  const states: RotationState[] = [];
+  for (const dir of stateDirs(plans, opts.state)) {
+    for (const s of await new FileStateStore(dir).list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
+  }
+  const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(flying, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (flying.length === 0) {
+    process.stdout.write(`nothing in flight${states.length ? ` (${states.length} plan(s) idle)` : ''}\n`);
+    return EXIT.ok;
+  }
+  const now = new Date();
+  for (const s of flying) {
+    process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}\n`);
+    process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
+    process.stdout.write(`  next: ${nextAction(s, now)}\n`);
+  }
+  return EXIT.ok;
+}

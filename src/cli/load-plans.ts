@@ -1,0 +1,34 @@
+// Every command that takes plans loads them all first: one bad plan stops everything before any
+// provider is called, with every problem listed.
+import path from 'node:path';
+import { AlreadyReported, KeyrotError } from '../errors.js';
+import { EXIT } from '../messages.js';
+import { discoverPlanFiles } from '../plan/discover.js';
+import { printError } from './print-error.js';
+import { formatProblem, loadPlan, type LoadedPlan, type PlanProblem } from '../plan/load.js';
+
+export function printProblems(problems: PlanProblem[], files: number): void {
+  for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+  printError(new KeyrotError('plan-invalid', { count: problems.length, files }));
+}
+
+export async function loadPlans(args: string[], stateDir?: string): Promise<LoadedPlan[]> {
+  const files = await discoverPlanFiles(args);
+  const results = await Promise.all(files.map((f) => loadPlan(f)));
+  const problems = results.flatMap((r) => (r.ok ? [] : r.problems));
+  if (problems.length > 0) {
+    printProblems(problems, results.filter((r) => !r.ok).length);
+    throw new AlreadyReported(EXIT.usage);
+  }
+  const loaded = results.map((r) => (r as { ok: true; loaded: LoadedPlan }).loaded);
+
+  // Plans that share a state folder must have distinct names.
+  const seen = new Map<string, string>();
+  for (const l of loaded) {
+    const key = `${path.resolve(stateDir ?? path.join(l.dir, '.keyrot'))}#${l.plan.name}`;
+    const first = seen.get(key);
+    if (first) throw new KeyrotError('plan-name-duplicate', { name: l.plan.name, first, second: l.file });
+    seen.set(key, l.file);
+  }
+  return loaded;
+}

@@ -1,0 +1,92 @@
+// The program: commands are declared here and loaded on demand, so `keyrot --help` stays fast.
+// This file holds the only catch-all and sets the only exit code.
+import { Command, CommanderError, Option } from 'commander';
+import { AlreadyReported, KeyrotError } from '../errors.js';
+import { EXIT } from '../messages.js';
+import { installOutputFilter } from '../secrets/redact.js';
+import { printError } from './print-error.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    every plan done, or nothing due
+  1    internal error (a bug: please report it)
+  2    bad usage or invalid plan (nothing was touched)
+  3    refused for safety: a gate held (old key still in use, key limit, lock held)
+  4    a provider or network call failed after retries (state saved; safe to re-run)
+  75   rotations are waiting on a timer (with --no-wait); run again later
+  130  interrupted (state saved; safe to re-run)`;
+
+const stateOption = () => new Option('--state <dir>', 'state folder (default: .keyrot/ beside each plan)');
+
+function program(setExit: (code: number) => void): Command {
+  const keyrot = new Command('keyrot')
+    .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
+      '  create -> publish -> verify -> drain -> last-used -> deactivate -> soak -> delete')
+    .version('0.1.0')
+    .showHelpAfterError('(run `keyrot --help` for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+
+  keyrot
+    .command('run')
+    .description('advance each plan\'s rotation as far as its gates and timers allow (resumes where it stopped)')
+    .argument('<plans...>', 'plan files, or folders of them')
+    .option('--no-wait', 'do not block through waits: advance and exit 75 if a timer is still running (for cron)')
+    .option('--due', 'start a new rotation only when the active key is older than schedule.maxAge')
+    .option('-y, --yes', 'do not ask before the permanent delete')
+    .option('--json', 'one JSON object per event (NDJSON)')
+    .option('--plain', 'one plain line per event, even on a terminal')
+    .option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m')
+    .addOption(stateOption())
+    .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait rotation-plans/     # from cron, every few minutes')
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts)));
+
+  keyrot
+    .command('validate')
+    .description('check plans against the schema; every problem is listed as file:line:col')
+    .argument('<plans...>', 'plan files, or folders of them')
+    .action(async (plans: string[]) => setExit(await (await import('./commands/validate.js')).validateCommand(plans)));
+
+  keyrot
+    .command('plan')
+    .description('dry run: what each phase would do, the provider calls it makes, and any gate that would hold')
+    .argument('<plans...>', 'plan files, or folders of them')
+    .addOption(stateOption())
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts)));
+
+  keyrot
+    .command('status')
+    .description('rotations in flight: phase, old and new key ids, next action and when')
+    .argument('[plans...]', 'plan files or folders (default: the .keyrot/ state folder here or in rotation-plans/)')
+    .option('--json', 'print the state records as JSON')
+    .addOption(stateOption())
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts)));
+
+  keyrot
+    .command('schema')
+    .description('print the rotation plan JSON Schema (for editors and CI checks)')
+    .action(async () => setExit(await (await import('./commands/schema.js')).schemaCommand()));
+
+  return keyrot;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  installOutputFilter();
+  let code: number = EXIT.ok;
+  try {
+    await program((c) => (code = c)).parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (e instanceof AlreadyReported) {
+      code = e.exitCode;
+    } else if (e instanceof KeyrotError) {
+      printError(e);
+      code = e.exitCode;
+    } else {
+      printError(e);
+      code = EXIT.internal;
+    }
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,98 @@
+// For an operator at a terminal: a spinner per phase, a live countdown through waits,
+// and a one-screen summary at the end.
+import chalk from 'chalk';
+import ora, { type Ora } from 'ora';
+import type { RunEvent } from '../../engine/events.js';
+import { formatDuration } from '../../plan/duration.js';
+import { describeEvent } from './describe.js';
+import { outcomeText, type PlanResult, type Reporter } from './reporter.js';
+
+const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
+
+export class HumanReporter implements Reporter {
+  private spinner: Ora = ora({ stream: process.stdout });
+  private ticker: NodeJS.Timeout | undefined;
+
+  private stopTicker() {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  /** Print a line above the spinner, which keeps spinning. */
+  private line(text: string) {
+    const spinning = this.spinner.isSpinning;
+    if (spinning) this.spinner.clear();
+    process.stdout.write(`${text}\n`);
+    if (spinning) this.spinner.render();
+  }
+
+  event(e: RunEvent): void {
+    const { text, lines } = describeEvent(e);
+    switch (e.type) {
+      case 'start':
+        this.line(`${chalk.cyan('keyrot')} ${chalk.bold(e.plan)}  ${chalk.dim(text)}`);
+        return;
+      case 'phase':
+        this.stopTicker();
+        this.spinner.start(`${pad(e.phase)} ${text}`);
+        return;
+      case 'step':
+        this.line(`  ${chalk.green('✔')} ${pad(e.phase)} ${text}`);
+        return;
+      case 'note':
+        this.line(`  ${chalk.dim('·')} ${pad(e.phase)} ${chalk.dim(text)}`);
+        return;
+      case 'waiting': {
+        this.stopTicker();
+        const until = new Date(e.until).getTime();
+        const render = () => {
+          const left = Math.max(0, until - Date.now());
+          this.spinner.text = `${pad(e.phase)} ${e.reason}: ${chalk.yellow(formatDuration(left))} left ${chalk.dim(`(until ${new Date(until).toLocaleTimeString()})`)}`;
+        };
+        render();
+        if (!this.spinner.isSpinning) this.spinner.start();
+        this.ticker = setInterval(render, 1_000);
+        return;
+      }
+      case 'held':
+      case 'failed':
+        this.stopTicker();
+        this.spinner.stop();
+        process.stderr.write(`  ${chalk.red('✖')} ${pad(e.phase)} ${chalk.red(text)}\n`);
+        for (const l of lines) process.stderr.write(`      ${chalk.dim(l)}\n`);
+        return;
+      case 'interrupted':
+      case 'not-due':
+        this.stopTicker();
+        this.spinner.stop();
+        this.line(`  ${chalk.yellow('!')} ${text}`);
+        return;
+      case 'done':
+        this.stopTicker();
+        this.spinner.stop();
+        this.line(`  ${chalk.green('✔')} ${chalk.bold('done')}       ${text}`);
+        return;
+    }
+  }
+
+  summary(results: PlanResult[]): void {
+    this.close();
+    const waiting = results.find((r) => r.outcome.status === 'waiting');
+    if (results.length > 1) {
+      const width = Math.max(...results.map((r) => r.plan.length));
+      process.stdout.write(`\n${chalk.bold('plan'.padEnd(width))}  ${chalk.bold('outcome')}\n`);
+      for (const r of results) process.stdout.write(`${r.plan.padEnd(width)}  ${outcomeText(r.outcome)}\n`);
+    }
+    if (waiting) process.stdout.write(chalk.dim('\nwaiting on a timer: run the same command again after it (state is saved)\n'));
+  }
+
+  pause(): void {
+    this.stopTicker();
+    this.spinner.stop();
+  }
+
+  close(): void {
+    this.stopTicker();
+    this.spinner.stop();
+  }
+}

@@ -1,0 +1,26 @@
+import type { RunEvent } from '../../engine/events.js';
+import type { Outcome } from '../../engine/runner.js';
+
+export interface PlanResult {
+  plan: string;
+  outcome: Outcome;
+}
+
+/** Renders engine events. The CLI picks one: human (TTY), plain (cron, logs) or json (NDJSON). */
+export interface Reporter {
+  event(e: RunEvent): void;
+  summary(results: PlanResult[]): void;
+  /** Stop spinners and timers. */
+  close(): void;
+  /** Pause live output while the user answers a prompt. */
+  pause?(): void;
+}
+
+export const outcomeText = (o: Outcome): string =>
+  o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
+
+export async function pickReporter(opts: { json?: boolean; plain?: boolean }): Promise<Reporter> {
+  if (opts.json) return new (await import('./json.js')).JsonReporter();
+  if (opts.plain || !process.stdout.isTTY) return new (await import('./plain.js')).PlainReporter();
+  return new (await import('./human.js')).HumanReporter();
+}

@@ -1,0 +1,24 @@
+import type { Plan } from '../plan/schema.js';
+import type { KeyIssuer, SecretStore } from '../providers/types.js';
+import type { Clock } from './clock.js';
+import type { Emit } from './events.js';
+import type { RotationState } from './rotation.js';
+
+/** Everything a phase may touch while it runs. */
+export interface RotationContext {
+  plan: Plan;
+  issuer: KeyIssuer;
+  stores: SecretStore[];
+  clock: Clock;
+  emit: Emit;
+  /** The rotation as last saved; phases change it and then `record` or `save`. */
+  state: RotationState;
+  /** Secrets of keys created or read back by this process: memory only, never persisted. */
+  secrets: Map<string, string>;
+  /** Persist state (atomic) before anything else happens (invariant 5). */
+  save(): Promise<void>;
+  /** Persist state, then write one audit record for a side effect that just happened. */
+  record(action: string, detail: string): Promise<void>;
+  /** Call a provider, turning any failure into a KeyrotError that names the provider and operation. */
+  call<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T>;
+}

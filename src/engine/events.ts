@@ -1,0 +1,25 @@
+import type { PhaseName } from './rotation.js';
+
+/** Everything the engine tells the user goes through one of these; reporters render them. */
+export type RunEvent =
+  | { type: 'start'; plan: string; rotationId: string; resumed: boolean; phase: PhaseName }
+  | { type: 'not-due'; plan: string; reason: string }
+  | { type: 'phase'; plan: string; phase: PhaseName; summary: string }
+  | { type: 'step'; plan: string; phase: PhaseName; action: string; detail: string }
+  | { type: 'note'; plan: string; phase?: PhaseName; message: string }
+  | { type: 'waiting'; plan: string; phase: PhaseName; until: string; reason: string }
+  | { type: 'held'; plan: string; phase: PhaseName; code: string; message: string; hint: string; evidence: string[] }
+  | { type: 'failed'; plan: string; phase?: PhaseName; code: string; message: string; hint: string }
+  | { type: 'interrupted'; plan: string; phase?: PhaseName }
+  | {
+      type: 'done';
+      plan: string;
+      rotationId: string;
+      oldKeyId: string | null;
+      newKeyId: string;
+      fingerprint: string;
+      startedAt: string;
+      completedAt: string;
+    };
+
+export type Emit = (event: RunEvent) => void;

@@ -1,0 +1,11 @@
+import type { Details, MessageCode } from '../messages.js';
+
+/** What a gate or a wait found, with the evidence for it: shown to the user and the audit log. */
+export type GateResult =
+  | { kind: 'open'; evidence: string[] }
+  | { kind: 'wait'; until: Date; reason: string; evidence: string[] }
+  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[] };
+
+export const open = (...evidence: string[]): GateResult => ({ kind: 'open', evidence });
+export const waitUntil = (until: Date, reason: string, ...evidence: string[]): GateResult => ({ kind: 'wait', until, reason, evidence });
+export const hold = (code: MessageCode, details: Details, ...evidence: string[]): GateResult => ({ kind: 'hold', code, details, evidence });

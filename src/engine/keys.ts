@@ -1,0 +1,93 @@
+// Questions the phases ask about keys: which one is being retired, is there room, where is the secret.
+import { fingerprint } from '../secrets/fingerprint.js';
+import { rememberSecret } from '../secrets/redact.js';
+import { formatDuration } from '../plan/duration.js';
+import type { Credential, KeyInfo, LastUse } from '../providers/types.js';
+import type { RotationContext } from './context.js';
+import { hold, open, type GateResult } from './gate.js';
+
+export interface KeyPicture {
+  keys: KeyInfo[];
+  oldKeyId: string | null;
+  /** An inactive key to delete first to make room, when the plan allows it. */
+  evict: string | null;
+}
+
+export const describeLastUse = (use: LastUse): string =>
+  !use.reported
+    ? 'not reported by the issuer'
+    : use.at === null
+      ? 'never used'
+      : `${use.at.toISOString()}${use.service ? ` by ${use.service}` : ''}${use.region ? ` in ${use.region}` : ''}`;
+
+const describeKey = (k: KeyInfo, now: Date) => `${k.id} (${k.status}, ${formatDuration(now.getTime() - k.createdAt.getTime())} old)`;
+
+/** Decide which key is retired and whether the issuer has room for one more. Read-only. */
+export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResult; picture?: KeyPicture }> {
+  const { issuer } = ctx;
+  const now = ctx.clock.now();
+  const keys = await ctx.call(issuer, 'list', () => issuer.list());
+  const active = keys.filter((k) => k.status === 'active');
+  let oldKeyId: string | null = active[0]?.id ?? null;
+
+  if (active.length > 1) {
+    const served = new Set<string>();
+    for (const store of ctx.stores) {
+      const cred = await ctx.call(store, 'readBack', () => store.readBack());
+      if (cred) served.add(cred.keyId);
+    }
+    const current = active.filter((k) => served.has(k.id));
+    if (current.length !== 1) {
+      return { gate: hold('active-key-ambiguous', { issuer: issuer.label, keys: active.map((k) => k.id).join(', ') }) };
+    }
+    oldKeyId = current[0]!.id;
+  }
+
+  let evict: string | null = null;
+  if (keys.length >= issuer.maxKeys) {
+    const inactive = keys.find((k) => k.status === 'inactive' && k.id !== oldKeyId);
+    const allowed = (ctx.plan.source as { deleteInactiveKey?: boolean }).deleteInactiveKey === true;
+    if (!inactive || !allowed) {
+      const lines = await Promise.all(
+        keys.map(async (k) => `${describeKey(k, now)}, last used ${describeLastUse(await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(k.id)))}`),
+      );
+      const spare = inactive ?? keys.find((k) => k.id !== oldKeyId) ?? keys[0]!;
+      return {
+        gate: hold(
+          'key-limit',
+          { issuer: issuer.label, count: keys.length, keys: keys.map((k) => k.id).join(', '), cleanup: `${issuer.explain('delete')} for ${spare.id}` },
+          ...lines,
+        ),
+      };
+    }
+    evict = inactive.id;
+  }
+
+  const evidence = [
+    oldKeyId ? `retiring ${oldKeyId}` : 'no active key: first rotation',
+    `${keys.length} of ${issuer.maxKeys} key slots used`,
+    ...(evict ? [`inactive key ${evict} will be deleted first to make room`] : []),
+  ];
+  return { gate: open(...evidence), picture: { keys, oldKeyId, evict } };
+}
+
+/**
+ * The new key's credential: from memory, or read back from a store that already holds it with the
+ * recorded fingerprint (a run that resumes after the process that created the key died).
+ */
+export async function newCredential(ctx: RotationContext): Promise<Credential | undefined> {
+  const { newKeyId, newFingerprint } = ctx.state;
+  if (!newKeyId) return undefined;
+  const inMemory = ctx.secrets.get(newKeyId);
+  if (inMemory !== undefined) return { keyId: newKeyId, secret: inMemory };
+  for (const store of ctx.stores) {
+    const cred = await ctx.call(store, 'readBack', () => store.readBack());
+    if (cred?.keyId !== newKeyId) continue;
+    rememberSecret(cred.secret);
+    if (fingerprint(cred.secret) !== newFingerprint) continue;
+    ctx.secrets.set(newKeyId, cred.secret);
+    ctx.emit({ type: 'note', plan: ctx.plan.name, message: `recovered key ${newKeyId} (${newFingerprint}) from ${store.label}` });
+    return cred;
+  }
+  return undefined;
+}

@@ -1,0 +1,307 @@
+// The rotation as data: one entry per phase, walked by the runner (runner.ts). Nothing else
+// branches on a phase name. Each phase reads as a short story of what it does.
+import { KeyrotError } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
+import { fingerprint } from '../secrets/fingerprint.js';
+import { rememberSecret } from '../secrets/redact.js';
+import type { RotationContext } from './context.js';
+import { hold, open, waitUntil, type GateResult } from './gate.js';
+import { describeLastUse, newCredential, surveyKeys } from './keys.js';
+import type { PhaseName } from './rotation.js';
+
+/** What a phase asks of the runner after its side effect, beyond "carry on". */
+export type Redirect = { restartAt: PhaseName };
+
+export interface Phase {
+  name: PhaseName;
+  summary: string;
+  /** What to do when state says the side effect started but may not have finished. */
+  onResume: 'redo' | 'check' | 'recover';
+  /** Asks for confirmation first (unless --yes): the side effect cannot be undone. */
+  permanent?: boolean;
+  /** The provider calls the phase makes, for `keyrot plan`. */
+  calls(ctx: RotationContext): string[];
+  /** What the gate and the wait check, for `keyrot plan`. */
+  guards?(ctx: RotationContext): string;
+  /** Must hold before the side effect. Read-only. */
+  gate?(ctx: RotationContext): Promise<GateResult>;
+  /** The gate reads only what providers hold now, so `keyrot plan` can evaluate it ahead of time. */
+  previewGate?: boolean;
+  /** The side effect. Idempotent where `onResume` is redo or check. */
+  act(ctx: RotationContext): Promise<void | Redirect>;
+  /** For `check` and `recover`: finish a side effect that may have been cut short. */
+  resume?(ctx: RotationContext): Promise<void | Redirect>;
+  /** After the side effect: the condition to wait for before the next phase. Read-only. */
+  waitFor?(ctx: RotationContext): Promise<GateResult>;
+  next(ctx: RotationContext): PhaseName | 'done';
+}
+
+const deadline = (ctx: RotationContext, phase: PhaseName, from: Date, ms: number): Date => {
+  ctx.state.deadlines[phase] ??= new Date(from.getTime() + ms).toISOString();
+  return new Date(ctx.state.deadlines[phase]!);
+};
+
+const waitForDeadline = (phase: PhaseName, reason: string) => async (ctx: RotationContext) => {
+  const until = new Date(ctx.state.deadlines[phase]!);
+  return ctx.clock.now() >= until ? open(`${reason} ended ${until.toISOString()}`) : waitUntil(until, reason);
+};
+
+const oldKey = (ctx: RotationContext): string => {
+  if (!ctx.state.oldKeyId) throw new KeyrotError('invariant', { phase: ctx.state.phase, reason: 'no old key recorded' });
+  return ctx.state.oldKeyId;
+};
+
+// ---- create -------------------------------------------------------------------------------------
+
+async function createKey(ctx: RotationContext): Promise<void> {
+  const { issuer, state } = ctx;
+  const { gate, picture } = await surveyKeys(ctx);
+  if (!picture) throw new KeyrotError(gate.kind === 'hold' ? gate.code : 'invariant', gate.kind === 'hold' ? gate.details : {});
+  if (picture.evict) {
+    await ctx.call(issuer, 'delete', () => issuer.delete(picture.evict!));
+    await ctx.record('delete-inactive-key', `deleted inactive key ${picture.evict} to make room`);
+  }
+  state.oldKeyId = picture.oldKeyId;
+  state.keysBeforeCreate = picture.keys.map((k) => k.id).filter((id) => id !== picture.evict);
+  await ctx.save(); // the key list must be on disk before the key exists: it is how resume finds an orphan
+
+  const created = await ctx.call(issuer, 'create', () => issuer.create());
+  rememberSecret(created.secret);
+  ctx.secrets.set(created.keyId, created.secret);
+  state.newKeyId = created.keyId;
+  state.newFingerprint = fingerprint(created.secret);
+  await ctx.record('create-key', `created ${created.keyId} (${state.newFingerprint})`);
+}
+
+/** Keys created by a run that died before publishing: their secret is lost. Delete them, then create again. */
+async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
+  const { issuer, state } = ctx;
+  if (state.keysBeforeCreate) {
+    const before = new Set(state.keysBeforeCreate);
+    const orphans = (await ctx.call(issuer, 'list', () => issuer.list())).filter((k) => !before.has(k.id));
+    for (const orphan of orphans) {
+      const use = await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(orphan.id));
+      if (use.reported && use.at !== null) throw new KeyrotError('orphan-used', { keyId: orphan.id, lastUsed: describeLastUse(use) });
+      await ctx.call(issuer, 'delete', () => issuer.delete(orphan.id));
+      await ctx.record('delete-orphan-key', `deleted ${orphan.id}: created by an interrupted run, never published`);
+    }
+  }
+  state.newKeyId = null;
+  state.newFingerprint = null;
+  state.published = [];
+  await createKey(ctx);
+}
+
+// ---- the table ----------------------------------------------------------------------------------
+
+export const PHASES: Record<PhaseName, Phase> = {
+  create: {
+    name: 'create',
+    summary: 'create the new key (its secret stays in memory)',
+    onResume: 'recover',
+    calls: (ctx) => [ctx.issuer.explain('list'), ctx.issuer.explain('create')],
+    guards: () => 'no other rotation in flight; the issuer has room for one more key',
+    gate: async (ctx) => (await surveyKeys(ctx)).gate,
+    previewGate: true,
+    act: createKey,
+    resume: discardOrphansAndCreate,
+    next: () => 'publish',
+  },
+
+  publish: {
+    name: 'publish',
+    summary: 'publish the new key to every target',
+    onResume: 'recover',
+    calls: (ctx) => ctx.stores.flatMap((s) => [s.explain('ownership'), s.explain('publish')]),
+    guards: () => 'every target is managed by keyrot, absent, or marked adopt: true',
+    previewGate: true,
+    async gate(ctx) {
+      const evidence: string[] = [];
+      for (const [i, store] of ctx.stores.entries()) {
+        if (ctx.state.published.includes(i)) continue;
+        const owner = await ctx.call(store, 'ownership', () => store.ownership());
+        const adopt = (ctx.plan.publish[i] as { adopt?: boolean }).adopt === true;
+        if (owner.state === 'unmanaged' && !adopt) return hold('store-unmanaged', { store: store.label, detail: owner.detail });
+        evidence.push(`${store.label}: ${owner.state === 'unmanaged' ? 'adopting an unmanaged secret' : owner.state}`);
+      }
+      return open(...evidence);
+    },
+    async act(ctx) {
+      const credential = await newCredential(ctx);
+      if (!credential) return { restartAt: 'create' }; // no copy survived: the create-orphan path
+      const context = { plan: ctx.plan.name, rotationId: ctx.state.rotationId, rotatedAt: ctx.clock.now() };
+      for (const [i, store] of ctx.stores.entries()) {
+        if (ctx.state.published.includes(i)) continue;
+        await ctx.call(store, 'publish', () => store.publish(credential, context));
+        ctx.state.published.push(i);
+        await ctx.record('publish', `published ${credential.keyId} to ${store.label}`);
+      }
+    },
+    resume: (ctx) => PHASES.publish.act(ctx),
+    next: () => 'verify',
+  },
+
+  verify: {
+    name: 'verify',
+    summary: 'read back every target and prove the new key authenticates',
+    onResume: 'redo',
+    calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ...(ctx.plan.verify ? [ctx.issuer.explain('verify')] : [])],
+    guards: (ctx) => `every target serves the new key's fingerprint${ctx.plan.verify ? '; the key authenticates (bounded retry)' : ''}`,
+    async act(ctx) {
+      const { state } = ctx;
+      const credential = await newCredential(ctx);
+      if (!credential) return { restartAt: 'create' };
+      for (const store of ctx.stores) {
+        const found = await ctx.call(store, 'readBack', () => store.readBack());
+        if (found) rememberSecret(found.secret);
+        const foundFingerprint = found ? fingerprint(found.secret) : 'nothing';
+        if (found?.keyId !== state.newKeyId || foundFingerprint !== state.newFingerprint) {
+          throw new KeyrotError('fingerprint-mismatch', {
+            store: store.label, found: found?.keyId ?? 'no key', foundFingerprint, keyId: state.newKeyId, fingerprint: state.newFingerprint,
+          });
+        }
+      }
+      state.verifiedAt = ctx.clock.now().toISOString();
+      if (ctx.plan.verify) {
+        await ctx.call(ctx.issuer, 'verify', () => ctx.issuer.verify(credential));
+        state.authenticatedAt = ctx.clock.now().toISOString();
+      }
+      await ctx.record('verify', `${ctx.stores.length} target(s) serve ${state.newKeyId} (${state.newFingerprint})${ctx.plan.verify ? '; it authenticates' : ''}`);
+    },
+    next: (ctx) => (ctx.state.oldKeyId ? 'drain' : 'done'),
+  },
+
+  drain: {
+    name: 'drain',
+    summary: 'overlap window: both keys valid while consumers reload',
+    onResume: 'redo',
+    calls: () => [],
+    guards: (ctx) => `waits ${formatDuration(ctx.plan.drain)} (stored deadline)`,
+    async act(ctx) {
+      const until = deadline(ctx, 'drain', ctx.clock.now(), ctx.plan.drain);
+      await ctx.save();
+      ctx.emit({ type: 'note', plan: ctx.plan.name, phase: 'drain', message: `both keys valid until ${until.toISOString()} (${formatDuration(ctx.plan.drain)} overlap)` });
+    },
+    waitFor: waitForDeadline('drain', 'overlap window'),
+    next: () => 'last-used',
+  },
+
+  'last-used': {
+    name: 'last-used',
+    summary: 'check that the old key has gone quiet',
+    onResume: 'redo',
+    calls: (ctx) => (ctx.plan.lastUsed ? [ctx.issuer.explain('lastUsed')] : []),
+    guards: (ctx) =>
+      ctx.plan.lastUsed
+        ? `old key idle for ${formatDuration(ctx.plan.lastUsed.quietFor)}; holds (exit 3) after ${formatDuration(ctx.plan.lastUsed.maxWait)}`
+        : 'no lastUsed rule: passes',
+    async act(ctx) {
+      if (ctx.plan.lastUsed) deadline(ctx, 'last-used', ctx.clock.now(), ctx.plan.lastUsed.maxWait);
+      await ctx.save();
+    },
+    async waitFor(ctx) {
+      const rule = ctx.plan.lastUsed;
+      if (!rule) return open('no lastUsed rule in the plan');
+      const keyId = oldKey(ctx);
+      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+      const evidence = `old key ${keyId} last used: ${describeLastUse(use)}`;
+      if (!use.reported || use.at === null) return open(evidence);
+      const now = ctx.clock.now();
+      const quietAt = new Date(use.at.getTime() + rule.quietFor);
+      if (now >= quietAt) return open(evidence, `quiet for ${formatDuration(now.getTime() - use.at.getTime())}`);
+      const giveUp = new Date(ctx.state.deadlines['last-used']!);
+      if (now >= giveUp) {
+        return hold('old-key-in-use', { keyId, lastUsed: describeLastUse(use), waited: formatDuration(rule.maxWait) }, evidence);
+      }
+      return waitUntil(quietAt < giveUp ? quietAt : giveUp, `old key must be quiet for ${formatDuration(rule.quietFor)}`, evidence);
+    },
+    next: () => 'deactivate',
+  },
+
+  deactivate: {
+    name: 'deactivate',
+    summary: 'deactivate the old key (reversible) and stop serving it',
+    onResume: 'check',
+    calls: (ctx) => [ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
+    guards: () => 'the new key is published to every target, read back, and verified (invariant 1)',
+    async gate(ctx) {
+      // Invariant 1: the new key is everywhere, read back, and (with verify) proven.
+      const { state, plan } = ctx;
+      const missing = ctx.stores.map((s, i) => (state.published.includes(i) ? null : s.label)).filter(Boolean);
+      const problems = [
+        ...(missing.length ? [`not published to ${missing.join(', ')}`] : []),
+        ...(state.verifiedAt ? [] : ['not read back from every target']),
+        ...(plan.verify && !state.authenticatedAt ? ['not proven to authenticate'] : []),
+      ];
+      if (problems.length) return hold('invariant', { phase: 'deactivate', reason: `new key ${problems.join('; ')}` });
+      return open(`new key ${state.newKeyId} published to ${ctx.stores.length} target(s) and verified at ${state.verifiedAt}`);
+    },
+    async act(ctx) {
+      const keyId = oldKey(ctx);
+      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      if (key?.status === 'active') {
+        await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
+        ctx.state.deactivatedAt = ctx.clock.now().toISOString();
+        await ctx.record('deactivate-key', `deactivated ${keyId}`);
+      }
+      ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+      for (const store of ctx.stores) {
+        await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
+        await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
+      }
+    },
+    resume: (ctx) => PHASES.deactivate.act(ctx),
+    next: () => 'soak',
+  },
+
+  soak: {
+    name: 'soak',
+    summary: 'soak: the old key stays inactive but restorable',
+    onResume: 'redo',
+    calls: () => [],
+    guards: (ctx) => `waits ${formatDuration(ctx.plan.soak)} after deactivation (stored deadline)`,
+    async act(ctx) {
+      deadline(ctx, 'soak', new Date(ctx.state.deactivatedAt!), ctx.plan.soak);
+      await ctx.save();
+    },
+    waitFor: waitForDeadline('soak', 'soak'),
+    next: () => 'delete',
+  },
+
+  delete: {
+    name: 'delete',
+    summary: 'delete the old key (permanent)',
+    onResume: 'check',
+    permanent: true,
+    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
+    guards: () => 'inactive for the whole soak, unused since deactivation, confirmed (unless --yes) (invariant 2)',
+    async gate(ctx) {
+      // Invariant 2: inactive for the whole soak, and not used since it was deactivated.
+      const { state } = ctx;
+      const keyId = oldKey(ctx);
+      const soakEnd = state.deadlines.soak ? new Date(state.deadlines.soak) : undefined;
+      if (!state.deactivatedAt || !soakEnd || ctx.clock.now() < soakEnd) {
+        return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
+      }
+      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+      if (use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt)) {
+        return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
+      }
+      return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
+    },
+    async act(ctx) {
+      const keyId = oldKey(ctx);
+      const exists = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).some((k) => k.id === keyId);
+      if (exists) {
+        await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
+        await ctx.record('delete-key', `deleted ${keyId}`);
+      }
+      for (const store of ctx.stores) {
+        await ctx.call(store, 'onDelete', () => store.onDelete(keyId));
+        await ctx.record('purge-from-store', `${store.label} holds no copy of ${keyId}`);
+      }
+    },
+    resume: (ctx) => PHASES.delete.act(ctx),
+    next: () => 'done',
+  },
+};

@@ -1,0 +1,137 @@
+// The one loop that advances a rotation: gate, side effect, persist, wait, next, as the phase table
+// (phases.ts) says. Every wait returns to the caller as a stored deadline; nothing here sleeps.
+import { KeyrotError } from '../errors.js';
+import { EXIT, messages } from '../messages.js';
+import { redact } from '../secrets/redact.js';
+import type { RotationContext } from './context.js';
+import { hold, open, type GateResult } from './gate.js';
+import { PHASES, type Phase, type Redirect } from './phases.js';
+
+export type Outcome =
+  | { status: 'done' | 'not-due' | 'interrupted' }
+  | { status: 'waiting'; until: Date }
+  | { status: 'held'; code: string }
+  | { status: 'failed'; code: string; exitCode: number };
+
+export function exitCodeOf(outcome: Outcome): number {
+  switch (outcome.status) {
+    case 'done':
+    case 'not-due':
+      return EXIT.ok;
+    case 'waiting':
+      return EXIT.waiting;
+    case 'held':
+      return EXIT.refused;
+    case 'interrupted':
+      return EXIT.interrupted;
+    case 'failed':
+      return outcome.exitCode;
+  }
+}
+
+export interface AdvanceOptions {
+  signal: AbortSignal;
+  /** Asked before a permanent side effect; resolves true to go ahead. */
+  confirm(question: string): Promise<boolean>;
+  /** Why the plan lock was lost, if it was: stop before the next step. */
+  lockLost(): string | undefined;
+  audit(action: string, outcome: 'held' | 'failed', detail: string): Promise<void>;
+}
+
+const MAX_RESTARTS = 2;
+
+/** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
+async function settle(ctx: RotationContext, phase: Phase, gate: Exclude<GateResult, { kind: 'open' }>, options: AdvanceOptions): Promise<Outcome> {
+  if (gate.kind === 'wait') {
+    ctx.emit({ type: 'waiting', plan: ctx.plan.name, phase: phase.name, until: gate.until.toISOString(), reason: gate.reason });
+    return { status: 'waiting', until: gate.until };
+  }
+  const message = messages[gate.code].message(gate.details);
+  ctx.state.hold = { code: gate.code, message: redact(message), since: ctx.clock.now().toISOString(), evidence: gate.evidence };
+  await ctx.save();
+  await options.audit(phase.name, 'held', `${gate.code}: ${message}`);
+  ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint: messages[gate.code].hint(gate.details), evidence: gate.evidence });
+  return { status: 'held', code: gate.code };
+}
+
+async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outcome> {
+  let restarts = 0;
+  const redirect = async (to: Redirect) => {
+    if (++restarts > MAX_RESTARTS) throw new KeyrotError('invariant', { phase: ctx.state.phase, reason: 'the new key keeps getting lost' });
+    ctx.emit({ type: 'note', plan: ctx.plan.name, message: `no copy of key ${ctx.state.newKeyId} survived; going back to ${to.restartAt}` });
+    ctx.state.phase = to.restartAt;
+    ctx.state.stage = 'acting'; // recover: whatever that phase left half-done is cleaned up first
+    await ctx.save();
+  };
+
+  while (ctx.state.phase !== 'done') {
+    if (options.signal.aborted) return { status: 'interrupted' };
+    const lost = options.lockLost();
+    if (lost) throw new KeyrotError('lock-lost', { plan: ctx.plan.name, reason: lost });
+    const phase = PHASES[ctx.state.phase];
+
+    if (ctx.state.stage === 'ready') {
+      const gate = phase.gate ? await phase.gate(ctx) : open();
+      if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
+      if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
+        return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Exclude<GateResult, { kind: 'open' }>, options);
+      }
+      ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
+      ctx.state.stage = 'acting';
+      await ctx.save();
+      const to = await phase.act(ctx);
+      if (to) {
+        await redirect(to);
+        continue;
+      }
+    } else if (ctx.state.stage === 'acting') {
+      ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
+      const to = phase.onResume === 'redo' || !phase.resume ? await phase.act(ctx) : await phase.resume(ctx);
+      if (to) {
+        await redirect(to);
+        continue;
+      }
+    }
+
+    if (ctx.state.stage !== 'waiting' || ctx.state.hold) {
+      ctx.state.stage = 'waiting';
+      ctx.state.hold = null;
+      await ctx.save();
+    }
+    const waited = phase.waitFor ? await phase.waitFor(ctx) : open();
+    if (waited.kind !== 'open') return settle(ctx, phase, waited, options);
+
+    ctx.state.phase = phase.next(ctx);
+    ctx.state.stage = 'ready';
+    if (ctx.state.phase === 'done') ctx.state.completedAt = ctx.clock.now().toISOString();
+    await ctx.save();
+  }
+
+  const { state } = ctx;
+  ctx.emit({
+    type: 'done', plan: ctx.plan.name, rotationId: state.rotationId, oldKeyId: state.oldKeyId, newKeyId: state.newKeyId!,
+    fingerprint: state.newFingerprint!, startedAt: state.startedAt, completedAt: state.completedAt!,
+  });
+  return { status: 'done' };
+}
+
+/** Advance the rotation as far as gates and timers allow. Failures are reported, recorded and returned. */
+export async function advance(ctx: RotationContext, options: AdvanceOptions): Promise<Outcome> {
+  try {
+    return await walk(ctx, options);
+  } catch (e) {
+    const phase = ctx.state.phase === 'done' ? undefined : ctx.state.phase;
+    if (!(e instanceof KeyrotError)) {
+      ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: 'internal', message: redact(String((e as Error)?.stack ?? e)), hint: 'this is a bug in keyrot: please report it with the audit log' });
+      await options.audit(phase ?? 'done', 'failed', `internal error: ${(e as Error)?.message ?? e}`).catch(() => undefined);
+      return { status: 'failed', code: 'internal', exitCode: EXIT.internal };
+    }
+    if (e.exitCode === EXIT.refused && phase) {
+      ctx.state.hold = { code: e.code, message: redact(e.message), since: ctx.clock.now().toISOString(), evidence: [] };
+      await ctx.save().catch(() => undefined);
+    }
+    await options.audit(phase ?? 'done', 'failed', `${e.code}: ${e.message}`).catch(() => undefined);
+    ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: e.code, message: e.message, hint: e.hint });
+    return e.exitCode === EXIT.refused ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
+  }
+}

@@ -1,0 +1,150 @@
+// One plan, one run: build its providers, take its lock, load or start its rotation, and drive it
+// until done, held, failed, interrupted, or (with --no-wait) waiting on a stored deadline.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { AuditLog } from '../audit/log.js';
+import { KeyrotError, reasonOf } from '../errors.js';
+import { formatDuration } from '../plan/duration.js';
+import type { LoadedPlan } from '../plan/load.js';
+import { createIssuer, createStore } from '../providers/registry.js';
+import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
+import { redact } from '../secrets/redact.js';
+import { FileStateStore } from '../state/file-store.js';
+import type { StateStore } from '../state/store.js';
+import type { Clock } from './clock.js';
+import type { RotationContext } from './context.js';
+import type { Emit } from './events.js';
+import { inFlight, newRotation, type RotationState } from './rotation.js';
+import { advance, type Outcome } from './runner.js';
+
+export interface SessionOptions {
+  /** State folder; default `.keyrot/` beside the plan file. */
+  stateDir?: string;
+  /** Block through waits (default) or return at the first one (--no-wait). */
+  wait: boolean;
+  /** Start a new rotation only when the active key is older than schedule.maxAge. */
+  due: boolean;
+  waitLockMs: number;
+  command: string;
+  clock: Clock;
+  signal: AbortSignal;
+  emit: Emit;
+  confirm(question: string): Promise<boolean>;
+}
+
+export const stateDirOf = (loaded: LoadedPlan, stateDir?: string) => path.resolve(stateDir ?? path.join(loaded.dir, '.keyrot'));
+
+export interface Providers {
+  issuer: KeyIssuer;
+  stores: SecretStore[];
+}
+
+export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit): Promise<Providers> {
+  const ctx: ProviderContext = {
+    planName: loaded.plan.name,
+    planDir: loaded.dir,
+    stateDir,
+    env: process.env,
+    note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
+  };
+  const issuer = await createIssuer(loaded.plan.source, ctx);
+  const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
+  return { issuer, stores };
+}
+
+/** Wrap provider calls so a failure names the provider and the operation (and never a secret). */
+export async function callProvider<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof KeyrotError) throw e;
+    throw new KeyrotError('provider-failed', { provider: provider.label, operation, reason: redact(reasonOf(e)) });
+  }
+}
+
+const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
+
+/** Build the context phases run in, over a state store and an audit log. */
+export function rotationContext(loaded: LoadedPlan, providers: Providers, state: RotationState, deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit }): RotationContext {
+  const ctx: RotationContext = {
+    plan: loaded.plan,
+    ...providers,
+    clock: deps.clock,
+    emit: deps.emit,
+    state,
+    secrets: new Map(),
+    async save() {
+      ctx.state.updatedAt = deps.clock.now().toISOString();
+      const saved = await deps.store.save(ctx.state);
+      ctx.state.version = saved.version;
+    },
+    async record(action, detail) {
+      await ctx.save();
+      const { state: s } = ctx;
+      await deps.audit.append({
+        time: deps.clock.now().toISOString(), plan: s.plan, rotationId: s.rotationId, phase: s.phase, action,
+        oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, outcome: 'ok', detail: redact(detail),
+      });
+      deps.emit({ type: 'step', plan: s.plan, phase: s.phase === 'done' ? 'delete' : s.phase, action, detail: redact(detail) });
+    },
+    call: callProvider,
+  };
+  return ctx;
+}
+
+async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Promise<string | undefined> {
+  const maxAge = loaded.plan.schedule?.maxAge;
+  if (maxAge === undefined) return 'the plan has no schedule.maxAge; with --due it is rotated only when one is set';
+  const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
+  if (active.length === 0) return undefined;
+  const newest = Math.max(...active.map((k) => k.createdAt.getTime()));
+  const age = now.getTime() - newest;
+  return age < maxAge ? `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` : undefined;
+}
+
+export async function runSession(loaded: LoadedPlan, options: SessionOptions): Promise<Outcome> {
+  const { plan } = loaded;
+  const stateDir = stateDirOf(loaded, options.stateDir);
+  const store = new FileStateStore(stateDir);
+  const audit = new AuditLog(path.join(stateDir, 'audit.jsonl'));
+  const { clock, emit } = options;
+
+  const providers = await buildProviders(loaded, stateDir, emit);
+  const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
+  const lock = await store.lock(plan.name, holder, options.waitLockMs);
+  try {
+    const saved = await store.load(plan.name);
+    const resumed = inFlight(saved);
+    let state = saved!;
+    if (!resumed) {
+      if (options.due) {
+        const reason = await dueReason(loaded, providers.issuer, clock.now());
+        if (reason) {
+          emit({ type: 'not-due', plan: plan.name, reason });
+          return { status: 'not-due' };
+        }
+      }
+      state = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 };
+    }
+    const ctx = rotationContext(loaded, providers, state, { store, audit, clock, emit });
+    emit({ type: 'start', plan: plan.name, rotationId: state.rotationId, resumed, phase: state.phase === 'done' ? 'create' : state.phase });
+
+    const auditOutcome = (phase: string, outcome: 'held' | 'failed', detail: string) =>
+      audit.append({
+        time: clock.now().toISOString(), plan: plan.name, rotationId: ctx.state.rotationId, phase, action: outcome,
+        oldKeyId: ctx.state.oldKeyId, newKeyId: ctx.state.newKeyId, outcome, detail: redact(detail),
+      });
+    for (;;) {
+      const outcome = await advance(ctx, { signal: options.signal, confirm: options.confirm, lockLost: () => lock.lost, audit: auditOutcome });
+      if (outcome.status !== 'waiting' || !options.wait) return outcome;
+      try {
+        await clock.sleepUntil(outcome.until, options.signal);
+      } catch {
+        return { status: 'interrupted' };
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,37 @@
+import { type Details, type MessageCode, messages } from './messages.js';
+
+/** A failure the user can act on: the code picks the message, hint and exit code. */
+export class KeyrotError extends Error {
+  readonly code: MessageCode;
+  readonly details: Details;
+
+  constructor(code: MessageCode, details: Details = {}) {
+    super(messages[code].message(details));
+    this.name = 'KeyrotError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return messages[this.code].exit;
+  }
+
+  get hint(): string {
+    return messages[this.code].hint(this.details);
+  }
+}
+
+/** The error was already shown to the user in full; only exit with its code. */
+export class AlreadyReported extends Error {
+  constructor(readonly exitCode: number) {
+    super(`already reported (exit ${exitCode})`);
+  }
+}
+
+export const isKeyrotError = (e: unknown): e is KeyrotError => e instanceof KeyrotError;
+
+/** A short reason from any thrown value, for wrapping in `provider-failed`. */
+export function reasonOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

@@ -1,0 +1,177 @@
+// Every message a user can see, keyed by code: what happened, and the next command to run.
+// Details are plain values (ids, paths, dates); never a secret.
+
+export type Details = Record<string, unknown>;
+
+interface MessageSpec {
+  exit: number;
+  message: (d: Details) => string;
+  hint: (d: Details) => string;
+}
+
+const s = (v: unknown) => String(v ?? '');
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  refused: 3,
+  provider: 4,
+  waiting: 75,
+  interrupted: 130,
+} as const;
+
+export const messages = {
+  'usage': {
+    exit: EXIT.usage,
+    message: (d) => s(d.problem),
+    hint: () => 'see `keyrot --help`',
+  },
+  'plan-invalid': {
+    exit: EXIT.usage,
+    message: (d) => `${s(d.count)} problem(s) in ${s(d.files)} plan file(s); nothing was touched`,
+    hint: () => 'fix each line above, then check with `keyrot validate <plan>`',
+  },
+  'plan-not-found': {
+    exit: EXIT.usage,
+    message: (d) => `no plan at ${s(d.path)}`,
+    hint: () => 'pass plan files (.yaml/.yml) or folders that hold them',
+  },
+  'plan-name-duplicate': {
+    exit: EXIT.usage,
+    message: (d) => `plan name "${s(d.name)}" is used by both ${s(d.first)} and ${s(d.second)}`,
+    hint: () => 'plan names share one state folder and must be unique: rename one of them',
+  },
+  'lock-held': {
+    exit: EXIT.refused,
+    message: (d) => `plan ${s(d.plan)} is locked by ${s(d.holder)}`,
+    hint: () => 'wait for that run to finish, or pass `--wait-lock 10m` to wait for it',
+  },
+  'lock-lost': {
+    exit: EXIT.refused,
+    message: (d) => `lost the lock on plan ${s(d.plan)} (${s(d.reason)}); stopped before the next step`,
+    hint: () => 'check `keyrot status` and re-run; state was saved after the last step',
+  },
+  'key-limit': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.issuer)} already holds ${s(d.count)} key(s), the most it allows: ${s(d.keys)}`,
+    hint: (d) => `delete the unused one (${s(d.cleanup)}), or set \`source.deleteInactiveKey: true\` to let keyrot delete an inactive key first`,
+  },
+  'active-key-ambiguous': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,
+    hint: () => 'deactivate the stray key by hand, then re-run `keyrot run`',
+  },
+  'store-unmanaged': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.store)} holds a secret keyrot does not manage (${s(d.detail)}); refusing to overwrite it`,
+    hint: () => 'set `adopt: true` on that publish target if keyrot should take it over',
+  },
+  'store-conflict': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.store)} was changed by another writer while keyrot was publishing`,
+    hint: () => 'find the other writer, then re-run `keyrot run` (state was saved)',
+  },
+  'fingerprint-mismatch': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.store)} serves key ${s(d.found)} (${s(d.foundFingerprint)}), expected ${s(d.keyId)} (${s(d.fingerprint)})`,
+    hint: () => 'something else wrote to that store; check it, then re-run `keyrot run` to publish again',
+  },
+  'verify-failed': {
+    exit: EXIT.refused,
+    message: (d) => `new key ${s(d.keyId)} did not authenticate: ${s(d.reason)}; the old key is untouched`,
+    hint: () => 're-run `keyrot run` to retry verification, or `keyrot status` to see the held rotation',
+  },
+  'old-key-in-use': {
+    exit: EXIT.refused,
+    message: (d) => `old key ${s(d.keyId)} was still used ${s(d.lastUsed)} after waiting ${s(d.waited)}; not deactivating it`,
+    hint: () => 'find the consumer still using it (service/region above), then re-run `keyrot run`',
+  },
+  'used-after-deactivate': {
+    exit: EXIT.refused,
+    message: (d) => `old key ${s(d.keyId)} was used ${s(d.lastUsed)}, after it was deactivated at ${s(d.deactivatedAt)}; not deleting it`,
+    hint: () => 'a consumer still holds the old key: fix it, then re-run `keyrot run`',
+  },
+  'delete-declined': {
+    exit: EXIT.refused,
+    message: (d) => `permanent delete of ${s(d.keyId)} not confirmed; the key stays inactive`,
+    hint: () => 're-run `keyrot run` to be asked again, or `keyrot run --yes` to delete without asking',
+  },
+  'orphan-used': {
+    exit: EXIT.refused,
+    message: (d) => `key ${s(d.keyId)} was created by an interrupted run and never published, but it has been used (${s(d.lastUsed)})`,
+    hint: () => 'someone holds a key keyrot never handed out: investigate, delete it by hand, then re-run',
+  },
+  'invariant': {
+    exit: EXIT.refused,
+    message: (d) => `safety check failed before ${s(d.phase)}: ${s(d.reason)}`,
+    hint: () => 'this should not happen; run `keyrot status`, and report it with the audit log',
+  },
+  'provider-failed': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.provider)} ${s(d.operation)} failed: ${s(d.reason)}`,
+    hint: () => 'state was saved; it is safe to re-run `keyrot run` once the provider answers',
+  },
+  'aws-user-not-found': {
+    exit: EXIT.usage,
+    message: (d) => `IAM user ${s(d.user)} does not exist${d.account ? ` in account ${s(d.account)}` : ''}`,
+    hint: () => 'check `source.user` (and which account your credentials reach: `aws sts get-caller-identity`); keyrot never creates users',
+  },
+  'aws-key-not-found': {
+    exit: EXIT.refused,
+    message: (d) => `access key ${s(d.keyId)} of IAM user ${s(d.user)} no longer exists (deleted outside keyrot?)`,
+    hint: (d) => `compare \`keyrot status\` with \`aws iam list-access-keys --user-name ${s(d.user)}\`, then re-run \`keyrot run\``,
+  },
+  'aws-access-denied': {
+    exit: EXIT.provider,
+    message: (d) => `${d.principal ? s(d.principal) : 'the AWS credentials'} may not call ${s(d.action)}${d.resource ? ` on ${s(d.resource)}` : ''}`,
+    hint: (d) => `allow ${s(d.action)} (README, "IAM permissions", lists the minimal policy), then re-run \`keyrot run\``,
+  },
+  'aws-credentials': {
+    exit: EXIT.provider,
+    message: (d) => `no usable AWS credentials for ${s(d.issuer)}: ${s(d.reason)}; tried ${s(d.chain)}`,
+    hint: () => 'sign in (`aws sso login`, `aws configure`, AWS_PROFILE or AWS_ACCESS_KEY_ID), check with `aws sts get-caller-identity`, then re-run `keyrot run`',
+  },
+  'provider-auth-failed': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.provider)}: cannot log in: ${s(d.reason)}`,
+    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run\``,
+  },
+  'provider-denied': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.provider)}: permission denied: ${s(d.operation)} needs "${s(d.capability)}" on ${s(d.path)}`,
+    hint: (d) => `grant "${s(d.capability)}" on "${s(d.path)}" in the policy of the token keyrot uses, then re-run \`keyrot run\``,
+  },
+  'provider-timeout': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.provider)}: ${s(d.operation)} got no answer within ${s(d.timeout)}`,
+    hint: () => 'state was saved; re-run `keyrot run` once the provider answers, or raise `timeout` in the plan',
+  },
+  'vault-sealed': {
+    exit: EXIT.provider,
+    message: (d) => `Vault at ${s(d.address)} is sealed`,
+    hint: () => 'unseal it (`vault operator unseal`), then re-run `keyrot run`; state was saved',
+  },
+  'vault-mount-missing': {
+    exit: EXIT.provider,
+    message: (d) => `Vault at ${s(d.address)} has no KV v2 engine at "${s(d.mount)}/": ${s(d.reason)}`,
+    hint: (d) => `check \`mount\` in the plan against \`vault secrets list\`, or enable one: \`vault secrets enable -path=${s(d.mount)} kv-v2\``,
+  },
+  'state-corrupt': {
+    exit: EXIT.internal,
+    message: (d) => `state file ${s(d.path)} is unreadable: ${s(d.reason)}`,
+    hint: () => 'restore it from backup or move it aside (the audit log records what was done)',
+  },
+  'state-conflict': {
+    exit: EXIT.refused,
+    message: (d) => `state of plan ${s(d.plan)} changed under this run (version ${s(d.expected)} expected, ${s(d.found)} found)`,
+    hint: () => 'another process wrote it: check `keyrot status`, then re-run',
+  },
+  'interrupted': {
+    exit: EXIT.interrupted,
+    message: () => 'interrupted; state saved',
+    hint: () => 'run the same command again to continue where it stopped',
+  },
+} satisfies Record<string, MessageSpec>;
+
+export type MessageCode = keyof typeof messages;

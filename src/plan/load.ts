@@ -1,0 +1,136 @@
+// Read a plan file, validate it, and report every problem at once with its line and column.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { planSchema, type Plan } from './schema.js';
+import { findLiteralCredentials } from './credentials.js';
+import { unknownPlaceholders } from './template.js';
+
+export interface PlanProblem {
+  file: string;
+  line: number;
+  col: number;
+  field: string;
+  message: string;
+  hint?: string;
+}
+
+export interface LoadedPlan {
+  file: string;
+  dir: string;
+  plan: Plan;
+}
+
+export type PlanLoad = { ok: true; loaded: LoadedPlan } | { ok: false; problems: PlanProblem[] };
+
+type Path = (string | number)[];
+
+export const formatField = (p: Path): string =>
+  p.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${seg}` : seg), '') || '(plan)';
+
+/** The YAML node at `p`, or the deepest one that exists on the way (for a missing field: its parent). */
+function nodeAt(doc: Document, p: Path, wantKey: boolean): Node | null {
+  let node = doc.contents as Node | null;
+  for (const [i, seg] of p.entries()) {
+    const last = i === p.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === seg);
+      if (!pair) return node;
+      node = last && wantKey ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
+      node = node.items[seg] as Node;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: string } {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+    return { message: 'missing required field', hint: `add it (${issue.expected})` };
+  }
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    const options = (issue as { options?: unknown[] }).options;
+    return { message: 'unknown or missing type', hint: options?.length ? `type must be one of: ${options.join(', ')}` : undefined };
+  }
+  if (issue.code === 'invalid_value' && issue.values.length === 1) {
+    return { message: `must be ${JSON.stringify(issue.values[0])}` };
+  }
+  return { message: issue.message };
+}
+
+export async function loadPlan(file: string): Promise<PlanLoad> {
+  const at = (line: number, col: number, field: string, message: string, hint?: string): PlanProblem => ({
+    file, line, col, field, message, hint,
+  });
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    return { ok: false, problems: [at(1, 1, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`)] };
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return at(pos.line, pos.col, '(yaml)', e.message.split('\n')[0]!, 'fix the YAML syntax');
+      }),
+    };
+  }
+
+  const locate = (p: Path, wantKey = false) => {
+    const node = nodeAt(doc, p, wantKey);
+    return lines.linePos(node?.range?.[0] ?? 0);
+  };
+  const problems: PlanProblem[] = [];
+  const data: unknown = doc.toJS();
+
+  const result = planSchema.safeParse(data ?? {});
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          const pos = locate([...issue.path as Path, key], true);
+          problems.push(at(pos.line, pos.col, formatField([...issue.path as Path, key]), 'unknown field', 'remove it or check its spelling against `keyrot schema`'));
+        }
+        continue;
+      }
+      const pos = locate(issue.path as Path);
+      const { message, hint } = describeIssue(issue);
+      problems.push(at(pos.line, pos.col, formatField(issue.path as Path), message, hint));
+    }
+  }
+
+  for (const finding of findLiteralCredentials(data)) {
+    const pos = locate(finding.path);
+    problems.push(at(pos.line, pos.col, formatField(finding.path), `looks like a literal credential (${finding.kind}); plans never hold secrets`,
+      'remove it: keyrot takes credentials from each platform\'s identity chain (AWS profile/env/SSO, VAULT_TOKEN or AppRole files, Azure DefaultAzureCredential)'));
+  }
+  forEachString(data, [], (value, p) => {
+    for (const name of unknownPlaceholders(value)) {
+      const pos = locate(p);
+      problems.push(at(pos.line, pos.col, formatField(p), `unknown template field {{${name}}}`, 'use {{keyId}}, {{secret}} or {{rotatedAt}}'));
+    }
+  });
+
+  if (problems.length > 0 || !result.success) {
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    return { ok: false, problems };
+  }
+  return { ok: true, loaded: { file, dir: path.dirname(path.resolve(file)), plan: result.data } };
+}
+
+function forEachString(value: unknown, p: Path, visit: (value: string, p: Path) => void): void {
+  if (typeof value === 'string') visit(value, p);
+  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...p, i], visit));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) forEachString(v, [...p, k], visit);
+}
+
+export const formatProblem = (p: PlanProblem): string =>
+  `${p.file}:${p.line}:${p.col}  ${p.field}  ${p.message}${p.hint ? `  (${p.hint})` : ''}`;

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { duration } from './duration.js';
+import { issuerSchemas, storeSchemas } from '../providers/registry.js';
+
+const [firstIssuer, ...moreIssuers] = issuerSchemas();
+const [firstStore, ...moreStores] = storeSchemas();
+
+export const planSchema = z
+  .strictObject({
+    apiVersion: z.literal('keyrot/v1'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -, starting with a letter or digit')
+      .describe('unique among the plans that share a state folder'),
+    description: z.string().optional(),
+    schedule: z
+      .strictObject({ maxAge: duration.describe('with --due, rotate only when the active key is older than this') })
+      .optional(),
+    source: z.discriminatedUnion('type', [firstIssuer!, ...moreIssuers]).describe('the issuer: where keys are minted and retired'),
+    publish: z
+      .array(z.discriminatedUnion('type', [firstStore!, ...moreStores]))
+      .min(1, 'at least one publish target is needed')
+      .describe('every target receives the new credential before anything is retired'),
+    verify: z.boolean().default(true).describe('prove the new key authenticates before retiring the old one'),
+    drain: duration.prefault('15m').describe('overlap window: longer than every consumer cache TTL plus deploy time'),
+    lastUsed: z
+      .strictObject({
+        quietFor: duration.describe('the old key must have been idle this long before it is deactivated'),
+        maxWait: duration.describe('hold the rotation (exit 3) if it has not gone quiet by then'),
+      })
+      .optional(),
+    soak: duration.prefault('7d').describe('deactivated (reversible) this long before the permanent delete'),
+  })
+  .describe('a keyrot rotation plan');
+
+export type Plan = z.output<typeof planSchema>;
+
+/** The plan JSON Schema, for editors and `keyrot schema`: generated from the zod source. */
+export function planJsonSchema(): object {
+  return z.toJSONSchema(planSchema, { io: 'input', target: 'draft-2020-12' });
+}

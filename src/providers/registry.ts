@@ -1,0 +1,41 @@
+// The one place that knows every provider type. Schemas are light and loaded with the plan;
+// implementations (and their SDKs) are imported only when a plan uses them.
+import type { z } from 'zod';
+import type { KeyIssuer, ProviderContext, SecretStore } from './types.js';
+import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
+import { generatedIssuerSchema } from './issuers/generated/schema.js';
+import { fileStoreSchema } from './stores/file/schema.js';
+
+type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: ProviderContext) => T | Promise<T>>;
+
+interface Entry<S extends z.ZodType, T> {
+  schema: S;
+  load: Factory<S, T>;
+}
+
+const entry = <S extends z.ZodType, T>(schema: S, load: Factory<S, T>): Entry<S, T> => ({ schema, load });
+
+export const issuers = {
+  generated: entry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer),
+  'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
+};
+
+export const stores = {
+  file: entry(fileStoreSchema, async () => (await import('./stores/file/store.js')).createFileStore),
+};
+
+export type IssuerConfig = z.output<(typeof issuers)[keyof typeof issuers]['schema']>;
+export type StoreConfig = z.output<(typeof stores)[keyof typeof stores]['schema']>;
+
+export const issuerSchemas = () => Object.values(issuers).map((e) => e.schema);
+export const storeSchemas = () => Object.values(stores).map((e) => e.schema);
+
+export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {
+  const make = await (issuers[config.type] as Entry<z.ZodType, KeyIssuer>).load();
+  return make(config, ctx);
+}
+
+export async function createStore(config: StoreConfig, ctx: ProviderContext): Promise<SecretStore> {
+  const make = await (stores[config.type] as Entry<z.ZodType, SecretStore>).load();
+  return make(config, ctx);
+}

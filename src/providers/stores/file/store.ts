@@ -1,0 +1,110 @@
+// A local JSON file that consumers read. It holds the current key and, during the overlap, the
+// previous one: consumers accept both. A deactivated key moves to `retired`, which consumers must
+// not accept, and is kept only so a rollback can serve it again; delete removes it.
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { KeyrotError } from '../../../errors.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore } from '../../types.js';
+import type { FileStoreConfig } from './schema.js';
+
+const MARKER = 'keyrot';
+
+interface Entry extends Credential {
+  publishedAt: string;
+}
+
+interface FileContent {
+  managedBy?: string;
+  plan?: string;
+  current?: Entry;
+  previous?: Entry;
+  retired?: Entry;
+}
+
+export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): SecretStore {
+  const file = path.resolve(ctx.planDir, config.path);
+  const shown = path.relative(process.cwd(), file) || file;
+
+  async function read(): Promise<FileContent | undefined> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code });
+    }
+    try {
+      return JSON.parse(text) as FileContent;
+    } catch {
+      return {}; // not ours: a file keyrot wrote always parses
+    }
+  }
+
+  async function write(content: FileContent): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(file, `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  /** Move the entry holding `keyId` from one slot to another; a no-op if it is not there. */
+  async function move(keyId: string, from: 'previous' | 'retired' | 'current', to: 'previous' | 'retired'): Promise<void> {
+    const content = await read();
+    if (!content || content[from]?.keyId !== keyId) return;
+    const { [from]: entry, ...rest } = content;
+    await write({ ...rest, [to]: entry });
+  }
+
+  return {
+    label: `file ${shown}`,
+
+    async ownership(): Promise<Ownership> {
+      const content = await read();
+      if (!content) return { state: 'absent' };
+      if (content.managedBy !== MARKER) return { state: 'unmanaged', detail: 'the file has no "managedBy": "keyrot" marker' };
+      return { state: 'managed', plan: content.plan, keyId: content.current?.keyId };
+    },
+
+    async publish(credential: Credential, context: PublishContext) {
+      const content = (await read()) ?? {};
+      if (Object.keys(content).length > 0 && content.managedBy !== MARKER && !config.adopt) {
+        throw new KeyrotError('store-unmanaged', { store: `file ${shown}`, detail: 'no "managedBy": "keyrot" marker' });
+      }
+      if (content.current?.keyId === credential.keyId) return; // already published
+      const entry: Entry = { keyId: credential.keyId, secret: credential.secret, publishedAt: context.rotatedAt.toISOString() };
+      await write({ current: entry, previous: content.current, retired: content.retired });
+    },
+
+    async readBack() {
+      const current = (await read())?.current;
+      return current ? { keyId: current.keyId, secret: current.secret } : undefined;
+    },
+
+    async onDeactivate(oldKeyId) {
+      await move(oldKeyId, 'previous', 'retired');
+      await move(oldKeyId, 'current', 'retired');
+    },
+
+    async onReactivate(oldKeyId) {
+      await move(oldKeyId, 'retired', 'previous');
+    },
+
+    async onDelete(oldKeyId) {
+      const content = await read();
+      if (!content) return;
+      const keep = (e: Entry | undefined) => (e?.keyId === oldKeyId ? undefined : e);
+      await write({ current: content.current, previous: keep(content.previous), retired: keep(content.retired) });
+    },
+
+    explain(op) {
+      const verbs = {
+        ownership: 'read and check the managedBy marker',
+        publish: 'write the new key as current, keep the old one as previous',
+        readBack: 'read the current key',
+        onDeactivate: 'stop serving the old key (previous -> retired)',
+        onReactivate: 'serve the old key again (retired -> previous)',
+        onDelete: 'remove every copy of the old key',
+      } as const;
+      return `file ${shown}: ${verbs[op]}`;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// The two provider interfaces. Providers know nothing of phases, state or output:
+// the engine calls one method at a time and records what happened.
+
+/** A key as the issuer lists it. Never carries the secret. */
+export interface KeyInfo {
+  id: string;
+  status: 'active' | 'inactive';
+  createdAt: Date;
+}
+
+/** A freshly created key. The secret exists only here, in memory, until a store holds it. */
+export interface Credential {
+  keyId: string;
+  secret: string;
+}
+
+/** When a key was last used, as the issuer reports it. `at: null` means never used. */
+export type LastUse =
+  | { reported: true; at: Date | null; service?: string; region?: string }
+  | { reported: false };
+
+/** Operations whose calls `keyrot plan` describes. */
+export type IssuerOp = 'list' | 'create' | 'verify' | 'lastUsed' | 'deactivate' | 'reactivate' | 'delete';
+export type StoreOp = 'ownership' | 'publish' | 'readBack' | 'onDeactivate' | 'onReactivate' | 'onDelete';
+
+/**
+ * Where keys are minted and retired.
+ *
+ * Every implementation guarantees:
+ * - `create` returns the secret exactly once; the issuer never stores it where keyrot could read it again.
+ * - `deactivate`, `reactivate` and `delete` are idempotent on the target state (deleting a missing key is
+ *   an error only if the key never existed; callers check `list` first on resume).
+ * - `verify` resolves only when the credential authenticates as the plan's principal; it throws
+ *   `KeyrotError('verify-failed')` when it does not, after the issuer's own bounded retry.
+ * - Errors are `KeyrotError`s whose messages never contain a secret.
+ */
+export interface KeyIssuer {
+  /** One line for humans: "aws-iam user payments-service". */
+  readonly label: string;
+  /** How many keys (active or inactive) the principal may hold at once. */
+  readonly maxKeys: number;
+  list(): Promise<KeyInfo[]>;
+  create(): Promise<Credential & { createdAt: Date }>;
+  verify(credential: Credential): Promise<void>;
+  lastUsed(keyId: string): Promise<LastUse>;
+  deactivate(keyId: string): Promise<void>;
+  reactivate(keyId: string): Promise<void>;
+  delete(keyId: string): Promise<void>;
+  /** The provider call an operation makes, for dry runs: "iam:CreateAccessKey(UserName=payments)". */
+  explain(op: IssuerOp): string;
+}
+
+/** What a store says about the secret it would overwrite. */
+export type Ownership =
+  | { state: 'absent' }
+  | { state: 'managed'; plan?: string; keyId?: string }
+  | { state: 'unmanaged'; detail: string };
+
+export interface PublishContext {
+  plan: string;
+  rotationId: string;
+  rotatedAt: Date;
+}
+
+/**
+ * Where consumers read the credential.
+ *
+ * Every implementation guarantees:
+ * - `publish` is idempotent: publishing the credential that is already current changes nothing.
+ * - `publish` refuses to overwrite a secret keyrot does not manage unless the plan set `adopt: true`
+ *   (it throws `KeyrotError('store-unmanaged')`), and detects a concurrent writer where the store can.
+ * - `readBack` returns exactly what consumers would read now (key id + secret), or undefined.
+ * - The retire hooks take the *old* key id and are idempotent: `onDeactivate` stops serving it,
+ *   `onReactivate` serves it again (rollback), `onDelete` removes every copy of its secret.
+ * - Errors are `KeyrotError`s whose messages never contain a secret.
+ */
+export interface SecretStore {
+  /** One line for humans: "file rotation-plans/.demo/api-keys.json". */
+  readonly label: string;
+  ownership(): Promise<Ownership>;
+  publish(credential: Credential, context: PublishContext): Promise<void>;
+  readBack(): Promise<Credential | undefined>;
+  onDeactivate(oldKeyId: string): Promise<void>;
+  onReactivate(oldKeyId: string): Promise<void>;
+  onDelete(oldKeyId: string): Promise<void>;
+  explain(op: StoreOp): string;
+}
+
+/** What every provider factory receives besides its own plan section. */
+export interface ProviderContext {
+  planName: string;
+  /** Folder of the plan file: relative paths in a plan resolve against it. */
+  planDir: string;
+  /** keyrot's state folder, for providers that keep non-secret bookkeeping (the generated issuer). */
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Progress a provider wants shown (retries, waits); never a secret. */
+  note(message: string): void;
+}
