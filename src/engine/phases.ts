@@ -43,7 +43,7 @@ const deadline = (ctx: RotationContext, phase: PhaseName, from: Date, ms: number
 
 const waitForDeadline = (phase: PhaseName, reason: string) => async (ctx: RotationContext) => {
   const until = new Date(ctx.state.deadlines[phase]!);
-  return ctx.clock.now() >= until ? open(`${reason} ended ${until.toISOString()}`) : waitUntil(until, reason);
+  return ctx.clock.now() >= until ? open() : waitUntil(until, reason);
 };
 
 const oldKey = (ctx: RotationContext): string => {

@@ -54,6 +54,10 @@ async function settle(ctx: RotationContext, phase: Phase, gate: Exclude<GateResu
   return { status: 'held', code: gate.code };
 }
 
+const showEvidence = (ctx: RotationContext, phase: Phase, evidence: string[]) => {
+  for (const message of evidence) ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message });
+};
+
 async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outcome> {
   let restarts = 0;
   const redirect = async (to: Redirect) => {
@@ -73,10 +77,11 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
     if (ctx.state.stage === 'ready') {
       const gate = phase.gate ? await phase.gate(ctx) : open();
       if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
+      ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
+      showEvidence(ctx, phase, gate.evidence);
       if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
         return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Exclude<GateResult, { kind: 'open' }>, options);
       }
-      ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
       ctx.state.stage = 'acting';
       await ctx.save();
       const to = await phase.act(ctx);
@@ -100,6 +105,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
     }
     const waited = phase.waitFor ? await phase.waitFor(ctx) : open();
     if (waited.kind !== 'open') return settle(ctx, phase, waited, options);
+    showEvidence(ctx, phase, waited.evidence);
 
     ctx.state.phase = phase.next(ctx);
     ctx.state.stage = 'ready';

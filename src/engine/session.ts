@@ -31,6 +31,8 @@ export interface SessionOptions {
   signal: AbortSignal;
   emit: Emit;
   confirm(question: string): Promise<boolean>;
+  /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
+  providers?: Providers;
 }
 
 export const stateDirOf = (loaded: LoadedPlan, stateDir?: string) => path.resolve(stateDir ?? path.join(loaded.dir, '.keyrot'));
@@ -40,12 +42,13 @@ export interface Providers {
   stores: SecretStore[];
 }
 
-export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit): Promise<Providers> {
+export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<Providers> {
   const ctx: ProviderContext = {
     planName: loaded.plan.name,
     planDir: loaded.dir,
     stateDir,
     env: process.env,
+    now: () => clock.now(),
     note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
   };
   const issuer = await createIssuer(loaded.plan.source, ctx);
@@ -110,7 +113,7 @@ export async function runSession(loaded: LoadedPlan, options: SessionOptions): P
   const audit = new AuditLog(path.join(stateDir, 'audit.jsonl'));
   const { clock, emit } = options;
 
-  const providers = await buildProviders(loaded, stateDir, emit);
+  const providers = options.providers ?? (await buildProviders(loaded, stateDir, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
   const lock = await store.lock(plan.name, holder, options.waitLockMs);
   try {
@@ -137,6 +140,13 @@ export async function runSession(loaded: LoadedPlan, options: SessionOptions): P
       });
     for (;;) {
       const outcome = await advance(ctx, { signal: options.signal, confirm: options.confirm, lockLost: () => lock.lost, audit: auditOutcome });
+      if (outcome.status === 'done' && plan.rehearse && ctx.state.oldKeyId === null) {
+        // A rehearsal: the first key was just issued; rotate it at once so every phase runs.
+        ctx.state = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: ctx.state.version };
+        emit({ type: 'note', plan: plan.name, message: 'rehearsal (rehearse: true): rotating the first key through every phase now' });
+        emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed: false, phase: 'create' });
+        continue;
+      }
       if (outcome.status !== 'waiting' || !options.wait) return outcome;
       try {
         await clock.sleepUntil(outcome.until, options.signal);

@@ -30,6 +30,10 @@ export const planSchema = z
       })
       .optional(),
     soak: duration.prefault('7d').describe('deactivated (reversible) this long before the permanent delete'),
+    rehearse: z
+      .boolean()
+      .default(false)
+      .describe('after issuing the first key, rotate it once straight away through every phase, proving the plan end to end'),
   })
   .describe('a keyrot rotation plan');
 

@@ -94,6 +94,8 @@ export interface ProviderContext {
   /** keyrot's state folder, for providers that keep non-secret bookkeeping (the generated issuer). */
   stateDir: string;
   env: NodeJS.ProcessEnv;
+  /** keyrot's clock (fake in tests), for providers that keep their own timestamps. */
+  now(): Date;
   /** Progress a provider wants shown (retries, waits); never a secret. */
   note(message: string): void;
 }

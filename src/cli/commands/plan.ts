@@ -22,7 +22,7 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     const flying = inFlight(saved);
     const state = flying ? saved! : newRotation(loaded.plan.name, new Date(), '(new)');
     const notes: string[] = [];
-    const providers = await buildProviders(loaded, stateDir, (e) => e.type === 'note' && notes.push(e.message));
+    const providers = await buildProviders(loaded, stateDir, (e) => e.type === 'note' && notes.push(e.message), systemClock);
     const ctx: RotationContext = {
       plan: loaded.plan, ...providers, clock: systemClock, emit: () => undefined, state,
       secrets: new Map(), save: noSideEffects, record: noSideEffects, call: callProvider,

@@ -12,6 +12,7 @@ const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
 export class HumanReporter implements Reporter {
   private spinner: Ora = ora({ stream: process.stdout });
   private ticker: NodeJS.Timeout | undefined;
+  private waitingFor: string | undefined;
 
   private stopTicker() {
     if (this.ticker) clearInterval(this.ticker);
@@ -26,28 +27,39 @@ export class HumanReporter implements Reporter {
     if (spinning) this.spinner.render();
   }
 
+  /** Stop whatever is spinning; a finished wait leaves a line saying so. */
+  private settle() {
+    this.stopTicker();
+    this.spinner.stop();
+    if (this.waitingFor) this.line(`      ${chalk.green('✔')} ${this.waitingFor} over`);
+    this.waitingFor = undefined;
+  }
+
   event(e: RunEvent): void {
     const { text, lines } = describeEvent(e);
     switch (e.type) {
       case 'start':
+        this.settle();
         this.line(`${chalk.cyan('keyrot')} ${chalk.bold(e.plan)}  ${chalk.dim(text)}`);
         return;
       case 'phase':
-        this.stopTicker();
-        this.spinner.start(`${pad(e.phase)} ${text}`);
+        this.settle();
+        this.line(`  ${pad(e.phase)} ${chalk.dim(text)}`);
+        this.spinner.start(chalk.dim('working'));
         return;
       case 'step':
-        this.line(`  ${chalk.green('✔')} ${pad(e.phase)} ${text}`);
+        this.line(`      ${chalk.green('✔')} ${text}`);
         return;
       case 'note':
-        this.line(`  ${chalk.dim('·')} ${pad(e.phase)} ${chalk.dim(text)}`);
+        this.line(`      ${chalk.dim(`· ${text}`)}`);
         return;
       case 'waiting': {
         this.stopTicker();
+        this.waitingFor = e.reason;
         const until = new Date(e.until).getTime();
         const render = () => {
           const left = Math.max(0, until - Date.now());
-          this.spinner.text = `${pad(e.phase)} ${e.reason}: ${chalk.yellow(formatDuration(left))} left ${chalk.dim(`(until ${new Date(until).toLocaleTimeString()})`)}`;
+          this.spinner.text = `${e.reason}: ${chalk.yellow(formatDuration(left))} left ${chalk.dim(`(until ${new Date(until).toLocaleTimeString()})`)}`;
         };
         render();
         if (!this.spinner.isSpinning) this.spinner.start();
@@ -56,21 +68,20 @@ export class HumanReporter implements Reporter {
       }
       case 'held':
       case 'failed':
-        this.stopTicker();
-        this.spinner.stop();
+        this.waitingFor = undefined;
+        this.settle();
         process.stderr.write(`  ${chalk.red('✖')} ${pad(e.phase)} ${chalk.red(text)}\n`);
         for (const l of lines) process.stderr.write(`      ${chalk.dim(l)}\n`);
         return;
       case 'interrupted':
       case 'not-due':
-        this.stopTicker();
-        this.spinner.stop();
+        this.waitingFor = undefined;
+        this.settle();
         this.line(`  ${chalk.yellow('!')} ${text}`);
         return;
       case 'done':
-        this.stopTicker();
-        this.spinner.stop();
-        this.line(`  ${chalk.green('✔')} ${chalk.bold('done')}       ${text}`);
+        this.settle();
+        this.line(`  ${chalk.green('✔')} ${chalk.bold('done'.padEnd(11))} ${text}`);
         return;
     }
   }
@@ -87,12 +98,10 @@ export class HumanReporter implements Reporter {
   }
 
   pause(): void {
-    this.stopTicker();
-    this.spinner.stop();
+    this.settle();
   }
 
   close(): void {
-    this.stopTicker();
-    this.spinner.stop();
+    this.settle();
   }
 }

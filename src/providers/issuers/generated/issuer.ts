@@ -51,7 +51,7 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
     },
 
     async create() {
-      const createdAt = new Date();
+      const createdAt = ctx.now();
       const id = `key-${randomBytes(6).toString('hex')}`;
       const secret = `${config.prefix}${randomBytes(config.bytes).toString(config.encoding)}`;
       await save([...(await load()), { id, status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }]);

@@ -1,0 +1,42 @@
+// Read what a rotation left behind, the way a consumer or an auditor would.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { AuditRecord } from '../../src/audit/log.js';
+import type { RotationState } from '../../src/engine/rotation.js';
+
+export interface StoredKey {
+  keyId: string;
+  secret: string;
+}
+
+export interface StoreFile {
+  managedBy?: string;
+  current?: StoredKey;
+  previous?: StoredKey;
+  retired?: StoredKey;
+}
+
+export const readStore = (file: string): StoreFile => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {});
+
+export const readLedger = (stateDir: string, plan: string): { id: string; status: string }[] => {
+  const file = path.join(stateDir, 'generated', `${plan}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).keys : [];
+};
+
+export const readState = (stateDir: string, plan: string): RotationState | undefined => {
+  const file = path.join(stateDir, 'state', `${plan}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+};
+
+export const readAudit = (stateDir: string): AuditRecord[] => {
+  const file = path.join(stateDir, 'audit.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+};
+
+/** Every secret the store file holds now: what a secret scan looks for. */
+export const secretsIn = (store: StoreFile): string[] =>
+  [store.current, store.previous, store.retired].filter((k): k is StoredKey => Boolean(k)).map((k) => k.secret);
+
+/** Which of `secrets` appear in `text`, by index: never the secret itself, so a failure prints nothing secret. */
+export const leakedIndexes = (text: string, secrets: string[]): number[] =>
+  secrets.flatMap((s, i) => (text.includes(s) ? [i] : []));

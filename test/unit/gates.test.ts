@@ -1,0 +1,198 @@
+// Each gate holds when it should, says why, and releases when its condition clears.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
+import { planObject, run, stateDirOf } from '../helpers/engine.js';
+import { readAudit, readState } from '../helpers/inspect.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+const MIN = 60_000;
+let ws: Workspace;
+let clock: FakeClock;
+let issuer: FakeIssuer;
+let store: FakeStore;
+
+beforeEach(() => {
+  ws = workspace();
+  clock = new FakeClock();
+  issuer = new FakeIssuer(() => clock.now());
+  store = new FakeStore();
+});
+afterEach(() => ws.cleanup());
+
+const plan = (extra: Record<string, unknown> = {}) =>
+  planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }], ...extra });
+const go = (p = plan(), opts: Parameters<typeof run>[2] = {}) => run(p, clock, { providers: { issuer, stores: [store] }, ...opts });
+
+/** An issuer with one active key that the store serves: the usual starting point. */
+function existingKey(): string {
+  const id = issuer.seed('active', new Date(clock.now().getTime() - 40 * 24 * 60 * MIN));
+  store.current = { keyId: id, secret: issuer.keys[0]!.secret };
+  return id;
+}
+
+describe('create: the issuer must have room', () => {
+  it('holds at two keys, listing both with status, age and last use, and the clean-up call', async () => {
+    const old = existingKey();
+    const spare = issuer.seed('inactive');
+    issuer.lastUse.set(old, new Date(clock.now().getTime() - 5 * MIN));
+
+    const { outcome, events } = await go();
+
+    expect(outcome).toEqual({ status: 'held', code: 'key-limit' });
+    const held = events.find((e) => e.type === 'held');
+    expect(held).toMatchObject({ phase: 'create', message: expect.stringContaining(`${old}, ${spare}`), hint: expect.stringContaining(`fake:delete for ${spare}`) });
+    expect(held && 'evidence' in held && held.evidence.join('\n')).toMatch(new RegExp(`${old} \\(active, 40d old\\), last used .* by sts in us-east-1`));
+    expect(issuer.calls).toEqual([]);
+  });
+
+  it('releases once a key is cleaned up', async () => {
+    existingKey();
+    const spare = issuer.seed('inactive');
+    expect((await go()).outcome.status).toBe('held');
+    await issuer.delete(spare);
+    expect((await go(plan(), { wait: false })).outcome.status).toBe('waiting');
+  });
+
+  it('deletes an inactive key first when the plan allows it, and audits that', async () => {
+    existingKey();
+    const spare = issuer.seed('inactive');
+    const { outcome } = await go(plan({ source: { type: 'generated', deleteInactiveKey: true } }), { wait: false });
+    expect(outcome.status).toBe('waiting');
+    expect(issuer.calls.slice(0, 2)).toEqual([`delete ${spare}`, 'create FAKE3']);
+    expect(readAudit(stateDirOf(plan()))[0]).toMatchObject({ action: 'delete-inactive-key', detail: expect.stringContaining(spare) });
+  });
+});
+
+describe('publish: never overwrite what keyrot does not manage', () => {
+  it('holds on an unmanaged secret before creating anything in the store', async () => {
+    existingKey();
+    store.managed = false;
+    const { outcome } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'store-unmanaged' });
+    expect(store.calls).toEqual([]);
+  });
+
+  it('adopts it when the target says adopt: true', async () => {
+    existingKey();
+    store.managed = false;
+    store.adopt = true;
+    const { outcome } = await go(plan({ publish: [{ type: 'file', adopt: true }] }), { wait: false });
+    expect(outcome.status).toBe('waiting');
+    expect(store.calls).toEqual(['publish FAKE2']);
+  });
+});
+
+describe('verify: the new key must authenticate', () => {
+  it('holds with the old key untouched when it does not', async () => {
+    const old = existingKey();
+    issuer.rejectVerify = true;
+    const { outcome, events } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'verify-failed' });
+    expect(issuer.keys.find((k) => k.id === old)?.status).toBe('active');
+    expect(events.find((e) => e.type === 'failed')).toMatchObject({ phase: 'verify', message: expect.stringContaining('the old key is untouched') });
+
+    issuer.rejectVerify = false;
+    expect((await go()).outcome.status).toBe('done');
+  });
+});
+
+describe('last-used: the old key must go quiet before it is deactivated', () => {
+  const withRule = () => plan({ lastUsed: { quietFor: 30 * MIN, maxWait: 24 * 60 * MIN } });
+
+  it('waits until the old key has been idle for quietFor, then deactivates it', async () => {
+    const old = existingKey();
+    const first = await go(withRule(), { wait: false }); // drain
+    expect(first.outcome.status).toBe('waiting');
+    clock.advance(15 * MIN);
+    issuer.lastUse.set(old, new Date(clock.now().getTime() - 10 * MIN)); // still in use 10 minutes ago
+
+    const second = await go(withRule(), { wait: false });
+    expect(second.outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + 20 * MIN) });
+    expect(issuer.keys.find((k) => k.id === old)?.status).toBe('active');
+
+    clock.advance(20 * MIN);
+    await go(withRule(), { wait: false });
+    expect(issuer.keys.find((k) => k.id === old)?.status).toBe('inactive');
+  });
+
+  it('holds with the evidence (when, which service, which region) after maxWait', async () => {
+    const old = existingKey();
+    await go(withRule(), { wait: false });
+    clock.advance(15 * MIN);
+    for (let hour = 0; hour < 25; hour++) {
+      issuer.lastUse.set(old, clock.now()); // busy all day
+      const r = await go(withRule(), { wait: false });
+      if (r.outcome.status === 'held') {
+        expect(r.outcome.code).toBe('old-key-in-use');
+        expect(r.events.find((e) => e.type === 'held')).toMatchObject({ evidence: [expect.stringMatching(/last used: .* by sts in us-east-1/)] });
+        expect(readState(stateDirOf(plan()), 'api')!.hold).toMatchObject({ code: 'old-key-in-use' });
+        expect(issuer.keys.find((k) => k.id === old)?.status).toBe('active');
+        return;
+      }
+      clock.advance(60 * MIN);
+    }
+    throw new Error('never held');
+  });
+
+  it('passes at once when the issuer does not report last use', async () => {
+    existingKey();
+    issuer.reportsLastUse = false;
+    const { outcome, events } = await go(withRule());
+    expect(outcome.status).toBe('done');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'last-used', message: expect.stringContaining('not reported') }));
+  });
+});
+
+describe('delete: only after a quiet soak, and only when confirmed', () => {
+  it('holds when the old key was used after it was deactivated', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false }); // deactivated, soaking
+    clock.advance(60 * MIN);
+    issuer.lastUse.set(old, clock.now()); // a consumer still tries the old key
+
+    clock.advance(7 * 24 * 60 * MIN);
+    const { outcome } = await go(plan(), { wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'used-after-deactivate' });
+    expect(issuer.keys.map((k) => k.id)).toContain(old);
+  });
+
+  it('holds when the operator declines, and deletes on a later confirmed run', async () => {
+    const old = existingKey();
+    const declined = await go(plan(), { confirm: false });
+    expect(declined.outcome).toEqual({ status: 'held', code: 'delete-declined' });
+    expect(issuer.keys.find((k) => k.id === old)?.status).toBe('inactive');
+
+    expect((await go(plan(), { confirm: true })).outcome.status).toBe('done');
+    expect(issuer.keys.map((k) => k.id)).not.toContain(old);
+  });
+});
+
+describe('invariant 1: nothing is deactivated before the new key is everywhere', () => {
+  it('deactivates only after every store got the new key and it was verified', async () => {
+    const old = existingKey();
+    const second = new FakeStore('second store');
+    second.current = { ...store.current! };
+    await run(plan({ publish: [{ type: 'file' }, { type: 'file' }] }), clock, { providers: { issuer, stores: [store, second] } });
+    const order = [...issuer.calls, ...store.calls, ...second.calls];
+    expect(order).toContain(`deactivate ${old}`);
+    // Both stores were given the new key before the issuer was told to deactivate the old one.
+    expect(store.calls[0]).toBe('publish FAKE2');
+    expect(second.calls[0]).toBe('publish FAKE2');
+    expect(issuer.calls.indexOf(`deactivate ${old}`)).toBeGreaterThan(issuer.calls.indexOf('create FAKE2'));
+  });
+
+  it('refuses to deactivate when state says a target was never published (a tampered or buggy state)', async () => {
+    existingKey();
+    await go(plan(), { wait: false }); // waiting in drain
+    const state = JSON.parse(ws.read('.keyrot/state/api.json'));
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, published: [] }));
+    clock.advance(15 * MIN);
+    const { outcome, events } = await go(plan(), { wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', message: expect.stringContaining('not published to fake store') });
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+  });
+});
