@@ -9,9 +9,12 @@ import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../errors.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
 
-const STALE_MS = 5_000; // a holder that has not refreshed its lock for this long is gone
+// A live holder refreshes its lock every second. One that has not for 5 s is gone; one whose
+// process is known dead (same host, pid gone) is replaced after 2 s, proper-lockfile's minimum.
 const UPDATE_MS = 1_000;
-const POLL_MS = 500;
+const STALE_MS = 5_000;
+const DEAD_HOLDER_STALE_MS = 2_000;
+const POLL_MS = 250;
 
 function isAlive(pid: number): boolean {
   try {
@@ -39,12 +42,13 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
   const state: { lost: string | undefined } = { lost: undefined };
   const giveUpAt = Date.now() + waitMs;
 
+  let stale = STALE_MS;
   for (;;) {
     try {
       const release = await lockfile.lock(target, {
         realpath: false,
         lockfilePath: `${target}.lock`,
-        stale: STALE_MS,
+        stale,
         update: UPDATE_MS,
         retries: 0,
         onCompromised: (err) => {
@@ -64,8 +68,10 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
       const current = await readHolder(holderFile);
-      // A dead holder's lock turns stale within STALE_MS, and proper-lockfile then takes it over safely.
-      const deadline = holderIsDead(current) ? Math.max(giveUpAt, Date.now() + STALE_MS + POLL_MS) : giveUpAt;
+      // A dead holder's lock stops being refreshed; proper-lockfile takes it over once it is stale.
+      const dead = holderIsDead(current);
+      stale = dead ? DEAD_HOLDER_STALE_MS : STALE_MS;
+      const deadline = dead ? Math.max(giveUpAt, Date.now() + DEAD_HOLDER_STALE_MS + POLL_MS) : giveUpAt;
       if (Date.now() >= deadline) throw new KeyrotError('lock-held', { plan, holder: describeHolder(current) });
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -10,10 +10,9 @@ import type { LockHolder, PlanLock, StateStore } from './store.js';
 
 const FORMAT = 1;
 
-// Fault injection for the crash tests: KEYROT_FAULT_KILL_AFTER_SAVE=N makes this process SIGKILL
-// itself right after its Nth state save, i.e. at an exact step boundary.
-const killAfterSave = Number(process.env.KEYROT_FAULT_KILL_AFTER_SAVE ?? 0);
-let saves = 0;
+// Fault injection for the crash tests: KEYROT_FAULT_KILL_AT=phase:stage (e.g. publish:acting) makes
+// this process SIGKILL itself right after it saves that state, i.e. at an exact step boundary.
+const killAt = process.env.KEYROT_FAULT_KILL_AT;
 
 export class FileStateStore implements StateStore {
   constructor(readonly location: string) {}
@@ -57,7 +56,7 @@ export class FileStateStore implements StateStore {
     const next = { ...state, version: state.version + 1 };
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, fsync: true });
-    if (killAfterSave > 0 && ++saves === killAfterSave) process.kill(process.pid, 'SIGKILL');
+    if (killAt && killAt === `${next.phase}:${next.stage}`) process.kill(process.pid, 'SIGKILL');
     return next;
   }
 

@@ -1,0 +1,80 @@
+// The real process, killed: SIGKILL at every phase boundary, Ctrl-C in a wait, two runs at once.
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyrot, startKeyrot } from '../helpers/cli.js';
+import { leakedIndexes, readLedger, readState, readStore, secretsIn } from '../helpers/inspect.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const stateDir = () => path.join(ws.dir, '.keyrot');
+const storeFile = () => path.join(ws.dir, 'demo-keys.json');
+
+const BOUNDARIES = ['create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'].flatMap((p) => [`${p}:acting`, `${p}:waiting`]);
+
+describe('SIGKILL at every phase boundary, then run again', () => {
+  it('always finishes with exactly one current key, no orphan, never more than two keys', async () => {
+    const killedAt: string[] = [];
+    const plan = ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0); // first key
+
+    for (const boundary of BOUNDARIES) {
+      const before = readStore(storeFile()).current!.keyId;
+      const killed = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_FAULT_KILL_AT: boundary } });
+      expect(killed.signal, boundary).toBe('SIGKILL');
+      killedAt.push(`${readState(stateDir(), 'demo')!.phase}:${readState(stateDir(), 'demo')!.stage}`);
+      expect(readLedger(stateDir(), 'demo').length, boundary).toBeLessThanOrEqual(2);
+
+      const resumed = await keyrot(['run', '--yes', plan], { cwd: ws.dir });
+      expect(resumed.code, `${boundary}: ${resumed.stderr}`).toBe(0);
+      const store = readStore(storeFile());
+      expect(store.current?.keyId, boundary).not.toBe(before);
+      expect(store.previous, boundary).toBeUndefined();
+      expect(store.retired, boundary).toBeUndefined();
+      expect(readLedger(stateDir(), 'demo').map((k) => `${k.id}:${k.status}`), boundary).toEqual([`${store.current!.keyId}:active`]);
+      expect(leakedIndexes(resumed.stdout + resumed.stderr + killed.stdout + killed.stderr, secretsIn(store)), boundary).toEqual([]);
+    }
+    expect(killedAt).toEqual(BOUNDARIES);
+  }, 120_000);
+});
+
+describe('Ctrl-C', () => {
+  it('during the overlap window exits 130 with state saved; the next run keeps the same deadline', async () => {
+    const plan = ws.plan('demo', localPlan('demo', { drain: '1h' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
+
+    const { child, done } = startKeyrot(['run', plan], { cwd: ws.dir });
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('waiting drain')) child.kill('SIGINT');
+    });
+    const result = await done;
+    expect(result.code).toBe(130);
+    const saved = readState(stateDir(), 'demo')!;
+    expect(saved).toMatchObject({ phase: 'drain', stage: 'waiting' });
+
+    const again = await keyrot(['run', '--no-wait', plan], { cwd: ws.dir });
+    expect(again.code).toBe(75);
+    expect(readState(stateDir(), 'demo')!.deadlines.drain).toBe(saved.deadlines.drain);
+  });
+});
+
+describe('two runs of one plan at once', () => {
+  it('one proceeds, the other exits 3 naming the holder', async () => {
+    const plan = ws.plan('demo', localPlan('demo', { drain: '1h' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
+
+    const first = startKeyrot(['run', plan], { cwd: ws.dir });
+    await new Promise<void>((resolve) => first.child.stdout!.on('data', (d: Buffer) => d.toString().includes('waiting drain') && resolve()));
+    const second = await keyrot(['run', plan], { cwd: ws.dir });
+    first.child.kill('SIGINT');
+    await first.done;
+
+    expect(second.code).toBe(3);
+    expect(second.stderr).toMatch(new RegExp(`plan demo is locked by pid ${first.child.pid} on .* \\(keyrot run .*demo\\.yaml\\) since `));
+    expect(second.stderr).toContain('--wait-lock');
+  });
+});

@@ -1,0 +1,101 @@
+// A broken plan gets every problem at once, each with file:line:col, and nothing runs.
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatProblem, loadPlan } from '../../src/plan/load.js';
+import { planJsonSchema } from '../../src/plan/schema.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const problemsOf = async (yaml: string) => {
+  const result = await loadPlan(ws.write('plan.yaml', yaml));
+  if (result.ok) throw new Error('expected problems');
+  return result.problems.map((p) => ({ at: `${p.line}:${p.col}`, field: p.field, message: p.message }));
+};
+
+describe('plan loading', () => {
+  it('loads the example plans', async () => {
+    for (const file of ['rotation-plans/demo.yaml']) {
+      const result = await loadPlan(file);
+      expect(result.ok ? 'ok' : result.problems.map(formatProblem)).toBe('ok');
+    }
+  });
+
+  it('fills defaults and turns durations into milliseconds', async () => {
+    const result = await loadPlan(ws.write('plan.yaml', [
+      'apiVersion: keyrot/v1', 'name: api', 'source: { type: generated }', 'publish: [{ type: file, path: k.json }]', 'drain: 1h30m',
+    ].join('\n')));
+    expect(result.ok && result.loaded.plan).toMatchObject({ drain: 5_400_000, soak: 604_800_000, verify: true, source: { bytes: 32 } });
+  });
+
+  it('reports five separate mistakes at once, each at its line and column', async () => {
+    const problems = await problemsOf([
+      'apiVersion: keyrot/v2',                 // 1: wrong version
+      'name: Payments_API',                    // 2: bad name
+      'source:',
+      '  type: generated',
+      '  bytes: 8',                            // 5: too few bytes
+      'publish:',
+      '  - type: file',                        // 7: missing path
+      'drain: 15 minutes',                     // 8: not a duration
+      'colour: blue',                          // 9: unknown field
+    ].join('\n'));
+    expect(problems).toEqual([
+      { at: '1:13', field: 'apiVersion', message: 'must be "keyrot/v1"' },
+      { at: '2:7', field: 'name', message: expect.stringContaining('lower-case letters') },
+      { at: '5:10', field: 'source.bytes', message: expect.stringContaining('>=16') },
+      { at: '7:5', field: 'publish[0].path', message: 'missing required field' },
+      { at: '8:8', field: 'drain', message: expect.stringContaining('expected a duration') },
+      { at: '9:1', field: 'colour', message: 'unknown field' },
+    ]);
+  });
+
+  it('names the allowed types for an unknown provider', async () => {
+    const result = await loadPlan(ws.write('plan.yaml', 'apiVersion: keyrot/v1\nname: x\nsource: { type: gcp-iam }\npublish: [{ type: file, path: a }]\n'));
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/plan\.yaml:3:17 {2}source\.type {2}unknown or missing type {2}\(type must be one of: generated, aws-iam.*\)/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', async () => {
+    const problems = await problemsOf('apiVersion: keyrot/v1\nname: [unclosed\n');
+    expect(problems[0]).toMatchObject({ field: '(yaml)' });
+    expect(problems[0]!.at).toMatch(/^\d+:\d+$/);
+  });
+
+  it('refuses literal credentials and says where they go instead', async () => {
+    const fakeAwsSecret = ['wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYEXAMPLEKEY'].join('/');
+    const result = await loadPlan(ws.write('plan.yaml', [
+      'apiVersion: keyrot/v1',
+      'name: api',
+      'description: "' + fakeAwsSecret + '"',
+      'source: { type: generated }',
+      'publish: [{ type: file, path: "hvs.CAESIJ4kX3bq8ZpQ7nE1wL0aYtR2uVmKsDfGh" }]',
+    ].join('\n')));
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((p) => [p.line, p.field, p.message])).toEqual([
+      [3, 'description', expect.stringContaining('an AWS secret access key')],
+      [5, 'publish[0].path', expect.stringContaining('a Vault token')],
+    ]);
+    expect(problems[0]!.hint).toMatch(/identity chain/);
+    // The message points at the value; it never repeats it.
+    expect(problems.map(formatProblem).join('\n')).not.toContain(fakeAwsSecret);
+  });
+
+  it('flags an unknown template placeholder', async () => {
+    const problems = await problemsOf('apiVersion: keyrot/v1\nname: api\nsource: { type: generated }\npublish: [{ type: file, path: "{{keyid}}.json" }]\n');
+    expect(problems).toEqual([{ at: '4:31', field: 'publish[0].path', message: 'unknown template field {{keyid}}' }]);
+  });
+});
+
+describe('the shipped JSON Schema', () => {
+  it('is the one generated from the plan schema (run `npm run build` to refresh it)', () => {
+    const shipped = JSON.parse(readFileSync('schema/rotation-plan.schema.json', 'utf8'));
+    expect(shipped).toEqual(planJsonSchema());
+  });
+});
