@@ -5,6 +5,7 @@ import type { KeyIssuer, ProviderContext, SecretStore } from './types.js';
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
+import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
 
 type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: ProviderContext) => T | Promise<T>>;
 
@@ -22,6 +23,7 @@ export const issuers = {
 
 export const stores = {
   file: entry(fileStoreSchema, async () => (await import('./stores/file/store.js')).createFileStore),
+  'vault-kv2': entry(vaultKv2StoreSchema, async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
 };
 
 export type IssuerConfig = z.output<(typeof issuers)[keyof typeof issuers]['schema']>;

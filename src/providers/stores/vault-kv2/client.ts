@@ -1,0 +1,50 @@
+// One node-vault client per publish target, configured from the plan and keyrot's environment only.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import vault from 'node-vault';
+import { KeyrotError } from '../../../errors.js';
+import type { ProviderContext } from '../../types.js';
+import type { VaultKv2StoreConfig } from './schema.js';
+
+export type VaultClient = vault.client;
+
+export interface Connection {
+  client: VaultClient;
+  address: string;
+  namespace?: string;
+  timeoutMs: number;
+}
+
+export function connect(config: VaultKv2StoreConfig, ctx: ProviderContext): Connection {
+  const address = (config.address ?? ctx.env.VAULT_ADDR)?.replace(/\/+$/, '');
+  if (!address) {
+    throw new KeyrotError('usage', { problem: `vault-kv2 target ${config.mount}/${config.path} has no Vault address: set VAULT_ADDR or \`address\` in the plan` });
+  }
+  const namespace = config.namespace ?? (ctx.env.VAULT_NAMESPACE || undefined);
+  const skipVerify = config.tls?.skipVerify === true;
+  if (skipVerify) ctx.note(`TLS certificate checks are OFF for Vault at ${address} (tls.skipVerify): use this only for testing`);
+  const caFile = config.tls?.caFile ? path.resolve(ctx.planDir, config.tls.caFile) : ctx.env.VAULT_CACERT || undefined;
+  let ca: Buffer | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile);
+    } catch (e) {
+      throw new KeyrotError('usage', { problem: `cannot read the Vault CA file ${caFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+    }
+  }
+
+  const client = vault({
+    endpoint: address,
+    // node-vault's debug output includes request bodies: the secret. Keep it silent whatever DEBUG says.
+    debug: () => undefined,
+    requestOptions: ca ? { ca } : {},
+    // Explicit, so VAULT_SKIP_VERIFY in the environment cannot turn verification off silently.
+    rpDefaults: { strictSSL: !skipVerify, timeout: config.timeout },
+  } as vault.VaultOptions);
+  // node-vault falls back to process.env for these; keyrot sets them from the plan and ctx.env only.
+  const loose = client as VaultClient & { namespace?: string; pathPrefix: string };
+  loose.token = '';
+  loose.namespace = namespace;
+  loose.pathPrefix = '';
+  return { client, address, namespace, timeoutMs: config.timeout };
+}

@@ -1,0 +1,118 @@
+// A thin KV version 2 layer over node-vault's generic read/write (0.12 has no KV v2 helpers).
+// Every call names the ACL path and capability it needs, so a refusal says what to grant.
+import { KeyrotError } from '../../../errors.js';
+import type { Connection } from './client.js';
+import { type Call, type Session, isCasMismatch, isInvalidToken, toKeyrotError, vaultBody, vaultErrors, vaultStatus } from './errors.js';
+
+export interface SecretVersion {
+  /** The version this answer describes (the latest unless one was asked for). */
+  version: number;
+  /** Absent when that version is deleted or destroyed. */
+  data?: Record<string, unknown>;
+  /** The secret's custom_metadata (shared by all versions). */
+  customMetadata: Record<string, string>;
+}
+
+type Kind = 'data' | 'metadata' | 'delete' | 'undelete' | 'destroy';
+
+interface VersionMetadata {
+  version?: number;
+  custom_metadata?: Record<string, string> | null;
+}
+
+export interface Kv2 {
+  /** "secret/data/payments/aws": the path as policies name it. */
+  aclPath(kind: Kind): string;
+  read(): Promise<SecretVersion | undefined>;
+  /** Write a new version if the current one is still `cas`; returns the new version number. */
+  write(data: Record<string, string>, cas: number, sensitive: string[]): Promise<number | 'cas-mismatch'>;
+  setCustomMetadata(custom: Record<string, string>): Promise<void>;
+  changeVersions(action: 'delete' | 'undelete' | 'destroy', versions: number[]): Promise<void>;
+  /** Fail early, and clearly, when the mount is missing or is not KV v2. */
+  checkMount(): Promise<void>;
+}
+
+export function kv2(conn: Connection, mount: string, secretPath: string, provider: string, session: () => Session | undefined): Kv2 {
+  const { client } = conn;
+  const encoded = secretPath.split('/').map(encodeURIComponent).join('/');
+  const url = (kind: Kind) => `${mount}/${kind}/${encoded}`;
+  const aclPath = (kind: Kind) => `${mount}/${kind}/${secretPath}`;
+  const call = (operation: string, kind: Kind | 'sys', capability: string, sensitive?: string[]): Call => ({
+    provider, address: conn.address, mount, operation, capability, sensitive, timeoutMs: conn.timeoutMs, session: session(),
+    path: kind === 'sys' ? `sys/internal/ui/mounts/${mount}/${secretPath}` : aclPath(kind),
+  });
+
+  return {
+    aclPath,
+
+    async read() {
+      try {
+        const body = (await client.read(url('data'))) as { data: { data: Record<string, unknown>; metadata: VersionMetadata } };
+        return { version: body.data.metadata.version ?? 0, data: body.data.data, customMetadata: body.data.metadata.custom_metadata ?? {} };
+      } catch (e) {
+        if (vaultStatus(e) === 404 && vaultErrors(e).length === 0) {
+          // A deleted or destroyed latest version answers 404 with its metadata; a missing secret without.
+          const metadata = (vaultBody(e) as { data?: { metadata?: VersionMetadata } } | undefined)?.data?.metadata;
+          return metadata?.version ? { version: metadata.version, customMetadata: metadata.custom_metadata ?? {} } : undefined;
+        }
+        throw toKeyrotError(e, call('read the secret', 'data', 'read'));
+      }
+    },
+
+    async write(data, cas, sensitive) {
+      try {
+        const body = (await client.write(url('data'), { data, options: { cas } })) as { data?: { version?: unknown } } | '';
+        const version = body ? body.data?.version : undefined;
+        if (typeof version !== 'number') {
+          throw new KeyrotError('vault-mount-missing', { address: conn.address, mount, reason: 'the write was not answered like KV version 2' });
+        }
+        return version;
+      } catch (e) {
+        if (isCasMismatch(e)) return 'cas-mismatch';
+        throw toKeyrotError(e, call('write the secret', 'data', 'create/update', sensitive));
+      }
+    },
+
+    async setCustomMetadata(custom) {
+      try {
+        await client.write(url('metadata'), { custom_metadata: custom });
+      } catch (e) {
+        throw toKeyrotError(e, call('mark the secret in custom_metadata', 'metadata', 'create/update'));
+      }
+    },
+
+    async changeVersions(action, versions) {
+      if (versions.length === 0) return;
+      try {
+        await client.write(url(action), { versions });
+      } catch (e) {
+        throw toKeyrotError(e, call(`${action} version(s) ${versions.join(', ')}`, action, 'update'));
+      }
+    },
+
+    async checkMount() {
+      let found: { type?: string; path?: string; options?: { version?: unknown } | null } | undefined;
+      try {
+        found = ((await client.read(`sys/internal/ui/mounts/${mount}/${encoded}`)) as { data?: typeof found }).data;
+      } catch (e) {
+        const status = vaultStatus(e);
+        if (status === 404) return; // a Vault too old for this check: the KV calls will tell
+        if (status === 403 && !isInvalidToken(e)) {
+          // Vault answers 403 both when nothing is mounted there and when no policy touches the path.
+          throw new KeyrotError('vault-mount-missing', {
+            address: conn.address, mount, reason: `nothing there is visible to this token (no such mount, or no policy grants anything under ${mount}/)`,
+          });
+        }
+        throw toKeyrotError(e, call('look up the mount', 'sys', 'read'));
+      }
+      if (!found) return;
+      if (found.path && !found.path.endsWith(`${mount}/`)) {
+        throw new KeyrotError('vault-mount-missing', { address: conn.address, mount, reason: `the engine for that path is mounted at "${found.path}"` });
+      }
+      if (found.type !== 'kv' || String(found.options?.version) !== '2') {
+        const what = found.type === 'kv' ? `KV version ${String(found.options?.version ?? 1)}` : `a "${found.type ?? 'unknown'}" engine`;
+        throw new KeyrotError('vault-mount-missing', { address: conn.address, mount, reason: `it is ${what}` });
+      }
+    },
+  };
+}
