@@ -1,9 +1,9 @@
 // Every command that takes plans loads them all first: one bad plan stops everything before any
 // provider is called, with every problem listed.
-import path from 'node:path';
 import { AlreadyReported, KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { discoverPlanFiles } from '../plan/discover.js';
+import { stateDirOf } from '../state/location.js';
 import { printError } from './print-error.js';
 import { formatProblem, loadPlan, type LoadedPlan, type PlanProblem } from '../plan/load.js';
 
@@ -25,7 +25,7 @@ export async function loadPlans(args: string[], stateDir?: string): Promise<Load
   // Plans that share a state folder must have distinct names.
   const seen = new Map<string, string>();
   for (const l of loaded) {
-    const key = `${path.resolve(stateDir ?? path.join(l.dir, '.keyrot'))}#${l.plan.name}`;
+    const key = `${stateDirOf(l, stateDir)}#${l.plan.name}`;
     const first = seen.get(key);
     if (first) throw new KeyrotError('plan-name-duplicate', { name: l.plan.name, first, second: l.file });
     seen.set(key, l.file);

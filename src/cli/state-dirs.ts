@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { stateDirOf } from '../engine/session.js';
 import type { LoadedPlan } from '../plan/load.js';
+import { stateDirOf } from '../state/location.js';
 
 /** The state folders to look in: --state, or those of the plans given, or the usual places. */
 export function stateDirs(plans: LoadedPlan[], state?: string): string[] {

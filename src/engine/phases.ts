@@ -100,8 +100,14 @@ export const PHASES: Record<PhaseName, Phase> = {
     summary: 'create the new key (its secret stays in memory)',
     onResume: 'recover',
     calls: (ctx) => [ctx.issuer.explain('list'), ctx.issuer.explain('create')],
-    guards: () => 'no other rotation in flight; the issuer has room for one more key',
-    gate: async (ctx) => (await surveyKeys(ctx)).gate,
+    guards: () => 'the issuer has room for one more key, and every target will take it (checked before anything is created)',
+    async gate(ctx) {
+      const keys = (await surveyKeys(ctx)).gate;
+      if (keys.kind !== 'open') return keys;
+      // The publish gate, checked now too: a key a target then refuses would only be thrown away.
+      const targets = await PHASES.publish.gate!(ctx);
+      return targets.kind === 'open' ? open(...keys.evidence, ...targets.evidence) : targets;
+    },
     previewGate: true,
     act: createKey,
     resume: discardOrphansAndCreate,

@@ -11,6 +11,7 @@ import { createIssuer, createStore } from '../providers/registry.js';
 import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
 import { redact } from '../secrets/redact.js';
 import { FileStateStore } from '../state/file-store.js';
+import { stateDirOf } from '../state/location.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { RotationContext } from './context.js';
@@ -35,7 +36,6 @@ export interface SessionOptions {
   providers?: Providers;
 }
 
-export const stateDirOf = (loaded: LoadedPlan, stateDir?: string) => path.resolve(stateDir ?? path.join(loaded.dir, '.keyrot'));
 
 export interface Providers {
   issuer: KeyIssuer;

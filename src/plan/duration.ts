@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1_000,
@@ -10,12 +8,12 @@ const UNIT_MS: Record<string, number> = {
 };
 
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
-const WHOLE = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+export const DURATION_PATTERN = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
 /** "90s", "15m", "1h30m", "7d" -> milliseconds; undefined if it is not a duration. */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
-  if (!WHOLE.test(trimmed)) return undefined;
+  if (!DURATION_PATTERN.test(trimmed)) return undefined;
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * UNIT_MS[unit!]!;
   return total;
@@ -36,10 +34,3 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
-
-/** A duration field in a plan: written as text, validated, carried as milliseconds. */
-export const duration = z
-  .string()
-  .regex(WHOLE, 'expected a duration such as 90s, 15m, 24h or 7d')
-  .transform((text) => parseDuration(text)!)
-  .meta({ description: 'a duration: digits and a unit (ms, s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d' });

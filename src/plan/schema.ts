@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './duration.js';
+import { duration } from './duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
 
 const [firstIssuer, ...moreIssuers] = issuerSchemas();

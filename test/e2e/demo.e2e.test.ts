@@ -87,7 +87,10 @@ describe('keyrot run on the local demo', () => {
     const result = await keyrot(['run', '--json', plan], { cwd: ws.dir });
     expect(result.code).toBe(0);
     const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.map((e) => e.type)).toEqual(['start', 'phase', 'note', 'note', 'step', 'phase', 'note', 'step', 'phase', 'step', 'done', 'summary']);
+    expect(events.filter((e) => e.type !== 'note').map((e) => `${e.type}${e.phase ? ` ${e.phase}` : ''}`)).toEqual([
+      'start create', 'phase create', 'step create', 'phase publish', 'step publish', 'phase verify', 'step verify', 'done', 'summary',
+    ]);
+    expect(events.every((e) => typeof e.time === 'string' && e.plan !== undefined || e.type === 'summary')).toBe(true);
   });
 });
 

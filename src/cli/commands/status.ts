@@ -3,7 +3,6 @@ import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
 import { formatDuration } from '../../plan/duration.js';
 import { FileStateStore } from '../../state/file-store.js';
-import { loadPlans } from '../load-plans.js';
 import { stateDirs } from '../state-dirs.js';
 
 function nextAction(s: RotationState, now: Date): string {
@@ -18,7 +17,8 @@ function nextAction(s: RotationState, now: Date): string {
 }
 
 export async function statusCommand(args: string[], opts: { json?: boolean; state?: string }): Promise<number> {
-  const plans = args.length > 0 ? await loadPlans(args, opts.state) : [];
+  // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
+  const plans = args.length > 0 ? await (await import('../load-plans.js')).loadPlans(args, opts.state) : [];
   const names = new Set(plans.map((p) => p.plan.name));
   const states: RotationState[] = [];
   for (const dir of stateDirs(plans, opts.state)) {
