@@ -65,6 +65,9 @@ describe.each(['before', 'after'] as const)('a crash %s any state save', (when) 
         boundaries.push(crashedAt);
         const where = `crash ${when} save #${k} (${crashedAt})`;
         expect(readLedger(stateDir, 'api').length, where).toBeLessThanOrEqual(2);
+        // Invariant 4: even cut short, the key consumers read is an active one.
+        const served = readStore(path.join(ws.dir, 'api-keys.json')).current?.keyId;
+        expect(readLedger(stateDir, 'api').find((key) => key.id === served)?.status, where).toBe('active');
 
         const resumed = await run(await load(file), clock);
         expect(resumed.outcome.status, where).toBe('done');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../../plan/duration.js';
+import { duration } from '../../../plan/duration-field.js';
 import { mentionsSecret, unknownPlaceholders } from '../../../plan/template.js';
 
 // A Vault path piece: no leading or trailing "/", no empty segments.

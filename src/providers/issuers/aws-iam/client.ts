@@ -1,0 +1,110 @@
+// The only IAM and STS calls keyrot makes, each retried while AWS throttles.
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+  type AccessKeyLastUsed,
+  type AccessKeyMetadata,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import pRetry from 'p-retry';
+import type { CredentialSource } from './auth.js';
+import { AwsCallError, awsCode, isThrottling, isTransient } from './errors.js';
+
+export interface ClientOptions {
+  region: string;
+  endpoint?: string;
+  credentials: CredentialSource;
+  /** Progress worth showing: each retry. */
+  note(message: string): void;
+}
+
+// The SDK warns on Node 20 that releases after January 2027 will need Node 22. keyrot pins its SDK
+// and supports Node 20, so the warning would only be noise on every cron run's stderr.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const ATTEMPTS = 6;
+
+// Our own retry instead of the SDK's: it reports each retry, and it never repeats a CreateAccessKey
+// that may have reached AWS (a second key would be created and the first one's secret lost).
+async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true): Promise<T> {
+  let attempts = 0;
+  try {
+    return await pRetry(
+      () => {
+        attempts += 1;
+        return call();
+      },
+      {
+        retries: ATTEMPTS - 1,
+        minTimeout: 300,
+        maxTimeout: 5_000,
+        randomize: true,
+        shouldRetry: ({ error }) => (idempotent ? isTransient(error) : isThrottling(error)),
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          const retrying = retriesLeft > 0 && (idempotent ? isTransient(error) : isThrottling(error));
+          if (retrying) opts.note(`${action}: ${awsCode(error) ?? 'network error'}, retrying (attempt ${attemptNumber + 1} of ${ATTEMPTS})`);
+        },
+      },
+    );
+  } catch (e) {
+    throw new AwsCallError(action, e, attempts);
+  }
+}
+
+const sdkConfig = (opts: ClientOptions) => ({
+  region: opts.region,
+  credentials: opts.credentials,
+  maxAttempts: 1,
+  ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+});
+
+export function iamApi(opts: ClientOptions) {
+  const iam = new IAMClient(sdkConfig(opts));
+  return {
+    /** Every page of ListAccessKeys. */
+    async listAccessKeys(user: string): Promise<AccessKeyMetadata[]> {
+      const keys: AccessKeyMetadata[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await attempt(opts, 'iam:ListAccessKeys', () =>
+          iam.send(new ListAccessKeysCommand({ UserName: user, ...(marker ? { Marker: marker } : {}) })),
+        );
+        keys.push(...(page.AccessKeyMetadata ?? []));
+        marker = page.IsTruncated ? page.Marker : undefined;
+      } while (marker);
+      return keys;
+    },
+    async createAccessKey(user: string) {
+      const out = await attempt(opts, 'iam:CreateAccessKey', () => iam.send(new CreateAccessKeyCommand({ UserName: user })), false);
+      if (!out.AccessKey?.AccessKeyId || !out.AccessKey.SecretAccessKey) throw new AwsCallError('iam:CreateAccessKey', new Error('no key in the response'), 1);
+      return out.AccessKey;
+    },
+    async updateAccessKey(user: string, keyId: string, status: 'Active' | 'Inactive'): Promise<void> {
+      await attempt(opts, 'iam:UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: status })));
+    },
+    async deleteAccessKey(user: string, keyId: string): Promise<void> {
+      await attempt(opts, 'iam:DeleteAccessKey', () => iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: keyId })));
+    },
+    async getAccessKeyLastUsed(keyId: string): Promise<AccessKeyLastUsed | undefined> {
+      const out = await attempt(opts, 'iam:GetAccessKeyLastUsed', () => iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
+      return out.AccessKeyLastUsed;
+    },
+  };
+}
+
+export function stsApi(opts: ClientOptions) {
+  const sts = new STSClient(sdkConfig(opts));
+  return {
+    async callerIdentity(): Promise<{ arn: string; account: string }> {
+      const out = await attempt(opts, 'sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
+      return { arn: out.Arn ?? '', account: out.Account ?? '' };
+    },
+  };
+}
+
+export type IamApi = ReturnType<typeof iamApi>;
+export type StsApi = ReturnType<typeof stsApi>;

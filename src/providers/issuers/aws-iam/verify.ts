@@ -1,0 +1,74 @@
+// Prove a new access key authenticates as the plan's user: STS GetCallerIdentity signed with that key.
+// IAM is eventually consistent, so a key a few seconds old may still be unknown to STS.
+import pRetry from 'p-retry';
+import { KeyrotError } from '../../../errors.js';
+import { formatDuration } from '../../../plan/duration.js';
+import type { Credential } from '../../types.js';
+import { stsApi } from './client.js';
+import { awsCode, toKeyrotError, type CallContext } from './errors.js';
+
+export interface VerifyOptions {
+  user: string;
+  region: string;
+  endpoint?: string;
+  timeoutMs: number;
+  call: CallContext;
+  note(message: string): void;
+}
+
+/** STS says this while the new key has not reached it yet. */
+const NOT_YET = 'InvalidClientTokenId';
+/** STS answers that mean the key does not authenticate (as opposed to STS being unreachable). */
+const REJECTED = new Set([NOT_YET, 'SignatureDoesNotMatch', 'ExpiredToken', 'AccessDenied', 'UnrecognizedClient', 'AuthFailure']);
+
+/** arn:aws:iam::123456789012:user/some/path/NAME -> true when NAME is the plan's user. */
+export const isUserArn = (arn: string, user: string) => /^arn:aws[\w-]*:iam::\d{12}:user\//.test(arn) && arn.endsWith(`/${user}`);
+
+export async function verifyCredential(credential: Credential, opts: VerifyOptions): Promise<void> {
+  // A client of its own, signed with the new key only: never the chain's credentials.
+  const sts = stsApi({
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    credentials: { accessKeyId: credential.keyId, secretAccessKey: credential.secret },
+    note: opts.note,
+  });
+  const started = performance.now();
+  const firstDelay = Math.min(1_000, Math.max(10, opts.timeoutMs / 60));
+  let attempts = 0;
+  let identity: { arn: string };
+  try {
+    identity = await pRetry(
+      () => {
+        attempts += 1;
+        return sts.callerIdentity();
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        maxRetryTime: opts.timeoutMs,
+        minTimeout: firstDelay,
+        maxTimeout: firstDelay * 8,
+        shouldRetry: ({ error }) => awsCode(error) === NOT_YET,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          const elapsed = performance.now() - started;
+          if (awsCode(error) === NOT_YET && elapsed < opts.timeoutMs) {
+            opts.note(
+              `verify: STS does not know key ${credential.keyId} yet (${NOT_YET}, attempt ${attemptNumber}, ` +
+                `${formatDuration(elapsed)} of ${formatDuration(opts.timeoutMs)}); retrying`,
+            );
+          }
+        },
+      },
+    );
+  } catch (e) {
+    const code = awsCode(e);
+    if (!code || !REJECTED.has(code)) throw toKeyrotError(e, opts.call);
+    const reason =
+      code === NOT_YET
+        ? `STS still answers ${NOT_YET} after ${formatDuration(performance.now() - started)} (${attempts} attempts)`
+        : `STS answers ${code}`;
+    throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason });
+  }
+  if (!isUserArn(identity.arn, opts.user)) {
+    throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `it authenticates as ${identity.arn}, not as IAM user ${opts.user}` });
+  }
+}
