@@ -28,8 +28,8 @@ export type StoreOp = 'ownership' | 'publish' | 'readBack' | 'onDeactivate' | 'o
  *
  * Every implementation guarantees:
  * - `create` returns the secret exactly once; the issuer never stores it where keyrot could read it again.
- * - `deactivate`, `reactivate` and `delete` are idempotent on the target state (deleting a missing key is
- *   an error only if the key never existed; callers check `list` first on resume).
+ * - `deactivate`, `reactivate` and `delete` are idempotent on the target state: deleting a key that is
+ *   already gone succeeds, so a delete cut short can simply be redone.
  * - `verify` resolves only when the credential authenticates as the plan's principal; it throws
  *   `KeyrotError('verify-failed')` when it does not, after the issuer's own bounded retry.
  * - Errors are `KeyrotError`s whose messages never contain a secret.
