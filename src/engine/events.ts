@@ -7,6 +7,8 @@ export type RunEvent =
   | { type: 'phase'; plan: string; phase: PhaseName; summary: string }
   | { type: 'step'; plan: string; phase: PhaseName; action: string; detail: string }
   | { type: 'note'; plan: string; phase?: PhaseName; message: string }
+  /** Something went wrong that does not stop the rotation (e.g. a notification failed). */
+  | { type: 'warning'; plan: string; phase?: PhaseName; message: string }
   | { type: 'waiting'; plan: string; phase: PhaseName; until: string; reason: string }
   | { type: 'held'; plan: string; phase: PhaseName; code: string; message: string; hint: string; evidence: string[] }
   | { type: 'failed'; plan: string; phase?: PhaseName; code: string; message: string; hint: string }

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../plan/duration.js';
+import { outcomeText, type PlanResult } from './reporter.js';
 
 /** The words for an event, shared by the human and plain reporters. */
 export function describeEvent(e: RunEvent): { text: string; lines: string[] } {
@@ -13,6 +14,7 @@ export function describeEvent(e: RunEvent): { text: string; lines: string[] } {
     case 'step':
       return { text: e.detail, lines: [] };
     case 'note':
+    case 'warning':
       return { text: e.message, lines: [] };
     case 'waiting':
       return { text: `${e.reason} until ${e.until}`, lines: [] };
@@ -32,4 +34,21 @@ export function describeEvent(e: RunEvent): { text: string; lines: string[] } {
       };
     }
   }
+}
+
+/** The last thing worth saying about each plan, kept by reporters for the summary table. */
+export function lastWords(e: RunEvent, words: Map<string, string>): void {
+  if (e.type === 'done' || e.type === 'held' || e.type === 'failed' || e.type === 'not-due' || e.type === 'waiting') {
+    words.set(e.plan, describeEvent(e).text);
+  }
+}
+
+/** One row per plan: name, outcome, and what happened last. */
+export function summaryTable(results: PlanResult[], words: Map<string, string>): string[] {
+  const rows = results.map((r) => [r.plan, outcomeText(r.outcome), words.get(r.plan) ?? '']);
+  const widths = [0, 1].map((i) => Math.max(i === 0 ? 4 : 7, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padEnd(widths[1]!)}  ${cells[2]}`.trimEnd();
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.outcome.status, (counts.get(r.outcome.status) ?? 0) + 1);
+  return [line(['plan', 'outcome', 'last event']), ...rows.map(line), `${results.length} plan(s): ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`];
 }

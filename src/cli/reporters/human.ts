@@ -4,8 +4,8 @@ import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../plan/duration.js';
-import { describeEvent } from './describe.js';
-import { outcomeText, type PlanResult, type Reporter } from './reporter.js';
+import { describeEvent, lastWords, summaryTable } from './describe.js';
+import type { PlanResult, Reporter } from './reporter.js';
 
 const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
 
@@ -13,6 +13,7 @@ export class HumanReporter implements Reporter {
   private spinner: Ora = ora({ stream: process.stdout });
   private ticker: NodeJS.Timeout | undefined;
   private waitingFor: string | undefined;
+  private words = new Map<string, string>();
 
   private stopTicker() {
     if (this.ticker) clearInterval(this.ticker);
@@ -36,6 +37,7 @@ export class HumanReporter implements Reporter {
   }
 
   event(e: RunEvent): void {
+    lastWords(e, this.words);
     const { text, lines } = describeEvent(e);
     switch (e.type) {
       case 'start':
@@ -52,6 +54,9 @@ export class HumanReporter implements Reporter {
         return;
       case 'note':
         this.line(`      ${chalk.dim(`· ${text}`)}`);
+        return;
+      case 'warning':
+        this.line(`      ${chalk.yellow(`! ${text}`)}`);
         return;
       case 'waiting': {
         this.stopTicker();
@@ -90,9 +95,8 @@ export class HumanReporter implements Reporter {
     this.close();
     const waiting = results.find((r) => r.outcome.status === 'waiting');
     if (results.length > 1) {
-      const width = Math.max(...results.map((r) => r.plan.length));
-      process.stdout.write(`\n${chalk.bold('plan'.padEnd(width))}  ${chalk.bold('outcome')}\n`);
-      for (const r of results) process.stdout.write(`${r.plan.padEnd(width)}  ${outcomeText(r.outcome)}\n`);
+      const [head, ...rest] = summaryTable(results, this.words);
+      process.stdout.write(`\n${chalk.bold(head!)}\n${rest.join('\n')}\n`);
     }
     if (waiting) process.stdout.write(chalk.dim('\nwaiting on a timer: run the same command again after it (state is saved)\n'));
   }

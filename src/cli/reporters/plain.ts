@@ -1,19 +1,22 @@
 import type { RunEvent } from '../../engine/events.js';
-import { describeEvent } from './describe.js';
-import { outcomeText, type PlanResult, type Reporter } from './reporter.js';
+import { describeEvent, lastWords, summaryTable } from './describe.js';
+import type { PlanResult, Reporter } from './reporter.js';
 
 /** One timestamped line per event: for cron, CI logs and pipes. */
 export class PlainReporter implements Reporter {
+  private words = new Map<string, string>();
+
   event(e: RunEvent): void {
+    lastWords(e, this.words);
     const { text, lines } = describeEvent(e);
-    const stream = e.type === 'failed' || e.type === 'held' ? process.stderr : process.stdout;
+    const stream = e.type === 'failed' || e.type === 'held' || e.type === 'warning' ? process.stderr : process.stdout;
     stream.write(`${new Date().toISOString()} ${e.plan} ${e.type}${'phase' in e && e.phase ? ` ${e.phase}` : ''}: ${text}\n`);
     for (const line of lines) stream.write(`    ${line}\n`);
   }
 
   summary(results: PlanResult[]): void {
     if (results.length < 2) return;
-    for (const r of results) process.stdout.write(`${new Date().toISOString()} ${r.plan} summary: ${outcomeText(r.outcome)}\n`);
+    process.stdout.write(`\n${summaryTable(results, this.words).join('\n')}\n`);
   }
 
   close(): void {}

@@ -19,8 +19,9 @@ export interface Reporter {
 export const outcomeText = (o: Outcome): string =>
   o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
-export async function pickReporter(opts: { json?: boolean; plain?: boolean }): Promise<Reporter> {
+/** json for --json; plain off a terminal, with --plain, or for several plans at once (one line per event). */
+export async function pickReporter(opts: { json?: boolean; plain?: boolean; many?: boolean }): Promise<Reporter> {
   if (opts.json) return new (await import('./json.js')).JsonReporter();
-  if (opts.plain || !process.stdout.isTTY) return new (await import('./plain.js')).PlainReporter();
+  if (opts.plain || opts.many || !process.stdout.isTTY) return new (await import('./plain.js')).PlainReporter();
   return new (await import('./human.js')).HumanReporter();
 }

@@ -1,0 +1,110 @@
+// `keyrot history`: the audit log, filtered by plan and age, as a table or as NDJSON.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import type { AuditRecord } from '../../audit/log.js';
+import { KeyrotError } from '../../errors.js';
+import { EXIT } from '../../messages.js';
+import { parseDuration } from '../../plan/duration.js';
+import { stateDirs } from '../state-dirs.js';
+
+export interface HistoryOptions {
+  since?: string;
+  json?: boolean;
+  state?: string;
+}
+
+/** `--since 7d` (a duration back from now) or `--since 2026-01-31` (a date or ISO time). */
+function sinceTime(since: string | undefined, now: Date): Date | undefined {
+  if (since === undefined) return undefined;
+  const ms = parseDuration(since);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  const at = Date.parse(since);
+  if (/^\d{4}-\d\d-\d\d/.test(since) && !Number.isNaN(at)) return new Date(at);
+  throw new KeyrotError('usage', { problem: `--since ${since} is neither a duration (7d, 12h) nor a date (2026-01-31)` });
+}
+
+/** Which plans and which state folders: a plan file (or folder) is loaded; anything else is a plan name. */
+async function scope(arg: string | undefined, state?: string): Promise<{ names?: Set<string>; dirs: string[] }> {
+  if (arg === undefined) return { dirs: stateDirs([], state) };
+  if (existsSync(arg) || /[\\/]|\.ya?ml$/i.test(arg)) {
+    // Loaded only when named: zod and yaml stay out of a bare `keyrot history`.
+    const plans = await (await import('../load-plans.js')).loadPlans([arg], state);
+    return { names: new Set(plans.map((p) => p.plan.name)), dirs: stateDirs(plans, state) };
+  }
+  return { names: new Set([arg]), dirs: stateDirs([], state) };
+}
+
+/** Every record in one folder's audit log; a line cut short (disk full, crash) is skipped and counted. */
+async function readAudit(dir: string): Promise<{ records: AuditRecord[]; unreadable: number }> {
+  const file = path.join(dir, 'audit.jsonl');
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return '';
+    throw new KeyrotError('usage', { problem: `cannot read the audit log ${file}: ${e.code ?? e.message}` });
+  });
+  const records: AuditRecord[] = [];
+  let unreadable = 0;
+  for (const line of text.split('\n').filter(Boolean)) {
+    try {
+      records.push(JSON.parse(line) as AuditRecord);
+    } catch {
+      unreadable++;
+    }
+  }
+  return { records, unreadable };
+}
+
+function printTable(records: AuditRecord[], paint: ChalkInstance): void {
+  const outcomeColour: Record<string, ChalkInstance> = { ok: paint.green, failed: paint.red, held: paint.yellow, skipped: paint.dim };
+  const keys = (r: AuditRecord) => (r.oldKeyId || r.newKeyId ? `${r.oldKeyId ?? '-'} -> ${r.newKeyId ?? '-'}` : '');
+  const header = ['TIME', 'PLAN', 'PHASE', 'ACTION', 'OUTCOME', 'OLD -> NEW KEY'];
+  const rows = records.map((r) => [r.time.replace(/\.\d+Z$/, 'Z'), r.plan, r.phase, r.action, r.outcome, keys(r)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const cells = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!));
+
+  process.stdout.write(`${paint.bold([...cells(header), 'DETAIL'].join('  '))}\n`);
+  for (const [n, row] of rows.entries()) {
+    const [time, plan, phase, action, outcome, keyIds] = cells(row);
+    const colour = outcomeColour[records[n]!.outcome] ?? paint.reset;
+    const line = [paint.dim(time!), paint.bold(plan!), phase, action, colour(outcome!), keyIds, records[n]!.detail ?? ''];
+    process.stdout.write(`${line.join('  ').trimEnd()}\n`);
+  }
+}
+
+export async function historyCommand(plan: string | undefined, opts: HistoryOptions): Promise<number> {
+  // `keyrot history | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(EXIT.ok);
+  });
+  const from = sinceTime(opts.since, new Date());
+  const { names, dirs } = await scope(plan, opts.state);
+
+  const records: AuditRecord[] = [];
+  for (const dir of dirs) {
+    const read = await readAudit(dir);
+    if (read.unreadable) process.stderr.write(`skipped ${read.unreadable} unreadable line(s) in ${path.join(dir, 'audit.jsonl')}\n`);
+    records.push(...read.records);
+  }
+  const shown = records
+    .filter((r) => (!names || names.has(r.plan)) && (!from || new Date(r.time) >= from))
+    .sort((a, b) => a.time.localeCompare(b.time)); // stable: records of one log keep their order
+
+  if (opts.json) {
+    for (const r of shown) process.stdout.write(`${JSON.stringify(r)}\n`);
+    return EXIT.ok;
+  }
+  if (dirs.length === 0) {
+    process.stdout.write('no audit log here: no .keyrot/ or rotation-plans/.keyrot/ folder; pass a plan file or --state DIR\n');
+    return EXIT.ok;
+  }
+  if (shown.length === 0) {
+    const which = `${names ? ` for ${[...names].join(', ')}` : ''}${opts.since ? ` since ${opts.since}` : ''}`;
+    process.stdout.write(`no audit records${which} in ${dirs.join(', ')}\n`);
+    return EXIT.ok;
+  }
+  // chalk follows the terminal; NO_COLOR (no-color.org) turns colour off.
+  printTable(shown, process.env.NO_COLOR ? new Chalk({ level: 0 }) : chalk);
+  return EXIT.ok;
+}
