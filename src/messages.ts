@@ -107,6 +107,61 @@ export const messages = {
     message: (d) => `safety check failed before ${s(d.phase)}: ${s(d.reason)}`,
     hint: () => 'this should not happen; run `keyrot status`, and report it with the audit log',
   },
+  'approval-required': {
+    exit: EXIT.refused,
+    message: (d) => `deleting ${s(d.keyId)} needs approval${d.revoke ? ' (a revoked key is deleted only on request)' : ''}; it stays inactive`,
+    hint: (d) => (d.revoke ? `run \`keyrot revoke --delete\` for plan ${s(d.plan)} when the investigation is done` : `run \`keyrot approve ${s(d.plan)}\`, then \`keyrot run\` again`),
+  },
+  'health-check-failed': {
+    exit: EXIT.refused,
+    message: (d) => `health check failed after ${s(d.keyId)} was deactivated: ${s(d.detail)}; the old key was reactivated and the rotation is held`,
+    hint: (d) => `fix what broke, then \`keyrot run --resume-after-rollback\` for plan ${s(d.plan)}, or \`keyrot abandon ${s(d.plan)}\``,
+  },
+  'rolled-back': {
+    exit: EXIT.refused,
+    message: (d) => `the rotation of ${s(d.plan)} was rolled back (${s(d.reason)}) and is held`,
+    hint: (d) => `\`keyrot run --resume-after-rollback\` to deactivate the old key again, or \`keyrot abandon ${s(d.plan)}\``,
+  },
+  'rollback-too-late': {
+    exit: EXIT.refused,
+    message: (d) => `cannot roll back ${s(d.plan)}: the old key ${s(d.keyId)} is already deleted`,
+    hint: () => 'a deleted key cannot come back; run `keyrot revoke` or a new rotation if the new key is the problem',
+  },
+  'nothing-to-roll-back': {
+    exit: EXIT.refused,
+    message: (d) => `nothing to roll back for ${s(d.plan)}: ${s(d.reason)}`,
+    hint: () => 'see `keyrot status`',
+  },
+  'no-rotation': {
+    exit: EXIT.usage,
+    message: (d) => `plan ${s(d.plan)} has no rotation in flight`,
+    hint: () => 'see `keyrot status`',
+  },
+  'revoke-no-owner': {
+    exit: EXIT.usage,
+    message: (d) => `no plan's issuer holds key ${s(d.keyId)} (asked: ${s(d.asked)})`,
+    hint: () => 'check the key id, and pass the folder that holds the plan which issued it',
+  },
+  'revoke-many-owners': {
+    exit: EXIT.refused,
+    message: (d) => `several plans hold key ${s(d.keyId)}: ${s(d.owners)}`,
+    hint: () => 'pass only the plan that should revoke it',
+  },
+  'revoke-needs-key': {
+    exit: EXIT.usage,
+    message: () => 'without --key, revoke takes exactly one plan (it revokes that plan\'s current key)',
+    hint: () => 'run `keyrot revoke --key KEY_ID <plans or folders>`, or name a single plan',
+  },
+  'revoke-new-key': {
+    exit: EXIT.refused,
+    message: (d) => `key ${s(d.keyId)} is the new key of the rotation in flight for ${s(d.plan)}; revoke takes over only a rotation whose old key leaked`,
+    hint: (d) => `run \`keyrot abandon ${s(d.plan)}\`, then \`keyrot revoke --key ${s(d.keyId)}\` again`,
+  },
+  'revoke-conflict': {
+    exit: EXIT.refused,
+    message: (d) => `plan ${s(d.plan)} is rotating ${s(d.oldKeyId)} -> ${s(d.newKeyId)}; ${s(d.keyId)} is another active key of its issuer`,
+    hint: (d) => `deactivate ${s(d.keyId)} by hand now, then finish or \`keyrot abandon ${s(d.plan)}\` the rotation`,
+  },
   'provider-failed': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)} ${s(d.operation)} failed: ${s(d.reason)}`,
@@ -156,6 +211,16 @@ export const messages = {
     exit: EXIT.provider,
     message: (d) => `Vault at ${s(d.address)} has no KV v2 engine at "${s(d.mount)}/": ${s(d.reason)}`,
     hint: (d) => `check \`mount\` in the plan against \`vault secrets list\`, or enable one: \`vault secrets enable -path=${s(d.mount)} kv-v2\``,
+  },
+  'azure-denied': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.store)}: permission denied${d.caller ? ` for ${s(d.caller)}` : ''}: ${s(d.operation)} needs secrets/${s(d.permission)} (${s(d.action)})`,
+    hint: (d) => `assign that identity the "${s(d.role)}" role on ${s(d.vaultUrl)} (or "${s(d.permission)}" on secrets in its access policy), then re-run \`keyrot run\``,
+  },
+  'secret-soft-deleted': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.store)}: a deleted secret of that name still exists (${s(d.state)}), so the name cannot be reused yet`,
+    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run\``,
   },
   'state-corrupt': {
     exit: EXIT.internal,

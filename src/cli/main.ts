@@ -1,5 +1,6 @@
 // The program: commands are declared here and loaded on demand, so `keyrot --help` stays fast.
 // This file holds the only catch-all and sets the only exit code.
+import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { AlreadyReported, KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
@@ -37,9 +38,40 @@ function program(setExit: (code: number) => void): Command {
     .option('--json', 'one JSON object per event (NDJSON)')
     .option('--plain', 'one plain line per event, even on a terminal')
     .option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m')
+    .option('--concurrency <n>', 'plans advanced at once', '4')
+    .option('--resume-after-rollback', 'go on with a rotation that was rolled back (deactivate the old key again)')
     .addOption(stateOption())
     .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait rotation-plans/     # from cron, every few minutes')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts)));
+
+  keyrot
+    .command('revoke')
+    .description('a key leaked: deactivate it now, publish a replacement, show what it last touched')
+    .argument('<plans...>', 'plan files or folders: the one whose issuer holds the key is found')
+    .option('--key <id>', 'the leaked key id (without it: the current key of the one plan given)')
+    .option('--delete', 'after the soak: permanently delete the revoked key')
+    .option('-y, --yes', 'do not ask before acting')
+    .option('--json', 'one JSON object per event (NDJSON)')
+    .option('--plain', 'one plain line per event, even on a terminal')
+    .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
+    .addOption(stateOption())
+    .addHelpText('after', '\nRevoke breaks the usual guarantee on purpose: until consumers load the replacement, they have no valid key.\n' +
+      'Example:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts)));
+
+  for (const [name, description] of [
+    ['rollback', 'reactivate the old key while it is only deactivated (and serve it again); the rotation holds'],
+    ['approve', 'allow the permanent delete of a plan that requires approval (delete.requireApproval)'],
+    ['abandon', 'stop the rotation in flight where it stands, leaving the keys as they are'],
+  ] as const) {
+    keyrot
+      .command(name)
+      .description(description)
+      .argument('<plan>', 'the plan file')
+      .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
+      .addOption(stateOption())
+      .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts)));
+  }
 
   keyrot
     .command('validate')
@@ -63,6 +95,16 @@ function program(setExit: (code: number) => void): Command {
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts)));
 
   keyrot
+    .command('history')
+    .description('the audit log: every side effect, newest last, filtered by plan and age')
+    .argument('[plan]', 'a plan file or a plan name (default: every plan in the state folder)')
+    .option('--since <when>', 'only records newer than this: a duration (7d, 12h) or a date (2026-01-31)')
+    .option('--json', 'one JSON object per record (NDJSON), as stored')
+    .addOption(stateOption())
+    .addHelpText('after', '\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
+    .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts)));
+
+  keyrot
     .command('schema')
     .description('print the rotation plan JSON Schema (for editors and CI checks)')
     .action(async () => setExit(await (await import('./commands/schema.js')).schemaCommand()));
@@ -72,6 +114,12 @@ function program(setExit: (code: number) => void): Command {
 
 export async function main(argv: string[]): Promise<void> {
   installOutputFilter();
+  if (process.env.NO_COLOR) chalk.level = 0; // https://no-color.org: chalk itself does not read it
+  // A reader that goes away early (`keyrot history | head`) is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   let code: number = EXIT.ok;
   try {
     await program((c) => (code = c)).parseAsync(argv);

@@ -1,3 +1,4 @@
+import type { NotifyOutcome } from '../notify/notice.js';
 import type { Plan } from '../plan/schema.js';
 import type { KeyIssuer, SecretStore } from '../providers/types.js';
 import type { Clock } from './clock.js';
@@ -7,6 +8,8 @@ import type { RotationState } from './rotation.js';
 /** Everything a phase may touch while it runs. */
 export interface RotationContext {
   plan: Plan;
+  /** Folder of the plan file: health-check commands run there. */
+  planDir: string;
   issuer: KeyIssuer;
   stores: SecretStore[];
   clock: Clock;
@@ -19,6 +22,12 @@ export interface RotationContext {
   save(): Promise<void>;
   /** Persist state, then write one audit record for a side effect that just happened. */
   record(action: string, detail: string): Promise<void>;
+  /** Write one audit record for a hold, a failure or an operator's decision (approve, abandon). */
+  audit(phase: string, outcome: 'held' | 'failed' | 'ok', detail: string, action?: string): Promise<void>;
+  /** Tell the plan's notify hooks; never fails (a failed hook is reported and audited). */
+  notify(outcome: NotifyOutcome, message?: string): Promise<void>;
+  /** Why the plan lock was lost, if it was. */
+  lockLost(): string | undefined;
   /** Call a provider, turning any failure into a KeyrotError that names the provider and operation. */
   call<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -4,8 +4,13 @@ import type { Details, MessageCode } from '../messages.js';
 export type GateResult =
   | { kind: 'open'; evidence: string[] }
   | { kind: 'wait'; until: Date; reason: string; evidence: string[] }
-  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[] };
+  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[]; rollBack?: boolean };
 
 export const open = (...evidence: string[]): GateResult => ({ kind: 'open', evidence });
 export const waitUntil = (until: Date, reason: string, ...evidence: string[]): GateResult => ({ kind: 'wait', until, reason, evidence });
 export const hold = (code: MessageCode, details: Details, ...evidence: string[]): GateResult => ({ kind: 'hold', code, details, evidence });
+
+/** A hold that first undoes the last reversible step (a health check failed after deactivation). */
+export const holdAndRollBack = (code: MessageCode, details: Details, ...evidence: string[]): GateResult => ({
+  kind: 'hold', code, details, evidence, rollBack: true,
+});

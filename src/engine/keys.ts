@@ -28,9 +28,11 @@ export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResu
   const now = ctx.clock.now();
   const keys = await ctx.call(issuer, 'list', () => issuer.list());
   const active = keys.filter((k) => k.status === 'active');
-  let oldKeyId: string | null = active[0]?.id ?? null;
+  // A revoke has named the key being retired already (and deactivated it).
+  const named = ctx.state.oldKeyId;
+  let oldKeyId: string | null = named ?? active[0]?.id ?? null;
 
-  if (active.length > 1) {
+  if (!named && active.length > 1) {
     const served = new Set<string>();
     for (const store of ctx.stores) {
       const cred = await ctx.call(store, 'readBack', () => store.readBack());

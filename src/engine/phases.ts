@@ -1,11 +1,13 @@
 // The rotation as data: one entry per phase, walked by the runner (runner.ts). Nothing else
 // branches on a phase name. Each phase reads as a short story of what it does.
 import { KeyrotError } from '../errors.js';
+import type { NotifyOutcome } from '../notify/notice.js';
 import { formatDuration } from '../plan/duration.js';
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
-import { hold, open, waitUntil, type GateResult } from './gate.js';
+import { hold, holdAndRollBack, open, waitUntil, type GateResult } from './gate.js';
+import { probe } from './health.js';
 import { describeLastUse, newCredential, surveyKeys } from './keys.js';
 import type { PhaseName } from './rotation.js';
 
@@ -17,6 +19,8 @@ export interface Phase {
   summary: string;
   /** What to do when state says the side effect started but may not have finished. */
   onResume: 'redo' | 'check' | 'recover';
+  /** What the plan's notify hooks hear once the side effect is done. */
+  announces?: NotifyOutcome;
   /** Asks for confirmation first (unless --yes): the side effect cannot be undone. */
   permanent?: boolean;
   /** The provider calls the phase makes, for `keyrot plan`. */
@@ -31,6 +35,8 @@ export interface Phase {
   act(ctx: RotationContext): Promise<void | Redirect>;
   /** For `check` and `recover`: finish a side effect that may have been cut short. */
   resume?(ctx: RotationContext): Promise<void | Redirect>;
+  /** Reverse the side effect (rollback); only for phases whose effect can be undone. */
+  undo?(ctx: RotationContext): Promise<void>;
   /** After the side effect: the condition to wait for before the next phase. Read-only. */
   waitFor?(ctx: RotationContext): Promise<GateResult>;
   next(ctx: RotationContext): PhaseName | 'done';
@@ -61,7 +67,7 @@ async function createKey(ctx: RotationContext): Promise<void> {
     await ctx.call(issuer, 'delete', () => issuer.delete(picture.evict!));
     await ctx.record('delete-inactive-key', `deleted inactive key ${picture.evict} to make room`);
   }
-  state.oldKeyId = picture.oldKeyId;
+  state.oldKeyId ??= picture.oldKeyId;
   state.keysBeforeCreate = picture.keys.map((k) => k.id).filter((id) => id !== picture.evict);
   await ctx.save(); // the key list must be on disk before the key exists: it is how resume finds an orphan
 
@@ -95,6 +101,28 @@ async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
 // ---- the table ----------------------------------------------------------------------------------
 
 export const PHASES: Record<PhaseName, Phase> = {
+  revoke: {
+    name: 'revoke',
+    announces: 'revoked',
+    summary: 'deactivate the leaked key at once (revoke first, investigate later)',
+    onResume: 'redo',
+    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('deactivate')],
+    guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
+    async act(ctx) {
+      const keyId = oldKey(ctx);
+      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      if (key?.status === 'active') await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
+      ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+      await ctx.record('revoke-key', `deactivated leaked key ${keyId}; it was last used: ${describeLastUse(use)}`);
+    },
+    // Straight on to the replacement; a rotation taken over skips its overlap (the old key is dead).
+    next: ({ state }) => {
+      const at = state.resumeAt?.phase;
+      return !at ? 'create' : at === 'drain' || at === 'last-used' ? 'deactivate' : at;
+    },
+  },
+
   create: {
     name: 'create',
     summary: 'create the new key (its secret stays in memory)',
@@ -116,6 +144,7 @@ export const PHASES: Record<PhaseName, Phase> = {
 
   publish: {
     name: 'publish',
+    announces: 'published',
     summary: 'publish the new key to every target',
     onResume: 'recover',
     calls: (ctx) => ctx.stores.flatMap((s) => [s.explain('ownership'), s.explain('publish')]),
@@ -174,11 +203,12 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
       await ctx.record('verify', `${ctx.stores.length} target(s) serve ${state.newKeyId} (${state.newFingerprint})${ctx.plan.verify ? '; it authenticates' : ''}`);
     },
-    next: (ctx) => (ctx.state.oldKeyId ? 'drain' : 'done'),
+    next: ({ state }) => (!state.oldKeyId ? 'done' : state.mode === 'revoke' ? 'deactivate' : 'drain'),
   },
 
   drain: {
     name: 'drain',
+    announces: 'reload',
     summary: 'overlap window: both keys valid while consumers reload',
     onResume: 'redo',
     calls: () => [],
@@ -226,6 +256,7 @@ export const PHASES: Record<PhaseName, Phase> = {
 
   deactivate: {
     name: 'deactivate',
+    announces: 'deactivated',
     summary: 'deactivate the old key (reversible) and stop serving it',
     onResume: 'check',
     calls: (ctx) => [ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
@@ -257,6 +288,21 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
     },
     resume: (ctx) => PHASES.deactivate.act(ctx),
+    async undo(ctx) {
+      const keyId = oldKey(ctx);
+      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      if (!key) throw new KeyrotError('rollback-too-late', { plan: ctx.plan.name, keyId });
+      if (key.status !== 'active') {
+        await ctx.call(ctx.issuer, 'reactivate', () => ctx.issuer.reactivate(keyId));
+        await ctx.record('reactivate-key', `reactivated ${keyId}`);
+      }
+      for (const store of ctx.stores) {
+        await ctx.call(store, 'onReactivate', () => store.onReactivate(keyId));
+        await ctx.record('restore-to-store', `${store.label} serves ${keyId} again`);
+      }
+      ctx.state.deactivatedAt = null;
+      delete ctx.state.deadlines.soak;
+    },
     next: () => 'soak',
   },
 
@@ -265,22 +311,38 @@ export const PHASES: Record<PhaseName, Phase> = {
     summary: 'soak: the old key stays inactive but restorable',
     onResume: 'redo',
     calls: () => [],
-    guards: (ctx) => `waits ${formatDuration(ctx.plan.soak)} after deactivation (stored deadline)`,
+    guards: (ctx) =>
+      `waits ${formatDuration(ctx.plan.soak)} after deactivation (stored deadline)` +
+      (ctx.plan.healthCheck ? `; health check every ${formatDuration(ctx.plan.healthCheck.interval)}, a failure reactivates the old key` : ''),
     async act(ctx) {
       deadline(ctx, 'soak', new Date(ctx.state.deactivatedAt!), ctx.plan.soak);
       await ctx.save();
     },
-    waitFor: waitForDeadline('soak', 'soak'),
+    async waitFor(ctx) {
+      const check = ctx.plan.healthCheck;
+      const soakEnd = new Date(ctx.state.deadlines.soak!);
+      if (!check) return waitForDeadline('soak', 'soak')(ctx);
+      const health = await probe(check, ctx.planDir);
+      if (!health.healthy) {
+        return holdAndRollBack('health-check-failed', { plan: ctx.plan.name, keyId: oldKey(ctx), detail: health.detail }, health.detail);
+      }
+      const now = ctx.clock.now();
+      if (now >= soakEnd) return open(`healthy: ${health.detail}`);
+      const next = new Date(Math.min(soakEnd.getTime(), now.getTime() + check.interval));
+      return waitUntil(next, 'soak (health checks)', `healthy: ${health.detail}`);
+    },
     next: () => 'delete',
   },
 
   delete: {
     name: 'delete',
+    announces: 'deleted',
     summary: 'delete the old key (permanent)',
     onResume: 'check',
     permanent: true,
     calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
-    guards: () => 'inactive for the whole soak, unused since deactivation, confirmed (unless --yes) (invariant 2)',
+    guards: (ctx) =>
+      `inactive for the whole soak, unused since deactivation, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''} (invariant 2)`,
     async gate(ctx) {
       // Invariant 2: inactive for the whole soak, and not used since it was deactivated.
       const { state } = ctx;
@@ -288,6 +350,9 @@ export const PHASES: Record<PhaseName, Phase> = {
       const soakEnd = state.deadlines.soak ? new Date(state.deadlines.soak) : undefined;
       if (!state.deactivatedAt || !soakEnd || ctx.clock.now() < soakEnd) {
         return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
+      }
+      if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
+        return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
       }
       const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
       if (use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt)) {

@@ -1,8 +1,11 @@
 // What keyrot remembers about one plan's rotation between runs. Key ids and fingerprints only:
 // a secret never enters this record (invariant 3).
 
-export const PHASE_NAMES = ['create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'] as const;
+export const PHASE_NAMES = ['revoke', 'create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
+
+/** rotate: the planned, zero-downtime rotation. revoke: a leaked key, deactivated first (keyrot revoke). */
+export type Mode = 'rotate' | 'revoke';
 
 /** ready: gate not yet passed. acting: the side effect began and may not have finished. waiting: done, waiting on a timer. */
 export type Stage = 'ready' | 'acting' | 'waiting';
@@ -22,8 +25,11 @@ export interface RotationState {
   updatedAt: string;
   /** Incremented by every save; a save that does not match the stored version is refused. */
   version: number;
+  mode: Mode;
   phase: PhaseName | 'done';
   stage: Stage;
+  /** With `revoke` taking over a rotation in flight: where to go on afterwards. */
+  resumeAt: { phase: PhaseName; stage: Stage } | null;
   /** The key being retired; null on a first rotation (the issuer had no key). */
   oldKeyId: string | null;
   /** Every key id the issuer listed just before create: anything else found later is ours. */
@@ -38,7 +44,12 @@ export interface RotationState {
   /** Stored deadlines: waits survive Ctrl-C, crashes and reboots (invariant 9). */
   deadlines: Partial<Record<PhaseName, string>>;
   deactivatedAt: string | null;
+  /** Permission for the permanent delete, where the plan or a revoke requires it (keyrot approve). */
+  approvedBy: string | null;
+  /** Set by a rollback (by hand or after a failed health check): held until resumed or abandoned. */
+  rolledBack: { at: string; reason: string } | null;
   completedAt: string | null;
+  abandoned: boolean;
   hold: Hold | null;
 }
 
@@ -51,8 +62,10 @@ export function newRotation(plan: string, now: Date, rotationId: string): Rotati
     startedAt: at,
     updatedAt: at,
     version: 0,
+    mode: 'rotate',
     phase: 'create',
     stage: 'ready',
+    resumeAt: null,
     oldKeyId: null,
     keysBeforeCreate: null,
     newKeyId: null,
@@ -62,7 +75,10 @@ export function newRotation(plan: string, now: Date, rotationId: string): Rotati
     authenticatedAt: null,
     deadlines: {},
     deactivatedAt: null,
+    approvedBy: null,
+    rolledBack: null,
     completedAt: null,
+    abandoned: false,
     hold: null,
   };
 }

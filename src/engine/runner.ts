@@ -6,6 +6,7 @@ import { redact } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
 import { PHASES, type Phase, type Redirect } from './phases.js';
+import { PHASE_NAMES } from './rotation.js';
 
 export type Outcome =
   | { status: 'done' | 'not-due' | 'interrupted' }
@@ -36,21 +37,27 @@ export interface AdvanceOptions {
   /** Why the plan lock was lost, if it was: stop before the next step. */
   lockLost(): string | undefined;
   audit(action: string, outcome: 'held' | 'failed', detail: string): Promise<void>;
+  /** Go on with a rotation that was rolled back (keyrot run --resume-after-rollback). */
+  resumeAfterRollback?: boolean;
 }
 
 const MAX_RESTARTS = 2;
 
 /** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
-async function settle(ctx: RotationContext, phase: Phase, gate: Exclude<GateResult, { kind: 'open' }>, options: AdvanceOptions): Promise<Outcome> {
+type Held = Exclude<GateResult, { kind: 'open' }>;
+
+async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: AdvanceOptions): Promise<Outcome> {
   if (gate.kind === 'wait') {
     ctx.emit({ type: 'waiting', plan: ctx.plan.name, phase: phase.name, until: gate.until.toISOString(), reason: gate.reason });
     return { status: 'waiting', until: gate.until };
   }
+  if (gate.rollBack) await rollBack(ctx, `${gate.code}: ${gate.evidence.join('; ')}`);
   const message = messages[gate.code].message(gate.details);
   ctx.state.hold = { code: gate.code, message: redact(message), since: ctx.clock.now().toISOString(), evidence: gate.evidence };
   await ctx.save();
   await options.audit(phase.name, 'held', `${gate.code}: ${message}`);
   ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint: messages[gate.code].hint(gate.details), evidence: gate.evidence });
+  await ctx.notify('held', message);
   return { status: 'held', code: gate.code };
 }
 
@@ -68,6 +75,15 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
     await ctx.save();
   };
 
+  if (ctx.state.rolledBack) {
+    const phase = PHASES[ctx.state.phase === 'done' ? 'delete' : ctx.state.phase];
+    if (!options.resumeAfterRollback) return settle(ctx, phase, hold('rolled-back', { plan: ctx.plan.name, reason: ctx.state.rolledBack.reason }) as Held, options);
+    ctx.emit({ type: 'note', plan: ctx.plan.name, message: `resuming after the rollback of ${ctx.state.rolledBack.at}` });
+    ctx.state.rolledBack = null;
+    ctx.state.hold = null;
+    await ctx.save();
+  }
+
   while (ctx.state.phase !== 'done') {
     if (options.signal.aborted) return { status: 'interrupted' };
     const lost = options.lockLost();
@@ -80,7 +96,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
       ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
       showEvidence(ctx, phase, gate.evidence);
       if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
-        return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Exclude<GateResult, { kind: 'open' }>, options);
+        return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Held, options);
       }
       ctx.state.stage = 'acting';
       await ctx.save();
@@ -89,6 +105,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
         await redirect(to);
         continue;
       }
+      if (phase.announces) await ctx.notify(phase.announces);
     } else if (ctx.state.stage === 'acting') {
       ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
       const to = phase.onResume === 'redo' || !phase.resume ? await phase.act(ctx) : await phase.resume(ctx);
@@ -96,6 +113,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
         await redirect(to);
         continue;
       }
+      if (phase.announces) await ctx.notify(phase.announces);
     }
 
     if (ctx.state.stage !== 'waiting' || ctx.state.hold) {
@@ -109,11 +127,15 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
 
     ctx.state.phase = phase.next(ctx);
     ctx.state.stage = 'ready';
+    const back = ctx.state.resumeAt; // a phase a revoke interrupted: go on where it stood
+    if (back) ctx.state.stage = back.phase === ctx.state.phase ? back.stage : 'ready';
+    ctx.state.resumeAt = null;
     if (ctx.state.phase === 'done') ctx.state.completedAt = ctx.clock.now().toISOString();
     await ctx.save();
   }
 
   const { state } = ctx;
+  await ctx.notify('done');
   ctx.emit({
     type: 'done', plan: ctx.plan.name, rotationId: state.rotationId, oldKeyId: state.oldKeyId, newKeyId: state.newKeyId!,
     fingerprint: state.newFingerprint!, startedAt: state.startedAt, completedAt: state.completedAt!,
@@ -130,6 +152,7 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     if (!(e instanceof KeyrotError)) {
       ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: 'internal', message: redact(String((e as Error)?.stack ?? e)), hint: 'this is a bug in keyrot: please report it with the audit log' });
       await options.audit(phase ?? 'done', 'failed', `internal error: ${(e as Error)?.message ?? e}`).catch(() => undefined);
+      await ctx.notify('failed', 'internal error in keyrot').catch(() => undefined);
       return { status: 'failed', code: 'internal', exitCode: EXIT.internal };
     }
     if (e.exitCode === EXIT.refused && phase) {
@@ -138,6 +161,30 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     }
     await options.audit(phase ?? 'done', 'failed', `${e.code}: ${e.message}`).catch(() => undefined);
     ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: e.code, message: e.message, hint: e.hint });
+    await ctx.notify(e.exitCode === EXIT.refused ? 'held' : 'failed', e.message);
     return e.exitCode === EXIT.refused ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
   }
+}
+
+/**
+ * Undo the most recent reversible phase (the deactivation): the old key serves again, and the
+ * rotation goes back to before that phase, held until resumed or abandoned.
+ */
+export async function rollBack(ctx: RotationContext, reason: string): Promise<void> {
+  const { state } = ctx;
+  const plan = ctx.plan.name;
+  if (state.mode === 'revoke') throw new KeyrotError('nothing-to-roll-back', { plan, reason: 'the old key was revoked (leaked) and is not brought back' });
+  const here = state.phase === 'done' ? PHASE_NAMES.length : PHASE_NAMES.indexOf(state.phase);
+  const reversible = PHASE_NAMES.slice(0, here + 1)
+    .map((name) => PHASES[name])
+    .filter((p) => p.undo && (PHASE_NAMES.indexOf(p.name) < here || state.stage !== 'ready'))
+    .pop();
+  if (!reversible) throw new KeyrotError('nothing-to-roll-back', { plan, reason: 'the old key has not been deactivated yet' });
+  await reversible.undo!(ctx);
+  state.phase = reversible.name;
+  state.stage = 'ready';
+  state.rolledBack = { at: ctx.clock.now().toISOString(), reason: redact(reason) };
+  await ctx.save();
+  ctx.emit({ type: 'note', plan, message: `rolled back: ${state.oldKeyId} is active and served again` });
+  await ctx.notify('rolled-back', reason);
 }

@@ -9,6 +9,7 @@ import { formatDuration } from '../plan/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { createIssuer, createStore } from '../providers/registry.js';
 import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
+import { createNotifier } from '../notify/notifier.js';
 import { redact } from '../secrets/redact.js';
 import { FileStateStore } from '../state/file-store.js';
 import { stateDirOf } from '../state/location.js';
@@ -32,6 +33,8 @@ export interface SessionOptions {
   signal: AbortSignal;
   emit: Emit;
   confirm(question: string): Promise<boolean>;
+  /** Go on with a rotation that was rolled back. */
+  resumeAfterRollback?: boolean;
   /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
   providers?: Providers;
 }
@@ -69,9 +72,16 @@ export async function callProvider<T>(provider: { label: string }, operation: st
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
 
 /** Build the context phases run in, over a state store and an audit log. */
-export function rotationContext(loaded: LoadedPlan, providers: Providers, state: RotationState, deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit }): RotationContext {
+export function rotationContext(
+  loaded: LoadedPlan,
+  providers: Providers,
+  state: RotationState,
+  deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal },
+): RotationContext {
+  const notifier = createNotifier(loaded.plan.notify, { planDir: loaded.dir, emit: deps.emit, audit: deps.audit, now: () => deps.clock.now(), signal: deps.signal });
   const ctx: RotationContext = {
     plan: loaded.plan,
+    planDir: loaded.dir,
     ...providers,
     clock: deps.clock,
     emit: deps.emit,
@@ -91,6 +101,20 @@ export function rotationContext(loaded: LoadedPlan, providers: Providers, state:
       });
       deps.emit({ type: 'step', plan: s.plan, phase: s.phase === 'done' ? 'delete' : s.phase, action, detail: redact(detail) });
     },
+    async audit(phase, outcome, detail, action) {
+      const { state: s } = ctx;
+      await deps.audit.append({
+        time: deps.clock.now().toISOString(), plan: s.plan, rotationId: s.rotationId, phase, action: action ?? outcome,
+        oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, outcome, detail: redact(detail),
+      });
+    },
+    notify: (outcome, message) => {
+      const { state: s } = ctx;
+      return notifier({
+        plan: s.plan, rotationId: s.rotationId, outcome, phase: s.phase, oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, fingerprint: s.newFingerprint, message,
+      });
+    },
+    lockLost: deps.lockLost ?? (() => undefined),
     call: callProvider,
   };
   return ctx;
@@ -106,7 +130,19 @@ async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Prom
   return age < maxAge ? `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` : undefined;
 }
 
-export async function runSession(loaded: LoadedPlan, options: SessionOptions): Promise<Outcome> {
+export interface PlanSession {
+  loaded: LoadedPlan;
+  providers: Providers;
+  /** The plan's rotation as stored when the lock was taken (in flight, finished, or none). */
+  saved: RotationState | undefined;
+  /** A new rotation record that replaces the saved one on its first save. */
+  fresh(): RotationState;
+  context(state: RotationState): RotationContext;
+  audit: AuditLog;
+}
+
+/** Build a plan's providers, take its lock, and run `fn` while holding it. */
+export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, fn: (session: PlanSession) => Promise<T>): Promise<T> {
   const { plan } = loaded;
   const stateDir = stateDirOf(loaded, options.stateDir);
   const store = new FileStateStore(stateDir);
@@ -118,43 +154,60 @@ export async function runSession(loaded: LoadedPlan, options: SessionOptions): P
   const lock = await store.lock(plan.name, holder, options.waitLockMs);
   try {
     const saved = await store.load(plan.name);
-    const resumed = inFlight(saved);
-    let state = saved!;
-    if (!resumed) {
-      if (options.due) {
-        const reason = await dueReason(loaded, providers.issuer, clock.now());
-        if (reason) {
-          emit({ type: 'not-due', plan: plan.name, reason });
-          return { status: 'not-due' };
-        }
-      }
-      state = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 };
-    }
-    const ctx = rotationContext(loaded, providers, state, { store, audit, clock, emit });
-    emit({ type: 'start', plan: plan.name, rotationId: state.rotationId, resumed, phase: state.phase === 'done' ? 'create' : state.phase });
-
-    const auditOutcome = (phase: string, outcome: 'held' | 'failed', detail: string) =>
-      audit.append({
-        time: clock.now().toISOString(), plan: plan.name, rotationId: ctx.state.rotationId, phase, action: outcome,
-        oldKeyId: ctx.state.oldKeyId, newKeyId: ctx.state.newKeyId, outcome, detail: redact(detail),
-      });
-    for (;;) {
-      const outcome = await advance(ctx, { signal: options.signal, confirm: options.confirm, lockLost: () => lock.lost, audit: auditOutcome });
-      if (outcome.status === 'done' && plan.rehearse && ctx.state.oldKeyId === null) {
-        // A rehearsal: the first key was just issued; rotate it at once so every phase runs.
-        ctx.state = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: ctx.state.version };
-        emit({ type: 'note', plan: plan.name, message: 'rehearsal (rehearse: true): rotating the first key through every phase now' });
-        emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed: false, phase: 'create' });
-        continue;
-      }
-      if (outcome.status !== 'waiting' || !options.wait) return outcome;
-      try {
-        await clock.sleepUntil(outcome.until, options.signal);
-      } catch {
-        return { status: 'interrupted' };
-      }
-    }
+    return await fn({
+      loaded,
+      providers,
+      saved,
+      audit,
+      fresh: () => ({ ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 }),
+      context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal }),
+    });
   } finally {
     await lock.release();
   }
+}
+
+/** Advance a rotation until done, held, failed or interrupted; through waits unless --no-wait. */
+export async function drive(ctx: RotationContext, options: SessionOptions): Promise<Outcome> {
+  const { clock, emit } = options;
+  const plan = ctx.plan;
+  emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed: ctx.state.version > 0 && ctx.state.phase !== 'create', phase: ctx.state.phase === 'done' ? 'create' : ctx.state.phase });
+  const auditOutcome = (phase: string, outcome: 'held' | 'failed', detail: string) =>
+    ctx.audit(phase, outcome, detail);
+  for (;;) {
+    const outcome = await advance(ctx, {
+      signal: options.signal, confirm: options.confirm, lockLost: ctx.lockLost, audit: auditOutcome, resumeAfterRollback: options.resumeAfterRollback,
+    });
+    if (outcome.status === 'done' && plan.rehearse && ctx.state.oldKeyId === null && !ctx.state.abandoned) {
+      // A rehearsal: the first key was just issued; rotate it at once so every phase runs.
+      ctx.state = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: ctx.state.version };
+      emit({ type: 'note', plan: plan.name, message: 'rehearsal (rehearse: true): rotating the first key through every phase now' });
+      emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed: false, phase: 'create' });
+      continue;
+    }
+    if (outcome.status !== 'waiting' || !options.wait) return outcome;
+    try {
+      await clock.sleepUntil(outcome.until, options.signal);
+    } catch {
+      return { status: 'interrupted' };
+    }
+  }
+}
+
+/** keyrot run: continue the rotation in flight, or start one (with --due, only when due). */
+export function runSession(loaded: LoadedPlan, options: SessionOptions): Promise<Outcome> {
+  return withPlan(loaded, options, async (session) => {
+    let state = session.saved;
+    if (!inFlight(state)) {
+      if (options.due) {
+        const reason = await dueReason(loaded, session.providers.issuer, options.clock.now());
+        if (reason) {
+          options.emit({ type: 'not-due', plan: loaded.plan.name, reason });
+          return { status: 'not-due' };
+        }
+      }
+      state = session.fresh();
+    }
+    return drive(session.context(state!), options);
+  });
 }

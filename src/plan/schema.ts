@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { duration } from './duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
+import { healthCheckSchema } from '../engine/health-schema.js';
+import { notifyEntrySchema } from '../notify/schema.js';
 
 const [firstIssuer, ...moreIssuers] = issuerSchemas();
 const [firstStore, ...moreStores] = storeSchemas();
@@ -30,6 +32,14 @@ export const planSchema = z
       })
       .optional(),
     soak: duration.prefault('7d').describe('deactivated (reversible) this long before the permanent delete'),
+    healthCheck: healthCheckSchema.optional().describe('probed through the soak; a failure reactivates the old key and holds the rotation'),
+    delete: z
+      .strictObject({
+        requireApproval: z.boolean().default(false).describe('hold before the permanent delete until `keyrot approve <plan>`'),
+      })
+      .prefault({})
+      .describe('the permanent delete of the old key'),
+    notify: z.array(notifyEntrySchema).optional().describe('webhooks and commands told about outcomes (published, reload, held, ...)'),
     rehearse: z
       .boolean()
       .default(false)

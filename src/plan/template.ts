@@ -23,3 +23,16 @@ export function renderTemplate(template: string, values: TemplateValues): string
 
 export const mentionsSecret = (template: string): boolean =>
   [...template.matchAll(PLACEHOLDER)].some((m) => m[1] === 'secret');
+
+/** Whether a template is exactly one placeholder: "{{keyId}}" is exactly keyId. */
+export const isExactly = (template: string, name: (typeof TEMPLATE_FIELDS)[number]): boolean =>
+  new RegExp(`^\\s*\\{\\{\\s*${name}\\s*\\}\\}\\s*$`).test(template);
+
+/** The {{secret}} part of a value rendered from `template` ("Bearer {{secret}}" -> what follows "Bearer "). */
+export function extractSecret(template: string, value: string): string | undefined {
+  const pattern = template
+    .split(/(\{\{\s*[A-Za-z]+\s*\}\})/)
+    .map((part) => (/^\{\{\s*secret\s*\}\}$/.test(part) ? '(.*)' : /^\{\{/.test(part) ? '.*?' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${pattern}$`, 's').exec(value)?.[1];
+}

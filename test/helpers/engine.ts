@@ -2,7 +2,9 @@
 import path from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
 import type { Outcome } from '../../src/engine/runner.js';
-import { runSession, type Providers } from '../../src/engine/session.js';
+import { beginRevoke } from '../../src/engine/revoke.js';
+import { drive, runSession, withPlan, type PlanSession, type Providers, type SessionOptions } from '../../src/engine/session.js';
+import type { RotationContext } from '../../src/engine/context.js';
 import { loadPlan, type LoadedPlan } from '../../src/plan/load.js';
 import type { FakeClock } from './fake-clock.js';
 
@@ -17,13 +19,18 @@ export interface RunResult {
   events: RunEvent[];
 }
 
-export async function run(
-  loaded: LoadedPlan,
-  clock: FakeClock,
-  options: { wait?: boolean; due?: boolean; confirm?: boolean; signal?: AbortSignal; waitLockMs?: number; providers?: Providers } = {},
-): Promise<RunResult> {
-  const events: RunEvent[] = [];
-  const outcome = await runSession(loaded, {
+export interface RunFlags {
+  wait?: boolean;
+  due?: boolean;
+  confirm?: boolean;
+  signal?: AbortSignal;
+  waitLockMs?: number;
+  providers?: Providers;
+  resumeAfterRollback?: boolean;
+}
+
+function sessionOptions(clock: FakeClock, events: RunEvent[], options: RunFlags): SessionOptions {
+  return {
     wait: options.wait ?? true,
     due: options.due ?? false,
     waitLockMs: options.waitLockMs ?? 0,
@@ -33,12 +40,36 @@ export async function run(
     emit: (e) => events.push(e),
     confirm: async () => options.confirm ?? true,
     providers: options.providers,
+    resumeAfterRollback: options.resumeAfterRollback,
+  };
+}
+
+export async function run(loaded: LoadedPlan, clock: FakeClock, options: RunFlags = {}): Promise<RunResult> {
+  const events: RunEvent[] = [];
+  const outcome = await runSession(loaded, sessionOptions(clock, events, options));
+  return { outcome, events };
+}
+
+/** As `keyrot revoke` does it: take the lock, pick the rotation record, drive it until it waits. */
+export async function revoke(loaded: LoadedPlan, clock: FakeClock, keyId: string, options: RunFlags = {}): Promise<RunResult> {
+  const events: RunEvent[] = [];
+  const opts = sessionOptions(clock, events, { wait: false, ...options });
+  const outcome = await withPlan(loaded, opts, async (session) => {
+    const start = await beginRevoke(session, keyId);
+    if ('nothing' in start) return { status: 'done' as const };
+    return drive(session.context(start.state), opts);
   });
   return { outcome, events };
+}
+
+/** Run an operator decision (rollback, approve, abandon) on the rotation in flight, under the lock. */
+export async function decide<T>(loaded: LoadedPlan, clock: FakeClock, fn: (ctx: RotationContext, session: PlanSession) => Promise<T>, options: RunFlags = {}): Promise<T> {
+  const opts = sessionOptions(clock, [], options);
+  return withPlan(loaded, opts, (session) => fn(session.context(session.saved!), session));
 }
 
 export const stateDirOf = (loaded: LoadedPlan) => path.join(loaded.dir, '.keyrot');
 
 /** A plan as the loader would return it, without going through YAML (for fields only fakes use). */
 export const planObject = (dir: string, plan: Record<string, unknown>): LoadedPlan =>
-  ({ file: path.join(dir, 'plan.yaml'), dir, plan: { verify: true, drain: 900_000, soak: 604_800_000, rehearse: false, ...plan } }) as unknown as LoadedPlan;
+  ({ file: path.join(dir, 'plan.yaml'), dir, plan: { verify: true, drain: 900_000, soak: 604_800_000, rehearse: false, delete: { requireApproval: false }, ...plan } }) as unknown as LoadedPlan;

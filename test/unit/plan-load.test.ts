@@ -94,7 +94,7 @@ describe('plan loading', () => {
 });
 
 describe('the shipped JSON Schema', () => {
-  it('is the one generated from the plan schema (run `npm run build` to refresh it)', () => {
+  it('is the one generated from the plan schema (run `npm run schema` to refresh it)', () => {
     const shipped = JSON.parse(readFileSync('schema/rotation-plan.schema.json', 'utf8'));
     expect(shipped).toEqual(planJsonSchema());
   });

@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import { systemClock } from '../../engine/clock.js';
 import type { RotationContext } from '../../engine/context.js';
 import { PHASES } from '../../engine/phases.js';
-import { inFlight, newRotation, PHASE_NAMES } from '../../engine/rotation.js';
+import { inFlight, newRotation, type PhaseName } from '../../engine/rotation.js';
 import { buildProviders, callProvider } from '../../engine/session.js';
 import { stateDirOf } from '../../state/location.js';
 import { EXIT } from '../../messages.js';
@@ -25,8 +25,8 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     const notes: string[] = [];
     const providers = await buildProviders(loaded, stateDir, (e) => e.type === 'note' && notes.push(e.message), systemClock);
     const ctx: RotationContext = {
-      plan: loaded.plan, ...providers, clock: systemClock, emit: () => undefined, state,
-      secrets: new Map(), save: noSideEffects, record: noSideEffects, call: callProvider,
+      plan: loaded.plan, planDir: loaded.dir, ...providers, clock: systemClock, emit: () => undefined, state,
+      secrets: new Map(), save: noSideEffects, record: noSideEffects, audit: noSideEffects, notify: noSideEffects, lockLost: () => undefined, call: callProvider,
     };
 
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -35,15 +35,16 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     for (const store of providers.stores) out(`  target   ${store.label}`);
     out(flying ? `  in flight: rotation ${state.rotationId} at ${state.phase} (${state.stage})` : '  nothing in flight: `keyrot run` would start a rotation now');
 
-    const start = PHASE_NAMES.indexOf(state.phase === 'done' ? 'create' : state.phase);
-    for (const [i, name] of PHASE_NAMES.entries()) {
+    // The phases ahead, as the table chains them (assuming a key to retire, so the whole path shows).
+    const ahead: PhaseName[] = [];
+    const walk = { ...ctx, state: { ...state, oldKeyId: state.oldKeyId ?? '(current key)' } };
+    for (let name: PhaseName | 'done' = state.phase === 'done' ? 'create' : state.phase; name !== 'done'; name = PHASES[name].next(walk)) ahead.push(name);
+    for (const [i, name] of ahead.entries()) {
       const phase = PHASES[name];
-      const done = i < start;
-      out(`  ${chalk.bold(`${i + 1}. ${name.padEnd(10)}`)} ${phase.summary}${done ? chalk.dim('  (done)') : ''}${phase.permanent ? chalk.red('  [permanent]') : ''}`);
-      if (done) continue;
+      out(`  ${chalk.bold(`${i + 1}. ${name.padEnd(10)}`)} ${phase.summary}${phase.permanent ? chalk.red('  [permanent]') : ''}`);
       for (const call of phase.calls(ctx)) out(`       call   ${call}`);
       if (phase.guards) out(`       checks ${phase.guards(ctx)}`);
-      if (phase.gate && phase.previewGate && (i === start || !flying)) {
+      if (phase.gate && phase.previewGate && (i === 0 || !flying)) {
         const gate = await phase.gate(ctx);
         const verdict = gate.kind === 'open' ? chalk.green('would pass') : gate.kind === 'wait' ? chalk.yellow(`would wait until ${gate.until.toISOString()}`) : chalk.red(`would hold: ${gate.code}`);
         out(`       now    ${verdict}${gate.evidence.length ? `: ${gate.evidence.join('; ')}` : ''}`);

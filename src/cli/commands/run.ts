@@ -1,58 +1,59 @@
-import { systemClock } from '../../engine/clock.js';
-import { exitCodeOf } from '../../engine/runner.js';
+import pLimit from 'p-limit';
+import { exitCodeOf, type Outcome } from '../../engine/runner.js';
 import { runSession } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
-import { parseDuration } from '../../plan/duration.js';
-import { confirmer } from '../confirm.js';
 import { loadPlans } from '../load-plans.js';
 import { pickReporter, type PlanResult } from '../reporters/reporter.js';
+import { sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 import { worstExitCode } from '../worst.js';
 
-export interface RunOptions {
+export interface RunOptions extends CommonRunFlags {
   wait: boolean;
   due?: boolean;
-  yes?: boolean;
-  json?: boolean;
   plain?: boolean;
-  waitLock?: string;
-  state?: string;
+  concurrency?: string;
+  resumeAfterRollback?: boolean;
 }
 
+/** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
+export const outcomeOfError = (e: KeyrotError): Outcome =>
+  e.exitCode === 3 ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
+
 export async function runCommand(args: string[], opts: RunOptions): Promise<number> {
-  const waitLockMs = opts.waitLock === undefined ? 0 : parseDuration(opts.waitLock);
-  if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${opts.waitLock} is not a duration (try 30s, 5m)` });
+  const concurrency = Number(opts.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
 
-  const reporter = await pickReporter(opts);
-  const interactive = !opts.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  const reporter = await pickReporter({ ...opts, many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
-  const results: PlanResult[] = [];
+  const options = sessionOptions(opts, reporter, interrupt.signal, {
+    wait: opts.wait,
+    due: Boolean(opts.due),
+    command: ['keyrot', 'run', ...args].join(' '),
+    resumeAfterRollback: opts.resumeAfterRollback,
+  });
+  const limit = pLimit(concurrency);
   try {
-    for (const loaded of plans) {
-      if (interrupt.signal.aborted) break;
-      const outcome = await runSession(loaded, {
-        stateDir: opts.state,
-        wait: opts.wait,
-        due: Boolean(opts.due),
-        waitLockMs,
-        command: ['keyrot', 'run', ...args].join(' '),
-        clock: systemClock,
-        signal: interrupt.signal,
-        emit: (e) => reporter.event(e),
-        confirm: confirmer({ yes: opts.yes, interactive, pause: () => reporter.pause?.() }),
-      }).catch((e: unknown) => {
-        if (!(e instanceof KeyrotError)) throw e;
-        reporter.event({ type: 'failed', plan: loaded.plan.name, code: e.code, message: e.message, hint: e.hint });
-        return e.exitCode === 3 ? { status: 'held' as const, code: e.code } : { status: 'failed' as const, code: e.code, exitCode: e.exitCode };
-      });
-      if (outcome.status === 'interrupted') reporter.event({ type: 'interrupted', plan: loaded.plan.name });
-      results.push({ plan: loaded.plan.name, outcome });
-    }
+    const results: PlanResult[] = await Promise.all(
+      plans.map((loaded) =>
+        limit(async (): Promise<PlanResult> => {
+          const plan = loaded.plan.name;
+          if (interrupt.signal.aborted) return { plan, outcome: { status: 'interrupted' } };
+          const outcome = await runSession(loaded, options).catch((e: unknown) => {
+            if (!(e instanceof KeyrotError)) throw e;
+            reporter.event({ type: 'failed', plan, code: e.code, message: e.message, hint: e.hint });
+            return outcomeOfError(e);
+          });
+          if (outcome.status === 'interrupted') reporter.event({ type: 'interrupted', plan });
+          return { plan, outcome };
+        }),
+      ),
+    );
     reporter.summary(results);
+    return worstExitCode(results.map((r) => exitCodeOf(r.outcome)));
   } finally {
     reporter.close();
     interrupt.dispose();
   }
-  return worstExitCode(results.map((r) => exitCodeOf(r.outcome)));
 }

@@ -1,0 +1,36 @@
+// What every command that advances a plan passes to the engine: clock, reporter, prompts, signals.
+import { systemClock } from '../engine/clock.js';
+import type { SessionOptions } from '../engine/session.js';
+import { KeyrotError } from '../errors.js';
+import { parseDuration } from '../plan/duration.js';
+import { confirmer } from './confirm.js';
+import type { Reporter } from './reporters/reporter.js';
+
+export interface CommonRunFlags {
+  yes?: boolean;
+  json?: boolean;
+  waitLock?: string;
+  state?: string;
+}
+
+export function sessionOptions(
+  flags: CommonRunFlags,
+  reporter: Reporter,
+  signal: AbortSignal,
+  extra: Pick<SessionOptions, 'wait' | 'due' | 'command'> & Partial<SessionOptions>,
+): SessionOptions {
+  const waitLockMs = flags.waitLock === undefined ? 0 : parseDuration(flags.waitLock);
+  if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${flags.waitLock} is not a duration (try 30s, 5m)` });
+  const interactive = !flags.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  return {
+    stateDir: flags.state,
+    waitLockMs,
+    clock: systemClock,
+    signal,
+    emit: (e) => reporter.event(e),
+    confirm: confirmer({ yes: flags.yes, interactive, pause: () => reporter.pause?.() }),
+    ...extra,
+  };
+}
+
+export const isInteractive = (flags: { json?: boolean }) => !flags.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);

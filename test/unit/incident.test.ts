@@ -1,0 +1,203 @@
+// The on-call paths: revoke a leaked key, roll back a rotation, approve a delete, abandon, and the
+// health check that rolls back by itself.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rollBack } from '../../src/engine/runner.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
+import { decide, planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
+import { readAudit, readState } from '../helpers/inspect.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+let ws: Workspace;
+let clock: FakeClock;
+let issuer: FakeIssuer;
+let store: FakeStore;
+
+beforeEach(() => {
+  ws = workspace();
+  clock = new FakeClock();
+  issuer = new FakeIssuer(() => clock.now());
+  store = new FakeStore();
+});
+afterEach(() => ws.cleanup());
+
+const plan = (extra: Record<string, unknown> = {}) =>
+  planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }], delete: { requireApproval: false }, ...extra });
+const providers = () => ({ issuer, stores: [store] });
+const status = (id: string) => issuer.keys.find((k) => k.id === id)?.status ?? 'deleted';
+
+function existingKey(): string {
+  const id = issuer.seed('active');
+  store.current = { keyId: id, secret: issuer.keys[0]!.secret };
+  return id;
+}
+
+describe('revoke', () => {
+  it('deactivates the leaked key before creating the replacement, publishes it, and keeps the leaked key until --delete', async () => {
+    const leaked = existingKey();
+    issuer.lastUse.set(leaked, new Date(clock.now().getTime() - 3 * MIN));
+
+    const { outcome, events } = await revoke(plan(), clock, leaked, { providers: providers() });
+
+    expect(outcome.status).toBe('waiting'); // in the soak: the delete is a later, explicit step
+    expect(issuer.calls).toEqual([`deactivate ${leaked}`, 'create FAKE2']);
+    expect(store.current?.keyId).toBe('FAKE2');
+    expect(store.served.has(leaked)).toBe(false);
+    expect(status(leaked)).toBe('inactive');
+    const revoked = events.find((e) => e.type === 'step' && e.action === 'revoke-key');
+    expect(revoked).toMatchObject({ detail: expect.stringMatching(new RegExp(`deactivated leaked key ${leaked}; it was last used: .* by sts in us-east-1`)) });
+    const actions = readAudit(stateDirOf(plan())).map((r) => r.action);
+    expect(actions.indexOf('revoke-key')).toBeLessThan(actions.indexOf('create-key'));
+    // No overlap window and no last-used wait: straight from verify to deactivate.
+    expect(events.filter((e) => e.type === 'phase').map((e) => e.type === 'phase' && e.phase)).toEqual(['revoke', 'create', 'publish', 'verify', 'deactivate', 'soak']);
+
+    clock.advance(8 * DAY);
+    const later = await run(plan(), clock, { providers: providers() });
+    expect(later.outcome).toEqual({ status: 'held', code: 'approval-required' });
+    expect(status(leaked)).toBe('inactive');
+
+    await decide(plan(), clock, async (ctx) => {
+      ctx.state.approvedBy = 'oncall@host';
+      await ctx.save();
+    }, { providers: providers() });
+    expect((await run(plan(), clock, { providers: providers() })).outcome.status).toBe('done');
+    expect(status(leaked)).toBe('deleted');
+  });
+
+  it('takes over a rotation in flight whose old key leaked, skipping the rest of its overlap', async () => {
+    const leaked = existingKey();
+    expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting'); // in drain
+    const { outcome, events } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(outcome.status).toBe('waiting');
+    expect(status(leaked)).toBe('inactive');
+    expect(issuer.calls.filter((c) => c.startsWith('create'))).toEqual(['create FAKE2']); // the new key is kept
+    expect(events.filter((e) => e.type === 'phase').map((e) => e.type === 'phase' && e.phase)).toEqual(['revoke', 'deactivate', 'soak']);
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'soak' });
+  });
+
+  it('refuses to revoke the new key of a rotation in flight, naming the way out', async () => {
+    existingKey();
+    await run(plan(), clock, { providers: providers(), wait: false });
+    const err = await revoke(plan(), clock, 'FAKE2', { providers: providers() }).catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 'revoke-new-key', hint: expect.stringContaining('keyrot abandon api') });
+  });
+});
+
+describe('rollback', () => {
+  async function inSoak(extra: Record<string, unknown> = {}) {
+    const old = existingKey();
+    await run(plan(extra), clock, { providers: providers(), wait: false });
+    clock.advance(15 * MIN);
+    expect((await run(plan(extra), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting');
+    expect(status(old)).toBe('inactive');
+    return old;
+  }
+
+  it('during the soak reactivates the old key, serves it again, and holds until resumed', async () => {
+    const old = await inSoak();
+    await decide(plan(), clock, (ctx) => rollBack(ctx, 'by hand'), { providers: providers() });
+    expect(status(old)).toBe('active');
+    expect(store.served.has(old)).toBe(true);
+
+    const held = await run(plan(), clock, { providers: providers() });
+    expect(held.outcome).toEqual({ status: 'held', code: 'rolled-back' });
+
+    const resumed = await run(plan(), clock, { providers: providers(), resumeAfterRollback: true });
+    expect(resumed.outcome.status).toBe('done');
+    expect(status(old)).toBe('deleted');
+    expect(issuer.calls).toEqual(['create FAKE2', `deactivate ${old}`, `reactivate ${old}`, `deactivate ${old}`, `delete ${old}`]);
+  });
+
+  it('is refused before the old key was deactivated, and for a revoked key', async () => {
+    const leaked = existingKey();
+    await run(plan(), clock, { providers: providers(), wait: false }); // drain
+    await expect(decide(plan(), clock, (ctx) => rollBack(ctx, 'x'), { providers: providers() })).rejects.toMatchObject({ code: 'nothing-to-roll-back' });
+    await revoke(plan(), clock, leaked, { providers: providers() });
+    await expect(decide(plan(), clock, (ctx) => rollBack(ctx, 'x'), { providers: providers() })).rejects.toMatchObject({
+      code: 'nothing-to-roll-back', message: expect.stringContaining('revoked'),
+    });
+  });
+});
+
+describe('health checks during the soak', () => {
+  let healthy = true;
+  let server: http.Server;
+  let url: string;
+  beforeEach(async () => {
+    healthy = true;
+    server = http.createServer((_req, res) => res.writeHead(healthy ? 200 : 503).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`;
+  });
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const checked = () => plan({ healthCheck: { type: 'http', url, interval: 5 * MIN, timeout: 2000 } });
+
+  it('probe at each interval, and let the rotation finish while healthy', async () => {
+    const old = existingKey();
+    const { outcome } = await run(checked(), clock, { providers: providers() });
+    expect(outcome.status).toBe('done');
+    expect(status(old)).toBe('deleted');
+  });
+
+  it('a failure after deactivation reactivates the old key by itself and holds with the evidence', async () => {
+    const old = existingKey();
+    await run(checked(), clock, { providers: providers(), wait: false });
+    clock.advance(15 * MIN);
+    await run(checked(), clock, { providers: providers(), wait: false }); // deactivated, soaking
+    expect(status(old)).toBe('inactive');
+
+    healthy = false;
+    clock.advance(5 * MIN);
+    const { outcome, events } = await run(checked(), clock, { providers: providers(), wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'health-check-failed' });
+    expect(status(old)).toBe('active');
+    expect(store.served.has(old)).toBe(true);
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ evidence: [expect.stringContaining('answered 503')] });
+    expect(readAudit(stateDirOf(plan())).map((r) => r.action)).toEqual(expect.arrayContaining(['reactivate-key', 'restore-to-store', 'held']));
+  });
+
+  it('a command probe works the same way', async () => {
+    const old = existingKey();
+    const { outcome } = await run(plan({ healthCheck: { type: 'command', run: 'exit 3', interval: MIN, timeout: 2000 } }), clock, { providers: providers() });
+    expect(outcome).toEqual({ status: 'held', code: 'health-check-failed' });
+    expect(status(old)).toBe('active');
+  });
+});
+
+describe('approval and abandon', () => {
+  it('delete.requireApproval holds at delete until approved', async () => {
+    const old = existingKey();
+    const gated = plan({ delete: { requireApproval: true } });
+    expect((await run(gated, clock, { providers: providers() })).outcome).toEqual({ status: 'held', code: 'approval-required' });
+    expect(status(old)).toBe('inactive');
+    await decide(gated, clock, async (ctx) => {
+      ctx.state.approvedBy = 'lead@host';
+      await ctx.save();
+    }, { providers: providers() });
+    expect((await run(gated, clock, { providers: providers() })).outcome.status).toBe('done');
+  });
+});
+
+describe('notifications from the engine', () => {
+  it('tell the hooks each step in order, and a failing hook never stops the rotation', async () => {
+    const old = existingKey();
+    const heard = `${ws.dir}/heard.txt`;
+    const notify = [
+      { type: 'command', run: `echo "$KEYROT_OUTCOME $KEYROT_PHASE" >> ${heard}`, timeout: 5000 },
+      { type: 'command', run: 'exit 1', timeout: 5000, on: ['published'] },
+    ];
+    const { outcome, events } = await run(plan({ notify }), clock, { providers: providers() });
+    expect(outcome.status).toBe('done');
+    expect(status(old)).toBe('deleted');
+    expect(ws.read('heard.txt').trim().split('\n')).toEqual([
+      'published publish', 'reload drain', 'deactivated deactivate', 'deleted delete', 'done done',
+    ]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringContaining('the rotation carries on') }));
+    expect(readAudit(stateDirOf(plan())).filter((r) => r.action === 'notify').map((r) => r.outcome)).toEqual(['failed']);
+  });
+});
