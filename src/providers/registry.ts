@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import type { KeyIssuer, ProviderContext, SecretStore } from './types.js';
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
+import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
+import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
 import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
 
@@ -24,6 +26,8 @@ export const issuers = {
 export const stores = {
   file: entry(fileStoreSchema, async () => (await import('./stores/file/store.js')).createFileStore),
   'vault-kv2': entry(vaultKv2StoreSchema, async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
+  'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
+  'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore),
 };
 
 export type IssuerConfig = z.output<(typeof issuers)[keyof typeof issuers]['schema']>;

@@ -1,0 +1,204 @@
+// An AWS Secrets Manager secret as a publish target. Consumers read AWSCURRENT; during the overlap
+// AWSPREVIOUS holds the old key, as after any Secrets Manager rotation.
+//
+// Each publish is PutSecretValue with a ClientRequestToken derived from the rotation id and key id, so a
+// resumed publish can never add a second version. Secrets Manager itself moves AWSPREVIOUS to the
+// version AWSCURRENT leaves. What keyrot keeps in the secret's tags (never a secret):
+//   managed-by=keyrot, keyrot-plan, keyrot-rotated-at,
+//   keyrot-key-id + keyrot-version                   the key in the version keyrot wrote,
+//   keyrot-previous-key-id + keyrot-previous-version the key (and version) it replaced ("" = adopted, id unknown).
+// Tags are claimed before the write, so after a crash they already say which key a version holds.
+//
+// Retiring the old key: on deactivate its version loses AWSPREVIOUS (consumers that accept the previous
+// key stop accepting it) and gets the label keyrot-retired, which keeps it for a rollback (a version with
+// no label is deprecated and Secrets Manager may remove it). On delete it loses every keyrot label:
+// Secrets Manager has no call to delete one version, so it stays, unreachable by any label and
+// readable only by its version id, until Secrets Manager removes deprecated versions itself.
+import { createHash } from 'node:crypto';
+import { KeyrotError } from '../../../errors.js';
+import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../plan/template.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
+import { type Described, type SecretValue, secretsManagerApi } from './client.js';
+import { scheduledForDeletion } from './errors.js';
+import type { AwsSecretsManagerStoreConfig } from './schema.js';
+
+const T = {
+  managedBy: 'managed-by',
+  plan: 'keyrot-plan',
+  rotatedAt: 'keyrot-rotated-at',
+  keyId: 'keyrot-key-id',
+  version: 'keyrot-version',
+  previousKeyId: 'keyrot-previous-key-id',
+  previousVersion: 'keyrot-previous-version',
+} as const;
+const MARKER = 'keyrot';
+const CURRENT = 'AWSCURRENT';
+const PREVIOUS = 'AWSPREVIOUS';
+const RETIRED = 'keyrot-retired';
+
+/** The version id for a key published by a rotation: the same on every retry and resume. */
+export function versionToken(rotationId: string, keyId: string): string {
+  const h = createHash('sha256').update(`keyrot:${rotationId}:${keyId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfig, ctx: ProviderContext): SecretStore {
+  const label = `aws-secrets-manager ${config.secretId} (${config.region})`;
+  const api = secretsManagerApi(config, label);
+  const fields = Object.entries(config.data ?? {});
+  // Where the secret sits: the plain value, or the JSON field that is exactly {{secret}} if there is one.
+  const [secretField, secretTemplate] = config.value !== undefined
+    ? [undefined, config.value]
+    : (fields.find(([, t]) => isExactly(t, 'secret')) ?? fields.find(([, t]) => mentionsSecret(t))!);
+  const keyIdField = fields.find(([, t]) => isExactly(t, 'keyId'))?.[0];
+
+  function parsed(value: SecretValue | undefined): Record<string, unknown> | undefined {
+    if (!value || secretField === undefined) return undefined;
+    try {
+      const data = JSON.parse(value.text) as unknown;
+      return data && typeof data === 'object' ? (data as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined; // not JSON: not something keyrot wrote
+    }
+  }
+
+  function secretOf(value: SecretValue | undefined): string | undefined {
+    if (!value) return undefined;
+    const text = secretField === undefined ? value.text : parsed(value)?.[secretField];
+    return typeof text === 'string' ? extractSecret(secretTemplate, text) : undefined;
+  }
+
+  /** Which key a version holds: keyrot's tags, else a {{keyId}} field, else "unknown". */
+  function keyIdOf(d: Described, value: SecretValue): string {
+    const { [T.version]: version, [T.keyId]: keyId, [T.previousVersion]: previousVersion, [T.previousKeyId]: previousKeyId } = d.tags;
+    if (keyId && version === value.versionId) return keyId;
+    if (previousKeyId && previousVersion === value.versionId) return previousKeyId;
+    const fromData = keyIdField ? parsed(value)?.[keyIdField] : undefined;
+    return typeof fromData === 'string' ? fromData : 'unknown';
+  }
+
+  function ownershipOf(d: Described | undefined): Ownership {
+    if (!d) return { state: 'absent' };
+    if (d.deleted) throw scheduledForDeletion(label, config.secretId, config.region);
+    if (d.tags[T.managedBy] !== MARKER) return { state: 'unmanaged', detail: `the secret has no tag ${T.managedBy}=${MARKER}` };
+    // Another plan's secret is not ours either: two plans would take turns overwriting it.
+    if (d.tags[T.plan] && d.tags[T.plan] !== ctx.planName) return { state: 'unmanaged', detail: `it is managed by keyrot plan "${d.tags[T.plan]}"` };
+    return { state: 'managed', plan: d.tags[T.plan], keyId: d.tags[T.keyId] };
+  }
+
+  /** The version holding `keyId`, by keyrot's tags ("" marks an adopted version: the old key, id unknown). */
+  function versionOf(d: Described, keyId: string): string | undefined {
+    if (d.tags[T.keyId] === keyId) return d.tags[T.version];
+    const previous = d.tags[T.previousKeyId];
+    return d.tags[T.previousVersion] && (previous === keyId || previous === '') ? d.tags[T.previousVersion] : undefined;
+  }
+
+  const holderOf = (d: Described, stage: string) => Object.keys(d.stages).find((id) => d.stages[id]!.includes(stage));
+
+  function render(credential: Credential, context: PublishContext): string {
+    const values = { keyId: credential.keyId, secret: credential.secret, rotatedAt: context.rotatedAt.toISOString() };
+    if (config.value !== undefined) return renderTemplate(config.value, values);
+    return JSON.stringify(Object.fromEntries(fields.map(([field, t]) => [field, renderTemplate(t, values)])));
+  }
+
+  /** The old key's version, unless it is still what consumers read (then only a new publish retires it). */
+  async function retiring(keyId: string): Promise<{ d: Described; id: string; stages: string[] } | undefined> {
+    const d = await api.describe();
+    const id = d ? versionOf(d, keyId) : undefined;
+    if (!d || !id) return undefined;
+    const stages = d.stages[id] ?? [];
+    if (stages.includes(CURRENT)) {
+      ctx.note(`${label}: key ${keyId} is still AWSCURRENT; it stops being served when a new key is published there`);
+      return undefined;
+    }
+    return { d, id, stages };
+  }
+
+  return {
+    label,
+
+    async ownership() {
+      return ownershipOf(await api.describe());
+    },
+
+    async publish(credential, context) {
+      const text = render(credential, context);
+      const sensitive = [credential.secret, text];
+      const token = versionToken(context.rotationId, credential.keyId);
+      const claim = (d: Described | undefined, current: SecretValue | undefined): Record<string, string> => ({
+        [T.managedBy]: MARKER,
+        [T.plan]: context.plan,
+        [T.rotatedAt]: context.rotatedAt.toISOString(),
+        [T.keyId]: credential.keyId,
+        [T.version]: token,
+        ...(d && current && current.versionId !== token
+          ? { [T.previousVersion]: current.versionId, [T.previousKeyId]: keyIdOf(d, current).replace(/^unknown$/, '') }
+          : {}),
+      });
+
+      let d = await api.describe();
+      if (!d) {
+        if (config.secretId.startsWith('arn:')) {
+          throw new KeyrotError('provider-failed', { provider: label, operation: 'publish', reason: 'no secret has that ARN; name the secret instead to let keyrot create it' });
+        }
+        if ((await api.create(text, token, claim(undefined, undefined), sensitive)) === 'created') return;
+        d = await api.describe(); // created meanwhile (another writer, or our own earlier request): carry on as for an existing secret
+        if (!d) throw new KeyrotError('store-conflict', { store: `${label} (created and deleted while keyrot was publishing)` });
+      }
+      const owner = ownershipOf(d);
+      if (owner.state === 'unmanaged' && !config.adopt) throw new KeyrotError('store-unmanaged', { store: label, detail: owner.detail });
+
+      const current = await api.value({ stage: CURRENT });
+      if (current && secretOf(current) === credential.secret && keyIdOf(d, current) === credential.keyId) return; // already published
+      await api.tag(claim(d, current));
+      if ((await api.put(text, token, sensitive)) === 'written') return;
+
+      // The version with our token exists but is no longer AWSCURRENT: make it current again if it holds our key.
+      const ours = await api.value({ id: token });
+      if (!ours || secretOf(ours) !== credential.secret) throw new KeyrotError('store-conflict', { store: `${label} (version ${token} holds something else)` });
+      await api.moveStage(CURRENT, { to: token, ...(current ? { from: current.versionId } : {}) });
+    },
+
+    async readBack() {
+      const d = await api.describe();
+      if (!d || d.deleted) return undefined;
+      const current = await api.value({ stage: CURRENT });
+      const secret = secretOf(current);
+      return current && secret !== undefined ? { keyId: keyIdOf(d, current), secret } : undefined;
+    },
+
+    async onDeactivate(oldKeyId) {
+      const old = await retiring(oldKeyId);
+      if (!old) return;
+      // Label it first, so it is never left without a label (deprecated) in between.
+      if (!old.stages.includes(RETIRED)) await api.moveStage(RETIRED, { to: old.id, from: holderOf(old.d, RETIRED) });
+      if (old.stages.includes(PREVIOUS)) await api.moveStage(PREVIOUS, { from: old.id });
+    },
+
+    async onReactivate(oldKeyId) {
+      const old = await retiring(oldKeyId);
+      if (!old || !old.stages.includes(RETIRED)) return; // never retired, or already deleted
+      if (!old.stages.includes(PREVIOUS)) await api.moveStage(PREVIOUS, { to: old.id, from: holderOf(old.d, PREVIOUS) });
+      await api.moveStage(RETIRED, { from: old.id });
+    },
+
+    async onDelete(oldKeyId) {
+      const old = await retiring(oldKeyId);
+      if (!old) return;
+      for (const stage of [PREVIOUS, RETIRED]) if (old.stages.includes(stage)) await api.moveStage(stage, { from: old.id });
+    },
+
+    explain(op: StoreOp) {
+      const id = config.secretId;
+      const calls: Record<StoreOp, string> = {
+        ownership: `secretsmanager:DescribeSecret(SecretId=${id}) (tag ${T.managedBy})`,
+        publish: `secretsmanager:TagResource + PutSecretValue(SecretId=${id}, ClientRequestToken from the rotation) or CreateSecret`,
+        readBack: `secretsmanager:GetSecretValue(SecretId=${id}, VersionStage=AWSCURRENT)`,
+        onDeactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses AWSPREVIOUS, gets ${RETIRED}`,
+        onReactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version gets AWSPREVIOUS back`,
+        onDelete: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses every label (Secrets Manager removes it itself)`,
+      };
+      return calls[op];
+    },
+  };
+}
