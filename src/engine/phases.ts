@@ -369,7 +369,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
       for (const store of ctx.stores) {
         await ctx.call(store, 'onDelete', () => store.onDelete(keyId));
-        await ctx.record('purge-from-store', `${store.label} holds no copy of ${keyId}`);
+        await ctx.record('purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
       }
     },
     resume: (ctx) => PHASES.delete.act(ctx),
