@@ -171,7 +171,8 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
 export async function drive(ctx: RotationContext, options: SessionOptions): Promise<Outcome> {
   const { clock, emit } = options;
   const plan = ctx.plan;
-  emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed: ctx.state.version > 0 && ctx.state.phase !== 'create', phase: ctx.state.phase === 'done' ? 'create' : ctx.state.phase });
+  const resumed = ctx.state.updatedAt !== ctx.state.startedAt; // a fresh record has not been saved yet
+  emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed, phase: ctx.state.phase === 'done' ? 'create' : ctx.state.phase });
   const auditOutcome = (phase: string, outcome: 'held' | 'failed', detail: string) =>
     ctx.audit(phase, outcome, detail);
   for (;;) {

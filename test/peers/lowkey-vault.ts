@@ -6,11 +6,11 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters as stripAnsi } from 'node:util';
+import { freePort } from './free-port.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPT = path.join(REPO, 'scripts', 'test-peers', 'lowkey-vault.sh');
@@ -37,14 +37,6 @@ export async function installLowkeyVault(): Promise<{ jar: string } | { unavaila
     if (code === 3) return { unavailable: stripAnsi(stderr ?? '').trim().split('\n').pop() ?? 'not available' };
     throw e;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Lowkey's default certificate (PKCS#12, password "changeit") as PEM, via openssl. */

@@ -2,10 +2,10 @@
 // started on 127.0.0.1 on a free port, one server per caller (moto's state and auth switch are global).
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.js';
 
 // Tests build AWS SDK clients of their own: keep the SDK's Node 20 notice out of the test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -26,14 +26,6 @@ export interface Moto {
 export async function installMoto(): Promise<string> {
   const { stdout } = await promisify(execFile)('bash', [SCRIPT, 'install'], { maxBuffer: 1 << 20 });
   return stdout.trim().split('\n').pop()!;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function post(url: string, body = ''): Promise<void> {

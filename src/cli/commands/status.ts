@@ -36,7 +36,10 @@ export async function statusCommand(args: string[], opts: { json?: boolean; stat
   }
   const now = new Date();
   for (const s of flying) {
-    process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}\n`);
+    const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
+      .filter(Boolean)
+      .join(', ');
+    process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}${tags ? `  [${tags}]` : ''}\n`);
     process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
     process.stdout.write(`  next: ${nextAction(s, now)}\n`);
   }
