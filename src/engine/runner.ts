@@ -43,9 +43,9 @@ export interface AdvanceOptions {
 
 const MAX_RESTARTS = 2;
 
-/** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
 type Held = Exclude<GateResult, { kind: 'open' }>;
 
+/** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
 async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: AdvanceOptions): Promise<Outcome> {
   if (gate.kind === 'wait') {
     ctx.emit({ type: 'waiting', plan: ctx.plan.name, phase: phase.name, until: gate.until.toISOString(), reason: gate.reason });
@@ -90,25 +90,23 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
     if (lost) throw new KeyrotError('lock-lost', { plan: ctx.plan.name, reason: lost });
     const phase = PHASES[ctx.state.phase];
 
-    if (ctx.state.stage === 'ready') {
-      const gate = phase.gate ? await phase.gate(ctx) : open();
-      if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
-      ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
-      showEvidence(ctx, phase, gate.evidence);
-      if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
-        return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Held, options);
+    if (ctx.state.stage !== 'waiting') {
+      let to: void | Redirect;
+      if (ctx.state.stage === 'ready') {
+        const gate = phase.gate ? await phase.gate(ctx) : open();
+        if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
+        ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
+        showEvidence(ctx, phase, gate.evidence);
+        if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
+          return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Held, options);
+        }
+        ctx.state.stage = 'acting';
+        await ctx.save();
+        to = await phase.act(ctx);
+      } else {
+        ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
+        to = phase.onResume === 'redo' || !phase.resume ? await phase.act(ctx) : await phase.resume(ctx);
       }
-      ctx.state.stage = 'acting';
-      await ctx.save();
-      const to = await phase.act(ctx);
-      if (to) {
-        await redirect(to);
-        continue;
-      }
-      if (phase.announces) await ctx.notify(phase.announces);
-    } else if (ctx.state.stage === 'acting') {
-      ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
-      const to = phase.onResume === 'redo' || !phase.resume ? await phase.act(ctx) : await phase.resume(ctx);
       if (to) {
         await redirect(to);
         continue;
