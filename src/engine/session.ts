@@ -4,11 +4,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditLog } from '../audit/log.js';
-import { KeyrotError, reasonOf } from '../errors.js';
 import { formatDuration } from '../plan/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { createIssuer, createStore } from '../providers/registry.js';
-import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
+import type { KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';
 import { redact } from '../secrets/redact.js';
 import { FileStateStore } from '../state/file-store.js';
@@ -18,6 +16,7 @@ import type { Clock } from './clock.js';
 import type { RotationContext } from './context.js';
 import type { Emit } from './events.js';
 import { inFlight, newRotation, type RotationState } from './rotation.js';
+import { buildProviders, callProvider, type Providers } from './providers.js';
 import { advance, type Outcome } from './runner.js';
 
 export interface SessionOptions {
@@ -37,36 +36,6 @@ export interface SessionOptions {
   resumeAfterRollback?: boolean;
   /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
   providers?: Providers;
-}
-
-
-export interface Providers {
-  issuer: KeyIssuer;
-  stores: SecretStore[];
-}
-
-export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<Providers> {
-  const ctx: ProviderContext = {
-    planName: loaded.plan.name,
-    planDir: loaded.dir,
-    stateDir,
-    env: process.env,
-    now: () => clock.now(),
-    note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
-  };
-  const issuer = await createIssuer(loaded.plan.source, ctx);
-  const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
-  return { issuer, stores };
-}
-
-/** Wrap provider calls so a failure names the provider and the operation (and never a secret). */
-export async function callProvider<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof KeyrotError) throw e;
-    throw new KeyrotError('provider-failed', { provider: provider.label, operation, reason: redact(reasonOf(e)) });
-  }
 }
 
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;

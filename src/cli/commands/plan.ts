@@ -5,7 +5,7 @@ import { systemClock } from '../../engine/clock.js';
 import type { RotationContext } from '../../engine/context.js';
 import { PHASES } from '../../engine/phases.js';
 import { inFlight, newRotation, type PhaseName } from '../../engine/rotation.js';
-import { buildProviders, callProvider } from '../../engine/session.js';
+import { buildProviders, callProvider } from '../../engine/providers.js';
 import { stateDirOf } from '../../state/location.js';
 import { EXIT } from '../../messages.js';
 import { FileStateStore } from '../../state/file-store.js';

@@ -1,0 +1,37 @@
+// The plan's providers, built through the registry, and the one wrapper every provider call goes
+// through so a failure names the provider and the operation (and never a secret).
+import type { Clock } from './clock.js';
+import type { Emit } from './events.js';
+import { KeyrotError, reasonOf } from '../errors.js';
+import type { LoadedPlan } from '../plan/load.js';
+import { createIssuer, createStore } from '../providers/registry.js';
+import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
+import { redact } from '../secrets/redact.js';
+
+export interface Providers {
+  issuer: KeyIssuer;
+  stores: SecretStore[];
+}
+
+export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<Providers> {
+  const ctx: ProviderContext = {
+    planName: loaded.plan.name,
+    planDir: loaded.dir,
+    stateDir,
+    env: process.env,
+    now: () => clock.now(),
+    note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
+  };
+  const issuer = await createIssuer(loaded.plan.source, ctx);
+  const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
+  return { issuer, stores };
+}
+
+export async function callProvider<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof KeyrotError) throw e;
+    throw new KeyrotError('provider-failed', { provider: provider.label, operation, reason: redact(reasonOf(e)) });
+  }
+}
