@@ -90,7 +90,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
         // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step.
         reporter.event({
           type: 'note', plan: owner.plan.name,
-          message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published. Delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId}\``,
+          message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published. Delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${owner.file}\``,
         });
         return { status: 'done' as const };
       }

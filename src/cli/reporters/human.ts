@@ -28,11 +28,11 @@ export class HumanReporter implements Reporter {
     if (spinning) this.spinner.render();
   }
 
-  /** Stop whatever is spinning; a finished wait leaves a line saying so. */
-  private settle() {
+  /** Stop whatever is spinning; a wait the run went past leaves a line saying so. */
+  private settle(waitOver: boolean) {
     this.stopTicker();
     this.spinner.stop();
-    if (this.waitingFor) this.line(`      ${chalk.green('✔')} ${this.waitingFor} over`);
+    if (this.waitingFor && waitOver) this.line(`      ${chalk.green('✔')} ${this.waitingFor} over`);
     this.waitingFor = undefined;
   }
 
@@ -41,11 +41,11 @@ export class HumanReporter implements Reporter {
     const { text, lines } = describeEvent(e);
     switch (e.type) {
       case 'start':
-        this.settle();
+        this.settle(true);
         this.line(`${chalk.cyan('keyrot')} ${chalk.bold(e.plan)}  ${chalk.dim(text)}`);
         return;
       case 'phase':
-        this.settle();
+        this.settle(true);
         this.line(`  ${pad(e.phase)} ${chalk.dim(text)}`);
         this.spinner.start(chalk.dim('working'));
         return;
@@ -73,19 +73,17 @@ export class HumanReporter implements Reporter {
       }
       case 'held':
       case 'failed':
-        this.waitingFor = undefined;
-        this.settle();
+        this.settle(false);
         process.stderr.write(`  ${chalk.red('✖')} ${pad(e.phase)} ${chalk.red(text)}\n`);
         for (const l of lines) process.stderr.write(`      ${chalk.dim(l)}\n`);
         return;
       case 'interrupted':
       case 'not-due':
-        this.waitingFor = undefined;
-        this.settle();
+        this.settle(false);
         this.line(`  ${chalk.yellow('!')} ${text}`);
         return;
       case 'done':
-        this.settle();
+        this.settle(true);
         this.line(`  ${chalk.green('✔')} ${chalk.bold('done'.padEnd(11))} ${text}`);
         return;
     }
@@ -102,10 +100,10 @@ export class HumanReporter implements Reporter {
   }
 
   pause(): void {
-    this.settle();
+    this.settle(false);
   }
 
   close(): void {
-    this.settle();
+    this.settle(false);
   }
 }
