@@ -157,6 +157,16 @@ export const messages = {
     message: (d) => `key ${s(d.keyId)} is the new key of the rotation in flight for ${s(d.plan)}; revoke takes over only a rotation whose old key leaked`,
     hint: (d) => `run \`keyrot abandon ${s(d.plan)}\`, then \`keyrot revoke --key ${s(d.keyId)}\` again`,
   },
+  'revoke-finished': {
+    exit: EXIT.usage,
+    message: (d) => `key ${s(d.keyId)} was revoked and deleted by rotation ${s(d.rotationId)} of plan ${s(d.plan)} (finished ${s(d.at)})`,
+    hint: (d) => `nothing left to do; \`keyrot history ${s(d.plan)}\` shows what was done`,
+  },
+  'revoke-delete-first': {
+    exit: EXIT.usage,
+    message: (d) => `no revoke of ${s(d.keyId)} is in flight for plan ${s(d.plan)}; --delete only finishes one`,
+    hint: (d) => `revoke it first: \`keyrot revoke --key ${s(d.keyId)} <plans>\``,
+  },
   'revoke-conflict': {
     exit: EXIT.refused,
     message: (d) => `plan ${s(d.plan)} is rotating ${s(d.oldKeyId)} -> ${s(d.newKeyId)}; ${s(d.keyId)} is another active key of its issuer`,

@@ -355,9 +355,12 @@ export const PHASES: Record<PhaseName, Phase> = {
         return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
       }
       const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
-      if (use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt)) {
-        return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
+      const usedSince = use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt);
+      if (usedSince && state.mode === 'revoke') {
+        // A leaked key tried after its revocation is likely the attacker: evidence, not a reason to keep it.
+        return open(`inactive since ${state.deactivatedAt}`, `WARNING: the revoked key was tried after it was revoked: ${describeLastUse(use)}`);
       }
+      if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
       return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
     },
     async act(ctx) {

@@ -68,6 +68,21 @@ describe('revoke', () => {
     expect(status(leaked)).toBe('deleted');
   });
 
+  it('deletes on request even when the revoked key was tried after the revocation, and says so', async () => {
+    const leaked = existingKey();
+    await revoke(plan(), clock, leaked, { providers: providers() });
+    clock.advance(8 * DAY);
+    issuer.lastUse.set(leaked, new Date(clock.now().getTime() - DAY)); // someone still tries the leaked key
+    await decide(plan(), clock, async (ctx) => {
+      ctx.state.approvedBy = 'oncall@host';
+      await ctx.save();
+    }, { providers: providers() });
+    const { outcome, events } = await run(plan(), clock, { providers: providers() });
+    expect(outcome.status).toBe('done');
+    expect(status(leaked)).toBe('deleted');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: expect.stringContaining('tried after it was revoked') }));
+  });
+
   it('takes over a rotation in flight whose old key leaked, skipping the rest of its overlap', async () => {
     const leaked = existingKey();
     expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting'); // in drain

@@ -3,6 +3,7 @@
 import { actor } from '../../audit/log.js';
 import { systemClock } from '../../engine/clock.js';
 import { beginRevoke } from '../../engine/revoke.js';
+import type { RotationState } from '../../engine/rotation.js';
 import { exitCodeOf } from '../../engine/runner.js';
 import { buildProviders, callProvider } from '../../engine/providers.js';
 import { drive, withPlan } from '../../engine/session.js';
@@ -26,14 +27,21 @@ export interface RevokeOptions extends CommonRunFlags {
 /** Which plan owns the key: the one whose issuer lists it, or whose revoke is in flight for it. */
 async function findOwner(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, reporter: Reporter): Promise<LoadedPlan> {
   const owners: LoadedPlan[] = [];
+  let finished: RotationState | undefined;
   for (const loaded of plans) {
     const revoking = await new FileStateStore(stateDirOf(loaded, opts.state)).load(loaded.plan.name);
-    if (revoking?.mode === 'revoke' && revoking.phase !== 'done' && revoking.oldKeyId === keyId) {
-      owners.push(loaded);
-      continue;
+    if (revoking?.mode === 'revoke' && revoking.oldKeyId === keyId) {
+      if (revoking.phase !== 'done') {
+        owners.push(loaded);
+        continue;
+      }
+      finished = revoking;
     }
     const { issuer } = await buildProviders(loaded, stateDirOf(loaded, opts.state), (e) => reporter.event(e), systemClock);
     if ((await callProvider(issuer, 'list', () => issuer.list())).some((k) => k.id === keyId)) owners.push(loaded);
+  }
+  if (owners.length === 0 && finished) {
+    throw new KeyrotError('revoke-finished', { keyId, plan: finished.plan, rotationId: finished.rotationId, at: finished.completedAt });
   }
   if (owners.length === 0) throw new KeyrotError('revoke-no-owner', { keyId, asked: plans.map((p) => p.plan.name).join(', ') });
   if (owners.length > 1) throw new KeyrotError('revoke-many-owners', { keyId, owners: owners.map((p) => `${p.plan.name} (${p.file})`).join(', ') });
@@ -74,6 +82,9 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
     }
 
     const outcome = await withPlan(owner, options, async (session) => {
+      const revoking = session.saved?.mode === 'revoke' && session.saved.phase !== 'done' && session.saved.oldKeyId === keyId;
+      // --delete finishes a revoke; it never starts one (that would skip the warning above).
+      if (opts.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan: owner.plan.name });
       const start = await beginRevoke(session, keyId);
       if ('nothing' in start) {
         reporter.event({ type: 'note', plan: owner.plan.name, message: `nothing to revoke: ${start.nothing}` });
