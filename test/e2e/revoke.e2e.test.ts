@@ -32,7 +32,7 @@ describe('keyrot revoke', () => {
 
     const revoked = await keyrot(['revoke', '--key', leaked, ws.dir], { cwd: ws.dir });
     expect(revoked.code, revoked.stderr).toBe(0);
-    expect(revoked.stdout).toContain(`revoking ${leaked} of plan api now: anything still using it fails until it loads the replacement`);
+    expect(revoked.stdout + revoked.stderr).toContain(`revoking ${leaked} of plan api now: anything still using it fails until it loads the replacement`);
     expect(revoked.stdout).toContain(`deactivated leaked key ${leaked}`);
     expect(readStore(path.join(ws.dir, 'api-keys.json')).current!.keyId).not.toBe(leaked);
 

@@ -75,7 +75,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
       if (isInteractive(opts) && !opts.yes) {
         if (!(await options.confirm(`${warning}. Revoke?`))) return EXIT.refused;
       } else {
-        reporter.event({ type: 'note', plan: owner.plan.name, message: warning });
+        reporter.event({ type: 'warning', plan: owner.plan.name, message: warning });
       }
     } else if (!(await options.confirm(`permanently delete the revoked key ${keyId} of plan ${owner.plan.name} once its soak is over?`))) {
       return EXIT.refused;
