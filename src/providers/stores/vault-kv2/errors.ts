@@ -4,7 +4,7 @@
 // own message, with every value we sent masked.
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../plan/duration.js';
-import { redact } from '../../../secrets/redact.js';
+import { mask } from '../../../secrets/mask.js';
 
 /** How the current token was obtained, to explain an expired one. */
 export interface Session {
@@ -57,12 +57,6 @@ export function vaultReason(e: unknown, sensitive: string[] = []): string {
     .replace(/\s*\n\s*\*?\s*/g, '; ')
     .replace(/^[;\s]+|[;\s]+$/g, '');
   return mask(text, sensitive).slice(0, 300);
-}
-
-export function mask(text: string, sensitive: string[]): string {
-  let out = text;
-  for (const value of sensitive) if (value.length >= 4) out = out.split(value).join('[redacted]');
-  return redact(out);
 }
 
 const TLS = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|EPROTO/;

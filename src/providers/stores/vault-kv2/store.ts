@@ -7,7 +7,7 @@
 // custom_metadata is shared by all versions, so it names versions explicitly: that is how read back
 // tells keyrot's version from another writer's, and how the retire hooks find the old key's version.
 import { KeyrotError } from '../../../errors.js';
-import { mentionsSecret, renderTemplate } from '../../../plan/template.js';
+import { extractSecret, mentionsSecret, renderTemplate } from '../../../plan/template.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
 import { login } from './auth.js';
 import { connect } from './client.js';
@@ -56,7 +56,7 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
 
   function secretOf(version: SecretVersion | undefined): string | undefined {
     const value = version?.data?.[secretField];
-    return typeof value === 'string' ? extract(secretTemplate, value) : undefined;
+    return typeof value === 'string' ? extractSecret(secretTemplate, value) : undefined;
   }
 
   /** Which key a version holds: from keyrot's record, else from a {{keyId}} field, else "unknown". */
@@ -186,15 +186,6 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
       return `vault: ${calls[op]}${conn.namespace ? ` in namespace ${conn.namespace}` : ''}`;
     },
   };
-}
-
-/** The {{secret}} part of a value rendered from `template` ("Bearer {{secret}}" -> what follows "Bearer "). */
-function extract(template: string, value: string): string | undefined {
-  const pattern = template
-    .split(/(\{\{\s*[A-Za-z]+\s*\}\})/)
-    .map((part) => (/^\{\{\s*secret\s*\}\}$/.test(part) ? '(.*)' : /^\{\{/.test(part) ? '.*?' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${pattern}$`, 's').exec(value)?.[1];
 }
 
 function sameData(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean {
