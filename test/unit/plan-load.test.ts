@@ -1,5 +1,5 @@
 // A broken plan gets every problem at once, each with file:line:col, and nothing runs.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatProblem, loadPlan } from '../../src/plan/load.js';
 import { planJsonSchema } from '../../src/plan/schema.js';
@@ -18,8 +18,10 @@ const problemsOf = async (yaml: string) => {
 };
 
 describe('plan loading', () => {
-  it('loads the example plans', async () => {
-    for (const file of ['rotation-plans/demo.yaml']) {
+  it('loads every example plan in rotation-plans/', async () => {
+    const files = readdirSync('rotation-plans').filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain('demo.yaml');
+    for (const file of files.map((f) => `rotation-plans/${f}`)) {
       const result = await loadPlan(file);
       expect(result.ok ? 'ok' : result.problems.map(formatProblem)).toBe('ok');
     }
