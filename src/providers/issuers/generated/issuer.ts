@@ -17,6 +17,8 @@ interface LedgerEntry {
   fingerprint: string;
 }
 
+const MAX_KEYS = 2;
+
 export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: ProviderContext): KeyIssuer {
   const file = path.join(ctx.stateDir, 'generated', `${ctx.planName}.json`);
 
@@ -44,17 +46,22 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
 
   return {
     label: `generated key (${config.bytes} bytes, ${config.encoding})`,
-    maxKeys: 2,
+    maxKeys: MAX_KEYS,
 
     async list(): Promise<KeyInfo[]> {
       return (await load()).map((k) => ({ id: k.id, status: k.status, createdAt: new Date(k.createdAt) }));
     },
 
     async create() {
+      const keys = await load();
+      if (keys.length >= MAX_KEYS) {
+        // The same limit the engine plans for: two keys, the old and the new, never a third.
+        throw new KeyrotError('key-limit', { issuer: 'generated', count: keys.length, keys: keys.map((k) => k.id).join(', '), cleanup: 'keyrot abandon, or a finished rotation' });
+      }
       const createdAt = ctx.now();
       const id = `key-${randomBytes(6).toString('hex')}`;
       const secret = `${config.prefix}${randomBytes(config.bytes).toString(config.encoding)}`;
-      await save([...(await load()), { id, status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }]);
+      await save([...keys, { id, status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }]);
       return { keyId: id, secret, createdAt };
     },
 
