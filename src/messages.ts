@@ -107,6 +107,11 @@ export const messages = {
     message: (d) => `safety check failed before ${s(d.phase)}: ${s(d.reason)}`,
     hint: () => 'this should not happen; run `keyrot status`, and report it with the audit log',
   },
+  'targets-changed': {
+    exit: EXIT.refused,
+    message: (d) => `the plan's publish targets changed during the rotation: ${s(d.targets)} never got the new key; the old key stays active`,
+    hint: (d) => `put the targets back as they were, or \`keyrot abandon ${s(d.plan)}\` and run a new rotation with the new targets`,
+  },
   'approval-required': {
     exit: EXIT.refused,
     message: (d) => `deleting ${s(d.keyId)} needs approval${d.revoke ? ' (a revoked key is deleted only on request)' : ''}; it stays inactive`,

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { KeyrotError } from '../errors.js';
 
 /**
  * Ask before a permanent step. Only an operator at a terminal is asked; --yes, or a run with no
@@ -12,6 +13,13 @@ export function confirmer(opts: { yes?: boolean; interactive: boolean; pause?: (
     try {
       const answer = await rl.question(`${question} [y/N] `);
       return /^y(es)?$/i.test(answer.trim());
+    } catch (e) {
+      // Ctrl-C at the prompt (the terminal is in raw mode, so it arrives here, not as SIGINT).
+      if ((e as NodeJS.ErrnoException).code === 'ABORT_ERR') {
+        process.stderr.write('\n');
+        throw new KeyrotError('interrupted');
+      }
+      throw e;
     } finally {
       rl.close();
     }

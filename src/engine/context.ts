@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { NotifyOutcome } from '../notify/notice.js';
 import type { Plan } from '../plan/schema.js';
 import type { KeyIssuer, SecretStore } from '../providers/types.js';
@@ -12,6 +13,8 @@ export interface RotationContext {
   planDir: string;
   issuer: KeyIssuer;
   stores: SecretStore[];
+  /** Identity of each store's plan entry, in the same order as `stores`. */
+  targetIds: string[];
   clock: Clock;
   emit: Emit;
   /** The rotation as last saved; phases change it and then `record` or `save`. */
@@ -31,3 +34,7 @@ export interface RotationContext {
   /** Call a provider, turning any failure into a KeyrotError that names the provider and operation. */
   call<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T>;
 }
+
+/** A publish target's identity: position, type and a hash of its plan entry (plans hold no secret). */
+export const targetIdsOf = (plan: Plan): string[] =>
+  plan.publish.map((entry, i) => `${i}:${entry.type}:${createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 12)}`);

@@ -106,7 +106,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     announces: 'revoked',
     summary: 'deactivate the leaked key at once (revoke first, investigate later)',
     onResume: 'redo',
-    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('deactivate')],
+    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
     guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
     async act(ctx) {
       const keyId = oldKey(ctx);
@@ -115,6 +115,11 @@ export const PHASES: Record<PhaseName, Phase> = {
       if (key?.status === 'active') await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
       ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
       await ctx.record('revoke-key', `deactivated leaked key ${keyId}; it was last used: ${describeLastUse(use)}`);
+      // The stores stop serving it too: for a generated key that is what revokes it.
+      for (const store of ctx.stores) {
+        await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
+        await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
+      }
     },
     // Straight on to the replacement; a rotation taken over skips its overlap (the old key is dead).
     next: ({ state }) => {
@@ -153,7 +158,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     async gate(ctx) {
       const evidence: string[] = [];
       for (const [i, store] of ctx.stores.entries()) {
-        if (ctx.state.published.includes(i)) continue;
+        if (ctx.state.published.includes(ctx.targetIds[i]!)) continue;
         const owner = await ctx.call(store, 'ownership', () => store.ownership());
         const adopt = (ctx.plan.publish[i] as { adopt?: boolean }).adopt === true;
         if (owner.state === 'unmanaged' && !adopt) return hold('store-unmanaged', { store: store.label, detail: owner.detail });
@@ -166,9 +171,10 @@ export const PHASES: Record<PhaseName, Phase> = {
       if (!credential) return { restartAt: 'create' }; // no copy survived: the create-orphan path
       const context = { plan: ctx.plan.name, rotationId: ctx.state.rotationId, rotatedAt: ctx.clock.now() };
       for (const [i, store] of ctx.stores.entries()) {
-        if (ctx.state.published.includes(i)) continue;
+        const target = ctx.targetIds[i]!;
+        if (ctx.state.published.includes(target)) continue;
         await ctx.call(store, 'publish', () => store.publish(credential, context));
-        ctx.state.published.push(i);
+        ctx.state.published.push(target);
         await ctx.record('publish', `published ${credential.keyId} to ${store.label}`);
       }
     },
@@ -264,7 +270,8 @@ export const PHASES: Record<PhaseName, Phase> = {
     async gate(ctx) {
       // Invariant 1: the new key is everywhere, read back, and (with verify) proven.
       const { state, plan } = ctx;
-      const missing = ctx.stores.map((s, i) => (state.published.includes(i) ? null : s.label)).filter(Boolean);
+      const missing = ctx.stores.filter((_, i) => !state.published.includes(ctx.targetIds[i]!)).map((s) => s.label);
+      if (missing.length && state.verifiedAt) return hold('targets-changed', { plan: plan.name, targets: missing.join(', ') });
       const problems = [
         ...(missing.length ? [`not published to ${missing.join(', ')}`] : []),
         ...(state.verifiedAt ? [] : ['not read back from every target']),

@@ -36,8 +36,9 @@ export interface RotationState {
   keysBeforeCreate: string[] | null;
   newKeyId: string | null;
   newFingerprint: string | null;
-  /** Indexes into plan.publish of the targets that hold the new credential. */
-  published: number[];
+  /** Targets that hold the new credential, by identity (type + hash of their plan entry), so an
+   *  edited plan cannot pass for one whose targets all received the key. */
+  published: string[];
   /** When read-back (and, with `verify`, authentication) of the new key last succeeded. */
   verifiedAt: string | null;
   authenticatedAt: string | null;

@@ -147,6 +147,7 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     return await walk(ctx, options);
   } catch (e) {
     const phase = ctx.state.phase === 'done' ? undefined : ctx.state.phase;
+    if (e instanceof KeyrotError && e.code === 'interrupted') return { status: 'interrupted' };
     if (!(e instanceof KeyrotError)) {
       ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: 'internal', message: redact(String((e as Error)?.stack ?? e)), hint: 'this is a bug in keyrot: please report it with the audit log' });
       await options.audit(phase ?? 'done', 'failed', `internal error: ${(e as Error)?.message ?? e}`).catch(() => undefined);

@@ -13,7 +13,7 @@ import { FileStateStore } from '../state/file-store.js';
 import { stateDirOf } from '../state/location.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
-import type { RotationContext } from './context.js';
+import { targetIdsOf, type RotationContext } from './context.js';
 import type { Emit } from './events.js';
 import { inFlight, newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
@@ -52,6 +52,7 @@ export function rotationContext(
     plan: loaded.plan,
     planDir: loaded.dir,
     ...providers,
+    targetIds: targetIdsOf(loaded.plan),
     clock: deps.clock,
     emit: deps.emit,
     state,

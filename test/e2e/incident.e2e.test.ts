@@ -114,7 +114,7 @@ describe('keyrot revoke against moto', () => {
     const actions = auditOf(state.rotationId).map((r) => r.action);
     expect(actions.indexOf('revoke-key')).toBeGreaterThanOrEqual(0);
     expect(actions.indexOf('revoke-key')).toBeLessThan(actions.indexOf('create-key'));
-    expect(actions.slice(0, 4)).toEqual(['revoke-key', 'create-key', 'publish', 'verify']);
+    expect(actions.slice(0, 5)).toEqual(['revoke-key', 'retire-from-store', 'create-key', 'publish', 'verify']);
 
     // The replacement is published and authenticates; the leaked key is still there, inactive, and not served.
     const replacement = published('bravo')!;
@@ -161,7 +161,7 @@ describe('keyrot revoke against moto', () => {
     expect(records).toEqual(readAudit(stateDir()).filter((r) => r.plan === 'bravo'));
     const revokeRecords = records.filter((r) => r.rotationId === state.rotationId);
     expect(revokeRecords.map((r) => r.action)).toEqual([
-      'revoke-key', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
+      'revoke-key', 'retire-from-store', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
     ]);
     expect(revokeRecords.every((r) => r.oldKeyId === leaked.keyId && r.outcome === 'ok')).toBe(true);
     expect(revokeRecords.find((r) => r.action === 'revoke-key')?.detail).toMatch(/by sts in us-east-1$/);
@@ -198,7 +198,7 @@ describe('keyrot revoke against moto', () => {
     expect(await keysOf('alpha-svc')).toEqual(
       expect.arrayContaining([{ id: current.keyId, status: 'Inactive' }, { id: replacement.keyId, status: 'Active' }]),
     );
-    expect(eventsOf(revoked, 'step').map((e) => e.action).slice(0, 2)).toEqual(['revoke-key', 'create-key']);
+    expect(eventsOf(revoked, 'step').map((e) => e.action).slice(0, 3)).toEqual(['revoke-key', 'retire-from-store', 'create-key']);
     expect(await keysOf('bravo-svc')).toEqual(before.bravo);
     expectNoSecretShown();
   }, 60_000);

@@ -70,4 +70,18 @@ describe('rotation into Vault KV v2', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(vaultView().keyId).toBe(readStore(path.join(ws.dir, 'api-keys.json')).current!.keyId);
   });
+
+  it('revoke takes the leaked key out of Vault at once, then publishes the replacement on top', async () => {
+    const file = plan();
+    expect((await keyrot(['run', file], { cwd: ws.dir, env: env() })).code).toBe(0);
+    const leaked = readStore(path.join(ws.dir, 'api-keys.json')).current!;
+
+    const revoked = await keyrot(['revoke', '--key', leaked.keyId, file], { cwd: ws.dir, env: env() });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const current = readStore(path.join(ws.dir, 'api-keys.json')).current!;
+    expect(current.keyId).not.toBe(leaked.keyId);
+    const view = vaultView();
+    expect(view).toMatchObject({ keyId: current.keyId, fingerprint: fingerprint(current.secret) });
+    expect(view.readable).toEqual([2]); // the leaked key's version is soft-deleted: no consumer reads it
+  });
 });

@@ -25,6 +25,8 @@ const plan = (extra: Record<string, unknown> = {}) =>
 const go = (p = plan(), opts: Parameters<typeof run>[2] = {}) => run(p, clock, { providers: { issuer, stores: [store] }, ...opts });
 
 /** An issuer with one active key that the store serves: the usual starting point. */
+const status = (id: string) => issuer.keys.find((k) => k.id === id)?.status ?? 'deleted';
+
 function existingKey(): string {
   const id = issuer.seed('active', new Date(clock.now().getTime() - 40 * 24 * 60 * MIN));
   store.current = { keyId: id, secret: issuer.keys[0]!.secret };
@@ -184,11 +186,21 @@ describe('invariant 1: nothing is deactivated before the new key is everywhere',
     expect(issuer.calls.indexOf(`deactivate ${old}`)).toBeGreaterThan(issuer.calls.indexOf('create FAKE2'));
   });
 
-  it('refuses to deactivate when state says a target was never published (a tampered or buggy state)', async () => {
+  it('refuses to deactivate when the plan gained a target the new key never reached (edited mid-rotation)', async () => {
+    const old = existingKey();
+    await go(plan({ publish: [{ type: 'file', path: 'a.json' }] }), { wait: false }); // waiting in drain
+    clock.advance(15 * MIN);
+    const { outcome, events } = await go(plan({ publish: [{ type: 'file', path: 'b.json' }] }), { wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'targets-changed' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', message: expect.stringContaining('fake store never got the new key') });
+    expect(status(old)).toBe('active');
+  });
+
+  it('refuses to deactivate when state says nothing was published (a tampered or buggy state)', async () => {
     existingKey();
     await go(plan(), { wait: false }); // waiting in drain
     const state = JSON.parse(ws.read('.keyrot/state/api.json'));
-    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, published: [] }));
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, published: [], verifiedAt: null }));
     clock.advance(15 * MIN);
     const { outcome, events } = await go(plan(), { wait: false });
     expect(outcome).toEqual({ status: 'held', code: 'invariant' });

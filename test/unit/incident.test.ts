@@ -83,6 +83,27 @@ describe('revoke', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: expect.stringContaining('tried after it was revoked') }));
   });
 
+  it('stops the stores serving the leaked key at once, even when no replacement can be made', async () => {
+    const leaked = existingKey();
+    issuer.seed('inactive'); // the key limit: no room for a replacement
+    const { outcome } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(outcome).toEqual({ status: 'held', code: 'key-limit' });
+    expect(status(leaked)).toBe('inactive');
+    expect(store.served.has(leaked)).toBe(false);
+    expect(store.calls).toEqual([`onDeactivate ${leaked}`]);
+  });
+
+  it('revokes even when a rotation is held before it created anything', async () => {
+    const leaked = existingKey();
+    const spare = issuer.seed('inactive');
+    expect((await run(plan(), clock, { providers: providers() })).outcome).toEqual({ status: 'held', code: 'key-limit' });
+    await issuer.delete(spare); // on-call makes room, then revokes
+    const { outcome } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(outcome.status).toBe('waiting');
+    expect(status(leaked)).toBe('inactive');
+    expect(store.current?.keyId).not.toBe(leaked);
+  });
+
   it('takes over a rotation in flight whose old key leaked, skipping the rest of its overlap', async () => {
     const leaked = existingKey();
     expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting'); // in drain

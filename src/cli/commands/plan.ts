@@ -2,7 +2,7 @@
 // Only read calls reach a provider; a save or a side effect here would be a bug, so they throw.
 import chalk from 'chalk';
 import { systemClock } from '../../engine/clock.js';
-import type { RotationContext } from '../../engine/context.js';
+import { targetIdsOf, type RotationContext } from '../../engine/context.js';
 import { PHASES } from '../../engine/phases.js';
 import { inFlight, newRotation, type PhaseName } from '../../engine/rotation.js';
 import { buildProviders, callProvider } from '../../engine/providers.js';
@@ -25,7 +25,7 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     const notes: string[] = [];
     const providers = await buildProviders(loaded, stateDir, (e) => e.type === 'note' && notes.push(e.message), systemClock);
     const ctx: RotationContext = {
-      plan: loaded.plan, planDir: loaded.dir, ...providers, clock: systemClock, emit: () => undefined, state,
+      plan: loaded.plan, planDir: loaded.dir, ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,
       secrets: new Map(), save: noSideEffects, record: noSideEffects, audit: noSideEffects, notify: noSideEffects, lockLost: () => undefined, call: callProvider,
     };
 

@@ -97,7 +97,8 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
         await ctx.audit(ctx.state.phase, 'ok', `permanent delete of revoked key ${keyId} approved by ${ctx.state.approvedBy}`, 'approve');
       }
       const result = await drive(ctx, options);
-      if (result.status === 'waiting' && !opts.delete) {
+      const soakOver = result.status === 'held' && result.code === 'approval-required';
+      if ((result.status === 'waiting' || soakOver) && !opts.delete) {
         // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step.
         reporter.event({
           type: 'note', plan: owner.plan.name,

@@ -22,6 +22,7 @@ export const outcomeText = (o: Outcome): string =>
 /** json for --json; plain off a terminal, with --plain, or for several plans at once (one line per event). */
 export async function pickReporter(opts: { json?: boolean; plain?: boolean; many?: boolean }): Promise<Reporter> {
   if (opts.json) return new (await import('./json.js')).JsonReporter();
-  if (opts.plain || opts.many || !process.stdout.isTTY) return new (await import('./plain.js')).PlainReporter();
+  // A pseudo-terminal that reports no width cannot host a spinner: ora would clear lines forever.
+  if (opts.plain || opts.many || !process.stdout.isTTY || !process.stdout.columns) return new (await import('./plain.js')).PlainReporter();
   return new (await import('./human.js')).HumanReporter();
 }

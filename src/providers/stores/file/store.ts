@@ -61,13 +61,16 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
       const content = await read();
       if (!content) return { state: 'absent' };
       if (content.managedBy !== MARKER) return { state: 'unmanaged', detail: 'the file has no "managedBy": "keyrot" marker' };
+      // Another plan's file is not ours either: the two would take turns dropping each other's key.
+      if (content.plan !== ctx.planName) return { state: 'unmanaged', detail: `it is managed by keyrot plan "${content.plan}"` };
       return { state: 'managed', plan: content.plan, keyId: content.current?.keyId };
     },
 
     async publish(credential: Credential, context: PublishContext) {
       const content = (await read()) ?? {};
-      if (Object.keys(content).length > 0 && content.managedBy !== MARKER && !config.adopt) {
-        throw new KeyrotError('store-unmanaged', { store: `file ${shown}`, detail: 'no "managedBy": "keyrot" marker' });
+      const ours = content.managedBy === MARKER && content.plan === ctx.planName;
+      if (Object.keys(content).length > 0 && !ours && !config.adopt) {
+        throw new KeyrotError('store-unmanaged', { store: `file ${shown}`, detail: content.managedBy === MARKER ? `managed by keyrot plan "${content.plan}"` : 'no "managedBy": "keyrot" marker' });
       }
       if (content.current?.keyId === credential.keyId) return; // already published
       const entry: Entry = { keyId: credential.keyId, secret: credential.secret, publishedAt: context.rotatedAt.toISOString() };
