@@ -22,6 +22,11 @@ export const describeLastUse = (use: LastUse): string =>
 
 const describeKey = (k: KeyInfo, now: Date) => `${k.id} (${k.status}, ${formatDuration(now.getTime() - k.createdAt.getTime())} old)`;
 
+/** The issuer's record of one key, or undefined once it is gone. */
+export async function findKey(ctx: RotationContext, keyId: string): Promise<KeyInfo | undefined> {
+  return (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+}
+
 /** Decide which key is retired and whether the issuer has room for one more. Read-only. */
 export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResult; picture?: KeyPicture }> {
   const { issuer } = ctx;

@@ -8,7 +8,7 @@ import { rememberSecret } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, holdAndRollBack, open, waitUntil, type GateResult } from './gate.js';
 import { probe } from './health.js';
-import { describeLastUse, newCredential, surveyKeys } from './keys.js';
+import { describeLastUse, findKey, newCredential, surveyKeys } from './keys.js';
 import type { PhaseName } from './rotation.js';
 
 /** What a phase asks of the runner after its side effect, beyond "carry on". */
@@ -111,7 +111,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     async act(ctx) {
       const keyId = oldKey(ctx);
       const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
-      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      const key = await findKey(ctx, keyId);
       if (key?.status === 'active') await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
       ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
       await ctx.record('revoke-key', `deactivated leaked key ${keyId}; it was last used: ${describeLastUse(use)}`);
@@ -282,7 +282,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     },
     async act(ctx) {
       const keyId = oldKey(ctx);
-      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      const key = await findKey(ctx, keyId);
       if (key?.status === 'active') {
         await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
         ctx.state.deactivatedAt = ctx.clock.now().toISOString();
@@ -297,7 +297,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     resume: (ctx) => PHASES.deactivate.act(ctx),
     async undo(ctx) {
       const keyId = oldKey(ctx);
-      const key = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+      const key = await findKey(ctx, keyId);
       if (!key) throw new KeyrotError('rollback-too-late', { plan: ctx.plan.name, keyId });
       if (key.status !== 'active') {
         await ctx.call(ctx.issuer, 'reactivate', () => ctx.issuer.reactivate(keyId));
@@ -372,7 +372,7 @@ export const PHASES: Record<PhaseName, Phase> = {
     },
     async act(ctx) {
       const keyId = oldKey(ctx);
-      const exists = (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).some((k) => k.id === keyId);
+      const exists = (await findKey(ctx, keyId)) !== undefined;
       if (exists) {
         await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
         await ctx.record('delete-key', `deleted ${keyId}`);

@@ -2,6 +2,7 @@
 // This decides which rotation record the revoke runs in; the phases (revoke, create, publish,
 // verify, deactivate, soak, delete) then run like any other.
 import { KeyrotError } from '../errors.js';
+import { callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
 import type { PlanSession } from './session.js';
 
@@ -23,7 +24,7 @@ export async function beginRevoke(session: PlanSession, keyId: string): Promise<
     }
   }
 
-  const key = (await providers.issuer.list()).find((k) => k.id === keyId);
+  const key = (await callProvider(providers.issuer, 'list', () => providers.issuer.list())).find((k) => k.id === keyId);
   if (!key) throw new KeyrotError('revoke-no-owner', { keyId, asked: plan });
   if (key.status !== 'active') return { nothing: `${keyId} is already inactive at ${providers.issuer.label}` };
   if (flying) {

@@ -69,7 +69,7 @@ export async function decide<T>(loaded: LoadedPlan, clock: FakeClock, fn: (ctx: 
   return withPlan(loaded, opts, (session) => fn(session.context(session.saved!), session));
 }
 
-export const stateDirOf = (loaded: LoadedPlan) => path.join(loaded.dir, '.keyrot');
+export { stateDirOf } from '../../src/state/location.js';
 
 /** A plan as the loader would return it, without going through YAML (for fields only fakes use). */
 export const planObject = (dir: string, plan: Record<string, unknown>): LoadedPlan =>

@@ -16,7 +16,7 @@ import { loadPlans } from '../load-plans.js';
 import { pickReporter, type Reporter } from '../reporters/reporter.js';
 import { isInteractive, sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
-import { outcomeOfError } from './run.js';
+import { reportedFailure } from './run.js';
 
 export interface RevokeOptions extends CommonRunFlags {
   key?: string;
@@ -107,11 +107,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
         return { status: 'done' as const };
       }
       return result;
-    }).catch((e: unknown) => {
-      if (!(e instanceof KeyrotError)) throw e;
-      reporter.event({ type: 'failed', plan: owner.plan.name, code: e.code, message: e.message, hint: e.hint });
-      return outcomeOfError(e);
-    });
+    }).catch(reportedFailure(reporter, owner.plan.name));
     reporter.summary([{ plan: owner.plan.name, outcome }]);
     return exitCodeOf(outcome);
   } finally {

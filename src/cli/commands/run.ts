@@ -3,7 +3,7 @@ import { exitCodeOf, type Outcome } from '../../engine/runner.js';
 import { runSession } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
 import { loadPlans } from '../load-plans.js';
-import { pickReporter, type PlanResult } from '../reporters/reporter.js';
+import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 import { worstExitCode } from '../worst.js';
@@ -17,8 +17,11 @@ export interface RunOptions extends CommonRunFlags {
 }
 
 /** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
-export const outcomeOfError = (e: KeyrotError): Outcome =>
-  e.exitCode === 3 ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
+export const reportedFailure = (reporter: Reporter, plan: string) => (e: unknown): Outcome => {
+  if (!(e instanceof KeyrotError)) throw e;
+  reporter.event({ type: 'failed', plan, code: e.code, message: e.message, hint: e.hint });
+  return e.exitCode === 3 ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
+};
 
 export async function runCommand(args: string[], opts: RunOptions): Promise<number> {
   const concurrency = Number(opts.concurrency ?? 4);
@@ -40,11 +43,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<numb
         limit(async (): Promise<PlanResult> => {
           const plan = loaded.plan.name;
           if (interrupt.signal.aborted) return { plan, outcome: { status: 'interrupted' } };
-          const outcome = await runSession(loaded, options).catch((e: unknown) => {
-            if (!(e instanceof KeyrotError)) throw e;
-            reporter.event({ type: 'failed', plan, code: e.code, message: e.message, hint: e.hint });
-            return outcomeOfError(e);
-          });
+          const outcome = await runSession(loaded, options).catch(reportedFailure(reporter, plan));
           if (outcome.status === 'interrupted') reporter.event({ type: 'interrupted', plan });
           return { plan, outcome };
         }),
