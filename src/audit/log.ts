@@ -16,6 +16,28 @@ export interface AuditRecord {
   actor: string;
 }
 
+const OUTCOMES: ReadonlySet<string> = new Set(['ok', 'failed', 'held', 'skipped']);
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isKeyId = (v: unknown) => v === undefined || v === null || isText(v);
+
+/** One line of the log as a record, or undefined when it is not one (cut short, or JSON of another shape). */
+export function parseAuditLine(line: string): AuditRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const r = value as Record<string, unknown>;
+  const ok =
+    isText(r.time) && !Number.isNaN(Date.parse(r.time)) &&
+    isText(r.plan) && isText(r.rotationId) && isText(r.phase) && isText(r.action) && isText(r.actor) &&
+    isText(r.outcome) && OUTCOMES.has(r.outcome) &&
+    isKeyId(r.oldKeyId) && isKeyId(r.newKeyId) && (r.detail === undefined || isText(r.detail));
+  return ok ? (value as AuditRecord) : undefined;
+}
+
 export const actor = (): string => `${os.userInfo().username}@${os.hostname()}`;
 
 export class AuditLog {
@@ -29,6 +51,6 @@ export class AuditLog {
 
   async read(): Promise<AuditRecord[]> {
     const text = await readFile(this.file, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord);
+    return text.split('\n').filter(Boolean).flatMap((line) => parseAuditLine(line) ?? []);
   }
 }

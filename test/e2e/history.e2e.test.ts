@@ -125,6 +125,19 @@ describe('keyrot history', () => {
     expect(result.stderr).toBe(`skipped 1 unreadable line(s) in ${copy}\n`);
   });
 
+  it('skips and counts lines that are JSON but not records (42, a partial object, a record with a bad outcome), in the table and with --json', async () => {
+    const log = readFileSync(path.join(stateDir(), 'audit.jsonl'), 'utf8');
+    const bad = ['42', '{"plan":"g"}', 'null', '[]', '"text"', JSON.stringify({ ...readAudit(stateDir())[0], outcome: 'exploded' })];
+    const copy = elsewhere.write('audit.jsonl', `${bad.join('\n')}\n${log}`);
+    for (const args of [[], ['--json'], ['demo']]) {
+      const result = await keyrot(['history', '--state', path.dirname(copy), ...args], { cwd: elsewhere.dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(`skipped ${bad.length} unreadable line(s) in ${copy}\n`);
+    }
+    const json = await keyrot(['history', '--state', path.dirname(copy), '--json'], { cwd: elsewhere.dir });
+    expect(json.stdout.trimEnd().split('\n')).toHaveLength(readAudit(stateDir()).length);
+  });
+
   it('shows no secret in any form of output', async () => {
     expect(secrets.length).toBeGreaterThan(1);
     const outputs = await Promise.all([history([]), history(['--json']), history(['demo', '--since', '1h'])]);

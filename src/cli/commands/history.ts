@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
-import type { AuditRecord } from '../../audit/log.js';
+import { parseAuditLine, type AuditRecord } from '../../audit/log.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { parseDuration } from '../../plan/duration.js';
@@ -36,7 +36,8 @@ async function scope(arg: string | undefined, state?: string): Promise<{ names?:
   return { names: new Set([arg]), dirs: stateDirs([], state) };
 }
 
-/** Every record in one folder's audit log; a line cut short (disk full, crash) is skipped and counted. */
+/** Every record in one folder's audit log; a line that is not a record (cut short by a full disk or a
+ *  crash, or JSON of another shape) is skipped and counted. */
 async function readAudit(dir: string): Promise<{ records: AuditRecord[]; unreadable: number }> {
   const file = path.join(dir, 'audit.jsonl');
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -46,11 +47,9 @@ async function readAudit(dir: string): Promise<{ records: AuditRecord[]; unreada
   const records: AuditRecord[] = [];
   let unreadable = 0;
   for (const line of text.split('\n').filter(Boolean)) {
-    try {
-      records.push(JSON.parse(line) as AuditRecord);
-    } catch {
-      unreadable++;
-    }
+    const record = parseAuditLine(line);
+    if (record) records.push(record);
+    else unreadable++;
   }
   return { records, unreadable };
 }
