@@ -1,8 +1,9 @@
 // Read a plan file, validate it, and report every problem at once with its line and column.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { reasonOf } from '../errors.js';
 import { planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
 import { unknownPlaceholders } from './template.js';
@@ -61,13 +62,50 @@ function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: strin
   return { message: issue.message };
 }
 
+/** A plan is a page of YAML; anything near this size is a mistake or an attack (README, "Plans"). */
+export const MAX_PLAN_BYTES = 1024 * 1024;
+
+/** The file's text, or 'too-large' past MAX_PLAN_BYTES: never more than that is read (a 50 MB plan, /dev/zero). */
+async function readBounded(file: string): Promise<string | 'too-large'> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_PLAN_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_PLAN_BYTES) return 'too-large';
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where the document's first alias is: expanding aliases is what an alias bomb abuses. */
+function firstAlias(doc: Document): number {
+  let at = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node) && node.range) at = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
+}
+
 export async function loadPlan(file: string): Promise<PlanLoad> {
   const at = (line: number, col: number, field: string, message: string, hint?: string): PlanProblem => ({
     file, line, col, field, message, hint,
   });
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const read = await readBounded(file);
+    if (read === 'too-large') {
+      return { ok: false, problems: [at(1, 1, '(file)', `larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`, 'a plan is a page of YAML: is this the right file?')] };
+    }
+    text = read;
   } catch (e) {
     return { ok: false, problems: [at(1, 1, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`)] };
   }
@@ -89,7 +127,20 @@ export async function loadPlan(file: string): Promise<PlanLoad> {
     return lines.linePos(node?.range?.[0] ?? 0);
   };
   const problems: PlanProblem[] = [];
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // The yaml library refuses to expand aliases past a bound (ReferenceError "Excessive alias count").
+    data = doc.toJS();
+  } catch (e) {
+    const pos = lines.linePos(firstAlias(doc));
+    const alias = e instanceof ReferenceError && /alias/i.test(e.message);
+    return {
+      ok: false,
+      problems: [alias
+        ? at(pos.line, pos.col, '(yaml)', 'aliases expand to too much data (an alias bomb?)', 'write the values out: a plan needs few aliases, if any')
+        : at(pos.line, pos.col, '(yaml)', `cannot be read as data: ${reasonOf(e).split('\n')[0]}`, 'fix the YAML syntax')],
+    };
+  }
 
   const result = planSchema.safeParse(data ?? {});
   if (!result.success) {

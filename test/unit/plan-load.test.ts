@@ -1,7 +1,7 @@
 // A broken plan gets every problem at once, each with file:line:col, and nothing runs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatProblem, loadPlan } from '../../src/plan/load.js';
+import { formatProblem, loadPlan, MAX_PLAN_BYTES } from '../../src/plan/load.js';
 import { planJsonSchema } from '../../src/plan/schema.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -92,6 +92,32 @@ describe('plan loading', () => {
   it('flags an unknown template placeholder', async () => {
     const problems = await problemsOf('apiVersion: keyrot/v1\nname: api\nsource: { type: generated }\npublish: [{ type: file, path: "{{keyid}}.json" }]\n');
     expect(problems).toEqual([{ at: '4:31', field: 'publish[0].path', message: 'unknown template field {{keyid}}' }]);
+  });
+});
+
+describe('hostile plan files', () => {
+  it('refuses an alias bomb as a problem at the first alias, not a crash', async () => {
+    const bomb = [
+      'apiVersion: keyrot/v1',
+      'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]',
+      ...['b', 'c', 'd', 'e', 'f', 'g', 'h'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`),
+    ].join('\n');
+    const problems = await problemsOf(bomb);
+    expect(problems).toEqual([{ at: '3:8', field: '(yaml)', message: 'aliases expand to too much data (an alias bomb?)' }]);
+  });
+
+  it(`refuses a plan over ${MAX_PLAN_BYTES} bytes without reading it all`, async () => {
+    const big = `apiVersion: keyrot/v1\ndescription: "${'x'.repeat(MAX_PLAN_BYTES)}"\n`;
+    expect(await problemsOf(big)).toEqual([{ at: '1:1', field: '(file)', message: 'larger than 1 MB, the most a plan may be' }]);
+    // Just under the limit is read (and judged on its content).
+    const fits = `apiVersion: keyrot/v1\nname: api\nsource: { type: generated }\npublish: [{ type: file, path: k.json }]\n# ${'x'.repeat(MAX_PLAN_BYTES - 200)}\n`;
+    const loaded = await loadPlan(ws.write('fits.yaml', fits));
+    expect(loaded.ok ? 'ok' : loaded.problems.map(formatProblem)).toBe('ok');
+  });
+
+  it('reads no more than the limit from an endless file', async () => {
+    const result = await loadPlan('/dev/zero');
+    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual(['larger than 1 MB, the most a plan may be']);
   });
 });
 
