@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { Emit } from '../engine/events.js';
 import { reasonOf } from '../errors.js';
 import { redact } from '../secrets/redact.js';
+import { originOnly } from '../secrets/urls.js';
 import { commandLabel, runCommand } from './command.js';
 import { payloadOf, type Notice } from './notice.js';
 import type { NotifyEntry } from './schema.js';
@@ -40,7 +41,7 @@ export function createNotifier(entries: NotifyEntry[] | undefined, deps: Notifie
   };
 
   const report = async (entry: NotifyEntry, notice: Notice, error: unknown) => {
-    const detail = redact(`${labelOf(entry)} (${notice.outcome}) failed: ${reasonOf(error)}`);
+    const detail = redact(`${labelOf(entry)} (${notice.outcome}) failed: ${originOnly(reasonOf(error))}`);
     deps.emit({
       type: 'warning',
       plan: notice.plan,

@@ -14,14 +14,33 @@ const on = z
 const noTemplates = (text: string) => !/\{\{/.test(text);
 const noTemplatesMessage = 'templates are not filled in here: a hook receives the event as JSON or KEYROT_* variables';
 
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+// Credentials in a URL end up in every message that quotes it; they belong in a variable.
+const noUserinfo = (url: string) => {
+  try {
+    const u = new URL(url);
+    return !u.username && !u.password;
+  } catch {
+    return true; // z.url() reports it
+  }
+};
+const noUserinfoMessage = 'a webhook URL may not carry credentials (user:pass@): put it in signingKeyEnv or a header from an env var (headersFromEnv)';
+
 export const webhookSchema = z.strictObject({
   type: z.literal('webhook'),
-  url: z.url({ protocol: /^https?$/ }).refine(noTemplates, noTemplatesMessage).describe('receives a JSON POST per event'),
-  signingKeyEnv: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+  url: z
+    .url({ protocol: /^https?$/ })
+    .refine(noTemplates, noTemplatesMessage)
+    .refine(noUserinfo, noUserinfoMessage)
+    .describe('receives a JSON POST per event'),
+  signingKeyEnv: envName
     .optional()
     .describe('environment variable holding the HMAC key; the body is then signed in X-Keyrot-Signature: sha256=<hex>'),
+  headersFromEnv: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), envName)
+    .optional()
+    .describe('extra request headers, each taken from an environment variable: { Authorization: DEPLOY_HOOK_AUTH }'),
   timeout: duration.prefault('10s').describe('per attempt'),
   retries: z.number().int().min(0).max(10).default(3).describe('on network errors, timeouts, 5xx and 429, with exponential backoff'),
   on,

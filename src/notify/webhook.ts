@@ -4,6 +4,7 @@ import { createHmac } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
 import { formatDuration } from '../plan/duration.js';
 import { rememberSecret } from '../secrets/redact.js';
+import { originOf, originOnly } from '../secrets/urls.js';
 import type { Payload } from './notice.js';
 import type { WebhookEntry } from './schema.js';
 
@@ -15,7 +16,7 @@ export interface WebhookOptions {
 }
 
 /** Only the origin: a webhook URL's path or query is often itself a credential (Slack, Teams). */
-export const webhookLabel = (entry: WebhookEntry): string => `webhook ${new URL(entry.url).origin}`;
+export const webhookLabel = (entry: WebhookEntry): string => `webhook ${originOf(entry.url)}`;
 
 export const signature = (body: string, key: string): string => `sha256=${createHmac('sha256', key).update(body, 'utf8').digest('hex')}`;
 
@@ -28,13 +29,20 @@ function headersFor(entry: WebhookEntry, body: string, env: NodeJS.ProcessEnv): 
     rememberSecret(key);
     headers['x-keyrot-signature'] = signature(body, key);
   }
+  for (const [name, variable] of Object.entries(entry.headersFromEnv ?? {})) {
+    const value = env[variable];
+    if (!value) throw new Error(`header variable ${variable} (for ${name}) is not set; nothing was sent`);
+    rememberSecret(value);
+    headers[name.toLowerCase()] = value;
+  }
   return headers;
 }
 
-/** The reason behind a fetch failure ("fetch failed" alone says nothing). */
+/** The reason behind a fetch failure ("fetch failed" alone says nothing). It may quote the URL
+ *  (undici: "Request cannot be constructed from a URL that includes credentials: …"): origin only. */
 const networkReason = (e: unknown): string => {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e as Error).message;
+  return originOnly(cause?.code ?? cause?.message ?? (e as Error).message);
 };
 
 export async function sendWebhook(entry: WebhookEntry, payload: Payload, options: WebhookOptions): Promise<void> {

@@ -1,6 +1,7 @@
 // The output filter: every secret this process has seen is masked in everything it writes,
 // so a bug elsewhere cannot print one (invariant 3).
 import { fingerprint } from './fingerprint.js';
+import { maskUserinfo } from './urls.js';
 
 const seen = new Set<string>();
 
@@ -9,8 +10,9 @@ export function rememberSecret(secret: string): void {
   if (secret.length >= 8) seen.add(secret);
 }
 
+/** `text` with every secret seen so far, and the credentials of any URL (user:pass@), masked. */
 export function redact(text: string): string {
-  let out = text;
+  let out = maskUserinfo(text);
   for (const secret of seen) {
     if (out.includes(secret)) out = out.split(secret).join(`[redacted ${fingerprint(secret)}]`);
   }

@@ -185,6 +185,30 @@ describe('webhook notifications', () => {
     expect(warnings()[0]).toMatch(/failed: ECONNREFUSED \(3 attempts\)/);
   });
 
+  it('never prints or audits the credentials or path of a URL that carries user:pass@ (one that bypassed validation)', async () => {
+    const hook = await listen();
+    const password = `pw${randomBytes(9).toString('hex')}`;
+    const url = new URL(hook.url);
+    const raw = { type: 'webhook', url: `http://probe:${password}@${url.host}/hooks/secret-path`, timeout: 1_000, retries: 0 } as NotifyEntry;
+    await notifier([raw])(notice());
+    expect(hook.received).toEqual([]); // fetch refuses such a URL
+    expect(warnings()).toEqual([`notification webhook ${url.origin} (reload) failed: Request cannot be constructed from a URL that includes credentials: ${url.origin} (1 attempt); the rotation carries on`]);
+    const said = JSON.stringify([events, audit]);
+    expect(said.includes(password)).toBe(false);
+    expect(said.includes('secret-path')).toBe(false);
+  });
+
+  it('sends headers taken from environment variables, and nothing when one is not set', async () => {
+    const hook = await listen();
+    const token = `Bearer ${randomBytes(12).toString('hex')}`;
+    rememberSecret(token);
+    await notifier(entries({ type: 'webhook', url: hook.url, headersFromEnv: { Authorization: 'HOOK_AUTH' } }), { env: { HOOK_AUTH: token } })(notice());
+    expect(hook.received[0]!.headers.authorization === token).toBe(true);
+    await notifier(entries({ type: 'webhook', url: hook.url, headersFromEnv: { Authorization: 'UNSET_HOOK_AUTH' } }), { env: {} })(notice());
+    expect(hook.received).toHaveLength(1);
+    expect(warnings()[0]).toContain('header variable UNSET_HOOK_AUTH (for Authorization) is not set; nothing was sent');
+  });
+
   it('sends nothing when the signing key variable is not set, and says which variable', async () => {
     const hook = await listen();
     await notifier(entries({ type: 'webhook', url: hook.url, signingKeyEnv: 'MISSING_HOOK_KEY' }), { env: {} })(notice());
@@ -290,5 +314,14 @@ describe('notify: in a plan', () => {
     ['an unknown type', [{ type: 'email', to: 'ops@example.com' }]],
   ])('refuses %s', (_what, notify) => {
     expect(plan(notify).success).toBe(false);
+  });
+  it('refuses credentials in a webhook URL, saying where they go instead', () => {
+    const parsed = plan([{ type: 'webhook', url: 'https://deploy:hunter2hunter2@deploy.internal/hooks/refresh' }]);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues).toEqual([expect.objectContaining({
+      path: ['notify', 0, 'url'],
+      message: 'a webhook URL may not carry credentials (user:pass@): put it in signingKeyEnv or a header from an env var (headersFromEnv)',
+    })]);
+    expect(plan([{ type: 'webhook', url: 'https://deploy@deploy.internal/h' }]).success).toBe(false);
   });
 });

@@ -1,0 +1,25 @@
+// URLs in text we did not write (a library's or a provider's message) may carry credentials:
+// user:pass@ in the authority, or a token in the path or query (Slack, Teams webhooks).
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>`]*@/gi;
+
+/** The origin of a URL (scheme, host, port): never its credentials, path or query. */
+export function originOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.origin !== 'null' ? u.origin : `${u.protocol}//${u.host}`;
+  } catch {
+    return '[url]';
+  }
+}
+
+/** `text` with every URL cut down to its origin: pass any message a library or provider wrote through this. */
+export const originOnly = (text: string): string =>
+  text.replace(URL_IN_TEXT, (match) => {
+    const url = match.replace(/[.,;:!?)\]}]+$/, ''); // punctuation after a URL is the sentence's
+    return originOf(url) + match.slice(url.length);
+  });
+
+/** `text` with the user:password@ part of every URL masked; the output filter applies it to everything. */
+export const maskUserinfo = (text: string): string => text.replace(USERINFO, '$1[redacted]@');
