@@ -7,6 +7,7 @@ import type { LoadedPlan } from '../plan/load.js';
 import { createIssuer, createStore } from '../providers/registry.js';
 import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
 import { redact } from '../secrets/redact.js';
+import { originOnly } from '../secrets/urls.js';
 
 export interface Providers {
   issuer: KeyIssuer;
@@ -32,6 +33,7 @@ export async function callProvider<T>(provider: { label: string }, operation: st
     return await fn();
   } catch (e) {
     if (e instanceof KeyrotError) throw e;
-    throw new KeyrotError('provider-failed', { provider: provider.label, operation, reason: redact(reasonOf(e)) });
+    // A library's message may quote a URL with a token in it: only its origin goes on.
+    throw new KeyrotError('provider-failed', { provider: provider.label, operation, reason: redact(originOnly(reasonOf(e))) });
   }
 }

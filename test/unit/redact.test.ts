@@ -20,3 +20,12 @@ describe('URLs in messages keyrot did not write', () => {
     expect(maskUserinfo('mail ops@example.com, see https://example.com/a@b')).toBe('mail ops@example.com, see https://example.com/a@b');
   });
 });
+
+describe('a provider failure', () => {
+  it('quotes a library message with every URL in it cut to its origin', async () => {
+    const { callProvider } = await import('../../src/engine/providers.js');
+    const thrown = await callProvider({ label: 'vault-kv2 secret/api' }, 'publish', () => Promise.reject(new Error('GET https://u:p@vault.internal:8200/v1/secret/data/api?token=abc: socket hang up')))
+      .catch((e: unknown) => e as { code: string; message: string });
+    expect(thrown).toMatchObject({ code: 'provider-failed', message: 'vault-kv2 secret/api publish failed: GET https://vault.internal:8200: socket hang up' });
+  });
+});

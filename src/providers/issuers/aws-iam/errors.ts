@@ -1,6 +1,7 @@
 // AWS errors -> KeyrotErrors a user can act on. AWS error messages carry ids, ARNs and actions,
 // never a secret; we still quote only their first sentence.
 import { KeyrotError } from '../../../errors.js';
+import { originOnly } from '../../../secrets/urls.js';
 
 /** A failed AWS call: which action, the SDK's error, and how many attempts were made. */
 export class AwsCallError extends Error {
@@ -47,7 +48,7 @@ function networkCode(e: unknown): string | undefined {
 }
 
 function firstSentence(text: string): string {
-  const line = text.split('\n')[0] ?? '';
+  const line = originOnly(text.split('\n')[0] ?? ''); // an SDK message may quote the endpoint URL
   const end = line.search(/\.(\s|$)/);
   return (end > 0 ? line.slice(0, end) : line).slice(0, 300);
 }
