@@ -1,5 +1,6 @@
-// A command notification: a shell command line with the event in KEYROT_* variables. Its output
-// is kept only to explain a failure, as a short redacted tail.
+// A command notification: a shell command line with the event in KEYROT_* variables. It gets a
+// minimal environment (keyrot's own credentials stay with keyrot); its output is kept only to
+// explain a failure, as a short redacted tail.
 import { spawn } from 'node:child_process';
 import { formatDuration } from '../plan/duration.js';
 import { redact } from '../secrets/redact.js';
@@ -8,6 +9,7 @@ import type { CommandEntry } from './schema.js';
 
 export interface CommandOptions {
   cwd: string;
+  /** keyrot's environment: the command gets PATH, HOME and the variables its `env:` lists from it. */
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
@@ -29,6 +31,16 @@ export const eventEnv = (p: Payload): Record<string, string> => ({
   KEYROT_TIME: p.time,
 });
 
+/** Everything a command's environment holds: PATH, HOME, what the plan passes on, and the event. */
+export function commandEnv(entry: CommandEntry, payload: Payload, env: NodeJS.ProcessEnv): Record<string, string> {
+  const passed: Record<string, string> = { PATH: env.PATH || '/usr/local/bin:/usr/bin:/bin' };
+  for (const name of ['HOME', ...(entry.env ?? [])]) {
+    const value = env[name];
+    if (value !== undefined) passed[name] = value;
+  }
+  return { ...passed, ...eventEnv(payload) };
+}
+
 const tailOf = (output: string): string => {
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
   if (!lines) return '';
@@ -40,7 +52,7 @@ export function runCommand(entry: CommandEntry, payload: Payload, options: Comma
     // Its own process group, so a timeout kills what the shell started too (and frees the pipes).
     const child = spawn('/bin/sh', ['-c', entry.run], {
       cwd: options.cwd,
-      env: { ...options.env, ...eventEnv(payload) },
+      env: commandEnv(entry, payload, options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -3,7 +3,7 @@
 import type { AuditLog } from '../audit/log.js';
 import type { Emit } from '../engine/events.js';
 import { reasonOf } from '../errors.js';
-import { redact } from '../secrets/redact.js';
+import { redact, rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { originOnly } from '../secrets/urls.js';
 import { commandLabel, runCommand } from './command.js';
 import { payloadOf, type Notice } from './notice.js';
@@ -32,6 +32,9 @@ const labelOf = (entry: NotifyEntry): string => (entry.type === 'webhook' ? webh
 export function createNotifier(entries: NotifyEntry[] | undefined, deps: NotifierDeps): Notify {
   const env = deps.env ?? process.env;
   const now = deps.now ?? (() => new Date());
+  // A hook's output or error may echo a credential keyrot holds: mask each one wherever it shows up.
+  rememberVariables(env);
+  rememberVariables(env, variablesNamedIn(entries ?? []));
 
   const deliver = async (entry: NotifyEntry, notice: Notice): Promise<void> => {
     const payload = payloadOf(notice, now());

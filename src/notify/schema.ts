@@ -50,6 +50,10 @@ export const commandSchema = z.strictObject({
   type: z.literal('command'),
   run: z.string().min(1).refine(noTemplates, noTemplatesMessage).describe('a shell command line, run with /bin/sh -c in the plan folder; the event is in KEYROT_* variables'),
   timeout: duration.prefault('60s').describe('the command is killed after this long'),
+  env: z
+    .array(envName)
+    .optional()
+    .describe("keyrot's environment variables the command also gets; by default it has only PATH, HOME and the KEYROT_* event variables"),
   on,
 });
 

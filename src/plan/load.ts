@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { reasonOf } from '../errors.js';
+import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
 import { unknownPlaceholders } from './template.js';
@@ -174,6 +175,8 @@ export async function loadPlan(file: string): Promise<PlanLoad> {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     return { ok: false, problems };
   }
+  // The credentials the plan names by variable (secretIdEnv, signingKeyEnv, …) are masked like the well-known ones.
+  rememberVariables(process.env, variablesNamedIn(result.data));
   return { ok: true, loaded: { file, dir: path.dirname(path.resolve(file)), plan: result.data } };
 }
 

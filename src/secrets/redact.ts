@@ -10,6 +10,34 @@ export function rememberSecret(secret: string): void {
   if (secret.length >= 8) seen.add(secret);
 }
 
+/** Where keyrot and the SDKs it loads take credentials from: their values are masked wherever they
+ *  appear (a hook's output, a library's error), whether or not keyrot used them. */
+export const CREDENTIAL_VARIABLES = [
+  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN',
+  'VAULT_TOKEN', 'BAO_TOKEN',
+  'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_PASSWORD',
+] as const;
+
+/** Remember the values of `names` (default: the credential variables) in `env` as secrets. */
+export function rememberVariables(env: NodeJS.ProcessEnv, names: readonly string[] = CREDENTIAL_VARIABLES): void {
+  for (const name of names) {
+    const value = env[name];
+    if (value) rememberSecret(value);
+  }
+}
+
+/** The variables a provider or hook config names as holding a credential: fields ending in `Env`
+ *  (signingKeyEnv, secretIdEnv, …) and the values of `headersFromEnv`. */
+export function variablesNamedIn(config: unknown): string[] {
+  if (Array.isArray(config)) return config.flatMap(variablesNamedIn);
+  if (!config || typeof config !== 'object') return [];
+  return Object.entries(config).flatMap(([key, value]) => {
+    if (key.endsWith('Env') && typeof value === 'string') return [value];
+    if (key === 'headersFromEnv' && value && typeof value === 'object') return Object.values(value).filter((v): v is string => typeof v === 'string');
+    return variablesNamedIn(value);
+  });
+}
+
 /** `text` with every secret seen so far, and the credentials of any URL (user:pass@), masked. */
 export function redact(text: string): string {
   let out = maskUserinfo(text);
@@ -21,6 +49,7 @@ export function redact(text: string): string {
 
 /** Route stdout and stderr through `redact`, whoever writes to them (ora, console, errors). */
 export function installOutputFilter(): void {
+  rememberVariables(process.env);
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>

@@ -1,7 +1,7 @@
 // Notifications against a real HTTP receiver on 127.0.0.1 and real shell commands: signed bodies,
 // no secret in any of them, retries, timeouts, `on` filters, and failures that never throw.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -247,14 +247,43 @@ describe('the notifier', () => {
 // ---- commands -------------------------------------------------------------------------------------
 
 describe('command notifications', () => {
-  it('runs the command line with /bin/sh in the plan folder, the event in KEYROT_* variables and the parent environment', async () => {
+  it('runs the command line with /bin/sh in the plan folder, the event in KEYROT_* variables and the variables its env: lists', async () => {
     const script = 'for v in PLAN OUTCOME PHASE OLD_KEY_ID NEW_KEY_ID ROTATION_ID FINGERPRINT; do eval "echo $v=\\$KEYROT_$v"; done > event.txt; echo "PARENT=$PARENT_MARK" >> event.txt';
-    await notifier(entries({ type: 'command', run: script }), { env: { ...process.env, PARENT_MARK: 'inherited' } })(notice('published', { phase: 'publish' }));
+    await notifier(entries({ type: 'command', run: script, env: ['PARENT_MARK'] }), { env: { ...process.env, PARENT_MARK: 'inherited' } })(notice('published', { phase: 'publish' }));
     expect(warnings()).toEqual([]);
     expect(readFileSync(path.join(dir, 'event.txt'), 'utf8').trim().split('\n')).toEqual([
       'PLAN=payments', 'OUTCOME=published', 'PHASE=publish', 'OLD_KEY_ID=key-old', 'NEW_KEY_ID=key-new',
       'ROTATION_ID=20260101T000000Z-ab12', 'FINGERPRINT=sha256:0123456789ab', 'PARENT=inherited',
     ]);
+  });
+
+  it("gets only PATH, HOME, the KEYROT_* event and what env: lists: never keyrot's own credentials", async () => {
+    const canary = { VAULT_TOKEN: `hvs.${randomBytes(16).toString('hex')}`, AWS_SECRET_ACCESS_KEY: randomBytes(20).toString('base64'), AZURE_CLIENT_SECRET: randomBytes(16).toString('hex') };
+    const env = { PATH: process.env.PATH, HOME: '/home/keyrot-test', DEPLOY_TARGET: 'payments', UNLISTED: 'x', KEYROT_HOOK_KEY: SIGNING_KEY, ...canary };
+    await notifier(entries({ type: 'command', run: 'env > env.txt', env: ['DEPLOY_TARGET'] }), { env })(notice());
+    const names = readFileSync(path.join(dir, 'env.txt'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('=')[0]!);
+    expect(names.filter((n) => !['PWD', 'SHLVL', '_'].includes(n)).sort()).toEqual([
+      'DEPLOY_TARGET', 'HOME', 'KEYROT_FINGERPRINT', 'KEYROT_MESSAGE', 'KEYROT_NEW_KEY_ID', 'KEYROT_OLD_KEY_ID', 'KEYROT_OUTCOME',
+      'KEYROT_PHASE', 'KEYROT_PLAN', 'KEYROT_ROTATION_ID', 'KEYROT_TIME', 'PATH',
+    ]);
+    const text = readFileSync(path.join(dir, 'env.txt'), 'utf8');
+    expect(Object.values(canary).some((v) => text.includes(v))).toBe(false);
+  });
+
+  it("masks the value of every keyrot credential variable in a failing command's output, even one env: passes on", async () => {
+    const canary = { VAULT_TOKEN: `hvs.${randomBytes(16).toString('hex')}`, AWS_SESSION_TOKEN: randomBytes(24).toString('base64'), AZURE_CLIENT_SECRET: randomBytes(16).toString('hex') };
+    // A hook that got VAULT_TOKEN on purpose, and one that prints what it read elsewhere (a file, a cache).
+    writeFileSync(path.join(dir, 'leak.txt'), `AWS_SESSION_TOKEN=${canary.AWS_SESSION_TOKEN} AZURE_CLIENT_SECRET=${canary.AZURE_CLIENT_SECRET}`);
+    const run = 'echo "VAULT_TOKEN=$VAULT_TOKEN"; cat leak.txt; exit 1';
+    await notifier(entries({ type: 'command', run, env: ['VAULT_TOKEN'] }), { env: { PATH: process.env.PATH, ...canary } })(notice('failed'));
+    const said = JSON.stringify([events, audit]);
+    expect(warnings()[0]).toMatch(/output: VAULT_TOKEN=\[redacted sha256:[0-9a-f]{12}\] \| AWS_SESSION_TOKEN=\[redacted sha256:[0-9a-f]{12}\] AZURE_CLIENT_SECRET=\[redacted/);
+    expect(audit).toHaveLength(1);
+    expect(Object.values(canary).some((v) => said.includes(v))).toBe(false);
+  });
+
+  it('refuses an env: entry that is not a variable name', () => {
+    expect(notifyEntrySchema.safeParse({ type: 'command', run: 'true', env: ['A=B'] }).success).toBe(false);
   });
 
   it('puts no secret in the environment it passes', async () => {
