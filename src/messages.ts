@@ -237,6 +237,11 @@ export const messages = {
     message: (d) => `${s(d.store)}: a deleted secret of that name still exists (${s(d.state)}), so the name cannot be reused yet`,
     hint: (d) => `${s(d.fix)}, then re-run \`keyrot run\``,
   },
+  'secret-being-deleted': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.store)}: Key Vault is still deleting or recovering the secret ${s(d.name)} (ObjectIsBeingDeleted); the name is taken until that finishes`,
+    hint: () => 'Key Vault finishes in a few seconds: retry shortly with `keyrot run` (state was saved)',
+  },
   'state-corrupt': {
     exit: EXIT.internal,
     message: (d) => `state file ${s(d.path)} is unreadable: ${s(d.reason)}`,

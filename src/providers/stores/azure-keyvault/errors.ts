@@ -5,6 +5,7 @@
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../plan/duration.js';
 import { mask } from '../../../secrets/mask.js';
+import { GaveUp } from '../../retry.js';
 
 /** What keyrot was doing, and what Key Vault asks for it (access policy permission, RBAC data action). */
 export interface Call {
@@ -24,50 +25,80 @@ export const RBAC: Record<Call['permission'], { action: string; role: string }> 
   set: { action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action', role: 'Key Vault Secrets Officer' },
 };
 
+/** The parts of an SDK 4.11 RestError keyrot reads. It has no bodyAsText/parsedBody: Key Vault's own
+ * error is deserialized into `details` (never for a list: "Pagination failed with unexpected statusCode N"). */
 interface AzureError {
   name?: unknown;
   statusCode?: unknown;
   code?: unknown;
   message?: unknown;
-  response?: { bodyAsText?: unknown; parsedBody?: unknown };
+  details?: { error?: { code?: unknown; innerError?: { code?: unknown } } };
+  response?: { headers?: { get?(name: string): string | undefined } };
 }
 
+/** The SDK's error, out of keyrot's retry wrapper. */
+const sdkError = (e: unknown): AzureError | undefined => (e instanceof GaveUp ? e.error : e) as AzureError | undefined;
+
 export const statusOf = (e: unknown): number | undefined => {
-  const status = (e as AzureError | undefined)?.statusCode;
+  const status = sdkError(e)?.statusCode;
   return typeof status === 'number' ? status : undefined;
 };
 
-/** Key Vault's inner error code ("SecretDisabled", "ObjectIsDeletedButRecoverable", "ForbiddenByRbac"). */
+/** Key Vault's inner error code ("SecretDisabled", "ObjectIsDeletedButRecoverable", "ObjectIsBeingDeleted", "ForbiddenByRbac"). */
 export function innerCode(e: unknown): string | undefined {
-  const response = (e as AzureError | undefined)?.response;
-  const parsed = response?.parsedBody as { error?: { innerError?: { code?: unknown } } } | undefined;
-  let code = parsed?.error?.innerError?.code;
-  if (code === undefined && typeof response?.bodyAsText === 'string') {
-    try {
-      code = (JSON.parse(response.bodyAsText) as { error?: { innererror?: { code?: unknown } } }).error?.innererror?.code;
-    } catch {
-      // not JSON: no inner code
-    }
-  }
+  const code = sdkError(e)?.details?.error?.innerError?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
 /** A version that exists but is disabled: Key Vault refuses to return its value. */
-export const isDisabled = (e: unknown): boolean =>
-  statusOf(e) === 403 && (innerCode(e) === 'SecretDisabled' || /disabled secret/i.test(messageOf(e)));
+export const isDisabled = (e: unknown): boolean => statusOf(e) === 403 && innerCode(e) === 'SecretDisabled';
 
 export const isNotFound = (e: unknown): boolean => statusOf(e) === 404;
 
-const isSoftDeleted = (e: unknown): boolean =>
-  statusOf(e) === 409 && (innerCode(e) === 'ObjectIsDeletedButRecoverable' || /deleted but recoverable/i.test(messageOf(e)));
+/** The name is held by a deleted secret that can be recovered or purged. */
+const isSoftDeleted = (e: unknown): boolean => statusOf(e) === 409 && innerCode(e) === 'ObjectIsDeletedButRecoverable';
+
+/** A delete or recover of that name is still going on (a few seconds): the name is taken until it ends. */
+const isBeingDeleted = (e: unknown): boolean => statusOf(e) === 409 && innerCode(e) === 'ObjectIsBeingDeleted';
+
+export const isThrottled = (e: unknown): boolean => statusOf(e) === 429;
+
+const DROPPED = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+
+/** Worth another attempt: throttled, a server error, or a dropped connection (never a timeout: the plan set it). */
+export function isRetryable(e: unknown): boolean {
+  const status = statusOf(e);
+  if (status === 429) return (askedWaitMs(e) ?? 0) <= MAX_ASKED_WAIT_MS;
+  if (status === 408) return true;
+  if (status !== undefined) return status >= 500 && status !== 501 && status !== 505;
+  const code = sdkError(e)?.code;
+  return typeof code === 'string' && DROPPED.has(code);
+}
+
+/** A longer Retry-After is not waited for: the error says what Key Vault asked. */
+export const MAX_ASKED_WAIT_MS = 60_000;
+
+/** The wait Key Vault asked for, in ms: retry-after-ms, x-ms-retry-after-ms, or Retry-After (seconds or a date). */
+export function askedWaitMs(e: unknown): number | undefined {
+  const header = (h: string) => sdkError(e)?.response?.headers?.get?.(h) ?? undefined;
+  for (const h of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(header(h));
+    if (header(h) !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const after = header('retry-after');
+  if (after === undefined) return undefined;
+  const seconds = Number(after);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - Date.now();
+  return Number.isFinite(ms) ? Math.max(ms, 0) : undefined;
+}
 
 const messageOf = (e: unknown): string => {
-  const message = (e as AzureError | undefined)?.message;
+  const message = sdkError(e)?.message;
   return typeof message === 'string' ? message : '';
 };
 
 const nameOf = (e: unknown): string => {
-  const name = (e as AzureError | undefined)?.name;
+  const name = sdkError(e)?.name;
   return typeof name === 'string' ? name : '';
 };
 
@@ -118,20 +149,29 @@ export function toKeyrotError(e: unknown, call: Call): KeyrotError {
     });
   }
   if (isSoftDeleted(e)) return softDeleted(call.store, call.vaultUrl, call.name);
+  if (isBeingDeleted(e)) return new KeyrotError('secret-being-deleted', { store: call.store, name: call.name });
+  const attempts = e instanceof GaveUp ? e.attempts : 1;
+  const tried = attempts > 1 ? ` (${attempts} attempts over ${formatDuration((e as GaveUp).elapsedMs)})` : '';
   if (status === 429) {
-    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: 'throttled by Key Vault (HTTP 429) after retries' });
+    const asked = askedWaitMs(e);
+    const waited = e instanceof GaveUp && e.askedWaitMs !== undefined ? `, waiting at least the ${formatDuration(e.askedWaitMs)} it asked for` : '; Key Vault sent no Retry-After';
+    const reason = asked !== undefined && asked > MAX_ASKED_WAIT_MS
+      ? `throttled by Key Vault (HTTP 429), which asked to wait ${formatDuration(asked)}: longer than keyrot waits`
+      : `throttled by Key Vault (HTTP 429)${tried || ' once'}, backing off exponentially with jitter${waited}`;
+    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason });
   }
   if (status !== undefined) {
-    const code = typeof (e as AzureError).code === 'string' ? `${String((e as AzureError).code)}: ` : '';
-    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: `HTTP ${status} ${clean(code + firstLine(messageOf(e)))}` });
+    const raw = sdkError(e)?.code;
+    const code = typeof raw === 'string' ? `${raw}: ` : '';
+    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: `HTTP ${status} ${clean(code + firstLine(messageOf(e)))}${tried}` });
   }
   // No HTTP answer: a network or TLS failure (RestError code is Node's), or a bug.
-  const code = (e as AzureError | undefined)?.code;
+  const code = sdkError(e)?.code;
   const reason =
     typeof code === 'string' && TLS.test(code)
       ? `the TLS connection to ${call.vaultUrl} failed (${code}); trust its CA with tls.caFile`
       : typeof code === 'string' && /^E[A-Z]+$/.test(code)
         ? `cannot reach ${call.vaultUrl} (${code})`
         : clean(`${error || 'error'}: ${firstLine(messageOf(e))}`);
-  return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason });
+  return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: reason + tried });
 }
