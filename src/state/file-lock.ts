@@ -1,20 +1,24 @@
-// A per-plan lock on the local disk. proper-lockfile does the mutual exclusion (an atomic mkdir
-// kept fresh by a heartbeat; a lock whose heartbeat stopped is stale and taken over); beside it we
-// keep who holds it, so a refusal can name the holder and a dead holder is recognised at once.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+// A per-plan lock on the local disk: the folder `<plan>.lock`, holding `holder.json` (who holds it).
+// The holder is written first, into a private temporary folder, which is then renamed to the lock:
+// rename is atomic and fails while the lock exists, so a lock always names its holder (a kill at
+// any moment leaves either no lock or a complete one). The holder refreshes the folder's mtime
+// every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead (same
+// host, pid gone) or that names no holder (left by an older keyrot) is taken over after 2 s.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../errors.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
 
-// A live holder refreshes its lock every second. One that has not for 5 s is gone; one whose
-// process is known dead (same host, pid gone) is replaced after 2 s, proper-lockfile's minimum.
 const UPDATE_MS = 1_000;
 const STALE_MS = 5_000;
 const DEAD_HOLDER_STALE_MS = 2_000;
 const POLL_MS = 250;
+/** Temporary folders of a process that is gone, or this old, are left-overs of a crash. */
+const LEFTOVER_MS = 60_000;
+
+const HOLDER = 'holder.json';
 
 function isAlive(pid: number): boolean {
   try {
@@ -25,55 +29,127 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(file: string): Promise<LockHolder | undefined> {
+interface Held extends LockHolder {
+  /** Which acquisition this is: tells our lock from one that replaced it. */
+  token: string;
+}
+
+async function readHolder(lockDir: string): Promise<Held | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as LockHolder;
+    const value = JSON.parse(await readFile(path.join(lockDir, HOLDER), 'utf8')) as Held;
+    return value && typeof value === 'object' && typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
 }
 
-const holderIsDead = (h: LockHolder | undefined) => h !== undefined && h.host === os.hostname() && !isAlive(h.pid);
+const mtimeOf = (file: string) => stat(file).then((s) => s.mtimeMs, () => undefined);
+const holderIsDead = (h: LockHolder) => h.host === os.hostname() && !isAlive(h.pid);
+
+/** `<plan>.lock.tmp-<pid>-<rand>`, `<plan>.lock.old-<pid>-<rand>` and an older keyrot's `<plan>.holder.json.<n>`. */
+const LEFTOVER = /^(?<plan>.+?)(?:\.lock\.(?:tmp|old)-(?<pid>\d+)-[0-9a-f]+|\.holder\.json(?:\.\d+)?)$/;
+
+/** Remove what crashed runs left beside the plan's lock: never anything a live process is using. */
+async function cleanLeftovers(dir: string, plan: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const m = LEFTOVER.exec(name);
+      if (!m || m.groups!.plan !== plan) return;
+      const pid = m.groups!.pid ? Number(m.groups!.pid) : undefined;
+      const mtime = await mtimeOf(path.join(dir, name));
+      const old = mtime !== undefined && Date.now() - mtime > LEFTOVER_MS;
+      if (old || (pid !== undefined && pid !== process.pid && !isAlive(pid))) await rm(path.join(dir, name), { recursive: true, force: true });
+    }),
+  );
+}
+
+const suffix = (kind: 'tmp' | 'old') => `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/** Take the lock if it is free: the holder is complete before the lock exists. */
+async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
+  const tmp = `${lockDir}${suffix('tmp')}`;
+  await mkdir(tmp, { mode: 0o700 });
+  try {
+    await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600, flush: true });
+    await rename(tmp, lockDir);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
+    throw e;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Move a stale lock aside, if it is still the one judged stale (same holder token). */
+async function takeOver(lockDir: string, judged: string | undefined): Promise<void> {
+  const aside = `${lockDir}${suffix('old')}`;
+  try {
+    await rename(lockDir, aside);
+  } catch {
+    return; // someone else moved or replaced it first
+  }
+  if ((await readHolder(aside))?.token !== judged) {
+    // We moved a lock that another process took in between: put it back (the rename fails only if a third took it meanwhile).
+    await rename(aside, lockDir).catch(() => undefined);
+    return;
+  }
+  await rm(aside, { recursive: true, force: true });
+}
 
 export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const target = path.join(dir, `${plan}`);
-  const holderFile = path.join(dir, `${plan}.holder.json`);
-  const state: { lost: string | undefined } = { lost: undefined };
+  const lockDir = path.join(dir, `${plan}.lock`);
+  const mine: Held = { ...holder, token: randomBytes(8).toString('hex') };
   const giveUpAt = Date.now() + waitMs;
+  await cleanLeftovers(dir, plan);
 
-  let stale = STALE_MS;
   for (;;) {
-    try {
-      const release = await lockfile.lock(target, {
-        realpath: false,
-        lockfilePath: `${target}.lock`,
-        stale,
-        update: UPDATE_MS,
-        retries: 0,
-        onCompromised: (err) => {
-          state.lost = err.message;
-        },
-      });
-      await writeFileAtomic(holderFile, JSON.stringify(holder), { mode: 0o600 });
-      return {
-        get lost() {
-          return state.lost;
-        },
-        async release() {
-          await rm(holderFile, { force: true });
-          await release().catch(() => undefined); // already released or compromised: nothing left to free
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-      const current = await readHolder(holderFile);
-      // A dead holder's lock stops being refreshed; proper-lockfile takes it over once it is stale.
-      const dead = holderIsDead(current);
-      stale = dead ? DEAD_HOLDER_STALE_MS : STALE_MS;
-      const deadline = dead ? Math.max(giveUpAt, Date.now() + DEAD_HOLDER_STALE_MS + POLL_MS) : giveUpAt;
-      if (Date.now() >= deadline) throw new KeyrotError('lock-held', { plan, holder: describeHolder(current) });
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (await tryCreate(lockDir, mine)) break;
+    const current = await readHolder(lockDir);
+    const mtime = await mtimeOf(lockDir);
+    if (mtime === undefined) continue; // released in between: try again at once
+    // A dead holder's lock (or one with no holder) is taken over after 2 s; a live one's once not refreshed for 5 s.
+    const staleAfter = !current || holderIsDead(current) ? DEAD_HOLDER_STALE_MS : STALE_MS;
+    if (Date.now() - mtime > staleAfter) {
+      await takeOver(lockDir, current?.token);
+      continue;
     }
+    const deadline = staleAfter === DEAD_HOLDER_STALE_MS ? Math.max(giveUpAt, mtime + staleAfter + POLL_MS) : giveUpAt;
+    if (Date.now() >= deadline) throw new KeyrotError('lock-held', { plan, holder: describeHolder(current) });
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+
+  const state: { lost: string | undefined } = { lost: undefined };
+  let beating = Promise.resolve();
+  // Refresh the lock while we hold it; if it was taken over (we stalled past the stale time), say so.
+  const heartbeat = setInterval(() => {
+    beating = (async () => {
+      if (state.lost) return;
+      const now = await readHolder(lockDir);
+      if (now?.token !== mine.token) {
+        state.lost = now ? `taken over by ${describeHolder(now)}` : 'the lock was removed';
+        return;
+      }
+      const at = new Date();
+      await utimes(lockDir, at, at).catch(() => undefined);
+    })();
+  }, UPDATE_MS);
+  heartbeat.unref();
+
+  return {
+    get lost() {
+      return state.lost;
+    },
+    async release() {
+      clearInterval(heartbeat);
+      await beating;
+      if (state.lost || (await readHolder(lockDir))?.token !== mine.token) return; // not ours any more
+      // Moved aside first, then removed: nobody sees a lock folder without its holder.
+      const aside = `${lockDir}${suffix('old')}`;
+      if (await rename(lockDir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+    },
+  };
 }

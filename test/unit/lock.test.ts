@@ -1,9 +1,9 @@
 // Invariant 7: one process at a time advances a plan; the holder is named; a dead one is replaced.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
@@ -16,6 +16,7 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
+const locks = () => path.join(ws.dir, '.keyrot', 'locks');
 const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
 
 describe('the plan lock', () => {
@@ -43,14 +44,57 @@ describe('the plan lock', () => {
     await Promise.all([a.release(), b.release()]);
   });
 
-  it('takes over the lock of a holder that died without releasing it', async () => {
+  it('takes over the lock of a holder that died without releasing it, within 2 s', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
-    const dir = path.join(ws.dir, '.keyrot', 'locks');
-    mkdirSync(path.join(dir, 'api.lock'), { recursive: true }); // as a SIGKILLed run leaves it: fresh
-    writeFileSync(path.join(dir, 'api.holder.json'), JSON.stringify(holder(dead)));
+    mkdirSync(path.join(locks(), 'api.lock'), { recursive: true }); // as a SIGKILLed run leaves it: fresh
+    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(dead), token: 'dead0001' }));
 
+    const started = Date.now();
     const lock = await store.lock('api', holder(process.pid, 'the next run'), 0);
+    expect(Date.now() - started).toBeLessThan(2_600);
     expect(lock.lost).toBeUndefined();
     await lock.release();
   }, 15_000);
+
+  it('writes the holder before the lock exists: the lock folder always names who holds it', async () => {
+    const lock = await store.lock('api', holder(process.pid), 0);
+    expect(JSON.parse(readFileSync(path.join(locks(), 'api.lock', 'holder.json'), 'utf8'))).toMatchObject(holder(process.pid));
+    await lock.release();
+    expect(readdirSync(locks())).toEqual([]);
+  });
+
+  it('does not let a lock with no holder (left by an older keyrot, or a kill mid-write) block for more than 2 s', async () => {
+    // The old layout: an empty lock folder, the holder file never written, and write-file-atomic's temp file beside it.
+    mkdirSync(path.join(locks(), 'api.lock'), { recursive: true });
+    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), '{"host":'); // cut short
+    const started = Date.now();
+    const lock = await store.lock('api', holder(process.pid), 0);
+    expect(Date.now() - started).toBeLessThan(2_600);
+    await lock.release();
+  }, 15_000);
+
+  it("cleans what crashed runs left beside the lock, and nothing a live run is using", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(locks(), { recursive: true });
+    writeFileSync(path.join(locks(), 'api.holder.json.1234567'), '{"host":"x"'); // an older keyrot's temp file
+    utimesSync(path.join(locks(), 'api.holder.json.1234567'), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    mkdirSync(path.join(locks(), `api.lock.tmp-${dead}-0a1b2c3d`));
+    mkdirSync(path.join(locks(), `api.lock.old-${dead}-0a1b2c3e`));
+    mkdirSync(path.join(locks(), `api.lock.tmp-${process.pid}-0a1b2c3f`)); // alive and fresh: kept
+    mkdirSync(path.join(locks(), `other.lock.tmp-${dead}-0a1b2c40`)); // another plan's: its own run cleans it
+    const lock = await store.lock('api', holder(process.pid), 0);
+    await lock.release();
+    expect(readdirSync(locks()).sort()).toEqual([`api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
+  });
+
+  it('notices when its lock was taken over, and then does not remove the new holder\'s lock', async () => {
+    const lock = await store.lock('api', holder(process.pid), 0);
+    // Another process judged it stale (this one stalled) and replaced it.
+    rmSync(path.join(locks(), 'api.lock'), { recursive: true });
+    mkdirSync(path.join(locks(), 'api.lock'));
+    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other001' }));
+    await vi.waitFor(() => expect(lock.lost).toMatch(/^taken over by pid \d+ on .* \(keyrot run other\)/), { timeout: 3_000 });
+    await lock.release();
+    expect(existsSync(path.join(locks(), 'api.lock', 'holder.json'))).toBe(true);
+  });
 });
