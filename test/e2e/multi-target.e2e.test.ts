@@ -39,7 +39,10 @@ beforeEach(async () => {
   ws = workspace();
   ws.write('kv-ca.pem', azure.ca);
 });
-afterEach(() => ws.cleanup());
+afterEach(() => {
+  ws.cleanup();
+  azure.freezeTime(undefined);
+});
 
 /** The built binary, with credentials from the environment only (never the host's ~/.aws or az login). */
 function run(plan: string): { child: ReturnType<typeof startKeyrot>['child']; done: Promise<CliResult> } {
@@ -127,6 +130,10 @@ function keyrotFiles(): string {
 describe('one IAM key published to Secrets Manager, Vault and Key Vault', () => {
   it('rotates across all three; killed mid-publish, the next run completes every target with the same key', async () => {
     const file = plan();
+    // As real Key Vault can: every version in the same second, and the newer version with the lower id,
+    // so Key Vault's list (by id) puts k2's version before k1's.
+    azure.freezeTime(Math.floor(Date.now() / 1000));
+    azure.nextVersionIds('f1'.padEnd(32, '0'), '0b'.padEnd(32, '0'));
 
     // First rotation: the user has no key yet.
     const first = await run(file).done;
@@ -155,7 +162,10 @@ describe('one IAM key published to Secrets Manager, Vault and Key Vault', () => 
     expect(keyVault().keyId).toBe(k1.keyId);
     expect(readState(path.join(ws.dir, STATE), 'payments')).toMatchObject({ phase: 'publish', newKeyId: k2.keyId, published: [expect.stringMatching(/^0:aws-secrets-manager:/)] });
 
-    // Resume: the new secret is read back from Secrets Manager; no new key is created.
+    // Resume: the new secret is read back from Secrets Manager; no new key is created. Key Vault
+    // throttles the first requests, without Retry-After (as it usually does): keyrot backs off and goes on.
+    const throttledBefore = azure.requests.filter((r) => r.status === 429).length;
+    azure.throttle(3);
     const resumed = await run(file).done;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`recovered key ${k2.keyId} (${k2.fingerprint}) from aws-secrets-manager payments/aws`);
@@ -165,6 +175,8 @@ describe('one IAM key published to Secrets Manager, Vault and Key Vault', () => 
 
     // The old key is retired everywhere: Key Vault's version disabled, Secrets Manager's without a label.
     expect(azure.versions('payments-aws').map((v) => [v.tags['keyrot-key-id'], v.enabled])).toEqual([[k1.keyId, false], [k2.keyId, true]]);
+    expect(azure.versions('payments-aws').map((v) => v.id.slice(0, 2))).toEqual(['f1', '0b']);
+    expect(azure.requests.filter((r) => r.status === 429).length - throttledBefore).toBe(3);
     const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: TESTING });
     const stages = Object.values((await sm.send(new DescribeSecretCommand({ SecretId: 'payments/aws' }))).VersionIdsToStages ?? {});
     expect(stages.filter((s) => s.length > 0)).toEqual([['AWSCURRENT']]);
