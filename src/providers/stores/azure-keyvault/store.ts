@@ -37,7 +37,12 @@ export function createAzureKeyVaultStore(config: AzureKeyVaultStoreConfig, ctx: 
   const secretOf = (version: Version | undefined): string | undefined =>
     version?.enabled && version.value !== undefined ? extractSecret(config.value, version.value) : undefined;
 
-  /** The versions holding `keyId`: keyrot's tag, else the adopted version keyrot replaced (it held the old key). */
+  /**
+   * The versions holding `keyId`: keyrot's tag, else the adopted version keyrot replaced (it held the old
+   * key). Found by tags only, never by position: Key Vault lists versions by id, not by time. When more
+   * than one version holds the key (a publish that was repeated), the tie is no choice: all of them are
+   * retired or restored together.
+   */
   async function holding(keyId: string): Promise<Version[]> {
     const all = await kv.versions();
     const tagged = all.filter((v) => v.tags[T.keyId] === keyId);
