@@ -173,7 +173,7 @@ describe('azure-keyvault store on the Key Vault test server', () => {
     const e = await failure(store.readBack());
     server.throttle(0);
     expect(e.code).toBe('provider-failed');
-    expect(e.message).toMatch(/throttled by Key Vault \(HTTP 429\) \(6 attempts over \d+ms\), backing off exponentially with jitter; Key Vault sent no Retry-After/);
+    expect(e.message).toMatch(/throttled by Key Vault \(HTTP 429\) on all 6 attempts over \d+ms, backing off exponentially with jitter; Key Vault sent no Retry-After/);
     expect(e.exitCode).toBe(4);
   });
 
@@ -375,7 +375,7 @@ describe('azure-keyvault error mapping, from errors the SDK really throws', () =
       ['401', () => sdk('kvtest.not-a-token').setSecret(name, value), 'provider-auth-failed', /rejected the token \(AKV10032: Invalid issuer\.\)/],
       ['404', () => sdk().getSecret(name, { version: 'ab'.repeat(16) }), 'provider-failed', /HTTP 404 SecretNotFound/],
       ['TLS', () => sdk(server.token, null).setSecret(name, value), 'provider-failed', /TLS connection/],
-      ['429', async () => { server.throttle(1); await sdk().setSecret(name, value); }, 'provider-failed', /throttled by Key Vault \(HTTP 429\) once/],
+      ['429', async () => { server.throttle(1); await sdk().setSecret(name, value); }, 'provider-failed', /throttled by Key Vault \(HTTP 429\) on the only attempt/],
     ];
     for (const [label, run, code, text] of cases) {
       const e = toKeyrotError(await thrown(run, label), call(name, [value]));

@@ -157,7 +157,7 @@ export function toKeyrotError(e: unknown, call: Call): KeyrotError {
     const waited = e instanceof GaveUp && e.askedWaitMs !== undefined ? `, waiting at least the ${formatDuration(e.askedWaitMs)} it asked for` : '; Key Vault sent no Retry-After';
     const reason = asked !== undefined && asked > MAX_ASKED_WAIT_MS
       ? `throttled by Key Vault (HTTP 429), which asked to wait ${formatDuration(asked)}: longer than keyrot waits`
-      : `throttled by Key Vault (HTTP 429)${tried || ' once'}, backing off exponentially with jitter${waited}`;
+      : `throttled by Key Vault (HTTP 429) ${attempts > 1 ? `on all ${attempts} attempts over ${formatDuration((e as GaveUp).elapsedMs)}, backing off exponentially with jitter` : 'on the only attempt'}${waited}`;
     return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason });
   }
   if (status !== undefined) {
