@@ -105,7 +105,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
   const attempt = <T>(operation: string, run: () => Promise<T>, idempotent = true): Promise<T> =>
     retrying(run, {
       backoff: seam.backoff ?? KEY_VAULT_BACKOFF,
-      retryable: (e) => (idempotent ? isRetryable(e) : isThrottled(e)),
+      retryable: (e) => isRetryable(e) && (idempotent || isThrottled(e)),
       askedWaitMs,
       onRetry: (e, next) => ctx.note(`${store}: ${operation}: ${isThrottled(e) ? 'throttled (HTTP 429)' : `HTTP ${statusOf(e) ?? 'error'}`}, retrying (attempt ${next} of ${(seam.backoff ?? KEY_VAULT_BACKOFF).attempts})`),
     });
