@@ -16,6 +16,12 @@ export class KeyrotError extends Error {
     return messages[this.code].exit;
   }
 
+  /** Name the plan the error is about, so its hint carries a command that works when pasted. */
+  about(planArg: string): this {
+    this.details.file ??= planArg;
+    return this;
+  }
+
   get hint(): string {
     return messages[this.code].hint(this.details);
   }

@@ -11,6 +11,19 @@ interface MessageSpec {
 
 const s = (v: unknown) => String(v ?? '');
 
+/**
+ * The plan as a command-line argument that works when pasted: `file` is set by whoever knows which
+ * plan file (and state folder) the message is about (see `commandArg`); else the plan's name,
+ * which commands resolve among the plans in the current folder and in rotation-plans/.
+ */
+const planArg = (d: Details) => s(d.file ?? d.plan ?? '<plan file>');
+
+const shellWord = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+
+/** `file`, quoted for a shell, with `--state DIR` when the run used one: what hints paste in. */
+export const commandArg = (file: string, stateDir?: string): string =>
+  stateDir ? `--state ${shellWord(stateDir)} ${shellWord(file)}` : shellWord(file);
+
 export const EXIT = {
   ok: 0,
   internal: 1,
@@ -30,12 +43,17 @@ export const messages = {
   'plan-invalid': {
     exit: EXIT.usage,
     message: (d) => `${s(d.count)} problem(s) in ${s(d.files)} plan file(s); nothing was touched`,
-    hint: () => 'fix each line above, then check with `keyrot validate <plan>`',
+    hint: () => 'fix each line above, then check again: `keyrot validate` with the same files',
   },
   'plan-not-found': {
     exit: EXIT.usage,
     message: (d) => `no plan at ${s(d.path)}`,
     hint: () => 'pass plan files (.yaml/.yml) or folders that hold them',
+  },
+  'plan-name-unknown': {
+    exit: EXIT.usage,
+    message: (d) => `no plan named "${s(d.name)}" in ${s(d.folders)}`,
+    hint: () => 'pass the plan file itself, or run keyrot from the folder that holds it',
   },
   'plan-name-duplicate': {
     exit: EXIT.usage,
@@ -45,12 +63,12 @@ export const messages = {
   'lock-held': {
     exit: EXIT.refused,
     message: (d) => `plan ${s(d.plan)} is locked by ${s(d.holder)}`,
-    hint: () => 'wait for that run to finish, or pass `--wait-lock 10m` to wait for it',
+    hint: (d) => `wait for that run to finish, or wait for it: \`keyrot run --wait-lock 10m ${planArg(d)}\``,
   },
   'lock-lost': {
     exit: EXIT.refused,
     message: (d) => `lost the lock on plan ${s(d.plan)} (${s(d.reason)}); stopped before the next step`,
-    hint: () => 'check `keyrot status` and re-run; state was saved after the last step',
+    hint: (d) => `check \`keyrot status ${planArg(d)}\` and re-run; state was saved after the last step`,
   },
   'key-limit': {
     exit: EXIT.refused,
@@ -60,7 +78,7 @@ export const messages = {
   'active-key-ambiguous': {
     exit: EXIT.refused,
     message: (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,
-    hint: () => 'deactivate the stray key by hand, then re-run `keyrot run`',
+    hint: (d) => `deactivate the stray key by hand, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'store-unmanaged': {
     exit: EXIT.refused,
@@ -70,32 +88,37 @@ export const messages = {
   'store-conflict': {
     exit: EXIT.refused,
     message: (d) => `${s(d.store)} was changed by another writer while keyrot was publishing`,
-    hint: () => 'find the other writer, then re-run `keyrot run` (state was saved)',
+    hint: (d) => `find the other writer, then re-run \`keyrot run ${planArg(d)}\` (state was saved)`,
   },
   'fingerprint-mismatch': {
     exit: EXIT.refused,
     message: (d) => `${s(d.store)} serves key ${s(d.found)} (${s(d.foundFingerprint)}), expected ${s(d.keyId)} (${s(d.fingerprint)})`,
-    hint: () => 'something else wrote to that store; check it, then re-run `keyrot run` to publish again',
+    hint: (d) => `something else wrote to that store; check it, then re-run \`keyrot run ${planArg(d)}\` to publish again`,
   },
   'verify-failed': {
     exit: EXIT.refused,
     message: (d) => `new key ${s(d.keyId)} did not authenticate: ${s(d.reason)}; the old key is untouched`,
-    hint: () => 're-run `keyrot run` to retry verification, or `keyrot status` to see the held rotation',
+    hint: (d) => `re-run \`keyrot run ${planArg(d)}\` to retry verification, or \`keyrot status ${planArg(d)}\` to see the held rotation`,
   },
   'old-key-in-use': {
     exit: EXIT.refused,
     message: (d) => `old key ${s(d.keyId)} was still used ${s(d.lastUsed)} after waiting ${s(d.waited)}; not deactivating it`,
-    hint: () => 'find the consumer still using it (service/region above), then re-run `keyrot run`',
+    hint: (d) => `find the consumer still using it (service/region above), then re-run \`keyrot run ${planArg(d)}\``,
   },
   'used-after-deactivate': {
     exit: EXIT.refused,
     message: (d) => `old key ${s(d.keyId)} was used ${s(d.lastUsed)}, after it was deactivated at ${s(d.deactivatedAt)}; not deleting it`,
-    hint: () => 'a consumer still holds the old key: fix it, then re-run `keyrot run`',
+    hint: (d) => `a consumer still holds the old key: fix it, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'delete-declined': {
     exit: EXIT.refused,
     message: (d) => `permanent delete of ${s(d.keyId)} not confirmed; the key stays inactive`,
-    hint: () => 're-run `keyrot run` to be asked again, or `keyrot run --yes` to delete without asking',
+    hint: (d) => `re-run \`keyrot run ${planArg(d)}\` to be asked again, or \`keyrot run --yes ${planArg(d)}\` to delete without asking`,
+  },
+  'delete-unattended': {
+    exit: EXIT.refused,
+    message: (d) => `permanent delete of ${s(d.keyId)} held: there is no terminal to ask and --yes was not given; the key stays inactive`,
+    hint: (d) => `run \`keyrot run --yes ${planArg(d)}\` to delete it (as \`terraform apply -auto-approve\` does), or run it at a terminal to be asked`,
   },
   'orphan-used': {
     exit: EXIT.refused,
@@ -105,47 +128,67 @@ export const messages = {
   'invariant': {
     exit: EXIT.refused,
     message: (d) => `safety check failed before ${s(d.phase)}: ${s(d.reason)}`,
-    hint: () => 'this should not happen; run `keyrot status`, and report it with the audit log',
+    hint: (d) => `this should not happen; run \`keyrot status ${planArg(d)}\`, and report it with the audit log`,
   },
   'targets-changed': {
     exit: EXIT.refused,
     message: (d) => `the plan's publish targets changed during the rotation: ${s(d.targets)} never got the new key; the old key stays active`,
-    hint: (d) => `put the targets back as they were, or \`keyrot abandon ${s(d.plan)}\` and run a new rotation with the new targets`,
+    hint: (d) => `put the targets back as they were, or \`keyrot abandon ${planArg(d)}\` and run a new rotation with the new targets`,
   },
   'approval-required': {
     exit: EXIT.refused,
     message: (d) => `deleting ${s(d.keyId)} needs approval${d.revoke ? ' (a revoked key is deleted only on request)' : ''}; it stays inactive`,
-    hint: (d) => (d.revoke ? `run \`keyrot revoke --delete\` for plan ${s(d.plan)} when the investigation is done` : `run \`keyrot approve ${s(d.plan)}\`, then \`keyrot run\` again`),
+    hint: (d) => (d.revoke ? `when the investigation is done, run \`keyrot revoke --delete --key ${s(d.keyId)} ${planArg(d)}\`` : `run \`keyrot approve ${planArg(d)}\`, then \`keyrot run ${planArg(d)}\` again`),
   },
   'health-check-failed': {
     exit: EXIT.refused,
     message: (d) => `health check failed after ${s(d.keyId)} was deactivated: ${s(d.detail)}; the old key was reactivated and the rotation is held`,
-    hint: (d) => `fix what broke, then \`keyrot run --resume-after-rollback\` for plan ${s(d.plan)}, or \`keyrot abandon ${s(d.plan)}\``,
+    hint: (d) => `fix what broke, then \`keyrot run --resume-after-rollback ${planArg(d)}\`, or \`keyrot abandon ${planArg(d)}\``,
   },
   'rolled-back': {
     exit: EXIT.refused,
     message: (d) => `the rotation of ${s(d.plan)} was rolled back (${s(d.reason)}) and is held`,
-    hint: (d) => `\`keyrot run --resume-after-rollback\` to deactivate the old key again, or \`keyrot abandon ${s(d.plan)}\``,
+    hint: (d) => `\`keyrot run --resume-after-rollback ${planArg(d)}\` to deactivate the old key again, or \`keyrot abandon ${planArg(d)}\``,
   },
   'rollback-too-late': {
     exit: EXIT.refused,
     message: (d) => `cannot roll back ${s(d.plan)}: the old key ${s(d.keyId)} is already deleted`,
-    hint: () => 'a deleted key cannot come back; run `keyrot revoke` or a new rotation if the new key is the problem',
+    hint: (d) => `a deleted key cannot come back; if the new key is the problem, \`keyrot revoke ${planArg(d)}\` replaces it`,
   },
   'nothing-to-roll-back': {
     exit: EXIT.refused,
     message: (d) => `nothing to roll back for ${s(d.plan)}: ${s(d.reason)}`,
-    hint: () => 'see `keyrot status`',
+    hint: (d) => `see \`keyrot status ${planArg(d)}\``,
   },
   'no-rotation': {
     exit: EXIT.usage,
     message: (d) => `plan ${s(d.plan)} has no rotation in flight`,
-    hint: () => 'see `keyrot status`',
+    hint: (d) => `see \`keyrot status ${planArg(d)}\``,
   },
   'revoke-no-owner': {
     exit: EXIT.usage,
     message: (d) => `no plan's issuer holds key ${s(d.keyId)} (asked: ${s(d.asked)})`,
     hint: () => 'check the key id, and pass the folder that holds the plan which issued it',
+  },
+  'revoke-not-asked': {
+    exit: EXIT.provider,
+    message: (d) => `no plan that could be asked holds key ${s(d.keyId)}, and ${s(d.count)} plan(s) could not be asked: ${s(d.unasked)}`,
+    hint: () => 'fix access to those plans\' issuers (the reasons above), then run the same revoke again',
+  },
+  'leak-report-invalid': {
+    exit: EXIT.usage,
+    message: (d) => `cannot read the leak report ${s(d.file)}: ${s(d.reason)}`,
+    hint: () => 'pass the JSON report of `gitleaks detect --report-format json` or the output of `trufflehog ... --json`',
+  },
+  'revoke-nothing-attributed': {
+    exit: EXIT.usage,
+    message: (d) => `none of the ${s(d.count)} finding(s) belongs to a plan that was asked`,
+    hint: () => 'pass the folder that holds the plans which issued those keys',
+  },
+  'revoke-declined': {
+    exit: EXIT.refused,
+    message: (d) => `not confirmed: nothing was done to ${s(d.keyId)}`,
+    hint: (d) => `run the same revoke again to be asked again, or add --yes: \`keyrot revoke --yes --key ${s(d.keyId)} ${planArg(d)}\``,
   },
   'revoke-many-owners': {
     exit: EXIT.refused,
@@ -160,27 +203,27 @@ export const messages = {
   'revoke-new-key': {
     exit: EXIT.refused,
     message: (d) => `key ${s(d.keyId)} is the new key of the rotation in flight for ${s(d.plan)}; revoke takes over only a rotation whose old key leaked`,
-    hint: (d) => `run \`keyrot abandon ${s(d.plan)}\`, then \`keyrot revoke --key ${s(d.keyId)}\` again`,
+    hint: (d) => `run \`keyrot abandon ${planArg(d)}\`, then \`keyrot revoke --key ${s(d.keyId)} ${planArg(d)}\` again`,
   },
   'revoke-finished': {
     exit: EXIT.usage,
     message: (d) => `key ${s(d.keyId)} was revoked and deleted by rotation ${s(d.rotationId)} of plan ${s(d.plan)} (finished ${s(d.at)})`,
-    hint: (d) => `nothing left to do; \`keyrot history ${s(d.plan)}\` shows what was done`,
+    hint: (d) => `nothing left to do; \`keyrot history ${planArg(d)}\` shows what was done`,
   },
   'revoke-delete-first': {
     exit: EXIT.usage,
     message: (d) => `no revoke of ${s(d.keyId)} is in flight for plan ${s(d.plan)}; --delete only finishes one`,
-    hint: (d) => `revoke it first: \`keyrot revoke --key ${s(d.keyId)} <plans>\``,
+    hint: (d) => `revoke it first: \`keyrot revoke --key ${s(d.keyId)} ${planArg(d)}\``,
   },
   'revoke-conflict': {
     exit: EXIT.refused,
     message: (d) => `plan ${s(d.plan)} is rotating ${s(d.oldKeyId)} -> ${s(d.newKeyId)}; ${s(d.keyId)} is another active key of its issuer`,
-    hint: (d) => `deactivate ${s(d.keyId)} by hand now, then finish or \`keyrot abandon ${s(d.plan)}\` the rotation`,
+    hint: (d) => `deactivate ${s(d.keyId)} by hand now, then finish the rotation with \`keyrot run ${planArg(d)}\` or stop it with \`keyrot abandon ${planArg(d)}\``,
   },
   'provider-failed': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)} ${s(d.operation)} failed: ${s(d.reason)}`,
-    hint: () => 'state was saved; it is safe to re-run `keyrot run` once the provider answers',
+    hint: (d) => `state was saved; it is safe to re-run \`keyrot run ${planArg(d)}\` once the provider answers`,
   },
   'aws-user-not-found': {
     exit: EXIT.usage,
@@ -190,37 +233,37 @@ export const messages = {
   'aws-key-not-found': {
     exit: EXIT.refused,
     message: (d) => `access key ${s(d.keyId)} of IAM user ${s(d.user)} no longer exists (deleted outside keyrot?)`,
-    hint: (d) => `compare \`keyrot status\` with \`aws iam list-access-keys --user-name ${s(d.user)}\`, then re-run \`keyrot run\``,
+    hint: (d) => `compare \`keyrot status ${planArg(d)}\` with \`aws iam list-access-keys --user-name ${s(d.user)}\`, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'aws-access-denied': {
     exit: EXIT.provider,
     message: (d) => `${d.principal ? s(d.principal) : 'the AWS credentials'} may not call ${s(d.action)}${d.resource ? ` on ${s(d.resource)}` : ''}`,
-    hint: (d) => `allow ${s(d.action)} (README, "IAM permissions", lists the minimal policy), then re-run \`keyrot run\``,
+    hint: (d) => `allow ${s(d.action)} (README, "IAM permissions", lists the minimal policy), then re-run \`keyrot run ${planArg(d)}\``,
   },
   'aws-credentials': {
     exit: EXIT.provider,
     message: (d) => `no usable AWS credentials for ${s(d.issuer)}: ${s(d.reason)}; tried ${s(d.chain)}`,
-    hint: () => 'sign in (`aws sso login`, `aws configure`, AWS_PROFILE or AWS_ACCESS_KEY_ID), check with `aws sts get-caller-identity`, then re-run `keyrot run`',
+    hint: (d) => `sign in (\`aws sso login\`, \`aws configure\`, AWS_PROFILE or AWS_ACCESS_KEY_ID), check with \`aws sts get-caller-identity\`, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'provider-auth-failed': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)}: cannot log in: ${s(d.reason)}`,
-    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run\``,
+    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'provider-denied': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)}: permission denied: ${s(d.operation)} needs "${s(d.capability)}" on ${s(d.path)}`,
-    hint: (d) => `grant "${s(d.capability)}" on "${s(d.path)}" in the policy of the token keyrot uses, then re-run \`keyrot run\``,
+    hint: (d) => `grant "${s(d.capability)}" on "${s(d.path)}" in the policy of the token keyrot uses, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'provider-timeout': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)}: ${s(d.operation)} got no answer within ${s(d.timeout)}`,
-    hint: () => 'state was saved; re-run `keyrot run` once the provider answers, or raise `timeout` in the plan',
+    hint: (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` once the provider answers, or raise \`timeout\` in the plan`,
   },
   'vault-sealed': {
     exit: EXIT.provider,
     message: (d) => `Vault at ${s(d.address)} is sealed`,
-    hint: () => 'unseal it (`vault operator unseal`), then re-run `keyrot run`; state was saved',
+    hint: (d) => `unseal it (\`vault operator unseal\`), then re-run \`keyrot run ${planArg(d)}\`; state was saved`,
   },
   'vault-mount-missing': {
     exit: EXIT.provider,
@@ -230,12 +273,12 @@ export const messages = {
   'azure-denied': {
     exit: EXIT.provider,
     message: (d) => `${s(d.store)}: permission denied${d.caller ? ` for ${s(d.caller)}` : ''}: ${s(d.operation)} needs secrets/${s(d.permission)} (${s(d.action)})`,
-    hint: (d) => `assign that identity the "${s(d.role)}" role on ${s(d.vaultUrl)} (or "${s(d.permission)}" on secrets in its access policy), then re-run \`keyrot run\``,
+    hint: (d) => `assign that identity the "${s(d.role)}" role on ${s(d.vaultUrl)} (or "${s(d.permission)}" on secrets in its access policy), then re-run \`keyrot run ${planArg(d)}\``,
   },
   'secret-soft-deleted': {
     exit: EXIT.provider,
     message: (d) => `${s(d.store)}: a deleted secret of that name still exists (${s(d.state)}), so the name cannot be reused yet`,
-    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run\``,
+    hint: (d) => `${s(d.fix)}, then re-run \`keyrot run ${planArg(d)}\``,
   },
   'secret-being-deleted': {
     exit: EXIT.provider,
@@ -243,14 +286,27 @@ export const messages = {
     hint: () => 'Key Vault finishes in a few seconds: retry shortly with `keyrot run` (state was saved)',
   },
   'state-corrupt': {
-    exit: EXIT.internal,
-    message: (d) => `state file ${s(d.path)} is unreadable: ${s(d.reason)}`,
-    hint: () => 'restore it from backup or move it aside (the audit log records what was done)',
+    exit: EXIT.usage,
+    message: (d) => `state file ${s(d.path)} is not a rotation record keyrot can use: ${s(d.reason)}`,
+    hint: (d) =>
+      d.newer
+        ? `run the newer keyrot that wrote it, or restore ${s(d.path)} from a backup`
+        : `restore it from a backup, or \`keyrot abandon ${planArg(d)}\` to set it aside and end that rotation with the keys as they are (\`keyrot history\` shows what was done)`,
+  },
+  'state-io': {
+    exit: EXIT.provider,
+    message: (d) => `could not ${s(d.verb ?? 'write')} state: ${s(d.reason)} (${s(d.path)})`,
+    hint: (d) => `the state file is as it was before this step. ${s(d.fix)}, then re-run \`keyrot run ${planArg(d)}\``,
+  },
+  'state-folder-invalid': {
+    exit: EXIT.usage,
+    message: (d) => `cannot keep state in ${s(d.path)}: ${s(d.reason)}`,
+    hint: () => 'pass `--state DIR` naming a folder on a local disk keyrot can create (or move the file in the way aside)',
   },
   'state-conflict': {
     exit: EXIT.refused,
     message: (d) => `state of plan ${s(d.plan)} changed under this run (version ${s(d.expected)} expected, ${s(d.found)} found)`,
-    hint: () => 'another process wrote it: check `keyrot status`, then re-run',
+    hint: (d) => `another process wrote it: check \`keyrot status ${planArg(d)}\`, then re-run`,
   },
   'interrupted': {
     exit: EXIT.interrupted,

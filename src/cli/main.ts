@@ -34,14 +34,14 @@ function program(setExit: (code: number) => void): Command {
     .argument('<plans...>', 'plan files, or folders of them')
     .option('--no-wait', 'do not block through waits: advance and exit 75 if a timer is still running (for cron)')
     .option('--due', 'start a new rotation only when the active key is older than schedule.maxAge')
-    .option('-y, --yes', 'do not ask before the permanent delete')
+    .option('-y, --yes', 'delete without asking; without a terminal and without --yes the delete holds (exit 3)')
     .option('--json', 'one JSON object per event (NDJSON)')
     .option('--plain', 'one plain line per event, even on a terminal')
     .option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m')
     .option('--concurrency <n>', 'plans advanced at once', '4')
     .option('--resume-after-rollback', 'go on with a rotation that was rolled back (deactivate the old key again)')
     .addOption(stateOption())
-    .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait rotation-plans/     # from cron, every few minutes')
+    .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts)));
 
   keyrot
@@ -49,14 +49,20 @@ function program(setExit: (code: number) => void): Command {
     .description('a key leaked: deactivate it now, publish a replacement, show what it last touched')
     .argument('<plans...>', 'plan files or folders: the one whose issuer holds the key is found')
     .option('--key <id>', 'the leaked key id (without it: the current key of the one plan given)')
-    .option('--delete', 'after the soak: permanently delete the revoked key')
+    .option('--from-report <file>', 'revoke every key found by a secret scanner: gitleaks JSON report or trufflehog --json output')
+    .option('--secret-stdin', 'revoke the key whose secret is piped on stdin (matched by fingerprint, never printed)')
+    .option('--delete', 'after the soak: permanently delete the revoked key (with --key)')
     .option('-y, --yes', 'do not ask before acting')
     .option('--json', 'one JSON object per event (NDJSON)')
     .option('--plain', 'one plain line per event, even on a terminal')
     .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
     .addOption(stateOption())
     .addHelpText('after', '\nRevoke breaks the usual guarantee on purpose: until consumers load the replacement, they have no valid key.\n' +
-      'Example:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
+      'The owner is looked up in keyrot\'s own records first, then every other plan\'s issuer is asked at once;\n' +
+      'a plan whose provider cannot be reached is skipped and named. At a terminal it asks once (after every check);\n' +
+      'without one it goes ahead, except --delete, which then needs --yes.\n' +
+      'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
+      '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts)));
 
   for (const [name, description] of [
@@ -67,7 +73,7 @@ function program(setExit: (code: number) => void): Command {
     keyrot
       .command(name)
       .description(description)
-      .argument('<plan>', 'the plan file')
+      .argument('<plan>', 'the plan file, or its name (looked up in ./ and rotation-plans/)')
       .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
       .addOption(stateOption())
       .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts)));

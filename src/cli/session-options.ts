@@ -21,16 +21,13 @@ export function sessionOptions(
 ): SessionOptions {
   const waitLockMs = flags.waitLock === undefined ? 0 : parseDuration(flags.waitLock);
   if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${flags.waitLock} is not a duration (try 30s, 5m)` });
-  const interactive = !flags.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
   return {
     stateDir: flags.state,
     waitLockMs,
     clock: systemClock,
     signal,
     emit: (e) => reporter.event(e),
-    confirm: confirmer({ yes: flags.yes, interactive, pause: () => reporter.pause?.() }),
+    confirm: confirmer({ yes: flags.yes, signal, pause: () => reporter.pause?.() }),
     ...extra,
   };
 }
-
-export const isInteractive = (flags: { json?: boolean }) => !flags.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);

@@ -1,19 +1,33 @@
 // Ctrl-C (SIGINT) and SIGTERM: the first one stops the run at the next safe point (state is saved
-// after every step); a second one exits at once, which is safe too: resume recovers a cut step.
+// after every step). A run still busy a second later (a slow provider call) exits anyway, as does a
+// second signal: that is safe too, because state was saved before the step began and the next run
+// finishes or cleans up a step that was cut short (invariants 5 and 6).
 import { EXIT } from '../messages.js';
+
+/** How long a run may take to reach its next safe point after Ctrl-C before it exits regardless. */
+export const INTERRUPT_GRACE_MS = 1_000;
+
+function exitNow(): never {
+  process.stderr.write('\ninterrupted during a step; state was saved before it, and the next run finishes it\n');
+  process.exit(EXIT.interrupted);
+}
 
 export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  let grace: NodeJS.Timeout | undefined;
   const handler = () => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    if (controller.signal.aborted) exitNow();
     onFirst();
     controller.abort();
+    grace = setTimeout(exitNow, INTERRUPT_GRACE_MS);
+    grace.unref(); // a run that stops in time exits on its own, with its own summary
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
     signal: controller.signal,
     dispose() {
+      clearTimeout(grace);
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
     },

@@ -11,6 +11,8 @@ export interface RotationContext {
   plan: Plan;
   /** Folder of the plan file: health-check commands run there. */
   planDir: string;
+  /** The plan file (and --state) as hints print it, so a hinted command works when pasted. */
+  planArg: string;
   issuer: KeyIssuer;
   stores: SecretStore[];
   /** Identity of each store's plan entry, in the same order as `stores`. */

@@ -110,16 +110,20 @@ export const PHASES: Record<PhaseName, Phase> = {
     guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
     async act(ctx) {
       const keyId = oldKey(ctx);
-      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
-      const key = await findKey(ctx, keyId);
-      if (key?.status === 'active') await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
+      // Deactivate before anything that is not needed to do it: every second counts during a leak.
+      // Deactivating an inactive key is a no-op at every issuer, so no list is read first.
+      await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
       ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
-      await ctx.record('revoke-key', `deactivated leaked key ${keyId}; it was last used: ${describeLastUse(use)}`);
+      await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
       // The stores stop serving it too: for a generated key that is what revokes it.
       for (const store of ctx.stores) {
         await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
         await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
       }
+      // Only now, for the investigation: what the leaked key last touched.
+      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+      await ctx.audit('revoke', 'ok', `leaked key ${keyId} was last used: ${describeLastUse(use)}`, 'last-used');
+      ctx.emit({ type: 'note', plan: ctx.plan.name, phase: 'revoke', message: `${keyId} was last used: ${describeLastUse(use)}` });
     },
     // Straight on to the replacement; a rotation taken over skips its overlap (the old key is dead).
     next: ({ state }) => {

@@ -14,15 +14,22 @@ export interface Providers {
   stores: SecretStore[];
 }
 
+const providerContext = (loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): ProviderContext => ({
+  planName: loaded.plan.name,
+  planDir: loaded.dir,
+  stateDir,
+  env: process.env,
+  now: () => clock.now(),
+  note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
+});
+
+/** Only the issuer: for questions about keys, where the stores do not matter (revoke's owner search). */
+export function buildIssuer(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<KeyIssuer> {
+  return createIssuer(loaded.plan.source, providerContext(loaded, stateDir, emit, clock));
+}
+
 export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<Providers> {
-  const ctx: ProviderContext = {
-    planName: loaded.plan.name,
-    planDir: loaded.dir,
-    stateDir,
-    env: process.env,
-    now: () => clock.now(),
-    note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
-  };
+  const ctx = providerContext(loaded, stateDir, emit, clock);
   const issuer = await createIssuer(loaded.plan.source, ctx);
   const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
   return { issuer, stores };

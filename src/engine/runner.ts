@@ -30,10 +30,16 @@ export function exitCodeOf(outcome: Outcome): number {
   }
 }
 
+/**
+ * The answer to "go ahead with a permanent step?": given, declined, or nobody to ask (no terminal
+ * and no --yes), which holds the step as `terraform apply` does without -auto-approve.
+ */
+export type Consent = 'yes' | 'no' | 'unattended';
+
 export interface AdvanceOptions {
   signal: AbortSignal;
-  /** Asked before a permanent side effect; resolves true to go ahead. */
-  confirm(question: string): Promise<boolean>;
+  /** Asked before a permanent side effect. */
+  confirm(question: string): Promise<Consent>;
   /** Why the plan lock was lost, if it was: stop before the next step. */
   lockLost(): string | undefined;
   audit(action: string, outcome: 'held' | 'failed', detail: string): Promise<void>;
@@ -52,11 +58,12 @@ async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: A
     return { status: 'waiting', until: gate.until };
   }
   if (gate.rollBack) await rollBack(ctx, `${gate.code}: ${gate.evidence.join('; ')}`);
-  const message = messages[gate.code].message(gate.details);
+  const details = { file: ctx.planArg, ...gate.details };
+  const message = messages[gate.code].message(details);
   ctx.state.hold = { code: gate.code, message: redact(message), since: ctx.clock.now().toISOString(), evidence: gate.evidence };
   await ctx.save();
   await options.audit(phase.name, 'held', `${gate.code}: ${message}`);
-  ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint: messages[gate.code].hint(gate.details), evidence: gate.evidence });
+  ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint: messages[gate.code].hint(details), evidence: gate.evidence });
   await ctx.notify('held', message);
   return { status: 'held', code: gate.code };
 }
@@ -97,8 +104,10 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
         if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
         ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
         showEvidence(ctx, phase, gate.evidence);
-        if (phase.permanent && !(await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`))) {
-          return settle(ctx, phase, hold('delete-declined', { keyId: ctx.state.oldKeyId }) as Held, options);
+        const consent = phase.permanent ? await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`) : 'yes';
+        if (consent !== 'yes') {
+          const code = consent === 'no' ? 'delete-declined' : 'delete-unattended';
+          return settle(ctx, phase, hold(code, { keyId: ctx.state.oldKeyId }) as Held, options);
         }
         ctx.state.stage = 'acting';
         await ctx.save();
@@ -148,6 +157,7 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
   } catch (e) {
     const phase = ctx.state.phase === 'done' ? undefined : ctx.state.phase;
     if (e instanceof KeyrotError && e.code === 'interrupted') return { status: 'interrupted' };
+    if (e instanceof KeyrotError) e.about(ctx.planArg);
     if (!(e instanceof KeyrotError)) {
       ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: 'internal', message: redact(String((e as Error)?.stack ?? e)), hint: 'this is a bug in keyrot: please report it with the audit log' });
       await options.audit(phase ?? 'done', 'failed', `internal error: ${(e as Error)?.message ?? e}`).catch(() => undefined);

@@ -8,6 +8,7 @@ import { formatDuration } from '../plan/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';
+import { commandArg } from '../messages.js';
 import { redact } from '../secrets/redact.js';
 import { FileStateStore } from '../state/file-store.js';
 import { stateDirOf } from '../state/location.js';
@@ -17,7 +18,7 @@ import { targetIdsOf, type RotationContext } from './context.js';
 import type { Emit } from './events.js';
 import { inFlight, newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
-import { advance, type Outcome } from './runner.js';
+import { advance, type Consent, type Outcome } from './runner.js';
 
 export interface SessionOptions {
   /** State folder; default `.keyrot/` beside the plan file. */
@@ -31,7 +32,7 @@ export interface SessionOptions {
   clock: Clock;
   signal: AbortSignal;
   emit: Emit;
-  confirm(question: string): Promise<boolean>;
+  confirm(question: string): Promise<Consent>;
   /** Go on with a rotation that was rolled back. */
   resumeAfterRollback?: boolean;
   /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
@@ -45,12 +46,13 @@ export function rotationContext(
   loaded: LoadedPlan,
   providers: Providers,
   state: RotationState,
-  deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal },
+  deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal; stateDir?: string },
 ): RotationContext {
   const notifier = createNotifier(loaded.plan.notify, { planDir: loaded.dir, emit: deps.emit, audit: deps.audit, now: () => deps.clock.now(), signal: deps.signal });
   const ctx: RotationContext = {
     plan: loaded.plan,
     planDir: loaded.dir,
+    planArg: commandArg(loaded.file, deps.stateDir),
     ...providers,
     targetIds: targetIdsOf(loaded.plan),
     clock: deps.clock,
@@ -130,7 +132,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
       saved,
       audit,
       fresh: () => ({ ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 }),
-      context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal }),
+      context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.stateDir }),
     });
   } finally {
     await lock.release();

@@ -6,6 +6,8 @@ export interface KeyInfo {
   id: string;
   status: 'active' | 'inactive';
   createdAt: Date;
+  /** The secret's fingerprint, where the issuer records one (generated keys): how a leaked secret is traced. */
+  fingerprint?: string;
 }
 
 /** A freshly created key. The secret exists only here, in memory, until a store holds it. */

@@ -41,7 +41,7 @@ describe('keyrot run on the local demo', () => {
     expect(first.code).toBe(0);
     const firstSecrets = secretsIn(readStore(storeFile()));
 
-    const second = await keyrot(['run', plan], { cwd: ws.dir });
+    const second = await keyrot(['run', '--yes', plan], { cwd: ws.dir });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/done: rotated key-\w+ -> key-\w+ \(sha256:[0-9a-f]{12}\)/);
 
@@ -78,7 +78,7 @@ describe('keyrot run on the local demo', () => {
     expect(soak.code).toBe(75);
     expect(readState(stateDir(), 'demo')).toMatchObject({ phase: 'soak', stage: 'waiting' });
     expireDeadline('soak');
-    expect((await keyrot(['run', '--no-wait', plan], { cwd: ws.dir })).code).toBe(0);
+    expect((await keyrot(['run', '--no-wait', '--yes', plan], { cwd: ws.dir })).code).toBe(0);
     expect(readStore(storeFile()).previous).toBeUndefined();
   });
 

@@ -17,7 +17,7 @@ describe('keyrot run on a folder of plans', () => {
   it('rotates 20 demo plans four at a time and prints a summary table', async () => {
     for (const name of names) ws.plan(name, localPlan(name, { drain: '0s', soak: '0s', rehearse: true }));
 
-    const result = await keyrot(['run', '--concurrency', '4', ws.dir], { cwd: ws.dir });
+    const result = await keyrot(['run', '--yes', '--concurrency', '4', ws.dir], { cwd: ws.dir });
 
     expect(result.code, result.stderr).toBe(0);
     const table = result.stdout.slice(result.stdout.lastIndexOf('\nplan '));

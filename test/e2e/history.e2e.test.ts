@@ -25,7 +25,7 @@ beforeAll(async () => {
   demoPlan = ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
   expect((await keyrot(['run', demoPlan], { cwd: ws.dir })).code).toBe(0);
   secrets.push(...secretsIn(readStore(path.join(ws.dir, 'demo-keys.json'))));
-  expect((await keyrot(['run', demoPlan], { cwd: ws.dir })).code).toBe(0);
+  expect((await keyrot(['run', '--yes', demoPlan], { cwd: ws.dir })).code).toBe(0);
   secrets.push(...secretsIn(readStore(path.join(ws.dir, 'demo-keys.json'))));
   ws.write('other-keys.json', '{"current": "someone else\'s"}');
   expect((await keyrot(['run', ws.plan('other', localPlan('other'))], { cwd: ws.dir })).code).toBe(3);

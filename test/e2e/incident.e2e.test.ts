@@ -101,7 +101,7 @@ describe('keyrot revoke against moto', () => {
     expect(out).toContain(`revoking ${leaked.keyId} of plan bravo now: anything still using it fails until it loads the replacement`);
 
     // What the leaked key last touched, as IAM reports it: when, which service, which region.
-    const lastUse = out.match(new RegExp(`deactivated leaked key ${leaked.keyId}; it was last used: (\\S+) by sts in us-east-1`));
+    const lastUse = out.match(new RegExp(`${leaked.keyId} was last used: (\\S+) by sts in us-east-1`));
     expect(lastUse, out).not.toBeNull();
     const usedAt = Date.parse(lastUse![1]!);
     expect(usedAt).toBeGreaterThanOrEqual(usedFrom - 1000); // IAM reports whole seconds
@@ -114,7 +114,7 @@ describe('keyrot revoke against moto', () => {
     const actions = auditOf(state.rotationId).map((r) => r.action);
     expect(actions.indexOf('revoke-key')).toBeGreaterThanOrEqual(0);
     expect(actions.indexOf('revoke-key')).toBeLessThan(actions.indexOf('create-key'));
-    expect(actions.slice(0, 5)).toEqual(['revoke-key', 'retire-from-store', 'create-key', 'publish', 'verify']);
+    expect(actions.slice(0, 6)).toEqual(['revoke-key', 'retire-from-store', 'last-used', 'create-key', 'publish', 'verify']);
 
     // The replacement is published and authenticates; the leaked key is still there, inactive, and not served.
     const replacement = published('bravo')!;
@@ -161,10 +161,10 @@ describe('keyrot revoke against moto', () => {
     expect(records).toEqual(readAudit(stateDir()).filter((r) => r.plan === 'bravo'));
     const revokeRecords = records.filter((r) => r.rotationId === state.rotationId);
     expect(revokeRecords.map((r) => r.action)).toEqual([
-      'revoke-key', 'retire-from-store', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
+      'revoke-key', 'retire-from-store', 'last-used', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
     ]);
     expect(revokeRecords.every((r) => r.oldKeyId === leaked.keyId && r.outcome === 'ok')).toBe(true);
-    expect(revokeRecords.find((r) => r.action === 'revoke-key')?.detail).toMatch(/by sts in us-east-1$/);
+    expect(revokeRecords.find((r) => r.action === 'last-used')?.detail).toMatch(/by sts in us-east-1$/);
     expect(revokeRecords.find((r) => r.action === 'delete-key')?.detail).toBe(`deleted ${leaked.keyId}`);
     expectNoSecretShown();
   }, 120_000);
@@ -279,7 +279,7 @@ describe('keyrot approve against moto', () => {
     expect(held.code).toBe(3);
     noteSecrets('svc');
     const fresh = published('svc')!;
-    expect(eventsOf(held, 'held')).toEqual([expect.objectContaining({ phase: 'delete', code: 'approval-required', hint: expect.stringContaining('keyrot approve svc') })]);
+    expect(eventsOf(held, 'held')).toEqual([expect.objectContaining({ phase: 'delete', code: 'approval-required', hint: expect.stringContaining(`keyrot approve --state ${STATE} ${plan}`) })]);
     expect(await keysOf('svc')).toEqual(expect.arrayContaining([{ id: old.keyId, status: 'Inactive' }, { id: fresh.keyId, status: 'Active' }]));
 
     const stillHeld = await rotate(plan);

@@ -39,7 +39,7 @@ function sessionOptions(clock: FakeClock, events: RunEvent[], options: RunFlags)
     clock,
     signal: options.signal ?? new AbortController().signal,
     emit: (e) => events.push(e),
-    confirm: async () => options.confirm ?? true,
+    confirm: async () => ((options.confirm ?? true) ? 'yes' : 'no'),
     providers: options.providers,
     resumeAfterRollback: options.resumeAfterRollback,
   };

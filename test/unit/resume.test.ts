@@ -41,7 +41,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
   const ctx = rotationContext(loaded, providers, state, { store, audit: new AuditLog(path.join(real.location, 'audit.jsonl')), clock, emit: () => undefined });
   const signal = new AbortController().signal;
   for (;;) {
-    const outcome = await advance(ctx, { signal, confirm: async () => true, lockLost: () => undefined, audit: async () => undefined });
+    const outcome = await advance(ctx, { signal, confirm: async () => 'yes' as const, lockLost: () => undefined, audit: async () => undefined });
     if (crashedAt) return crashedAt;
     if (outcome.status !== 'waiting') return undefined;
     await clock.sleepUntil(outcome.until, signal);

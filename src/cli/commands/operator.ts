@@ -20,13 +20,13 @@ const decisions: Record<'rollback' | 'approve' | 'abandon', Decision> = {
     await rollBack(ctx, `by hand (keyrot rollback, ${actor()})`);
     await ctx.audit(ctx.state.phase, 'ok', `rolled back by ${actor()}: ${ctx.state.oldKeyId} reactivated and served again`, 'rollback');
     return `${ctx.state.oldKeyId} is active and served again; the rotation is held.\n` +
-      `Continue with \`keyrot run --resume-after-rollback ${ctx.plan.name}\`, or stop with \`keyrot abandon ${ctx.plan.name}\`.`;
+      `Continue with \`keyrot run --resume-after-rollback ${ctx.planArg}\`, or stop with \`keyrot abandon ${ctx.planArg}\`.`;
   },
   async approve(ctx) {
     ctx.state.approvedBy = actor();
     await ctx.save();
     await ctx.audit(ctx.state.phase, 'ok', `permanent delete of ${ctx.state.oldKeyId} approved by ${ctx.state.approvedBy}`, 'approve');
-    return `the delete of ${ctx.state.oldKeyId} is approved; it happens on the next \`keyrot run\` once the soak is over`;
+    return `the delete of ${ctx.state.oldKeyId} is approved; it happens on the next \`keyrot run ${ctx.planArg}\` once the soak is over`;
   },
   async abandon(ctx) {
     const { oldKeyId, newKeyId } = ctx.state;

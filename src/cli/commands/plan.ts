@@ -7,7 +7,7 @@ import { PHASES } from '../../engine/phases.js';
 import { inFlight, newRotation, type PhaseName } from '../../engine/rotation.js';
 import { buildProviders, callProvider } from '../../engine/providers.js';
 import { stateDirOf } from '../../state/location.js';
-import { EXIT } from '../../messages.js';
+import { commandArg, EXIT } from '../../messages.js';
 import { FileStateStore } from '../../state/file-store.js';
 import { loadPlans } from '../load-plans.js';
 
@@ -25,7 +25,7 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     const notes: string[] = [];
     const providers = await buildProviders(loaded, stateDir, (e) => e.type === 'note' && notes.push(e.message), systemClock);
     const ctx: RotationContext = {
-      plan: loaded.plan, planDir: loaded.dir, ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,
+      plan: loaded.plan, planDir: loaded.dir, planArg: commandArg(loaded.file, opts.state), ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,
       secrets: new Map(), save: noSideEffects, record: noSideEffects, audit: noSideEffects, notify: noSideEffects, lockLost: () => undefined, call: callProvider,
     };
 
@@ -33,7 +33,7 @@ export async function planCommand(args: string[], opts: { state?: string }): Pro
     out(`${chalk.bold(`plan ${loaded.plan.name}`)}  ${chalk.dim(loaded.file)}`);
     out(`  source   ${providers.issuer.label}`);
     for (const store of providers.stores) out(`  target   ${store.label}`);
-    out(flying ? `  in flight: rotation ${state.rotationId} at ${state.phase} (${state.stage})` : '  nothing in flight: `keyrot run` would start a rotation now');
+    out(flying ? `  in flight: rotation ${state.rotationId} at ${state.phase} (${state.stage})` : `  nothing in flight: \`keyrot run ${commandArg(loaded.file, opts.state)}\` would start a rotation now`);
 
     // The phases ahead, as the table chains them (assuming a key to retire, so the whole path shows).
     const ahead: PhaseName[] = [];

@@ -2,6 +2,8 @@ import pLimit from 'p-limit';
 import { exitCodeOf, type Outcome } from '../../engine/runner.js';
 import { runSession } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
+import { commandArg } from '../../messages.js';
+import type { LoadedPlan } from '../../plan/load.js';
 import { loadPlans } from '../load-plans.js';
 import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags } from '../session-options.js';
@@ -17,9 +19,10 @@ export interface RunOptions extends CommonRunFlags {
 }
 
 /** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
-export const reportedFailure = (reporter: Reporter, plan: string) => (e: unknown): Outcome => {
+export const reportedFailure = (reporter: Reporter, loaded: LoadedPlan, stateDir?: string) => (e: unknown): Outcome => {
   if (!(e instanceof KeyrotError)) throw e;
-  reporter.event({ type: 'failed', plan, code: e.code, message: e.message, hint: e.hint });
+  e.about(commandArg(loaded.file, stateDir));
+  reporter.event({ type: 'failed', plan: loaded.plan.name, code: e.code, message: e.message, hint: e.hint });
   return e.exitCode === 3 ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
 };
 
@@ -43,7 +46,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<numb
         limit(async (): Promise<PlanResult> => {
           const plan = loaded.plan.name;
           if (interrupt.signal.aborted) return { plan, outcome: { status: 'interrupted' } };
-          const outcome = await runSession(loaded, options).catch(reportedFailure(reporter, plan));
+          const outcome = await runSession(loaded, options).catch(reportedFailure(reporter, loaded, opts.state));
           if (outcome.status === 'interrupted') reporter.event({ type: 'interrupted', plan });
           return { plan, outcome };
         }),

@@ -10,7 +10,8 @@ import type { PlanResult, Reporter } from './reporter.js';
 const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
 
 export class HumanReporter implements Reporter {
-  private spinner: Ora = ora({ stream: process.stdout });
+  // ora would put stdin in raw mode to swallow keystrokes, and Ctrl-C would never become SIGINT.
+  private spinner: Ora = ora({ stream: process.stdout, discardStdin: false });
   private ticker: NodeJS.Timeout | undefined;
   private waitingFor: string | undefined;
   private words = new Map<string, string>();

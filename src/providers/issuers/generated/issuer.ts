@@ -49,7 +49,7 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
     maxKeys: MAX_KEYS,
 
     async list(): Promise<KeyInfo[]> {
-      return (await load()).map((k) => ({ id: k.id, status: k.status, createdAt: new Date(k.createdAt) }));
+      return (await load()).map((k) => ({ id: k.id, status: k.status, createdAt: new Date(k.createdAt), fingerprint: k.fingerprint }));
     },
 
     async create() {

@@ -1,0 +1,116 @@
+// Which plan owns a leaked key. During an incident this must be fast and must not fail because some
+// other plan's provider is down: look in what keyrot itself recorded first (state, audit log), ask
+// only those plans' issuers, and only then ask every other issuer at once, each with a timeout. A
+// plan that cannot be asked is skipped and named; it never blocks the search.
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { AuditLog } from '../audit/log.js';
+import { KeyrotError, reasonOf } from '../errors.js';
+import type { LoadedPlan } from '../plan/load.js';
+import type { KeyInfo } from '../providers/types.js';
+import { FileStateStore } from '../state/file-store.js';
+import { stateDirOf } from '../state/location.js';
+import type { Clock } from './clock.js';
+import type { Emit } from './events.js';
+import { buildIssuer, callProvider } from './providers.js';
+
+/** How long one issuer may take to answer "do you hold this key?" before it counts as not asked. */
+export const OWNER_QUERY_TIMEOUT_MS = 10_000;
+const OWNER_QUERY_CONCURRENCY = 16;
+
+/** What identifies a leaked key: its id, or (for keys whose issuer records them) its secret's fingerprint. */
+export type KeyMatch = { keyId: string } | { fingerprint: string };
+
+export interface NotAsked {
+  plan: LoadedPlan;
+  reason: string;
+}
+
+export interface OwnerSearch {
+  /** The owning plan and the key's id there; undefined when no plan that answered holds it. */
+  found?: { plan: LoadedPlan; keyId: string };
+  notAsked: NotAsked[];
+}
+
+export interface SearchDeps {
+  stateDir?: string;
+  emit: Emit;
+  clock: Clock;
+  timeoutMs?: number;
+}
+
+const describeMatch = (m: KeyMatch) => ('keyId' in m ? m.keyId : `the key with fingerprint ${m.fingerprint}`);
+const matches = (m: KeyMatch, k: KeyInfo) => ('keyId' in m ? k.id === m.keyId : k.fingerprint === m.fingerprint);
+
+/** Plans whose own records (rotation state, audit log) name the key id: the likely owners. */
+async function recordedOwners(plans: LoadedPlan[], keyId: string, stateDir?: string): Promise<LoadedPlan[]> {
+  const byFolder = new Map<string, LoadedPlan[]>();
+  for (const p of plans) byFolder.set(stateDirOf(p, stateDir), [...(byFolder.get(stateDirOf(p, stateDir)) ?? []), p]);
+  const named = new Set<LoadedPlan>();
+  for (const [folder, inFolder] of byFolder) {
+    const store = new FileStateStore(folder);
+    for (const p of inFolder) {
+      const saved = await store.load(p.plan.name).catch(() => undefined);
+      if (saved && (saved.oldKeyId === keyId || saved.newKeyId === keyId)) named.add(p);
+    }
+    const records = await new AuditLog(path.join(folder, 'audit.jsonl')).read().catch(() => []);
+    for (const r of records) {
+      if (r.oldKeyId !== keyId && r.newKeyId !== keyId) continue;
+      const p = inFolder.find((l) => l.plan.name === r.plan);
+      if (p) named.add(p);
+    }
+  }
+  return [...named];
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Ask each plan's issuer (only the issuer: a store that cannot be reached does not matter here). */
+async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
+  const limit = pLimit(OWNER_QUERY_CONCURRENCY);
+  const answers = await Promise.all(
+    plans.map((plan) =>
+      limit(async () => {
+        try {
+          const keys = await withTimeout(
+            (async () => {
+              const issuer = await buildIssuer(plan, stateDirOf(plan, deps.stateDir), deps.emit, deps.clock);
+              return callProvider(issuer, 'list', () => issuer.list());
+            })(),
+            deps.timeoutMs ?? OWNER_QUERY_TIMEOUT_MS,
+          );
+          return { plan, key: keys.find((k) => matches(match, k)) };
+        } catch (e) {
+          return { plan, failed: reasonOf(e) };
+        }
+      }),
+    ),
+  );
+  return {
+    holders: answers.flatMap((a) => ('key' in a && a.key ? [{ plan: a.plan, keyId: a.key.id }] : [])),
+    notAsked: answers.flatMap((a) => ('failed' in a ? [{ plan: a.plan, reason: a.failed! }] : [])),
+  };
+}
+
+/**
+ * Find the one plan whose issuer holds the key. Several holders is refused (exit 3); none among
+ * the plans that answered is `found: undefined` with the plans that could not be asked.
+ */
+export async function findOwner(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps): Promise<OwnerSearch> {
+  const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, deps.stateDir) : [];
+  let result = likely.length > 0 ? await ask(likely, match, deps) : { holders: [], notAsked: [] };
+  if (result.holders.length === 0) {
+    const rest = await ask(plans.filter((p) => !likely.includes(p)), match, deps);
+    result = { holders: rest.holders, notAsked: [...result.notAsked, ...rest.notAsked] };
+  }
+  if (result.holders.length > 1) {
+    throw new KeyrotError('revoke-many-owners', { keyId: describeMatch(match), owners: result.holders.map((h) => `${h.plan.plan.name} (${h.plan.file})`).join(', ') });
+  }
+  return { found: result.holders[0], notAsked: result.notAsked };
+}

@@ -1,0 +1,144 @@
+// What an operator at a real terminal sees and does: the spinner and countdown, Ctrl-C at every
+// moment, the delete prompt, and a pipe on stdout with the terminal still on stdin. Each test runs
+// the built binary in a pseudo-terminal (util-linux `script`), so raw mode, line discipline and
+// signals behave as they do for a person; piped stdio would hide exactly the bugs tested here.
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyrot } from '../helpers/cli.js';
+import { leakedIndexes, readLedger, readState, readStore, secretsIn } from '../helpers/inspect.js';
+import { inPty } from '../helpers/pty.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const stateDir = () => path.join(ws.dir, '.keyrot');
+const CTRL_C = '\x03';
+/** Ctrl-C must stop keyrot within a second; the margin is for a loaded CI machine, not for keyrot. */
+const EXIT_BOUND_MS = 2_500;
+
+const ledgerStatus = (plan: string) => Object.fromEntries(readLedger(stateDir(), plan).map((k) => [k.id, k.status]));
+
+describe('Ctrl-C at a terminal', () => {
+  it('during the overlap countdown: exits 130 at once, the old key still active, and a re-run resumes the same countdown', async () => {
+    ws.plan('demo', localPlan('demo', { drain: '30s', soak: '4s', rehearse: true }));
+    const term = inPty('keyrot run demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/overlap window: .*left/); // the live countdown, on the spinner line
+    const before = readState(stateDir(), 'demo')!;
+    const oldKey = before.oldKeyId!;
+
+    const pressed = Date.now();
+    term.type(CTRL_C);
+    const { code, at } = await term.exited;
+    expect(code).toBe(130);
+    expect(at - pressed).toBeLessThan(EXIT_BOUND_MS);
+    expect(term.screen()).toContain('interrupted; state saved');
+    expect(ledgerStatus('demo')[oldKey]).toBe('active');
+    const after = readState(stateDir(), 'demo')!;
+    expect(after.phase).toBe('drain');
+    expect(after.deadlines.drain).toBe(before.deadlines.drain);
+
+    const again = await keyrot(['run', '--no-wait', 'demo.yaml'], { cwd: ws.dir });
+    expect(again.code).toBe(75);
+    expect(again.stdout).toContain('resuming rotation');
+    expect(readState(stateDir(), 'demo')!.deadlines.drain).toBe(before.deadlines.drain);
+  });
+
+  it('during a provider call that never answers: exits 130 within a second, and nothing was created', async () => {
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as net.AddressInfo).port;
+    try {
+      ws.plan('stuck', {
+        apiVersion: 'keyrot/v1', name: 'stuck',
+        source: { type: 'aws-iam', user: 'svc', region: 'us-east-1', endpoint: `http://127.0.0.1:${port}` },
+        publish: [{ type: 'file', path: 'stuck-keys.json' }],
+      });
+      const env = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', AWS_EC2_METADATA_DISABLED: 'true' };
+      const term = inPty('keyrot run stuck.yaml', { cwd: ws.dir, env });
+      await term.waitFor(/create/);
+      await new Promise((r) => setTimeout(r, 300)); // well inside the ListAccessKeys call
+      const pressed = Date.now();
+      term.type(CTRL_C);
+      const { code, at } = await term.exited;
+      expect(code).toBe(130);
+      expect(at - pressed).toBeLessThan(EXIT_BOUND_MS);
+      expect(term.screen()).toMatch(/interrupted/);
+      expect(ws.exists('stuck-keys.json')).toBe(false);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('the permanent delete asks the person at the terminal', () => {
+  // Short timers: the run reaches the delete prompt in about a second of real time.
+  const quick = () => ws.plan('demo', localPlan('demo', { drain: '250ms', soak: '250ms', rehearse: true }));
+
+  it('y deletes the old key, and the spinner showed each phase on the way', async () => {
+    quick();
+    const term = inPty('keyrot run demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/Go ahead\? \[y\/N\] /);
+    const oldKey = readState(stateDir(), 'demo')!.oldKeyId!;
+    term.type('y\r');
+    expect((await term.exited).code).toBe(0);
+    const screen = term.screen();
+    for (const phase of ['create', 'publish', 'verify', 'drain', 'deactivate', 'soak', 'delete']) expect(screen).toContain(phase);
+    expect(screen).toMatch(/done .*deleted/);
+    expect(ledgerStatus('demo')[oldKey]).toBeUndefined();
+    expect(leakedIndexes(screen, secretsIn(readStore(path.join(ws.dir, 'demo-keys.json'))))).toEqual([]);
+  });
+
+  it('n holds (exit 3) with the old key inactive, and says how to go on', async () => {
+    quick();
+    const term = inPty('keyrot run demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/Go ahead\? \[y\/N\] /);
+    const oldKey = readState(stateDir(), 'demo')!.oldKeyId!;
+    term.type('n\r');
+    expect((await term.exited).code).toBe(3);
+    expect(term.screen()).toContain('keyrot run --yes demo.yaml');
+    expect(ledgerStatus('demo')[oldKey]).toBe('inactive');
+  });
+
+  it('Ctrl-C at the prompt exits 130 and deletes nothing', async () => {
+    quick();
+    const term = inPty('keyrot run demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/Go ahead\? \[y\/N\] /);
+    const oldKey = readState(stateDir(), 'demo')!.oldKeyId!;
+    const pressed = Date.now();
+    term.type(CTRL_C);
+    const { code, at } = await term.exited;
+    expect(code).toBe(130);
+    expect(at - pressed).toBeLessThan(EXIT_BOUND_MS);
+    expect(ledgerStatus('demo')[oldKey]).toBe('inactive');
+  });
+
+  it('asks when stdout is a pipe but stdin is the terminal (`keyrot run plan | tee log`)', async () => {
+    quick();
+    const term = inPty('keyrot run demo.yaml | cat > run.log', { cwd: ws.dir });
+    await term.waitFor(/Go ahead\? \[y\/N\] /);
+    const oldKey = readState(stateDir(), 'demo')!.oldKeyId!;
+    term.type('n\r');
+    await term.exited;
+    expect(ledgerStatus('demo')[oldKey]).toBe('inactive');
+    expect(ws.read('run.log')).not.toContain('Go ahead'); // the question went to the terminal, not into the log
+  });
+
+  it('with no terminal and no --yes, holds before the delete (exit 3) naming --yes; with --yes, deletes', async () => {
+    quick();
+    const held = await keyrot(['run', 'demo.yaml'], { cwd: ws.dir });
+    expect(held.code).toBe(3);
+    expect(held.stderr).toContain('no terminal to ask and --yes was not given');
+    expect(held.stderr).toContain('keyrot run --yes demo.yaml');
+    const oldKey = readState(stateDir(), 'demo')!.oldKeyId!;
+    expect(ledgerStatus('demo')[oldKey]).toBe('inactive');
+
+    const done = await keyrot(['run', '--yes', 'demo.yaml'], { cwd: ws.dir });
+    expect(done.code).toBe(0);
+    expect(ledgerStatus('demo')[oldKey]).toBeUndefined();
+  });
+});
