@@ -126,6 +126,13 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
   };
 
   const api = () => vaultApi(address, rootToken);
+  /** A KV v2 mount answers 400 ("Upgrading from non-versioned to versioned data") for a moment after it is mounted or unsealed. */
+  const kvReady = async (mount: string) => {
+    for (let i = 0; (await api().get(`${mount}/data/keyrot-probe`)).status !== 404; i++) {
+      if (i > 100) throw new Error(`OpenBao at ${address}: ${mount}/ is not serving:\n${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   const unseal = async () => {
     await check(vaultApi(address, '').post('sys/unseal', { key: unsealKey }), 'unseal');
     await waitFor([200], 'active'); // raft elects itself leader a moment after unsealing
@@ -134,6 +141,7 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
       if (i > 100) throw new Error(`OpenBao at ${address} unsealed but not serving:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    if (kind === 'raft' && (await api().get('sys/mounts/secret')).status === 200) await kvReady('secret');
   };
 
   launch();
@@ -146,6 +154,7 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
     rootToken = init.root_token;
     await unseal();
     await check(api().post('sys/mounts/secret', { type: 'kv', options: { version: '2' } }), 'mount secret/');
+    await kvReady('secret');
   }
 
   const stopChild = async (signal: NodeJS.Signals) => {
@@ -189,6 +198,7 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
     },
     async mountKv(path, version) {
       await check(api().post(`sys/mounts/${path}`, { type: 'kv', options: { version: String(version) } }), `mount ${path}/`);
+      if (version === 2) await kvReady(path);
     },
     async seal() {
       if (kind !== 'raft') throw new Error('seal: start a raft server');

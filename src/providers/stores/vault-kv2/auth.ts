@@ -6,7 +6,7 @@ import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import type { ProviderContext } from '../../types.js';
 import type { Connection } from './client.js';
-import { type Session, isInvalidToken, toKeyrotError, vaultReason, vaultStatus } from './errors.js';
+import { type Session, tokenGoneReason, toKeyrotError, vaultReason, vaultStatus } from './errors.js';
 import type { VaultKv2Auth } from './schema.js';
 
 type Fail = (reason: string, fix: string) => KeyrotError;
@@ -23,7 +23,7 @@ export async function login(conn: Connection, auth: VaultKv2Auth, ctx: ProviderC
       await loginWith(conn, auth.mount, { role_id: roleId, secret_id: secretId }, [roleId, secretId], provider, (why) =>
         fail(`AppRole login at auth/${auth.mount} failed: ${why}`,
           `check the role_id and secret_id keyrot reads; a secret_id may have expired or run out of uses (issue one with \`vault write -f auth/${auth.mount}/role/<role>/secret-id\`)`));
-      return { source: `the AppRole login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again' };
+      return { source: `the AppRole login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again', selfLookup: await looksUpSelf(conn, provider) };
     }
     case 'kubernetes': {
       const jwtFile = path.resolve(ctx.planDir, auth.jwtFile);
@@ -31,7 +31,7 @@ export async function login(conn: Connection, auth: VaultKv2Auth, ctx: ProviderC
       await loginWith(conn, auth.mount, { role: auth.role, jwt }, [jwt], provider, (why) =>
         fail(`Kubernetes login as role "${auth.role}" at auth/${auth.mount} failed: ${why}`,
           `check that Vault role "${auth.role}" admits this service account and namespace (\`vault read auth/${auth.mount}/role/${auth.role}\`)`));
-      return { source: `the Kubernetes login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again' };
+      return { source: `the Kubernetes login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again', selfLookup: await looksUpSelf(conn, provider) };
     }
   }
 }
@@ -48,20 +48,24 @@ async function useToken(conn: Connection, ctx: ProviderContext, provider: string
   }
   conn.client.token = token;
   // Ask Vault about the token now, so an expired one is reported as that, not as "permission denied" later.
+  // Vault and OpenBao answer a bad token with a bare 403 "permission denied", as they answer a token
+  // without the default policy (which grants lookup-self): say both.
+  const session = { source, fix, selfLookup: true };
+  if (!(await looksUpSelf(conn, provider, [token]))) {
+    throw fail(`${tokenGoneReason(session)}; a token that is still valid needs the "default" policy, which allows that call`, fix);
+  }
+  return session;
+}
+
+/** Whether the token may look itself up: how Vault users tell an expired token from a missing policy. */
+export async function looksUpSelf(conn: Connection, provider: string, sensitive: string[] = []): Promise<boolean> {
   try {
     await conn.client.read('auth/token/lookup-self');
+    return true;
   } catch (e) {
-    if (vaultStatus(e) === 403) {
-      throw fail(
-        isInvalidToken(e)
-          ? `Vault rejected the token from ${source}: it is invalid, expired or revoked`
-          : `the token from ${source} may not even look itself up (auth/token/lookup-self): it is invalid or expired, or lacks the default policy`,
-        fix,
-      );
-    }
-    throw toKeyrotError(e, { provider, address: conn.address, mount: 'auth/token', operation: 'check the token', path: 'auth/token/lookup-self', capability: 'read', timeoutMs: conn.timeoutMs, sensitive: [token] });
+    if (vaultStatus(e) === 403) return false;
+    throw toKeyrotError(e, { provider, address: conn.address, mount: 'auth/token', operation: 'check the token', path: 'auth/token/lookup-self', capability: 'read', timeoutMs: conn.timeoutMs, sensitive });
   }
-  return { source, fix };
 }
 
 async function loginWith(conn: Connection, mount: string, body: Record<string, string>, sensitive: string[], provider: string, refused: (why: string) => KeyrotError): Promise<void> {

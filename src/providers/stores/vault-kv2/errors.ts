@@ -10,6 +10,9 @@ import { mask } from '../../../secrets/mask.js';
 export interface Session {
   source: string;
   fix: string;
+  /** The token could look itself up (auth/token/lookup-self) right after login: a later 403 from
+   *  that same call means the token expired or was revoked, not that a policy is missing. */
+  selfLookup: boolean;
 }
 
 export interface Call {
@@ -68,20 +71,21 @@ function networkReason(code: string, address: string): string {
   return `network error talking to ${address} (${code})`;
 }
 
+export const tokenGoneReason = (session: Pick<Session, 'source'> | undefined): string =>
+  `token expired or revoked: log in again (the token from ${session?.source ?? 'the configured auth'} does not pass auth/token/lookup-self)`;
+
+/** Vault said "permission denied" because the token itself is no longer valid. */
+export function tokenGone(provider: string, session: Session | undefined): KeyrotError {
+  return new KeyrotError('provider-auth-failed', { provider, reason: tokenGoneReason(session), fix: session?.fix ?? 'get a fresh token (`vault login`)' });
+}
+
 export function toKeyrotError(e: unknown, call: Call): KeyrotError {
   if (e instanceof KeyrotError) return e;
   const status = vaultStatus(e);
   if (status !== undefined) {
     const reason = vaultReason(e, call.sensitive);
     if (status === 503 && /sealed/i.test(reason)) return new KeyrotError('vault-sealed', { address: call.address });
-    if (isInvalidToken(e)) {
-      const source = call.session?.source ?? 'the configured auth';
-      return new KeyrotError('provider-auth-failed', {
-        provider: call.provider,
-        reason: `Vault rejected the token from ${source} as invalid or expired`,
-        fix: call.session?.fix ?? 'get a fresh token (`vault login`)',
-      });
-    }
+    if (isInvalidToken(e)) return tokenGone(call.provider, call.session);
     if (status === 403) {
       return new KeyrotError('provider-denied', { provider: call.provider, operation: call.operation, capability: call.capability, path: call.path });
     }

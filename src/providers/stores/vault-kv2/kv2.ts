@@ -2,14 +2,18 @@
 // Every call names the ACL path and capability it needs, so a refusal says what to grant.
 import { KeyrotError } from '../../../errors.js';
 import type { Connection } from './client.js';
-import { type Call, type Session, isCasMismatch, isInvalidToken, toKeyrotError, vaultBody, vaultErrors, vaultStatus } from './errors.js';
+import { looksUpSelf } from './auth.js';
+import { type Call, type Session, isCasMismatch, isInvalidToken, tokenGone, toKeyrotError, vaultBody, vaultErrors, vaultStatus } from './errors.js';
 
 export interface SecretVersion {
   /** The version this answer describes (the latest unless one was asked for). */
   version: number;
   /** Absent when that version is deleted or destroyed. */
   data?: Record<string, unknown>;
-  /** The secret's custom_metadata (shared by all versions). */
+  /** Soft-deleted (undelete brings it back) or destroyed (gone for good). */
+  deleted: boolean;
+  destroyed: boolean;
+  /** The secret's custom_metadata (shared by all versions; OpenBao answers null after `{}`). */
   customMetadata: Record<string, string>;
 }
 
@@ -18,12 +22,15 @@ type Kind = 'data' | 'metadata' | 'delete' | 'undelete' | 'destroy';
 interface VersionMetadata {
   version?: number;
   custom_metadata?: Record<string, string> | null;
+  deletion_time?: string;
+  destroyed?: boolean;
 }
 
 export interface Kv2 {
   /** "secret/data/payments/aws": the path as policies name it. */
   aclPath(kind: Kind): string;
-  read(): Promise<SecretVersion | undefined>;
+  /** The latest version, or the one asked for; undefined when there is no such version. */
+  read(version?: number): Promise<SecretVersion | undefined>;
   /** Write a new version if the current one is still `cas`; returns the new version number. */
   write(data: Record<string, string>, cas: number, sensitive: string[]): Promise<number | 'cas-mismatch'>;
   setCustomMetadata(custom: Record<string, string>): Promise<void>;
@@ -42,20 +49,36 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
     path: kind === 'sys' ? `sys/internal/ui/mounts/${mount}/${secretPath}` : aclPath(kind),
   });
 
+  const described = (m: VersionMetadata, data?: Record<string, unknown>): SecretVersion => ({
+    version: m.version ?? 0, data, deleted: Boolean(m.deletion_time), destroyed: m.destroyed === true, customMetadata: m.custom_metadata ?? {},
+  });
+
+  /**
+   * The KeyrotError for a failed call. A bare 403 is also what an expired or revoked token gets (no
+   * "invalid token" text from OpenBao): if the token could look itself up after login and no longer
+   * can, say so instead of naming a policy to change.
+   */
+  async function failure(e: unknown, c: Call): Promise<KeyrotError> {
+    if (vaultStatus(e) === 403 && !isInvalidToken(e) && c.session?.selfLookup && !(await looksUpSelf(conn, provider).catch(() => true))) {
+      return tokenGone(provider, c.session);
+    }
+    return toKeyrotError(e, c);
+  }
+
   return {
     aclPath,
 
-    async read() {
+    async read(version) {
       try {
-        const body = (await client.read(url('data'))) as { data: { data: Record<string, unknown>; metadata: VersionMetadata } };
-        return { version: body.data.metadata.version ?? 0, data: body.data.data, customMetadata: body.data.metadata.custom_metadata ?? {} };
+        const body = (await client.read(`${url('data')}${version ? `?version=${version}` : ''}`)) as { data: { data: Record<string, unknown>; metadata: VersionMetadata } };
+        return described(body.data.metadata, body.data.data);
       } catch (e) {
         if (vaultStatus(e) === 404 && vaultErrors(e).length === 0) {
-          // A deleted or destroyed latest version answers 404 with its metadata; a missing secret without.
+          // A deleted or destroyed version answers 404 with its metadata; a missing secret or version without.
           const metadata = (vaultBody(e) as { data?: { metadata?: VersionMetadata } } | undefined)?.data?.metadata;
-          return metadata?.version ? { version: metadata.version, customMetadata: metadata.custom_metadata ?? {} } : undefined;
+          return metadata?.version ? described(metadata) : undefined;
         }
-        throw toKeyrotError(e, call('read the secret', 'data', 'read'));
+        throw await failure(e, call(version ? `read version ${version} of the secret` : 'read the secret', 'data', 'read'));
       }
     },
 
@@ -69,7 +92,7 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
         return version;
       } catch (e) {
         if (isCasMismatch(e)) return 'cas-mismatch';
-        throw toKeyrotError(e, call('write the secret', 'data', 'create/update', sensitive));
+        throw await failure(e, call('write the secret', 'data', 'create/update', sensitive));
       }
     },
 
@@ -77,7 +100,7 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
       try {
         await client.write(url('metadata'), { custom_metadata: custom });
       } catch (e) {
-        throw toKeyrotError(e, call('mark the secret in custom_metadata', 'metadata', 'create/update'));
+        throw await failure(e, call('mark the secret in custom_metadata', 'metadata', 'create/update'));
       }
     },
 
@@ -86,7 +109,7 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
       try {
         await client.write(url(action), { versions });
       } catch (e) {
-        throw toKeyrotError(e, call(`${action} version(s) ${versions.join(', ')}`, action, 'update'));
+        throw await failure(e, call(`${action} version(s) ${versions.join(', ')}`, action, 'update'));
       }
     },
 

@@ -2,12 +2,15 @@
 //
 // What keyrot keeps in the secret's custom_metadata (never a secret):
 //   managed-by=keyrot, keyrot-plan, keyrot-rotated-at,
-//   keyrot-key-id + keyrot-version                   which key the version keyrot wrote holds,
-//   keyrot-previous-key-id + keyrot-previous-version the key (and version) it replaced.
-// custom_metadata is shared by all versions, so it names versions explicitly: that is how read back
-// tells keyrot's version from another writer's, and how the retire hooks find the old key's version.
+//   keyrot-key-id + keyrot-version   the key keyrot last published, and the version it claimed for it,
+//   keyrot-v<N> = "<key id> <fingerprint>"   one per version keyrot wrote: the key that version holds;
+//                 "(adopted) <fingerprint>" for the value an `adopt: true` target held when keyrot took it over.
+// custom_metadata is shared by all versions, so versions are named explicitly. The retire hooks touch
+// only versions recorded there whose content still has the recorded fingerprint: a version another
+// writer wrote (say after a check-and-set conflict) is never deleted or destroyed.
 import { KeyrotError } from '../../../errors.js';
 import { extractSecret, mentionsSecret, renderTemplate } from '../../../plan/template.js';
+import { fingerprint } from '../../../secrets/fingerprint.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
 import { login } from './auth.js';
 import { connect } from './client.js';
@@ -21,10 +24,42 @@ const M = {
   keyId: 'keyrot-key-id',
   version: 'keyrot-version',
   rotatedAt: 'keyrot-rotated-at',
+  // Written before keyrot-v<N> existed; read once, to migrate.
   previousKeyId: 'keyrot-previous-key-id',
   previousVersion: 'keyrot-previous-version',
 } as const;
 const MARKER = 'keyrot';
+const HELD = /^keyrot-v(\d+)$/;
+/** The holder recorded for an adopted value: retired with whichever old key is retired next. */
+const ADOPTED = '(adopted)';
+
+/** A version keyrot wrote (or adopted), and what it holds. No fingerprint: recorded by an older keyrot. */
+interface Held {
+  version: number;
+  keyId: string;
+  fingerprint?: string;
+}
+
+function heldIn(custom: Record<string, string>): Held[] {
+  const held = Object.entries(custom).flatMap(([name, value]) => {
+    const n = HELD.exec(name)?.[1];
+    const [keyId, print] = value.split(' ');
+    return n && keyId ? [{ version: Number(n), keyId, ...(print ? { fingerprint: print } : {}) }] : [];
+  });
+  if (held.length > 0) return held;
+  // An older keyrot's record: the key it last wrote, and the one that replaced (when it knew its id).
+  const legacy = [[custom[M.keyId], custom[M.version]], [custom[M.previousKeyId], custom[M.previousVersion]]];
+  return legacy.flatMap(([keyId, n]) => (keyId && Number(n) > 0 ? [{ version: Number(n), keyId }] : []));
+}
+
+const heldName = (version: number) => `keyrot-v${version}`;
+
+/** custom_metadata with its record replaced by `held` (which also migrates an older keyrot's record). */
+function withRecord(custom: Record<string, string>, held: Held[]): Record<string, string> {
+  const m = Object.fromEntries(Object.entries(custom).filter(([name]) => !HELD.test(name) && name !== M.previousKeyId && name !== M.previousVersion));
+  for (const h of held) m[heldName(h.version)] = h.fingerprint ? `${h.keyId} ${h.fingerprint}` : h.keyId;
+  return m;
+}
 
 export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderContext): SecretStore {
   const conn = connect(config, ctx);
@@ -59,11 +94,14 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
     return typeof value === 'string' ? extractSecret(secretTemplate, value) : undefined;
   }
 
-  /** Which key a version holds: from keyrot's record, else from a {{keyId}} field, else "unknown". */
+  /** What identifies a version's content: the secret's fingerprint, or the whole data's for a value without that field. */
+  const contentPrint = (version: SecretVersion): string | undefined =>
+    version.data === undefined ? undefined : fingerprint(secretOf(version) ?? canonical(version.data));
+
+  /** Which key a version holds: keyrot's record if the content matches it, else a {{keyId}} field, else "unknown". */
   function keyIdOf(version: SecretVersion): string {
-    const { [M.keyId]: keyId, [M.version]: at, [M.previousKeyId]: previousKeyId, [M.previousVersion]: previousAt } = version.customMetadata;
-    if (keyId && at === String(version.version)) return keyId;
-    if (previousKeyId && previousAt === String(version.version)) return previousKeyId;
+    const held = heldIn(version.customMetadata).find((h) => h.version === version.version);
+    if (held && held.keyId !== ADOPTED && (!held.fingerprint || held.fingerprint === contentPrint(version))) return held.keyId;
     const fromData = keyIdField ? version.data?.[keyIdField] : undefined;
     return typeof fromData === 'string' ? fromData : 'unknown';
   }
@@ -79,25 +117,14 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
     return { state: 'managed', plan: m[M.plan], keyId: m[M.keyId] };
   }
 
-  /** The versions that hold `keyId`, by keyrot's record. */
-  function versionsOf(version: SecretVersion | undefined, keyId: string): number[] {
-    const m = version?.customMetadata ?? {};
-    if (m[M.keyId] === keyId && m[M.version]) return [Number(m[M.version])];
-    // A replaced secret keyrot adopted has no recorded key id: it is the old key whatever its id.
-    if (m[M.previousVersion] && (m[M.previousKeyId] ?? keyId) === keyId) return [Number(m[M.previousVersion])];
-    return [];
-  }
-
-  /** custom_metadata claiming version `next` for the credential, written before the data. */
-  function claim(found: SecretVersion | undefined, credential: Credential, next: number, context: PublishContext): Record<string, string> {
-    const m: Record<string, string> = { ...found?.customMetadata };
-    delete m[M.previousKeyId];
-    delete m[M.previousVersion];
-    if (found) {
-      const holder = keyIdOf(found);
-      if (holder !== 'unknown') m[M.previousKeyId] = holder;
-      m[M.previousVersion] = String(found.version);
-    }
+  /**
+   * custom_metadata claiming version `next` for the credential, written before the data (so a version
+   * written by a run that then died is still known). Adopting, the value found is recorded too.
+   */
+  function claim(found: SecretVersion | undefined, credential: Credential, next: number, context: PublishContext, adopting: boolean): Record<string, string> {
+    const m = withRecord(found?.customMetadata ?? {}, heldIn(found?.customMetadata ?? {}));
+    const print = found && adopting ? contentPrint(found) : undefined;
+    if (print) m[heldName(found!.version)] = `${ADOPTED} ${print}`;
     return {
       ...m,
       [M.managedBy]: MARKER,
@@ -105,7 +132,34 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
       [M.keyId]: credential.keyId,
       [M.version]: String(next),
       [M.rotatedAt]: context.rotatedAt.toISOString(),
+      [heldName(next)]: `${credential.keyId} ${fingerprint(credential.secret)}`,
     };
+  }
+
+  /**
+   * Delete, undelete or destroy the versions that hold `oldKeyId` (and an adopted value), by keyrot's
+   * record, checking each readable one still has the content recorded for it. Versions that are gone,
+   * or that hold something else, are dropped from the record and never touched.
+   */
+  async function retire(action: 'delete' | 'undelete' | 'destroy', oldKeyId: string, finished: boolean): Promise<void> {
+    const latest = await current();
+    if (!latest) return;
+    const record = heldIn(latest.customMetadata);
+    const held = record.filter((h) => h.keyId === oldKeyId || h.keyId === ADOPTED);
+    const change: number[] = [];
+    const forget: number[] = [];
+    for (const h of held) {
+      const version = h.version === latest.version ? latest : await kv.read(h.version);
+      if (!version || version.destroyed) forget.push(h.version);
+      else if (version.data === undefined) {
+        if (action !== 'delete') change.push(h.version); // soft-deleted by keyrot's deactivate: restore or destroy it
+      } else if (h.fingerprint && h.fingerprint !== contentPrint(version)) forget.push(h.version); // not what keyrot wrote there
+      else if (action !== 'undelete') change.push(h.version);
+    }
+    await kv.changeVersions(action, change);
+    // Once the old key is deleted, its versions are done with: keep the record small.
+    const dropped = new Set(finished ? held.map((h) => h.version) : forget);
+    if (dropped.size > 0) await kv.setCustomMetadata(withRecord(latest.customMetadata, record.filter((h) => !dropped.has(h.version))));
   }
 
   const holds = (found: SecretVersion | undefined, credential: Credential) =>
@@ -126,11 +180,12 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
       for (let attempt = 1; ; attempt++) {
         const found = await current();
         const owner = ownershipOf(found);
-        if (owner.state === 'unmanaged' && !config.adopt) throw new KeyrotError('store-unmanaged', { store: label, detail: owner.detail });
+        const adopting = owner.state === 'unmanaged';
+        if (adopting && !config.adopt) throw new KeyrotError('store-unmanaged', { store: label, detail: owner.detail });
         if (holds(found, credential)) return; // already published: change nothing
         const cas = found?.version ?? 0;
         // Claim first: if keyrot dies after the data write, the record already says which key that version holds.
-        await kv.setCustomMetadata(claim(found, credential, cas + 1, context));
+        await kv.setCustomMetadata(claim(found, credential, cas + 1, context, adopting));
         const written = await kv.write(data, cas, sensitive);
         if (written !== 'cas-mismatch') {
           lastVersion = written;
@@ -140,7 +195,7 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
         const now = await kv.read();
         if (now && secretOf(now) === credential.secret) {
           // Our own earlier write (a retried request): record it properly and stop.
-          await kv.setCustomMetadata(claim(found, credential, now.version, context));
+          await kv.setCustomMetadata(claim(found, credential, now.version, context, adopting));
           return;
         }
         await kv.setCustomMetadata(found?.customMetadata ?? {});
@@ -159,17 +214,9 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
 
     // Soft-delete: `?version=N` stops returning the old key (for generated keys, that is what revokes
     // it), and undelete brings it back for a rollback. Consumers of the latest version see no change.
-    async onDeactivate(oldKeyId) {
-      await kv.changeVersions('delete', versionsOf(await current(), oldKeyId));
-    },
-
-    async onReactivate(oldKeyId) {
-      await kv.changeVersions('undelete', versionsOf(await current(), oldKeyId));
-    },
-
-    async onDelete(oldKeyId) {
-      await kv.changeVersions(config.destroyOldVersions ? 'destroy' : 'delete', versionsOf(await current(), oldKeyId));
-    },
+    onDeactivate: (oldKeyId) => retire('delete', oldKeyId, false),
+    onReactivate: (oldKeyId) => retire('undelete', oldKeyId, false),
+    onDelete: (oldKeyId) => retire(config.destroyOldVersions ? 'destroy' : 'delete', oldKeyId, true),
 
     explain(op: StoreOp) {
       const at = (kind: Parameters<typeof kv.aclPath>[0]) => `/v1/${kv.aclPath(kind)}`;
@@ -188,7 +235,6 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
   };
 }
 
-function sameData(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean {
-  const canonical = (d: Record<string, unknown> | undefined) => (d ? JSON.stringify(Object.entries(d).sort(([x], [y]) => x.localeCompare(y))) : '');
-  return canonical(a) === canonical(b);
-}
+const canonical = (d: Record<string, unknown> | undefined): string => (d ? JSON.stringify(Object.entries(d).sort(([x], [y]) => x.localeCompare(y))) : '');
+
+const sameData = (a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean => canonical(a) === canonical(b);
