@@ -297,6 +297,9 @@ export const PHASES: Record<PhaseName, Phase> = {
         await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
         await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
       }
+      // The soak counts from now, when no target serves the old key any more: not from the issuer's
+      // deactivation, which a failed retire (and the re-run that finished it) may have left far behind.
+      ctx.state.deadlines.soak = new Date(ctx.clock.now().getTime() + ctx.plan.soak).toISOString();
     },
     resume: (ctx) => PHASES.deactivate.act(ctx),
     async undo(ctx) {
@@ -323,10 +326,10 @@ export const PHASES: Record<PhaseName, Phase> = {
     onResume: 'redo',
     calls: () => [],
     guards: (ctx) =>
-      `waits ${formatDuration(ctx.plan.soak)} after deactivation (stored deadline)` +
+      `waits ${formatDuration(ctx.plan.soak)} after the last target stopped serving the old key (stored deadline)` +
       (ctx.plan.healthCheck ? `; health check every ${formatDuration(ctx.plan.healthCheck.interval)}, a failure reactivates the old key` : ''),
     async act(ctx) {
-      deadline(ctx, 'soak', new Date(ctx.state.deactivatedAt!), ctx.plan.soak);
+      deadline(ctx, 'soak', ctx.clock.now(), ctx.plan.soak); // set when the last target retired the old key
       await ctx.save();
     },
     async waitFor(ctx) {
