@@ -1,7 +1,8 @@
 // The append-only audit log: one JSON line per side effect, never a secret.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureDir, stateIoError } from '../state/io.js';
 
 export interface AuditRecord {
   time: string;
@@ -44,9 +45,11 @@ export class AuditLog {
   constructor(readonly file: string) {}
 
   async append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await ensureDir(path.dirname(this.file));
     // One write per line with O_APPEND: lines from concurrent processes never interleave.
-    await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' });
+    await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
+      throw await stateIoError(e, this.file, { plan: record.plan });
+    });
   }
 
   async read(): Promise<AuditRecord[]> {

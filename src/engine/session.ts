@@ -8,6 +8,7 @@ import { formatDuration } from '../plan/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';
+import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import { redact } from '../secrets/redact.js';
 import { FileStateStore } from '../state/file-store.js';
@@ -35,6 +36,8 @@ export interface SessionOptions {
   confirm(question: string): Promise<Consent>;
   /** Go on with a rotation that was rolled back. */
   resumeAfterRollback?: boolean;
+  /** Move a state record that cannot be used (state-corrupt) aside instead of failing: keyrot abandon. */
+  setAsideUnusableState?: boolean;
   /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
   providers?: Providers;
 }
@@ -111,6 +114,8 @@ export interface PlanSession {
   fresh(): RotationState;
   context(state: RotationState): RotationContext;
   audit: AuditLog;
+  /** Where an unusable state record was moved (with setAsideUnusableState). */
+  setAside?: { path: string; reason: string };
 }
 
 /** Build a plan's providers, take its lock, and run `fn` while holding it. */
@@ -125,12 +130,18 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
   const lock = await store.lock(plan.name, holder, options.waitLockMs);
   try {
-    const saved = await store.load(plan.name);
+    let setAside: PlanSession['setAside'];
+    const saved = await store.load(plan.name).catch(async (e: unknown) => {
+      if (!options.setAsideUnusableState || !(e instanceof KeyrotError) || e.code !== 'state-corrupt' || e.details.newer) throw e;
+      setAside = { path: await store.setAside(plan.name), reason: e.message };
+      return undefined;
+    });
     return await fn({
       loaded,
       providers,
       saved,
       audit,
+      ...(setAside ? { setAside } : {}),
       fresh: () => ({ ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 }),
       context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.stateDir }),
     });

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
+import { ensureDir, stateIoError } from './io.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
 
 const UPDATE_MS = 1_000;
@@ -100,14 +101,14 @@ async function takeOver(lockDir: string, judged: string | undefined): Promise<vo
 }
 
 export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir);
   const lockDir = path.join(dir, `${plan}.lock`);
   const mine: Held = { ...holder, token: randomBytes(8).toString('hex') };
   const giveUpAt = Date.now() + waitMs;
   await cleanLeftovers(dir, plan);
 
   for (;;) {
-    if (await tryCreate(lockDir, mine)) break;
+    if (await tryCreate(lockDir, mine).catch(async (e: unknown) => { throw await stateIoError(e, lockDir, { plan }); })) break;
     const current = await readHolder(lockDir);
     const mtime = await mtimeOf(lockDir);
     if (mtime === undefined) continue; // released in between: try again at once

@@ -1,14 +1,14 @@
 // The embedded default state store: one JSON file per plan under .keyrot/, written atomically
 // (temp file, fsync, rename) with mode 0600.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from '../engine/rotation.js';
 import { lockPlan } from './file-lock.js';
+import { ensureDir, stateIoError } from './io.js';
+import { stateProblem } from './schema.js';
 import type { LockHolder, PlanLock, StateStore } from './store.js';
-
-const FORMAT = 1;
 
 // Fault injection for the crash tests: KEYROT_FAULT_KILL_AT=phase:stage (e.g. publish:acting) makes
 // this process SIGKILL itself right after it saves that state, i.e. at an exact step boundary.
@@ -25,44 +25,65 @@ export class FileStateStore implements StateStore {
     return path.join(this.stateDir, `${plan}.json`);
   }
 
-  private async read(file: string): Promise<RotationState | undefined> {
+  /** The record in `file`, checked field by field against the state schema; undefined if there is none. */
+  private async read(file: string, plan: string): Promise<RotationState | undefined> {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'EISDIR') throw new KeyrotError('state-corrupt', { path: file, plan, reason: 'it is a folder' });
+      throw await stateIoError(e, file, { plan, verb: 'read' });
     }
+    let value: unknown;
     try {
-      const state = JSON.parse(text) as RotationState;
-      if (state.format !== FORMAT) throw new Error(`format ${state.format}, this keyrot reads format ${FORMAT}`);
-      return state;
+      value = JSON.parse(text);
     } catch (e) {
-      throw new KeyrotError('state-corrupt', { path: file, reason: (e as Error).message });
+      const reason = text.trim() === '' ? 'it is empty' : `it is not JSON, or was cut short (${(e as Error).message})`;
+      throw new KeyrotError('state-corrupt', { path: file, plan, reason });
     }
+    const problem = stateProblem(value, plan);
+    if (problem) throw new KeyrotError('state-corrupt', { path: file, plan, ...problem });
+    return value as RotationState;
   }
 
   load(plan: string): Promise<RotationState | undefined> {
-    return this.read(this.fileOf(plan));
+    return this.read(this.fileOf(plan), plan);
+  }
+
+  /** Move an unusable record aside (keyrot abandon on a corrupt state): returns where it went. */
+  async setAside(plan: string): Promise<string> {
+    const file = this.fileOf(plan);
+    const aside = `${file}.unusable-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    await rename(file, aside).catch(async (e: unknown) => {
+      throw await stateIoError(e, file, { plan });
+    });
+    return aside;
   }
 
   async save(state: RotationState): Promise<RotationState> {
     const file = this.fileOf(state.plan);
-    const stored = await this.read(file);
+    const stored = await this.read(file, state.plan);
     const storedVersion = stored?.version ?? 0;
     if (storedVersion !== state.version) {
       throw new KeyrotError('state-conflict', { plan: state.plan, expected: state.version, found: storedVersion });
     }
     const next = { ...state, version: state.version + 1 };
-    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, fsync: true });
+    await ensureDir(this.stateDir);
+    try {
+      // A failed write (disk full) leaves the previous record in place: write-file-atomic renames only a complete file.
+      await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, fsync: true });
+    } catch (e) {
+      throw await stateIoError(e, file, { plan: state.plan });
+    }
     if (killAt && killAt === `${next.phase}:${next.stage}`) process.kill(process.pid, 'SIGKILL');
     return next;
   }
 
   async list(): Promise<RotationState[]> {
     const names = await readdir(this.stateDir).catch(() => [] as string[]);
-    const states = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(path.join(this.stateDir, n))));
+    const states = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(path.join(this.stateDir, n), n.slice(0, -'.json'.length))));
     return states.filter((s): s is RotationState => s !== undefined);
   }
 

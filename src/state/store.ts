@@ -21,6 +21,10 @@ export interface PlanLock {
  * Where rotation state lives between runs.
  *
  * Every implementation guarantees:
+ * - `load` returns a record only after checking every field (state/schema.ts); anything else is
+ *   KeyrotError 'state-corrupt' (exit 2) naming the file and what is wrong. A store that cannot be
+ *   read or written says so ('state-io', exit 4; 'state-folder-invalid', exit 2), never a bare I/O error.
+ * - `setAside` moves an unusable record out of the way (keyrot abandon), returning where it went.
  * - `save` is atomic: a reader sees the old record or the new one, never a mix, even across a crash;
  *   it is durable when it returns (invariant 5).
  * - `save` refuses (KeyrotError 'state-conflict') a record whose `version` is not the stored one,
@@ -34,6 +38,7 @@ export interface StateStore {
   readonly location: string;
   load(plan: string): Promise<RotationState | undefined>;
   save(state: RotationState): Promise<RotationState>;
+  setAside(plan: string): Promise<string>;
   list(): Promise<RotationState[]>;
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock>;
 }

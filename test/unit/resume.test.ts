@@ -27,6 +27,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
     load: (p) => real.load(p),
     list: () => real.list(),
     lock: (...args) => real.lock(...args),
+    setAside: (p) => real.setAside(p),
     async save(s) {
       saves++;
       if (saves === k && when === 'before') throw new Crash((crashedAt = `${s.phase}/${s.stage}`));

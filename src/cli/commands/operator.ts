@@ -1,7 +1,7 @@
 // Operator decisions on a rotation in flight, each taken under the plan lock and audited:
 // rollback (bring the old key back), approve (allow the permanent delete), abandon (stop here).
 import chalk from 'chalk';
-import { actor } from '../../audit/log.js';
+import { actor, type AuditLog } from '../../audit/log.js';
 import type { RotationContext } from '../../engine/context.js';
 import { inFlight } from '../../engine/rotation.js';
 import { rollBack } from '../../engine/runner.js';
@@ -42,6 +42,16 @@ const decisions: Record<'rollback' | 'approve' | 'abandon', Decision> = {
   },
 };
 
+/** abandon when the state record cannot be read: it was moved aside; the keys stay as they are. */
+async function abandonUnusable(audit: AuditLog, plan: string, aside: { path: string; reason: string }): Promise<string> {
+  await audit.append({
+    time: new Date().toISOString(), plan, rotationId: 'unknown', phase: 'done', action: 'abandon', outcome: 'ok',
+    detail: `unusable state moved to ${aside.path} by ${actor()}: ${aside.reason}`,
+  });
+  return `${aside.reason}.\n  It was moved to ${aside.path}; the rotation it recorded is abandoned with the keys as they are.\n` +
+    '  `keyrot history` shows what that rotation did; the next `keyrot run` starts a new rotation from what the issuer and the stores hold.';
+}
+
 export async function operatorCommand(kind: keyof typeof decisions, args: string[], opts: CommonRunFlags): Promise<number> {
   const plans = await loadPlans(args, opts.state);
   if (plans.length !== 1) throw new KeyrotError('usage', { problem: `keyrot ${kind} takes exactly one plan` });
@@ -50,8 +60,9 @@ export async function operatorCommand(kind: keyof typeof decisions, args: string
   const interrupt = interruptSignal(() => undefined);
   try {
     const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: `keyrot ${kind} ${args.join(' ')}` });
-    const said = await withPlan(loaded, options, async (session) => {
+    const said = await withPlan(loaded, { ...options, setAsideUnusableState: kind === 'abandon' }, async (session) => {
       const { saved } = session;
+      if (session.setAside) return abandonUnusable(session.audit, loaded.plan.name, session.setAside);
       if (!inFlight(saved)) {
         if (kind === 'rollback' && saved?.oldKeyId && !saved.abandoned) throw new KeyrotError('rollback-too-late', { plan: loaded.plan.name, keyId: saved.oldKeyId });
         throw new KeyrotError('no-rotation', { plan: loaded.plan.name });

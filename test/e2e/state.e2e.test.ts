@@ -1,0 +1,53 @@
+// Bad state on disk through the built binary: exit 2 or 4 with a message and a way out, no stack trace.
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keyrot } from '../helpers/cli.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const noStack = (stderr: string) => expect(stderr).not.toMatch(/internal error|\n\s+at /);
+
+describe('state that cannot be used', () => {
+  it('a corrupt record: run exits 2 naming the file; abandon sets it aside; the next run starts over', async () => {
+    const plan = ws.plan('api', localPlan('api', { drain: '0s', soak: '0s' }));
+    expect((await keyrot(['run', '--yes', plan], { cwd: ws.dir })).code).toBe(0);
+    const file = path.join(ws.dir, '.keyrot', 'state', 'api.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(ws.read('.keyrot/state/api.json')), phase: 'bogus', published: null }));
+
+    const run = await keyrot(['run', '--yes', plan], { cwd: ws.dir });
+    expect(run.code).toBe(2);
+    noStack(run.stderr);
+    expect(run.stderr).toContain(`state file ${file} is not a rotation record keyrot can use: phase: `);
+    expect(run.stderr).toContain(`keyrot abandon ${plan}`);
+
+    const abandon = await keyrot(['abandon', plan], { cwd: ws.dir });
+    expect(abandon.code).toBe(0);
+    expect(abandon.stdout).toContain('It was moved to');
+    expect(readdirSync(path.dirname(file)).filter((n) => n.startsWith('api.json.unusable-'))).toHaveLength(1);
+    expect(ws.read('.keyrot/audit.jsonl')).toMatch(/"action":"abandon".*unusable state moved to/);
+
+    expect((await keyrot(['run', '--yes', plan], { cwd: ws.dir })).code).toBe(0);
+  });
+
+  it('--state /proc/keyrot: exit 2 at once, and .keyrot being a file: exit 2 naming it', async () => {
+    const plan = ws.plan('api', localPlan('api'));
+    const started = Date.now();
+    const proc = await keyrot(['run', '--state', '/proc/keyrot', plan], { cwd: ws.dir });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(proc.code).toBe(2);
+    noStack(proc.stderr);
+    expect(proc.stderr).toContain('cannot keep state in /proc/keyrot');
+
+    ws.write('.keyrot', 'a file where the state folder goes');
+    const blocked = await keyrot(['run', plan], { cwd: ws.dir });
+    expect(blocked.code).toBe(2);
+    noStack(blocked.stderr);
+    expect(blocked.stderr).toContain(`cannot keep state in ${path.join(ws.dir, '.keyrot')}: it is a file, not a folder`);
+  });
+});

@@ -1,0 +1,124 @@
+// The file state store on a bad day: a record that is not one, a folder that cannot be, a full disk.
+// Each is a message a user can act on (exit 2 or 4), never "internal error" with a stack.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { newRotation, type RotationState } from '../../src/engine/rotation.js';
+import { KeyrotError } from '../../src/errors.js';
+import { FileStateStore } from '../../src/state/file-store.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+// The seam for a full disk: write-file-atomic as the store uses it, failing with ENOSPC on request.
+const disk = vi.hoisted(() => ({ full: false }));
+vi.mock('write-file-atomic', async (original) => {
+  const real = (await original<typeof import('write-file-atomic')>()).default;
+  const write = (async (...args: Parameters<typeof real>) => {
+    if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+    return real(...args);
+  }) as typeof real;
+  return { default: write };
+});
+
+let ws: Workspace;
+let store: FileStateStore;
+beforeEach(() => {
+  ws = workspace();
+  store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+  disk.full = false;
+});
+afterEach(() => ws.cleanup());
+
+const stateFile = () => path.join(ws.dir, '.keyrot', 'state', 'api.json');
+const record = (): RotationState => ({ ...newRotation('api', new Date('2026-11-01T00:00:00Z'), 'r1'), version: 1 });
+const writeState = (value: unknown) => {
+  mkdirSync(path.dirname(stateFile()), { recursive: true });
+  writeFileSync(stateFile(), typeof value === 'string' ? value : JSON.stringify(value));
+};
+const failure = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as KeyrotError);
+
+describe('a state record that is not one', () => {
+  it.each([
+    ['a phase that does not exist', { ...record(), phase: 'bogus' }, /phase: /],
+    ['published: null', { ...record(), published: null }, /published: /],
+    ['a date that is not one', { ...record(), startedAt: 'yesterday-ish' }, /startedAt: a date and time/],
+    ['a deadline that is not a date', { ...record(), deadlines: { drain: 42 } }, /deadlines\.drain: /],
+    ['a hold without its fields', { ...record(), hold: { code: 'x' } }, /hold\.message: /],
+    ['a version that is not a count', { ...record(), version: -1 }, /version: /],
+    ['a record of another plan', { ...record(), plan: 'payments' }, /it is the record of plan "payments", not "api"/],
+    ['a number', 42, /\(record\): /],
+    ['null', null, /\(record\): /],
+    ['a file cut short', JSON.stringify(record()).slice(0, 60), /it is not JSON, or was cut short/],
+    ['an empty file', '', /it is empty/],
+    ['a record from before formats', { ...record(), format: undefined }, /format: /],
+  ])('%s: state-corrupt, exit 2, naming the file, what is wrong and how to recover', async (_what, value, reason) => {
+    writeState(value);
+    const e = await failure(store.load('api'));
+    expect(e).toBeInstanceOf(KeyrotError);
+    expect(e.code).toBe('state-corrupt');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain(stateFile());
+    expect(e.message).toMatch(reason);
+    expect(e.hint).toMatch(/restore it from a backup, or `keyrot abandon api` to set it aside/);
+    // save refuses too, and leaves the file as it was.
+    const before = readFileSync(stateFile(), 'utf8');
+    expect((await failure(store.save(record()))).code).toBe('state-corrupt');
+    expect(readFileSync(stateFile(), 'utf8')).toBe(before);
+  });
+
+  it('a record from a newer keyrot: exit 2, and the hint says to use that keyrot', async () => {
+    writeState({ ...record(), format: 2, somethingNew: true });
+    const e = await failure(store.load('api'));
+    expect(e.message).toContain('written by a newer keyrot (format 2; this one reads format 1)');
+    expect(e.hint).toMatch(/^run the newer keyrot that wrote it/);
+  });
+
+  it('keeps fields it does not know (another version of keyrot may have written them)', async () => {
+    writeState({ ...record(), extra: { note: 'kept' } });
+    expect(await store.load('api')).toMatchObject({ plan: 'api', extra: { note: 'kept' } });
+  });
+
+  it('set aside (keyrot abandon): moved out of the way, then the plan has no record', async () => {
+    writeState('{"format": 1, "plan": "api", "pha');
+    const aside = await store.setAside('api');
+    expect(path.basename(aside)).toMatch(/^api\.json\.unusable-\d{8}T\d{9}Z$/);
+    expect(await store.load('api')).toBeUndefined();
+  });
+});
+
+describe('a state folder that cannot be one', () => {
+  it('.keyrot being a file: exit 2 naming it, for load, save and lock alike', async () => {
+    writeFileSync(path.join(ws.dir, '.keyrot'), 'not a folder');
+    const attempts = [() => store.load('api'), () => store.save({ ...record(), version: 0 }), () => store.lock('api', { host: os.hostname(), pid: process.pid, command: 'test', since: 'now' }, 0)];
+    for (const attempt of attempts) {
+      const e = await failure(attempt());
+      expect([e.code, e.exitCode, e.message]).toEqual(['state-folder-invalid', 2, `cannot keep state in ${path.join(ws.dir, '.keyrot')}: it is a file, not a folder`]);
+    }
+  });
+
+  it('--state /proc/keyrot: refused at once (recursive mkdir would spin there forever)', async () => {
+    const proc = new FileStateStore('/proc/keyrot');
+    const started = Date.now();
+    const e = await failure(proc.lock('api', { host: os.hostname(), pid: process.pid, command: 'test', since: 'now' }, 0));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect([e.code, e.exitCode]).toEqual(['state-folder-invalid', 2]);
+    expect(e.message).toBe('cannot keep state in /proc/keyrot: /proc does not allow creating folders (a virtual file system?)');
+  }, 5_000);
+});
+
+describe('a full disk', () => {
+  it('a save that cannot be written: exit 4 "could not write state: disk full", the previous record intact', async () => {
+    const first = await store.save({ ...record(), version: 0 });
+    const before = readFileSync(stateFile(), 'utf8');
+    disk.full = true;
+    const e = await failure(store.save({ ...first, phase: 'publish' }));
+    expect([e.code, e.exitCode]).toEqual(['state-io', 4]);
+    expect(e.message).toBe(`could not write state: disk full (${stateFile()})`);
+    expect(e.hint).toMatch(/^the state file is as it was before this step\. Free some space on that disk, then re-run `keyrot run api`/);
+    expect(readFileSync(stateFile(), 'utf8')).toBe(before);
+    expect(readdirSync(path.dirname(stateFile()))).toEqual(['api.json']);
+    // Space is back: the same step saves.
+    disk.full = false;
+    expect((await store.save({ ...first, phase: 'publish' })).version).toBe(2);
+  });
+});
