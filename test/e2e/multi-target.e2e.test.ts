@@ -1,5 +1,5 @@
 // One AWS IAM key (moto) published by the built binary to three targets at once: Secrets Manager
-// (moto), Vault KV v2 (the test server) and Azure Key Vault (the test server, signed in through
+// (moto), Vault KV v2 (OpenBao, behind a forwarding proxy) and Azure Key Vault (the test server, signed in through
 // DefaultAzureCredential's managed identity path). Then keyrot is killed mid-publish, after the first
 // target got the new secret, and the next run finishes every target from that stored copy.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -13,8 +13,9 @@ import { type CliResult, startKeyrot } from '../helpers/cli.js';
 import { leakedIndexes, readState } from '../helpers/inspect.js';
 import { type Workspace, workspace } from '../helpers/workspace.js';
 import { type KeyVaultTestServer, startKeyVaultServer } from '../peers/azure-keyvault-server.js';
+import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type Moto, startMoto } from '../peers/moto.js';
-import { type VaultTestServer, startVaultKv2Server } from '../peers/vault-kv2-server.js';
+import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TESTING = { accessKeyId: 'testing', secretAccessKey: 'testing' }; // accepted while moto's signature checks are off
@@ -22,16 +23,19 @@ const USER = 'payments-service';
 const STATE = '.keyrot-state';
 
 let moto: Moto;
-let vault: VaultTestServer;
+let vault: OpenBao;
+let vaultProxy: ForwardingProxy;
 let azure: KeyVaultTestServer;
 let ws: Workspace;
 
 beforeAll(async () => {
   if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
-  [moto, vault, azure] = await Promise.all([startMoto(), startVaultKv2Server(), startKeyVaultServer()]);
+  [moto, vault, azure] = await Promise.all([startMoto(), startOpenBao(), startKeyVaultServer()]);
+  vaultProxy = await startForwardingProxy(vault.address);
 }, 300_000);
 afterAll(async () => {
-  await Promise.all([moto?.stop(), vault?.close(), azure?.close()]);
+  await vaultProxy?.close();
+  await Promise.all([moto?.stop(), vault?.stop(), azure?.close()]);
 });
 beforeEach(async () => {
   await moto.reset();
@@ -59,7 +63,7 @@ function run(plan: string): { child: ReturnType<typeof startKeyrot>['child']; do
       AWS_CONFIG_FILE: noFile,
       AWS_SHARED_CREDENTIALS_FILE: noFile,
       AWS_EC2_METADATA_DISABLED: 'true',
-      VAULT_ADDR: vault.address,
+      VAULT_ADDR: vaultProxy.address,
       VAULT_TOKEN: vault.rootToken,
       ...azure.identityEnv,
     },
@@ -102,9 +106,8 @@ async function secretsManager(): Promise<Served & { secret?: string }> {
   return { keyId: data.access_key_id, fingerprint: fingerprint(data.secret_access_key!), secret: data.secret_access_key };
 }
 
-function vaultKv(): Served {
-  const secret = vault.secret('secret', 'payments/aws');
-  const data = secret?.versions[secret.currentVersion]?.data as Record<string, string> | undefined;
+async function vaultKv(): Promise<Served> {
+  const data = (await vault.root.get('secret/data/payments/aws')).body?.data?.data as Record<string, string> | undefined;
   return data ? { keyId: data.access_key_id, fingerprint: fingerprint(data.secret_access_key!) } : {};
 }
 
@@ -113,7 +116,7 @@ function keyVault(): Served {
   return latest?.enabled ? { keyId: latest.tags['keyrot-key-id'], fingerprint: fingerprint(latest.value) } : {};
 }
 
-const served = async () => ({ secretsManager: (({ secret: _, ...s }) => s)(await secretsManager()), vault: vaultKv(), azure: keyVault() });
+const served = async () => ({ secretsManager: (({ secret: _, ...s }) => s)(await secretsManager()), vault: await vaultKv(), azure: keyVault() });
 
 async function iamKeys(): Promise<string[]> {
   const out = await new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: TESTING }).send(new ListAccessKeysCommand({ UserName: USER }));
@@ -144,21 +147,18 @@ describe('one IAM key published to Secrets Manager, Vault and Key Vault', () => 
     // Second rotation: SIGKILL the moment the second target (Vault) is asked to store the new key.
     const killedRun = run(file);
     let killedAtVaultWrite = false;
-    vault.intercept = (request) => {
-      if (request.method !== 'POST' || !request.path.includes('/secret/data/')) return undefined;
-      vault.intercept = undefined;
+    vaultProxy.beforeNextDataWrite(async () => {
       killedAtVaultWrite = true;
       killedRun.child.kill('SIGKILL');
-      return { status: 503, body: { errors: ['test: keyrot was killed'] } };
-    };
+      return { status: 503, body: { errors: ['test: keyrot was killed'] } }; // the write never reaches OpenBao
+    });
     const killed = await killedRun.done;
-    vault.intercept = undefined;
     expect(killedAtVaultWrite, killed.stderr).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
 
     const k2 = await secretsManager();
     expect(k2.keyId).not.toBe(k1.keyId); // the first target got the new key ...
-    expect(vaultKv().keyId).toBe(k1.keyId); // ... the others still serve the old one
+    expect((await vaultKv()).keyId).toBe(k1.keyId); // ... the others still serve the old one
     expect(keyVault().keyId).toBe(k1.keyId);
     expect(readState(path.join(ws.dir, STATE), 'payments')).toMatchObject({ phase: 'publish', newKeyId: k2.keyId, published: [expect.stringMatching(/^0:aws-secrets-manager:/)] });
 
@@ -173,7 +173,9 @@ describe('one IAM key published to Secrets Manager, Vault and Key Vault', () => 
     expect(await served()).toEqual({ secretsManager: expected, vault: expected, azure: expected });
     expect(await iamKeys()).toEqual([`${k2.keyId} Active`]); // the old key went through deactivate, soak (0s) and delete
 
-    // The old key is retired everywhere: Key Vault's version disabled, Secrets Manager's without a label.
+    // The old key is retired everywhere: Vault's version destroyed, Key Vault's disabled, Secrets Manager's without a label.
+    const vaultVersions = (await vault.root.get('secret/metadata/payments/aws')).body.data.versions as Record<string, { destroyed: boolean }>;
+    expect(Object.entries(vaultVersions).map(([n, v]) => [n, v.destroyed])).toEqual([['1', true], ['2', false]]);
     expect(azure.versions('payments-aws').map((v) => [v.tags['keyrot-key-id'], v.enabled])).toEqual([[k1.keyId, false], [k2.keyId, true]]);
     expect(azure.versions('payments-aws').map((v) => v.id.slice(0, 2))).toEqual(['f1', '0b']);
     expect(azure.requests.filter((r) => r.status === 429).length - throttledBefore).toBe(3);

@@ -1,20 +1,26 @@
-// An HTTP proxy in front of a real Vault that can run an action just before it forwards the next
-// KV v2 data write: how the contract suite puts a concurrent writer between keyrot's read and write.
+// An HTTP proxy in front of a real Vault (OpenBao) that can run an action just before it forwards the
+// next KV v2 data write: how tests put a concurrent writer between keyrot's read and write. An action
+// that returns an answer replaces the write (a fault: the write never reaches the server).
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
+export interface Answer {
+  status: number;
+  body?: unknown;
+}
+
 export interface ForwardingProxy {
   readonly address: string;
-  beforeNextDataWrite(action: () => Promise<void>): void;
+  beforeNextDataWrite(action: () => Promise<void | Answer>): void;
   close(): Promise<void>;
 }
 
 export async function startForwardingProxy(target: string, caFile?: string): Promise<ForwardingProxy> {
   const upstream = new URL(target);
   const ca = caFile ? readFileSync(caFile) : undefined;
-  let pending: (() => Promise<void>) | undefined;
+  let pending: (() => Promise<void | Answer>) | undefined;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -24,7 +30,11 @@ export async function startForwardingProxy(target: string, caFile?: string): Pro
         if (req.method === 'POST' && /^\/v1\/.+\/data\//.test(req.url ?? '') && pending) {
           const action = pending;
           pending = undefined;
-          await action();
+          const answer = await action();
+          if (answer) {
+            res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? {}));
+            return;
+          }
         }
         const url = new URL(req.url ?? '/', upstream);
         const lib = url.protocol === 'https:' ? https : http;
