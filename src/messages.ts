@@ -258,7 +258,7 @@ export const messages = {
   'provider-timeout': {
     exit: EXIT.provider,
     message: (d) => `${s(d.provider)}: ${s(d.operation)} got no answer within ${s(d.timeout)}`,
-    hint: (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` once the provider answers, or raise \`timeout\` in the plan`,
+    hint: (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` once the provider answers, or raise \`${s(d.setting ?? 'timeout')}\` in the plan`,
   },
   'vault-sealed': {
     exit: EXIT.provider,

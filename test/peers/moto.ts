@@ -19,6 +19,9 @@ export interface Moto {
   reset(): Promise<void>;
   /** Signature checks on: unknown or wrong keys are rejected, as real AWS does. */
   requireAuth(on: boolean): Promise<void>;
+  /** Stop the server process (SIGSTOP): connections are still accepted, nothing is answered. */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -65,8 +68,11 @@ export async function startMoto(): Promise<Moto> {
       await requireAuth(false);
       await post(`${endpoint}/moto-api/reset`);
     },
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGCONT'); // a frozen server would not act on SIGTERM
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;

@@ -202,3 +202,42 @@ describe('aws-iam issuer against moto', () => {
     });
   });
 });
+
+describe('aws-iam issuer against a frozen moto (SIGSTOP: connections accepted, nothing answered)', () => {
+  it('verifyTimeout bounds the whole verify, a hung request included: exit 4 after ~verifyTimeout, not when moto wakes', async () => {
+    const issuer = issuerFor({ verifyTimeout: '2s' }); // per-request timeout left at its 30s default
+    const key = await issuer.create();
+    moto.freeze();
+    const started = performance.now();
+    try {
+      const error = await failure(issuer.verify(key));
+      const took = performance.now() - started;
+      expect(took).toBeGreaterThan(1_900);
+      expect(took).toBeLessThan(4_000);
+      expect([error.code, error.exitCode]).toEqual(['provider-timeout', 4]);
+      expect(error.message).toBe('aws-iam user payments-service: verify (sts:GetCallerIdentity, 1 attempt) got no answer within verifyTimeout 2s');
+      expect(error.hint).toContain('raise `verifyTimeout` in the plan');
+    } finally {
+      moto.thaw();
+    }
+  });
+
+  it('every IAM call has a request timeout: a hung ListAccessKeys fails after its attempts, exit 4', async () => {
+    const notes: string[] = [];
+    const issuer = issuerFor({ timeout: '300ms' }, notes);
+    moto.freeze();
+    const started = performance.now();
+    try {
+      const error = await failure(issuer.list());
+      expect(performance.now() - started).toBeLessThan(25_000); // 6 attempts of 300ms plus randomized backoff
+      expect([error.code, error.exitCode]).toEqual(['provider-timeout', 4]);
+      expect(error.message).toBe('aws-iam user payments-service: iam:ListAccessKeys got no answer within 300ms (each of 6 attempts)');
+      expect(notes.filter((n) => n.startsWith('iam:ListAccessKeys: TimeoutError, retrying'))).toHaveLength(5);
+    } finally {
+      moto.thaw();
+    }
+    // Once moto answers again, so does the issuer.
+    expect(await issuer.list()).toEqual([]);
+  });
+
+});

@@ -62,7 +62,8 @@ describe('schema', () => {
     const config = awsIamIssuerSchema.parse({ type: 'aws-iam', user: USER, region: 'eu-west-1' });
     expect(config.deleteInactiveKey).toBe(false);
     expect(config.verifyTimeout).toBe(60_000);
-    expect(awsIamIssuerSchema.parse({ ...config, verifyTimeout: '2m' }).verifyTimeout).toBe(120_000);
+    expect(config).toMatchObject({ timeout: 30_000, connectTimeout: 5_000 }); // every IAM/STS request is bounded
+    expect(awsIamIssuerSchema.parse({ type: 'aws-iam', user: USER, region: 'eu-west-1', verifyTimeout: '2m', timeout: '10s' })).toMatchObject({ verifyTimeout: 120_000, timeout: 10_000 });
   });
 
   it('refuses literal credentials, bad regions, role ARNs and endpoints', () => {

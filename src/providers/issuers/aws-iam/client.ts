@@ -18,6 +18,9 @@ export interface ClientOptions {
   region: string;
   endpoint?: string;
   credentials: CredentialSource;
+  /** Per request (the SDK fails it with TimeoutError), and for the connection. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
   /** Progress worth showing: each retry. */
   note(message: string): void;
 }
@@ -30,7 +33,7 @@ const ATTEMPTS = 6;
 
 // Our own retry instead of the SDK's: it reports each retry, and it never repeats a CreateAccessKey
 // that may have reached AWS (a second key would be created and the first one's secret lost).
-async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true): Promise<T> {
+async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
   let attempts = 0;
   try {
     return await pRetry(
@@ -39,6 +42,7 @@ async function attempt<T>(opts: ClientOptions, action: string, call: () => Promi
         return call();
       },
       {
+        ...(signal ? { signal } : {}),
         retries: ATTEMPTS - 1,
         minTimeout: 300,
         maxTimeout: 5_000,
@@ -59,6 +63,8 @@ const sdkConfig = (opts: ClientOptions) => ({
   region: opts.region,
   credentials: opts.credentials,
   maxAttempts: 1,
+  // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting on a hung endpoint.
+  requestHandler: { requestTimeout: opts.timeoutMs, connectionTimeout: opts.connectTimeoutMs, throwOnRequestTimeout: true },
   ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
 });
 
@@ -99,8 +105,9 @@ export function iamApi(opts: ClientOptions) {
 export function stsApi(opts: ClientOptions) {
   const sts = new STSClient(sdkConfig(opts));
   return {
-    async callerIdentity(): Promise<{ arn: string; account: string }> {
-      const out = await attempt(opts, 'sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({})));
+    /** `signal` ends the call and its retries at once (verify's overall deadline). */
+    async callerIdentity(signal?: AbortSignal): Promise<{ arn: string; account: string }> {
+      const out = await attempt(opts, 'sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({}), signal ? { abortSignal: signal } : {}), true, signal);
       return { arn: out.Arn ?? '', account: out.Account ?? '' };
     },
   };

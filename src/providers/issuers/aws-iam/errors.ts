@@ -1,6 +1,7 @@
 // AWS errors -> KeyrotErrors a user can act on. AWS error messages carry ids, ARNs and actions,
 // never a secret; we still quote only their first sentence.
 import { KeyrotError } from '../../../errors.js';
+import { formatDuration } from '../../../plan/duration.js';
 import { originOnly } from '../../../secrets/urls.js';
 
 /** A failed AWS call: which action, the SDK's error, and how many attempts were made. */
@@ -62,6 +63,8 @@ export interface CallContext {
   keyId?: string;
   chain: string;
   endpoint?: string;
+  /** Per-request timeout, for the message when a call got no answer. */
+  timeoutMs?: number;
 }
 
 export function toKeyrotError(thrown: unknown, context: CallContext): KeyrotError {
@@ -89,6 +92,10 @@ export function toKeyrotError(thrown: unknown, context: CallContext): KeyrotErro
       action: m?.[2] ?? call.action,
       resource: m?.[3],
     });
+  }
+  if (code === 'TimeoutError' && call.timeoutMs !== undefined) {
+    const each = attempts > 1 ? ` (each of ${attempts} attempts)` : '';
+    return new KeyrotError('provider-timeout', { provider: call.issuer, operation: call.action, timeout: `${formatDuration(call.timeoutMs)}${each}` });
   }
   const where = call.endpoint ?? 'AWS';
   const net = networkCode(e);

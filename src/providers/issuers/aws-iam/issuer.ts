@@ -15,7 +15,8 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
   const { user, region, endpoint } = config;
   const label = `aws-iam user ${user}`;
   const auth = resolveAuth(config, ctx.env);
-  const clientOptions = { region, credentials: auth.credentials, note: (m: string) => ctx.note(m), ...(endpoint ? { endpoint } : {}) };
+  const timeouts = { timeoutMs: config.timeout, connectTimeoutMs: config.connectTimeout };
+  const clientOptions = { region, credentials: auth.credentials, ...timeouts, note: (m: string) => ctx.note(m), ...(endpoint ? { endpoint } : {}) };
   const iam = iamApi(clientOptions);
   const sts = stsApi(clientOptions);
   const callContext = (action: string, keyId?: string): CallContext => ({
@@ -23,6 +24,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
     action,
     user,
     chain: auth.chain,
+    timeoutMs: config.timeout,
     ...(keyId ? { keyId } : {}),
     ...(endpoint ? { endpoint } : {}),
   });
@@ -88,7 +90,8 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
         user,
         region,
         ...(endpoint ? { endpoint } : {}),
-        timeoutMs: config.verifyTimeout,
+        verifyTimeoutMs: config.verifyTimeout,
+        ...timeouts,
         call: callContext('sts:GetCallerIdentity', credential.keyId),
         note: (m) => ctx.note(m),
       }),

@@ -33,7 +33,9 @@ export const awsIamIssuerSchema = z
     // prefault: the default goes through the string->ms transform like a written value.
     verifyTimeout: duration
       .prefault('60s')
-      .describe('how long verify retries while IAM propagates the new key (a duration such as 60s or 2m)'),
+      .describe('how long the whole verify may take, retries included, while IAM propagates the new key (a duration such as 60s or 2m)'),
+    timeout: duration.prefault('30s').describe('per-request timeout of each IAM and STS call (each is retried up to 6 times)'),
+    connectTimeout: duration.prefault('5s').describe('how long to wait for a connection to IAM or STS'),
   })
   .describe('access keys of an AWS IAM user; credentials come from the AWS default chain (env, profile, SSO, IRSA)');
 

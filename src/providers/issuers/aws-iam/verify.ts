@@ -11,7 +11,11 @@ export interface VerifyOptions {
   user: string;
   region: string;
   endpoint?: string;
+  /** The whole verify, retries and hung requests included. */
+  verifyTimeoutMs: number;
+  /** Each request, and its connection. */
   timeoutMs: number;
+  connectTimeoutMs: number;
   call: CallContext;
   note(message: string): void;
 }
@@ -30,36 +34,52 @@ export async function verifyCredential(credential: Credential, opts: VerifyOptio
     region: opts.region,
     ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     credentials: { accessKeyId: credential.keyId, secretAccessKey: credential.secret },
+    timeoutMs: opts.timeoutMs,
+    connectTimeoutMs: opts.connectTimeoutMs,
     note: opts.note,
   });
+  const limit = opts.verifyTimeoutMs;
   const started = performance.now();
-  const firstDelay = Math.min(1_000, Math.max(10, opts.timeoutMs / 60));
+  const firstDelay = Math.min(1_000, Math.max(10, limit / 60));
+  // verifyTimeout bounds the whole verify: a request hanging on a frozen endpoint is cut off too.
+  const deadline = AbortSignal.timeout(limit);
   let attempts = 0;
+  let last: unknown;
   let identity: { arn: string };
   try {
     identity = await pRetry(
       () => {
         attempts += 1;
-        return sts.callerIdentity();
+        return sts.callerIdentity(deadline);
       },
       {
+        signal: deadline,
         retries: Number.POSITIVE_INFINITY,
-        maxRetryTime: opts.timeoutMs,
+        maxRetryTime: limit,
         minTimeout: firstDelay,
         maxTimeout: firstDelay * 8,
         shouldRetry: ({ error }) => awsCode(error) === NOT_YET,
         onFailedAttempt: ({ error, attemptNumber }) => {
+          if (!deadline.aborted) last = error; // not the abort of the request the deadline cut off
           const elapsed = performance.now() - started;
-          if (awsCode(error) === NOT_YET && elapsed < opts.timeoutMs) {
+          if (awsCode(error) === NOT_YET && elapsed < limit) {
             opts.note(
               `verify: STS does not know key ${credential.keyId} yet (${NOT_YET}, attempt ${attemptNumber}, ` +
-                `${formatDuration(elapsed)} of ${formatDuration(opts.timeoutMs)}); retrying`,
+                `${formatDuration(elapsed)} of ${formatDuration(limit)}); retrying`,
             );
           }
         },
       },
     );
-  } catch (e) {
+  } catch (thrown) {
+    // Out of time while STS still said "not yet": the key did not authenticate in time.
+    const e = deadline.aborted && awsCode(last) === NOT_YET ? last : thrown;
+    if (deadline.aborted && e === thrown) {
+      throw new KeyrotError('provider-timeout', {
+        provider: opts.call.issuer, operation: `verify (${opts.call.action}, ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+        timeout: `verifyTimeout ${formatDuration(limit)}`, setting: 'verifyTimeout',
+      });
+    }
     const code = awsCode(e);
     if (!code || !REJECTED.has(code)) throw toKeyrotError(e, opts.call);
     const reason =
