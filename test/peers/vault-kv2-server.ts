@@ -1,9 +1,11 @@
-// A HashiCorp Vault test server for the KV v2 store, written from Vault's documented HTTP API
-// (api-docs/secret/kv/kv-v2, auth/approle, auth/kubernetes, auth/token, sys/health) because no
-// Vault binary installs here. It reproduces what keyrot depends on: X-Vault-Token and ACL checks,
-// {"errors": [...]} bodies, check-and-set, custom_metadata, versions with delete/undelete/destroy,
-// Vault's 404 shapes (a deleted version still answers with its metadata), sealing, and logins.
-// Bound to 127.0.0.1 on a free port.
+// A hand-written HashiCorp Vault test server, kept only for what the real peer (OpenBao 2.7.2,
+// test/peers/openbao.ts) cannot do here: Kubernetes auth (a real login needs a cluster's TokenReview
+// API), fault injection (`intercept`: 5xx answers that echo the request, stalls, a write that never
+// lands) and Enterprise namespaces (the header is recorded). Every other Vault test runs on OpenBao.
+// Written from Vault's documented HTTP API and aligned with what OpenBao answers: a bad or expired
+// token gets 403 ["permission denied"] (no "invalid token"); custom_metadata reads null after `{}`;
+// oldest_version stays 0 until max_versions trims a version; `?list=true` on metadata answers 200
+// with the keys. Bound to 127.0.0.1 on a free port.
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -90,7 +92,8 @@ class VaultError {
 }
 
 const DENIED = '1 error occurred:\n\t* permission denied\n\n';
-const INVALID_TOKEN = '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n';
+// OpenBao's answer to a missing, unknown, expired or revoked token (the policy check's is DENIED).
+const BAD_TOKEN = 'permission denied';
 const CAS_MISMATCH = 'check-and-set parameter did not match the current version';
 
 const now = () => new Date().toISOString();
@@ -125,9 +128,9 @@ export async function startVaultKv2Server(): Promise<VaultTestServer> {
   }
 
   function authenticate(header: string | undefined): Token {
-    if (!header) throw fail(403, DENIED);
+    if (!header) throw fail(403, BAD_TOKEN);
     const token = tokens.get(header);
-    if (!token || (token.expiresAt !== undefined && token.expiresAt <= Date.now())) throw fail(403, INVALID_TOKEN);
+    if (!token || (token.expiresAt !== undefined && token.expiresAt <= Date.now())) throw fail(403, BAD_TOKEN);
     return token;
   }
 
@@ -142,8 +145,9 @@ export async function startVaultKv2Server(): Promise<VaultTestServer> {
     secret.updated = version.created;
     // Beyond max_versions (10 unless set), the oldest versions are removed for good.
     const keep = secret.maxVersions || 10;
-    for (const n of [...secret.versions.keys()]) if (n <= secret.current - keep) secret.versions.delete(n);
-    secret.oldest = Math.min(...secret.versions.keys());
+    const trimmed = [...secret.versions.keys()].filter((n) => n <= secret.current - keep);
+    for (const n of trimmed) secret.versions.delete(n);
+    if (trimmed.length > 0) secret.oldest = Math.min(...secret.versions.keys()); // 0 until something is trimmed
     return { ...version, version: secret.current };
   }
 
@@ -159,9 +163,10 @@ export async function startVaultKv2Server(): Promise<VaultTestServer> {
     return versions.map(Number);
   }
 
-  function validateCustom(raw: unknown): Record<string, string> {
+  function validateCustom(raw: unknown): Record<string, string> | null {
     if (typeof raw !== 'object' || raw === null) throw fail(400, 'custom_metadata validation failed: expected a map');
     const custom = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, String(v)]));
+    if (Object.keys(custom).length === 0) return null; // read back as null, as OpenBao does
     const problems: string[] = [];
     if (Object.keys(custom).length > 64) problems.push('payload must contain at most 64 keys');
     for (const [k, v] of Object.entries(custom)) {
@@ -177,6 +182,13 @@ export async function startVaultKv2Server(): Promise<VaultTestServer> {
     const kind = slash < 0 ? rest : rest.slice(0, slash);
     const path = slash < 0 ? '' : rest.slice(slash + 1);
     if (mounts.get(mount)!.version === 1) return method === 'GET' ? { status: 404, body: { errors: [] } } : { status: 204 };
+    if (kind === 'metadata' && (method === 'LIST' || (method === 'GET' && query.get('list') === 'true'))) {
+      if (!allowed(token, `${mount}/metadata/${path}`, 'list')) throw fail(403, DENIED);
+      const prefix = path && !path.endsWith('/') ? `${path}/` : path;
+      const under = [...secrets.keys()].filter((k) => k.startsWith(key(mount, prefix))).map((k) => k.slice(key(mount, prefix).length));
+      const keys = [...new Set(under.map((rest) => (rest.includes('/') ? `${rest.slice(0, rest.indexOf('/'))}/` : rest)))].sort();
+      return keys.length ? { status: 200, body: wrap({ keys }) } : { status: 404, body: { errors: [] } };
+    }
     if (!['data', 'metadata', 'delete', 'undelete', 'destroy'].includes(kind) || !path) throw fail(404, 'unsupported path');
     const id = key(mount, path);
     const secret = secrets.get(id);
@@ -232,7 +244,7 @@ export async function startVaultKv2Server(): Promise<VaultTestServer> {
       // Validate before touching anything; custom_metadata, when given, replaces the whole map.
       const custom = fields.custom_metadata === undefined ? undefined : validateCustom(fields.custom_metadata);
       const target = secret ?? newSecret();
-      if (custom) target.custom = custom;
+      if (custom !== undefined) target.custom = custom;
       if (fields.max_versions !== undefined) target.maxVersions = Number(fields.max_versions);
       if (fields.cas_required !== undefined) target.casRequired = fields.cas_required === true;
       target.updated = now();

@@ -18,6 +18,7 @@ import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { failure, newCredential, shown } from '../contracts/secret-store.contract.js';
 import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+import { vaultApi } from '../peers/vault-api.js';
 import { type Policy, type VaultTestServer, startVaultKv2Server } from '../peers/vault-kv2-server.js';
 
 let dir: string;
@@ -495,6 +496,31 @@ describe('on the KV v2 test server', () => {
       await store.publish(next, context);
       expect(shown(await store.readBack())).toBe(shown(next));
     });
+  });
+
+  it('answers as OpenBao does where they differed: bad token, custom_metadata after {}, oldest_version, ?list=true', async () => {
+    const bao = await startOpenBao();
+    try {
+      const p = `compare/${randomUUID()}`; // the same path on both
+      const answers = async (address: string, root: string) => {
+        const api = vaultApi(address, root);
+        await api.post(`secret/metadata/${p}`, { custom_metadata: { 'managed-by': 'keyrot' } });
+        await api.post(`secret/data/${p}`, { data: { value: 'x' }, options: { cas: 0 } });
+        await api.post(`secret/metadata/${p}`, { custom_metadata: {} });
+        const badToken = await vaultApi(address, 'not-a-token').get(`secret/data/${p}`);
+        const meta = (await api.get(`secret/metadata/${p}`)).body.data;
+        const list = await api.get('secret/metadata/compare?list=true');
+        return {
+          badToken: [badToken.status, badToken.body],
+          customMetadata: [(await api.get(`secret/data/${p}`)).body.data.metadata.custom_metadata, meta.custom_metadata],
+          versions: [meta.current_version, meta.oldest_version],
+          list: [list.status, list.body.data.keys],
+        };
+      };
+      expect(await answers(server.address, server.rootToken)).toEqual(await answers(bao.address, bao.rootToken));
+    } finally {
+      await bao.stop();
+    }
   });
 
   it('sends the namespace (Vault Enterprise), and warns when TLS verification is off', async () => {
