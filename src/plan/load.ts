@@ -1,8 +1,8 @@
 // Read a plan file, validate it, and report every problem at once with its line and column.
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { readBounded } from '../bounded-read.js';
 import { reasonOf } from '../errors.js';
 import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { planSchema, type Plan } from './schema.js';
@@ -66,23 +66,6 @@ function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: strin
 /** A plan is a page of YAML; anything near this size is a mistake or an attack (README, "Plans"). */
 export const MAX_PLAN_BYTES = 1024 * 1024;
 
-/** The file's text, or 'too-large' past MAX_PLAN_BYTES: never more than that is read (a 50 MB plan, /dev/zero). */
-async function readBounded(file: string): Promise<string | 'too-large'> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(MAX_PLAN_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > MAX_PLAN_BYTES) return 'too-large';
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Where the document's first alias is: expanding aliases is what an alias bomb abuses. */
 function firstAlias(doc: Document): number {
@@ -102,7 +85,8 @@ export async function loadPlan(file: string): Promise<PlanLoad> {
   });
   let text: string;
   try {
-    const read = await readBounded(file);
+    const read = await readBounded(file, MAX_PLAN_BYTES);
+    if (read === 'not-a-file') return { ok: false, problems: [at(1, 1, '(file)', 'not a regular file (a folder, a device or a pipe?)', 'pass plan files (.yaml/.yml) or folders that hold them')] };
     if (read === 'too-large') {
       return { ok: false, problems: [at(1, 1, '(file)', `larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`, 'a plan is a page of YAML: is this the right file?')] };
     }

@@ -1,14 +1,18 @@
 // The embedded default state store: one JSON file per plan under .keyrot/, written atomically
 // (temp file, fsync, rename) with mode 0600.
-import { readdir, readFile, rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from '../engine/rotation.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
 import { stateProblem } from './schema.js';
 import type { LockHolder, PlanLock, StateStore } from './store.js';
+
+/** A record is a few kB; anything this size is not one (and is not read further). */
+const MAX_STATE_BYTES = 4 * 1024 * 1024;
 
 // Fault injection for the crash tests: KEYROT_FAULT_KILL_AT=phase:stage (e.g. publish:acting) makes
 // this process SIGKILL itself right after it saves that state, i.e. at an exact step boundary.
@@ -29,11 +33,12 @@ export class FileStateStore implements StateStore {
   private async read(file: string, plan: string): Promise<RotationState | undefined> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      const read = await readBounded(file, MAX_STATE_BYTES);
+      if (read === 'not-a-file') throw new KeyrotError('state-corrupt', { path: file, plan, reason: 'it is not a regular file (a folder, a device or a pipe?)' });
+      if (read === 'too-large') throw new KeyrotError('state-corrupt', { path: file, plan, reason: `it is larger than ${MAX_STATE_BYTES / 1024 / 1024} MB; a record is a few kB` });
+      text = read;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
-      if (code === 'EISDIR') throw new KeyrotError('state-corrupt', { path: file, plan, reason: 'it is a folder' });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw await stateIoError(e, file, { plan, verb: 'read' });
     }
     let value: unknown;

@@ -1,5 +1,7 @@
 // A broken plan gets every problem at once, each with file:line:col, and nothing runs.
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatProblem, loadPlan, MAX_PLAN_BYTES } from '../../src/plan/load.js';
 import { planJsonSchema } from '../../src/plan/schema.js';
@@ -115,9 +117,14 @@ describe('hostile plan files', () => {
     expect(loaded.ok ? 'ok' : loaded.problems.map(formatProblem)).toBe('ok');
   });
 
-  it('reads no more than the limit from an endless file', async () => {
-    const result = await loadPlan('/dev/zero');
-    expect(result.ok ? [] : result.problems.map((p) => p.message)).toEqual(['larger than 1 MB, the most a plan may be']);
+  it('opens only a regular file: not an endless device, a folder or a named pipe (which would block)', async () => {
+    mkdirSync(path.join(ws.dir, 'folder.yaml'));
+    execFileSync('mkfifo', [path.join(ws.dir, 'pipe.yaml')]);
+    symlinkSync('/dev/zero', path.join(ws.dir, 'zero.yaml'));
+    for (const file of ['/dev/zero', 'zero.yaml', 'folder.yaml', 'pipe.yaml'].map((f) => path.resolve(ws.dir, f))) {
+      const result = await loadPlan(file);
+      expect(result.ok ? [] : result.problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual(['1:1 not a regular file (a folder, a device or a pipe?)']);
+    }
   });
 });
 

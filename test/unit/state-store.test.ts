@@ -12,7 +12,7 @@ import { workspace, type Workspace } from '../helpers/workspace.js';
 // The seam for a full disk: write-file-atomic as the store uses it, failing with ENOSPC on request.
 const disk = vi.hoisted(() => ({ full: false }));
 vi.mock('write-file-atomic', async (original) => {
-  const real = (await original<typeof import('write-file-atomic')>()).default;
+  const real = (await original<{ default: typeof import('write-file-atomic') }>()).default;
   const write = (async (...args: Parameters<typeof real>) => {
     if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
     return real(...args);
