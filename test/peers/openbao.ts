@@ -100,6 +100,9 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
 
   let child: ChildProcess;
   let log = '';
+  // A test worker that dies without its teardown must not leave a server behind.
+  const orphaned = () => void child.kill('SIGKILL');
+  process.once('exit', orphaned);
   const launch = () => {
     log = '';
     child = spawn(bin, args, { env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -216,6 +219,7 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
       await unseal();
     },
     async stop() {
+      process.off('exit', orphaned);
       await stopChild('SIGTERM');
       await rm(home, { recursive: true, force: true });
     },
