@@ -143,4 +143,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   process.exitCode = code;
+  // Exit once the output is flushed: a provider call given up on (revoke's owner search times out a
+  // plan whose endpoint is down) must not keep the process alive, retrying in the background.
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

@@ -51,7 +51,12 @@ export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResu
   }
 
   let evict: string | null = null;
-  if (keys.length >= issuer.maxKeys) {
+  // A revoked (leaked) key is never reactivated, and its last use is already in the audit log: when
+  // the issuer is full it is the key that makes room for its replacement, whatever the plan says.
+  const revoked = ctx.state.mode === 'revoke' ? keys.find((k) => k.id === named && k.status === 'inactive') : undefined;
+  if (keys.length >= issuer.maxKeys && revoked) {
+    evict = revoked.id;
+  } else if (keys.length >= issuer.maxKeys) {
     const inactive = keys.find((k) => k.status === 'inactive' && k.id !== oldKeyId);
     const allowed = (ctx.plan.source as { deleteInactiveKey?: boolean }).deleteInactiveKey === true;
     if (!inactive || !allowed) {
@@ -73,7 +78,7 @@ export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResu
   const evidence = [
     oldKeyId ? `retiring ${oldKeyId}` : 'no active key: first rotation',
     `${keys.length} of ${issuer.maxKeys} key slots used`,
-    ...(evict ? [`inactive key ${evict} will be deleted first to make room`] : []),
+    ...(evict ? [`inactive key ${evict}${evict === revoked?.id ? ' (revoked)' : ''} will be deleted first to make room`] : []),
   ];
   return { gate: open(...evidence), picture: { keys, oldKeyId, evict } };
 }

@@ -115,10 +115,13 @@ export const PHASES: Record<PhaseName, Phase> = {
       await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
       ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
       await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
-      // The stores stop serving it too: for a generated key that is what revokes it.
+      // The stores stop serving it too: for a generated key that is what revokes it. A leaked key is
+      // never served again (revoke allows no rollback), so every copy of its secret goes now too.
       for (const store of ctx.stores) {
         await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
         await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
+        await ctx.call(store, 'onDelete', () => store.onDelete(keyId));
+        await ctx.record('purge-from-store', `${store.label}: no copy of leaked ${keyId} left`);
       }
       // Only now, for the investigation: what the leaked key last touched.
       const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));

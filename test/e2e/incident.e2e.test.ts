@@ -114,7 +114,7 @@ describe('keyrot revoke against moto', () => {
     const actions = auditOf(state.rotationId).map((r) => r.action);
     expect(actions.indexOf('revoke-key')).toBeGreaterThanOrEqual(0);
     expect(actions.indexOf('revoke-key')).toBeLessThan(actions.indexOf('create-key'));
-    expect(actions.slice(0, 6)).toEqual(['revoke-key', 'retire-from-store', 'last-used', 'create-key', 'publish', 'verify']);
+    expect(actions.slice(0, 7)).toEqual(['revoke-key', 'retire-from-store', 'purge-from-store', 'last-used', 'create-key', 'publish', 'verify']);
 
     // The replacement is published and authenticates; the leaked key is still there, inactive, and not served.
     const replacement = published('bravo')!;
@@ -161,7 +161,7 @@ describe('keyrot revoke against moto', () => {
     expect(records).toEqual(readAudit(stateDir()).filter((r) => r.plan === 'bravo'));
     const revokeRecords = records.filter((r) => r.rotationId === state.rotationId);
     expect(revokeRecords.map((r) => r.action)).toEqual([
-      'revoke-key', 'retire-from-store', 'last-used', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
+      'revoke-key', 'retire-from-store', 'purge-from-store', 'last-used', 'create-key', 'publish', 'verify', 'retire-from-store', 'approve', 'delete-key', 'purge-from-store',
     ]);
     expect(revokeRecords.every((r) => r.oldKeyId === leaked.keyId && r.outcome === 'ok')).toBe(true);
     expect(revokeRecords.find((r) => r.action === 'last-used')?.detail).toMatch(/by sts in us-east-1$/);

@@ -142,3 +142,46 @@ describe('the permanent delete asks the person at the terminal', () => {
     expect(ledgerStatus('demo')[oldKey]).toBeUndefined();
   });
 });
+
+describe('revoke at a terminal', () => {
+  it('refuses the new key of a rotation in flight before asking anything, with hints that work when pasted', async () => {
+    ws.plan('demo', localPlan('demo', { drain: '1h' }));
+    expect((await keyrot(['run', 'demo.yaml'], { cwd: ws.dir })).code).toBe(0); // first key
+    expect((await keyrot(['run', '--no-wait', 'demo.yaml'], { cwd: ws.dir })).code).toBe(75); // rotating, in the overlap
+    const newKey = readState(stateDir(), 'demo')!.newKeyId!;
+
+    const term = inPty(`keyrot revoke --key ${newKey} .`, { cwd: ws.dir });
+    expect((await term.exited).code).toBe(3);
+    expect(term.screen()).not.toContain('[y/N]');
+    expect(term.screen()).toContain(`is the new key of the rotation in flight for demo`);
+    const hint = /run `(keyrot abandon [^`]+)`, then `(keyrot revoke --key [^`]+)` again/.exec(term.screen());
+    expect(hint, term.screen()).not.toBeNull();
+
+    // Pasted as printed: each command does what the hint says.
+    const abandon = await keyrot(hint![1]!.split(' ').slice(1), { cwd: ws.dir });
+    expect(abandon.code, abandon.stderr).toBe(0);
+    const revoke = inPty(hint![2]!, { cwd: ws.dir });
+    await revoke.waitFor(/Revoke\? \[y\/N\] /);
+    revoke.type('y\r');
+    expect((await revoke.exited).code).toBe(0);
+    // Two keys already: the leaked one made room for its replacement, and no store slot holds it.
+    expect(ledgerStatus('demo')[newKey]).toBeUndefined();
+    const served = readStore(path.join(ws.dir, 'demo-keys.json'));
+    expect([served.current, served.previous, served.retired].map((k) => k?.keyId)).not.toContain(newKey);
+    expect(revoke.screen()).toContain('the leaked key was deleted to make room for it');
+  });
+
+  it('asks once for revoke --delete, and plans can be named by name', async () => {
+    ws.plan('demo', localPlan('demo', { soak: '0s' }));
+    expect((await keyrot(['run', 'demo.yaml'], { cwd: ws.dir })).code).toBe(0);
+    const leaked = readLedger(stateDir(), 'demo')[0]!.id;
+    expect((await keyrot(['revoke', '--yes', '--key', leaked, 'demo'], { cwd: ws.dir })).code).toBe(0);
+
+    const term = inPty(`keyrot revoke --delete --key ${leaked} demo`, { cwd: ws.dir });
+    await term.waitFor(/\[y\/N\] /);
+    term.type('y\r');
+    expect((await term.exited).code).toBe(0);
+    expect(term.screen().match(/\[y\/N\]/g)).toHaveLength(1);
+    expect(ledgerStatus('demo')[leaked]).toBeUndefined();
+  });
+});

@@ -53,7 +53,7 @@ describe('revoke', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', message: expect.stringMatching(new RegExp(`${leaked} was last used: .* by sts in us-east-1`)) }));
     const actions = readAudit(stateDirOf(plan())).map((r) => r.action);
     // Revoke first: the key is off and no store serves it before anything else is asked or created.
-    expect(actions.slice(0, 3)).toEqual(['revoke-key', 'retire-from-store', 'last-used']);
+    expect(actions.slice(0, 4)).toEqual(['revoke-key', 'retire-from-store', 'purge-from-store', 'last-used']);
     expect(actions.indexOf('revoke-key')).toBeLessThan(actions.indexOf('create-key'));
     // No overlap window and no last-used wait: straight from verify to deactivate.
     expect(events.filter((e) => e.type === 'phase').map((e) => e.type === 'phase' && e.phase)).toEqual(['revoke', 'create', 'publish', 'verify', 'deactivate', 'soak']);
@@ -86,14 +86,16 @@ describe('revoke', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: expect.stringContaining('tried after it was revoked') }));
   });
 
-  it('stops the stores serving the leaked key at once, even when no replacement can be made', async () => {
+  it('at the key limit, the revoked key itself makes room for its replacement; no store keeps a copy of it', async () => {
     const leaked = existingKey();
-    issuer.seed('inactive'); // the key limit: no room for a replacement
+    const spare = issuer.seed('inactive'); // the key limit: no room for a replacement
     const { outcome } = await revoke(plan(), clock, leaked, { providers: providers() });
-    expect(outcome).toEqual({ status: 'held', code: 'key-limit' });
-    expect(status(leaked)).toBe('inactive');
+    expect(outcome.status).toBe('waiting'); // replaced, in the soak
+    expect(status(leaked)).toBe('deleted'); // deleted to make room: a revoked key never comes back
+    expect(status(spare)).toBe('inactive'); // not keyrot's to delete without deleteInactiveKey
     expect(store.served.has(leaked)).toBe(false);
-    expect(store.calls).toEqual([`onDeactivate ${leaked}`]);
+    expect(store.calls.slice(0, 2)).toEqual([`onDeactivate ${leaked}`, `onDelete ${leaked}`]);
+    expect(store.current?.keyId).not.toBe(leaked);
   });
 
   it('revokes even when a rotation is held before it created anything', async () => {

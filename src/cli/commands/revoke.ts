@@ -50,7 +50,11 @@ function warnNotAsked(reporter: Reporter, notAsked: NotAsked[]) {
 async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, reporter: Reporter): Promise<Target> {
   const search = await findOwner(plans, { keyId }, { stateDir: opts.state, emit: (e) => reporter.event(e), clock: systemClock });
   warnNotAsked(reporter, search.notAsked);
-  if (search.found) return { plan: search.found.plan, keyId: search.found.keyId };
+  if (search.found) {
+    const { plan } = search.found;
+    if (search.unneeded !== undefined) reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; ${search.unneeded} other plan(s) not asked` });
+    return { plan, keyId: search.found.keyId };
+  }
   const finished = await finishedRevoke(plans, keyId, opts);
   if (finished) throw finished;
   if (search.notAsked.length > 0) {
@@ -179,11 +183,13 @@ async function revokeOne(target: Target, count: number, opts: RevokeOptions, opt
     const result = await drive(ctx, { ...options, confirm: async () => 'yes' });
     const soakOver = result.status === 'held' && result.code === 'approval-required';
     if ((result.status === 'waiting' || soakOver) && !opts.delete) {
-      // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step.
-      reporter.event({
-        type: 'note', plan: owner.plan.name,
-        message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published. Delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``,
-      });
+      // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step (unless
+      // the issuer was full and the leaked key was deleted already to make room for its replacement).
+      const evicted = ctx.state.keysBeforeCreate !== null && !ctx.state.keysBeforeCreate.includes(keyId);
+      const next = evicted
+        ? 'the leaked key was deleted to make room for it (the issuer was full)'
+        : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
+      reporter.event({ type: 'note', plan: owner.plan.name, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
       return { status: 'done' as const };
     }
     return result;
