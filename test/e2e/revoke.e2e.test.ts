@@ -1,8 +1,9 @@
 // keyrot revoke on the local demo issuer, through the built binary: the command's own rules.
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keyrot } from '../helpers/cli.js';
+import { BIN, keyrot } from '../helpers/cli.js';
 import { readLedger, readStore } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -44,5 +45,21 @@ describe('keyrot revoke', () => {
     const again = await keyrot(['revoke', '--delete', '--yes', '--key', leaked, ws.dir], { cwd: ws.dir });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`key ${leaked} was revoked and deleted by rotation \\S+ of plan api`));
+  });
+
+  it('--secret-stdin revokes the key whose secret is piped in, without printing it; without a terminal --delete needs --yes', async () => {
+    const plan = ws.plan('api', localPlan('api', { soak: '0s' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
+    const { keyId: leaked, secret } = readStore(path.join(ws.dir, 'api-keys.json')).current!;
+
+    const piped = spawnSync(process.execPath, [BIN, 'revoke', '--secret-stdin', ws.dir], { cwd: ws.dir, input: `${secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(`${piped.stdout}${piped.stderr}`.includes(secret)).toBe(false);
+    expect(readLedger(path.join(ws.dir, '.keyrot'), 'api')).toContainEqual(expect.objectContaining({ id: leaked, status: 'inactive' }));
+
+    const unattended = await keyrot(['revoke', '--delete', '--key', leaked, ws.dir], { cwd: ws.dir });
+    expect(unattended.code).toBe(3);
+    expect(unattended.stderr).toContain('--yes');
+    expect(readLedger(path.join(ws.dir, '.keyrot'), 'api').map((k) => k.id)).toContain(leaked);
   });
 });
