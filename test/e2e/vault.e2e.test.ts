@@ -111,8 +111,8 @@ describe('on an OpenBao dev server', () => {
     const revoked = await run(['revoke', '--yes', '--key', leaked.keyId, file], env());
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(current().keyId).not.toBe(leaked.keyId);
-    // The leaked key's version is soft-deleted: no consumer reads it.
-    expect(await inspect(bao)).toEqual({ keyId: current().keyId, fingerprint: fingerprint(current().secret), versions: { 1: 'deleted', 2: 'readable' } });
+    // The leaked key's version is destroyed at once: no consumer reads it, no copy is left.
+    expect(await inspect(bao)).toEqual({ keyId: current().keyId, fingerprint: fingerprint(current().secret), versions: { 1: 'destroyed', 2: 'readable' } });
   });
 
   describe('a policy too narrow for one phase: exit 4 naming the path and capability; after the fix a re-run finishes', () => {
