@@ -97,10 +97,20 @@ export async function loadPlan(file: string): Promise<PlanLoad> {
 
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  // YAML allows no control characters in a stream; the library lets some through.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
+  if (control) {
+    const pos = lines.linePos(control.index);
+    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return { ok: false, problems: [at(pos.line, pos.col, '(yaml)', `a control character (${code}) in the file`, 'remove it: a plan is plain text')] };
+  }
+  // Warnings too: an unknown tag (!!js/function, !custom) would otherwise quietly become a string.
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
     return {
       ok: false,
-      problems: doc.errors.map((e) => {
+      problems: yamlProblems.map((e) => {
         const pos = lines.linePos(e.pos[0]);
         return at(pos.line, pos.col, '(yaml)', e.message.split('\n')[0]!, 'fix the YAML syntax');
       }),

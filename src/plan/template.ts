@@ -9,15 +9,18 @@ export interface TemplateValues {
 export const TEMPLATE_FIELDS = ['keyId', 'secret', 'rotatedAt'] as const;
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
+/** Anything written as a placeholder, known or not: "{{ key-id }}" and "{{__proto__}}" too. */
+const ANY_PLACEHOLDER = /\{\{\s*(.*?)\s*\}\}/g;
+
 /** Names used in a template that keyrot does not know, for plan validation. */
 export function unknownPlaceholders(template: string): string[] {
   const known = new Set<string>(TEMPLATE_FIELDS);
-  return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((name) => !known.has(name));
+  return [...template.matchAll(ANY_PLACEHOLDER)].map((m) => m[1]!).filter((name) => !known.has(name));
 }
 
 export function renderTemplate(template: string, values: TemplateValues): string {
   return template.replace(PLACEHOLDER, (whole, name: string) =>
-    name in values ? values[name as keyof TemplateValues] : whole,
+    Object.hasOwn(values, name) ? values[name as keyof TemplateValues] : whole,
   );
 }
 
