@@ -1,0 +1,125 @@
+// How fast a leaked key stops working: `keyrot revoke --key K <folder of 200 IAM plans>` against
+// moto, from the command's start until the key is inactive at IAM and until the replacement is in the
+// plan's store, next to the same command given only the owning plan file (the baseline, same run).
+// Two folder cases: keyrot has no record of the key (every issuer is asked), and keyrot's own records
+// name it (rotation state and audit log: no issuer but the owner's is asked).
+// Usage: npm run build && node bench/revoke.mjs [plans=200] [runs=5]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PLANS = Number(process.argv[2] ?? 200);
+const RUNS = Number(process.argv[3] ?? 5);
+const bin = path.join(root, 'bin', 'keyrot.js');
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+async function startMoto() {
+  const motoBin = execFileSync('bash', [path.join(root, 'scripts/test-peers/moto.sh'), 'install'], { encoding: 'utf8' }).trim().split('\n').pop();
+  const port = await freePort();
+  const child = spawn(motoBin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/data.json`)).ok) return { endpoint, stop: () => child.kill() };
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('moto did not start');
+}
+
+const moto = await startMoto();
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: creds });
+const env = {
+  ...process.env, NO_COLOR: '1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+};
+
+/** A folder of PLANS IAM plans, one user each; returns the folder and the target plan's file and user. */
+async function fleet(tag) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `keyrot-bench-revoke-${tag}-`));
+  mkdirSync(path.join(dir, 'plans'));
+  const users = [];
+  for (let i = 0; i < PLANS; i++) {
+    const user = `${tag}-svc-${i}`;
+    users.push(user);
+    await iam.send(new CreateUserCommand({ UserName: user }));
+    writeFileSync(path.join(dir, 'plans', `p${i}.yaml`), [
+      'apiVersion: keyrot/v1', `name: p${i}`,
+      `source: { type: aws-iam, user: ${user}, region: us-east-1, endpoint: "${moto.endpoint}", verifyTimeout: 10s }`,
+      `publish: [ { type: file, path: p${i}.json } ]`, 'drain: 0s', 'soak: 7d', '',
+    ].join('\n'));
+  }
+  return { dir, users };
+}
+
+const keysOf = async (user) => (await iam.send(new ListAccessKeysCommand({ UserName: user }))).AccessKeyMetadata ?? [];
+
+/** Run the revoke; resolve with ms until the key is inactive at IAM and until the store holds another key. */
+async function measure(dir, args, user, keyId, storeFile) {
+  const start = performance.now();
+  const child = spawn(process.execPath, [bin, 'revoke', '--yes', '--plain', '--key', keyId, ...args], { cwd: dir, env, stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('close', r));
+  let inactive;
+  let replaced;
+  while (inactive === undefined || replaced === undefined) {
+    if (inactive === undefined && (await keysOf(user)).some((k) => k.AccessKeyId === keyId && k.Status === 'Inactive')) inactive = performance.now() - start;
+    if (replaced === undefined && existsSync(storeFile)) {
+      const current = JSON.parse(readFileSync(storeFile, 'utf8')).current?.keyId;
+      if (current && current !== keyId) replaced = performance.now() - start;
+    }
+    if (performance.now() - start > 60_000) throw new Error(`revoke did not finish: ${args.join(' ')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(`revoke exited ${code}: ${args.join(' ')}`);
+  return { inactive, replaced };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = { single: [], unrecorded: [], recorded: [] };
+
+console.log(`revoke benchmark: ${PLANS} IAM plans on moto, ${RUNS} runs per case, node ${process.version}, ${os.cpus().length} cores`);
+for (let run = 0; run < RUNS; run++) {
+  const { dir, users } = await fleet(`r${run}`);
+  const pick = (i) => ({ user: users[i], file: path.join('plans', `p${i}.yaml`), store: path.join(dir, 'plans', `p${i}.json`) });
+  // Keys keyrot never saw: created by hand (the owner is found only by asking the issuers).
+  const a = pick(Math.floor(PLANS * 0.7));
+  const b = pick(Math.floor(PLANS * 0.3));
+  const keyA = (await iam.send(new CreateAccessKeyCommand({ UserName: a.user }))).AccessKey.AccessKeyId;
+  const keyB = (await iam.send(new CreateAccessKeyCommand({ UserName: b.user }))).AccessKey.AccessKeyId;
+  results.single.push(await measure(dir, [b.file], b.user, keyB, b.store));
+  results.unrecorded.push(await measure(dir, ['plans/'], a.user, keyA, a.store));
+  // A key keyrot issued itself (its state and audit log name it).
+  const c = pick(Math.floor(PLANS * 0.5));
+  execFileSync(process.execPath, [bin, 'run', '--yes', c.file], { cwd: dir, env, stdio: 'ignore' });
+  const keyC = JSON.parse(readFileSync(c.store, 'utf8')).current.keyId;
+  results.recorded.push(await measure(dir, ['plans/'], c.user, keyC, c.store));
+  rmSync(dir, { recursive: true, force: true });
+}
+moto.stop();
+
+const row = (name, xs, base) => {
+  const inactive = median(xs.map((x) => x.inactive));
+  const replaced = median(xs.map((x) => x.replaced));
+  const ratio = base ? ` ${(inactive / base).toFixed(2)}x`.padStart(10) : '         -';
+  console.log(`${name.padEnd(44)} ${inactive.toFixed(0).padStart(11)} ${ratio} ${(replaced - inactive).toFixed(0).padStart(20)}`);
+};
+console.log(`${'case (median)'.padEnd(44)} ${'inactive ms'.padStart(11)} ${'vs 1 plan'.padStart(10)} ${'then replaced ms'.padStart(20)}`);
+const base = median(results.single.map((x) => x.inactive));
+row('one plan file (baseline)', results.single);
+row(`${PLANS} plans, key not in keyrot's records`, results.unrecorded, base);
+row(`${PLANS} plans, key in keyrot's records`, results.recorded, base);
+console.log('targets (issue 9): inactive <= 1000 ms with 200 plans, replacement published <= 3000 ms later');
