@@ -9,6 +9,7 @@ import { load, revoke, run, stateDirOf } from '../helpers/engine.js';
 import { readLedger, readState } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+import { versionStates } from '../peers/vault-api.js';
 
 const HOUR = 3_600_000;
 const KINDS = ['data', 'metadata', 'delete', 'undelete', 'destroy'];
@@ -42,10 +43,7 @@ const plan = () =>
     publish: [{ type: 'vault-kv2', mount: 'secret', path: vaultPath(), data: { key_id: '{{keyId}}', api_key: '{{secret}}' } }],
   })));
 
-async function versions(): Promise<Record<string, string>> {
-  const meta = (await bao.root.get(`secret/metadata/${vaultPath()}`)).body.data.versions as Record<string, { deletion_time: string; destroyed: boolean }>;
-  return Object.fromEntries(Object.entries(meta).map(([n, v]) => [n, v.destroyed ? 'destroyed' : v.deletion_time ? 'deleted' : 'readable']));
-}
+const versions = () => versionStates(bao.root, 'secret', vaultPath());
 
 describe('a retire that failed is finished before the soak starts', () => {
   it('rotation: the soak is counted from the re-run that retired the old version, not from the deactivation', async () => {

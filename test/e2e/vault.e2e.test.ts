@@ -2,7 +2,6 @@
 // an operator would live it: policies too narrow for one phase, a token that runs out, a sealed or
 // restarted server, a KV v1 mount, a hand-written secret, and another writer racing keyrot.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
@@ -11,6 +10,7 @@ import { leakedIndexes, readLedger, readStore, secretsIn } from '../helpers/insp
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+import { documentedPolicy, versionStates } from '../peers/vault-api.js';
 
 const KINDS = ['data', 'metadata', 'delete', 'undelete', 'destroy'] as const;
 type Kind = (typeof KINDS)[number];
@@ -42,11 +42,10 @@ const run = (args: string[], env: NodeJS.ProcessEnv) => keyrot(args, { cwd: ws.d
 /** What a server holds at the plan's path: the latest version's key, and the state of every version. */
 async function inspect(bao: OpenBao, p = vaultPath()) {
   const latest = (await bao.root.get(`secret/data/${p}`)).body?.data?.data as Record<string, string> | undefined;
-  const meta = (await bao.root.get(`secret/metadata/${p}`)).body?.data?.versions as Record<string, { deletion_time: string; destroyed: boolean }> | undefined;
   return {
     keyId: latest?.key_id,
     fingerprint: latest?.api_key === undefined ? undefined : fingerprint(latest.api_key),
-    versions: Object.fromEntries(Object.entries(meta ?? {}).map(([n, v]) => [n, v.destroyed ? 'destroyed' : v.deletion_time ? 'deleted' : 'readable'])),
+    versions: await versionStates(bao.root, 'secret', p),
   };
 }
 
@@ -204,9 +203,7 @@ describe('AppRole with exactly the policy rotation-plans/payments.yaml documents
   afterAll(() => bao?.stop());
 
   it('rotates twice with no root token anywhere in keyrot\'s environment', async () => {
-    const documented = (await readFile(path.resolve('rotation-plans/payments.yaml'), 'utf8'))
-      .split('\n').filter((line) => /^#\s+path "/.test(line)).map((line) => line.replace(/^#\s+/, '')).join('\n');
-    await bao.policy('payments', documented);
+    await bao.policy('payments', await documentedPolicy(path.resolve('rotation-plans/payments.yaml')));
     const { roleId, secretId } = await bao.appRole('payments', ['payments']);
     const file = plan({ path: 'payments/aws', auth: { method: 'approle', roleIdEnv: 'VAULT_ROLE_ID', secretIdEnv: 'VAULT_SECRET_ID' } });
     const env = { VAULT_ADDR: bao.address, VAULT_ROLE_ID: roleId, VAULT_SECRET_ID: secretId, VAULT_TOKEN: '' };

@@ -1,4 +1,5 @@
 // Raw Vault HTTP calls for tests: seeding, inspecting and cleaning up, independent of the store under test.
+import { readFile } from 'node:fs/promises';
 
 export interface VaultAnswer {
   status: number;
@@ -34,4 +35,17 @@ export async function kvHolds(api: VaultApi, mount: string, path: string, value:
     if (Object.values(data).some((v) => typeof v === 'string' && v.includes(value))) return true;
   }
   return false;
+}
+
+export type VersionState = 'readable' | 'deleted' | 'destroyed';
+
+/** What each version of a KV v2 secret is now, by its metadata: { "1": "destroyed", "2": "readable" }. */
+export async function versionStates(api: VaultApi, mount: string, path: string): Promise<Record<string, VersionState>> {
+  const versions = (await api.get(`${mount}/metadata/${path}`)).body?.data?.versions as Record<string, { deletion_time: string; destroyed: boolean }> | undefined;
+  return Object.fromEntries(Object.entries(versions ?? {}).map(([n, v]) => [n, v.destroyed ? 'destroyed' : v.deletion_time ? 'deleted' : 'readable']));
+}
+
+/** The Vault policy a plan file documents in its comments (`#   path "..." { ... }` lines), as HCL. */
+export async function documentedPolicy(planFile: string): Promise<string> {
+  return (await readFile(planFile, 'utf8')).split('\n').filter((line) => /^#\s+path "/.test(line)).map((line) => line.replace(/^#\s+/, '')).join('\n');
 }

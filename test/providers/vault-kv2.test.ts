@@ -4,7 +4,7 @@
 // namespaces) runs against the hand-written test server at the end. The SecretStore contract itself
 // runs in test/contracts/.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -18,7 +18,7 @@ import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { failure, newCredential, shown } from '../contracts/secret-store.contract.js';
 import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
-import { vaultApi } from '../peers/vault-api.js';
+import { documentedPolicy, vaultApi, versionStates } from '../peers/vault-api.js';
 import { type Policy, type VaultTestServer, startVaultKv2Server } from '../peers/vault-kv2-server.js';
 
 let dir: string;
@@ -59,12 +59,6 @@ async function writeFileIn(name: string, content: string): Promise<string> {
   return name;
 }
 
-/** The Vault policy rotation-plans/payments.yaml documents, exactly as written there. */
-async function paymentsPolicy(): Promise<string> {
-  const plan = await readFile(path.resolve('rotation-plans/payments.yaml'), 'utf8');
-  return plan.split('\n').filter((line) => /^#\s+path "/.test(line)).map((line) => line.replace(/^#\s+/, '')).join('\n');
-}
-
 describe('on OpenBao', () => {
   let bao: OpenBao;
   /** In front of OpenBao: puts another writer between the store's read and its write. */
@@ -72,7 +66,7 @@ describe('on OpenBao', () => {
   beforeAll(async () => {
     bao = await startOpenBao();
     proxy = await startForwardingProxy(bao.address);
-    await bao.policy('payments', await paymentsPolicy());
+    await bao.policy('payments', await documentedPolicy(path.resolve('rotation-plans/payments.yaml')));
     await bao.policy('payments-any', ['data', 'metadata', 'delete', 'undelete', 'destroy'].map((kind) => `path "secret/${kind}/payments/*" { capabilities = ["create", "read", "update"] }`).join('\n'));
   });
   afterAll(async () => {
@@ -82,11 +76,7 @@ describe('on OpenBao', () => {
 
   const rootEnv = () => ({ VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken });
   const make = (plan: Record<string, unknown> = {}, env?: NodeJS.ProcessEnv, planName?: string) => makeStore(env ?? rootEnv(), plan, planName);
-  /** What each version of a secret is now, as OpenBao's metadata says. */
-  async function versions(p: string): Promise<Record<number, 'readable' | 'deleted' | 'destroyed'>> {
-    const meta = (await bao.root.get(`secret/metadata/${p}`)).body.data.versions as Record<string, { deletion_time: string; destroyed: boolean }>;
-    return Object.fromEntries(Object.entries(meta).map(([n, v]) => [Number(n), v.destroyed ? 'destroyed' : v.deletion_time ? 'deleted' : 'readable']));
-  }
+  const versions = (p: string) => versionStates(bao.root, 'secret', p);
   /** The fingerprint of the secret a version holds, or "gone". */
   async function versionPrint(p: string, n: number): Promise<string> {
     const secret = (await bao.root.get(`secret/data/${p}?version=${n}`)).body?.data?.data?.secret_access_key;
