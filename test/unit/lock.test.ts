@@ -1,5 +1,5 @@
 // Invariant 7: one process at a time advances a plan; the holder is named; a dead one is replaced.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +55,31 @@ describe('the plan lock', () => {
     expect(lock.lost).toBeUndefined();
     await lock.release();
   }, 15_000);
+
+  it('of eight processes racing for a free lock, or for a dead holder\'s, exactly one gets it', async () => {
+    // Separate processes: the race is between renames on disk, not within one event loop.
+    const race = async () => {
+      const script = `
+        import { FileStateStore } from ${JSON.stringify(path.resolve('dist/state/file-store.js'))};
+        const store = new FileStateStore(${JSON.stringify(path.join(ws.dir, '.keyrot'))});
+        const h = { host: ${JSON.stringify(os.hostname())}, pid: process.pid, command: 'racer', since: new Date().toISOString() };
+        try { const lock = await store.lock('api', h, 0); console.log('got'); await new Promise((r) => setTimeout(r, 3000)); await lock.release(); }
+        catch (e) { console.log(e.code ?? e.message); }`;
+      const runs = Array.from({ length: 8 }, () => new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('close', () => resolve(out.trim()));
+      }));
+      return (await Promise.all(runs)).sort();
+    };
+    expect(await race()).toEqual(['got', ...Array(7).fill('lock-held')]);
+
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(path.join(locks(), 'api.lock'));
+    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(dead), token: 'dead0002' }));
+    expect(await race()).toEqual(['got', ...Array(7).fill('lock-held')]);
+  }, 30_000);
 
   it('writes the holder before the lock exists: the lock folder always names who holds it', async () => {
     const lock = await store.lock('api', holder(process.pid), 0);
