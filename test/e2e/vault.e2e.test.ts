@@ -90,10 +90,11 @@ describe('on an OpenBao dev server', () => {
   });
 
   it('a token that expires during the run: exit 4 at the next Vault call, and a run with a fresh token finishes', async () => {
-    const file = ws.plan('api', { ...localPlan('api'), drain: '3s', soak: '0s', publish: [{ type: 'vault-kv2', mount: 'secret', path: vaultPath(), data: { key_id: '{{keyId}}', api_key: '{{secret}}' } }] });
+    const file = ws.plan('api', { ...localPlan('api'), drain: '5s', soak: '0s', publish: [{ type: 'vault-kv2', mount: 'secret', path: vaultPath(), data: { key_id: '{{keyId}}', api_key: '{{secret}}' } }] });
     expect((await run(['run', file], env())).code).toBe(0);
-    // Valid when the run starts, gone by the end of its 3s overlap window (when deactivate calls Vault).
-    const shortLived = await bao.token(['apps'], { ttl: '2s' });
+    // Valid when the run starts (with time to spare on a busy machine), gone by the end of its 5s
+    // overlap window, when deactivate calls Vault.
+    const shortLived = await bao.token(['apps'], { ttl: '4s' });
     const expired = await run(['run', '--yes', file], { VAULT_ADDR: bao.address, VAULT_TOKEN: shortLived });
     expect(expired.code, expired.stderr).toBe(4);
     expect(expired.stderr).toMatch(/deactivate.*token expired or revoked: log in again \(the token from VAULT_TOKEN/s);
