@@ -26,7 +26,10 @@ beforeAll(async () => {
   process.env.VAULT_TOKEN = await bao.token(['apps']);
 });
 afterAll(async () => {
-  Object.assign(process.env, saved);
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   await bao?.stop();
 });
 beforeEach(async () => {
