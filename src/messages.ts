@@ -92,8 +92,13 @@ export const messages = {
   },
   'fingerprint-mismatch': {
     exit: EXIT.refused,
-    message: (d) => `${s(d.store)} serves key ${s(d.found)} (${s(d.foundFingerprint)}), expected ${s(d.keyId)} (${s(d.fingerprint)})`,
-    hint: (d) => `something else wrote to that store; check it, then re-run \`keyrot run ${planArg(d)}\` to publish again`,
+    message: (d) => `${s(d.store)} serves key ${s(d.found)} (${s(d.foundFingerprint)}) right after keyrot published ${s(d.keyId)} (${s(d.fingerprint)}) there again; the old key is untouched`,
+    hint: (d) => `another writer keeps changing that store: stop it, then re-run \`keyrot run ${planArg(d)}\`, which publishes the new key there again and verifies`,
+  },
+  'target-lost': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.targets)} no longer serve(s) the new key ${s(d.keyId)} (restored from a backup, or restarted empty?); the old key ${s(d.oldKeyId)} stays active`,
+    hint: (d) => `find out what happened there, then re-run \`keyrot run ${planArg(d)}\`: it publishes ${s(d.keyId)} there again, verifies it, and restarts the overlap window`,
   },
   'verify-failed': {
     exit: EXIT.refused,

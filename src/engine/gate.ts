@@ -1,10 +1,11 @@
 import type { Details, MessageCode } from '../messages.js';
+import type { PhaseName } from './rotation.js';
 
 /** What a gate or a wait found, with the evidence for it: shown to the user and the audit log. */
 export type GateResult =
   | { kind: 'open'; evidence: string[] }
   | { kind: 'wait'; until: Date; reason: string; evidence: string[] }
-  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[]; rollBack?: boolean };
+  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[]; rollBack?: boolean; goBack?: PhaseName };
 
 export const open = (...evidence: string[]): GateResult => ({ kind: 'open', evidence });
 export const waitUntil = (until: Date, reason: string, ...evidence: string[]): GateResult => ({ kind: 'wait', until, reason, evidence });
@@ -13,4 +14,9 @@ export const hold = (code: MessageCode, details: Details, ...evidence: string[])
 /** A hold that first undoes the last reversible step (a health check failed after deactivation). */
 export const holdAndRollBack = (code: MessageCode, details: Details, ...evidence: string[]): GateResult => ({
   kind: 'hold', code, details, evidence, rollBack: true,
+});
+
+/** A hold after which the rotation goes back to an earlier phase: the next run redoes it from there. */
+export const holdAndGoBack = (code: MessageCode, details: Details, goBack: PhaseName, ...evidence: string[]): GateResult => ({
+  kind: 'hold', code, details, evidence, goBack,
 });

@@ -2,7 +2,7 @@
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
 import { formatDuration } from '../plan/duration.js';
-import type { Credential, KeyInfo, LastUse } from '../providers/types.js';
+import type { Credential, KeyInfo, LastUse, SecretStore } from '../providers/types.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
 
@@ -102,4 +102,16 @@ export async function newCredential(ctx: RotationContext): Promise<Credential | 
     return cred;
   }
   return undefined;
+}
+
+/** The targets that do not serve the new key right now (read back: key id and fingerprint), with what they serve. */
+export async function strayTargets(ctx: RotationContext): Promise<Array<{ store: SecretStore; found: string; foundFingerprint: string }>> {
+  const stray = [];
+  for (const store of ctx.stores) {
+    const found = await ctx.call(store, 'readBack', () => store.readBack());
+    if (found) rememberSecret(found.secret);
+    const foundFingerprint = found ? fingerprint(found.secret) : 'nothing';
+    if (found?.keyId !== ctx.state.newKeyId || foundFingerprint !== ctx.state.newFingerprint) stray.push({ store, found: found?.keyId ?? 'no key', foundFingerprint });
+  }
+  return stray;
 }

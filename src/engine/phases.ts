@@ -2,17 +2,18 @@
 // branches on a phase name. Each phase reads as a short story of what it does.
 import { KeyrotError } from '../errors.js';
 import type { NotifyOutcome } from '../notify/notice.js';
+import type { SecretStore } from '../providers/types.js';
 import { formatDuration } from '../plan/duration.js';
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
-import { hold, holdAndRollBack, open, waitUntil, type GateResult } from './gate.js';
+import { hold, holdAndGoBack, holdAndRollBack, open, waitUntil, type GateResult } from './gate.js';
 import { probe } from './health.js';
-import { describeLastUse, findKey, newCredential, surveyKeys } from './keys.js';
+import { describeLastUse, findKey, newCredential, strayTargets, surveyKeys } from './keys.js';
 import type { PhaseName } from './rotation.js';
 
-/** What a phase asks of the runner after its side effect, beyond "carry on". */
-export type Redirect = { restartAt: PhaseName };
+/** What a phase asks of the runner after its side effect, beyond "carry on": go back, and why. */
+export type Redirect = { restartAt: PhaseName; reason?: string };
 
 export interface Phase {
   name: PhaseName;
@@ -98,6 +99,16 @@ async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
   await createKey(ctx);
 }
 
+/**
+ * One store's retire hook, recorded as what it did: a change, or (skipped) nothing of the key left to
+ * change there, e.g. done by a run that died before recording it.
+ */
+async function retireIn(ctx: RotationContext, store: SecretStore, hook: 'onDeactivate' | 'onReactivate' | 'onDelete', keyId: string, action: string, done: string) {
+  const result = await ctx.call(store, hook, () => store[hook](keyId));
+  if (result === 'unchanged') await ctx.record(action, `${store.label}: found nothing of ${keyId} left to change`, 'skipped');
+  else await ctx.record(action, done);
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 export const PHASES: Record<PhaseName, Phase> = {
@@ -118,10 +129,8 @@ export const PHASES: Record<PhaseName, Phase> = {
       // The stores stop serving it too: for a generated key that is what revokes it. A leaked key is
       // never served again (revoke allows no rollback), so every copy of its secret goes now too.
       for (const store of ctx.stores) {
-        await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
-        await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
-        await ctx.call(store, 'onDelete', () => store.onDelete(keyId));
-        await ctx.record('purge-from-store', `${store.label}: no copy of leaked ${keyId} left`);
+        await retireIn(ctx, store, 'onDeactivate', keyId, 'retire-from-store', `${store.label} no longer serves ${keyId}`);
+        await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.label}: no copy of leaked ${keyId} left`);
       }
       // Only now, for the investigation: what the leaked key last touched.
       const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
@@ -199,15 +208,22 @@ export const PHASES: Record<PhaseName, Phase> = {
       const { state } = ctx;
       const credential = await newCredential(ctx);
       if (!credential) return { restartAt: 'create' };
-      for (const store of ctx.stores) {
-        const found = await ctx.call(store, 'readBack', () => store.readBack());
-        if (found) rememberSecret(found.secret);
-        const foundFingerprint = found ? fingerprint(found.secret) : 'nothing';
-        if (found?.keyId !== state.newKeyId || foundFingerprint !== state.newFingerprint) {
-          throw new KeyrotError('fingerprint-mismatch', {
-            store: store.label, found: found?.keyId ?? 'no key', foundFingerprint, keyId: state.newKeyId, fingerprint: state.newFingerprint,
-          });
+      let stray = await strayTargets(ctx);
+      if (stray.length) {
+        // A target serves something else (a restored backup, another writer, a store that lost its data):
+        // publish the new key there again. Its consumers may have read something else: the overlap starts over.
+        const context = { plan: ctx.plan.name, rotationId: state.rotationId, rotatedAt: ctx.clock.now() };
+        for (const t of stray) {
+          await ctx.call(t.store, 'publish', () => t.store.publish(credential, context));
+          await ctx.record('publish', `published ${credential.keyId} again to ${t.store.label}: it served ${t.found} (${t.foundFingerprint})`);
         }
+        delete state.deadlines.drain;
+        delete state.deadlines['last-used'];
+        stray = await strayTargets(ctx);
+      }
+      if (stray.length) {
+        const t = stray[0]!;
+        throw new KeyrotError('fingerprint-mismatch', { store: t.store.label, found: t.found, foundFingerprint: t.foundFingerprint, keyId: state.newKeyId, fingerprint: state.newFingerprint });
       }
       state.verifiedAt = ctx.clock.now().toISOString();
       if (ctx.plan.verify) {
@@ -272,8 +288,8 @@ export const PHASES: Record<PhaseName, Phase> = {
     announces: 'deactivated',
     summary: 'deactivate the old key (reversible) and stop serving it',
     onResume: 'check',
-    calls: (ctx) => [ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
-    guards: () => 'the new key is published to every target, read back, and verified (invariant 1)',
+    calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
+    guards: () => 'the new key is published to every target, verified, and read back again from each just before (invariant 1)',
     async gate(ctx) {
       // Invariant 1: the new key is everywhere, read back, and (with verify) proven.
       const { state, plan } = ctx;
@@ -285,7 +301,14 @@ export const PHASES: Record<PhaseName, Phase> = {
         ...(plan.verify && !state.authenticatedAt ? ['not proven to authenticate'] : []),
       ];
       if (problems.length) return hold('invariant', { phase: 'deactivate', reason: `new key ${problems.join('; ')}` });
-      return open(`new key ${state.newKeyId} published to ${ctx.stores.length} target(s) and verified at ${state.verifiedAt}`);
+      // What verify saw may no longer be true (a store restored from backup, or restarted empty): read
+      // every target again now. If one lost the new key, hold, and go back to verify, which publishes it again.
+      const stray = await strayTargets(ctx);
+      if (stray.length) {
+        const found = stray.map((t) => `${t.store.label} serves ${t.found}`);
+        return holdAndGoBack('target-lost', { targets: stray.map((t) => t.store.label).join(', '), keyId: state.newKeyId, oldKeyId: state.oldKeyId }, 'verify', ...found);
+      }
+      return open(`new key ${state.newKeyId} verified at ${state.verifiedAt}, and served by all ${ctx.stores.length} target(s) now`);
     },
     async act(ctx) {
       const keyId = oldKey(ctx);
@@ -294,17 +317,22 @@ export const PHASES: Record<PhaseName, Phase> = {
         await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
         ctx.state.deactivatedAt = ctx.clock.now().toISOString();
         await ctx.record('deactivate-key', `deactivated ${keyId}`);
+      } else if (ctx.state.mode !== 'revoke') { // a revoke recorded its deactivation already
+        await ctx.record('deactivate-key', key ? `found ${keyId} already inactive` : `found ${keyId} gone from the issuer`, 'skipped');
       }
       ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
-      for (const store of ctx.stores) {
-        await ctx.call(store, 'onDeactivate', () => store.onDeactivate(keyId));
-        await ctx.record('retire-from-store', `${store.label} no longer serves ${keyId}`);
-      }
+      for (const store of ctx.stores) await retireIn(ctx, store, 'onDeactivate', keyId, 'retire-from-store', `${store.label} no longer serves ${keyId}`);
       // The soak counts from now, when no target serves the old key any more: not from the issuer's
       // deactivation, which a failed retire (and the re-run that finished it) may have left far behind.
       ctx.state.deadlines.soak = new Date(ctx.clock.now().getTime() + ctx.plan.soak).toISOString();
     },
-    resume: (ctx) => PHASES.deactivate.act(ctx),
+    async resume(ctx) {
+      // Cut short before the issuer call? Then the targets were not read at the moment of deactivation.
+      if ((await findKey(ctx, oldKey(ctx)))?.status === 'active' && (await strayTargets(ctx)).length) {
+        return { restartAt: 'verify', reason: `a target no longer serves ${ctx.state.newKeyId}; publishing it again before the old key is deactivated` };
+      }
+      return PHASES.deactivate.act(ctx);
+    },
     async undo(ctx) {
       const keyId = oldKey(ctx);
       const key = await findKey(ctx, keyId);
@@ -313,10 +341,7 @@ export const PHASES: Record<PhaseName, Phase> = {
         await ctx.call(ctx.issuer, 'reactivate', () => ctx.issuer.reactivate(keyId));
         await ctx.record('reactivate-key', `reactivated ${keyId}`);
       }
-      for (const store of ctx.stores) {
-        await ctx.call(store, 'onReactivate', () => store.onReactivate(keyId));
-        await ctx.record('restore-to-store', `${store.label} serves ${keyId} again`);
-      }
+      for (const store of ctx.stores) await retireIn(ctx, store, 'onReactivate', keyId, 'restore-to-store', `${store.label} serves ${keyId} again`);
       ctx.state.deactivatedAt = null;
       delete ctx.state.deadlines.soak;
     },
@@ -386,11 +411,10 @@ export const PHASES: Record<PhaseName, Phase> = {
       if (exists) {
         await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
         await ctx.record('delete-key', `deleted ${keyId}`);
+      } else {
+        await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
       }
-      for (const store of ctx.stores) {
-        await ctx.call(store, 'onDelete', () => store.onDelete(keyId));
-        await ctx.record('purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
-      }
+      for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
     },
     resume: (ctx) => PHASES.delete.act(ctx),
     next: () => 'done',

@@ -58,6 +58,7 @@ async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: A
     return { status: 'waiting', until: gate.until };
   }
   if (gate.rollBack) await rollBack(ctx, `${gate.code}: ${gate.evidence.join('; ')}`);
+  if (gate.goBack) Object.assign(ctx.state, { phase: gate.goBack, stage: 'ready' });
   const details = { file: ctx.planArg, ...gate.details };
   const message = messages[gate.code].message(details);
   ctx.state.hold = { code: gate.code, message: redact(message), since: ctx.clock.now().toISOString(), evidence: gate.evidence };
@@ -76,7 +77,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
   let restarts = 0;
   const redirect = async (to: Redirect) => {
     if (++restarts > MAX_RESTARTS) throw new KeyrotError('invariant', { phase: ctx.state.phase, reason: 'the new key keeps getting lost' });
-    ctx.emit({ type: 'note', plan: ctx.plan.name, message: `no copy of key ${ctx.state.newKeyId} survived; going back to ${to.restartAt}` });
+    ctx.emit({ type: 'note', plan: ctx.plan.name, message: to.reason ?? `no copy of key ${ctx.state.newKeyId} survived; going back to ${to.restartAt}` });
     ctx.state.phase = to.restartAt;
     ctx.state.stage = 'acting'; // recover: whatever that phase left half-done is cleaned up first
     await ctx.save();

@@ -67,12 +67,12 @@ export function rotationContext(
       const saved = await deps.store.save(ctx.state);
       ctx.state.version = saved.version;
     },
-    async record(action, detail) {
+    async record(action, detail, outcome = 'ok') {
       await ctx.save();
       const { state: s } = ctx;
       await deps.audit.append({
         time: deps.clock.now().toISOString(), plan: s.plan, rotationId: s.rotationId, phase: s.phase, action,
-        oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, outcome: 'ok', detail: redact(detail),
+        oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, outcome, detail: redact(detail),
       });
       deps.emit({ type: 'step', plan: s.plan, phase: s.phase === 'done' ? 'delete' : s.phase, action, detail: redact(detail) });
     },

@@ -52,6 +52,10 @@ export interface KeyIssuer {
   explain(op: IssuerOp): string;
 }
 
+/** What a retire hook did: 'changed' (or nothing returned) when it changed the store, 'unchanged' when it
+ *  found nothing of the key left to change. */
+export type RetireResult = 'changed' | 'unchanged' | void;
+
 /** What a store says about the secret it would overwrite. */
 export type Ownership =
   | { state: 'absent' }
@@ -73,7 +77,9 @@ export interface PublishContext {
  *   (it throws `KeyrotError('store-unmanaged')`), and detects a concurrent writer where the store can.
  * - `readBack` returns exactly what consumers would read now (key id + secret), or undefined.
  * - The retire hooks take the *old* key id and are idempotent: `onDeactivate` stops serving it,
- *   `onReactivate` serves it again (rollback), `onDelete` removes every copy of its secret.
+ *   `onReactivate` serves it again (rollback), `onDelete` removes every copy of its secret. Each
+ *   resolves to 'unchanged' when it found nothing of that key to change (already done by a run that
+ *   died before recording it, or never there), so the audit log records only what happened.
  * - Errors are `KeyrotError`s whose messages never contain a secret.
  */
 export interface SecretStore {
@@ -82,9 +88,9 @@ export interface SecretStore {
   ownership(): Promise<Ownership>;
   publish(credential: Credential, context: PublishContext): Promise<void>;
   readBack(): Promise<Credential | undefined>;
-  onDeactivate(oldKeyId: string): Promise<void>;
-  onReactivate(oldKeyId: string): Promise<void>;
-  onDelete(oldKeyId: string): Promise<void>;
+  onDeactivate(oldKeyId: string): Promise<RetireResult>;
+  onReactivate(oldKeyId: string): Promise<RetireResult>;
+  onDelete(oldKeyId: string): Promise<RetireResult>;
   explain(op: StoreOp): string;
 }
 

@@ -1,7 +1,7 @@
 // In-memory providers for unit tests: small, honest implementations of the two interfaces.
 import { randomBytes } from 'node:crypto';
 import { KeyrotError } from '../../src/errors.js';
-import type { Credential, KeyInfo, KeyIssuer, LastUse, Ownership, SecretStore } from '../../src/providers/types.js';
+import type { Credential, KeyInfo, KeyIssuer, LastUse, Ownership, RetireResult, SecretStore } from '../../src/providers/types.js';
 
 export class FakeIssuer implements KeyIssuer {
   readonly label = 'fake issuer';
@@ -107,17 +107,17 @@ export class FakeStore implements SecretStore {
     return this.current ? { ...this.current } : undefined;
   }
 
-  async onDeactivate(id: string) {
+  async onDeactivate(id: string): Promise<RetireResult> {
     this.served.delete(id);
     this.calls.push(`onDeactivate ${id}`);
   }
 
-  async onReactivate(id: string) {
+  async onReactivate(id: string): Promise<RetireResult> {
     this.served.add(id);
     this.calls.push(`onReactivate ${id}`);
   }
 
-  async onDelete(id: string) {
+  async onDelete(id: string): Promise<RetireResult> {
     this.calls.push(`onDelete ${id}`);
   }
 

@@ -39,6 +39,7 @@ export interface OpenBao {
   unseal(): Promise<void>;
   /** raft only: SIGKILL the server (nothing flushed politely), then start it again on the same storage and unseal it. */
   kill(): Promise<void>;
+  /** raft: start again on the same storage and unseal it. dev: start again on the same address and root token, empty. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -215,6 +216,11 @@ export async function startOpenBao(kind: 'dev' | 'raft' = 'dev'): Promise<OpenBa
     async restart() {
       await stopChild('SIGTERM');
       launch();
+      if (kind === 'dev') {
+        // A dev server comes back empty (KV v2 at secret/ again, nothing in it), as after losing its storage.
+        await waitFor([200], 'up');
+        return kvReady('secret');
+      }
       await waitFor([503], 'up (sealed)');
       await unseal();
     },

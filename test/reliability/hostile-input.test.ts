@@ -236,7 +236,7 @@ describe('hostile plans', () => {
     }
   });
 
-  it('through the binary: exit 2, each file named with line:col, no stack trace, no provider call', async () => {
+  it(`through the binary (${corpus.length} plans): exit 2, each file named with line:col, no stack trace, no provider call`, async () => {
     const dir = path.join(ws.dir, 'plans');
     mkdirSync(dir);
     const files = corpus.map((_, i) => path.join(dir, `hostile-${String(i).padStart(3, '0')}.yaml`));
@@ -254,8 +254,8 @@ describe('hostile plans', () => {
 });
 
 describe('hostile state files', () => {
-  it('through the binary: every plan refused with exit 2 naming its state file, no stack trace, no provider call', async () => {
-    const corpus = hostileStates();
+  const corpus = hostileStates();
+  it(`through the binary (${corpus.length} state files): every plan refused with exit 2 naming its state file, no stack trace, no provider call`, async () => {
     const dir = path.join(ws.dir, 'stateful');
     const stateDir = path.join(dir, '.keyrot', 'state');
     mkdirSync(stateDir, { recursive: true });
@@ -304,15 +304,15 @@ const YAML_BITS = ['&a ', '*a ', '&b ', '*b ', '- ', ': ', '? ', '{', '}', '[', 
 
 describe(`the plan loader, fuzzed (${RUNS} cases per property${LONG ? ', long form' : ''})`, () => {
   let n = 0;
-  it('never throws on arbitrary text, and locates every problem', async () => {
+  it(`never throws on arbitrary text, and locates every problem (${RUNS} texts)`, async () => {
     await fc.assert(fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => loaderHolds(text, n++)), { numRuns: RUNS });
   }, LONG ? 600_000 : 60_000);
 
-  it('never throws on YAML-shaped token soup', async () => {
+  it(`never throws on YAML-shaped token soup (${RUNS} soups)`, async () => {
     await fc.assert(fc.asyncProperty(fc.array(fc.constantFrom(...YAML_BITS), { maxLength: 80 }), (bits) => loaderHolds(bits.join(''), n++)), { numRuns: RUNS });
   }, LONG ? 600_000 : 60_000);
 
-  it('never throws on a valid plan with any one field replaced by any value', async () => {
+  it(`never throws on a valid plan with any one field replaced by any value (${RUNS} plans)`, async () => {
     const paths = [['apiVersion'], ['name'], ['source'], ['source', 'type'], ['source', 'user'], ['source', 'endpoint'], ['source', 'verifyTimeout'], ['publish'], ['publish', 0],
       ['publish', 0, 'path'], ['drain'], ['soak'], ['lastUsed'], ['notify'], ['notify', 0], ['notify', 0, 'url'], ['notify', 0, 'env'], ['healthCheck'], ['delete'], ['x-unknown']];
     const value = fc.oneof(fc.jsonValue(), fc.string(), fc.constantFrom(null, undefined, '', '1s', '-1s', 'keyrot/v1', 'http://u:p@h/', '{{secret}}', '{{x}}', [], {}));

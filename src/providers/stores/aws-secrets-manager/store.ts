@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
 import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../plan/template.js';
-import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
 import { scheduledForDeletion } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
@@ -169,23 +169,26 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
 
     async onDeactivate(oldKeyId) {
       const old = await retiring(oldKeyId);
-      if (!old) return;
+      if (!old || (old.stages.includes(RETIRED) && !old.stages.includes(PREVIOUS))) return 'unchanged';
       // Label it first, so it is never left without a label (deprecated) in between.
       if (!old.stages.includes(RETIRED)) await api.moveStage(RETIRED, { to: old.id, from: holderOf(old.d, RETIRED) });
       if (old.stages.includes(PREVIOUS)) await api.moveStage(PREVIOUS, { from: old.id });
+      return 'changed';
     },
 
     async onReactivate(oldKeyId) {
       const old = await retiring(oldKeyId);
-      if (!old || !old.stages.includes(RETIRED)) return; // never retired, or already deleted
+      if (!old || !old.stages.includes(RETIRED)) return 'unchanged'; // never retired, or already deleted
       if (!old.stages.includes(PREVIOUS)) await api.moveStage(PREVIOUS, { to: old.id, from: holderOf(old.d, PREVIOUS) });
       await api.moveStage(RETIRED, { from: old.id });
+      return 'changed';
     },
 
     async onDelete(oldKeyId) {
       const old = await retiring(oldKeyId);
-      if (!old) return;
-      for (const stage of [PREVIOUS, RETIRED]) if (old.stages.includes(stage)) await api.moveStage(stage, { from: old.id });
+      const labels = [PREVIOUS, RETIRED].filter((stage) => old?.stages.includes(stage));
+      for (const stage of labels) await api.moveStage(stage, { from: old!.id });
+      return labels.length ? 'changed' : 'unchanged';
     },
 
     explain(op: StoreOp) {

@@ -10,7 +10,7 @@
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../plan/duration.js';
 import { extractSecret, renderTemplate } from '../../../plan/template.js';
-import type { Credential, Ownership, ProviderContext, SecretStore, StoreOp } from '../../types.js';
+import type { Credential, Ownership, ProviderContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { type Seam, type Version, connect } from './client.js';
 import { softDeleted } from './errors.js';
 import type { AzureKeyVaultStoreConfig } from './schema.js';
@@ -51,8 +51,10 @@ export function createAzureKeyVaultStore(config: AzureKeyVaultStoreConfig, ctx: 
     return all.filter((v) => replaced.has(v.id) && v.tags[T.keyId] === undefined);
   }
 
-  async function setEnabled(keyId: string, enabled: boolean): Promise<void> {
-    for (const version of await holding(keyId)) if (version.enabled !== enabled) await kv.setEnabled(version.id, enabled);
+  async function setEnabled(keyId: string, enabled: boolean): Promise<RetireResult> {
+    const change = (await holding(keyId)).filter((version) => version.enabled !== enabled);
+    for (const version of change) await kv.setEnabled(version.id, enabled);
+    return change.length ? 'changed' : 'unchanged';
   }
 
   return {

@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../../../errors.js';
-import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore } from '../../types.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore } from '../../types.js';
 import type { FileStoreConfig } from './schema.js';
 
 const MARKER = 'keyrot';
@@ -47,11 +47,12 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
   }
 
   /** Move the entry holding `keyId` from one slot to another; a no-op if it is not there. */
-  async function move(keyId: string, from: 'previous' | 'retired' | 'current', to: 'previous' | 'retired'): Promise<void> {
+  async function move(keyId: string, from: 'previous' | 'retired' | 'current', to: 'previous' | 'retired'): Promise<RetireResult> {
     const content = await read();
-    if (!content || content[from]?.keyId !== keyId) return;
+    if (!content || content[from]?.keyId !== keyId) return 'unchanged';
     const { [from]: entry, ...rest } = content;
     await write({ ...rest, [to]: entry });
+    return 'changed';
   }
 
   return {
@@ -83,19 +84,18 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     },
 
     async onDeactivate(oldKeyId) {
-      await move(oldKeyId, 'previous', 'retired');
-      await move(oldKeyId, 'current', 'retired');
+      const moved = [await move(oldKeyId, 'previous', 'retired'), await move(oldKeyId, 'current', 'retired')];
+      return moved.includes('changed') ? 'changed' : 'unchanged';
     },
 
-    async onReactivate(oldKeyId) {
-      await move(oldKeyId, 'retired', 'previous');
-    },
+    onReactivate: (oldKeyId) => move(oldKeyId, 'retired', 'previous'),
 
     async onDelete(oldKeyId) {
       const content = await read();
-      if (!content) return;
+      if (!content || (content.previous?.keyId !== oldKeyId && content.retired?.keyId !== oldKeyId)) return 'unchanged';
       const keep = (e: Entry | undefined) => (e?.keyId === oldKeyId ? undefined : e);
       await write({ current: content.current, previous: keep(content.previous), retired: keep(content.retired) });
+      return 'changed';
     },
 
     explain(op) {

@@ -11,7 +11,7 @@
 import { KeyrotError } from '../../../errors.js';
 import { extractSecret, mentionsSecret, renderTemplate } from '../../../plan/template.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
-import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { login } from './auth.js';
 import { connect } from './client.js';
 import type { Session } from './errors.js';
@@ -141,9 +141,9 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
    * record, checking each readable one still has the content recorded for it. Versions that are gone,
    * or that hold something else, are dropped from the record and never touched.
    */
-  async function retire(action: 'delete' | 'undelete' | 'destroy', oldKeyId: string, finished: boolean): Promise<void> {
+  async function retire(action: 'delete' | 'undelete' | 'destroy', oldKeyId: string, finished: boolean): Promise<RetireResult> {
     const latest = await current();
-    if (!latest) return;
+    if (!latest) return 'unchanged';
     const record = heldIn(latest.customMetadata);
     const held = record.filter((h) => h.keyId === oldKeyId || h.keyId === ADOPTED);
     const change: number[] = [];
@@ -160,6 +160,7 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
     // Once the old key is deleted, its versions are done with: keep the record small.
     const dropped = new Set(finished ? held.map((h) => h.version) : forget);
     if (dropped.size > 0) await kv.setCustomMetadata(withRecord(latest.customMetadata, record.filter((h) => !dropped.has(h.version))));
+    return change.length ? 'changed' : 'unchanged'; // a destroy that matched no version did nothing
   }
 
   const holds = (found: SecretVersion | undefined, credential: Credential) =>
