@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
 import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../plan/template.js';
-import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
+import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
 import { scheduledForDeletion } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
