@@ -113,7 +113,12 @@ export const messages = {
   'used-after-deactivate': {
     exit: EXIT.refused,
     message: (d) => `old key ${s(d.keyId)} was used ${s(d.lastUsed)}, after it was deactivated at ${s(d.deactivatedAt)}; not deleting it`,
-    hint: (d) => `a consumer still holds the old key: fix it, then re-run \`keyrot run ${planArg(d)}\``,
+    hint: (d) => `a consumer still sends the old key and is failing: \`keyrot rollback ${planArg(d)}\` serves it again while you fix that consumer, then \`keyrot run --resume-after-rollback ${planArg(d)}\` starts a new soak`,
+  },
+  'usage-unknown': {
+    exit: EXIT.refused,
+    message: (d) => `cannot tell whether old key ${s(d.keyId)} is still used: ${s(d.reason)}; not ${s(d.step)} it (no answer is never taken as unused)`,
+    hint: (d) => `\`keyrot plan ${planArg(d)}\` asks ${s(d.source)} again and shows the answer; once it answers, re-run \`keyrot run ${planArg(d)}\``,
   },
   'delete-declined': {
     exit: EXIT.refused,

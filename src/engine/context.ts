@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NotifyOutcome } from '../notify/notice.js';
 import type { Plan } from '../plan/schema.js';
 import type { KeyIssuer, SecretStore } from '../providers/types.js';
+import type { UsageSource } from '../providers/usage/source.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import type { RotationState } from './rotation.js';
@@ -15,6 +16,8 @@ export interface RotationContext {
   planArg: string;
   issuer: KeyIssuer;
   stores: SecretStore[];
+  /** Evidence of use from the service's own metrics (the plan's `usage` block), if it has one. */
+  usage?: UsageSource;
   /** Identity of each store's plan entry, in the same order as `stores`. */
   targetIds: string[];
   clock: Clock;

@@ -1,11 +1,15 @@
 import type { Details, MessageCode } from '../messages.js';
 import type { PhaseName } from './rotation.js';
 
-/** What a gate or a wait found, with the evidence for it: shown to the user and the audit log. */
-export type GateResult =
+/**
+ * What a gate or a wait found, with the evidence for it: shown to the user. `audited` is evidence the
+ * audit log keeps too, whatever the verdict: a usage query, its value and when it was answered.
+ */
+export type GateResult = (
   | { kind: 'open'; evidence: string[] }
   | { kind: 'wait'; until: Date; reason: string; evidence: string[] }
-  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[]; rollBack?: boolean; goBack?: PhaseName };
+  | { kind: 'hold'; code: MessageCode; details: Details; evidence: string[]; rollBack?: boolean; goBack?: PhaseName }
+) & { audited?: string[] };
 
 export const open = (...evidence: string[]): GateResult => ({ kind: 'open', evidence });
 export const waitUntil = (until: Date, reason: string, ...evidence: string[]): GateResult => ({ kind: 'wait', until, reason, evidence });
@@ -20,3 +24,7 @@ export const holdAndRollBack = (code: MessageCode, details: Details, ...evidence
 export const holdAndGoBack = (code: MessageCode, details: Details, goBack: PhaseName, ...evidence: string[]): GateResult => ({
   kind: 'hold', code, details, evidence, goBack,
 });
+
+/** `result`, with evidence the audit log keeps as well (the runner writes it). */
+export const audited = (result: GateResult, ...lines: string[]): GateResult =>
+  lines.length ? { ...result, audited: [...(result.audited ?? []), ...lines] } : result;

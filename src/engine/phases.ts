@@ -11,6 +11,7 @@ import { hold, holdAndGoBack, holdAndRollBack, open, waitUntil, type GateResult 
 import { probe } from './health.js';
 import { describeLastUse, findKey, newCredential, strayTargets, surveyKeys } from './keys.js';
 import type { PhaseName } from './rotation.js';
+import { quietByUsage, unusedByUsage, withUsage } from './usage.js';
 
 /** What a phase asks of the runner after its side effect, beyond "carry on": go back, and why. */
 export type Redirect = { restartAt: PhaseName; reason?: string };
@@ -255,16 +256,16 @@ export const PHASES: Record<PhaseName, Phase> = {
     name: 'last-used',
     summary: 'check that the old key has gone quiet',
     onResume: 'redo',
-    calls: (ctx) => (ctx.plan.lastUsed ? [ctx.issuer.explain('lastUsed')] : []),
+    calls: (ctx) => (ctx.plan.lastUsed ? [ctx.issuer.explain('lastUsed'), ...(ctx.usage ? [ctx.usage.explain()] : [])] : []),
     guards: (ctx) =>
       ctx.plan.lastUsed
-        ? `old key idle for ${formatDuration(ctx.plan.lastUsed.quietFor)}; holds (exit 3) after ${formatDuration(ctx.plan.lastUsed.maxWait)}`
+        ? `old key idle for ${formatDuration(ctx.plan.lastUsed.quietFor)}${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}; holds (exit 3) after ${formatDuration(ctx.plan.lastUsed.maxWait)}`
         : 'no lastUsed rule: passes',
     async act(ctx) {
       if (ctx.plan.lastUsed) deadline(ctx, 'last-used', ctx.clock.now(), ctx.plan.lastUsed.maxWait);
       await ctx.save();
     },
-    async waitFor(ctx) {
+    waitFor: withUsage(async (ctx) => {
       const rule = ctx.plan.lastUsed;
       if (!rule) return open('no lastUsed rule in the plan');
       const keyId = oldKey(ctx);
@@ -279,7 +280,7 @@ export const PHASES: Record<PhaseName, Phase> = {
         return hold('old-key-in-use', { keyId, lastUsed: describeLastUse(use), waited: formatDuration(rule.maxWait) }, evidence);
       }
       return waitUntil(quietAt < giveUp ? quietAt : giveUp, `old key must be quiet for ${formatDuration(rule.quietFor)}`, evidence);
-    },
+    }, quietByUsage),
     next: () => 'deactivate',
   },
 
@@ -382,10 +383,10 @@ export const PHASES: Record<PhaseName, Phase> = {
     summary: 'delete the old key (permanent)',
     onResume: 'check',
     permanent: true,
-    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
+    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ...(ctx.usage ? [ctx.usage.explain()] : []), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
     guards: (ctx) =>
-      `inactive for the whole soak, unused since deactivation, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''} (invariant 2)`,
-    async gate(ctx) {
+      `inactive for the whole soak, unused since deactivation${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''} (invariant 2)`,
+    gate: withUsage(async (ctx) => {
       // Invariant 2: inactive for the whole soak, and not used since it was deactivated.
       const { state } = ctx;
       const keyId = oldKey(ctx);
@@ -404,7 +405,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
       if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
       return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
-    },
+    }, unusedByUsage),
     async act(ctx) {
       const keyId = oldKey(ctx);
       const exists = (await findKey(ctx, keyId)) !== undefined;

@@ -4,14 +4,17 @@ import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import { KeyrotError, reasonOf } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { createIssuer, createStore } from '../providers/registry.js';
+import { createIssuer, createStore, createUsageSource } from '../providers/registry.js';
 import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types.js';
+import type { UsageSource } from '../providers/usage/source.js';
 import { redact } from '../secrets/redact.js';
 import { originOnly } from '../secrets/urls.js';
 
 export interface Providers {
   issuer: KeyIssuer;
   stores: SecretStore[];
+  /** Evidence of use from the service's own metrics (the plan's `usage` block), if it has one. */
+  usage?: UsageSource;
 }
 
 const providerContext = (loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): ProviderContext => ({
@@ -32,7 +35,8 @@ export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit:
   const ctx = providerContext(loaded, stateDir, emit, clock);
   const issuer = await createIssuer(loaded.plan.source, ctx);
   const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
-  return { issuer, stores };
+  const usage = loaded.plan.usage ? await createUsageSource(loaded.plan.usage, ctx) : undefined;
+  return { issuer, stores, ...(usage ? { usage } : {}) };
 }
 
 export async function callProvider<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T> {

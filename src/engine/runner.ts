@@ -69,6 +69,11 @@ async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: A
   return { status: 'held', code: gate.code };
 }
 
+/** Evidence a gate asks the audit log to keep (a usage query, its value, when), whatever it decided. */
+async function auditEvidence(ctx: RotationContext, phase: Phase, result: GateResult): Promise<void> {
+  for (const line of result.audited ?? []) await ctx.audit(phase.name, 'ok', line, 'gate-evidence');
+}
+
 const showEvidence = (ctx: RotationContext, phase: Phase, evidence: string[]) => {
   for (const message of evidence) ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message });
 };
@@ -102,6 +107,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
       let to: void | Redirect;
       if (ctx.state.stage === 'ready') {
         const gate = phase.gate ? await phase.gate(ctx) : open();
+        await auditEvidence(ctx, phase, gate);
         if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
         ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
         showEvidence(ctx, phase, gate.evidence);
@@ -130,6 +136,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
       await ctx.save();
     }
     const waited = phase.waitFor ? await phase.waitFor(ctx) : open();
+    await auditEvidence(ctx, phase, waited);
     if (waited.kind !== 'open') return settle(ctx, phase, waited, options);
     showEvidence(ctx, phase, waited.evidence);
 

@@ -3,6 +3,7 @@ import { duration } from './duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
 import { healthCheckSchema } from '../engine/health-schema.js';
 import { notifyEntrySchema } from '../notify/schema.js';
+import { usageSchema } from '../providers/usage/schema.js';
 
 const [firstIssuer, ...moreIssuers] = issuerSchemas();
 const [firstStore, ...moreStores] = storeSchemas();
@@ -31,6 +32,7 @@ export const planSchema = z
         maxWait: duration.describe('hold the rotation (exit 3) if it has not gone quiet by then'),
       })
       .optional(),
+    usage: usageSchema.optional(),
     soak: duration.prefault('7d').describe('deactivated (reversible) this long before the permanent delete'),
     healthCheck: healthCheckSchema.optional().describe('probed through the soak; a failure reactivates the old key and holds the rotation'),
     delete: z

@@ -8,6 +8,8 @@ import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schem
 import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
 import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
+import type { UsageSource } from './usage/source.js';
+import { httpUsageSchema, prometheusUsageSchema, type UsageConfig } from './usage/schema.js';
 
 type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: ProviderContext) => T | Promise<T>>;
 
@@ -30,6 +32,12 @@ export const stores = {
   'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore),
 };
 
+/** Evidence of use from outside the issuer: the plan's `usage` block. */
+export const usageSources = {
+  prometheus: entry(prometheusUsageSchema, async () => (await import('./usage/prometheus.js')).createPrometheusUsage),
+  http: entry(httpUsageSchema, async () => (await import('./usage/http.js')).createHttpUsage),
+};
+
 export type IssuerConfig = z.output<(typeof issuers)[keyof typeof issuers]['schema']>;
 export type StoreConfig = z.output<(typeof stores)[keyof typeof stores]['schema']>;
 
@@ -43,5 +51,10 @@ export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): 
 
 export async function createStore(config: StoreConfig, ctx: ProviderContext): Promise<SecretStore> {
   const make = await (stores[config.type] as Entry<z.ZodType, SecretStore>).load();
+  return make(config, ctx);
+}
+
+export async function createUsageSource(config: UsageConfig, ctx: ProviderContext): Promise<UsageSource> {
+  const make = await (usageSources[config.type] as Entry<z.ZodType, UsageSource>).load();
   return make(config, ctx);
 }

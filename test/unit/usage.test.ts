@@ -1,0 +1,268 @@
+// The usage sources (Prometheus, a last-use endpoint) against small local servers whose answers the
+// test writes, and the usage gates on in-memory fakes: both the issuer and the metrics must agree.
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { planSchema } from '../../src/plan/schema.js';
+import { createHttpUsage } from '../../src/providers/usage/http.js';
+import { createPrometheusUsage } from '../../src/providers/usage/prometheus.js';
+import { httpUsageSchema, prometheusUsageSchema } from '../../src/providers/usage/schema.js';
+import type { UsageAnswer, UsageSource } from '../../src/providers/usage/source.js';
+import type { ProviderContext } from '../../src/providers/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
+import { planObject, run, stateDirOf } from '../helpers/engine.js';
+import { readAudit } from '../helpers/inspect.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+const MIN = 60_000;
+const NOW = new Date('2026-01-01T00:00:00Z');
+const QUERY = 'sum(increase(api_requests_total{key_id="{{keyId}}"}[{{window}}]))';
+
+type Reply = (req: IncomingMessage) => { status?: number; body: unknown } | 'silence';
+let servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  servers = [];
+});
+
+/** A server on 127.0.0.1 answering as `reply` says; `seen` collects what it was asked. */
+async function serve(reply: Reply, tls?: { key: string; cert: string }): Promise<{ url: string; seen: IncomingMessage[] }> {
+  const seen: IncomingMessage[] = [];
+  const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    seen.push(req);
+    const r = reply(req);
+    if (r === 'silence') return;
+    res.writeHead(r.status ?? 200, { 'content-type': 'application/json' }).end(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
+  };
+  const server = tls ? createHttps(tls, handler) : createHttp(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  servers.push(server);
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}
+
+const providerContext = (env: NodeJS.ProcessEnv = {}, planDir = os.tmpdir()): ProviderContext =>
+  ({ planName: 'api', planDir, stateDir: planDir, env, now: () => NOW, note: () => undefined });
+
+const prometheus = (url: string, extra: Record<string, unknown> = {}, env?: NodeJS.ProcessEnv, planDir?: string) =>
+  createPrometheusUsage(prometheusUsageSchema.parse({ type: 'prometheus', url, query: QUERY, ...extra }), providerContext(env, planDir));
+
+const vector = (...values: string[]) => ({ status: 'success', data: { resultType: 'vector', result: values.map((v, i) => ({ metric: { i: String(i) }, value: [1767225600.5, v] })) } });
+const ask = (source: UsageSource, keyId = 'key-1') => source.usedSince(keyId, new Date(NOW.getTime() - 30 * MIN), NOW);
+
+describe('prometheus usage source', () => {
+  it('asks an instant query with the key id and the window filled in, and sums the series', async () => {
+    const { url, seen } = await serve(() => ({ body: vector('2', '1.5') }));
+    const answer = await ask(prometheus(`${url}/prom/`), 'key-"x"');
+    expect(answer).toMatchObject({ answered: true, requests: 3.5, value: '2 + 1.5', at: new Date(1767225600500) });
+    expect(answer.query).toBe('sum(increase(api_requests_total{key_id="key-\\"x\\""}[1800s]))');
+    expect(new URL(seen[0]!.url!, url).pathname).toBe('/prom/api/v1/query');
+    expect(new URL(seen[0]!.url!, url).searchParams.get('query')).toBe(answer.query);
+  });
+
+  it('reads a scalar answer too', async () => {
+    const { url } = await serve(() => ({ body: { status: 'success', data: { resultType: 'scalar', result: [1767225600, '0'] } } }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: true, requests: 0 });
+  });
+
+  it.each([
+    ['no series', () => ({ body: vector() }), /returned no series/],
+    ['NaN', () => ({ body: vector('NaN') }), /returned NaN, not a count/],
+    ['a range vector', () => ({ body: { status: 'success', data: { resultType: 'matrix', result: [] } } }), /returned a matrix result, not a number/],
+    ['an error', () => ({ status: 422, body: { status: 'error', errorType: 'execution', error: 'query timed out' } }), /refused the query \(HTTP 422, execution\): query timed out/],
+    ['HTML from a proxy', () => ({ status: 502, body: '<html>bad gateway</html>' }), /answered HTTP 502 with something that is not JSON/],
+  ])('gives no answer (never zero) on %s', async (_, reply, reason) => {
+    const { url } = await serve(reply as Reply);
+    const answer = await ask(prometheus(url));
+    expect(answer).toMatchObject({ answered: false, reason: expect.stringMatching(reason) });
+  });
+
+  it('gives no answer when the server accepts and says nothing within the timeout', async () => {
+    const { url } = await serve(() => 'silence');
+    const started = Date.now();
+    expect(await ask(prometheus(url, { timeout: '300ms' }))).toMatchObject({ answered: false, reason: expect.stringMatching(/did not answer: no answer within 300 ms/) });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('sends a bearer token or basic credentials from the environment, and says which variable is missing without a value', async () => {
+    const { url, seen } = await serve(() => ({ body: vector('0') }));
+    const token = 'tok-usage-0123456789';
+    await ask(prometheus(url, { auth: { type: 'bearer', tokenEnv: 'PROM_TOKEN' } }, { PROM_TOKEN: token }));
+    expect(seen[0]!.headers.authorization === `Bearer ${token}`).toBe(true);
+    await ask(prometheus(url, { auth: { type: 'basic', username: 'keyrot', passwordEnv: 'PROM_PASSWORD' } }, { PROM_PASSWORD: 'pw-usage-0123456789' }));
+    expect(seen[1]!.headers.authorization === `Basic ${Buffer.from('keyrot:pw-usage-0123456789').toString('base64')}`).toBe(true);
+
+    const missing = await ask(prometheus(url, { auth: { type: 'bearer', tokenEnv: 'PROM_TOKEN' } }, {}));
+    expect(missing).toMatchObject({ answered: false, reason: expect.stringContaining('environment variable PROM_TOKEN (the bearer token) is not set') });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('trusts the CA of tls.caFile, and only then', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrot-usage-tls-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=keyrot-test-prometheus',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+      ], { stdio: 'ignore' });
+      const tls = { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+      const { url } = await serve(() => ({ body: vector('0') }), tls);
+      expect(await ask(prometheus(url, { tls: { caFile: 'cert.pem' } }, {}, dir))).toMatchObject({ answered: true, requests: 0 });
+      expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringMatching(/did not answer: .*(self.signed|SELF_SIGNED)/i) });
+      expect(await ask(prometheus(url, { tls: { caFile: 'nope.pem' } }, {}, dir))).toMatchObject({ answered: false, reason: expect.stringContaining('cannot read the CA file') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('http usage source', () => {
+  const endpoint = (url: string) => createHttpUsage(httpUsageSchema.parse({ type: 'http', url: `${url}/keys/{{keyId}}/usage` }), providerContext());
+
+  it('reads lastUsedAt: a date, or null for never used', async () => {
+    let body: unknown = { lastUsedAt: '2025-12-31T23:50:00Z' };
+    const { url, seen } = await serve(() => ({ body }));
+    expect(await ask(endpoint(url), 'key/1')).toMatchObject({ answered: true, lastUsedAt: new Date('2025-12-31T23:50:00Z'), query: `GET ${url}/keys/key%2F1/usage` });
+    expect(seen[0]!.url).toBe('/keys/key%2F1/usage');
+    body = { lastUsedAt: null };
+    expect(await ask(endpoint(url))).toMatchObject({ answered: true, lastUsedAt: null });
+  });
+
+  it.each([
+    ['a 404', { status: 404, body: {} }, /answered HTTP 404/],
+    ['no lastUsedAt', { body: { used: true } }, /without a lastUsedAt date/],
+    ['a date that is not one', { body: { lastUsedAt: 'yesterday' } }, /without a lastUsedAt date/],
+  ])('gives no answer on %s', async (_, reply, reason) => {
+    const { url } = await serve(() => reply);
+    expect(await ask(endpoint(url))).toMatchObject({ answered: false, reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('the usage block in a plan', () => {
+  const plan = (usage: unknown) => planSchema.safeParse({ apiVersion: 'keyrot/v1', name: 'api', source: { type: 'generated' }, publish: [{ type: 'file', path: 'keys.json' }], usage });
+  const problems = (usage: unknown) => {
+    const r = plan(usage);
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('takes a prometheus source with defaults, and an http one', () => {
+    expect(plan({ type: 'prometheus', url: 'http://prometheus:9090', query: QUERY }).data?.usage).toEqual({
+      type: 'prometheus', url: 'http://prometheus:9090', query: QUERY, timeout: 10_000, interval: 60_000,
+    });
+    expect(problems({ type: 'http', url: 'https://svc.internal/keys/{{keyId}}/last-used' })).toEqual([]);
+  });
+
+  it('refuses a query without the key or the window, an unknown placeholder, and a credential in the plan', () => {
+    expect(problems({ type: 'prometheus', url: 'http://p:9090', query: 'sum(api_requests_total)' })).toEqual([
+      'usage.query: the query must name the key: {{keyId}}',
+      'usage.query: the query must count over the window keyrot asks about: [{{window}}]',
+    ]);
+    expect(problems({ type: 'prometheus', url: 'http://p:9090', query: `${QUERY} > {{secret}}` })).toEqual(['usage.query: only {{keyId}} and {{window}} can be used in the query']);
+    expect(problems({ type: 'prometheus', url: 'http://p:9090', query: QUERY, auth: { type: 'bearer', token: 'abc' } })).toContain('usage.auth: Unrecognized key: "token"');
+    expect(problems({ type: 'http', url: 'https://svc/usage' })).toEqual(['usage.url: the URL must name the key: {{keyId}}']);
+  });
+});
+
+describe('usage gates on fakes: the issuer and the metrics must both say unused', () => {
+  let ws: Workspace;
+  let clock: FakeClock;
+  let issuer: FakeIssuer;
+  let store: FakeStore;
+  /** What the fake metrics say about a key: a count, or no answer. */
+  let metrics: (keyId: string, since: Date) => UsageAnswer;
+  const asked: string[] = [];
+
+  const usage: UsageSource = {
+    label: 'fake metrics',
+    async usedSince(keyId, since) {
+      asked.push(`${keyId} since ${since.toISOString()}`);
+      return metrics(keyId, since);
+    },
+    explain: () => 'fake metrics: count requests',
+  };
+  const count = (n: number) => (): UsageAnswer => ({ answered: true, query: 'q', value: String(n), at: clock.now(), requests: n });
+
+  beforeEach(() => {
+    ws = workspace();
+    clock = new FakeClock();
+    issuer = new FakeIssuer(() => clock.now());
+    store = new FakeStore();
+    asked.length = 0;
+    metrics = count(0);
+    const id = issuer.seed('active', new Date(clock.now().getTime() - 40 * 24 * 60 * MIN));
+    store.current = { keyId: id, secret: issuer.keys[0]!.secret };
+  });
+  afterEach(() => ws.cleanup());
+
+  const plan = () =>
+    planObject(ws.dir, {
+      name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }],
+      lastUsed: { quietFor: 30 * MIN, maxWait: 24 * 60 * MIN },
+      usage: { type: 'prometheus', url: 'http://p:9090', query: QUERY, interval: MIN, timeout: 10_000 },
+    });
+  const go = () => run(plan(), clock, { providers: { issuer, stores: [store], usage }, wait: false });
+  const old = () => issuer.keys[0]!.id;
+
+  it('waits while the metrics count requests though the issuer says quiet, asking again after interval', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    metrics = count(3);
+    const { outcome } = await go();
+    expect(outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + MIN) });
+    expect(asked).toEqual([`${old()} since ${new Date(clock.now().getTime() - 30 * MIN).toISOString()}`]);
+    metrics = count(0);
+    clock.advance(MIN);
+    expect((await go()).outcome).toMatchObject({ status: 'waiting' }); // soaking now
+    expect(issuer.keys[0]!.status).toBe('inactive');
+  });
+
+  it('waits on the issuer (IAM last use) though the metrics say zero, without asking them yet', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    issuer.lastUse.set(old(), new Date(clock.now().getTime() - 10 * MIN));
+    expect((await go()).outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + 20 * MIN) });
+    expect(asked).toEqual([]);
+    expect(issuer.keys[0]!.status).toBe('active');
+  });
+
+  it('holds before delete when the metrics give no answer, and deletes once they answer zero since deactivation', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    await go(); // deactivated
+    const deactivatedAt = new Date(clock.now());
+    clock.advance(7 * 24 * 60 * MIN);
+    metrics = () => ({ answered: false, query: 'q', at: clock.now(), reason: 'prometheus http://p:9090 did not answer: ECONNREFUSED' });
+    const { outcome, events } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'usage-unknown' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('ECONNREFUSED; not deleting it') });
+    expect(asked.at(-1)).toBe(`${old()} since ${deactivatedAt.toISOString()}`);
+    expect(issuer.keys.map((k) => k.status)).toEqual(['inactive', 'active']);
+
+    metrics = count(0);
+    expect((await go()).outcome.status).toBe('done');
+    const audit = readAudit(stateDirOf(plan())).filter((r) => r.action === 'gate-evidence');
+    expect(audit.map((r) => [r.phase, r.detail])).toEqual([
+      ['last-used', expect.stringMatching(/^fake metrics: q = 0 at /)],
+      ['delete', expect.stringMatching(/^fake metrics: q gave no answer at .*ECONNREFUSED/)],
+      ['delete', expect.stringMatching(/^fake metrics: q = 0 at /)],
+    ]);
+  });
+
+  it('a source that throws is no answer, not unused', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    metrics = () => {
+      throw new Error('bug in a source');
+    };
+    expect((await go()).outcome).toEqual({ status: 'held', code: 'usage-unknown' });
+    expect(issuer.keys[0]!.status).toBe('active');
+  });
+});
