@@ -16,7 +16,10 @@ const MAX_STATE_BYTES = 4 * 1024 * 1024;
 
 // Fault injection for the crash tests: KEYROT_FAULT_KILL_AT=phase:stage (e.g. publish:acting) makes
 // this process SIGKILL itself right after it saves that state, i.e. at an exact step boundary.
-const killAt = process.env.KEYROT_FAULT_KILL_AT;
+// phase:stage#n waits for the n-th save in that state: inside a phase, between two of its side
+// effects (publish:acting#2 is right after the first target got the new key and that was recorded).
+const [killAt, killNth] = (process.env.KEYROT_FAULT_KILL_AT ?? '').split('#');
+let killSeen = 0;
 
 export class FileStateStore implements StateStore {
   constructor(readonly location: string) {}
@@ -82,7 +85,7 @@ export class FileStateStore implements StateStore {
     } catch (e) {
       throw await stateIoError(e, file, { plan: state.plan });
     }
-    if (killAt && killAt === `${next.phase}:${next.stage}`) process.kill(process.pid, 'SIGKILL');
+    if (killAt && killAt === `${next.phase}:${next.stage}` && ++killSeen >= Number(killNth ?? 1)) process.kill(process.pid, 'SIGKILL');
     return next;
   }
 
