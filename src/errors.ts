@@ -27,15 +27,6 @@ export class KeyrotError extends Error {
   }
 }
 
-/** The error was already shown to the user in full; only exit with its code. */
-export class AlreadyReported extends Error {
-  constructor(readonly exitCode: number) {
-    super(`already reported (exit ${exitCode})`);
-  }
-}
-
-export const isKeyrotError = (e: unknown): e is KeyrotError => e instanceof KeyrotError;
-
 /** A short reason from any thrown value, for wrapping in `provider-failed`. */
 export function reasonOf(e: unknown): string {
   if (e instanceof Error) return e.message;

@@ -1,24 +1,17 @@
 // Every command that takes plans loads them all first: one bad plan stops everything before any
 // provider is called, with every problem listed.
-import { AlreadyReported, KeyrotError } from '../errors.js';
-import { EXIT } from '../messages.js';
+import { KeyrotError } from '../errors.js';
 import { discoverPlanFiles } from '../plan/discover.js';
 import { stateDirOf } from '../state/location.js';
-import { printError } from './print-error.js';
-import { formatProblem, loadPlan, type LoadedPlan, type PlanProblem } from '../plan/load.js';
-
-export function printProblems(problems: PlanProblem[], files: number): void {
-  for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
-  printError(new KeyrotError('plan-invalid', { count: problems.length, files }));
-}
+import { loadPlan, type LoadedPlan } from '../plan/load.js';
 
 export async function loadPlans(args: string[], stateDir?: string): Promise<LoadedPlan[]> {
   const files = await discoverPlanFiles(args);
   const results = await Promise.all(files.map((f) => loadPlan(f)));
   const problems = results.flatMap((r) => (r.ok ? [] : r.problems));
   if (problems.length > 0) {
-    printProblems(problems, results.filter((r) => !r.ok).length);
-    throw new AlreadyReported(EXIT.usage);
+    // Printed with the error, each as file:line:col (or as a list in JSON output).
+    throw new KeyrotError('plan-invalid', { count: problems.length, files: results.filter((r) => !r.ok).length, problems });
   }
   const loaded = results.map((r) => (r as { ok: true; loaded: LoadedPlan }).loaded);
 

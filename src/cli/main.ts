@@ -1,10 +1,10 @@
 // The program: commands are declared here and loaded on demand, so `keyrot --help` stays fast.
 // This file holds the only catch-all and sets the only exit code.
-import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
-import { AlreadyReported, KeyrotError } from '../errors.js';
+import { KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { installOutputFilter } from '../secrets/redact.js';
+import { applyColorChoice, jsonOption, noColorOption, outputFromArgv, outputOption, plainOption, type OutputFormat } from './output.js';
 import { printError } from './print-error.js';
 
 const EXIT_CODES_HELP = `
@@ -18,44 +18,50 @@ Exit codes:
   130  interrupted (state saved; safe to re-run)`;
 
 const stateOption = () => new Option('--state <dir>', 'state folder (default: .keyrot/ beside each plan)');
+const waitLockOption = () => new Option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m');
 
-function program(setExit: (code: number) => void): Command {
+/** What every command takes: the output format (and its aliases) and colour. */
+function common(command: Command, opts: { plain?: boolean } = {}): Command {
+  command.addOption(outputOption()).addOption(jsonOption());
+  if (opts.plain) command.addOption(plainOption());
+  return command.addOption(noColorOption());
+}
+
+function program(format: OutputFormat, setExit: (code: number) => void): Command {
   const keyrot = new Command('keyrot')
     .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
       '  create -> publish -> verify -> drain -> last-used -> deactivate -> soak -> delete')
     .version('0.1.0')
-    .showHelpAfterError('(run `keyrot --help` for usage)')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError(format === 'json' ? false : '(run `keyrot --help` for usage)')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nEvery command takes --output text|plain|json (JSON shapes: schema/*.schema.json) and --no-color.`)
+    // With --output json a usage error is a JSON document on stdout (see main), not text on stderr.
+    .configureOutput({ outputError: (text, write) => (format === 'json' ? undefined : write(text)) })
     .exitOverride();
 
-  keyrot
+  common(keyrot
     .command('run')
     .description('advance each plan\'s rotation as far as its gates and timers allow (resumes where it stopped)')
-    .argument('<plans...>', 'plan files, or folders of them')
+    .argument('<plans...>', 'plan files, folders of them, or plan names')
     .option('--no-wait', 'do not block through waits: advance and exit 75 if a timer is still running (for cron)')
     .option('--due', 'start a new rotation only when the active key is older than schedule.maxAge')
     .option('-y, --yes', 'delete without asking; without a terminal and without --yes the delete holds (exit 3)')
-    .option('--json', 'one JSON object per event (NDJSON)')
-    .option('--plain', 'one plain line per event, even on a terminal')
-    .option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m')
+    .addOption(waitLockOption())
     .option('--concurrency <n>', 'plans advanced at once', '4')
     .option('--resume-after-rollback', 'go on with a rotation that was rolled back (deactivate the old key again)')
     .addOption(stateOption())
     .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts)));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts))), { plain: true });
 
-  keyrot
+  common(keyrot
     .command('revoke')
     .description('a key leaked: deactivate it now, publish a replacement, show what it last touched')
-    .argument('<plans...>', 'plan files or folders: the one whose issuer holds the key is found')
+    .argument('<plans...>', 'plan files, folders or plan names: the one whose issuer holds the key is found')
     .option('--key <id>', 'the leaked key id (without it: the current key of the one plan given)')
     .option('--from-report <file>', 'revoke every key found by a secret scanner: gitleaks JSON report or trufflehog --json output')
     .option('--secret-stdin', 'revoke the key whose secret is piped on stdin (matched by fingerprint, never printed)')
     .option('--delete', 'after the soak: permanently delete the revoked key (with --key)')
     .option('-y, --yes', 'do not ask before acting')
-    .option('--json', 'one JSON object per event (NDJSON)')
-    .option('--plain', 'one plain line per event, even on a terminal')
-    .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
+    .addOption(waitLockOption())
     .addOption(stateOption())
     .addHelpText('after', '\nRevoke breaks the usual guarantee on purpose: until consumers load the replacement, they have no valid key.\n' +
       'The owner is looked up in keyrot\'s own records first, then every other plan\'s issuer is asked at once;\n' +
@@ -63,64 +69,63 @@ function program(setExit: (code: number) => void): Command {
       'without one it goes ahead, except --delete, which then needs --yes.\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts)));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts))), { plain: true });
 
   for (const [name, description] of [
     ['rollback', 'reactivate the old key while it is only deactivated (and serve it again); the rotation holds'],
     ['approve', 'allow the permanent delete of a plan that requires approval (delete.requireApproval)'],
     ['abandon', 'stop the rotation in flight where it stands, leaving the keys as they are'],
   ] as const) {
-    keyrot
+    common(keyrot
       .command(name)
       .description(description)
       .argument('<plan>', 'the plan file, or its name (looked up in ./ and rotation-plans/)')
-      .option('--wait-lock <duration>', 'wait this long for a run holding the plan lock')
+      .addOption(waitLockOption())
       .addOption(stateOption())
-      .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts)));
+      .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts))));
   }
 
-  keyrot
+  common(keyrot
     .command('validate')
     .description('check plans against the schema; every problem is listed as file:line:col')
-    .argument('<plans...>', 'plan files, or folders of them')
-    .action(async (plans: string[]) => setExit(await (await import('./commands/validate.js')).validateCommand(plans)));
+    .argument('<plans...>', 'plan files, folders of them, or plan names')
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/validate.js')).validateCommand(plans, opts))));
 
-  keyrot
+  common(keyrot
     .command('plan')
     .description('dry run: what each phase would do, the provider calls it makes, and any gate that would hold')
-    .argument('<plans...>', 'plan files, or folders of them')
+    .argument('<plans...>', 'plan files, folders of them, or plan names')
     .addOption(stateOption())
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts)));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts))));
 
-  keyrot
+  common(keyrot
     .command('status')
     .description('rotations in flight: phase, old and new key ids, next action and when')
-    .argument('[plans...]', 'plan files or folders (default: the .keyrot/ state folder here or in rotation-plans/)')
-    .option('--json', 'print the state records as JSON')
+    .argument('[plans...]', 'plan files, folders or names (default: the .keyrot/ state folder here or in rotation-plans/)')
     .addOption(stateOption())
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts)));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts))));
 
-  keyrot
+  common(keyrot
     .command('history')
     .description('the audit log: every side effect, newest last, filtered by plan and age')
     .argument('[plan]', 'a plan file or a plan name (default: every plan in the state folder)')
     .option('--since <when>', 'only records newer than this: a duration (7d, 12h) or a date (2026-01-31)')
-    .option('--json', 'one JSON object per record (NDJSON), as stored')
     .addOption(stateOption())
-    .addHelpText('after', '\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
-    .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts)));
+    .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
+    .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts))));
 
-  keyrot
+  common(keyrot
     .command('schema')
     .description('print the rotation plan JSON Schema (for editors and CI checks)')
-    .action(async () => setExit(await (await import('./commands/schema.js')).schemaCommand()));
+    .action(async () => setExit(await (await import('./commands/schema.js')).schemaCommand())));
 
   return keyrot;
 }
 
 export async function main(argv: string[]): Promise<void> {
   installOutputFilter();
-  if (process.env.NO_COLOR) chalk.level = 0; // https://no-color.org: chalk itself does not read it
+  applyColorChoice(argv);
+  const format = outputFromArgv(argv);
   // A reader that goes away early (`keyrot history | head`) is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -128,18 +133,14 @@ export async function main(argv: string[]): Promise<void> {
   });
   let code: number = EXIT.ok;
   try {
-    await program((c) => (code = c)).parseAsync(argv);
+    await program(format, (c) => (code = c)).parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    } else if (e instanceof AlreadyReported) {
-      code = e.exitCode;
-    } else if (e instanceof KeyrotError) {
-      printError(e);
-      code = e.exitCode;
+      if (code !== EXIT.ok && format === 'json') printError(new KeyrotError('usage', { problem: e.message.replace(/^error: /, '') }), format);
     } else {
-      printError(e);
-      code = EXIT.internal;
+      printError(e, format);
+      code = e instanceof KeyrotError ? e.exitCode : EXIT.internal;
     }
   }
   process.exitCode = code;

@@ -4,11 +4,11 @@ import type { SessionOptions } from '../engine/session.js';
 import { KeyrotError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import { confirmer } from './confirm.js';
+import type { OutputFlags } from './output.js';
 import type { Reporter } from './reporters/reporter.js';
 
-export interface CommonRunFlags {
+export interface CommonRunFlags extends OutputFlags {
   yes?: boolean;
-  json?: boolean;
   waitLock?: string;
   state?: string;
 }

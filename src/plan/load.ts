@@ -8,15 +8,9 @@ import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
 import { unknownPlaceholders } from './template.js';
+import type { PlanProblem } from './problem.js';
 
-export interface PlanProblem {
-  file: string;
-  line: number;
-  col: number;
-  field: string;
-  message: string;
-  hint?: string;
-}
+export { formatProblem, type PlanProblem } from './problem.js';
 
 export interface LoadedPlan {
   file: string;
@@ -180,6 +174,3 @@ function forEachString(value: unknown, p: Path, visit: (value: string, p: Path) 
   else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...p, i], visit));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) forEachString(v, [...p, k], visit);
 }
-
-export const formatProblem = (p: PlanProblem): string =>
-  `${p.file}:${p.line}:${p.col}  ${p.field}  ${p.message}${p.hint ? `  (${p.hint})` : ''}`;

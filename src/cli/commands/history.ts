@@ -2,16 +2,16 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import chalk, { type ChalkInstance } from 'chalk';
 import { parseAuditLine, type AuditRecord } from '../../audit/log.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { parseDuration } from '../../plan/duration.js';
+import { outputOf, type OutputFlags } from '../output.js';
 import { stateDirs } from '../state-dirs.js';
 
-export interface HistoryOptions {
+export interface HistoryOptions extends OutputFlags {
   since?: string;
-  json?: boolean;
   state?: string;
 }
 
@@ -72,11 +72,6 @@ function printTable(records: AuditRecord[], paint: ChalkInstance): void {
 }
 
 export async function historyCommand(plan: string | undefined, opts: HistoryOptions): Promise<number> {
-  // `keyrot history | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(EXIT.ok);
-  });
   const from = sinceTime(opts.since, new Date());
   const { names, dirs } = await scope(plan, opts.state);
 
@@ -90,7 +85,7 @@ export async function historyCommand(plan: string | undefined, opts: HistoryOpti
     .filter((r) => (!names || names.has(r.plan)) && (!from || new Date(r.time) >= from))
     .sort((a, b) => a.time.localeCompare(b.time)); // stable: records of one log keep their order
 
-  if (opts.json) {
+  if (outputOf(opts) === 'json') {
     for (const r of shown) process.stdout.write(`${JSON.stringify(r)}\n`);
     return EXIT.ok;
   }
@@ -103,7 +98,6 @@ export async function historyCommand(plan: string | undefined, opts: HistoryOpti
     process.stdout.write(`no audit records${which} in ${dirs.join(', ')}\n`);
     return EXIT.ok;
   }
-  // chalk follows the terminal; NO_COLOR (no-color.org) turns colour off.
-  printTable(shown, process.env.NO_COLOR ? new Chalk({ level: 0 }) : chalk);
+  printTable(shown, chalk); // colour as main chose it (terminal, NO_COLOR, --no-color)
   return EXIT.ok;
 }

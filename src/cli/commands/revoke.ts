@@ -18,6 +18,7 @@ import { FileStateStore } from '../../state/file-store.js';
 import { stateDirOf } from '../../state/location.js';
 import { canAsk } from '../confirm.js';
 import { loadPlans } from '../load-plans.js';
+import { outputOf } from '../output.js';
 import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
@@ -29,7 +30,6 @@ export interface RevokeOptions extends CommonRunFlags {
   fromReport?: string;
   secretStdin?: boolean;
   delete?: boolean;
-  plain?: boolean;
 }
 
 interface Target {
@@ -203,7 +203,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
   if (opts.secretStdin && process.stdin.isTTY) throw new KeyrotError('usage', { problem: '--secret-stdin reads the secret from a pipe: `pbpaste | keyrot revoke --secret-stdin <plans>` (typing it would echo it)' });
   const plans = await loadPlans(args, opts.state);
   if (sources === 0 && plans.length !== 1) throw new KeyrotError('revoke-needs-key', {});
-  const reporter = await pickReporter(opts);
+  const reporter = await pickReporter(outputOf(opts));
   const interrupt = interruptSignal(() => undefined);
   try {
     const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' ') });

@@ -5,6 +5,7 @@ import { KeyrotError } from '../../errors.js';
 import { commandArg } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import { loadPlans } from '../load-plans.js';
+import { outputOf } from '../output.js';
 import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
@@ -13,7 +14,6 @@ import { worstExitCode } from '../worst.js';
 export interface RunOptions extends CommonRunFlags {
   wait: boolean;
   due?: boolean;
-  plain?: boolean;
   concurrency?: string;
   resumeAfterRollback?: boolean;
 }
@@ -31,7 +31,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<numb
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
 
-  const reporter = await pickReporter({ ...opts, many: plans.length > 1 });
+  const reporter = await pickReporter(outputOf(opts), { many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
   const options = sessionOptions(opts, reporter, interrupt.signal, {
     wait: opts.wait,

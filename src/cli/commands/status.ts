@@ -3,6 +3,7 @@ import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
 import { formatDuration } from '../../plan/duration.js';
 import { FileStateStore } from '../../state/file-store.js';
+import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { stateDirs } from '../state-dirs.js';
 
 function nextAction(s: RotationState, now: Date): string {
@@ -16,7 +17,25 @@ function nextAction(s: RotationState, now: Date): string {
   return `${s.phase} on the next run`;
 }
 
-export async function statusCommand(args: string[], opts: { json?: boolean; state?: string }): Promise<number> {
+/** A rotation in flight as `status --output json` shows it (schema/status.schema.json): no internals. */
+const shown = (s: RotationState, now: Date) => ({
+  plan: s.plan,
+  rotationId: s.rotationId,
+  mode: s.mode,
+  phase: s.phase,
+  stage: s.stage,
+  oldKeyId: s.oldKeyId,
+  newKeyId: s.newKeyId,
+  fingerprint: s.newFingerprint,
+  startedAt: s.startedAt,
+  deadline: s.phase !== 'done' ? (s.deadlines[s.phase] ?? null) : null,
+  hold: s.hold ? { code: s.hold.code, message: s.hold.message, since: s.hold.since } : null,
+  rolledBack: s.rolledBack !== null,
+  approvedBy: s.approvedBy,
+  next: nextAction(s, now),
+});
+
+export async function statusCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
   // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
   const plans = args.length > 0 ? await (await import('../load-plans.js')).loadPlans(args, opts.state) : [];
   const names = new Set(plans.map((p) => p.plan.name));
@@ -26,8 +45,8 @@ export async function statusCommand(args: string[], opts: { json?: boolean; stat
   }
   const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
 
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(flying, null, 2)}\n`);
+  if (outputOf(opts) === 'json') {
+    writeJson({ type: 'status', rotations: flying.map((s) => shown(s, new Date())), idle: states.length - flying.length });
     return EXIT.ok;
   }
   if (flying.length === 0) {

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../engine/events.js';
 import type { Outcome } from '../../engine/runner.js';
+import type { OutputFormat } from '../output.js';
 
 export interface PlanResult {
   plan: string;
@@ -19,10 +20,10 @@ export interface Reporter {
 export const outcomeText = (o: Outcome): string =>
   o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
-/** json for --json; plain off a terminal, with --plain, or for several plans at once (one line per event). */
-export async function pickReporter(opts: { json?: boolean; plain?: boolean; many?: boolean }): Promise<Reporter> {
-  if (opts.json) return new (await import('./json.js')).JsonReporter();
+/** json for --output json; plain off a terminal, with --output plain, or for several plans at once (one line per event). */
+export async function pickReporter(format: OutputFormat, opts: { many?: boolean } = {}): Promise<Reporter> {
+  if (format === 'json') return new (await import('./json.js')).JsonReporter();
   // A pseudo-terminal that reports no width cannot host a spinner: ora would clear lines forever.
-  if (opts.plain || opts.many || !process.stdout.isTTY || !process.stdout.columns) return new (await import('./plain.js')).PlainReporter();
+  if (format === 'plain' || opts.many || !process.stdout.isTTY || !process.stdout.columns) return new (await import('./plain.js')).PlainReporter();
   return new (await import('./human.js')).HumanReporter();
 }

@@ -1,0 +1,85 @@
+// keyrot plan: the phases ahead, the provider calls each makes, and what each gate would say now.
+// Only read calls reach a provider: a save, audit, notice or side effect here is a bug, so they throw.
+import { systemClock } from './clock.js';
+import { targetIdsOf, type RotationContext } from './context.js';
+import { PHASES } from './phases.js';
+import { buildProviders, callProvider } from './providers.js';
+import { inFlight, newRotation, type PhaseName } from './rotation.js';
+import { commandArg } from '../messages.js';
+import type { LoadedPlan } from '../plan/load.js';
+import { FileStateStore } from '../state/file-store.js';
+import { stateDirOf } from '../state/location.js';
+
+export interface GatePreview {
+  verdict: 'pass' | 'wait' | 'hold';
+  until?: string;
+  code?: string;
+  evidence: string[];
+}
+
+export interface PhasePreview {
+  phase: PhaseName;
+  summary: string;
+  permanent: boolean;
+  calls: string[];
+  checks: string | null;
+  /** The gate evaluated now, where it reads only what providers hold now. */
+  now: GatePreview | null;
+}
+
+export interface PlanPreview {
+  plan: string;
+  file: string;
+  issuer: string;
+  targets: string[];
+  inFlight: { rotationId: string; phase: string; stage: string } | null;
+  /** The command that would start or continue the rotation. */
+  next: string;
+  phases: PhasePreview[];
+}
+
+const noSideEffects = async (): Promise<never> => {
+  throw new Error('keyrot plan attempted a side effect');
+};
+
+export async function preview(loaded: LoadedPlan, stateDirOption?: string): Promise<PlanPreview> {
+  const stateDir = stateDirOf(loaded, stateDirOption);
+  const saved = await new FileStateStore(stateDir).load(loaded.plan.name);
+  const flying = inFlight(saved);
+  const state = flying ? saved! : newRotation(loaded.plan.name, new Date(), '(new)');
+  const providers = await buildProviders(loaded, stateDir, () => undefined, systemClock);
+  const planArg = commandArg(loaded.file, stateDirOption);
+  const ctx: RotationContext = {
+    plan: loaded.plan, planDir: loaded.dir, planArg, ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,
+    secrets: new Map(), save: noSideEffects, record: noSideEffects, audit: noSideEffects, notify: noSideEffects, lockLost: () => undefined, call: callProvider,
+  };
+
+  // The phases ahead, as the table chains them (assuming a key to retire, so the whole path shows).
+  const ahead: PhaseName[] = [];
+  const walk = { ...ctx, state: { ...state, oldKeyId: state.oldKeyId ?? '(current key)' } };
+  for (let name: PhaseName | 'done' = state.phase === 'done' ? 'create' : state.phase; name !== 'done'; name = PHASES[name].next(walk)) ahead.push(name);
+
+  const phases: PhasePreview[] = [];
+  for (const [i, name] of ahead.entries()) {
+    const phase = PHASES[name];
+    let now: GatePreview | null = null;
+    if (phase.gate && phase.previewGate && (i === 0 || !flying)) {
+      const gate = await phase.gate(ctx);
+      now = gate.kind === 'open'
+        ? { verdict: 'pass', evidence: gate.evidence }
+        : gate.kind === 'wait'
+          ? { verdict: 'wait', until: gate.until.toISOString(), evidence: gate.evidence }
+          : { verdict: 'hold', code: gate.code, evidence: gate.evidence };
+    }
+    phases.push({ phase: name, summary: phase.summary, permanent: Boolean(phase.permanent), calls: phase.calls(ctx), checks: phase.guards?.(ctx) ?? null, now });
+  }
+  return {
+    plan: loaded.plan.name,
+    file: loaded.file,
+    issuer: providers.issuer.label,
+    targets: providers.stores.map((s) => s.label),
+    inFlight: flying ? { rotationId: state.rotationId, phase: state.phase, stage: state.stage } : null,
+    next: `keyrot run ${planArg}`,
+    phases,
+  };
+}
