@@ -1,6 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layer rule (README, "Architecture"): data flows plan -> engine -> cli, and providers, state and
+// audit sit below the engine, knowing nothing of it. Each folder names what it may never import.
+const layers = {
+  'src/providers/**': ['engine', 'cli'],
+  'src/engine/**': ['cli'],
+  'src/plan/**': ['engine', 'cli'],
+  'src/state/**': ['providers', 'cli'],
+  'src/audit/**': ['providers', 'engine', 'cli'],
+  'src/secrets/**': ['engine', 'cli', 'providers', 'plan', 'state'],
+};
+const banned = (folders) =>
+  folders.map((folder) => ({
+    group: [`**/${folder}/*`, `**/${folder}`],
+    message: `the layer rule: this folder never imports src/${folder}/ (see README, Architecture)`,
+  }));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.peers/', 'coverage/'] },
   js.configs.recommended,
@@ -11,4 +27,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...Object.entries(layers).map(([files, folders]) => ({
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns: banned(folders) }] },
+  })),
 );

@@ -1,7 +1,7 @@
 // One health probe during the soak: an HTTP GET that must answer 2xx, or a command that must exit 0.
 import { spawn } from 'node:child_process';
 import { redact } from '../secrets/redact.js';
-import type { HealthCheck } from './health-schema.js';
+import type { HealthCheck } from '../plan/health-schema.js';
 
 export interface Health {
   healthy: boolean;

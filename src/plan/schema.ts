@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
-import { healthCheckSchema } from '../engine/health-schema.js';
+import { healthCheckSchema } from './health-schema.js';
 import { notifyEntrySchema } from '../notify/schema.js';
 import { usageSchema } from '../providers/usage/schema.js';
 
