@@ -28,7 +28,7 @@ export interface RotationContext {
   secrets: Map<string, string>;
   /** Persist state (atomic) before anything else happens (invariant 5). */
   save(): Promise<void>;
-  /** Persist state, then write one audit record for a side effect that just happened, or (outcome
+  /** Write one audit record for a side effect that just happened, then persist state; or (outcome
    *  'skipped') one found already done: by a run that died before recording it, or by someone else. */
   record(action: string, detail: string, outcome?: 'ok' | 'skipped'): Promise<void>;
   /** Write one audit record for a hold, a failure or an operator's decision (approve, abandon). */

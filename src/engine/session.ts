@@ -68,12 +68,14 @@ export function rotationContext(
       ctx.state.version = saved.version;
     },
     async record(action, detail, outcome = 'ok') {
-      await ctx.save();
       const { state: s } = ctx;
+      // The audit line first: a crash between the two then leaves the step recorded and redone (a
+      // duplicate line), never done and saved but missing from the log.
       await deps.audit.append({
         time: deps.clock.now().toISOString(), plan: s.plan, rotationId: s.rotationId, phase: s.phase, action,
         oldKeyId: s.oldKeyId, newKeyId: s.newKeyId, outcome, detail: redact(detail),
       });
+      await ctx.save();
       deps.emit({ type: 'step', plan: s.plan, phase: s.phase === 'done' ? 'delete' : s.phase, action, detail: redact(detail) });
     },
     async audit(phase, outcome, detail, action) {
