@@ -11,7 +11,7 @@ import { hold, holdAndGoBack, holdAndRollBack, open, waitUntil, type GateResult 
 import { probe } from './health.js';
 import { describeLastUse, findKey, newCredential, strayTargets, surveyKeys } from './keys.js';
 import type { PhaseName } from './rotation.js';
-import { quietByUsage, unusedByUsage, withUsage } from './usage.js';
+import { quietByUsage, unusedByUsage, usageNow, withUsage } from './usage.js';
 
 /** What a phase asks of the runner after its side effect, beyond "carry on": go back, and why. */
 export type Redirect = { restartAt: PhaseName; reason?: string };
@@ -33,6 +33,8 @@ export interface Phase {
   gate?(ctx: RotationContext): Promise<GateResult>;
   /** The gate reads only what providers hold now, so `keyrot plan` can evaluate it ahead of time. */
   previewGate?: boolean;
+  /** For `keyrot plan`, where `gate` cannot be previewed: what asking now would say (the usage query). Read-only. */
+  askNow?(ctx: RotationContext): Promise<GateResult | undefined>;
   /** The side effect. Idempotent where `onResume` is redo or check. */
   act(ctx: RotationContext): Promise<void | Redirect>;
   /** For `check` and `recover`: finish a side effect that may have been cut short. */
@@ -281,6 +283,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
       return waitUntil(quietAt < giveUp ? quietAt : giveUp, `old key must be quiet for ${formatDuration(rule.quietFor)}`, evidence);
     }, quietByUsage),
+    askNow: (ctx) => usageNow(ctx, quietByUsage),
     next: () => 'deactivate',
   },
 
@@ -406,6 +409,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
       return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
     }, unusedByUsage),
+    askNow: (ctx) => usageNow(ctx, unusedByUsage),
     async act(ctx) {
       const keyId = oldKey(ctx);
       const exists = (await findKey(ctx, keyId)) !== undefined;

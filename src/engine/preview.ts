@@ -63,8 +63,9 @@ export async function preview(loaded: LoadedPlan, stateDirOption?: string): Prom
   for (const [i, name] of ahead.entries()) {
     const phase = PHASES[name];
     let now: GatePreview | null = null;
-    if (phase.gate && phase.previewGate && (i === 0 || !flying)) {
-      const gate = await phase.gate(ctx);
+    // A gate that reads only what providers hold now; else a question the phase can ask now (the usage query).
+    const gate = phase.gate && phase.previewGate && (i === 0 || !flying) ? await phase.gate(ctx) : await phase.askNow?.(ctx);
+    if (gate) {
       now = gate.kind === 'open'
         ? { verdict: 'pass', evidence: gate.evidence }
         : gate.kind === 'wait'

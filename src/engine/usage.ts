@@ -5,6 +5,7 @@ import { formatDuration } from '../plan/duration.js';
 import { usedIn, type UsageAnswer } from '../providers/usage/source.js';
 import type { RotationContext } from './context.js';
 import { audited, hold, open, waitUntil, type GateResult } from './gate.js';
+import { surveyKeys } from './keys.js';
 
 interface Finding {
   verdict: 'unused' | 'used' | 'unknown';
@@ -93,4 +94,20 @@ export async function unusedByUsage(ctx: RotationContext, issuer: GateResult): P
     return agree(issuer, finding, hold('used-after-deactivate', { keyId, lastUsed: `${finding.detail} (${finding.source})`, deactivatedAt: state.deactivatedAt }, finding.evidence));
   }
   return agree(issuer, finding, open(finding.evidence));
+}
+
+/**
+ * For `keyrot plan`: what `check` (quietByUsage, unusedByUsage) would make of the usage source's
+ * answer now, about the key a rotation would retire. Undefined when it would not ask (no lastUsed
+ * rule, not deactivated yet, no key to retire). Read-only.
+ */
+export async function usageNow(ctx: RotationContext, check: (ctx: RotationContext, issuer: GateResult) => Promise<GateResult>): Promise<GateResult | undefined> {
+  if (!ctx.usage) return undefined;
+  const keyId = ctx.state.oldKeyId ?? (await surveyKeys(ctx)).picture?.oldKeyId;
+  if (!keyId) return undefined;
+  // A rotation not yet at last-used would give up maxWait from now.
+  const giveUp = new Date(ctx.clock.now().getTime() + (ctx.plan.lastUsed?.maxWait ?? 0)).toISOString();
+  const state = { ...ctx.state, oldKeyId: keyId, deadlines: { 'last-used': giveUp, ...ctx.state.deadlines } };
+  const result = await check({ ...ctx, state }, open());
+  return result.audited?.length ? result : undefined;
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { exitCodeOf } from '../../src/engine/runner.js';
+import { keyrot } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { load, run, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readLedger, readState, readStore } from '../helpers/inspect.js';
@@ -149,6 +150,20 @@ describe('usage gates on a real Prometheus', () => {
     expect(h.message).toMatch(new RegExp(`old key ${old} was used (about )?\\d+ time\\(s\\) \\(prometheus http://127\\.0\\.0\\.1:\\d+\\), after it was deactivated at .*; not deleting it`));
     expect(h.hint).toContain(`keyrot rollback ${file}`);
     expect(await ledgerStatus(file, old)).toBe('inactive');
+  });
+
+  it('keyrot plan asks the query now and shows the answer: the count while the old key is used, the reason when there is none', async () => {
+    const file = writePlan();
+    const old = await consumerOnFirstKey(file);
+    const used = await keyrot(['plan', file], { cwd: ws.dir });
+    expect(used.code).toBe(0);
+    expect(used.stdout).toMatch(new RegExp(`last-used .*\\n(.*\\n)*?\\s+now {4}would wait until \\S+: prometheus http://127\\.0\\.0\\.1:\\d+: ${escape(`sum(increase(api_requests_total{key_id="${old}"}[4s]))`)} = [1-9][\\d.]* at \\S+`));
+
+    const down = await startPrometheus([service.target]);
+    await down.stop();
+    const unanswered = await keyrot(['plan', writePlan({ url: down.url })], { cwd: ws.dir });
+    expect(unanswered.code).toBe(3); // as `keyrot run` would be held
+    expect(unanswered.stdout).toMatch(/now {4}would hold: usage-unknown: .*gave no answer at .*ECONNREFUSED/);
   });
 
   it('Prometheus down: held before deactivate and says why; no answer is not zero requests', async () => {
