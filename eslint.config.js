@@ -31,4 +31,17 @@ export default tseslint.config(
     files: [files],
     rules: { 'no-restricted-imports': ['error', { patterns: banned(folders) }] },
   })),
+  {
+    // Commands only render: they call one engine operation; providers and sessions are the engine's.
+    files: ['src/cli/commands/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          ...banned(['providers']),
+          { group: ['**/engine/providers.js'], message: 'commands never call a provider: add an engine operation' },
+          { group: ['**/engine/session.js'], importNames: ['withPlan', 'drive', 'rotationContext'], message: 'commands never drive a rotation themselves: add an engine operation' },
+        ],
+      }],
+    },
+  },
 );

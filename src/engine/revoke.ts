@@ -1,10 +1,17 @@
 // keyrot revoke: a key leaked. Revoke first, then replace, then let people investigate.
-// This decides which rotation record the revoke runs in; the phases (revoke, create, publish,
-// verify, deactivate, soak, delete) then run like any other.
+// This decides which rotation record the revoke runs in (the phases revoke, create, publish,
+// verify, deactivate, soak and delete then run like any other) and checks everything that could
+// refuse before the one question is asked.
+import { actor } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
-import { callProvider } from './providers.js';
+import { commandArg } from '../messages.js';
+import type { LoadedPlan } from '../plan/load.js';
+import { FileStateStore } from '../state/file-store.js';
+import { stateDirOf } from '../state/location.js';
+import { buildProviders, callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
-import type { PlanSession } from './session.js';
+import type { Consent, Outcome } from './runner.js';
+import { drive, withPlan, type PlanSession, type SessionOptions } from './session.js';
 
 export type RevokeStart = { state: RotationState } | { nothing: string };
 
@@ -31,4 +38,88 @@ export async function beginRevoke(session: PlanSession, keyId: string): Promise<
     throw new KeyrotError('revoke-conflict', { plan, keyId, oldKeyId: flying.oldKeyId, newKeyId: flying.newKeyId });
   }
   return { state: { ...session.fresh(), mode: 'revoke', phase: 'revoke', oldKeyId: keyId } };
+}
+
+/** Without a key id: the key the plan's consumers use now (or the one its revoke in flight is about). */
+export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions): Promise<string> {
+  const stateDir = stateDirOf(loaded, options.stateDir);
+  const saved = await new FileStateStore(stateDir).load(loaded.plan.name);
+  if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;
+  const { issuer, stores } = await buildProviders(loaded, stateDir, options.emit, options.clock);
+  const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
+  const served = await Promise.all(stores.map((s) => callProvider(s, 'readBack', () => s.readBack())));
+  const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
+  if (!current) throw new KeyrotError('revoke-needs-key', {});
+  return current.id;
+}
+
+/** A key no issuer lists may have been revoked and deleted already: say so instead of "not found". */
+export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, stateDirOption?: string): Promise<KeyrotError | undefined> {
+  for (const loaded of plans) {
+    const saved = await new FileStateStore(stateDirOf(loaded, stateDirOption)).load(loaded.plan.name).catch(() => undefined);
+    if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {
+      return new KeyrotError('revoke-finished', { keyId, plan: saved.plan, rotationId: saved.rotationId, at: saved.completedAt, file: commandArg(loaded.file, stateDirOption) });
+    }
+  }
+  return undefined;
+}
+
+export interface RevokeRequest {
+  plan: LoadedPlan;
+  keyId: string;
+  /** Finish a revoke in flight with the permanent delete (after its soak). */
+  delete: boolean;
+  /** How many keys this command revokes, for the question. */
+  count: number;
+  /** Asked once every precondition held; 'unattended' holds a --delete, and goes ahead for a revoke. */
+  consent(question: string): Promise<Consent>;
+}
+
+/** Revoke one key (or, with `delete`, finish its revoke): preconditions, one question, then the phases. */
+export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<Outcome> {
+  const { plan: owner, keyId } = req;
+  const planArg = commandArg(owner.file, options.stateDir);
+  const plan = owner.plan.name;
+  return withPlan(owner, options, async (session) => {
+    const revoking = session.saved?.mode === 'revoke' && session.saved.phase !== 'done' && session.saved.oldKeyId === keyId;
+    // --delete finishes a revoke; it never starts one (that would skip the warning below).
+    if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
+    const start = await beginRevoke(session, keyId);
+    if ('nothing' in start) {
+      options.emit({ type: 'note', plan, message: `nothing to revoke: ${start.nothing}` });
+      return { status: 'done' as const };
+    }
+    const what = req.count > 1 ? `${req.count} keys (listed above)` : `${keyId} of plan ${plan}`;
+    const answer = await req.consent(req.delete
+      ? `permanently delete the revoked key ${what} once its soak is over?`
+      : `revoke ${what} now: anything still using it fails until it loads the replacement. Revoke?`);
+    if (answer === 'no' || (answer === 'unattended' && req.delete)) {
+      const code = answer === 'no' ? 'revoke-declined' : 'delete-unattended';
+      const refusal = new KeyrotError(code, { keyId, file: planArg });
+      options.emit({ type: 'held', plan, phase: 'revoke', code, message: refusal.message, hint: refusal.hint, evidence: [] });
+      return { status: 'held' as const, code };
+    }
+    if (!req.delete) options.emit({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
+
+    const ctx = session.context(start.state);
+    if (req.delete && !ctx.state.approvedBy) {
+      ctx.state.approvedBy = actor();
+      await ctx.save();
+      await ctx.audit(ctx.state.phase, 'ok', `permanent delete of revoked key ${keyId} approved by ${ctx.state.approvedBy}`, 'approve');
+    }
+    // Asked once above: the delete phase does not ask again.
+    const result = await drive(ctx, { ...options, confirm: async () => 'yes' });
+    const soakOver = result.status === 'held' && result.code === 'approval-required';
+    if ((result.status === 'waiting' || soakOver) && !req.delete) {
+      // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step (unless
+      // the issuer was full and the leaked key was deleted already to make room for its replacement).
+      const evicted = ctx.state.keysBeforeCreate !== null && !ctx.state.keysBeforeCreate.includes(keyId);
+      const next = evicted
+        ? 'the leaked key was deleted to make room for it (the issuer was full)'
+        : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
+      options.emit({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
+      return { status: 'done' as const };
+    }
+    return result;
+  });
 }

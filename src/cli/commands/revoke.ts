@@ -3,20 +3,14 @@
 // the leaked key now), replace it, and show what it last touched. The permanent delete waits for
 // `--delete` after the soak.
 import { readFile } from 'node:fs/promises';
-import { actor } from '../../audit/log.js';
 import { systemClock } from '../../engine/clock.js';
 import { leakFromSecret, parseLeakReport, type LeakReport } from '../../engine/leak-report.js';
-import { beginRevoke } from '../../engine/revoke.js';
+import { currentKeyOf, finishedRevokeOf, revokeKey } from '../../engine/revoke.js';
 import { findOwner, type KeyMatch, type NotAsked } from '../../engine/revoke-owner.js';
-import { exitCodeOf, type Consent, type Outcome } from '../../engine/runner.js';
-import { buildProviders, callProvider } from '../../engine/providers.js';
-import { drive, withPlan, type SessionOptions } from '../../engine/session.js';
+import { exitCodeOf, type Consent } from '../../engine/runner.js';
+import type { SessionOptions } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
-import { commandArg } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
-import { FileStateStore } from '../../state/file-store.js';
-import { stateDirOf } from '../../state/location.js';
-import { canAsk } from '../confirm.js';
 import { loadPlans } from '../load-plans.js';
 import { outputOf } from '../output.js';
 import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
@@ -55,23 +49,12 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, 
     if (search.unneeded !== undefined) reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; ${search.unneeded} other plan(s) not asked` });
     return { plan, keyId: search.found.keyId };
   }
-  const finished = await finishedRevoke(plans, keyId, opts);
+  const finished = await finishedRevokeOf(plans, keyId, opts.state);
   if (finished) throw finished;
   if (search.notAsked.length > 0) {
     throw new KeyrotError('revoke-not-asked', { keyId, count: search.notAsked.length, unasked: search.notAsked.map((n) => n.plan.file).join(', ') });
   }
   throw new KeyrotError('revoke-no-owner', { keyId, asked: plans.map((p) => p.plan.name).join(', ') });
-}
-
-/** A key no issuer lists may have been revoked and deleted already: say so instead of "not found". */
-async function finishedRevoke(plans: LoadedPlan[], keyId: string, opts: RevokeOptions): Promise<KeyrotError | undefined> {
-  for (const loaded of plans) {
-    const saved = await new FileStateStore(stateDirOf(loaded, opts.state)).load(loaded.plan.name).catch(() => undefined);
-    if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {
-      return new KeyrotError('revoke-finished', { keyId, plan: saved.plan, rotationId: saved.rotationId, at: saved.completedAt, file: commandArg(loaded.file, opts.state) });
-    }
-  }
-  return undefined;
 }
 
 /** Every finding of a leak report attributed to a plan, or listed as not attributed. */
@@ -104,25 +87,13 @@ async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, opts: Rev
   return targets;
 }
 
-/** Without --key: the key the plan's consumers use now (or the one its revoke in flight is about). */
-async function currentKey(loaded: LoadedPlan, opts: RevokeOptions, reporter: Reporter): Promise<string> {
-  const saved = await new FileStateStore(stateDirOf(loaded, opts.state)).load(loaded.plan.name);
-  if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;
-  const { issuer, stores } = await buildProviders(loaded, stateDirOf(loaded, opts.state), (e) => reporter.event(e), systemClock);
-  const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
-  const served = await Promise.all(stores.map((s) => callProvider(s, 'readBack', () => s.readBack())));
-  const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
-  if (!current) throw new KeyrotError('revoke-needs-key', {});
-  return current.id;
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Reporter): Promise<Target[]> {
+async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Reporter, options: SessionOptions): Promise<Target[]> {
   if (opts.fromReport || opts.secretStdin) {
     const report = opts.fromReport
       ? parseLeakReport(await readFile(opts.fromReport, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -132,7 +103,7 @@ async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Rep
     return ownersOfReport(plans, report, opts, reporter);
   }
   if (opts.key) return [await ownerOf(plans, opts.key, opts, reporter)];
-  return [{ plan: plans[0]!, keyId: await currentKey(plans[0]!, opts, reporter) }];
+  return [{ plan: plans[0]!, keyId: await currentKeyOf(plans[0]!, options) }];
 }
 
 /**
@@ -140,60 +111,9 @@ async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Rep
  * Revoking is urgent and reversible, so without a terminal it goes ahead (with a warning); the
  * permanent --delete without a terminal needs --yes.
  */
-function askOnce(opts: RevokeOptions, options: SessionOptions) {
+function askOnce(options: SessionOptions) {
   let answer: Promise<Consent> | undefined;
-  return (question: string): Promise<Consent> => {
-    answer ??= opts.yes ? Promise.resolve('yes') : !canAsk() && !opts.delete ? Promise.resolve('yes') : options.confirm(question);
-    return answer;
-  };
-}
-
-async function revokeOne(target: Target, count: number, opts: RevokeOptions, options: SessionOptions, reporter: Reporter, consent: (q: string) => Promise<Consent>): Promise<Outcome> {
-  const { plan: owner, keyId } = target;
-  const planArg = commandArg(owner.file, opts.state);
-  return withPlan(owner, options, async (session) => {
-    const revoking = session.saved?.mode === 'revoke' && session.saved.phase !== 'done' && session.saved.oldKeyId === keyId;
-    // --delete finishes a revoke; it never starts one (that would skip the warning below).
-    if (opts.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan: owner.plan.name, file: planArg });
-    const start = await beginRevoke(session, keyId);
-    if ('nothing' in start) {
-      reporter.event({ type: 'note', plan: owner.plan.name, message: `nothing to revoke: ${start.nothing}` });
-      return { status: 'done' as const };
-    }
-    const what = count > 1 ? `${count} keys (listed above)` : `${keyId} of plan ${owner.plan.name}`;
-    const question = opts.delete
-      ? `permanently delete the revoked key ${what} once its soak is over?`
-      : `revoke ${what} now: anything still using it fails until it loads the replacement. Revoke?`;
-    const answer = await consent(question);
-    if (answer !== 'yes') {
-      const code = answer === 'no' ? 'revoke-declined' : 'delete-unattended';
-      const error = new KeyrotError(code, { keyId, file: planArg });
-      reporter.event({ type: 'held', plan: owner.plan.name, phase: 'revoke', code, message: error.message, hint: error.hint, evidence: [] });
-      return { status: 'held' as const, code };
-    }
-    if (!opts.delete) reporter.event({ type: 'warning', plan: owner.plan.name, message: `revoking ${keyId} of plan ${owner.plan.name} now: anything still using it fails until it loads the replacement` });
-
-    const ctx = session.context(start.state);
-    if (opts.delete && !ctx.state.approvedBy) {
-      ctx.state.approvedBy = actor();
-      await ctx.save();
-      await ctx.audit(ctx.state.phase, 'ok', `permanent delete of revoked key ${keyId} approved by ${ctx.state.approvedBy}`, 'approve');
-    }
-    // Asked once above: the delete phase does not ask again.
-    const result = await drive(ctx, { ...options, confirm: async () => 'yes' });
-    const soakOver = result.status === 'held' && result.code === 'approval-required';
-    if ((result.status === 'waiting' || soakOver) && !opts.delete) {
-      // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step (unless
-      // the issuer was full and the leaked key was deleted already to make room for its replacement).
-      const evicted = ctx.state.keysBeforeCreate !== null && !ctx.state.keysBeforeCreate.includes(keyId);
-      const next = evicted
-        ? 'the leaked key was deleted to make room for it (the issuer was full)'
-        : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
-      reporter.event({ type: 'note', plan: owner.plan.name, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
-      return { status: 'done' as const };
-    }
-    return result;
-  }).catch(reportedFailure(reporter, owner, opts.state));
+  return (question: string): Promise<Consent> => (answer ??= options.confirm(question));
 }
 
 export async function revokeCommand(args: string[], opts: RevokeOptions): Promise<number> {
@@ -207,12 +127,14 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
   const interrupt = interruptSignal(() => undefined);
   try {
     const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' ') });
-    const targets = await targetsOf(plans, opts, reporter);
-    const consent = askOnce(opts, options);
+    const targets = await targetsOf(plans, opts, reporter, options);
+    const consent = askOnce(options);
     const results: PlanResult[] = [];
     for (const target of targets) {
       if (interrupt.signal.aborted) break;
-      results.push({ plan: target.plan.plan.name, outcome: await revokeOne(target, targets.length, opts, options, reporter, consent) });
+      const request = { plan: target.plan, keyId: target.keyId, delete: Boolean(opts.delete), count: targets.length, consent };
+      const outcome = await revokeKey(request, options).catch(reportedFailure(reporter, target.plan, opts.state));
+      results.push({ plan: target.plan.plan.name, outcome });
     }
     reporter.summary(results);
     return interrupt.signal.aborted ? exitCodeOf({ status: 'interrupted' }) : worstExitCode(results.map((r) => exitCodeOf(r.outcome)));
