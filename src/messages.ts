@@ -100,6 +100,16 @@ export const messages = {
     message: (d) => `${s(d.targets)} no longer serve(s) the new key ${s(d.keyId)} (restored from a backup, or restarted empty?); the old key ${s(d.oldKeyId)} stays active`,
     hint: (d) => `find out what happened there, then re-run \`keyrot run ${planArg(d)}\`: it publishes ${s(d.keyId)} there again, verifies it, and restarts the overlap window`,
   },
+  'new-key-lost': {
+    exit: EXIT.refused,
+    message: (d) => `no target holds the new key ${s(d.keyId)} any more, and keyrot no longer has its secret; consumers told to reload may hold it. The old key ${s(d.oldKeyId)} stays active`,
+    hint: (d) => `\`keyrot abandon --retire-new ${planArg(d)}\` retires ${s(d.keyId)} (consumers still using it lose access), then \`keyrot run ${planArg(d)}\` starts a new rotation`,
+  },
+  'retire-new-served': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.targets)} still serve(s) the new key ${s(d.keyId)}: retiring it would cut off their consumers; nothing was changed`,
+    hint: (d) => `finish the rotation with \`keyrot run ${planArg(d)}\`, or abandon it keeping both keys with \`keyrot abandon ${planArg(d)}\``,
+  },
   'verify-failed': {
     exit: EXIT.refused,
     message: (d) => `new key ${s(d.keyId)} did not authenticate: ${s(d.reason)}; the old key is untouched`,

@@ -82,6 +82,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
       .argument('<plan>', 'the plan file, or its name (looked up in ./ and rotation-plans/)')
       .addOption(waitLockOption())
       .addOption(stateOption())
+      .addOption(new Option('--retire-new', 'abandon only: also retire (delete) the new key, when no target serves it').hideHelp(name !== 'abandon'))
       .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts))));
   }
 

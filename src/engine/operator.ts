@@ -4,6 +4,8 @@ import { actor } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { RotationContext } from './context.js';
+import { strayTargets } from './keys.js';
+import { retireNewKey } from './phases.js';
 import { inFlight } from './rotation.js';
 import { rollBack } from './runner.js';
 import { withPlan, type SessionOptions } from './session.js';
@@ -21,7 +23,26 @@ export interface DecisionResult {
   next: string | null;
 }
 
-type Act = (ctx: RotationContext) => Promise<Pick<DecisionResult, 'outcome' | 'next'>>;
+export interface DecisionFlags {
+  /** abandon: also retire the new key (keyrot abandon --retire-new). */
+  retireNew?: boolean;
+}
+
+type Act = (ctx: RotationContext, flags: DecisionFlags) => Promise<Pick<DecisionResult, 'outcome' | 'next'>>;
+
+/**
+ * Retire the new key of a rotation being abandoned: only when no target serves it, since its
+ * consumers would be cut off (the old key's secret is not kept anywhere keyrot could publish it again).
+ */
+async function retireNew(ctx: RotationContext): Promise<string> {
+  const { newKeyId } = ctx.state;
+  if (!newKeyId) return 'there was no new key to retire';
+  const stray = new Set((await strayTargets(ctx)).map((t) => t.store));
+  const serving = ctx.stores.filter((s) => !stray.has(s)).map((s) => s.label);
+  if (serving.length) throw new KeyrotError('retire-new-served', { plan: ctx.plan.name, targets: serving.join(', '), keyId: newKeyId });
+  await retireNewKey(ctx, `abandoned by ${actor()} (keyrot abandon --retire-new)`);
+  return `the new key ${newKeyId} was deleted`;
+}
 
 const acts: Record<Decision, Act> = {
   async rollback(ctx) {
@@ -38,30 +59,42 @@ const acts: Record<Decision, Act> = {
     await ctx.audit(ctx.state.phase, 'ok', `permanent delete of ${ctx.state.oldKeyId} approved by ${ctx.state.approvedBy}`, 'approve');
     return { outcome: `the delete of ${ctx.state.oldKeyId} is approved; it happens once the soak is over`, next: `keyrot run ${ctx.planArg}` };
   },
-  async abandon(ctx) {
+  async abandon(ctx, flags) {
     const { oldKeyId, newKeyId } = ctx.state;
+    const retired = flags.retireNew ? await retireNew(ctx) : undefined;
     const keys = await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list());
-    ctx.state.abandoned = true;
-    ctx.state.phase = 'done';
-    ctx.state.completedAt = ctx.clock.now().toISOString();
-    ctx.state.hold = null;
-    await ctx.save();
-    await ctx.audit('done', 'ok', `rotation abandoned by ${actor()}`, 'abandon');
+    if (!ctx.state.abandoned) {
+      ctx.state.abandoned = true;
+      ctx.state.phase = 'done';
+      ctx.state.completedAt = ctx.clock.now().toISOString();
+      ctx.state.hold = null;
+      await ctx.save();
+      await ctx.audit('done', 'ok', `rotation abandoned by ${actor()}`, 'abandon');
+    }
     const status = (id: string | null) => (id ? `${id} (${keys.find((k) => k.id === id)?.status ?? 'gone'})` : '(none)');
-    return { outcome: `rotation abandoned; keys left as they are: old ${status(oldKeyId)}, new ${status(newKeyId)}. Clean up by hand if needed`, next: null };
+    if (retired) return { outcome: `rotation abandoned; ${retired}; old key ${status(oldKeyId)}`, next: null };
+    // Two active keys: the next run could not tell which one is current. Until then, the new one can still be retired.
+    const both = [oldKeyId, newKeyId].every((id) => keys.find((k) => k.id === id)?.status === 'active');
+    return {
+      outcome: `rotation abandoned; keys left as they are: old ${status(oldKeyId)}, new ${status(newKeyId)}` +
+        (both ? '; to retire the new key (if no target serves it), run the command below before the next run' : '. Clean up by hand if needed'),
+      next: both ? `keyrot abandon --retire-new ${ctx.planArg}` : null,
+    };
   },
 };
 
 /** Take one decision on the plan's rotation in flight; refused when there is none to take it on. */
-export function decide(loaded: LoadedPlan, decision: Decision, options: SessionOptions): Promise<DecisionResult> {
+export function decide(loaded: LoadedPlan, decision: Decision, options: SessionOptions, flags: DecisionFlags = {}): Promise<DecisionResult> {
   return withPlan(loaded, options, async (session) => {
     const { saved } = session;
-    if (!inFlight(saved)) {
+    // --retire-new also finishes what a plain abandon left: the new key of the rotation just abandoned.
+    const abandonedNew = decision === 'abandon' && flags.retireNew && saved?.abandoned && saved.newKeyId;
+    if (!inFlight(saved) && !abandonedNew) {
       if (decision === 'rollback' && saved?.oldKeyId && !saved.abandoned) throw new KeyrotError('rollback-too-late', { plan: loaded.plan.name, keyId: saved.oldKeyId });
       throw new KeyrotError('no-rotation', { plan: loaded.plan.name });
     }
     const ctx = session.context(saved!);
     const { oldKeyId, newKeyId } = ctx.state;
-    return { plan: loaded.plan.name, decision, oldKeyId, newKeyId, ...(await acts[decision](ctx)) };
+    return { plan: loaded.plan.name, decision, oldKeyId, newKeyId, ...(await acts[decision](ctx, flags)) };
   });
 }

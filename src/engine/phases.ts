@@ -112,6 +112,25 @@ async function retireIn(ctx: RotationContext, store: SecretStore, hook: 'onDeact
   else await ctx.record(action, done);
 }
 
+/**
+ * Retire the new key of a rotation that will not finish with it: delete it at the issuer and drop any
+ * copy a target kept. Callers make sure no target serves it (it was never confirmed everywhere).
+ */
+export async function retireNewKey(ctx: RotationContext, why: string): Promise<void> {
+  const { issuer, state } = ctx;
+  const keyId = state.newKeyId;
+  if (!keyId) return;
+  if (await findKey(ctx, keyId)) {
+    await ctx.call(issuer, 'delete', () => issuer.delete(keyId));
+    await ctx.record('delete-new-key', `deleted new key ${keyId}: ${why}`);
+  } else {
+    await ctx.record('delete-new-key', `found new key ${keyId} already gone`, 'skipped');
+  }
+  for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.label}: no copy of ${keyId} left`);
+  Object.assign(state, { newKeyId: null, newFingerprint: null, published: [], verifiedAt: null, authenticatedAt: null });
+  await ctx.save();
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 export const PHASES: Record<PhaseName, Phase> = {
@@ -210,7 +229,14 @@ export const PHASES: Record<PhaseName, Phase> = {
     async act(ctx) {
       const { state } = ctx;
       const credential = await newCredential(ctx);
-      if (!credential) return { restartAt: 'create' };
+      if (!credential) {
+        const keyId = state.newKeyId;
+        // Announced to consumers already (we came back from deactivate): they may hold it; an operator decides.
+        if (state.verifiedAt) throw new KeyrotError('new-key-lost', { plan: ctx.plan.name, keyId, oldKeyId: state.oldKeyId });
+        // Never confirmed everywhere and served nowhere now: retire it and roll forward with a fresh key.
+        await retireNewKey(ctx, 'no target serves it any more and its secret is lost');
+        return { restartAt: 'create', reason: `no target serves key ${keyId} any more; going on with a fresh key` };
+      }
       let stray = await strayTargets(ctx);
       if (stray.length) {
         // A target serves something else (a restored backup, another writer, a store that lost its data):

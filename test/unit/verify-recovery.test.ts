@@ -1,6 +1,7 @@
 // Issue 12, defects 3 and 10: a target that serves another key at verify is healed, not stuck on; and the
 // audit log records what a resumed run found already done, and never a change that did not happen.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decide } from '../../src/engine/operator.js';
 import { KeyrotError } from '../../src/errors.js';
 import type { Credential, RetireResult } from '../../src/providers/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -85,6 +86,29 @@ describe('defect 3: a target serving another key at verify', () => {
     expect(again.outcome.status).toBe('done');
     expect(b.current?.keyId).toBe(a.current?.keyId);
   });
+
+  it('rolls forward with a fresh key when no copy of the new one is left and it was never confirmed everywhere', async () => {
+    const a = new OverwrittenStore('a');
+    const old = seedOld([a]);
+    a.overwriteWith = { ...a.current! };
+    a.times = 1;
+    // A run that dies in verify: its successor has no secret in memory, and the store serves the old key again.
+    a.failReadBack = true;
+    expect((await run(plan(), clock, { providers: { issuer, stores: [a] } })).outcome.status).toBe('failed');
+    const lost = readState(stateDirOf(plan()), 'api')!.newKeyId!;
+    expect(a.current?.keyId).toBe(old);
+    a.failReadBack = false;
+
+    const { outcome } = await run(plan(), clock, { providers: { issuer, stores: [a] } });
+
+    expect(outcome.status).toBe('done');
+    expect(issuer.calls).toContain(`delete ${lost}`);
+    expect(issuer.keys.map((k) => k.id)).toEqual([a.current!.keyId]);
+    expect(a.current!.keyId).not.toBe(old);
+    expect(a.current!.keyId).not.toBe(lost);
+    expect(audit()).toContain('delete-new-key:ok');
+    expect(issuer.mostKeysSeen).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('defect 10: the audit log records what happened, and what a resumed run found', () => {
@@ -132,5 +156,53 @@ describe('defect 10: the audit log records what happened, and what a resumed run
     expect((await run(plan(), clock, { providers: { issuer, stores: [a] } })).outcome.status).toBe('done');
     const purge = readAudit(stateDirOf(plan())).filter((r) => r.action === 'purge-from-store');
     expect(purge).toEqual([expect.objectContaining({ outcome: 'skipped', detail: expect.stringContaining('found nothing') })]);
+  });
+});
+
+describe('defect 3: keyrot abandon --retire-new', () => {
+  const abandon = (stores: FakeStore[], retireNew: boolean) =>
+    decide(plan(), 'abandon', {
+      wait: false, due: false, waitLockMs: 0, command: 'keyrot abandon', clock, signal: new AbortController().signal,
+      emit: () => undefined, confirm: async () => 'yes', providers: { issuer, stores },
+    }, { retireNew });
+  /** Held at verify: another writer keeps its own value in the one target, so no target serves the new key. */
+  async function heldAtVerify(): Promise<{ store: OverwrittenStore; old: string; fresh: string }> {
+    const store = new OverwrittenStore('b');
+    const old = seedOld([store]);
+    store.overwriteWith = { keyId: 'OTHER', secret: 'written-by-someone-else' };
+    store.times = 2;
+    expect((await run(plan(), clock, { providers: { issuer, stores: [store] } })).outcome).toEqual({ status: 'held', code: 'fingerprint-mismatch' });
+    return { store, old, fresh: issuer.keys.find((k) => k.id !== old)!.id };
+  }
+
+  it('retires the new key of a held rotation, so the next run starts clean instead of holding on two active keys', async () => {
+    const { store, old, fresh } = await heldAtVerify();
+    const result = await abandon([store], true);
+    expect(result.outcome).toContain(`the new key ${fresh} was deleted`);
+    expect(issuer.keys.map((k) => `${k.id}:${k.status}`)).toEqual([`${old}:active`]);
+    expect(audit()).toEqual(expect.arrayContaining(['delete-new-key:ok', 'abandon:ok']));
+
+    const next = await run(plan(), clock, { providers: { issuer, stores: [store] } });
+    expect(next.outcome.status).toBe('done');
+    expect(issuer.keys.map((k) => k.id)).toEqual([store.current!.keyId]);
+  });
+
+  it('after a plain abandon that left two active keys, names --retire-new as the next command, which works', async () => {
+    const { store, old } = await heldAtVerify();
+    const plain = await abandon([store], false);
+    expect(plain.next).toMatch(/^keyrot abandon --retire-new /);
+    expect(issuer.keys.filter((k) => k.status === 'active')).toHaveLength(2);
+    await abandon([store], true);
+    expect(issuer.keys.map((k) => k.id)).toEqual([old]);
+  });
+
+  it('refuses while a target serves the new key (its consumers would be cut off), changing nothing', async () => {
+    const a = new FakeStore('a');
+    const old = seedOld([a]);
+    const long = planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }, { type: 'file', path: 'b' }], drain: 3_600_000, soak: 0 });
+    expect((await run(long, clock, { providers: { issuer, stores: [a] }, wait: false })).outcome.status).toBe('waiting');
+    await expect(abandon([a], true)).rejects.toMatchObject({ code: 'retire-new-served', hint: expect.stringContaining('keyrot run') });
+    expect(issuer.keys.map((k) => `${k.id}:${k.status}`)).toEqual([`${old}:active`, `${a.current!.keyId}:active`]);
+    expect(readState(stateDirOf(plan()), 'api')!.phase).toBe('drain');
   });
 });

@@ -9,7 +9,8 @@ import { pickReporter, type Reporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 
-export async function operatorCommand(decision: Decision, args: string[], opts: CommonRunFlags): Promise<number> {
+export async function operatorCommand(decision: Decision, args: string[], opts: CommonRunFlags & { retireNew?: boolean }): Promise<number> {
+  if (opts.retireNew && decision !== 'abandon') throw new KeyrotError('usage', { problem: `--retire-new is an option of keyrot abandon, not of keyrot ${decision}` });
   const plans = await loadPlans(args, opts.state);
   if (plans.length !== 1) throw new KeyrotError('usage', { problem: `keyrot ${decision} takes exactly one plan` });
   const loaded = plans[0]!;
@@ -19,7 +20,7 @@ export async function operatorCommand(decision: Decision, args: string[], opts: 
   const interrupt = interruptSignal(() => undefined);
   try {
     const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: `keyrot ${decision} ${args.join(' ')}` });
-    const result = await decide(loaded, decision, options).catch((e: unknown) => {
+    const result = await decide(loaded, decision, options, { retireNew: opts.retireNew === true }).catch((e: unknown) => {
       throw e instanceof KeyrotError ? e.about(commandArg(loaded.file, opts.state)) : e;
     });
     if (format === 'json') {
