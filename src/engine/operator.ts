@@ -2,13 +2,14 @@
 // rollback (bring the old key back), approve (allow the permanent delete), abandon (stop here).
 import { actor } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
+import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { RotationContext } from './context.js';
 import { strayTargets } from './keys.js';
 import { retireNewKey } from './phases.js';
 import { inFlight } from './rotation.js';
 import { rollBack } from './runner.js';
-import { withPlan, type SessionOptions } from './session.js';
+import { withPlan, type PlanSession, type SessionOptions } from './session.js';
 
 export type Decision = 'rollback' | 'approve' | 'abandon';
 
@@ -83,9 +84,25 @@ const acts: Record<Decision, Act> = {
   },
 };
 
+/** abandon on a state record that cannot be used: withPlan moved it aside; the keys stay as they are. */
+async function abandonUnusable(session: PlanSession, aside: NonNullable<PlanSession['setAside']>, planArg: string): Promise<DecisionResult> {
+  const plan = session.loaded.plan.name;
+  await session.audit.append({
+    time: new Date().toISOString(), plan, rotationId: 'unknown', phase: 'done', action: 'abandon', outcome: 'ok',
+    detail: `unusable state moved to ${aside.path} by ${actor()}: ${aside.reason}`,
+  });
+  return {
+    plan, decision: 'abandon', oldKeyId: null, newKeyId: null,
+    outcome: `${aside.reason}; it was moved to ${aside.path} and the rotation it recorded is abandoned with the keys as they are ` +
+      '(`keyrot history` shows what it did); the next run starts a new rotation from what the issuer and the stores hold',
+    next: `keyrot run ${planArg}`,
+  };
+}
+
 /** Take one decision on the plan's rotation in flight; refused when there is none to take it on. */
 export function decide(loaded: LoadedPlan, decision: Decision, options: SessionOptions, flags: DecisionFlags = {}): Promise<DecisionResult> {
-  return withPlan(loaded, options, async (session) => {
+  return withPlan(loaded, { ...options, setAsideUnusableState: decision === 'abandon' }, async (session) => {
+    if (session.setAside) return abandonUnusable(session, session.setAside, commandArg(loaded.file, options.stateDir));
     const { saved } = session;
     // --retire-new also finishes what a plain abandon left: the new key of the rotation just abandoned.
     const abandonedNew = decision === 'abandon' && flags.retireNew && saved?.abandoned && saved.newKeyId;

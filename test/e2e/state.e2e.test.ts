@@ -28,7 +28,7 @@ describe('state that cannot be used', () => {
 
     const abandon = await keyrot(['abandon', plan], { cwd: ws.dir });
     expect(abandon.code).toBe(0);
-    expect(abandon.stdout).toContain('It was moved to');
+    expect(abandon.stdout).toContain('it was moved to');
     expect(readdirSync(path.dirname(file)).filter((n) => n.startsWith('api.json.unusable-'))).toHaveLength(1);
     expect(ws.read('.keyrot/audit.jsonl')).toMatch(/"action":"abandon".*unusable state moved to/);
 
