@@ -303,7 +303,7 @@ export const messages = {
   'secret-being-deleted': {
     exit: EXIT.provider,
     message: (d) => `${s(d.store)}: Key Vault is still deleting or recovering the secret ${s(d.name)} (ObjectIsBeingDeleted); the name is taken until that finishes`,
-    hint: () => 'Key Vault finishes in a few seconds: retry shortly with `keyrot run` (state was saved)',
+    hint: (d) => `Key Vault finishes in a few seconds: retry shortly with \`keyrot run ${planArg(d)}\` (state was saved)`,
   },
   'state-corrupt': {
     exit: EXIT.usage,
@@ -311,7 +311,7 @@ export const messages = {
     hint: (d) =>
       d.newer
         ? `run the newer keyrot that wrote it, or restore ${s(d.path)} from a backup`
-        : `restore it from a backup, or \`keyrot abandon ${planArg(d)}\` to set it aside and end that rotation with the keys as they are (\`keyrot history\` shows what was done)`,
+        : `restore it from a backup, or \`keyrot abandon ${planArg(d)}\` to set it aside and end that rotation with the keys as they are (\`keyrot history ${planArg(d)}\` shows what was done)`,
   },
   'state-io': {
     exit: EXIT.provider,

@@ -225,7 +225,8 @@ export const PHASES: Record<PhaseName, Phase> = {
     summary: 'read back every target and prove the new key authenticates',
     onResume: 'redo',
     calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ...(ctx.plan.verify ? [ctx.issuer.explain('verify')] : [])],
-    guards: (ctx) => `every target serves the new key's fingerprint${ctx.plan.verify ? '; the key authenticates (bounded retry)' : ''}`,
+    // What the issuer does to prove the key is in its own words (explain): no claim here can drift from it.
+    guards: (ctx) => `every target serves the new key's fingerprint${ctx.plan.verify ? `; the key authenticates (${ctx.issuer.explain('verify')})` : ''}`,
     async act(ctx) {
       const { state } = ctx;
       const credential = await newCredential(ctx);

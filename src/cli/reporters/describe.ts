@@ -1,6 +1,10 @@
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../plan/duration.js';
-import { outcomeText, type PlanResult } from './reporter.js';
+import type { Outcome } from '../../engine/runner.js';
+import type { PlanResult } from './reporter.js';
+
+const outcomeText = (o: Outcome): string =>
+  o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
 /** The words for an event, shared by the human and plain reporters. */
 export function describeEvent(e: RunEvent): { text: string; lines: string[] } {

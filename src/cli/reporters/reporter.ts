@@ -17,8 +17,6 @@ export interface Reporter {
   pause?(): void;
 }
 
-export const outcomeText = (o: Outcome): string =>
-  o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
 /** json for --output json; plain off a terminal, with --output plain, or for several plans at once (one line per event). */
 export async function pickReporter(format: OutputFormat, opts: { many?: boolean } = {}): Promise<Reporter> {
