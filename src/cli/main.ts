@@ -1,6 +1,7 @@
 // The program: commands are declared here and loaded on demand, so `keyrot --help` stays fast.
 // This file holds the only catch-all and sets the only exit code.
-import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { installOutputFilter } from '../secrets/redact.js';
@@ -17,6 +18,9 @@ Exit codes:
   75   rotations are waiting on a timer (with --no-wait); run again later
   130  interrupted (state saved; safe to re-run)`;
 
+/** The version npm installed: package.json, two folders up from both src/cli/ and dist/cli/. */
+const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 const stateOption = () => new Option('--state <dir>', 'state folder (default: .keyrot/ beside each plan)');
 const waitLockOption = () => new Option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m');
 
@@ -31,7 +35,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
   const keyrot = new Command('keyrot')
     .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
       '  create -> publish -> verify -> drain -> last-used -> deactivate -> soak -> delete')
-    .version('0.1.0')
+    .version(version())
     .showHelpAfterError(format === 'json' ? false : '(run `keyrot --help` for usage)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nEvery command takes --output text|plain|json (JSON shapes: schema/*.schema.json) and --no-color.`)
     // With --output json a usage error is a JSON document on stdout (see main), not text on stderr.
@@ -114,6 +118,14 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addOption(stateOption())
     .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
     .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts))));
+
+  keyrot
+    .command('completion')
+    .description('print a shell completion script (commands, flags, plan files)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', '\nExamples:\n  source <(keyrot completion bash)            # in ~/.bashrc\n' +
+      '  keyrot completion zsh > "${fpath[1]}/_keyrot"\n  keyrot completion fish > ~/.config/fish/completions/keyrot.fish')
+    .action(async (shell: string) => setExit((await import('./commands/completion.js')).completionCommand(shell, keyrot)));
 
   common(keyrot
     .command('schema')

@@ -4,7 +4,7 @@ import { EXIT } from '../messages.js';
 import { formatProblem, type PlanProblem } from '../plan/problem.js';
 import { writeJson, type OutputFormat } from './output.js';
 
-const REPORT = 'please report it with this output and the audit log (`keyrot history --json`)';
+const REPORT = 'please report it with this output and the audit log (`keyrot history --json`), as the README section "Reporting a problem" describes';
 
 /**
  * An error as the chosen output speaks it. Text: the message, then the hint naming the next step (a

@@ -2,7 +2,7 @@
 import { systemClock } from '../engine/clock.js';
 import type { SessionOptions } from '../engine/session.js';
 import { KeyrotError } from '../errors.js';
-import { parseDuration } from '../plan/duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { confirmer } from './confirm.js';
 import type { OutputFlags } from './output.js';
 import type { Reporter } from './reporters/reporter.js';

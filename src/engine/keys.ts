@@ -1,7 +1,7 @@
 // Questions the phases ask about keys: which one is being retired, is there room, where is the secret.
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { Credential, KeyInfo, LastUse, SecretStore } from '../providers/types.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';

@@ -3,7 +3,7 @@
 import { KeyrotError } from '../errors.js';
 import type { NotifyOutcome } from '../notify/notice.js';
 import type { SecretStore } from '../providers/types.js';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';

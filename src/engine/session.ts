@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { AuditLog } from '../audit/log.js';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';

@@ -1,7 +1,7 @@
 // The usage gates: the plan's usage source (the service's Prometheus metrics, or its own last-use
 // endpoint) must agree with the issuer that the old key is unused, before it is deactivated and
 // before it is deleted. No answer (down, refused, empty) is never "unused": the gate holds and says why.
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { usedIn, type UsageAnswer } from '../providers/usage/source.js';
 import type { RotationContext } from './context.js';
 import { audited, hold, open, waitUntil, type GateResult } from './gate.js';

@@ -2,7 +2,7 @@
 // minimal environment (keyrot's own credentials stay with keyrot); its output is kept only to
 // explain a failure, as a short redacted tail.
 import { spawn } from 'node:child_process';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { redact } from '../secrets/redact.js';
 import type { Payload } from './notice.js';
 import type { CommandEntry } from './schema.js';

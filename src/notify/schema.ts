@@ -1,6 +1,6 @@
 // The `notify:` entries of a plan: webhooks and commands told about a rotation's outcomes.
 import { z } from 'zod';
-import { duration } from '../plan/duration-field.js';
+import { duration } from '../shared/duration-field.js';
 import { NOTIFY_OUTCOMES } from './notice.js';
 
 const on = z

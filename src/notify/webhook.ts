@@ -2,7 +2,7 @@
 // unreachable or overloaded. Throws a plain Error saying why it gave up.
 import { createHmac } from 'node:crypto';
 import pRetry, { AbortError } from 'p-retry';
-import { formatDuration } from '../plan/duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { rememberSecret } from '../secrets/redact.js';
 import { originOf, originOnly } from '../secrets/urls.js';
 import type { Payload } from './notice.js';

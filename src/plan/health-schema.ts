@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './duration-field.js';
+import { duration } from '../shared/duration-field.js';
 
 const common = {
   interval: duration.prefault('1m').describe('how often to probe during the soak'),

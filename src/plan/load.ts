@@ -7,7 +7,7 @@ import { reasonOf } from '../errors.js';
 import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
-import { unknownPlaceholders } from './template.js';
+import { unknownPlaceholders } from '../shared/template.js';
 import type { PlanProblem } from './problem.js';
 
 export { formatProblem, type PlanProblem } from './problem.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './duration-field.js';
+import { duration } from '../shared/duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
 import { healthCheckSchema } from './health-schema.js';
 import { notifyEntrySchema } from '../notify/schema.js';

@@ -6,7 +6,7 @@ import chalk, { type ChalkInstance } from 'chalk';
 import { parseAuditLine, type AuditRecord } from '../../audit/log.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
-import { parseDuration } from '../../plan/duration.js';
+import { parseDuration } from '../../shared/duration.js';
 import { outputOf, type OutputFlags } from '../output.js';
 import { stateDirs } from '../state-dirs.js';
 

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../shared/duration.js';
 import { FileStateStore } from '../../state/file-store.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { stateDirs } from '../state-dirs.js';

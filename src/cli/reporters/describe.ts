@@ -1,5 +1,5 @@
 import type { RunEvent } from '../../engine/events.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../shared/duration.js';
 import type { Outcome } from '../../engine/runner.js';
 import type { PlanResult } from './reporter.js';
 

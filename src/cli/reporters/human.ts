@@ -3,7 +3,7 @@
 import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import type { RunEvent } from '../../engine/events.js';
-import { formatDuration } from '../../plan/duration.js';
+import { formatDuration } from '../../shared/duration.js';
 import { describeEvent, lastWords, summaryTable } from './describe.js';
 import type { PlanResult, Reporter } from './reporter.js';
 

@@ -1,7 +1,7 @@
 // The plan's `usage` block: where evidence that a key is still in use comes from, for the gates
 // before deactivate and before delete. Credentials come from environment variables named here.
 import { z } from 'zod';
-import { duration } from '../../plan/duration-field.js';
+import { duration } from '../../shared/duration-field.js';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 

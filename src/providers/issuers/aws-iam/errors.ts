@@ -1,7 +1,7 @@
 // AWS errors -> KeyrotErrors a user can act on. AWS error messages carry ids, ARNs and actions,
 // never a secret; we still quote only their first sentence.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import { originOnly } from '../../../secrets/urls.js';
 
 /** A failed AWS call: which action, the SDK's error, and how many attempts were made. */

@@ -1,6 +1,6 @@
 // The aws-iam issuer: access keys of one IAM user. Loaded only when a plan uses it (it pulls in the SDK).
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { resolveAuth } from './auth.js';
 import { iamApi, stsApi } from './client.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../../plan/duration-field.js';
+import { duration } from '../../../shared/duration-field.js';
 
 export const awsIamIssuerSchema = z
   .strictObject({

@@ -2,7 +2,7 @@
 // IAM is eventually consistent, so a key a few seconds old may still be unknown to STS.
 import pRetry from 'p-retry';
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import type { Credential } from '../../types.js';
 import { stsApi } from './client.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';

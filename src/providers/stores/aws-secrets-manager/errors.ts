@@ -1,7 +1,7 @@
 // AWS SDK errors -> KeyrotErrors. An SDK error keeps no request body, and Secrets Manager's messages
 // name actions and ARNs, never a value; we still quote only their first sentence, masked.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import { mask } from '../../../secrets/mask.js';
 
 export interface Call {

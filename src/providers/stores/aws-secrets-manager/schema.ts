@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../../plan/duration-field.js';
-import { mentionsSecret, unknownPlaceholders } from '../../../plan/template.js';
+import { duration } from '../../../shared/duration-field.js';
+import { mentionsSecret, unknownPlaceholders } from '../../../shared/template.js';
 
 const template = z.string().refine((t) => unknownPlaceholders(t).length === 0, 'only {{keyId}}, {{secret}} and {{rotatedAt}} can be used');
 

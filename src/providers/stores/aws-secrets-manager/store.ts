@@ -16,7 +16,7 @@
 // readable only by its version id, until Secrets Manager removes deprecated versions itself.
 import { createHash } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
-import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../plan/template.js';
+import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../shared/template.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
 import { scheduledForDeletion } from './errors.js';

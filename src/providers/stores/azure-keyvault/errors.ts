@@ -3,7 +3,7 @@
 // error code and message (which name the caller and the permission, never a value), and build our
 // own message, masked anyway.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import { mask } from '../../../secrets/mask.js';
 import { GaveUp } from '../../retry.js';
 

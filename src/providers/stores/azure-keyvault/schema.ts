@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../../plan/duration-field.js';
-import { mentionsSecret, unknownPlaceholders } from '../../../plan/template.js';
+import { duration } from '../../../shared/duration-field.js';
+import { mentionsSecret, unknownPlaceholders } from '../../../shared/template.js';
 
 /** Tags keyrot writes on every version; Azure allows 15 tags per secret version in all. */
 export const RESERVED_TAGS = ['managed-by', 'keyrot-plan', 'keyrot-key-id', 'keyrot-replaces'] as const;

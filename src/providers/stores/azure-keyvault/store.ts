@@ -8,8 +8,8 @@
 // until it is enabled again (rollback). Key Vault cannot delete one version, only the whole secret, so
 // on delete the old version stays disabled: that is where the old secret remains (see schema.ts).
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
-import { extractSecret, renderTemplate } from '../../../plan/template.js';
+import { formatDuration } from '../../../shared/duration.js';
+import { extractSecret, renderTemplate } from '../../../shared/template.js';
 import type { Credential, Ownership, ProviderContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { type Seam, type Version, connect } from './client.js';
 import { softDeleted } from './errors.js';

@@ -3,7 +3,7 @@
 // them: we read the HTTP status, Vault's own error strings or the network code, and build our
 // own message, with every value we sent masked.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../plan/duration.js';
+import { formatDuration } from '../../../shared/duration.js';
 import { mask } from '../../../secrets/mask.js';
 
 /** How the current token was obtained, to explain an expired one. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../../plan/duration-field.js';
-import { mentionsSecret, unknownPlaceholders } from '../../../plan/template.js';
+import { duration } from '../../../shared/duration-field.js';
+import { mentionsSecret, unknownPlaceholders } from '../../../shared/template.js';
 
 // A Vault path piece: no leading or trailing "/", no empty segments.
 const vaultPath = (what: string) =>

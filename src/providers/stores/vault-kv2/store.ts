@@ -9,7 +9,7 @@
 // only versions recorded there whose content still has the recorded fingerprint: a version another
 // writer wrote (say after a check-and-set conflict) is never deleted or destroyed.
 import { KeyrotError } from '../../../errors.js';
-import { extractSecret, mentionsSecret, renderTemplate } from '../../../plan/template.js';
+import { extractSecret, mentionsSecret, renderTemplate } from '../../../shared/template.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { login } from './auth.js';
