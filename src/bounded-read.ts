@@ -9,16 +9,22 @@ export async function readBounded(file: string, max: number): Promise<string | '
   // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; fstat then refuses it.
   const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    if (!(await handle.stat()).isFile()) return 'not-a-file';
-    const buffer = Buffer.alloc(max + 1);
+    const info = await handle.stat();
+    if (!info.isFile()) return 'not-a-file';
+    if (info.size > max) return 'too-large';
+    // Sized by what stat says, read until the end all the same: the file may grow while we read.
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const expected = info.size > length ? info.size - length + 1 : 1 << 16;
+      const chunk = Buffer.allocUnsafe(Math.min(expected, max + 1 - length, 1 << 20));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
       if (length > max) return 'too-large';
     }
-    return buffer.toString('utf8', 0, length);
+    return Buffer.concat(chunks, length).toString('utf8');
   } finally {
     await handle.close();
   }
