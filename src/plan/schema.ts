@@ -47,6 +47,11 @@ export const planSchema = z
       .default(false)
       .describe('after issuing the first key, rotate it once straight away through every phase, proving the plan end to end'),
   })
+  // Without lastUsed the old key would be deactivated without asking the usage source.
+  .refine((plan) => !plan.usage || plan.lastUsed, {
+    path: ['usage'],
+    message: 'a usage source needs lastUsed (quietFor, maxWait) too: it is asked before deactivate over quietFor',
+  })
   .describe('a keyrot rotation plan');
 
 export type Plan = z.output<typeof planSchema>;

@@ -14,6 +14,16 @@ export function originOf(url: string): string {
   }
 }
 
+/** Whether a URL carries no user:password@ (a credential written where it will be quoted); true for a non-URL. */
+export function withoutUserinfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return !u.username && !u.password;
+  } catch {
+    return true; // not a URL: the schema's own URL check says so
+  }
+}
+
 /** `text` with every URL cut down to its origin: pass any message a library or provider wrote through this. */
 export const originOnly = (text: string): string =>
   text.replace(URL_IN_TEXT, (match) => {

@@ -147,7 +147,8 @@ describe('http usage source', () => {
 });
 
 describe('the usage block in a plan', () => {
-  const plan = (usage: unknown) => planSchema.safeParse({ apiVersion: 'keyrot/v1', name: 'api', source: { type: 'generated' }, publish: [{ type: 'file', path: 'keys.json' }], usage });
+  const plan = (usage: unknown) =>
+    planSchema.safeParse({ apiVersion: 'keyrot/v1', name: 'api', source: { type: 'generated' }, publish: [{ type: 'file', path: 'keys.json' }], lastUsed: { quietFor: '30m', maxWait: '24h' }, usage });
   const problems = (usage: unknown) => {
     const r = plan(usage);
     return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -168,6 +169,16 @@ describe('the usage block in a plan', () => {
     expect(problems({ type: 'prometheus', url: 'http://p:9090', query: `${QUERY} > {{secret}}` })).toEqual(['usage.query: only {{keyId}} and {{window}} can be used in the query']);
     expect(problems({ type: 'prometheus', url: 'http://p:9090', query: QUERY, auth: { type: 'bearer', token: 'abc' } })).toContain('usage.auth: Unrecognized key: "token"');
     expect(problems({ type: 'http', url: 'https://svc/usage' })).toEqual(['usage.url: the URL must name the key: {{keyId}}']);
+    expect(problems({ type: 'prometheus', url: 'http://keyrot:hunter2@p:9090', query: QUERY })).toEqual([
+      'usage.url: the URL may not carry credentials (user:pass@): use auth, whose secret comes from an environment variable',
+    ]);
+  });
+
+  it('needs lastUsed: without it the old key would be deactivated without asking', () => {
+    const r = planSchema.safeParse({ apiVersion: 'keyrot/v1', name: 'api', source: { type: 'generated' }, publish: [{ type: 'file', path: 'keys.json' }], usage: { type: 'prometheus', url: 'http://p:9090', query: QUERY } });
+    expect(r.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'usage: a usage source needs lastUsed (quietFor, maxWait) too: it is asked before deactivate over quietFor',
+    ]);
   });
 });
 

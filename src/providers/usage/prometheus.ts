@@ -24,13 +24,13 @@ type Sample = [number, string];
 const isSample = (v: unknown): v is Sample => Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string';
 
 /** The number a query result holds: one scalar, or the sum of a vector's samples; else why not. */
-function readResult(data: QueryResponse['data']): { value: number; raw: string; at: number; series: number } | string {
+function readResult(data: QueryResponse['data'], window: string): { value: number; raw: string; at: number; series: number } | string {
   if (data?.resultType === 'scalar' && isSample(data.result)) {
     return { value: Number(data.result[1]), raw: data.result[1], at: data.result[0], series: 1 };
   }
   if (data?.resultType !== 'vector') return `the query returned a ${data?.resultType ?? 'malformed'} result, not a number: write an instant query such as sum(increase(...[{{window}}]))`;
   const samples = Array.isArray(data.result) ? data.result.map((s: { value?: unknown }) => s?.value) : [];
-  if (samples.length === 0) return 'the query returned no series: no metric matched this key in the window';
+  if (samples.length === 0) return `the query returned no series: nothing matched this key over ${window} (increase() also needs two scrapes of a series inside the window)`;
   if (!samples.every(isSample)) return 'the query returned malformed samples';
   const values = (samples as Sample[]).map((s) => Number(s[1]));
   const raw = (samples as Sample[]).map((s) => s[1]).join(' + ');
@@ -45,7 +45,8 @@ export function createPrometheusUsage(config: PrometheusUsageConfig, ctx: Provid
   return {
     label,
     async usedSince(keyId, since, now) {
-      const query = fill(config.query, { keyId: promString(keyId), window: promWindow(now.getTime() - since.getTime()) });
+      const window = promWindow(now.getTime() - since.getTime());
+      const query = fill(config.query, { keyId: promString(keyId), window });
       const asked = new Date();
       const noAnswer = (reason: string): UsageAnswer => ({ answered: false, query, at: asked, reason });
       const url = new URL('api/v1/query', base);
@@ -66,7 +67,7 @@ export function createPrometheusUsage(config: PrometheusUsageConfig, ctx: Provid
       if (body.status !== 'success') {
         return noAnswer(`${label} refused the query (HTTP ${status}${body.errorType ? `, ${body.errorType}` : ''}): ${body.error ?? 'no reason given'}`);
       }
-      const result = readResult(body.data);
+      const result = readResult(body.data, window);
       if (typeof result === 'string') return noAnswer(result);
       if (!Number.isFinite(result.value) || result.value < 0) return noAnswer(`the query returned ${result.raw}, not a count of requests`);
       return { answered: true, query, value: result.raw, at: new Date(result.at * 1000), requests: result.value };

@@ -2,6 +2,7 @@
 // before deactivate and before delete. Credentials come from environment variables named here.
 import { z } from 'zod';
 import { duration } from '../../shared/duration-field.js';
+import { withoutUserinfo } from '../../secrets/urls.js';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
@@ -25,13 +26,17 @@ const common = {
   interval: duration.prefault('1m').describe('while waiting for the old key to go quiet, ask again this often'),
 };
 
+// user:pass@ in a URL would be a credential written in the plan.
+const noUserinfo = withoutUserinfo;
+const noUserinfoMessage = 'the URL may not carry credentials (user:pass@): use auth, whose secret comes from an environment variable';
+
 const placeholders = (text: string) => [...text.matchAll(/\{\{\s*(.*?)\s*\}\}/g)].map((m) => m[1]!);
 const only = (names: string[]) => (text: string) => placeholders(text).every((n) => names.includes(n));
 const has = (name: string) => (text: string) => placeholders(text).includes(name);
 
 export const prometheusUsageSchema = z.strictObject({
   type: z.literal('prometheus'),
-  url: z.url({ protocol: /^https?$/ }).describe('the Prometheus server, e.g. http://prometheus:9090'),
+  url: z.url({ protocol: /^https?$/ }).refine(noUserinfo, noUserinfoMessage).describe('the Prometheus server, e.g. http://prometheus:9090'),
   query: z
     .string()
     .min(1)
@@ -46,6 +51,7 @@ export const httpUsageSchema = z.strictObject({
   type: z.literal('http'),
   url: z
     .url({ protocol: /^https?$/ })
+    .refine(noUserinfo, noUserinfoMessage)
     .refine(has('keyId'), 'the URL must name the key: {{keyId}}')
     .refine(only(['keyId']), 'only {{keyId}} can be used in the URL')
     .describe('GET this URL (with {{keyId}} filled in); it answers JSON {"lastUsedAt": "<ISO date>"} or {"lastUsedAt": null}'),
