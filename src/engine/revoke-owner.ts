@@ -30,8 +30,8 @@ export interface OwnerSearch {
   /** The owning plan and the key's id there; undefined when no plan that answered holds it. */
   found?: { plan: LoadedPlan; keyId: string };
   notAsked: NotAsked[];
-  /** Found through keyrot's own records: how many other plans were then not asked at all. */
-  unneeded?: number;
+  /** Found through keyrot's own records: the other plans, which were then not asked at all. */
+  unneeded?: LoadedPlan[];
 }
 
 export interface SearchDeps {
@@ -107,7 +107,7 @@ async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
 export async function findOwner(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps): Promise<OwnerSearch> {
   const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, deps.stateDir) : [];
   let result = likely.length > 0 ? await ask(likely, match, deps) : { holders: [], notAsked: [] };
-  if (result.holders.length === 1) return { found: result.holders[0], notAsked: result.notAsked, unneeded: plans.length - likely.length };
+  if (result.holders.length === 1) return { found: result.holders[0], notAsked: result.notAsked, unneeded: plans.filter((p) => !likely.includes(p)) };
   if (result.holders.length === 0) {
     const rest = await ask(plans.filter((p) => !likely.includes(p)), match, deps);
     result = { holders: rest.holders, notAsked: [...result.notAsked, ...rest.notAsked] };

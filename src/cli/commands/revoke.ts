@@ -46,7 +46,11 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, 
   warnNotAsked(reporter, search.notAsked);
   if (search.found) {
     const { plan } = search.found;
-    if (search.unneeded !== undefined) reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; ${search.unneeded} other plan(s) not asked` });
+    if (search.unneeded) {
+      const names = search.unneeded.map((p) => p.plan.name);
+      const listed = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ') || 'none';
+      reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; not asked: ${listed}` });
+    }
     return { plan, keyId: search.found.keyId };
   }
   const finished = await finishedRevokeOf(plans, keyId, opts.state);
