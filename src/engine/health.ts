@@ -1,6 +1,7 @@
 // One health probe during the soak: an HTTP GET that must answer 2xx, or a command that must exit 0.
 import { spawn } from 'node:child_process';
 import { redact } from '../secrets/redact.js';
+import { originOnly } from '../secrets/urls.js';
 import type { HealthCheck } from '../plan/health-schema.js';
 
 export interface Health {
@@ -14,7 +15,8 @@ async function probeHttp(url: string, timeout: number): Promise<Health> {
     await answer.body?.cancel();
     return { healthy: answer.ok, detail: `GET ${url} answered ${answer.status}` };
   } catch (e) {
-    const reason = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : ((e as Error & { cause?: Error }).cause?.message ?? (e as Error).message);
+    // fetch's own message may quote the URL: only its origin goes on.
+    const reason = (e as Error).name === 'TimeoutError' ? `no answer within ${timeout} ms` : originOnly((e as Error & { cause?: Error }).cause?.message ?? (e as Error).message);
     return { healthy: false, detail: `GET ${url} failed: ${reason}` };
   }
 }

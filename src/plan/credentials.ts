@@ -30,8 +30,15 @@ function looksRandom(value: string): boolean {
   return value.length >= 16 && !/\s/.test(value) && !value.includes('{{') && entropyBitsPerChar(value) >= 3.5;
 }
 
-function classify(key: string | number | undefined, value: string): string | undefined {
+/** scheme://user:password@host: the password is a literal credential wherever the URL is. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]*:[^/?#@\s]+@/i;
+
+/** A webhook's own schema refuses credentials in its URL, with a hint of its own (notify[i].url). */
+const isWebhookUrl = (path: (string | number)[]) => path.length === 3 && path[0] === 'notify' && path[2] === 'url';
+
+function classify(key: string | number | undefined, value: string, path: (string | number)[]): string | undefined {
   for (const [kind, pattern] of PATTERNS) if (pattern.test(value)) return kind;
+  if (URL_WITH_PASSWORD.test(value) && !isWebhookUrl(path)) return 'a password in a URL';
   const field = String(key ?? '');
   if (CREDENTIAL_FIELD.test(field) && !REFERENCE_FIELD.test(field) && looksRandom(value)) {
     return `a literal secret in a credential field`;
@@ -42,7 +49,7 @@ function classify(key: string | number | undefined, value: string): string | und
 /** Every string in the plan that looks like a credential, with its path. */
 export function findLiteralCredentials(value: unknown, path: (string | number)[] = []): CredentialFinding[] {
   if (typeof value === 'string') {
-    const kind = classify(path[path.length - 1], value);
+    const kind = classify(path[path.length - 1], value, path);
     return kind ? [{ path, kind }] : [];
   }
   if (Array.isArray(value)) return value.flatMap((item, i) => findLiteralCredentials(item, [...path, i]));

@@ -91,6 +91,22 @@ describe('plan loading', () => {
     expect(problems.map(formatProblem).join('\n')).not.toContain(fakeAwsSecret);
   });
 
+  it('refuses a password in any URL of a plan, and a webhook URL\'s once, with its own hint', async () => {
+    const problems = await problemsOf([
+      'apiVersion: keyrot/v1',
+      'name: api',
+      'source: { type: aws-iam, user: svc, region: us-east-1, endpoint: "https://svc:pw0rd-in-url@iam.internal" }',
+      'publish: [{ type: file, path: k.json }]',
+      'healthCheck: { type: http, url: "https://probe:s3cret-probe@api.internal/healthz" }',
+      'notify: [{ type: webhook, url: "https://hook:s3cret-hook@deploy.internal/hooks/refresh" }]',
+    ].join('\n'));
+    expect(problems).toEqual([
+      { at: '3:66', field: 'source.endpoint', message: expect.stringContaining('(a password in a URL)') },
+      { at: '5:33', field: 'healthCheck.url', message: expect.stringContaining('(a password in a URL)') },
+      { at: '6:32', field: 'notify[0].url', message: expect.stringMatching(/^a webhook URL may not carry credentials/) },
+    ]);
+  });
+
   it('flags an unknown template placeholder', async () => {
     const problems = await problemsOf('apiVersion: keyrot/v1\nname: api\nsource: { type: generated }\npublish: [{ type: file, path: "{{keyid}}.json" }]\n');
     expect(problems).toEqual([{ at: '4:31', field: 'publish[0].path', message: 'unknown template field {{keyid}}' }]);
