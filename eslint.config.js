@@ -11,6 +11,8 @@ const layers = {
   'src/audit/**': ['providers', 'engine', 'cli'],
   'src/secrets/**': ['engine', 'cli', 'providers', 'plan', 'state'],
   'src/shared/**': ['engine', 'cli', 'providers', 'plan', 'state', 'audit', 'notify'],
+  // The generic Vault client (connection, login, KV v2): used by the vault-kv2 target and the Vault state backend.
+  'src/vault/**': ['engine', 'cli', 'providers', 'plan', 'state', 'audit', 'notify'],
 };
 const banned = (folders) =>
   folders.map((folder) => ({

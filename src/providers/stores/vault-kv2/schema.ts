@@ -1,36 +1,10 @@
 import { z } from 'zod';
 import { duration } from '../../../shared/duration-field.js';
 import { mentionsSecret, unknownPlaceholders } from '../../../shared/template.js';
+import { vaultAuth, vaultPath } from '../../../vault/schema.js';
 
-// A Vault path piece: no leading or trailing "/", no empty segments.
-const vaultPath = (what: string) =>
-  z.string().regex(/^[^/]+(\/[^/]+)*$/, `a ${what} without leading or trailing "/", e.g. payments/aws`);
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
-
-// AppRole ids come from a file or an env var named in the plan, never from the plan itself.
-const approle = z
-  .strictObject({
-    method: z.literal('approle'),
-    roleIdFile: z.string().min(1).optional().describe('file holding the role_id; relative to the plan file'),
-    roleIdEnv: envName.optional().describe('environment variable holding the role_id'),
-    secretIdFile: z.string().min(1).optional().describe('file holding the secret_id; relative to the plan file'),
-    secretIdEnv: envName.optional().describe('environment variable holding the secret_id'),
-    mount: vaultPath('auth mount').default('approle'),
-  })
-  .refine((a) => (a.roleIdFile === undefined) !== (a.roleIdEnv === undefined), 'set exactly one of roleIdFile or roleIdEnv')
-  .refine((a) => (a.secretIdFile === undefined) !== (a.secretIdEnv === undefined), 'set exactly one of secretIdFile or secretIdEnv');
-
-const kubernetes = z.strictObject({
-  method: z.literal('kubernetes'),
-  role: z.string().min(1).describe('Vault role bound to this service account'),
-  jwtFile: z.string().min(1).default('/var/run/secrets/kubernetes.io/serviceaccount/token').describe('service account token file'),
-  mount: vaultPath('auth mount').default('kubernetes'),
-});
-
-const token = z.strictObject({ method: z.literal('token') }).describe('VAULT_TOKEN, then ~/.vault-token (as the vault CLI)');
-
-export const vaultKv2Auth = z.discriminatedUnion('method', [token, approle, kubernetes]);
+// The auth section is the shared Vault one (src/vault/schema.ts): the state backend logs in the same way.
+export const vaultKv2Auth = vaultAuth;
 
 export const vaultKv2StoreSchema = z
   .strictObject({
@@ -61,4 +35,4 @@ export const vaultKv2StoreSchema = z
   .describe('a HashiCorp Vault KV version 2 secret, written with check-and-set and marked in custom_metadata');
 
 export type VaultKv2StoreConfig = z.output<typeof vaultKv2StoreSchema>;
-export type VaultKv2Auth = z.output<typeof vaultKv2Auth>;
+export type { VaultAuth as VaultKv2Auth } from '../../../vault/schema.js';

@@ -12,10 +12,10 @@ import { KeyrotError } from '../../../errors.js';
 import { extractSecret, mentionsSecret, renderTemplate } from '../../../shared/template.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
-import { login } from './auth.js';
-import { connect } from './client.js';
-import type { Session } from './errors.js';
-import { type SecretVersion, kv2 } from './kv2.js';
+import { login } from '../../../vault/auth.js';
+import { connect } from '../../../vault/client.js';
+import type { Session } from '../../../vault/errors.js';
+import { type SecretVersion, kv2 } from '../../../vault/kv2.js';
 import type { VaultKv2StoreConfig } from './schema.js';
 
 const M = {
@@ -62,7 +62,7 @@ function withRecord(custom: Record<string, string>, held: Held[]): Record<string
 }
 
 export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderContext): SecretStore {
-  const conn = connect(config, ctx);
+  const conn = connect(config, ctx, `vault-kv2 target ${config.mount}/${config.path}`);
   const label = `vault ${config.mount}/${config.path}${conn.namespace ? ` (namespace ${conn.namespace})` : ''}`;
   let session: Session | undefined;
   const kv = kv2(conn, config.mount, config.path, label, () => session);

@@ -3,16 +3,15 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { KeyrotError } from '../../../errors.js';
-import type { ProviderContext } from '../../types.js';
+import { KeyrotError } from '../errors.js';
 import type { Connection } from './client.js';
 import { type Session, tokenGoneReason, toKeyrotError, vaultReason, vaultStatus } from './errors.js';
-import type { VaultKv2Auth } from './schema.js';
+import type { VaultAuth, VaultContext } from './schema.js';
 
 type Fail = (reason: string, fix: string) => KeyrotError;
 
 /** Log in and leave the token on the client; the session tells later errors where the token came from. */
-export async function login(conn: Connection, auth: VaultKv2Auth, ctx: ProviderContext, provider: string): Promise<Session> {
+export async function login(conn: Connection, auth: VaultAuth, ctx: VaultContext, provider: string): Promise<Session> {
   const fail: Fail = (reason, fix) => new KeyrotError('provider-auth-failed', { provider, reason, fix });
   switch (auth.method) {
     case 'token':
@@ -36,7 +35,7 @@ export async function login(conn: Connection, auth: VaultKv2Auth, ctx: ProviderC
   }
 }
 
-async function useToken(conn: Connection, ctx: ProviderContext, provider: string, fail: Fail): Promise<Session> {
+async function useToken(conn: Connection, ctx: VaultContext, provider: string, fail: Fail): Promise<Session> {
   const fix = 'log in again (`vault login`) or set VAULT_TOKEN to a valid token';
   let token = ctx.env.VAULT_TOKEN?.trim();
   let source = 'VAULT_TOKEN';
@@ -83,7 +82,7 @@ async function loginWith(conn: Connection, mount: string, body: Record<string, s
   conn.client.token = token;
 }
 
-async function fromFileOrEnv(file: string | undefined, env: string | undefined, what: string, ctx: ProviderContext, fail: Fail): Promise<string> {
+async function fromFileOrEnv(file: string | undefined, env: string | undefined, what: string, ctx: VaultContext, fail: Fail): Promise<string> {
   if (env !== undefined) {
     const value = ctx.env[env]?.trim();
     if (!value) throw fail(`${what}: environment variable ${env} is not set`, `export ${env} (from your secret store or CI secrets)`);

@@ -1,6 +1,6 @@
 // A thin KV version 2 layer over node-vault's generic read/write (0.12 has no KV v2 helpers).
 // Every call names the ACL path and capability it needs, so a refusal says what to grant.
-import { KeyrotError } from '../../../errors.js';
+import { KeyrotError } from '../errors.js';
 import type { Connection } from './client.js';
 import { looksUpSelf } from './auth.js';
 import { type Call, type Session, isCasMismatch, isInvalidToken, tokenGone, toKeyrotError, vaultBody, vaultErrors, vaultStatus } from './errors.js';

@@ -2,9 +2,9 @@
 // config.data, the JSON body with the secret in it. So we never rethrow, wrap (`cause`) or log
 // them: we read the HTTP status, Vault's own error strings or the network code, and build our
 // own message, with every value we sent masked.
-import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../shared/duration.js';
-import { mask } from '../../../secrets/mask.js';
+import { KeyrotError } from '../errors.js';
+import { formatDuration } from '../shared/duration.js';
+import { mask } from '../secrets/mask.js';
 
 /** How the current token was obtained, to explain an expired one. */
 export interface Session {

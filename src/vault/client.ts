@@ -1,10 +1,10 @@
-// One node-vault client per publish target, configured from the plan and keyrot's environment only.
+// A node-vault client for one Vault server, configured from explicit settings and keyrot's environment
+// only. Shared by the vault-kv2 publish target and the Vault state backend (src/vault/ imports neither).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vault from 'node-vault';
-import { KeyrotError } from '../../../errors.js';
-import type { ProviderContext } from '../../types.js';
-import type { VaultKv2StoreConfig } from './schema.js';
+import { KeyrotError } from '../errors.js';
+import type { VaultConnectionConfig, VaultContext } from './schema.js';
 
 export type VaultClient = vault.client;
 
@@ -15,10 +15,11 @@ export interface Connection {
   timeoutMs: number;
 }
 
-export function connect(config: VaultKv2StoreConfig, ctx: ProviderContext): Connection {
+/** `what` names the user of this connection in messages: "vault-kv2 target secret/payments/aws". */
+export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: string): Connection {
   const address = (config.address ?? ctx.env.VAULT_ADDR)?.replace(/\/+$/, '');
   if (!address) {
-    throw new KeyrotError('usage', { problem: `vault-kv2 target ${config.mount}/${config.path} has no Vault address: set VAULT_ADDR or \`address\` in the plan` });
+    throw new KeyrotError('usage', { problem: `${what} has no Vault address: set VAULT_ADDR or \`address\` in the plan` });
   }
   const namespace = config.namespace ?? (ctx.env.VAULT_NAMESPACE || undefined);
   const skipVerify = config.tls?.skipVerify === true;
