@@ -16,7 +16,8 @@ import type { UsageAnswer, UsageSource } from '../../src/providers/usage/source.
 import type { ProviderContext } from '../../src/providers/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
-import { planObject, run, stateDirOf } from '../helpers/engine.js';
+import { rollBack } from '../../src/engine/runner.js';
+import { decide, planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
 import { readAudit } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -265,6 +266,44 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
       ['delete', expect.stringMatching(/^fake metrics: q gave no answer at .*ECONNREFUSED/)],
       ['delete', expect.stringMatching(/^fake metrics: q = 0 at /)],
     ]);
+  });
+
+  it('held before delete for requests since deactivation: the rollback it suggests, then a new soak with none, deletes', async () => {
+    const retiring = old();
+    await go();
+    clock.advance(15 * MIN);
+    await go(); // deactivated
+    clock.advance(7 * 24 * 60 * MIN);
+    metrics = count(42);
+    const held = await go();
+    expect(held.outcome).toEqual({ status: 'held', code: 'used-after-deactivate' });
+    expect(held.events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('was used 42 time(s) (fake metrics)'), hint: expect.stringContaining('keyrot rollback') });
+
+    await decide(plan(), clock, (ctx) => rollBack(ctx, 'a consumer still sends the old key'), { providers: { issuer, stores: [store], usage } });
+    expect(issuer.keys[0]!.status).toBe('active');
+    metrics = count(0); // the consumer was fixed
+    const resumed = await run(plan(), clock, { providers: { issuer, stores: [store], usage }, wait: false, resumeAfterRollback: true });
+    expect(resumed.outcome.status).toBe('waiting'); // a new soak, counted from the new deactivation
+    const redeactivated = clock.now().toISOString();
+    clock.advance(7 * 24 * 60 * MIN);
+    expect((await go()).outcome.status).toBe('done');
+    expect(asked.at(-1)).toBe(`${retiring} since ${redeactivated}`);
+    expect(issuer.keys.map((k) => k.id)).not.toContain(retiring);
+  });
+
+  it('a revoked (leaked) key is deleted on request whatever the metrics say, with a warning when it was tried', async () => {
+    const leaked = old();
+    await revoke(plan(), clock, leaked, { providers: { issuer, stores: [store], usage } });
+    clock.advance(8 * 24 * 60 * MIN);
+    await decide(plan(), clock, async (ctx) => {
+      ctx.state.approvedBy = 'oncall@host';
+      await ctx.save();
+    }, { providers: { issuer, stores: [store], usage } });
+    metrics = count(5);
+    const { outcome, events } = await go();
+    expect(outcome.status).toBe('done');
+    expect(issuer.keys.map((k) => k.id)).not.toContain(leaked);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: 'WARNING: fake metrics saw the revoked key used 5 time(s) after it was revoked' }));
   });
 
   it('a source that throws is no answer, not unused', async () => {
