@@ -3,11 +3,26 @@
 import { KeyrotError } from '../errors.js';
 import { discoverPlanFiles } from '../plan/discover.js';
 import { stateDirOf } from '../state/location.js';
-import { loadPlan, type LoadedPlan } from '../plan/load.js';
+import { loadPlan, MAX_PLAN_BYTES, type LoadedPlan } from '../plan/load.js';
 
-export async function loadPlans(args: string[], stateDir?: string): Promise<LoadedPlan[]> {
-  const files = await discoverPlanFiles(args);
-  const results = await Promise.all(files.map((f) => loadPlan(f)));
+/** Standard input, up to one byte past the most a plan may be (the loader then says it is too large). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length > MAX_PLAN_BYTES) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `stdin`: an argument `-` is a plan read from standard input (shown as <stdin>). */
+export async function loadPlans(args: string[], stateDir?: string, opts: { stdin?: boolean } = {}): Promise<LoadedPlan[]> {
+  const piped = opts.stdin === true && args.includes('-');
+  const named = piped ? args.filter((a) => a !== '-') : args;
+  const files = named.length > 0 || !piped ? await discoverPlanFiles(named) : [];
+  const results = await Promise.all([...files.map((f) => loadPlan(f)), ...(piped ? [loadPlan('<stdin>', await readStdin())] : [])]);
   const problems = results.flatMap((r) => (r.ok ? [] : r.problems));
   if (problems.length > 0) {
     // Printed with the error, each as file:line:col (or as a list in JSON output).

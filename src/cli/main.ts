@@ -93,7 +93,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
   common(keyrot
     .command('validate')
     .description('check plans against the schema; every problem is listed as file:line:col')
-    .argument('<plans...>', 'plan files, folders of them, or plan names')
+    .argument('<plans...>', 'plan files, folders of them, or plan names; - reads one plan from stdin')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/validate.js')).validateCommand(plans, opts))));
 
   common(keyrot
@@ -118,6 +118,21 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addOption(stateOption())
     .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
     .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts))));
+
+  keyrot
+    .command('init')
+    .description('print a plan to start from, for an issuer and its stores (asks at a terminal for what the flags leave out)')
+    .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated']))
+    .option('--user <name>', 'aws-iam: the IAM user whose access keys are rotated')
+    .option('--store <type:where>', 'a publish target, repeatable: file:PATH, vault-kv2:MOUNT/PATH, azure-keyvault:https://VAULT/NAME, aws-secrets-manager:NAME',
+      (v: string, all: string[] = []) => [...all, v])
+    .option('--region <region>', 'AWS region for aws-iam and aws-secrets-manager', 'us-east-1')
+    .option('--name <plan>', 'the plan name (default: from the user or the first store)')
+    .option('--max-age <duration>', 'schedule.maxAge: with --due, rotate when the active key is older', '30d')
+    .option('--schema <path>', 'the schema path the editor comment names (default: the one keyrot ships)')
+    .addHelpText('after', '\nExamples:\n  keyrot init --issuer aws-iam --user payments-service --store vault-kv2:secret/payments/aws > payments.yaml\n' +
+      '  keyrot init --issuer generated --store file:keys.json | keyrot validate -')
+    .action(async (opts) => setExit(await (await import('./commands/init.js')).initCommand(opts)));
 
   keyrot
     .command('completion')

@@ -73,12 +73,16 @@ function firstAlias(doc: Document): number {
   return at;
 }
 
-export async function loadPlan(file: string): Promise<PlanLoad> {
+/** `given`: the plan's text when it did not come from a file (`keyrot validate -` reads stdin). */
+export async function loadPlan(file: string, given?: string): Promise<PlanLoad> {
   const at = (line: number, col: number, field: string, message: string, hint?: string): PlanProblem => ({
     file, line, col, field, message, hint,
   });
   let text: string;
-  try {
+  if (given !== undefined) {
+    if (Buffer.byteLength(given) > MAX_PLAN_BYTES) return { ok: false, problems: [at(1, 1, '(file)', `larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`)] };
+    text = given;
+  } else try {
     const read = await readBounded(file, MAX_PLAN_BYTES);
     if (read === 'not-a-file') return { ok: false, problems: [at(1, 1, '(file)', 'not a regular file (a folder, a device or a pipe?)', 'pass plan files (.yaml/.yml) or folders that hold them')] };
     if (read === 'too-large') {

@@ -41,3 +41,51 @@ describe('--version and completion', () => {
     expect((await keyrot(['completion', 'tcsh'], { cwd: ws.dir })).code).toBe(2);
   });
 });
+
+describe('keyrot init', () => {
+  const cli = (args: string[], input?: string) => {
+    try {
+      return { code: 0, stdout: execFileSync(process.execPath, [BIN, ...args], { cwd: ws.dir, encoding: 'utf8', input: input ?? '', env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' }) };
+    } catch (e) {
+      const failed = e as { status: number; stdout: string; stderr: string };
+      return { code: failed.status, stdout: failed.stdout, stderr: failed.stderr };
+    }
+  };
+  const STORES = ['file:keys.json', 'vault-kv2:secret/payments/aws', 'azure-keyvault:https://payments-kv.vault.azure.net/payments-key', 'aws-secrets-manager:payments/aws'];
+
+  it('keyrot init ... | keyrot validate - passes for every issuer/store combination, and with all stores at once', () => {
+    for (const issuer of ['aws-iam', 'generated']) {
+      for (const stores of [...STORES.map((s) => [s]), STORES]) {
+        const plan = cli(['init', '--issuer', issuer, '--user', 'payments-service', ...stores.flatMap((s) => ['--store', s])]);
+        expect(plan.code, `${issuer} ${stores.join(' ')}`).toBe(0);
+        expect(plan.stdout).toMatch(/^# yaml-language-server: \$schema=/);
+        const checked = cli(['validate', '-', '--json'], plan.stdout);
+        expect(checked.code, `${issuer} ${stores.join(' ')}: ${checked.stdout}`).toBe(0);
+        expect(JSON.parse(checked.stdout)).toMatchObject({ type: 'validate', plans: [{ file: '<stdin>', source: issuer, targets: stores.map((s) => s.split(':')[0]) }] });
+      }
+    }
+  });
+
+  it('the plan names the permissions it needs, and the schema it follows resolves from where it is written', () => {
+    const plan = cli(['init', '--issuer', 'aws-iam', '--user', 'payments-service', '--store', 'vault-kv2:secret/payments/aws']).stdout;
+    expect(plan).toContain('iam:CreateAccessKey');
+    expect(plan).toContain('path "secret/destroy/payments/aws"');
+    const schema = /\$schema=(\S+)/.exec(plan)![1]!;
+    expect(JSON.parse(readFileSync(path.resolve(ws.dir, schema), 'utf8'))).toHaveProperty('$schema');
+    ws.write('payments.yaml', plan);
+    expect(cli(['validate', 'payments.yaml']).code).toBe(0);
+  });
+
+  it('a missing user, an unknown store or a store without a place is a usage error (exit 2)', () => {
+    expect(cli(['init', '--issuer', 'aws-iam', '--store', 'file:k.json']).code).toBe(2);
+    expect(cli(['init', '--issuer', 'generated', '--store', 'redis:k']).code).toBe(2);
+    expect(cli(['init', '--issuer', 'generated', '--store', 'vault-kv2:secret']).code).toBe(2);
+    expect(cli(['init', '--issuer', 'generated']).code).toBe(2);
+  });
+
+  it('an invalid plan on stdin is reported as <stdin>:line:col', () => {
+    const out = cli(['validate', '-'], 'apiVersion: keyrot/v1\nname: x\n');
+    expect(out.code).toBe(2);
+    expect((out as { stderr?: string }).stderr).toContain('<stdin>:1:1');
+  });
+});

@@ -3,7 +3,7 @@ import { loadPlans } from '../load-plans.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
 export async function validateCommand(args: string[], opts: OutputFlags): Promise<number> {
-  const loaded = await loadPlans(args);
+  const loaded = await loadPlans(args, undefined, { stdin: true });
   const plans = loaded.map((l) => ({ file: l.file, plan: l.plan.name, source: l.plan.source.type, targets: l.plan.publish.map((p) => p.type) }));
   if (outputOf(opts) === 'json') {
     writeJson({ type: 'validate', plans });

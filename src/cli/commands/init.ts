@@ -1,0 +1,51 @@
+// keyrot init: print a plan to start from. Flags say what it is for; at a terminal, what they leave
+// out is asked (on stderr, so `keyrot init > plan.yaml` still asks).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline/promises';
+import { EXIT } from '../../messages.js';
+import { SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../plan/scaffold.js';
+import { canAsk } from '../confirm.js';
+
+export interface InitOptions {
+  issuer?: string;
+  user?: string;
+  region?: string;
+  name?: string;
+  store?: string[];
+  maxAge?: string;
+  schema?: string;
+}
+
+/** The schema keyrot ships (schema/ beside dist/), as a path from here: what the editor comment names. */
+const shippedSchema = () =>
+  path.relative(process.cwd(), fileURLToPath(new URL('../../../schema/rotation-plan.schema.json', import.meta.url))) || 'rotation-plan.schema.json';
+
+async function ask(opts: InitOptions): Promise<InitOptions> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const issuer = opts.issuer ?? ((await rl.question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
+    const user = opts.user ?? (issuer === 'aws-iam' ? (await rl.question('IAM user whose keys are rotated: ')).trim() : undefined);
+    const store = opts.store?.length
+      ? opts.store
+      : (await rl.question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')}): `)).split(/\s+/).filter(Boolean);
+    return { ...opts, issuer, ...(user ? { user } : {}), store };
+  } finally {
+    rl.close();
+  }
+}
+
+export async function initCommand(flags: InitOptions): Promise<number> {
+  const opts = (!flags.issuer || !flags.store?.length) && canAsk() ? await ask(flags) : flags;
+  const scaffold: ScaffoldOptions = {
+    issuer: (opts.issuer ?? '') as ScaffoldIssuer,
+    stores: opts.store ?? [],
+    schemaPath: opts.schema ?? shippedSchema(),
+    ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.maxAge ? { maxAge: opts.maxAge } : {}),
+  };
+  process.stdout.write(scaffoldPlan(scaffold));
+  return EXIT.ok;
+}
