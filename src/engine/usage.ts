@@ -67,10 +67,10 @@ export async function quietByUsage(ctx: RotationContext, issuer: GateResult): Pr
   const lastUsed = `${finding.detail}${finding.lastUsedAt ? '' : ` in the last ${formatDuration(rule.quietFor)}`} (${finding.source})`;
   if (now >= giveUp) return agree(issuer, finding, hold('old-key-in-use', { keyId, lastUsed, waited: formatDuration(rule.maxWait) }, finding.evidence));
   // A last-use date says when it goes quiet; a count only that it has not yet: ask again after `interval`.
-  const interval = ctx.plan.usage!.interval;
+  const interval = ctx.plan.usage?.interval ?? 60_000;
   const quietAt = finding.lastUsedAt ? new Date(finding.lastUsedAt.getTime() + rule.quietFor) : new Date(now.getTime() + interval);
   const next = quietAt < giveUp ? quietAt : giveUp;
-  return agree(issuer, finding, waitUntil(next, `old key must be quiet for ${formatDuration(rule.quietFor)} (${finding.source}: used ${lastUsed})`, finding.evidence));
+  return agree(issuer, finding, waitUntil(next, `old key must be quiet for ${formatDuration(rule.quietFor)}: used ${lastUsed}`, finding.evidence));
 }
 
 /**
