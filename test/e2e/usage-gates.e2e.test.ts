@@ -1,6 +1,7 @@
 // Usage gates against a real Prometheus (Debian's 2.42, 1 s scrapes) scraping an exporter whose fake
 // consumer the test steers: which key it sends, and when it switches. The engine runs in-process on
 // a fake clock for its own waits (overlap, maxWait, soak); only Prometheus' scrapes take real time.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -92,6 +93,11 @@ async function untilDeactivated(file: string): Promise<number> {
 }
 
 describe('usage gates on a real Prometheus', () => {
+  it('the exporter speaks the exposition format Prometheus reads (promtool check metrics)', () => {
+    service.request('key-0123456789ab', 3);
+    expect(() => execFileSync('promtool', ['check', 'metrics'], { input: service.metrics(), stdio: ['pipe', 'pipe', 'pipe'] })).not.toThrow();
+  });
+
   it('the consumer switches in time: deactivated once the old key is quiet, deleted after a soak with no request, evidence audited', async () => {
     const file = writePlan();
     const old = await consumerOnFirstKey(file);
