@@ -20,6 +20,8 @@ const POLL_MS = 250;
 const LEFTOVER_MS = 60_000;
 
 const HOLDER = 'holder.json';
+/** Created inside a stale lock by the one process taking it over. */
+const TAKEOVER = 'takeover';
 
 function isAlive(pid: number): boolean {
   try {
@@ -84,20 +86,27 @@ async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
   }
 }
 
-/** Move a stale lock aside, if it is still the one judged stale (same holder token). */
+/**
+ * Move a stale lock aside, if it is still the one judged stale (same holder token). Contenders first
+ * claim the takeover by creating a folder inside the lock (atomic: one of them wins); only the winner
+ * moves the lock, so a fresh lock taken meanwhile is never moved by a contender that judged the old one.
+ */
 async function takeOver(lockDir: string, judged: string | undefined): Promise<void> {
-  const aside = `${lockDir}${suffix('old')}`;
+  const claim = path.join(lockDir, TAKEOVER);
   try {
-    await rename(lockDir, aside);
-  } catch {
-    return; // someone else moved or replaced it first
-  }
-  if ((await readHolder(aside))?.token !== judged) {
-    // We moved a lock that another process took in between: put it back (the rename fails only if a third took it meanwhile).
-    await rename(aside, lockDir).catch(() => undefined);
+    await mkdir(claim);
+  } catch (e) {
+    // A claim whose taker died before finishing (it takes a few syscalls) is cleared for the next try.
+    const since = await mtimeOf(claim);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && since !== undefined && Date.now() - since > DEAD_HOLDER_STALE_MS) await rm(claim, { recursive: true, force: true });
     return;
   }
-  await rm(aside, { recursive: true, force: true });
+  if ((await readHolder(lockDir))?.token !== judged) {
+    await rm(claim, { recursive: true, force: true }); // a fresh lock replaced the stale one: leave it be
+    return;
+  }
+  const aside = `${lockDir}${suffix('old')}`;
+  if (await rename(lockDir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
 }
 
 export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
