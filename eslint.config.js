@@ -7,7 +7,7 @@ const layers = {
   'src/providers/**': ['engine', 'cli'],
   'src/engine/**': ['cli'],
   'src/plan/**': ['engine', 'cli'],
-  'src/state/**': ['providers', 'cli'],
+  'src/state/**': ['providers', 'engine', 'cli'],
   'src/audit/**': ['providers', 'engine', 'cli'],
   'src/secrets/**': ['engine', 'cli', 'providers', 'plan', 'state'],
   'src/shared/**': ['engine', 'cli', 'providers', 'plan', 'state', 'audit', 'notify'],

@@ -53,7 +53,22 @@ export class AuditLog {
   }
 
   async read(): Promise<AuditRecord[]> {
-    const text = await readFile(this.file, 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).flatMap((line) => parseAuditLine(line) ?? []);
+    return (await this.scan()).records;
+  }
+
+  /** Every record; a line that is not one (cut short by a full disk or a crash) is skipped and counted. */
+  async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {
+    const text = await readFile(this.file, 'utf8').catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw await stateIoError(e, this.file, { verb: 'read' });
+    });
+    const records: AuditRecord[] = [];
+    let unreadable = 0;
+    for (const line of text.split('\n').filter(Boolean)) {
+      const record = parseAuditLine(line);
+      if (record) records.push(record);
+      else unreadable++;
+    }
+    return { records, unreadable, where: this.file };
   }
 }

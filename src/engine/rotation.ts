@@ -1,58 +1,7 @@
-// What keyrot remembers about one plan's rotation between runs. Key ids and fingerprints only:
-// a secret never enters this record (invariant 3).
+// Starting and reading a rotation record (its types live in src/state/rotation-state.ts).
 
-export const PHASE_NAMES = ['revoke', 'create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'] as const;
-export type PhaseName = (typeof PHASE_NAMES)[number];
-
-/** rotate: the planned, zero-downtime rotation. revoke: a leaked key, deactivated first (keyrot revoke). */
-export type Mode = 'rotate' | 'revoke';
-
-/** ready: gate not yet passed. acting: the side effect began and may not have finished. waiting: done, waiting on a timer. */
-export type Stage = 'ready' | 'acting' | 'waiting';
-
-export interface Hold {
-  code: string;
-  message: string;
-  since: string;
-  evidence: string[];
-}
-
-export interface RotationState {
-  format: 1;
-  plan: string;
-  rotationId: string;
-  startedAt: string;
-  updatedAt: string;
-  /** Incremented by every save; a save that does not match the stored version is refused. */
-  version: number;
-  mode: Mode;
-  phase: PhaseName | 'done';
-  stage: Stage;
-  /** With `revoke` taking over a rotation in flight: where to go on afterwards. */
-  resumeAt: { phase: PhaseName; stage: Stage } | null;
-  /** The key being retired; null on a first rotation (the issuer had no key). */
-  oldKeyId: string | null;
-  /** Every key id the issuer listed just before create: anything else found later is ours. */
-  keysBeforeCreate: string[] | null;
-  newKeyId: string | null;
-  newFingerprint: string | null;
-  /** Targets that hold the new credential, by identity (type + hash of their plan entry), so an
-   *  edited plan cannot pass for one whose targets all received the key. */
-  published: string[];
-  /** When read-back (and, with `verify`, authentication) of the new key last succeeded. */
-  verifiedAt: string | null;
-  authenticatedAt: string | null;
-  /** Stored deadlines: waits survive Ctrl-C, crashes and reboots (invariant 9). */
-  deadlines: Partial<Record<PhaseName, string>>;
-  deactivatedAt: string | null;
-  /** Permission for the permanent delete, where the plan or a revoke requires it (keyrot approve). */
-  approvedBy: string | null;
-  /** Set by a rollback (by hand or after a failed health check): held until resumed or abandoned. */
-  rolledBack: { at: string; reason: string } | null;
-  completedAt: string | null;
-  abandoned: boolean;
-  hold: Hold | null;
-}
+export * from '../state/rotation-state.js';
+import type { RotationState } from '../state/rotation-state.js';
 
 export function newRotation(plan: string, now: Date, rotationId: string): RotationState {
   const at = now.toISOString();

@@ -1,5 +1,6 @@
 // The two provider interfaces. Providers know nothing of phases, state or output:
 // the engine calls one method at a time and records what happened.
+import type { PlanLedger } from '../state/store.js';
 
 /** A key as the issuer lists it. Never carries the secret. */
 export interface KeyInfo {
@@ -101,6 +102,8 @@ export interface ProviderContext {
   planDir: string;
   /** keyrot's state folder, for providers that keep non-secret bookkeeping (the generated issuer). */
   stateDir: string;
+  /** The generated issuer's ledger in keyrot's state store (file or Vault); default: a file under stateDir. */
+  ledger?: PlanLedger;
   env: NodeJS.ProcessEnv;
   /** keyrot's clock (fake in tests), for providers that keep their own timestamps. */
   now(): Date;

@@ -5,11 +5,13 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
-import type { RotationState } from '../engine/rotation.js';
+import type { RotationState } from './rotation-state.js';
+import { AuditLog } from '../audit/log.js';
+import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
 import { stateProblem } from './schema.js';
-import type { LockHolder, PlanLock, StateStore } from './store.js';
+import type { LockHolder, PlanLedger, PlanLock, StateStore } from './store.js';
 
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
@@ -22,7 +24,21 @@ const [killAt, killNth] = (process.env.KEYROT_FAULT_KILL_AT ?? '').split('#');
 let killSeen = 0;
 
 export class FileStateStore implements StateStore {
-  constructor(readonly location: string) {}
+  /** `<state>/audit.jsonl`, one JSON line per record, appended with O_APPEND. */
+  readonly audit: AuditLog;
+
+  constructor(readonly location: string) {
+    this.audit = new AuditLog(path.join(location, 'audit.jsonl'));
+  }
+
+  /** `<state>/generated/<plan>.json`. */
+  ledger(plan: string): PlanLedger {
+    return fileLedger(path.join(this.location, 'generated'), plan);
+  }
+
+  ledgerPlans(): Promise<string[]> {
+    return fileLedgerPlans(path.join(this.location, 'generated'));
+  }
 
   private get stateDir() {
     return path.join(this.location, 'state');

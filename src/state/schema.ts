@@ -2,7 +2,7 @@
 // happen to it (a crash mid-edit, a restore of the wrong file, a hand edit): every field is checked
 // before the engine trusts it. Fields this schema does not know are kept as they are.
 import { z } from 'zod';
-import { PHASE_NAMES } from '../engine/rotation.js';
+import { PHASE_NAMES } from './rotation-state.js';
 
 export const STATE_FORMAT = 1;
 

@@ -1,4 +1,5 @@
-import type { RotationState } from '../engine/rotation.js';
+import type { AuditRecord } from '../audit/log.js';
+import type { RotationState } from './rotation-state.js';
 
 /** Who holds a plan's lock: printed in every message about it. */
 export interface LockHolder {
@@ -32,13 +33,55 @@ export interface PlanLock {
  * - `lock` gives one process at a time the right to advance a plan (invariant 7); a live holder makes
  *   it throw KeyrotError 'lock-held' naming the holder, after waiting up to `waitMs`; a holder that
  *   died is detected and its lock taken over.
+ * - The lock holder is described (host, pid, command, since); a holder that stops renewing its lock
+ *   (dies) loses it only after its lease: the file store's stale time, the Vault store's lease.
+ * - `ledger(plan).save` and `audit.append` follow the same rules as `save`: atomic, durable,
+ *   a lost update refused.
  * - Nothing it writes contains a secret; files are readable by their owner only.
  */
 export interface StateStore {
+  /** Where it is, as a user would name it: a folder, or vault://mount/prefix. */
   readonly location: string;
   load(plan: string): Promise<RotationState | undefined>;
   save(state: RotationState): Promise<RotationState>;
   setAside(plan: string): Promise<string>;
   list(): Promise<RotationState[]>;
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock>;
+  /** The generated issuer's key ledger of a plan. */
+  ledger(plan: string): PlanLedger;
+  /** The audit log: every plan's records, in the order they were appended. */
+  readonly audit: AuditTrail;
+  /** The plans that have a ledger (keyrot state migrate). */
+  ledgerPlans(): Promise<string[]>;
+}
+
+/** A key the generated issuer minted: never its secret, only its fingerprint. */
+export interface LedgerEntry {
+  id: string;
+  status: 'active' | 'inactive';
+  createdAt: string;
+  fingerprint: string;
+}
+
+/**
+ * A generated issuer's ledger. `load` answers the keys and the ledger's version (0 when there is
+ * none); `save` writes the keys only if the version is still the one loaded (KeyrotError
+ * 'state-conflict' otherwise) and answers the new version. Never holds a secret.
+ */
+export interface PlanLedger {
+  /** Where it is, for messages and dry runs: a file, or a Vault secret path. */
+  readonly where: string;
+  load(): Promise<{ keys: LedgerEntry[]; version: number }>;
+  save(keys: LedgerEntry[], version: number): Promise<number>;
+}
+
+/**
+ * The audit log. `append` is durable when it returns and never interleaves with a concurrent
+ * writer's record; `scan` reads every record back (a store may keep only the newest records of each
+ * plan, and says how many it could not read).
+ */
+export interface AuditTrail {
+  append(record: Omit<AuditRecord, 'actor'>): Promise<void>;
+  read(): Promise<AuditRecord[]>;
+  scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }>;
 }

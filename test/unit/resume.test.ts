@@ -28,6 +28,9 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
     list: () => real.list(),
     lock: (...args) => real.lock(...args),
     setAside: (p) => real.setAside(p),
+    ledger: (p) => real.ledger(p),
+    audit: real.audit,
+    ledgerPlans: () => real.ledgerPlans(),
     async save(s) {
       saves++;
       if (saves === k && when === 'before') throw new Crash((crashedAt = `${s.phase}/${s.stage}`));

@@ -1,47 +1,36 @@
 // A random key for a service you own. The "issuer" is a ledger of key ids, states and fingerprints
-// under the state folder; the secret goes only to the stores, whose consumers accept every key
+// in keyrot's state store; the secret goes only to the stores, whose consumers accept every key
 // published there. Deactivating a generated key is done by the stores (they stop serving it).
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
+import { fileLedger } from '../../../state/file-ledger.js';
+import type { LedgerEntry } from '../../../state/store.js';
 import type { Credential, KeyInfo, KeyIssuer, ProviderContext } from '../../types.js';
 import type { GeneratedIssuerConfig } from './schema.js';
-
-interface LedgerEntry {
-  id: string;
-  status: 'active' | 'inactive';
-  createdAt: string;
-  fingerprint: string;
-}
 
 const MAX_KEYS = 2;
 
 export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: ProviderContext): KeyIssuer {
-  const file = path.join(ctx.stateDir, 'generated', `${ctx.planName}.json`);
+  // The ledger lives in keyrot's state store (a file, or Vault with --state vault://); every save is checked against the version loaded.
+  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  const where = ledger.where;
 
-  async function load(): Promise<LedgerEntry[]> {
-    try {
-      return (JSON.parse(await readFile(file, 'utf8')) as { keys: LedgerEntry[] }).keys;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+  const load = async (): Promise<LedgerEntry[]> => (await ledger.load()).keys;
+
+  async function change(fn: (keys: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
+    const { keys, version } = await ledger.load();
+    await ledger.save(fn(keys), version);
   }
 
-  async function save(keys: LedgerEntry[]): Promise<void> {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(file, `${JSON.stringify({ keys }, null, 2)}\n`, { mode: 0o600 });
-  }
-
-  async function update(keyId: string, change: (keys: LedgerEntry[], index: number) => void): Promise<void> {
-    const keys = await load();
-    const index = keys.findIndex((k) => k.id === keyId);
-    if (index < 0) throw new KeyrotError('provider-failed', { provider: 'generated', operation: 'update', reason: `no key ${keyId} in ${file}` });
-    change(keys, index);
-    await save(keys);
+  async function update(keyId: string, edit: (key: LedgerEntry) => void): Promise<void> {
+    await change((keys) => {
+      const key = keys.find((k) => k.id === keyId);
+      if (!key) throw new KeyrotError('provider-failed', { provider: 'generated', operation: 'update', reason: `no key ${keyId} in ${where}` });
+      edit(key);
+      return keys;
+    });
   }
 
   return {
@@ -53,7 +42,7 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
     },
 
     async create() {
-      const keys = await load();
+      const { keys, version } = await ledger.load();
       if (keys.length >= MAX_KEYS) {
         // The same limit the engine plans for: two keys, the old and the new, never a third.
         throw new KeyrotError('key-limit', { issuer: 'generated', count: keys.length, keys: keys.map((k) => k.id).join(', '), cleanup: 'keyrot abandon, or a finished rotation' });
@@ -61,7 +50,7 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
       const createdAt = ctx.now();
       const id = `key-${randomBytes(6).toString('hex')}`;
       const secret = `${config.prefix}${randomBytes(config.bytes).toString(config.encoding)}`;
-      await save([...keys, { id, status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }]);
+      await ledger.save([...keys, { id, status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }], version);
       return { keyId: id, secret, createdAt };
     },
 
@@ -77,11 +66,11 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
       return { reported: false } as const;
     },
 
-    deactivate: (keyId) => update(keyId, (keys, i) => void (keys[i]!.status = 'inactive')),
-    reactivate: (keyId) => update(keyId, (keys, i) => void (keys[i]!.status = 'active')),
+    deactivate: (keyId) => update(keyId, (key) => void (key.status = 'inactive')),
+    reactivate: (keyId) => update(keyId, (key) => void (key.status = 'active')),
 
     async delete(keyId) {
-      await save((await load()).filter((k) => k.id !== keyId));
+      await change((keys) => keys.filter((k) => k.id !== keyId));
     },
 
     explain(op) {
@@ -94,7 +83,7 @@ export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: Provid
         reactivate: 'mark the key active in the ledger',
         delete: 'remove the key from the ledger',
       } as const;
-      return `generated: ${verbs[op]} (${path.relative(process.cwd(), file)})`;
+      return `generated: ${verbs[op]} (${where})`;
     },
   };
 }
