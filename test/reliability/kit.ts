@@ -45,14 +45,16 @@ export interface Rig {
   bao: OpenBao;
   ws: Workspace;
   admin: { accessKeyId: string; secretAccessKey: string };
-  /** A plan rotating user `name` into Secrets Manager, Vault and a file; returns its path. */
-  plan(name: string, extra?: Record<string, unknown>, via?: Endpoints): string;
+  /** A plan rotating user `name` into Secrets Manager, Vault and a file; returns its path. `timeout`: per request, every provider. */
+  plan(name: string, extra?: Record<string, unknown>, via?: Endpoints, timeout?: string): string;
   /** Give user `name` a first key through keyrot (a first rotation), unkilled. */
   seed(name: string, via?: Endpoints): Promise<void>;
   start(plan: string, env?: NodeJS.ProcessEnv, args?: string[], via?: Endpoints): ReturnType<typeof startKeyrot>;
   run(plan: string, env?: NodeJS.ProcessEnv, args?: string[], via?: Endpoints): Promise<CliResult>;
   /** Run until exit 0 (or `tries` runs): what a cron job does after a crash. */
   settle(plan: string, tries?: number, via?: Endpoints): Promise<CliResult[]>;
+  /** moto and OpenBao as keyrot reaches them without a proxy. */
+  direct: Endpoints;
   iamKeys(user: string): Promise<Array<{ id: string; status: string }>>;
   /** Everything that is not the secret store: state, audit log, notifications, plus the given output. */
   keyrotFiles(): string;
@@ -91,15 +93,16 @@ export async function startRig(): Promise<Rig> {
   };
 
   const rig: Rig = {
-    moto, bao, ws, admin,
-    plan(name, extra = {}, via = direct) {
+    moto, bao, ws, admin, direct,
+    plan(name, extra = {}, via = direct, timeout) {
+      const t = timeout ? { timeout } : {};
       return ws.plan(name, {
         apiVersion: 'keyrot/v1',
         name,
-        source: { type: 'aws-iam', user: name, region: 'us-east-1', endpoint: via.aws, verifyTimeout: '20s' },
+        source: { type: 'aws-iam', user: name, region: 'us-east-1', endpoint: via.aws, verifyTimeout: '20s', ...t, ...(timeout ? { connectTimeout: timeout } : {}) },
         publish: [
-          { type: 'aws-secrets-manager', region: 'us-east-1', secretId: `${name}/aws`, endpoint: via.aws, data: { access_key_id: '{{keyId}}', secret_access_key: '{{secret}}' } },
-          { type: 'vault-kv2', mount: 'secret', path: `reliability/${name}`, data: { access_key_id: '{{keyId}}', secret_access_key: '{{secret}}' } },
+          { type: 'aws-secrets-manager', region: 'us-east-1', secretId: `${name}/aws`, endpoint: via.aws, data: { access_key_id: '{{keyId}}', secret_access_key: '{{secret}}' }, ...t },
+          { type: 'vault-kv2', mount: 'secret', path: `reliability/${name}`, data: { access_key_id: '{{keyId}}', secret_access_key: '{{secret}}' }, ...t },
           { type: 'file', path: `${name}.json` },
         ],
         verify: true,
