@@ -318,6 +318,11 @@ export const messages = {
     message: (d) => `could not ${s(d.verb ?? 'write')} state: ${s(d.reason)} (${s(d.path)})`,
     hint: (d) => `the state file is as it was before this step. ${s(d.fix)}, then re-run \`keyrot run ${planArg(d)}\``,
   },
+  'metrics-file': {
+    exit: EXIT.provider,
+    message: (d) => `could not write the metrics file ${s(d.path)}: ${s(d.reason)}`,
+    hint: () => 'pass --metrics-file a path in a folder keyrot may write, e.g. node_exporter\'s textfile collector folder (…/textfile_collector/keyrot.prom)',
+  },
   'state-folder-invalid': {
     exit: EXIT.usage,
     message: (d) => `cannot keep state in ${s(d.path)}: ${s(d.reason)}`,

@@ -22,6 +22,7 @@ Exit codes:
 const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const stateOption = () => new Option('--state <dir>', 'state folder (default: .keyrot/ beside each plan)');
+const metricsFileOption = () => new Option('--metrics-file <path>', 'also write every plan\'s key age and rotation as a Prometheus text file (node_exporter textfile collector), atomically');
 const waitLockOption = () => new Option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m');
 
 /** What every command takes: the output format (and its aliases) and colour. */
@@ -53,7 +54,9 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .option('--concurrency <n>', 'plans advanced at once', '4')
     .option('--resume-after-rollback', 'go on with a rotation that was rolled back (deactivate the old key again)')
     .addOption(stateOption())
-    .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes')
+    .addOption(metricsFileOption())
+    .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes\n' +
+      '  keyrot run --due --no-wait --yes --metrics-file /var/lib/node_exporter/textfile_collector/keyrot.prom rotation-plans/')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts))), { plain: true });
 
   common(keyrot
@@ -105,9 +108,11 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
 
   common(keyrot
     .command('status')
-    .description('rotations in flight: phase, old and new key ids, next action and when')
-    .argument('[plans...]', 'plan files, folders or names (default: the .keyrot/ state folder here or in rotation-plans/)')
+    .description('every plan named: its active key\'s age against schedule.maxAge (overdue stands out), the last outcome; rotations in flight: phase, keys, next action and when')
+    .argument('[plans...]', 'plan files, folders or names (default: the rotations in the .keyrot/ state folder here or in rotation-plans/)')
     .addOption(stateOption())
+    .addOption(metricsFileOption())
+    .addHelpText('after', '\nExit 4 when a plan\'s issuer could not be asked (the rest is still shown).\nExamples:\n  keyrot status rotation-plans/\n  keyrot status --metrics-file /var/lib/node_exporter/textfile_collector/keyrot.prom rotation-plans/')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts))));
 
   common(keyrot

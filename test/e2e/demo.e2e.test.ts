@@ -49,7 +49,8 @@ describe('keyrot run on the local demo', () => {
     expect(store.current?.keyId).toMatch(/^key-/);
     expect(store.previous).toBeUndefined();
     expect(readLedger(stateDir(), 'demo')).toEqual([expect.objectContaining({ id: store.current!.keyId, status: 'active' })]);
-    expect((await keyrot(['status', plan], { cwd: ws.dir })).stdout).toBe('nothing in flight (1 plan(s) idle)\n');
+    // The plan named, with its key's age (issue 15), then nothing in flight.
+    expect((await keyrot(['status', plan], { cwd: ws.dir })).stdout).toMatch(/^demo {2}generated .* active key-\w+ \d+s old \(no schedule.maxAge\)\n {2}last: purge-from-store ok at .*\nnothing in flight \(1 plan\(s\) idle\)\n$/s);
     expect(readAudit(stateDir()).map((r) => r.action)).toEqual([
       'create-key', 'publish', 'verify',
       'create-key', 'publish', 'verify', 'deactivate-key', 'retire-from-store', 'delete-key', 'purge-from-store',

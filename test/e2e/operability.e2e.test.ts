@@ -1,10 +1,11 @@
 // Operability (issue 15): --version, shell completion, keyrot init, key ages and metrics files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, keyrot } from '../helpers/cli.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+import { installPrometheus } from '../peers/prometheus.js';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -87,5 +88,73 @@ describe('keyrot init', () => {
     const out = cli(['validate', '-'], 'apiVersion: keyrot/v1\nname: x\n');
     expect(out.code).toBe(2);
     expect((out as { stderr?: string }).stderr).toContain('<stdin>:1:1');
+  });
+});
+
+/** promtool (Debian's prometheus package, installed by scripts/test-peers/prometheus.sh) on a metrics file. */
+async function promtoolCheck(file: string): Promise<{ code: number; output: string }> {
+  const promtool = path.join(path.dirname(await installPrometheus()), 'promtool');
+  try {
+    return { code: 0, output: execFileSync(promtool, ['check', 'metrics'], { input: readFileSync(file), encoding: 'utf8', stdio: 'pipe' }) };
+  } catch (e) {
+    const failed = e as { status: number; stdout: string; stderr: string };
+    return { code: failed.status, output: `${failed.stdout}${failed.stderr}` };
+  }
+}
+
+/** name{labels} value lines of a metrics file, by metric name. */
+const samples = (text: string, name: string) =>
+  text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).map((l) => ({ labels: l.slice(name.length, l.lastIndexOf(' ')), value: Number(l.slice(l.lastIndexOf(' ') + 1)) }));
+
+describe('key ages in status, and metrics files', () => {
+  const plans = () => {
+    mkdirSync(path.join(ws.dir, 'rotation-plans'));
+    for (const name of ['billing', 'search']) ws.write(`rotation-plans/${name}.yaml`, JSON.stringify(localPlan(name, { schedule: { maxAge: '30d' }, publish: [{ type: 'file', path: `${name}-keys.json` }] })));
+    // Rotated every second: its key is overdue a second after it is issued.
+    ws.write('rotation-plans/hot.yaml', JSON.stringify(localPlan('hot', { schedule: { maxAge: '1s' }, publish: [{ type: 'file', path: 'hot-keys.json' }] })));
+  };
+
+  it('keyrot status --metrics-file m.prom rotation-plans/ writes a file promtool accepts, with one key-age sample per plan', async () => {
+    plans();
+    expect((await keyrot(['run', '--yes', 'rotation-plans/'], { cwd: ws.dir })).code).toBe(0); // first keys
+    await new Promise((r) => setTimeout(r, 1_100));
+    const status = await keyrot(['status', '--metrics-file', 'm.prom', 'rotation-plans/'], { cwd: ws.dir });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/hot .*OVERDUE/);
+    expect(status.stdout).toMatch(/billing .*old \(maxAge 30d, due in/);
+
+    const text = ws.read('m.prom');
+    const check = await promtoolCheck(path.join(ws.dir, 'm.prom'));
+    expect(check.output).toBe('');
+    expect(check.code).toBe(0);
+    const ages = samples(text, 'keyrot_key_age_seconds');
+    expect(ages.map((a) => a.labels).sort()).toEqual(['{plan="billing"}', '{plan="hot"}', '{plan="search"}']);
+    expect(samples(text, 'keyrot_key_overdue')).toContainEqual({ labels: '{plan="hot"}', value: 1 });
+    expect(samples(text, 'keyrot_key_max_age_seconds')).toContainEqual({ labels: '{plan="billing"}', value: 30 * 86400 });
+    expect(text).not.toMatch(/key-[0-9a-f]{12}/); // no key id: a series per key would churn
+    expect(statSync(path.join(ws.dir, 'm.prom')).mode & 0o777).toBe(0o644);
+    expect(ws.exists('m.prom.tmp')).toBe(false);
+  });
+
+  it('keyrot run --metrics-file counts runs by outcome and shows the rotation in flight and its phase', async () => {
+    plans();
+    await keyrot(['run', '--yes', 'rotation-plans/'], { cwd: ws.dir }); // first keys: done
+    const waiting = await keyrot(['run', '--no-wait', '--metrics-file', 'm.prom', 'rotation-plans/billing.yaml'], { cwd: ws.dir });
+    expect(waiting.code).toBe(75); // in the 15m drain
+    const text = ws.read('m.prom');
+    expect((await promtoolCheck(path.join(ws.dir, 'm.prom'))).code).toBe(0);
+    expect(samples(text, 'keyrot_runs_total')).toEqual([{ labels: '{plan="billing",outcome="waiting"}', value: 1 }]);
+    expect(samples(text, 'keyrot_rotation_in_flight')).toEqual([{ labels: '{plan="billing"}', value: 1 }]);
+    expect(samples(text, 'keyrot_rotation_phase')).toContainEqual({ labels: '{plan="billing",phase="drain"}', value: 1 });
+    await keyrot(['run', '--no-wait', '--metrics-file', 'm.prom', 'rotation-plans/billing.yaml'], { cwd: ws.dir });
+    expect(samples(ws.read('m.prom'), 'keyrot_runs_total')).toEqual([{ labels: '{plan="billing",outcome="waiting"}', value: 2 }]);
+  });
+
+  it('a metrics file keyrot cannot write is exit 4 with a hint; --metrics-file without plans is a usage error', async () => {
+    plans();
+    const denied = await keyrot(['status', '--metrics-file', 'no/such/folder/m.prom', 'rotation-plans/'], { cwd: ws.dir });
+    expect(denied.code).toBe(4);
+    expect(denied.stderr).toContain('could not write the metrics file');
+    expect((await keyrot(['status', '--metrics-file', 'm.prom'], { cwd: ws.dir })).code).toBe(2);
   });
 });

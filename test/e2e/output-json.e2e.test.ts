@@ -100,6 +100,9 @@ describe('--output json on every command', () => {
     await keyrot(['run', '--no-wait', 'demo.yaml'], { cwd: ws.dir });
     const status = await json(['status', 'demo.yaml'], 'status');
     expect(status.docs[0]).toMatchObject({ type: 'status', rotations: [{ plan: 'demo', phase: 'drain', stage: 'waiting' }] });
+    // Every plan named, with its active key's age (issue 15).
+    expect(status.docs[0]).toMatchObject({ plans: [{ plan: 'demo', activeKey: { ageSeconds: expect.any(Number) }, inFlight: { phase: 'drain', held: false }, overdue: false }] });
+    expect((await json(['status'], 'status')).docs[0]).toMatchObject({ plans: [], rotations: [{ plan: 'demo' }] });
     expect(JSON.stringify(status.docs[0])).not.toContain('keysBeforeCreate');
     expect((await json(['status', 'nowhere.yaml'], 'status')).result.code).toBe(2);
 

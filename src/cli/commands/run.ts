@@ -16,6 +16,7 @@ export interface RunOptions extends CommonRunFlags {
   due?: boolean;
   concurrency?: string;
   resumeAfterRollback?: boolean;
+  metricsFile?: string;
 }
 
 /** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
@@ -53,6 +54,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<numb
       ),
     );
     reporter.summary(results);
+    if (opts.metricsFile) await (await import('../run-metrics.js')).writeRunMetrics(opts.metricsFile, plans, results, opts.state);
     return worstExitCode(results.map((r) => exitCodeOf(r.outcome)));
   } finally {
     reporter.close();

@@ -1,0 +1,69 @@
+// --metrics-file PATH (run, status): every plan's key age and rotation as a Prometheus text file
+// (exposition format 0.0.4, which OpenMetrics parsers read too), for node_exporter's textfile
+// collector: written whole to a temporary file in the same folder and renamed over PATH, so the
+// collector never reads half a file. Key ids are labels nowhere: a series per key would churn.
+import writeFileAtomic from 'write-file-atomic';
+import type { PlanInventory } from '../engine/inventory.js';
+import { KeyrotError, reasonOf } from '../errors.js';
+import { PHASE_NAMES } from '../engine/rotation.js';
+import type { RunCounts } from '../state/run-counts.js';
+
+interface Family {
+  name: string;
+  type: 'gauge' | 'counter';
+  help: string;
+  samples: Array<{ labels: Record<string, string>; value: number }>;
+}
+
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const labelText = (labels: Record<string, string>) => {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+};
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+export function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date): string {
+  const family = (name: string, type: Family['type'], help: string): Family => ({ name: `keyrot_${name}`, type, help, samples: [] });
+  const f = {
+    age: family('key_age_seconds', 'gauge', 'Age of the plan\'s active key (the newest active one), in seconds.'),
+    maxAge: family('key_max_age_seconds', 'gauge', 'The plan\'s schedule.maxAge, in seconds: the key is overdue past it.'),
+    overdue: family('key_overdue', 'gauge', '1 when the active key is older than schedule.maxAge.'),
+    up: family('issuer_up', 'gauge', '1 when the issuer answered (key age known), 0 when it could not be asked.'),
+    inFlight: family('rotation_in_flight', 'gauge', '1 while a rotation of the plan is in flight.'),
+    phase: family('rotation_phase', 'gauge', '1 for the phase the rotation in flight is in (one series per plan and phase).'),
+    held: family('rotation_held', 'gauge', '1 when the rotation in flight is held by a gate and needs someone.'),
+    success: family('last_success_timestamp_seconds', 'gauge', 'When the plan\'s last rotation finished (Unix time).'),
+    failure: family('last_failure_timestamp_seconds', 'gauge', 'When a step of the plan last failed, by the audit log (Unix time).'),
+    runs: family('runs_total', 'counter', 'Runs of the plan by `keyrot run --metrics-file`, by outcome.'),
+  };
+  for (const p of plans) {
+    const plan = { plan: p.plan };
+    if (p.activeKey) f.age.samples.push({ labels: plan, value: p.activeKey.ageSeconds });
+    if (p.maxAgeSeconds !== null) f.maxAge.samples.push({ labels: plan, value: p.maxAgeSeconds });
+    f.overdue.samples.push({ labels: plan, value: p.overdue ? 1 : 0 });
+    f.up.samples.push({ labels: plan, value: p.error ? 0 : 1 });
+    f.inFlight.samples.push({ labels: plan, value: p.rotation ? 1 : 0 });
+    for (const phase of PHASE_NAMES) f.phase.samples.push({ labels: { ...plan, phase }, value: p.rotation?.phase === phase ? 1 : 0 });
+    f.held.samples.push({ labels: plan, value: p.rotation?.hold ? 1 : 0 });
+    if (p.lastSuccessAt) f.success.samples.push({ labels: plan, value: seconds(p.lastSuccessAt) });
+    if (p.lastFailureAt) f.failure.samples.push({ labels: plan, value: seconds(p.lastFailureAt) });
+    for (const [outcome, count] of Object.entries(runs[p.plan] ?? {})) f.runs.samples.push({ labels: { ...plan, outcome }, value: count });
+  }
+  const generated = family('metrics_generated_timestamp_seconds', 'gauge', 'When keyrot wrote this file (Unix time): stale when the cron job stops.');
+  generated.samples.push({ labels: {}, value: Math.floor(now.getTime() / 1000) });
+
+  return [...Object.values(f), generated]
+    .filter((fam) => fam.samples.length > 0)
+    .map((fam) => [`# HELP ${fam.name} ${fam.help}`, `# TYPE ${fam.name} ${fam.type}`, ...fam.samples.map((s) => `${fam.name}${labelText(s.labels)} ${s.value}`)].join('\n'))
+    .join('\n')
+    .concat('\n');
+}
+
+export async function writeMetricsFile(file: string, text: string): Promise<void> {
+  try {
+    // 0644: node_exporter usually runs as another user. The file holds ages and counts, no key id.
+    await writeFileAtomic(file, text, { mode: 0o644 });
+  } catch (e) {
+    throw new KeyrotError('metrics-file', { path: file, reason: reasonOf(e) });
+  }
+}
