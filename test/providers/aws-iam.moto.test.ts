@@ -240,4 +240,17 @@ describe('aws-iam issuer against a frozen moto (SIGSTOP: connections accepted, n
     expect(await issuer.list()).toEqual([]);
   });
 
+  it('the credential chain is bounded too: an AssumeRole into a hung STS fails with exit 4', async () => {
+    const issuer = issuerFor({ roleArn: `arn:aws:iam::${ACCOUNT}:role/keyrot`, timeout: '300ms' });
+    moto.freeze();
+    const started = performance.now();
+    try {
+      const error = await failure(issuer.list());
+      expect(performance.now() - started).toBeLessThan(25_000);
+      expect([error.code, error.exitCode]).toEqual(['provider-timeout', 4]);
+    } finally {
+      moto.thaw();
+    }
+  });
+
 });

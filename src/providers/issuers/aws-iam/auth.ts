@@ -15,7 +15,12 @@ export interface Auth {
 }
 
 export function resolveAuth(config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv): Auth {
-  const clientConfig = { region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) };
+  // The chain's own calls (AssumeRole, web identity, SSO) are bounded like every other IAM/STS request.
+  const clientConfig = {
+    region: config.region,
+    requestHandler: { requestTimeout: config.timeout, connectionTimeout: config.connectTimeout, throwOnRequestTimeout: true },
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+  };
   const base = config.profile
     ? fromIni({ profile: config.profile, clientConfig })
     : fromNodeProviderChain({ clientConfig });
