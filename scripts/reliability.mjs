@@ -39,14 +39,19 @@ for (const file of report.testResults) {
 }
 
 const cpus = os.cpus();
+const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout.trim();
+const commit = git('rev-parse', '--short', 'HEAD');
+const dirty = git('status', '--porcelain', '--untracked-files=no') ? ' plus uncommitted changes' : '';
 const lines = [
   '# Reliability',
   '',
-  `Written by \`npm run reliability\` on ${new Date(started).toISOString()} (${Math.round((Date.now() - started) / 1000)} s). Reproduce with \`npm run build && ${command}\`.`,
+  `Written by \`npm run reliability\` on ${new Date(started).toISOString()} (${Math.round((Date.now() - started) / 1000)} s), at commit ${commit}${dirty}. Reproduce with \`npm run build && ${command}\`.`,
+  '',
+  'Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file. A failed test is a run that lost something (a key, a target, an audit record, a secret kept secret) or did not recover.',
   '',
   `Machine: ${os.type()} ${os.release()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
   '',
-  '| suite | tests attempted | passed | failed | skipped | time |',
+  '| suite | runs attempted | passed | failed (lost) | skipped | time |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...[...suites].map(([name, s]) => `| ${name} | ${s.attempted} | ${s.passed} | ${s.failed} | ${s.skipped} | ${(s.ms / 1000).toFixed(1)} s |`),
   '',
