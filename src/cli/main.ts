@@ -21,7 +21,8 @@ Exit codes:
 /** The version npm installed: package.json, two folders up from both src/cli/ and dist/cli/. */
 const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const stateOption = () => new Option('--state <dir>', 'state folder (default: .keyrot/ beside each plan)');
+const stateOption = () =>
+  new Option('--state <dir|vault://mount/prefix>', 'state folder, or Vault KV v2 for keyrot run from many hosts (default: .keyrot/ beside each plan)').env('KEYROT_STATE');
 const metricsFileOption = () => new Option('--metrics-file <path>', 'also write every plan\'s key age and rotation as a Prometheus text file (node_exporter textfile collector), atomically');
 const waitLockOption = () => new Option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m');
 
@@ -105,6 +106,16 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .argument('<plans...>', 'plan files, folders of them, or plan names')
     .addOption(stateOption())
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts))));
+
+  common(keyrot
+    .command('doctor')
+    .description('preflight, no side effects: credentials and whose they are, endpoints, permissions, key count, least privilege; every problem at once')
+    .argument('[plans...]', 'plan files, folders or names (default: rotation-plans/, else this folder)')
+    .addOption(stateOption())
+    .addHelpText('after', '\nExit 0 when every check passes (warnings allowed), 4 when a provider check fails, 2 for invalid plans.\n' +
+      'A check the endpoint or the caller cannot answer (IAM SimulatePrincipalPolicy on a test server) is shown as not checked.\n' +
+      'Examples:\n  keyrot doctor rotation-plans/\n  keyrot doctor --json rotation-plans/payments.yaml')
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(plans, opts))));
 
   common(keyrot
     .command('status')

@@ -3,6 +3,7 @@ import { systemClock } from '../engine/clock.js';
 import type { SessionOptions } from '../engine/session.js';
 import { KeyrotError } from '../errors.js';
 import { parseDuration } from '../shared/duration.js';
+import { openState } from '../state/open.js';
 import { confirmer } from './confirm.js';
 import type { OutputFlags } from './output.js';
 import type { Reporter } from './reporters/reporter.js';
@@ -23,6 +24,8 @@ export function sessionOptions(
   if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${flags.waitLock} is not a duration (try 30s, 5m)` });
   return {
     stateDir: flags.state,
+    // Built once here; every engine operation of this command gets the same one.
+    states: extra.states ?? openState(flags.state),
     waitLockMs,
     clock: systemClock,
     signal,

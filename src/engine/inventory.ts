@@ -1,14 +1,14 @@
 // Every plan as monitoring sees it (keyrot status, --metrics-file): the active key and its age
 // against schedule.maxAge, the rotation in flight and its next action, and the last outcomes from
 // the audit log. Read-only: one issuer list per plan, nothing else reaches a provider.
-import path from 'node:path';
-import { AuditLog, type AuditRecord } from '../audit/log.js';
+import type { AuditRecord } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { formatDuration } from '../shared/duration.js';
-import { FileStateStore } from '../state/file-store.js';
 import { stateDirOf } from '../state/location.js';
+import { openState } from '../state/open.js';
+import type { StateStore } from '../state/store.js';
 import { systemClock } from './clock.js';
 import { buildIssuer, callProvider } from './providers.js';
 import { inFlight, type RotationState } from './rotation.js';
@@ -45,26 +45,27 @@ export interface PlanInventory {
 
 const latest = (records: AuditRecord[], test: (r: AuditRecord) => boolean) => records.filter(test).at(-1);
 
-export async function inventory(plans: LoadedPlan[], stateDirOption?: string, now: Date = systemClock.now()): Promise<PlanInventory[]> {
-  const audits = new Map<string, Promise<AuditRecord[]>>();
-  const auditOf = (dir: string) => {
-    if (!audits.has(dir)) audits.set(dir, new AuditLog(path.join(dir, 'audit.jsonl')).read().catch(() => []));
-    return audits.get(dir)!;
+export async function inventory(plans: LoadedPlan[], stateDirOption?: string, now: Date = systemClock.now(), states = openState(stateDirOption)): Promise<PlanInventory[]> {
+  const audits = new Map<StateStore, Promise<AuditRecord[]>>();
+  const auditOf = (store: StateStore) => {
+    if (!audits.has(store)) audits.set(store, store.audit.read().catch(() => []));
+    return audits.get(store)!;
   };
 
   return Promise.all(
     plans.map(async (loaded): Promise<PlanInventory> => {
       const { plan } = loaded;
       const stateDir = stateDirOf(loaded, stateDirOption);
-      const saved = await new FileStateStore(stateDir).load(plan.name);
-      const records = (await auditOf(stateDir)).filter((r) => r.plan === plan.name);
+      const store = await states.of(loaded);
+      const saved = await store.load(plan.name);
+      const records = (await auditOf(store)).filter((r) => r.plan === plan.name);
       const maxAge = plan.schedule?.maxAge ?? null;
 
       let issuer = plan.source.type as string;
       let activeKey: KeyAge | null = null;
       let error: PlanInventory['error'] = null;
       try {
-        const keys = await buildIssuer(loaded, stateDir, () => undefined, systemClock).then(async (i) => {
+        const keys = await buildIssuer(loaded, store, () => undefined, systemClock).then(async (i) => {
           issuer = i.label;
           return callProvider(i, 'list', () => i.list());
         });

@@ -7,8 +7,7 @@ import { buildProviders, callProvider } from './providers.js';
 import { inFlight, newRotation, type PhaseName } from './rotation.js';
 import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { FileStateStore } from '../state/file-store.js';
-import { stateDirOf } from '../state/location.js';
+import { openState } from '../state/open.js';
 
 export interface GatePreview {
   verdict: 'pass' | 'wait' | 'hold';
@@ -42,12 +41,12 @@ const noSideEffects = async (): Promise<never> => {
   throw new Error('keyrot plan attempted a side effect');
 };
 
-export async function preview(loaded: LoadedPlan, stateDirOption?: string): Promise<PlanPreview> {
-  const stateDir = stateDirOf(loaded, stateDirOption);
-  const saved = await new FileStateStore(stateDir).load(loaded.plan.name);
+export async function preview(loaded: LoadedPlan, stateDirOption?: string, states = openState(stateDirOption)): Promise<PlanPreview> {
+  const store = await states.of(loaded);
+  const saved = await store.load(loaded.plan.name);
   const flying = inFlight(saved);
   const state = flying ? saved! : newRotation(loaded.plan.name, new Date(), '(new)');
-  const providers = await buildProviders(loaded, stateDir, () => undefined, systemClock);
+  const providers = await buildProviders(loaded, store, () => undefined, systemClock);
   const planArg = commandArg(loaded.file, stateDirOption);
   const ctx: RotationContext = {
     plan: loaded.plan, planDir: loaded.dir, planArg, ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,

@@ -9,6 +9,7 @@ import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types
 import type { UsageSource } from '../providers/usage/source.js';
 import { redact } from '../secrets/redact.js';
 import { originOnly } from '../secrets/urls.js';
+import type { StateStore } from '../state/store.js';
 
 export interface Providers {
   issuer: KeyIssuer;
@@ -17,22 +18,30 @@ export interface Providers {
   usage?: UsageSource;
 }
 
-const providerContext = (loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): ProviderContext => ({
+/** `state`: the plan's state store (its ledger keeps generated keys), or a state folder (the file store's). */
+const providerContext = (loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): ProviderContext => ({
   planName: loaded.plan.name,
   planDir: loaded.dir,
-  stateDir,
+  stateDir: typeof state === 'string' ? state : state.location,
+  ...(typeof state === 'string' ? {} : { ledger: state.ledger(loaded.plan.name) }),
   env: process.env,
   now: () => clock.now(),
   note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
 });
 
 /** Only the issuer: for questions about keys, where the stores do not matter (revoke's owner search). */
-export function buildIssuer(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<KeyIssuer> {
-  return createIssuer(loaded.plan.source, providerContext(loaded, stateDir, emit, clock));
+export function buildIssuer(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): Promise<KeyIssuer> {
+  return createIssuer(loaded.plan.source, providerContext(loaded, state, emit, clock));
 }
 
-export async function buildProviders(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): Promise<Providers> {
+/** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */
+export function buildEach(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>> } {
   const ctx = providerContext(loaded, stateDir, emit, clock);
+  return { issuer: createIssuer(loaded.plan.source, ctx), stores: loaded.plan.publish.map((config) => createStore(config, ctx)) };
+}
+
+export async function buildProviders(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): Promise<Providers> {
+  const ctx = providerContext(loaded, state, emit, clock);
   const issuer = await createIssuer(loaded.plan.source, ctx);
   const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));
   const usage = loaded.plan.usage ? await createUsageSource(loaded.plan.usage, ctx) : undefined;

@@ -2,17 +2,16 @@
 // other plan's provider is down: look in what keyrot itself recorded first (state, audit log), ask
 // only those plans' issuers, and only then ask every other issuer at once, each with a timeout. A
 // plan that cannot be asked is skipped and named; it never blocks the search.
-import path from 'node:path';
 import pLimit from 'p-limit';
-import { AuditLog } from '../audit/log.js';
 import { KeyrotError, reasonOf } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { KeyInfo } from '../providers/types.js';
-import { FileStateStore } from '../state/file-store.js';
-import { stateDirOf } from '../state/location.js';
+import type { StateBackend } from '../state/open.js';
+import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import { buildIssuer, callProvider } from './providers.js';
+import { statesOf } from './session.js';
 
 /** How long one issuer may take to answer "do you hold this key?" before it counts as not asked. */
 export const OWNER_QUERY_TIMEOUT_MS = 5_000;
@@ -36,6 +35,8 @@ export interface OwnerSearch {
 
 export interface SearchDeps {
   stateDir?: string;
+  /** Where state lives (default: from stateDir). */
+  states?: StateBackend;
   emit: Emit;
   clock: Clock;
   timeoutMs?: number;
@@ -45,17 +46,19 @@ const describeMatch = (m: KeyMatch) => ('keyId' in m ? m.keyId : `the key with f
 const matches = (m: KeyMatch, k: KeyInfo) => ('keyId' in m ? k.id === m.keyId : k.fingerprint === m.fingerprint);
 
 /** Plans whose own records (rotation state, audit log) name the key id: the likely owners. */
-async function recordedOwners(plans: LoadedPlan[], keyId: string, stateDir?: string): Promise<LoadedPlan[]> {
-  const byFolder = new Map<string, LoadedPlan[]>();
-  for (const p of plans) byFolder.set(stateDirOf(p, stateDir), [...(byFolder.get(stateDirOf(p, stateDir)) ?? []), p]);
+async function recordedOwners(plans: LoadedPlan[], keyId: string, states: StateBackend): Promise<LoadedPlan[]> {
+  const byStore = new Map<StateStore, LoadedPlan[]>();
+  for (const p of plans) {
+    const store = await states.of(p);
+    byStore.set(store, [...(byStore.get(store) ?? []), p]);
+  }
   const named = new Set<LoadedPlan>();
-  for (const [folder, inFolder] of byFolder) {
-    const store = new FileStateStore(folder);
+  for (const [store, inFolder] of byStore) {
     for (const p of inFolder) {
       const saved = await store.load(p.plan.name).catch(() => undefined);
       if (saved && (saved.oldKeyId === keyId || saved.newKeyId === keyId)) named.add(p);
     }
-    const records = await new AuditLog(path.join(folder, 'audit.jsonl')).read().catch(() => []);
+    const records = await store.audit.read().catch(() => []);
     for (const r of records) {
       if (r.oldKeyId !== keyId && r.newKeyId !== keyId) continue;
       const p = inFolder.find((l) => l.plan.name === r.plan);
@@ -82,7 +85,7 @@ async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
         try {
           const keys = await withTimeout(
             (async () => {
-              const issuer = await buildIssuer(plan, stateDirOf(plan, deps.stateDir), deps.emit, deps.clock);
+              const issuer = await buildIssuer(plan, await statesOf(deps).of(plan), deps.emit, deps.clock);
               return callProvider(issuer, 'list', () => issuer.list());
             })(),
             deps.timeoutMs ?? OWNER_QUERY_TIMEOUT_MS,
@@ -105,7 +108,7 @@ async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
  * the plans that answered is `found: undefined` with the plans that could not be asked.
  */
 export async function findOwner(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps): Promise<OwnerSearch> {
-  const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, deps.stateDir) : [];
+  const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, statesOf(deps)) : [];
   let result = likely.length > 0 ? await ask(likely, match, deps) : { holders: [], notAsked: [] };
   if (result.holders.length === 1) return { found: result.holders[0], notAsked: result.notAsked, unneeded: plans.filter((p) => !likely.includes(p)) };
   if (result.holders.length === 0) {

@@ -6,12 +6,11 @@ import { actor } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { FileStateStore } from '../state/file-store.js';
-import { stateDirOf } from '../state/location.js';
+import { openState } from '../state/open.js';
 import { buildProviders, callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
 import type { Consent, Outcome } from './runner.js';
-import { drive, withPlan, type PlanSession, type SessionOptions } from './session.js';
+import { drive, statesOf, withPlan, type PlanSession, type SessionOptions } from './session.js';
 
 export type RevokeStart = { state: RotationState } | { nothing: string };
 
@@ -42,10 +41,10 @@ export async function beginRevoke(session: PlanSession, keyId: string): Promise<
 
 /** Without a key id: the key the plan's consumers use now (or the one its revoke in flight is about). */
 export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions): Promise<string> {
-  const stateDir = stateDirOf(loaded, options.stateDir);
-  const saved = await new FileStateStore(stateDir).load(loaded.plan.name);
+  const store = await statesOf(options).of(loaded);
+  const saved = await store.load(loaded.plan.name);
   if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;
-  const { issuer, stores } = await buildProviders(loaded, stateDir, options.emit, options.clock);
+  const { issuer, stores } = await buildProviders(loaded, store, options.emit, options.clock);
   const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
   const served = await Promise.all(stores.map((s) => callProvider(s, 'readBack', () => s.readBack())));
   const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
@@ -54,9 +53,9 @@ export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions):
 }
 
 /** A key no issuer lists may have been revoked and deleted already: say so instead of "not found". */
-export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, stateDirOption?: string): Promise<KeyrotError | undefined> {
+export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, stateDirOption?: string, states = openState(stateDirOption)): Promise<KeyrotError | undefined> {
   for (const loaded of plans) {
-    const saved = await new FileStateStore(stateDirOf(loaded, stateDirOption)).load(loaded.plan.name).catch(() => undefined);
+    const saved = await (await states.of(loaded)).load(loaded.plan.name).catch(() => undefined);
     if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {
       return new KeyrotError('revoke-finished', { keyId, plan: saved.plan, rotationId: saved.rotationId, at: saved.completedAt, file: commandArg(loaded.file, stateDirOption) });
     }

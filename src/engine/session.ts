@@ -2,8 +2,6 @@
 // until done, held, failed, interrupted, or (with --no-wait) waiting on a stored deadline.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
-import { AuditLog } from '../audit/log.js';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { KeyIssuer } from '../providers/types.js';
@@ -11,9 +9,8 @@ import { createNotifier } from '../notify/notifier.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import { redact } from '../secrets/redact.js';
-import { FileStateStore } from '../state/file-store.js';
-import { stateDirOf } from '../state/location.js';
-import type { StateStore } from '../state/store.js';
+import { openState, type StateBackend } from '../state/open.js';
+import type { AuditTrail, StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import { targetIdsOf, type RotationContext } from './context.js';
 import type { Emit } from './events.js';
@@ -22,8 +19,10 @@ import { buildProviders, callProvider, type Providers } from './providers.js';
 import { advance, type Consent, type Outcome } from './runner.js';
 
 export interface SessionOptions {
-  /** State folder; default `.keyrot/` beside the plan file. */
+  /** What --state said (a folder or vault://…), for hints; default `.keyrot/` beside the plan file. */
   stateDir?: string;
+  /** Where state lives, built once per command from --state / KEYROT_STATE (default: from stateDir). */
+  states?: StateBackend;
   /** Block through waits (default) or return at the first one (--no-wait). */
   wait: boolean;
   /** Start a new rotation only when the active key is older than schedule.maxAge. */
@@ -42,6 +41,9 @@ export interface SessionOptions {
   providers?: Providers;
 }
 
+/** The command's state backend (tests and older callers that pass only stateDir get one built from it). */
+export const statesOf = (options: { states?: StateBackend; stateDir?: string }): StateBackend => options.states ?? openState(options.stateDir);
+
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
 
 /** Build the context phases run in, over a state store and an audit log. */
@@ -49,7 +51,7 @@ export function rotationContext(
   loaded: LoadedPlan,
   providers: Providers,
   state: RotationState,
-  deps: { store: StateStore; audit: AuditLog; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal; stateDir?: string },
+  deps: { store: Pick<StateStore, 'save'>; audit: Pick<AuditTrail, 'append'>; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal; stateDir?: string },
 ): RotationContext {
   const notifier = createNotifier(loaded.plan.notify, { planDir: loaded.dir, emit: deps.emit, audit: deps.audit, now: () => deps.clock.now(), signal: deps.signal });
   const ctx: RotationContext = {
@@ -115,7 +117,7 @@ export interface PlanSession {
   /** A new rotation record that replaces the saved one on its first save. */
   fresh(): RotationState;
   context(state: RotationState): RotationContext;
-  audit: AuditLog;
+  audit: AuditTrail;
   /** Where an unusable state record was moved (with setAsideUnusableState). */
   setAside?: { path: string; reason: string };
 }
@@ -123,12 +125,11 @@ export interface PlanSession {
 /** Build a plan's providers, take its lock, and run `fn` while holding it. */
 export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, fn: (session: PlanSession) => Promise<T>): Promise<T> {
   const { plan } = loaded;
-  const stateDir = stateDirOf(loaded, options.stateDir);
-  const store = new FileStateStore(stateDir);
-  const audit = new AuditLog(path.join(stateDir, 'audit.jsonl'));
+  const store = await statesOf(options).of(loaded);
+  const { audit } = store;
   const { clock, emit } = options;
 
-  const providers = options.providers ?? (await buildProviders(loaded, stateDir, emit, clock));
+  const providers = options.providers ?? (await buildProviders(loaded, store, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
   const lock = await store.lock(plan.name, holder, options.waitLockMs);
   try {

@@ -139,3 +139,18 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
     },
   };
 }
+
+/** The names directly under `folder` (sub-folders end in "/"); [] when there is nothing there. */
+export async function listKv2(conn: Connection, mount: string, folder: string, provider: string, session: () => Session | undefined): Promise<string[]> {
+  const encoded = folder.split('/').map(encodeURIComponent).join('/');
+  try {
+    const body = (await conn.client.list(`${mount}/metadata/${encoded}`)) as { data?: { keys?: unknown } };
+    const keys = body?.data?.keys;
+    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+  } catch (e) {
+    if (vaultStatus(e) === 404) return [];
+    throw toKeyrotError(e, {
+      provider, address: conn.address, mount, operation: `list ${folder}/`, path: `${mount}/metadata/${folder}`, capability: 'list', timeoutMs: conn.timeoutMs, session: session(),
+    });
+  }
+}

@@ -1,14 +1,13 @@
 // `keyrot history`: the audit log, filtered by plan and age, as a table or as NDJSON.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import chalk, { type ChalkInstance } from 'chalk';
-import { parseAuditLine, type AuditRecord } from '../../audit/log.js';
+import type { AuditRecord } from '../../audit/log.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { parseDuration } from '../../shared/duration.js';
 import { outputOf, type OutputFlags } from '../output.js';
-import { stateDirs } from '../state-dirs.js';
+import { openState } from '../../state/open.js';
+import type { StateStore } from '../../state/store.js';
 
 export interface HistoryOptions extends OutputFlags {
   since?: string;
@@ -25,33 +24,16 @@ function sinceTime(since: string | undefined, now: Date): Date | undefined {
   throw new KeyrotError('usage', { problem: `--since ${since} is neither a duration (7d, 12h) nor a date (2026-01-31)` });
 }
 
-/** Which plans and which state folders: a plan file (or folder) is loaded; anything else is a plan name. */
-async function scope(arg: string | undefined, state?: string): Promise<{ names?: Set<string>; dirs: string[] }> {
-  if (arg === undefined) return { dirs: stateDirs([], state) };
+/** Which plans and which state stores: a plan file (or folder) is loaded; anything else is a plan name. */
+async function scope(arg: string | undefined, state?: string): Promise<{ names?: Set<string>; stores: StateStore[] }> {
+  const backend = openState(state);
+  if (arg === undefined) return { stores: await backend.stores([]) };
   if (existsSync(arg) || /[\\/]|\.ya?ml$/i.test(arg)) {
     // Loaded only when named: zod and yaml stay out of a bare `keyrot history`.
     const plans = await (await import('../load-plans.js')).loadPlans([arg], state);
-    return { names: new Set(plans.map((p) => p.plan.name)), dirs: stateDirs(plans, state) };
+    return { names: new Set(plans.map((p) => p.plan.name)), stores: await backend.stores(plans) };
   }
-  return { names: new Set([arg]), dirs: stateDirs([], state) };
-}
-
-/** Every record in one folder's audit log; a line that is not a record (cut short by a full disk or a
- *  crash, or JSON of another shape) is skipped and counted. */
-async function readAudit(dir: string): Promise<{ records: AuditRecord[]; unreadable: number }> {
-  const file = path.join(dir, 'audit.jsonl');
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return '';
-    throw new KeyrotError('usage', { problem: `cannot read the audit log ${file}: ${e.code ?? e.message}` });
-  });
-  const records: AuditRecord[] = [];
-  let unreadable = 0;
-  for (const line of text.split('\n').filter(Boolean)) {
-    const record = parseAuditLine(line);
-    if (record) records.push(record);
-    else unreadable++;
-  }
-  return { records, unreadable };
+  return { names: new Set([arg]), stores: await backend.stores([]) };
 }
 
 function printTable(records: AuditRecord[], paint: ChalkInstance): void {
@@ -73,12 +55,12 @@ function printTable(records: AuditRecord[], paint: ChalkInstance): void {
 
 export async function historyCommand(plan: string | undefined, opts: HistoryOptions): Promise<number> {
   const from = sinceTime(opts.since, new Date());
-  const { names, dirs } = await scope(plan, opts.state);
+  const { names, stores } = await scope(plan, opts.state);
 
   const records: AuditRecord[] = [];
-  for (const dir of dirs) {
-    const read = await readAudit(dir);
-    if (read.unreadable) process.stderr.write(`skipped ${read.unreadable} unreadable line(s) in ${path.join(dir, 'audit.jsonl')}\n`);
+  for (const store of stores) {
+    const read = await store.audit.scan();
+    if (read.unreadable) process.stderr.write(`skipped ${read.unreadable} unreadable line(s) in ${read.where}\n`);
     records.push(...read.records);
   }
   const shown = records
@@ -89,13 +71,13 @@ export async function historyCommand(plan: string | undefined, opts: HistoryOpti
     for (const r of shown) process.stdout.write(`${JSON.stringify(r)}\n`);
     return EXIT.ok;
   }
-  if (dirs.length === 0) {
+  if (stores.length === 0) {
     process.stdout.write('no audit log here: no .keyrot/ or rotation-plans/.keyrot/ folder; pass a plan file or --state DIR\n');
     return EXIT.ok;
   }
   if (shown.length === 0) {
     const which = `${names ? ` for ${[...names].join(', ')}` : ''}${opts.since ? ` since ${opts.since}` : ''}`;
-    process.stdout.write(`no audit records${which} in ${dirs.join(', ')}\n`);
+    process.stdout.write(`no audit records${which} in ${stores.map((s) => s.location).join(', ')}\n`);
     return EXIT.ok;
   }
   printTable(shown, chalk); // colour as main chose it (terminal, NO_COLOR, --no-color)

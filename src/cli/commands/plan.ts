@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import { preview, type PlanPreview } from '../../engine/preview.js';
 import { EXIT } from '../../messages.js';
+import { openState } from '../../state/open.js';
 import { loadPlans } from '../load-plans.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
@@ -26,7 +27,8 @@ function render(p: PlanPreview): void {
 
 export async function planCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
   const previews: PlanPreview[] = [];
-  for (const loaded of await loadPlans(args, opts.state)) previews.push(await preview(loaded, opts.state));
+  const states = openState(opts.state);
+  for (const loaded of await loadPlans(args, opts.state)) previews.push(await preview(loaded, opts.state, states));
   if (outputOf(opts) === 'json') writeJson({ type: 'plan', plans: previews });
   else previews.forEach(render);
   // A gate that would hold now is a refusal, as the run would be.

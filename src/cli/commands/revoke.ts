@@ -7,6 +7,7 @@ import { systemClock } from '../../engine/clock.js';
 import { leakFromSecret, parseLeakReport, type LeakReport } from '../../engine/leak-report.js';
 import { currentKeyOf, finishedRevokeOf, revokeKey } from '../../engine/revoke.js';
 import { findOwner, type KeyMatch, type NotAsked } from '../../engine/revoke-owner.js';
+import type { StateBackend } from '../../state/open.js';
 import { exitCodeOf, type Consent } from '../../engine/runner.js';
 import type { SessionOptions } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
@@ -41,8 +42,8 @@ function warnNotAsked(reporter: Reporter, notAsked: NotAsked[]) {
 }
 
 /** The owner of one key id, or an error naming why it was not found. */
-async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, reporter: Reporter): Promise<Target> {
-  const search = await findOwner(plans, { keyId }, { stateDir: opts.state, emit: (e) => reporter.event(e), clock: systemClock });
+async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, reporter: Reporter, states?: StateBackend): Promise<Target> {
+  const search = await findOwner(plans, { keyId }, { stateDir: opts.state, states, emit: (e) => reporter.event(e), clock: systemClock });
   warnNotAsked(reporter, search.notAsked);
   if (search.found) {
     const { plan } = search.found;
@@ -53,7 +54,7 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, 
     }
     return { plan, keyId: search.found.keyId };
   }
-  const finished = await finishedRevokeOf(plans, keyId, opts.state);
+  const finished = await finishedRevokeOf(plans, keyId, opts.state, states);
   if (finished) throw finished;
   if (search.notAsked.length > 0) {
     throw new KeyrotError('revoke-not-asked', { keyId, count: search.notAsked.length, unasked: search.notAsked.map((n) => n.plan.file).join(', ') });
@@ -62,8 +63,8 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, opts: RevokeOptions, 
 }
 
 /** Every finding of a leak report attributed to a plan, or listed as not attributed. */
-async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, opts: RevokeOptions, reporter: Reporter): Promise<Target[]> {
-  const deps = { stateDir: opts.state, emit: (e: Parameters<Reporter['event']>[0]) => reporter.event(e), clock: systemClock };
+async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, opts: RevokeOptions, reporter: Reporter, states?: StateBackend): Promise<Target[]> {
+  const deps = { stateDir: opts.state, states, emit: (e: Parameters<Reporter['event']>[0]) => reporter.event(e), clock: systemClock };
   const targets: Target[] = [];
   const unattributed: string[] = [];
   const notAsked = new Map<LoadedPlan, NotAsked>();
@@ -104,9 +105,9 @@ async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Rep
         throw new KeyrotError('leak-report-invalid', { file: opts.fromReport, reason: `cannot read it (${e.code ?? e.message})` });
       }), opts.fromReport)
       : leakFromSecret(await readStdin());
-    return ownersOfReport(plans, report, opts, reporter);
+    return ownersOfReport(plans, report, opts, reporter, options.states);
   }
-  if (opts.key) return [await ownerOf(plans, opts.key, opts, reporter)];
+  if (opts.key) return [await ownerOf(plans, opts.key, opts, reporter, options.states)];
   return [{ plan: plans[0]!, keyId: await currentKeyOf(plans[0]!, options) }];
 }
 

@@ -3,12 +3,11 @@ import { describeAge, inventory, type PlanInventory } from '../../engine/invento
 import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
 import { formatDuration } from '../../shared/duration.js';
-import { FileStateStore } from '../../state/file-store.js';
+import { openState } from '../../state/open.js';
 import { readRunCounts } from '../../state/run-counts.js';
 import { KeyrotError } from '../../errors.js';
 import { renderMetrics, writeMetricsFile } from '../metrics-file.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
-import { stateDirs } from '../state-dirs.js';
 
 function nextAction(s: RotationState, now: Date): string {
   if (s.hold) return `held: ${s.hold.message}`;
@@ -72,14 +71,15 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
   // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
   const plans = args.length > 0 ? await (await import('../load-plans.js')).loadPlans(args, opts.state) : [];
   const names = new Set(plans.map((p) => p.plan.name));
+  const backend = openState(opts.state);
   const states: RotationState[] = [];
-  for (const dir of stateDirs(plans, opts.state)) {
-    for (const s of await new FileStateStore(dir).list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
+  for (const store of await backend.stores(plans)) {
+    for (const s of await store.list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
   }
   const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
   // Every plan named, in flight or not: its key's age (one issuer list each) and its last outcome.
   const now = new Date();
-  const keys = (await inventory(plans, opts.state, now)).sort((a, b) => a.plan.localeCompare(b.plan));
+  const keys = (await inventory(plans, opts.state, now, backend)).sort((a, b) => a.plan.localeCompare(b.plan));
   if (opts.metricsFile) {
     const runs = Object.assign({}, ...(await Promise.all([...new Set(keys.map((k) => k.stateDir))].map(readRunCounts))));
     await writeMetricsFile(opts.metricsFile, renderMetrics(keys, runs, now));
