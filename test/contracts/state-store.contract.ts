@@ -1,0 +1,151 @@
+// The one contract every StateStore passes (src/state/store.ts, StateStore), as Terraform's state
+// managers all pass one suite. Each backend's *.contract.test.ts calls `stateStoreContract` with a
+// factory for a fresh, empty store. "Across processes" means it: the lock is held by a child node
+// process (test/contracts/hold-lock.mjs over the built dist/), which is then killed with SIGKILL.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../src/audit/log.js';
+import { newRotation } from '../../src/engine/rotation.js';
+import type { StateStore } from '../../src/state/store.js';
+import { failure } from './secret-store.contract.js';
+
+export interface StateStoreUnderTest {
+  /** A fresh, empty store. */
+  store: StateStore;
+  /** What `--state` names for it, and the environment a process needs to reach it (VAULT_ADDR…). */
+  spec: string;
+  env: NodeJS.ProcessEnv;
+  /** Another handle on the same store, as a second host would open it. */
+  reopen(): StateStore;
+  /** After its holder died, its lock is taken over no sooner than this, and no later than `takeoverWithinMs`. */
+  takeoverAfterMs: number;
+  takeoverWithinMs: number;
+  cleanup?(): Promise<void>;
+}
+
+const HOLDER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'hold-lock.mjs');
+const holder = (command = 'keyrot run contract.yaml') => ({ host: os.hostname(), pid: process.pid, command, since: new Date().toISOString() });
+
+/** A child process holding `plan`'s lock until killed; resolves once it holds it. */
+async function lockInChild(h: StateStoreUnderTest, plan: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [HOLDER, h.spec, plan], { env: { ...process.env, ...h.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    child.on('exit', (code) => reject(new Error(`the lock holder exited (${code}): ${out}`)));
+  });
+  return child;
+}
+
+const record = (plan: string, action: string): Omit<AuditRecord, 'actor'> => ({
+  time: new Date().toISOString(), plan, rotationId: 'r1', phase: 'create', action, oldKeyId: null, newKeyId: 'key-1', outcome: 'ok',
+});
+
+export function stateStoreContract(name: string, make: () => Promise<StateStoreUnderTest>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let h: StateStoreUnderTest;
+    let children: ChildProcess[] = [];
+    const plan = () => `plan-${randomBytes(3).toString('hex')}`;
+    beforeEach(async () => {
+      h = await make();
+      children = [];
+    });
+    afterEach(async () => {
+      for (const c of children) c.kill('SIGKILL');
+      await h?.cleanup?.();
+    });
+
+    it('reads back what it saved, with the version moved on; a missing plan reads as none', async () => {
+      const p = plan();
+      expect(await h.store.load(p)).toBeUndefined();
+      const fresh = newRotation(p, new Date(), 'r1');
+      const saved = await h.store.save(fresh);
+      expect(saved.version).toBe(fresh.version + 1);
+      expect(await h.reopen().load(p)).toEqual(saved);
+      const again = await h.store.save({ ...saved, phase: 'publish' });
+      expect((await h.store.load(p))?.phase).toBe('publish');
+      expect((await h.store.list()).map((s) => s.plan)).toContain(p);
+      expect(again.version).toBe(saved.version + 1);
+    });
+
+    it('refuses a lost update: a save from a stale version is state-conflict, and the newer record stays', async () => {
+      const p = plan();
+      const first = await h.store.save(newRotation(p, new Date(), 'r1'));
+      const mine = { ...first };
+      await h.reopen().save({ ...first, phase: 'verify' }); // another host saved in between
+      const e = await failure(h.store.save({ ...mine, phase: 'publish' }));
+      expect(e.code).toBe('state-conflict');
+      expect((await h.store.load(p))?.phase).toBe('verify');
+    });
+
+    it('lets one process at a time hold a plan lock, and describes the holder (host, pid, command, since)', async () => {
+      const p = plan();
+      const child = await lockInChild(h, p);
+      children.push(child);
+      const e = await failure(h.reopen().lock(p, holder(), 0));
+      expect(e.code).toBe('lock-held');
+      expect(e.message).toContain(`pid ${child.pid} on ${os.hostname()} (keyrot run contract-child.yaml) since 20`);
+      // Another plan is not held by it.
+      const other = await h.store.lock(plan(), holder(), 0);
+      await other.release();
+    });
+
+    it('takes over the lock of a holder killed with SIGKILL, but only after its lease expires', async () => {
+      const p = plan();
+      const child = await lockInChild(h, p);
+      children.push(child);
+      child.kill('SIGKILL');
+      const killedAt = Date.now();
+      const lock = await h.reopen().lock(p, holder('keyrot run (the other host)'), h.takeoverWithinMs);
+      const waited = Date.now() - killedAt;
+      expect(waited).toBeGreaterThanOrEqual(h.takeoverAfterMs);
+      expect(waited).toBeLessThanOrEqual(h.takeoverWithinMs);
+      expect(lock.lost).toBeUndefined();
+      // Held now by this process: a third is refused, naming it.
+      expect((await failure(h.store.lock(p, holder(), 0))).message).toContain('the other host');
+      await lock.release();
+      const next = await h.store.lock(p, holder(), 0);
+      await next.release();
+    }, 60_000);
+
+    it('keeps a generated issuer ledger: ids, states and fingerprints, versioned, a lost update refused', async () => {
+      const p = plan();
+      const ledger = h.store.ledger(p);
+      expect(await ledger.load()).toEqual({ keys: [], version: 0 });
+      const key = { id: 'key-1', status: 'active' as const, createdAt: new Date().toISOString(), fingerprint: 'sha256:0123abcd' };
+      const v1 = await ledger.save([key], 0);
+      expect(await h.reopen().ledger(p).load()).toEqual({ keys: [key], version: v1 });
+      const v2 = await h.reopen().ledger(p).save([{ ...key, status: 'inactive' }], v1);
+      expect(v2).not.toBe(v1);
+      expect((await failure(ledger.save([], v1))).code).toBe('state-conflict');
+      expect((await ledger.load()).keys[0]?.status).toBe('inactive');
+      expect(await h.store.ledgerPlans()).toContain(p);
+    });
+
+    it('appends audit records and reads them back in order, with who wrote them, from any handle', async () => {
+      const p = plan();
+      await h.store.audit.append(record(p, 'created'));
+      await h.reopen().audit.append(record(p, 'published'));
+      await Promise.all([1, 2, 3].map((n) => h.reopen().audit.append(record(p, `concurrent-${n}`))));
+      const mine = (await h.reopen().audit.read()).filter((r) => r.plan === p);
+      expect(mine.map((r) => r.action).slice(0, 2)).toEqual(['created', 'published']);
+      expect(mine.map((r) => r.action).sort()).toEqual(['concurrent-1', 'concurrent-2', 'concurrent-3', 'created', 'published']);
+      expect(mine[0]!.actor).toContain(os.hostname());
+      const scan = await h.store.audit.scan();
+      expect(scan.unreadable).toBe(0);
+    });
+
+    it('sets an unusable record aside, after which the plan reads as having none', async () => {
+      const p = plan();
+      await h.store.save(newRotation(p, new Date(), 'r1'));
+      const where = await h.store.setAside(p);
+      expect(where).toContain(p);
+      expect(await h.store.load(p)).toBeUndefined();
+    });
+  });
+}
