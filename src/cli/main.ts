@@ -108,6 +108,16 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts))));
 
   common(keyrot
+    .command('doctor')
+    .description('preflight, no side effects: credentials and whose they are, endpoints, permissions, key count, least privilege; every problem at once')
+    .argument('[plans...]', 'plan files, folders or names (default: rotation-plans/, else this folder)')
+    .addOption(stateOption())
+    .addHelpText('after', '\nExit 0 when every check passes (warnings allowed), 4 when a provider check fails, 2 for invalid plans.\n' +
+      'A check the endpoint or the caller cannot answer (IAM SimulatePrincipalPolicy on a test server) is shown as not checked.\n' +
+      'Examples:\n  keyrot doctor rotation-plans/\n  keyrot doctor --json rotation-plans/payments.yaml')
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(plans, opts))));
+
+  common(keyrot
     .command('status')
     .description('every plan named: its active key\'s age against schedule.maxAge (overdue stands out), the last outcome; rotations in flight: phase, keys, next action and when')
     .argument('[plans...]', 'plan files, folders or names (default: the rotations in the .keyrot/ state folder here or in rotation-plans/)')

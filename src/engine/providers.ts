@@ -35,8 +35,8 @@ export function buildIssuer(loaded: LoadedPlan, state: string | StateStore, emit
 }
 
 /** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */
-export function buildEach(loaded: LoadedPlan, stateDir: string, emit: Emit, clock: Clock): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>> } {
-  const ctx = providerContext(loaded, stateDir, emit, clock);
+export function buildEach(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>> } {
+  const ctx = providerContext(loaded, state, emit, clock);
   return { issuer: createIssuer(loaded.plan.source, ctx), stores: loaded.plan.publish.map((config) => createStore(config, ctx)) };
 }
 

@@ -1,3 +1,5 @@
+import type { KeyrotError } from '../errors.js';
+
 // The two provider interfaces. Providers know nothing of phases, state or output:
 // the engine calls one method at a time and records what happened.
 import type { PlanLedger } from '../state/store.js';
@@ -21,6 +23,22 @@ export interface Credential {
 export type LastUse =
   | { reported: true; at: Date | null; service?: string; region?: string }
   | { reported: false };
+
+/**
+ * One finding of `keyrot doctor`. `skip` is "not checked" (the endpoint cannot answer that question,
+ * or the caller may not ask it), said so rather than passed. `warn` does not fail the doctor.
+ */
+export interface Check {
+  /** What was checked: "credentials", "endpoint", "permissions", "key count", "least privilege". */
+  check: string;
+  status: 'pass' | 'warn' | 'fail' | 'skip';
+  /** What was found: whom the credentials belong to, which capability is missing on which path. */
+  detail: string;
+  /** For warn and fail: what to do about it. */
+  hint?: string;
+  /** A failure as the error a run would meet: its message and hint (naming the plan file) replace detail and hint. */
+  error?: KeyrotError;
+}
 
 /** Operations whose calls `keyrot plan` describes. */
 export type IssuerOp = 'list' | 'create' | 'verify' | 'lastUsed' | 'deactivate' | 'reactivate' | 'delete';
@@ -51,6 +69,9 @@ export interface KeyIssuer {
   delete(keyId: string): Promise<void>;
   /** The provider call an operation makes, for dry runs: "iam:CreateAccessKey(UserName=payments)". */
   explain(op: IssuerOp): string;
+  /** Preflight checks beyond list() (whom the credentials are, permissions, least privilege): read-only;
+   *  a failed check is a finding, not a throw. Without it, doctor checks that list() answers. */
+  doctor?(): Promise<Check[]>;
 }
 
 /** What a retire hook did: 'changed' (or nothing returned) when it changed the store, 'unchanged' when it
@@ -93,6 +114,9 @@ export interface SecretStore {
   onReactivate(oldKeyId: string): Promise<RetireResult>;
   onDelete(oldKeyId: string): Promise<RetireResult>;
   explain(op: StoreOp): string;
+  /** Preflight checks (credentials, endpoint, permissions on everything the store touches): read-only;
+   *  a failed check is a finding, not a throw. Without it, doctor checks that ownership() answers. */
+  doctor?(): Promise<Check[]>;
 }
 
 /** What every provider factory receives besides its own plan section. */

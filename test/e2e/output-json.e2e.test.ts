@@ -111,6 +111,19 @@ describe('--output json on every command', () => {
     expect((await json(['history', '--since', 'whenever'], 'history')).docs).toEqual([expect.objectContaining({ type: 'error', code: 'usage' })]);
   });
 
+  it('doctor: a report per plan and provider; a failing check is exit 4, an invalid plan an error document', async () => {
+    ws.plan('demo', localPlan('demo'));
+    const ok = await json(['doctor', 'demo.yaml'], 'doctor');
+    expect(ok.result.code).toBe(0);
+    expect(ok.docs[0]).toMatchObject({ type: 'doctor', ok: true, plans: [{ plan: 'demo', ok: true, providers: [{ role: 'issuer' }, { role: 'target' }] }] });
+    ws.plan('vault', localPlan('vault', { publish: [{ type: 'vault-kv2', address: 'http://127.0.0.1:9', path: 'a/b', data: { k: '{{secret}}' } }] }));
+    const failing = await json(['doctor', 'vault.yaml'], 'doctor');
+    expect(failing.result.code).toBe(4);
+    expect(failing.docs[0]).toMatchObject({ ok: false, plans: [{ providers: [{ role: 'issuer' }, { role: 'target', checks: [{ status: 'fail' }] }] }] });
+    ws.write('broken.yaml', BROKEN);
+    expect((await json(['doctor', 'broken.yaml'], 'doctor')).docs).toEqual([expect.objectContaining({ type: 'error', code: 'plan-invalid' })]);
+  });
+
   it('schema prints the plan schema; a usage error is an error document, not commander text', async () => {
     const schema = await keyrot(['schema', '--output', 'json'], { cwd: ws.dir });
     expect(ajv.validateSchema(JSON.parse(schema.stdout))).toBe(true);

@@ -3,7 +3,7 @@ import { describeAge, inventory, type PlanInventory } from '../../engine/invento
 import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
 import { formatDuration } from '../../shared/duration.js';
-import { openState } from '../../state/open.js';
+import { isVaultSpec, openState } from '../../state/open.js';
 import { readRunCounts } from '../../state/run-counts.js';
 import { KeyrotError } from '../../errors.js';
 import { renderMetrics, writeMetricsFile } from '../metrics-file.js';
@@ -81,7 +81,7 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
   const now = new Date();
   const keys = (await inventory(plans, opts.state, now, backend)).sort((a, b) => a.plan.localeCompare(b.plan));
   if (opts.metricsFile) {
-    const runs = Object.assign({}, ...(await Promise.all([...new Set(keys.map((k) => k.stateDir))].map(readRunCounts))));
+    const runs = isVaultSpec(opts.state) ? {} : Object.assign({}, ...(await Promise.all([...new Set(keys.map((k) => k.stateDir))].map(readRunCounts))));
     await writeMetricsFile(opts.metricsFile, renderMetrics(keys, runs, now));
   }
   const code = keys.some((k) => k.error) ? EXIT.provider : EXIT.ok;

@@ -33,7 +33,7 @@ const ATTEMPTS = 6;
 
 // Our own retry instead of the SDK's: it reports each retry, and it never repeats a CreateAccessKey
 // that may have reached AWS (a second key would be created and the first one's secret lost).
-async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
+export async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
   let attempts = 0;
   try {
     return await pRetry(
@@ -59,7 +59,7 @@ async function attempt<T>(opts: ClientOptions, action: string, call: () => Promi
   }
 }
 
-const sdkConfig = (opts: ClientOptions) => ({
+export const sdkConfig = (opts: ClientOptions) => ({
   region: opts.region,
   credentials: opts.credentials,
   maxAttempts: 1,

@@ -4,6 +4,7 @@ import { formatDuration } from '../../../shared/duration.js';
 import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { resolveAuth } from './auth.js';
 import { iamApi, stsApi } from './client.js';
+import { awsIamDoctor } from './doctor.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
 import type { AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
@@ -120,5 +121,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
       }),
 
     explain: (op) => explanations[op],
+
+    doctor: awsIamDoctor({ user, clientOptions, sts, callContext }),
   };
 }

@@ -14,6 +14,7 @@ import type { Credential, Ownership, ProviderContext, RetireResult, SecretStore,
 import { type Seam, type Version, connect } from './client.js';
 import { softDeleted } from './errors.js';
 import type { AzureKeyVaultStoreConfig } from './schema.js';
+import { azureKeyVaultDoctor } from './doctor.js';
 
 const T = { managedBy: 'managed-by', plan: 'keyrot-plan', keyId: 'keyrot-key-id', replaces: 'keyrot-replaces' } as const;
 const MARKER = 'keyrot';
@@ -115,6 +116,10 @@ export function createAzureKeyVaultStore(config: AzureKeyVaultStoreConfig, ctx: 
         onDelete: `PATCH ${at}/<old version> (stays disabled: Key Vault cannot delete one version)`,
       };
       return `azure-keyvault: ${calls[op]}`;
+    },
+
+    doctor() {
+      return azureKeyVaultDoctor(config.vaultUrl, () => this.ownership())();
     },
   };
 }

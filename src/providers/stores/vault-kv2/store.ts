@@ -17,6 +17,7 @@ import { connect } from '../../../vault/client.js';
 import type { Session } from '../../../vault/errors.js';
 import { type SecretVersion, kv2 } from '../../../vault/kv2.js';
 import type { VaultKv2StoreConfig } from './schema.js';
+import { vaultDoctor } from './doctor.js';
 
 const M = {
   managedBy: 'managed-by',
@@ -233,6 +234,12 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
       };
       return `vault: ${calls[op]}${conn.namespace ? ` in namespace ${conn.namespace}` : ''}`;
     },
+
+    doctor: vaultDoctor({
+      conn, label, mount: config.mount, path: config.path, destroyOldVersions: config.destroyOldVersions,
+      start: async () => (await start(), { source: session!.source }),
+      ownership: async () => ownershipOf(await current()),
+    }),
   };
 }
 

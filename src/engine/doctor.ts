@@ -1,0 +1,106 @@
+// keyrot doctor: a preflight over every plan, reporting every problem at once, without side effects.
+// Each provider checks what only it knows (its optional doctor()); the engine adds what holds for
+// every issuer (the key count a rotation needs room in) and turns a provider that cannot even be
+// set up, or a check that throws, into a failed finding: doctor itself never stops at the first one.
+import { KeyrotError, reasonOf } from '../errors.js';
+import { commandArg } from '../messages.js';
+import type { LoadedPlan } from '../plan/load.js';
+import type { Check, KeyIssuer, SecretStore } from '../providers/types.js';
+import { redact } from '../secrets/redact.js';
+import { openState, type StateBackend } from '../state/open.js';
+import type { StateStore } from '../state/store.js';
+import { systemClock } from './clock.js';
+import { buildEach, callProvider } from './providers.js';
+import { inFlight } from './rotation.js';
+
+export interface ProviderReport {
+  role: 'issuer' | 'target';
+  provider: string;
+  checks: Check[];
+}
+
+export interface PlanDoctor {
+  plan: string;
+  file: string;
+  /** No check failed (warnings allowed). */
+  ok: boolean;
+  providers: ProviderReport[];
+}
+
+const failed = (check: string, e: unknown, planArg: string): Check => {
+  if (e instanceof KeyrotError) {
+    e.about(planArg);
+    return { check, status: 'fail', detail: e.message, hint: e.hint };
+  }
+  return { check, status: 'fail', detail: redact(reasonOf(e)) };
+};
+
+/** A provider's findings as shown: a failure's message and hint from the error a run would meet, naming the plan file. */
+const shown = (checks: Check[], planArg: string): Check[] =>
+  checks.map(({ error, ...c }) => (error ? failed(c.check, error, planArg) : c));
+
+/** The issuer's own checks, or that list() answers; then whether a rotation would find room. */
+async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateStore, planArg: string): Promise<Check[]> {
+  const checks = issuer.doctor ? shown(await issuer.doctor().catch((e: unknown) => [failed('checks', e, planArg)]), planArg) : [];
+  // Without credentials nothing else can be asked: one finding, not the same one twice.
+  if (checks.some((c) => c.check === 'credentials' && c.status === 'fail')) return checks;
+  let keys;
+  try {
+    keys = await callProvider(issuer, 'list', () => issuer.list());
+  } catch (e) {
+    return [...checks, failed('list keys', e, planArg)];
+  }
+  if (!issuer.doctor) checks.push({ check: 'endpoint', status: 'pass', detail: `answers: ${keys.length} key(s)` });
+
+  const saved = await state.load(loaded.plan.name).catch(() => undefined);
+  const listed = keys.map((k) => `${k.id} (${k.status})`).join(', ') || 'none';
+  if (inFlight(saved)) {
+    checks.push({ check: 'key count', status: 'pass', detail: `${keys.length} of ${issuer.maxKeys}: ${listed}; a rotation is in flight (${saved!.phase})` });
+  } else if (keys.length < issuer.maxKeys) {
+    checks.push({ check: 'key count', status: 'pass', detail: `${keys.length} of ${issuer.maxKeys} key slots used (${listed}): room for the next rotation` });
+  } else {
+    // The rule the create phase applies (engine/keys.ts): an inactive key may make room when the plan allows it.
+    const inactive = keys.find((k) => k.status === 'inactive');
+    const allowed = (loaded.plan.source as { deleteInactiveKey?: boolean }).deleteInactiveKey === true;
+    checks.push(inactive && allowed
+      ? { check: 'key count', status: 'pass', detail: `${keys.length} of ${issuer.maxKeys} key slots used (${listed}); the next rotation deletes inactive ${inactive.id} first (deleteInactiveKey)` }
+      : {
+        check: 'key count',
+        status: 'fail',
+        detail: `${issuer.label} already holds ${keys.length} keys, the most it allows (${listed}): the next rotation will be refused`,
+        hint: `delete the key no consumer uses (${issuer.explain('delete')})${inactive ? ', or set `source.deleteInactiveKey: true` to let keyrot delete the inactive one first' : ''}`,
+      });
+  }
+  return checks;
+}
+
+async function storeChecks(store: SecretStore, planArg: string): Promise<Check[]> {
+  if (store.doctor) return shown(await store.doctor().catch((e: unknown) => [failed('checks', e, planArg)]), planArg);
+  try {
+    const owner = await callProvider(store, 'ownership', () => store.ownership());
+    const detail = owner.state === 'unmanaged' ? `answers; holds a secret keyrot does not manage (${owner.detail})` : `answers (${owner.state === 'absent' ? 'nothing published yet' : 'managed by keyrot'})`;
+    return [{ check: 'endpoint', status: owner.state === 'unmanaged' ? 'warn' : 'pass', detail, ...(owner.state === 'unmanaged' ? { hint: 'set `adopt: true` on that target if keyrot should take it over' } : {}) }];
+  } catch (e) {
+    return [failed('endpoint', e, planArg)];
+  }
+}
+
+export async function doctor(loaded: LoadedPlan, stateDirOption?: string, states: StateBackend = openState(stateDirOption)): Promise<PlanDoctor> {
+  const planArg = commandArg(loaded.file, stateDirOption);
+  const state = await states.of(loaded);
+  const built = buildEach(loaded, state, () => undefined, systemClock);
+  // A provider that cannot be set up (no Vault address, an unreadable CA file) is a failed finding of its own.
+  const unbuilt = (role: ProviderReport['role'], provider: string) => (e: unknown): ProviderReport => ({ role, provider, checks: [failed('set up', e, planArg)] });
+  const reports: ProviderReport[] = await Promise.all([
+    built.issuer.then(
+      async (issuer): Promise<ProviderReport> => ({ role: 'issuer', provider: issuer.label, checks: await issuerChecks(issuer, loaded, state, planArg) }),
+      unbuilt('issuer', loaded.plan.source.type),
+    ),
+    ...built.stores.map((pending, i) =>
+      pending.then(
+        async (store): Promise<ProviderReport> => ({ role: 'target', provider: store.label, checks: await storeChecks(store, planArg) }),
+        unbuilt('target', loaded.plan.publish[i]!.type),
+      )),
+  ]);
+  return { plan: loaded.plan.name, file: loaded.file, ok: reports.every((r) => r.checks.every((c) => c.status !== 'fail')), providers: reports };
+}

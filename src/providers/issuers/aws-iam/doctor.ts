@@ -1,0 +1,167 @@
+// keyrot doctor for the aws-iam issuer: whom the credentials belong to (STS GetCallerIdentity),
+// whether that principal may call what the rotation calls on the user (IAM SimulatePrincipalPolicy,
+// "not checked" where the endpoint or the caller cannot simulate), and least privilege: a rotated
+// user holding admin-level access is a warning, since a leak of its key is a leak of the account.
+// Read-only calls only.
+import {
+  GetGroupPolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetUserPolicyCommand,
+  IAMClient,
+  ListAttachedGroupPoliciesCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListUserPoliciesCommand,
+  SimulatePrincipalPolicyCommand,
+} from '@aws-sdk/client-iam';
+import type { Check } from '../../types.js';
+import { attempt, sdkConfig, type ClientOptions, type StsApi } from './client.js';
+import { awsCode, toKeyrotError, type CallContext } from './errors.js';
+import { IAM_ACTIONS, userArn } from './policy.js';
+
+export interface DoctorContext {
+  user: string;
+  clientOptions: ClientOptions;
+  sts: StsApi;
+  callContext(action: string): CallContext;
+}
+
+/** The IAM principal an STS caller ARN stands for: an assumed-role session is simulated as its role. */
+export function principalOf(callerArn: string): { arn: string } | { root: true } {
+  const m = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  if (m) return { arn: `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` };
+  if (/^arn:[\w-]+:iam::\d{12}:root$/.test(callerArn)) return { root: true };
+  return { arn: callerArn };
+}
+
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  Resource?: string | string[];
+}
+
+/** Whether a policy document allows every action on every resource. */
+export function allowsEverything(document: string | undefined): boolean {
+  if (!document) return false;
+  let parsed: { Statement?: Statement | Statement[] };
+  try {
+    parsed = JSON.parse(decodeURIComponent(document)) as typeof parsed;
+  } catch {
+    return false;
+  }
+  const all = (v: string | string[] | undefined) => (Array.isArray(v) ? v : [v]).includes('*');
+  const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
+  return statements.some((s) => s.Effect === 'Allow' && all(s.Action) && all(s.Resource));
+}
+
+const ADMIN_POLICY = /:policy\/AdministratorAccess$/;
+const READ_POLICIES = 'iam:ListAttachedUserPolicies, iam:ListUserPolicies, iam:GetUserPolicy, iam:ListGroupsForUser, iam:ListAttachedGroupPolicies, iam:ListGroupPolicies, iam:GetGroupPolicy, iam:GetPolicy, iam:GetPolicyVersion';
+
+export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
+  const iam = new IAMClient(sdkConfig(d.clientOptions));
+  const send = <T>(action: string, run: () => Promise<T>) => attempt(d.clientOptions, action, run);
+  const fail = (check: string, e: unknown, action: string): Check => {
+    const error = toKeyrotError(e, d.callContext(action));
+    return { check, status: 'fail', detail: error.message, error };
+  };
+
+  async function permissions(principal: string, account: string, partition: string): Promise<Check> {
+    const resource = userArn(account, d.user, partition);
+    try {
+      // Once, not retried: an endpoint without it (a test server, some VPC endpoints) need not be asked six times.
+      const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principal, ActionNames: [...IAM_ACTIONS], ResourceArns: [resource] }));
+      const denied = (out.EvaluationResults ?? []).filter((r) => r.EvalDecision !== 'allowed').map((r) => `${r.EvalActionName} (${r.EvalDecision})`);
+      if (denied.length === 0) return { check: 'permissions', status: 'pass', detail: `${principal} may call ${IAM_ACTIONS.join(', ')} on ${resource}` };
+      return {
+        check: 'permissions',
+        status: 'fail',
+        detail: `${principal} may not call ${denied.join(', ')} on ${resource}`,
+        hint: 'allow those actions on the user (README, "IAM permissions", lists the minimal policy)',
+      };
+    } catch (e) {
+      const code = awsCode(e) ?? 'error';
+      const why = code === 'AccessDenied'
+        ? 'the caller may not call iam:SimulatePrincipalPolicy'
+        : `the endpoint does not support iam:SimulatePrincipalPolicy (${code})`;
+      return { check: 'permissions', status: 'skip', detail: `not checked: ${why}; the first run will tell (a denied call exits 4 naming the action)` };
+    }
+  }
+
+  /** Where the rotated user gets admin-level access from, if anywhere; undefined when it may not be read. */
+  async function adminSources(): Promise<{ found: string[]; looked: number } | { denied: string }> {
+    const found: string[] = [];
+    let looked = 0;
+    const managed = async (arn: string, where: string) => {
+      looked += 1;
+      if (ADMIN_POLICY.test(arn)) return void found.push(`${where} policy ${arn}`);
+      const policy = await send('iam:GetPolicy', () => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
+      const version = policy.Policy?.DefaultVersionId;
+      if (!version) return;
+      const doc = await send('iam:GetPolicyVersion', () => iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
+      if (allowsEverything(doc.PolicyVersion?.Document)) found.push(`${where} policy ${arn} allows "*" on "*"`);
+    };
+    const inline = (name: string, document: string | undefined, where: string) => {
+      looked += 1;
+      if (allowsEverything(document)) found.push(`${where} inline policy ${name} allows "*" on "*"`);
+    };
+    try {
+      const attached = await send('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: d.user, MaxItems: 1000 })));
+      for (const p of attached.AttachedPolicies ?? []) if (p.PolicyArn) await managed(p.PolicyArn, 'attached');
+      const names = await send('iam:ListUserPolicies', () => iam.send(new ListUserPoliciesCommand({ UserName: d.user, MaxItems: 1000 })));
+      for (const name of names.PolicyNames ?? []) {
+        const p = await send('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: d.user, PolicyName: name })));
+        inline(name, p.PolicyDocument, 'its');
+      }
+      const groups = await send('iam:ListGroupsForUser', () => iam.send(new ListGroupsForUserCommand({ UserName: d.user, MaxItems: 1000 })));
+      for (const g of groups.Groups ?? []) {
+        const group = g.GroupName!;
+        const attachedToGroup = await send('iam:ListAttachedGroupPolicies', () => iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, MaxItems: 1000 })));
+        for (const p of attachedToGroup.AttachedPolicies ?? []) if (p.PolicyArn) await managed(p.PolicyArn, `group ${group}'s`);
+        const groupNames = await send('iam:ListGroupPolicies', () => iam.send(new ListGroupPoliciesCommand({ GroupName: group, MaxItems: 1000 })));
+        for (const name of groupNames.PolicyNames ?? []) {
+          const p = await send('iam:GetGroupPolicy', () => iam.send(new GetGroupPolicyCommand({ GroupName: group, PolicyName: name })));
+          inline(name, p.PolicyDocument, `group ${group}'s`);
+        }
+      }
+    } catch (e) {
+      if (awsCode(e) === 'AccessDenied') return { denied: READ_POLICIES };
+      throw e;
+    }
+    return { found, looked };
+  }
+
+  async function leastPrivilege(): Promise<Check> {
+    try {
+      const result = await adminSources();
+      if ('denied' in result) return { check: 'least privilege', status: 'skip', detail: `not checked: reading the user's policies needs ${result.denied}` };
+      if (result.found.length === 0) return { check: 'least privilege', status: 'pass', detail: `user ${d.user} holds no admin-level policy (${result.looked} policies read)` };
+      return {
+        check: 'least privilege',
+        status: 'warn',
+        detail: `user ${d.user} has admin-level access: ${result.found.join('; ')}. A leak of its key is a leak of the account`,
+        hint: `give ${d.user} only what its service needs, and drop the admin-level policy`,
+      };
+    } catch (e) {
+      return fail('least privilege', e, 'iam:ListAttachedUserPolicies');
+    }
+  }
+
+  return async () => {
+    let caller: { arn: string; account: string };
+    try {
+      caller = await d.sts.callerIdentity();
+    } catch (e) {
+      return [fail('credentials', e, 'sts:GetCallerIdentity')];
+    }
+    const checks: Check[] = [{ check: 'credentials', status: 'pass', detail: `signed in as ${caller.arn} (account ${caller.account})` }];
+    const principal = principalOf(caller.arn);
+    const partition = /^arn:([\w-]+):/.exec(caller.arn)?.[1] ?? 'aws';
+    checks.push('root' in principal
+      ? { check: 'permissions', status: 'warn', detail: 'the credentials are the account\'s root user: every call is allowed, which is far more than keyrot needs', hint: 'run keyrot as a user or role with only the README\'s "IAM permissions" policy' }
+      : await permissions(principal.arn, caller.account, partition));
+    checks.push(await leastPrivilege());
+    return checks;
+  };
+}
