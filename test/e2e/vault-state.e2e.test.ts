@@ -1,0 +1,130 @@
+// keyrot from many hosts: state, locks, ledgers and audit in Vault (--state vault://… / KEYROT_STATE),
+// against OpenBao. Each "host" is its own empty working folder holding only the plan file; they share
+// nothing but Vault, where the key is also published (secret/apps/<id>).
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { type CliResult, keyrot, startKeyrot } from '../helpers/cli.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+
+let bao: OpenBao;
+beforeAll(async () => {
+  bao = await startOpenBao();
+}, 120_000);
+afterAll(async () => {
+  await bao?.stop();
+});
+
+let hosts: Workspace[];
+let id: string;
+let spec: string;
+beforeEach(() => {
+  id = randomUUID().slice(0, 8);
+  spec = `vault://secret/keyrot-e2e/${id}?lease=3s`;
+  hosts = [workspace(), workspace()];
+});
+afterEach(() => hosts.forEach((h) => h.cleanup()));
+
+const env = () => ({ VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken, KEYROT_STATE: spec });
+
+/** The same plan in each host's folder: a generated key published to Vault. */
+function writePlans(extra: Record<string, unknown>): void {
+  const body = localPlan('shared', {
+    schedule: { maxAge: '1h' },
+    soak: '1s',
+    publish: [{ type: 'vault-kv2', mount: 'secret', path: `apps/${id}`, data: { key_id: '{{keyId}}', api_key: '{{secret}}' } }],
+    ...extra,
+  });
+  for (const h of hosts) h.plan('shared', body);
+}
+
+const readKv = async (path: string): Promise<Record<string, string> | undefined> => (await bao.root.get(`secret/data/${path}`)).body?.data?.data;
+const stateOf = async () => JSON.parse((await readKv(`keyrot-e2e/${id}/state/shared`))?.record || 'null');
+const ledgerOf = async (): Promise<{ id: string; status: string; createdAt: string }[]> => JSON.parse((await readKv(`keyrot-e2e/${id}/ledger/shared`))?.ledger ?? '{"keys":[]}').keys;
+const auditOf = async (): Promise<{ rotationId: string; phase: string; action: string }[]> => JSON.parse((await readKv(`keyrot-e2e/${id}/audit/shared`))?.records ?? '[]');
+const lockOf = async () => JSON.parse((await readKv(`keyrot-e2e/${id}/lock/shared`))?.lock || 'null');
+
+/** Issue the first key from host 0, then make it an hour old in the ledger, so the plan is due. */
+async function firstKeyAged(): Promise<string> {
+  const first = await keyrot(['run', '--yes', 'shared.yaml'], { cwd: hosts[0]!.dir, env: env() });
+  expect(first.code, first.stderr).toBe(0);
+  const [key] = await ledgerOf();
+  const aged = [{ ...key, createdAt: new Date(Date.now() - 2 * 3_600_000).toISOString() }];
+  const meta = (await bao.root.get(`secret/metadata/keyrot-e2e/${id}/ledger/shared`)).body.data;
+  const write = await bao.root.post(`secret/data/keyrot-e2e/${id}/ledger/shared`, { data: { ledger: JSON.stringify({ keys: aged }) }, options: { cas: meta.current_version } });
+  expect(write.status).toBe(200);
+  return key!.id;
+}
+
+/** Rotations that created a key, by rotation id. */
+const rotations = async () => new Set((await auditOf()).filter((r) => r.phase === 'create').map((r) => r.rotationId));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What every test checks at the end: one active key, published, and no secret in keyrot's records. */
+async function oneActiveKeyPublished(): Promise<string> {
+  const keys = await ledgerOf();
+  expect(keys.map((k) => k.status)).toEqual(['active']);
+  const served = await readKv(`apps/${id}`);
+  expect(served?.key_id).toBe(keys[0]!.id);
+  const records = JSON.stringify([await stateOf(), keys, await auditOf(), await lockOf()]);
+  expect(records.includes(served!.api_key!)).toBe(false);
+  // Nothing was kept on the hosts' disks: each folder holds only its plan.
+  for (const h of hosts) expect(readdirSync(h.dir)).toEqual(['shared.yaml']);
+  return keys[0]!.id;
+}
+
+describe('two hosts, one plan, Vault state', () => {
+  it('both run at once: exactly one rotation happens; the other waits for the lock, then finds nothing due', async () => {
+    writePlans({ drain: '2s' });
+    const oldKey = await firstKeyAged();
+    const args = ['run', '--due', '--yes', '--wait-lock', '2m', '--output', 'json', 'shared.yaml'];
+    const [a, b] = await Promise.all(hosts.map((h) => keyrot(args, { cwd: h.dir, env: env() })));
+    for (const r of [a, b]) expect(r!.code, r!.stderr).toBe(0);
+    const notDue = [a, b].filter((r) => r!.stdout.includes('"type":"not-due"'));
+    expect(notDue).toHaveLength(1);
+    expect((await rotations()).size).toBe(2); // the first key's, and this one
+    const newKey = await oneActiveKeyPublished();
+    expect(newKey).not.toBe(oldKey);
+    // status and history answer the same from either host.
+    for (const h of hosts) {
+      const history = await keyrot(['history', '--output', 'json', 'shared'], { cwd: h.dir, env: env() });
+      expect(history.stdout.split('\n').filter(Boolean).length).toBe((await auditOf()).length);
+      const status = await keyrot(['status', '--output', 'json', 'shared.yaml'], { cwd: h.dir, env: env() });
+      expect(JSON.parse(status.stdout).plans[0].activeKey.id).toBe(newKey);
+    }
+  }, 120_000);
+
+  it('the holder is killed with SIGKILL mid-rotation: the other takes over once the lease expires and finishes it', async () => {
+    writePlans({ drain: '6s' });
+    const oldKey = await firstKeyAged();
+    const args = ['run', '--due', '--yes', '--wait-lock', '2m', '--output', 'json', 'shared.yaml'];
+    const runs = hosts.map((h) => startKeyrot(args, { cwd: h.dir, env: env() }));
+    const holder = await until('a holder', async () => (await lockOf())?.pid);
+    await until('the drain', async () => (await stateOf())?.phase === 'drain');
+    const victim = runs.find((r) => r.child.pid === holder)!;
+    const survivor = runs.find((r) => r !== victim)!;
+    victim.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const killed: CliResult = await victim.done;
+    expect(killed.signal).toBe('SIGKILL');
+    const done = await survivor.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(3_000); // not before the lease expired
+    expect(done.stdout).toContain('"resumed":true');
+    expect((await rotations()).size).toBe(2);
+    const state = await stateOf();
+    expect(state).toMatchObject({ phase: 'done', oldKeyId: oldKey });
+    expect(await oneActiveKeyPublished()).toBe(state.newKeyId);
+    expect(await lockOf()).toBeNull(); // released
+  }, 120_000);
+});
