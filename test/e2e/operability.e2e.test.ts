@@ -158,3 +158,21 @@ describe('key ages in status, and metrics files', () => {
     expect((await keyrot(['status', '--metrics-file', 'm.prom'], { cwd: ws.dir })).code).toBe(2);
   });
 });
+
+describe('the GitHub Actions example', () => {
+  it('every keyrot command in examples/github-actions/keyrot-rotate.yml runs (with local state standing in for Vault), and 75 is not a failure', async () => {
+    const workflow = readFileSync(path.join(path.dirname(BIN), '..', 'examples', 'github-actions', 'keyrot-rotate.yml'), 'utf8');
+    mkdirSync(path.join(ws.dir, 'rotation-plans'));
+    ws.write('rotation-plans/api.yaml', JSON.stringify(localPlan('api')));
+    const invocations = workflow.replace(/\\\n\s*/g, ' ').split('\n').flatMap((line) => {
+      const m = /node bin\/keyrot\.js (.*?)(?: \|\| true)?$/.exec(line);
+      return m ? [m[1]!.replace('vault://secret/keyrot-state', 'state').split(/\s+/).filter(Boolean)] : [];
+    });
+    expect(invocations.map((a) => a[0])).toEqual(['doctor', 'run', 'status']);
+    for (const args of invocations) {
+      const out = await keyrot(args, { cwd: ws.dir });
+      expect([0, 75], `keyrot ${args.join(' ')}: ${out.stderr}`).toContain(out.code);
+    }
+    expect(workflow).toContain('if [ "$code" -eq 75 ]; then');
+  });
+});
