@@ -159,6 +159,15 @@ describe('key ages in status, and metrics files', () => {
   });
 });
 
+describe('the Prometheus alert rules example', () => {
+  it('examples/prometheus/alerts.yaml passes promtool check rules and its unit tests (alerts.test.yaml)', async () => {
+    const promtool = path.join(path.dirname(await installPrometheus()), 'promtool');
+    const folder = path.join(path.dirname(BIN), '..', 'examples', 'prometheus');
+    execFileSync(promtool, ['check', 'rules', 'alerts.yaml'], { cwd: folder, stdio: 'pipe' });
+    expect(execFileSync(promtool, ['test', 'rules', 'alerts.test.yaml'], { cwd: folder, encoding: 'utf8', stdio: 'pipe' })).toContain('SUCCESS');
+  });
+});
+
 describe('the GitHub Actions example', () => {
   it('every keyrot command in examples/github-actions/keyrot-rotate.yml runs (with local state standing in for Vault), and 75 is not a failure', async () => {
     const workflow = readFileSync(path.join(path.dirname(BIN), '..', 'examples', 'github-actions', 'keyrot-rotate.yml'), 'utf8');
