@@ -260,6 +260,22 @@ export const messages = {
     message: (d) => `${d.principal ? s(d.principal) : 'the AWS credentials'} may not call ${s(d.action)}${d.resource ? ` on ${s(d.resource)}` : ''}`,
     hint: (d) => `allow ${s(d.action)} (README, "IAM permissions", lists the minimal policy), then re-run \`keyrot run ${planArg(d)}\``,
   },
+  // keyrot doctor's findings that are not errors a run meets (a warning never sets an exit code).
+  'aws-admin-access': {
+    exit: EXIT.ok,
+    message: (d) => `user ${s(d.user)} has admin-level access: ${s(d.sources)}. A leak of its key is a leak of the account`,
+    hint: (d) => `give ${s(d.user)} only what its service needs and drop the admin-level policy, then check again: \`keyrot doctor ${planArg(d)}\``,
+  },
+  'aws-root-credentials': {
+    exit: EXIT.ok,
+    message: () => 'the credentials are the account\'s root user: every call is allowed, far more than keyrot needs',
+    hint: (d) => `run keyrot as a user or role with only the README's "IAM permissions" policy, then check again: \`keyrot doctor ${planArg(d)}\``,
+  },
+  'vault-capabilities-missing': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.store)}: the token's policies miss: ${s(d.missing)}`,
+    hint: (d) => `grant those capabilities in the policy of the token keyrot uses (\`keyrot init\` writes the policy a plan needs as a comment), then check again: \`keyrot doctor ${planArg(d)}\``,
+  },
   'aws-credentials': {
     exit: EXIT.provider,
     message: (d) => `no usable AWS credentials for ${s(d.issuer)}: ${s(d.reason)}; tried ${s(d.chain)}`,

@@ -37,7 +37,7 @@ const failed = (check: string, e: unknown, planArg: string): Check => {
 
 /** A provider's findings as shown: a failure's message and hint from the error a run would meet, naming the plan file. */
 const shown = (checks: Check[], planArg: string): Check[] =>
-  checks.map(({ error, ...c }) => (error ? failed(c.check, error, planArg) : c));
+  checks.map(({ error, ...c }) => (error ? { ...failed(c.check, error, planArg), status: c.status } : c));
 
 /** The issuer's own checks, or that list() answers; then whether a rotation would find room. */
 async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateStore, planArg: string): Promise<Check[]> {
@@ -62,14 +62,11 @@ async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateS
     // The rule the create phase applies (engine/keys.ts): an inactive key may make room when the plan allows it.
     const inactive = keys.find((k) => k.status === 'inactive');
     const allowed = (loaded.plan.source as { deleteInactiveKey?: boolean }).deleteInactiveKey === true;
+    // The refusal the next rotation would meet, as it would word it.
+    const refusal = new KeyrotError('key-limit', { issuer: issuer.label, count: keys.length, keys: listed, cleanup: `${issuer.explain('delete')} for ${(inactive ?? keys[0]!).id}` });
     checks.push(inactive && allowed
       ? { check: 'key count', status: 'pass', detail: `${keys.length} of ${issuer.maxKeys} key slots used (${listed}); the next rotation deletes inactive ${inactive.id} first (deleteInactiveKey)` }
-      : {
-        check: 'key count',
-        status: 'fail',
-        detail: `${issuer.label} already holds ${keys.length} keys, the most it allows (${listed}): the next rotation will be refused`,
-        hint: `delete the key no consumer uses (${issuer.explain('delete')})${inactive ? ', or set `source.deleteInactiveKey: true` to let keyrot delete the inactive one first' : ''}`,
-      });
+      : { ...failed('key count', refusal, planArg), detail: `${refusal.message}: the next rotation will be refused` });
   }
   return checks;
 }

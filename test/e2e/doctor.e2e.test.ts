@@ -62,8 +62,10 @@ describe('keyrot doctor against moto and OpenBao', () => {
 
     const out = await keyrot(['doctor', 'plans/'], { env: { VAULT_ADDR: bao.address, VAULT_TOKEN: token } });
     expect(out.code, out.stdout + out.stderr).toBe(4);
-    expect(out.stdout).toMatch(/FAIL key count +aws-iam user payments-service already holds 2 keys, the most it allows .*: the next rotation will be refused/);
-    expect(out.stdout).toContain(`FAIL permissions     the token's policies miss: secret/destroy/${secretPath} lacks "update" (delete: destroy it)`);
+    expect(out.stdout).toMatch(/FAIL key count +aws-iam user payments-service already holds 2 key\(s\), the most it allows: .*: the next rotation will be refused/);
+    expect(out.stdout).toMatch(/FAIL permissions +vault secret\/apps\/\S+: the token's policies miss: /);
+    expect(out.stdout).toContain(`the token's policies miss: secret/destroy/${secretPath} lacks "update" (delete: destroy it)`);
+    expect(out.stdout).toContain('hint: grant those capabilities in the policy of the token keyrot uses (`keyrot init` writes the policy a plan needs as a comment), then check again: `keyrot doctor plans/api.yaml`');
     expect(out.stdout).not.toContain(token);
 
     const json = await keyrot(['doctor', '--json', 'plans/'], { env: { VAULT_ADDR: bao.address, VAULT_TOKEN: token } });

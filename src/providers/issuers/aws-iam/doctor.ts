@@ -16,6 +16,7 @@ import {
   ListUserPoliciesCommand,
   SimulatePrincipalPolicyCommand,
 } from '@aws-sdk/client-iam';
+import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import { attempt, sdkConfig, type ClientOptions, type StsApi } from './client.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
@@ -74,12 +75,8 @@ export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
       const out = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principal, ActionNames: [...IAM_ACTIONS], ResourceArns: [resource] }));
       const denied = (out.EvaluationResults ?? []).filter((r) => r.EvalDecision !== 'allowed').map((r) => `${r.EvalActionName} (${r.EvalDecision})`);
       if (denied.length === 0) return { check: 'permissions', status: 'pass', detail: `${principal} may call ${IAM_ACTIONS.join(', ')} on ${resource}` };
-      return {
-        check: 'permissions',
-        status: 'fail',
-        detail: `${principal} may not call ${denied.join(', ')} on ${resource}`,
-        hint: 'allow those actions on the user (README, "IAM permissions", lists the minimal policy)',
-      };
+      const error = new KeyrotError('aws-access-denied', { principal, action: denied.join(', '), resource });
+      return { check: 'permissions', status: 'fail', detail: error.message, error };
     } catch (e) {
       const code = awsCode(e) ?? 'error';
       const why = code === 'AccessDenied'
@@ -137,12 +134,8 @@ export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
       const result = await adminSources();
       if ('denied' in result) return { check: 'least privilege', status: 'skip', detail: `not checked: reading the user's policies needs ${result.denied}` };
       if (result.found.length === 0) return { check: 'least privilege', status: 'pass', detail: `user ${d.user} holds no admin-level policy (${result.looked} policies read)` };
-      return {
-        check: 'least privilege',
-        status: 'warn',
-        detail: `user ${d.user} has admin-level access: ${result.found.join('; ')}. A leak of its key is a leak of the account`,
-        hint: `give ${d.user} only what its service needs, and drop the admin-level policy`,
-      };
+      const error = new KeyrotError('aws-admin-access', { user: d.user, sources: result.found.join('; ') });
+      return { check: 'least privilege', status: 'warn', detail: error.message, error };
     } catch (e) {
       return fail('least privilege', e, 'iam:ListAttachedUserPolicies');
     }
@@ -158,9 +151,8 @@ export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
     const checks: Check[] = [{ check: 'credentials', status: 'pass', detail: `signed in as ${caller.arn} (account ${caller.account})` }];
     const principal = principalOf(caller.arn);
     const partition = /^arn:([\w-]+):/.exec(caller.arn)?.[1] ?? 'aws';
-    checks.push('root' in principal
-      ? { check: 'permissions', status: 'warn', detail: 'the credentials are the account\'s root user: every call is allowed, which is far more than keyrot needs', hint: 'run keyrot as a user or role with only the README\'s "IAM permissions" policy' }
-      : await permissions(principal.arn, caller.account, partition));
+    const root = new KeyrotError('aws-root-credentials', {});
+    checks.push('root' in principal ? { check: 'permissions', status: 'warn', detail: root.message, error: root } : await permissions(principal.arn, caller.account, partition));
     checks.push(await leastPrivilege());
     return checks;
   };

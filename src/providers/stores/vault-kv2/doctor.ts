@@ -67,12 +67,7 @@ export function vaultDoctor(d: VaultDoctorContext): () => Promise<Check[]> {
       return lacks.length ? [`${l.path} lacks ${lacks.map((c) => `"${c}"`).join(', ')} (${l.why})`] : [];
     });
     if (missing.length === 0) return { check: 'permissions', status: 'pass', detail: `the token holds every capability keyrot uses on ${lines.map((l) => l.path).join(', ')}` };
-    return {
-      check: 'permissions',
-      status: 'fail',
-      detail: `the token's policies miss: ${missing.join('; ')}`,
-      hint: `grant those capabilities in the policy of the token keyrot uses (the policy the plan needs is written by \`keyrot init\` and shown in rotation-plans/payments.yaml)`,
-    };
+    return failed('permissions', new KeyrotError('vault-capabilities-missing', { store: d.label, missing: missing.join('; ') }));
   }
 
   return async () => {
