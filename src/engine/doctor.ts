@@ -63,7 +63,7 @@ async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateS
     const inactive = keys.find((k) => k.status === 'inactive');
     const allowed = (loaded.plan.source as { deleteInactiveKey?: boolean }).deleteInactiveKey === true;
     // The refusal the next rotation would meet, as it would word it.
-    const refusal = new KeyrotError('key-limit', { issuer: issuer.label, count: keys.length, keys: listed, cleanup: `${issuer.explain('delete')} for ${(inactive ?? keys[0]!).id}` });
+    const refusal = new KeyrotError('key-limit', { issuer: issuer.label, count: keys.length, keys: listed, cleanup: `${issuer.explain('delete')} for ${inactive?.id ?? 'the key no consumer uses'}` });
     checks.push(inactive && allowed
       ? { check: 'key count', status: 'pass', detail: `${keys.length} of ${issuer.maxKeys} key slots used (${listed}); the next rotation deletes inactive ${inactive.id} first (deleteInactiveKey)` }
       : { ...failed('key count', refusal, planArg), detail: `${refusal.message}: the next rotation will be refused` });

@@ -78,7 +78,7 @@ export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
       const error = new KeyrotError('aws-access-denied', { principal, action: denied.join(', '), resource });
       return { check: 'permissions', status: 'fail', detail: error.message, error };
     } catch (e) {
-      const code = awsCode(e) ?? 'error';
+      const code = awsCode(e) ?? `HTTP ${(e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 'error'}`;
       const why = code === 'AccessDenied'
         ? 'the caller may not call iam:SimulatePrincipalPolicy'
         : `the endpoint does not support iam:SimulatePrincipalPolicy (${code})`;
