@@ -349,6 +349,11 @@ export const messages = {
     message: (d) => `state of plan ${s(d.plan)} changed under this run (version ${s(d.expected)} expected, ${s(d.found)} found)`,
     hint: (d) => `another process wrote it: check \`keyrot status ${planArg(d)}\`, then re-run`,
   },
+  'state-migrate-taken': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.to)} already holds ${s(d.what)} of plan ${s(d.plan)}; keyrot state migrate never overwrites one`,
+    hint: (d) => `check it with \`keyrot status --state ${s(d.to)}\`; move a plan whose state lives in both places by hand, or migrate to another prefix`,
+  },
   'interrupted': {
     exit: EXIT.interrupted,
     message: () => 'interrupted; state saved',

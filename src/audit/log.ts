@@ -52,6 +52,14 @@ export class AuditLog {
     });
   }
 
+  async copyIn(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await ensureDir(path.dirname(this.file));
+    await appendFile(this.file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
+      throw await stateIoError(e, this.file, {});
+    });
+  }
+
   async read(): Promise<AuditRecord[]> {
     return (await this.scan()).records;
   }

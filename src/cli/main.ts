@@ -135,6 +135,16 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
     .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts))));
 
+  common(keyrot
+    .command('state')
+    .description('where keyrot keeps state: move it from a folder to Vault')
+    .command('migrate')
+    .description('move every plan\'s rotation state, generated-key ledger and audit history from a state folder to another store; refuses while a rotation holds a lock')
+    .requiredOption('--from <dir>', 'the state folder to move, e.g. rotation-plans/.keyrot')
+    .requiredOption('--to <vault://mount/prefix>', 'where state lives from now on (address and token as for --state)')
+    .addHelpText('after', '\nNothing at the destination is overwritten; a move cut short can be run again.\nExamples:\n  keyrot state migrate --from rotation-plans/.keyrot --to vault://secret/keyrot')
+    .action(async (opts) => setExit(await (await import('./commands/state.js')).stateMigrateCommand(opts))));
+
   keyrot
     .command('init')
     .description('print a plan to start from, for an issuer and its stores (asks at a terminal for what the flags leave out)')

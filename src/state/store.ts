@@ -82,6 +82,8 @@ export interface PlanLedger {
  */
 export interface AuditTrail {
   append(record: Omit<AuditRecord, 'actor'>): Promise<void>;
+  /** Records written elsewhere (keyrot state migrate), appended in order as they are, actor included. */
+  copyIn(records: AuditRecord[]): Promise<void>;
   read(): Promise<AuditRecord[]>;
   scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }>;
 }

@@ -288,20 +288,10 @@ export class VaultStateStore implements StateStore {
   }
 
   readonly audit: AuditTrail = {
-    append: async (record) => {
-      const kv = await this.kv('audit', record.plan);
-      const line = { ...record, actor: actor() };
-      for (let i = 0; i < APPEND_TRIES; i++) {
-        const found = await kv.read();
-        const { records, unreadable } = this.recordsIn(found?.data?.records);
-        if (unreadable > 0 && records.length === 0) {
-          throw new KeyrotError('state-corrupt', { path: this.where('audit', record.plan), plan: record.plan, reason: 'the audit history is not a list of records' });
-        }
-        const written = await kv.write({ records: JSON.stringify([...records, line].slice(-AUDIT_KEEP)) }, found?.version ?? 0, []);
-        if (written !== 'cas-mismatch') return;
-        await sleep(20 + Math.random() * 80); // another process appended in between: read again
-      }
-      throw new KeyrotError('state-conflict', { plan: record.plan, expected: 'to append an audit record', found: `${APPEND_TRIES} concurrent writers` });
+    append: (record) => this.appendTo(record.plan, [{ ...record, actor: actor() }]),
+    copyIn: async (records) => {
+      const plans = [...new Set(records.map((r) => r.plan))];
+      for (const plan of plans) await this.appendTo(plan, records.filter((r) => r.plan === plan));
     },
     read: async () => (await this.audit.scan()).records,
     scan: async () => {
@@ -316,6 +306,22 @@ export class VaultStateStore implements StateStore {
       return { records: all.sort((a, b) => a.time.localeCompare(b.time)), unreadable, where: `${this.location}/audit/` };
     },
   };
+
+  /** Append to a plan's bounded history with cas, reading again when another process appended in between. */
+  private async appendTo(plan: string, lines: AuditRecord[]): Promise<void> {
+    const kv = await this.kv('audit', plan);
+    for (let i = 0; i < APPEND_TRIES; i++) {
+      const found = await kv.read();
+      const { records, unreadable } = this.recordsIn(found?.data?.records);
+      if (unreadable > 0 && records.length === 0) {
+        throw new KeyrotError('state-corrupt', { path: this.where('audit', plan), plan, reason: 'the audit history is not a list of records' });
+      }
+      const written = await kv.write({ records: JSON.stringify([...records, ...lines].slice(-AUDIT_KEEP)) }, found?.version ?? 0, []);
+      if (written !== 'cas-mismatch') return;
+      await sleep(20 + Math.random() * 80);
+    }
+    throw new KeyrotError('state-conflict', { plan, expected: 'to append an audit record', found: `${APPEND_TRIES} concurrent writers` });
+  }
 
   private recordsIn(text: unknown): { records: AuditRecord[]; unreadable: number } {
     if (typeof text !== 'string' || text === '') return { records: [], unreadable: 0 };

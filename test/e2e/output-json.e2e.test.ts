@@ -111,6 +111,17 @@ describe('--output json on every command', () => {
     expect((await json(['history', '--since', 'whenever'], 'history')).docs).toEqual([expect.objectContaining({ type: 'error', code: 'usage' })]);
   });
 
+  it('state migrate: what moved, per plan; a missing --from is an error document', async () => {
+    ws.plan('demo', localPlan('demo', { drain: '1h' }));
+    await keyrot(['run', 'demo.yaml'], { cwd: ws.dir });
+    await keyrot(['run', '--no-wait', 'demo.yaml'], { cwd: ws.dir });
+    const moved = await json(['state', 'migrate', '--from', '.keyrot', '--to', 'moved'], 'state-migrate');
+    expect(moved.result.code).toBe(0);
+    expect(moved.docs[0]).toMatchObject({ type: 'state-migrate', plans: [{ plan: 'demo', state: 'copied', phase: 'drain', ledgerKeys: 2 }] });
+    expect((await json(['state', 'migrate', '--from', 'nowhere', '--to', 'moved'], 'state-migrate')).docs).toEqual([expect.objectContaining({ type: 'error', code: 'usage' })]);
+    expect((await json(['state', 'migrate', '--to', 'moved'], 'state-migrate')).result.code).toBe(2);
+  });
+
   it('doctor: a report per plan and provider; a failing check is exit 4, an invalid plan an error document', async () => {
     ws.plan('demo', localPlan('demo'));
     const ok = await json(['doctor', 'demo.yaml'], 'doctor');

@@ -128,3 +128,42 @@ describe('two hosts, one plan, Vault state', () => {
     expect(await lockOf()).toBeNull(); // released
   }, 120_000);
 });
+
+describe('keyrot state migrate', () => {
+  it('moves a folder with a rotation parked in drain to Vault (refused while a run holds its lock); a run in another folder finishes it', async () => {
+    writePlans({ drain: '8s' });
+    const [here, there] = hosts as [Workspace, Workspace];
+    const fileEnv = { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken }; // state in .keyrot/ beside the plan
+    expect((await keyrot(['run', '--yes', 'shared.yaml'], { cwd: here.dir, env: fileEnv })).code).toBe(0);
+    const oldKey = here.json<{ keys: { id: string }[] }>('.keyrot/generated/shared.json').keys[0]!.id;
+
+    // A run waiting through the drain holds the plan's lock: the move is refused, naming it.
+    const waiting = startKeyrot(['run', '--yes', 'shared.yaml'], { cwd: here.dir, env: fileEnv });
+    await until('the drain', async () => here.exists('.keyrot/state/shared.json') && here.json<{ phase: string }>('.keyrot/state/shared.json').phase === 'drain');
+    const refused = await keyrot(['state', 'migrate', '--from', '.keyrot', '--to', spec], { cwd: here.dir, env: fileEnv });
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain(`locked by pid ${waiting.child.pid}`);
+    expect(await stateOf()).toBeNull();
+    waiting.child.kill('SIGINT');
+    expect((await waiting.done).code).toBe(130); // parked in drain, its deadline stored
+
+    const moved = await keyrot(['state', 'migrate', '--from', '.keyrot', '--to', spec], { cwd: here.dir, env: fileEnv });
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('shared  rotation record copied (drain), 2 ledger key(s)');
+    expect(await stateOf()).toMatchObject({ phase: 'drain', oldKeyId: oldKey });
+    const again = await keyrot(['state', 'migrate', '--from', '.keyrot', '--to', spec], { cwd: here.dir, env: fileEnv });
+    expect(again.stdout).toContain('shared  rotation record already there, 2 ledger key(s), 0 audit record(s)');
+
+    const finished = await keyrot(['run', '--yes', 'shared.yaml'], { cwd: there.dir, env: env() });
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(await stateOf()).toMatchObject({ phase: 'done', oldKeyId: oldKey });
+    expect((await rotations()).size).toBe(2);
+    const history = await keyrot(['history', 'shared'], { cwd: there.dir, env: env() });
+    // The history moved with it: the first key's creation (on the first host's disk) and the delete done from the second.
+    expect(history.stdout).toContain(`created ${oldKey}`);
+    expect(history.stdout).toContain(`deleted ${oldKey}`);
+    hosts = [there]; // only the finishing host must have kept nothing on disk
+    await oneActiveKeyPublished();
+    hosts = [here, there];
+  }, 120_000);
+});
