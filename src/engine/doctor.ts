@@ -9,12 +9,15 @@ import type { Check, KeyIssuer, SecretStore } from '../providers/types.js';
 import { redact } from '../secrets/redact.js';
 import { openState, type StateBackend } from '../state/open.js';
 import type { StateStore } from '../state/store.js';
+import { formatDuration } from '../shared/duration.js';
+import type { UsageSource } from '../providers/usage/source.js';
 import { systemClock } from './clock.js';
+import { askSource } from './usage.js';
 import { buildEach, callProvider } from './providers.js';
 import { inFlight } from './rotation.js';
 
 export interface ProviderReport {
-  role: 'issuer' | 'target';
+  role: 'issuer' | 'target' | 'usage';
   provider: string;
   checks: Check[];
 }
@@ -82,6 +85,28 @@ async function storeChecks(store: SecretStore, planArg: string): Promise<Check[]
   }
 }
 
+/**
+ * The usage source (the plan's `usage` block), asked now about the active key over lastUsed.quietFor,
+ * as the last-used gate would ask. No answer fails: a rotation would hold there. An active key with
+ * no request at all warns: if consumers use it, the query does not see them and the gates are blind.
+ */
+async function usageChecks(loaded: LoadedPlan, source: UsageSource, issuer: Promise<KeyIssuer>, planArg: string): Promise<Check[]> {
+  const keys = await issuer.then((i) => callProvider(i, 'list', () => i.list())).catch(() => undefined);
+  const active = keys?.filter((k) => k.status === 'active').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  if (!active) return [{ check: 'answers', status: 'skip', detail: keys ? 'no active key to ask about yet' : 'no key to ask about: the issuer did not answer' }];
+  const now = systemClock.now();
+  const window = loaded.plan.lastUsed?.quietFor ?? 1_800_000;
+  const found = await askSource(source, active.id, new Date(now.getTime() - window), now);
+  if (found.verdict === 'unknown') {
+    return [{ check: 'answers', status: 'fail', detail: found.evidence, hint: `a rotation would hold before deactivating (usage-unknown): fix the usage block (url, query, auth), then \`keyrot doctor ${planArg}\`` }];
+  }
+  if (found.verdict === 'used') return [{ check: 'answers', status: 'pass', detail: `${found.evidence}: active key ${active.id} used ${found.detail}` }];
+  return [{
+    check: 'answers', status: 'warn', detail: `${found.evidence}: no request with active key ${active.id} in the last ${formatDuration(window)}`,
+    hint: `if consumers use that key, the query does not see their requests (metric, key label) and the gates would pass blind: try the query in Prometheus, then \`keyrot doctor ${planArg}\``,
+  }];
+}
+
 export async function doctor(loaded: LoadedPlan, stateDirOption?: string, states: StateBackend = openState(stateDirOption)): Promise<PlanDoctor> {
   const planArg = commandArg(loaded.file, stateDirOption);
   const state = await states.of(loaded);
@@ -98,6 +123,12 @@ export async function doctor(loaded: LoadedPlan, stateDirOption?: string, states
         async (store): Promise<ProviderReport> => ({ role: 'target', provider: store.label, checks: await storeChecks(store, planArg) }),
         unbuilt('target', loaded.plan.publish[i]!.type),
       )),
+    ...(built.usage
+      ? [built.usage.then(
+        async (source): Promise<ProviderReport> => ({ role: 'usage', provider: source.label, checks: await usageChecks(loaded, source, built.issuer, planArg) }),
+        unbuilt('usage', loaded.plan.usage?.type ?? 'usage'),
+      )]
+      : []),
   ]);
   return { plan: loaded.plan.name, file: loaded.file, ok: reports.every((r) => r.checks.every((c) => c.status !== 'fail')), providers: reports };
 }

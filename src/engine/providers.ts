@@ -35,9 +35,15 @@ export function buildIssuer(loaded: LoadedPlan, state: string | StateStore, emit
 }
 
 /** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */
-export function buildEach(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>> } {
+export function buildEach(
+  loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock,
+): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>>; usage?: Promise<UsageSource> } {
   const ctx = providerContext(loaded, state, emit, clock);
-  return { issuer: createIssuer(loaded.plan.source, ctx), stores: loaded.plan.publish.map((config) => createStore(config, ctx)) };
+  return {
+    issuer: createIssuer(loaded.plan.source, ctx),
+    stores: loaded.plan.publish.map((config) => createStore(config, ctx)),
+    ...(loaded.plan.usage ? { usage: createUsageSource(loaded.plan.usage, ctx) } : {}),
+  };
 }
 
 export async function buildProviders(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): Promise<Providers> {

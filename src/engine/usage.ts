@@ -2,12 +2,12 @@
 // endpoint) must agree with the issuer that the old key is unused, before it is deactivated and
 // before it is deleted. No answer (down, refused, empty) is never "unused": the gate holds and says why.
 import { formatDuration } from '../shared/duration.js';
-import { usedIn, type UsageAnswer } from '../providers/usage/source.js';
+import { usedIn, type UsageAnswer, type UsageSource } from '../providers/usage/source.js';
 import type { RotationContext } from './context.js';
 import { audited, hold, open, waitUntil, type GateResult } from './gate.js';
 import { surveyKeys } from './keys.js';
 
-interface Finding {
+export interface Finding {
   verdict: 'unused' | 'used' | 'unknown';
   /** The question, the answer and when: shown, and kept in the audit log. */
   evidence: string;
@@ -20,13 +20,11 @@ interface Finding {
 /** "12", "about 4.5": Prometheus' increase() extrapolates, so a count need not be whole. Never rounds a use to 0. */
 const times = (n: number) => (Number.isInteger(n) ? `${n} time(s)` : `about ${n >= 1 ? Math.round(n) : n.toPrecision(2)} time(s)`);
 
-/** Ask the usage source whether `keyId` was used from `since` until now; undefined when the plan has none. */
-export async function askUsage(ctx: RotationContext, keyId: string, since: Date): Promise<Finding | undefined> {
-  const source = ctx.usage;
-  if (!source) return undefined;
+/** Ask the usage source whether `keyId` was used from `since` until `now` (keyrot's clock). */
+export async function askSource(source: UsageSource, keyId: string, since: Date, now: Date): Promise<Finding> {
   let answer: UsageAnswer;
   try {
-    answer = await source.usedSince(keyId, since, ctx.clock.now());
+    answer = await source.usedSince(keyId, since, now);
   } catch (e) {
     answer = { answered: false, query: source.explain(), at: new Date(), reason: (e as Error)?.message ?? String(e) };
   }
@@ -38,6 +36,10 @@ export async function askUsage(ctx: RotationContext, keyId: string, since: Date)
   const detail = answer.lastUsedAt ? `at ${answer.lastUsedAt.toISOString()}` : times(answer.requests ?? 0);
   return { verdict: 'used', source: source.label, detail, evidence, ...(answer.lastUsedAt ? { lastUsedAt: answer.lastUsedAt } : {}) };
 }
+
+/** Ask the plan's usage source whether `keyId` was used from `since` until now; undefined when the plan has none. */
+const askUsage = async (ctx: RotationContext, keyId: string, since: Date): Promise<Finding | undefined> =>
+  ctx.usage ? askSource(ctx.usage, keyId, since, ctx.clock.now()) : undefined;
 
 type Check = (ctx: RotationContext) => Promise<GateResult>;
 

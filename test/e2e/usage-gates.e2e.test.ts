@@ -172,6 +172,27 @@ describe('usage gates on a real Prometheus', () => {
     expect(unanswered.stdout).toMatch(/now {4}would hold: usage-unknown: .*gave no answer at .*ECONNREFUSED/);
   });
 
+  it('keyrot doctor asks the query about the active key: passes while it answers, fails (exit 4) when Prometheus is down', async () => {
+    const file = writePlan();
+    const key = await consumerOnFirstKey(file);
+    const usageOf = (stdout: string) =>
+      (JSON.parse(stdout) as { plans: Array<{ providers: Array<{ role: string; provider: string; checks: Array<{ status: string; detail: string; hint?: string }> }> }> })
+        .plans[0]!.providers.find((p) => p.role === 'usage')!;
+
+    const fine = await keyrot(['doctor', '--output', 'json', file], { cwd: ws.dir });
+    expect(fine.code).toBe(0);
+    expect(usageOf(fine.stdout)).toMatchObject({
+      provider: expect.stringMatching(/^prometheus http:\/\/127\.0\.0\.1:\d+$/),
+      checks: [{ status: 'pass', detail: expect.stringMatching(new RegExp(`${escape(`{key_id="${key}"}[4s]))`)} = [1-9][\\d.]* at .*: active key ${key} used`)) }],
+    });
+
+    const down = await startPrometheus([service.target]);
+    await down.stop();
+    const broken = await keyrot(['doctor', '--output', 'json', writePlan({ url: down.url })], { cwd: ws.dir });
+    expect(broken.code).toBe(4);
+    expect(usageOf(broken.stdout).checks).toEqual([expect.objectContaining({ status: 'fail', detail: expect.stringMatching(/gave no answer at .*ECONNREFUSED/), hint: expect.stringContaining('keyrot doctor') })]);
+  });
+
   it('Prometheus down: held before deactivate and says why; no answer is not zero requests', async () => {
     const down = await startPrometheus([service.target]);
     await down.stop();

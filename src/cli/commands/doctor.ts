@@ -18,7 +18,7 @@ function render(r: PlanDoctor): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`${chalk.bold(`plan ${r.plan}`)}  ${chalk.dim(r.file)}`);
   for (const p of r.providers) {
-    out(`  ${p.role === 'issuer' ? 'source' : 'target'} ${p.provider}`);
+    out(`  ${p.role === 'issuer' ? 'source' : p.role === 'usage' ? 'usage ' : 'target'} ${p.provider}`);
     for (const c of p.checks) {
       out(`    ${MARK[c.status]()} ${c.check.padEnd(15)} ${c.detail}`);
       if (c.hint && c.status !== 'pass' && c.status !== 'skip') out(`         ${chalk.dim('hint:')} ${c.hint}`);
