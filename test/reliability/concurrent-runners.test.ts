@@ -25,7 +25,7 @@ const stateDir = () => path.join(rig.ws.dir, STATE);
 const rotationsStarted = (since: number) => new Set(readAudit(stateDir()).slice(since).filter((r) => r.action === 'create-key').map((r) => r.rotationId));
 
 describe(`${RUNNERS} runners of one plan at once`, () => {
-  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i of ${ROUNDS}: one rotation; the other runs exit 3 naming the holder (${RUNNERS} runners)`, async () => {
+  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i of ${ROUNDS}: one rotation; the other runs exit 3 naming the holder`, async () => {
     const plan = rig.plan(USER);
     const before = readAudit(stateDir()).length;
     const results = await Promise.all(Array.from({ length: RUNNERS }, () => rig.run(plan)));
@@ -36,7 +36,7 @@ describe(`${RUNNERS} runners of one plan at once`, () => {
     expect(await rig.converged(USER)).toEqual([]);
   }, 120_000);
 
-  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i of ${ROUNDS}: with --wait-lock they queue and advance that one rotation (${RUNNERS} runners)`, async () => {
+  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i of ${ROUNDS}: with --wait-lock they queue and advance that one rotation`, async () => {
     const plan = rig.plan(USER, { drain: '1h' }); // parks in the overlap window: every later run finds it in flight
     const before = readAudit(stateDir()).length;
     const results = await Promise.all(Array.from({ length: RUNNERS }, () => rig.run(plan, {}, ['--no-wait', '--wait-lock', '2m'])));

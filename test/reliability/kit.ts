@@ -135,7 +135,16 @@ export async function startRig(): Promise<Rig> {
     keyrotFiles() {
       const dir = path.join(ws.dir, STATE);
       const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
-      return existsSync(dir) ? walk(dir).map((f) => readFileSync(f, 'utf8')).join('\n') : '';
+      // Another plan's run may rename a temporary file away between the listing and the read.
+      const read = (f: string) => {
+        try {
+          return [readFileSync(f, 'utf8')];
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+          throw e;
+        }
+      };
+      return existsSync(dir) ? walk(dir).flatMap(read).join('\n') : '';
     },
     async secretsHeld(name) {
       const file = readStore(path.join(ws.dir, `${name}.json`));
