@@ -26,7 +26,7 @@ describe('--version and completion', () => {
     mkdirSync(path.join(ws.dir, 'plans'));
     const complete = (...words: string[]) =>
       execFileSync('bash', ['-c', `source <("${process.execPath}" "${BIN}" completion bash); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _keyrot; echo "\${COMPREPLY[*]}"`, 'x', ...words], { cwd: ws.dir, encoding: 'utf8' }).trim();
-    expect(complete('keyrot', 'st')).toBe('status');
+    expect(complete('keyrot', 'val')).toBe('validate');
     expect(complete('keyrot', 'run', '--d')).toBe('--due');
     expect(complete('keyrot', 'status', '--output', 'j')).toBe('json');
     expect(complete('keyrot', 'run', '').split(' ').sort()).toEqual(['payments.yaml', 'plans']);

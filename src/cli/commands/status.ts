@@ -1,12 +1,11 @@
 import chalk from 'chalk';
-import { describeAge, inventory, type PlanInventory } from '../../engine/inventory.js';
+import type { PlanInventory } from '../../engine/inventory.js';
 import { inFlight, type RotationState } from '../../engine/rotation.js';
 import { EXIT } from '../../messages.js';
 import { formatDuration } from '../../shared/duration.js';
 import { isVaultSpec, openState } from '../../state/open.js';
 import { readRunCounts } from '../../state/run-counts.js';
 import { KeyrotError } from '../../errors.js';
-import { renderMetrics, writeMetricsFile } from '../metrics-file.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
 function nextAction(s: RotationState, now: Date): string {
@@ -55,7 +54,7 @@ const keyShown = (p: PlanInventory) => ({
   next: p.next,
 });
 
-function renderKey(p: PlanInventory, now: Date): void {
+function renderKey(p: PlanInventory, now: Date, describeAge: (p: PlanInventory, now: Date) => string): void {
   const age = describeAge(p, now);
   const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(age) : age}` : p.error ? chalk.red(`${p.error.message}`) : age;
   process.stdout.write(`${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`);
@@ -79,9 +78,12 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
   const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
   // Every plan named, in flight or not: its key's age (one issuer list each) and its last outcome.
   const now = new Date();
+  // The inventory (and through it the provider registry, zod) only when plans are named.
+  const { inventory, describeAge } = plans.length > 0 ? await import('../../engine/inventory.js') : { inventory: async () => [], describeAge: () => '' };
   const keys = (await inventory(plans, opts.state, now, backend)).sort((a, b) => a.plan.localeCompare(b.plan));
   if (opts.metricsFile) {
     const runs = isVaultSpec(opts.state) ? {} : Object.assign({}, ...(await Promise.all([...new Set(keys.map((k) => k.stateDir))].map(readRunCounts))));
+    const { renderMetrics, writeMetricsFile } = await import('../metrics-file.js');
     await writeMetricsFile(opts.metricsFile, renderMetrics(keys, runs, now));
   }
   const code = keys.some((k) => k.error) ? EXIT.provider : EXIT.ok;
@@ -90,7 +92,7 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
     writeJson({ type: 'status', plans: keys.map(keyShown), rotations: flying.map((s) => shown(s, now)), idle: states.length - flying.length });
     return code;
   }
-  for (const p of keys) renderKey(p, now);
+  for (const p of keys) renderKey(p, now, describeAge);
   if (flying.length === 0) {
     process.stdout.write(`nothing in flight${states.length ? ` (${states.length} plan(s) idle)` : ''}\n`);
     return code;
