@@ -31,6 +31,8 @@ describe('--version and completion', () => {
     expect(complete('keyrot', 'status', '--output', 'j')).toBe('json');
     expect(complete('keyrot', 'run', '').split(' ').sort()).toEqual(['payments.yaml', 'plans']);
     expect(complete('keyrot', 'completion', '')).toBe('bash zsh fish');
+    expect(complete('keyrot', 'state', '')).toBe('migrate'); // a command's own commands
+    expect(complete('keyrot', 'state', 'migrate', '--f')).toBe('--from');
   });
 
   it('zsh and fish scripts name every command', async () => {

@@ -15,6 +15,8 @@ interface Spec {
   flags: Flag[];
   /** The command's arguments are plan files (or folders of them). */
   plans: boolean;
+  /** Its own commands (`keyrot state migrate`): their names, and their flags merged into `flags`. */
+  subcommands: string[];
 }
 
 const PATH_FLAGS = /^--(state|metrics-file|from-report)$/;
@@ -29,8 +31,9 @@ function flagOf(o: Option): Flag {
 
 function specOf(c: Command): Spec {
   const args = (c as Command & { registeredArguments: Array<{ name(): string }> }).registeredArguments;
-  const flags = c.options.filter((o) => !o.hidden).map(flagOf);
-  return { name: c.name(), flags: [...flags, { names: ['-h', '--help'] }], plans: args.some((a) => PLAN_ARGS.test(a.name())) };
+  const flags = [c, ...c.commands].flatMap((cmd) => cmd.options.filter((o) => !o.hidden).map(flagOf));
+  const unique = [...new Map(flags.map((f) => [f.names.join('|'), f])).values()];
+  return { name: c.name(), flags: [...unique, { names: ['-h', '--help'] }], plans: args.some((a) => PLAN_ARGS.test(a.name())), subcommands: c.commands.map((sub) => sub.name()) };
 }
 
 const words = (flags: Flag[]) => flags.flatMap((f) => f.names).join(' ');
@@ -51,12 +54,13 @@ function bash(commands: Spec[]): string {
     ...[...valueCases].map(([names, value]) =>
       `    ${names}) COMPREPLY=(${value === 'path' ? '$(compgen -f -- "$cur")' : Array.isArray(value) ? `$(compgen -W "${value.join(' ')}" -- "$cur")` : ''}); return ;;`),
     '  esac',
-    '  local flags="" plans=""',
+    '  local flags="" plans="" subs=""',
     '  case "$cmd" in',
     `    "") COMPREPLY=($(compgen -W "${commands.map((c) => c.name).join(' ')} --help --version" -- "$cur")); return ;;`,
-    ...commands.map((c) => `    ${c.name}) flags="${words(c.flags)}"${c.plans ? '; plans=1' : ''} ;;`),
+    ...commands.map((c) => `    ${c.name}) flags="${words(c.flags)}"${c.plans ? '; plans=1' : ''}${c.subcommands.length ? `; subs="${c.subcommands.join(' ')}"` : ''} ;;`),
     '  esac',
     '  if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$flags" -- "$cur")); return; fi',
+    '  if [[ -n "$subs" && "$prev" == "$cmd" ]]; then COMPREPLY=($(compgen -W "$subs" -- "$cur")); return; fi',
     '  if [[ -n "$plans" ]]; then',
     '    compopt -o filenames 2>/dev/null',
     "    COMPREPLY=($(compgen -d -- \"$cur\") $(compgen -f -X '!*.yaml' -- \"$cur\") $(compgen -f -X '!*.yml' -- \"$cur\"))",
@@ -84,7 +88,9 @@ function zsh(commands: Spec[]): string {
     '  if (( CURRENT == 2 )); then _describe command commands; return; fi',
     '  case "$words[2]" in',
     ...commands.map((c) => {
-      const rest = c.plans ? "'*:plan:_files -g \"*.(yaml|yml)(-.) *(-/)\"'" : c.name === 'completion' ? "'1:shell:(bash zsh fish)'" : '';
+      const rest = c.plans
+        ? "'*:plan:_files -g \"*.(yaml|yml)(-.) *(-/)\"'"
+        : c.name === 'completion' ? "'1:shell:(bash zsh fish)'" : c.subcommands.length ? `'1:command:(${c.subcommands.join(' ')})'` : '';
       return `    ${c.name}) shift words; (( CURRENT-- )); _arguments -s ${c.flags.map(flagSpec).join(' ')} ${rest} ;;`;
     }),
     '  esac',
@@ -112,6 +118,7 @@ function fish(commands: Spec[]): string {
     }
     if (c.plans) lines.push(`complete -c keyrot ${when} -a "(__fish_complete_suffix .yaml; __fish_complete_suffix .yml)"`);
     if (c.name === 'completion') lines.push(`complete -c keyrot ${when} -a "bash zsh fish"`);
+    if (c.subcommands.length) lines.push(`complete -c keyrot ${when} -a "${c.subcommands.join(' ')}"`);
   }
   return `${lines.join('\n')}\n`;
 }
