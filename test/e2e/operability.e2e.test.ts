@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, keyrot } from '../helpers/cli.js';
+import { inPty } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 import { installPrometheus } from '../peers/prometheus.js';
 
@@ -77,6 +78,19 @@ describe('keyrot init', () => {
     expect(JSON.parse(readFileSync(path.resolve(ws.dir, schema), 'utf8'))).toHaveProperty('$schema');
     ws.write('payments.yaml', plan);
     expect(cli(['validate', 'payments.yaml']).code).toBe(0);
+  });
+
+  it('at a terminal it asks for what the flags leave out (on stderr: `keyrot init > plan.yaml` still asks)', async () => {
+    const term = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
+    await term.waitFor(/issuer \(aws-iam, generated\) \[aws-iam\]: $/);
+    term.type('\r');
+    await term.waitFor(/IAM user whose keys are rotated: $/);
+    term.type('billing-service\r');
+    await term.waitFor(/stores, separated by spaces/);
+    term.type('vault-kv2:secret/billing/aws file:billing.json\r');
+    expect((await term.exited).code).toBe(0);
+    expect(ws.read('asked.yaml')).toMatch(/name: billing-service\n[\s\S]*type: vault-kv2\n[\s\S]*type: file\n/);
+    expect(cli(['validate', 'asked.yaml']).code).toBe(0);
   });
 
   it('a missing user, an unknown store or a store without a place is a usage error (exit 2)', () => {
