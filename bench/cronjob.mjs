@@ -1,0 +1,100 @@
+// What one tick of the Kubernetes CronJob (examples/kubernetes/) costs: `keyrot run --due --no-wait
+// --yes <folder>` over N generated-key plans publishing to Vault, with state in Vault
+// (--state vault://secret/keyrot-bench), against a local OpenBao dev server. Three ticks: the first
+// (every plan issues its first key), a tick where a rotation is started and parked in its drain, and
+// a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
+// peak RSS of the keyrot process, read from process.resourceUsage() at its exit.
+// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PLANS = Number(process.argv[2] ?? 50);
+const RUNS = Number(process.argv[3] ?? 3);
+const bin = path.join(root, 'bin', 'keyrot.js');
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+async function startBao() {
+  const bao = execFileSync('bash', [path.join(root, 'scripts/test-peers/openbao.sh'), 'install'], { encoding: 'utf8' }).trim().split('\n').pop();
+  let port;
+  for (;;) {
+    port = await freePort();
+    if (port < 65535) break;
+  }
+  const home = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-bao-'));
+  const token = `root-bench-${process.pid}`;
+  const child = spawn(bao, ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`], { env: { PATH: process.env.PATH, HOME: home }, stdio: 'ignore' });
+  const address = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`${address}/v1/sys/health`).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (i > 600) throw new Error('OpenBao did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { address, token, stop: () => (child.kill('SIGTERM'), rmSync(home, { recursive: true, force: true })) };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+
+const bao = await startBao();
+const work = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-cron-'));
+const preload = path.join(work, 'rusage.mjs');
+// Written by the keyrot process itself as it exits: its own CPU and peak memory.
+writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n");
+
+function tick(plansDir, spec, expect) {
+  const usageFile = path.join(work, 'usage.json');
+  const start = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
+    cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: bao.address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
+  });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (!expect.includes(r.status)) throw new Error(`keyrot exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const u = JSON.parse(readFileSync(usageFile, 'utf8'));
+  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024 };
+}
+
+const results = { first: [], parked: [], quiet: [] };
+try {
+  for (let run = 0; run < RUNS; run++) {
+    const plansDir = mkdtempSync(path.join(work, 'plans-'));
+    const spec = `vault://secret/keyrot-bench/${path.basename(plansDir)}`;
+    for (let i = 0; i < PLANS; i++) {
+      writeFileSync(path.join(plansDir, `p${i}.yaml`), [
+        'apiVersion: keyrot/v1', `name: p${i}`, 'schedule: { maxAge: 30d }', 'source: { type: generated }',
+        'publish:', `  - { type: vault-kv2, mount: secret, path: bench/${path.basename(plansDir)}/p${i}, data: { api_key: "{{secret}}", key_id: "{{keyId}}" } }`,
+        'drain: 15m', 'soak: 7d', '',
+      ].join('\n'));
+    }
+    results.first.push(tick(plansDir, spec, [0]));
+    // Make one plan due (its key 31 days old) so the next tick starts a rotation and parks it in the drain.
+    const first = path.join(plansDir, 'p0.yaml');
+    writeFileSync(first, readFileSync(first, 'utf8').replace('maxAge: 30d', 'maxAge: 1s'));
+    await new Promise((r) => setTimeout(r, 1100));
+    results.parked.push(tick(plansDir, spec, [75]));
+    results.quiet.push(tick(plansDir, spec, [75]));
+  }
+} finally {
+  bao.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, state and keys in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
+console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)}`);
+const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: 'quiet tick (a rotation waiting)' };
+for (const [name, rows] of Object.entries(results)) {
+  const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
+  const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
+  const rss = Math.max(...rows.map((r) => r.rssMb));
+  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)}`);
+}
