@@ -146,7 +146,7 @@ describe('keyrot doctor against moto and OpenBao', () => {
     }
     const down = await keyrot(['doctor', 'plans/api.yaml'], { env: { VAULT_ADDR: 'http://127.0.0.1:9', VAULT_TOKEN: 'x' } });
     expect(down.code).toBe(4);
-    expect(down.stdout).toMatch(/FAIL credentials/);
+    expect(down.stdout).toMatch(/FAIL endpoint +vault secret\/apps\/whatever .*cannot connect to http:\/\/127\.0\.0\.1:9/);
   });
 
   it('invalid plans: exit 2, nothing asked', async () => {

@@ -75,9 +75,9 @@ export function vaultDoctor(d: VaultDoctorContext): () => Promise<Check[]> {
     try {
       source = (await d.start()).source;
     } catch (e) {
-      // A mount problem comes after a good login: say which failed.
+      // A refused login is about the credentials; anything else (no answer, sealed, no KV v2 mount) about the endpoint.
       const code = e instanceof KeyrotError ? e.code : '';
-      return [failed(code === 'vault-mount-missing' ? 'endpoint' : 'credentials', e)];
+      return [failed(code === 'provider-auth-failed' ? 'credentials' : 'endpoint', e)];
     }
     const checks: Check[] = [await whoAmI(source), { check: 'endpoint', status: 'pass', detail: `${conn.address} answers; KV v2 mounted at ${d.mount}/` }];
     checks.push(await capabilities());
