@@ -352,7 +352,7 @@ export const messages = {
   'state-migrate-taken': {
     exit: EXIT.refused,
     message: (d) => `${s(d.to)} already holds ${s(d.what)} of plan ${s(d.plan)}; keyrot state migrate never overwrites one`,
-    hint: (d) => `check it with \`keyrot status --state ${s(d.to)}\`; move a plan whose state lives in both places by hand, or migrate to another prefix`,
+    hint: (d) => `the plan's state already lives in ${s(d.to)}: nothing was copied for it. Run keyrot with that --state from now on, or migrate this folder to another prefix`,
   },
   'interrupted': {
     exit: EXIT.interrupted,
