@@ -25,7 +25,7 @@ export function openState(spec: string | undefined, env: NodeJS.ProcessEnv = pro
     // node-vault is loaded only when Vault state is asked for.
     const one = () =>
       (store ??= import('./vault-store.js').then(({ VaultStateStore, parseVaultSpec }) =>
-        new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`) })));
+        new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' })));
     return { spec, of: one, stores: async () => [await one()] };
   }
   // Loaded on first use: a bare `keyrot history` or `status` stays free of zod.

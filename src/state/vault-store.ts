@@ -43,12 +43,14 @@ interface Lease extends LockHolder {
 }
 
 /**
- * vault://<mount>/<prefix>[?lease=30s&timeout=30s&namespace=…&auth=kubernetes&role=…&authMount=…&jwtFile=…]
- * (auth=approle takes roleIdEnv|roleIdFile and secretIdEnv|secretIdFile). The address comes from VAULT_ADDR,
+ * vault://<mount>/<prefix>[?lease=30s&timeout=30s&address=…&namespace=…&caFile=…&auth=kubernetes&role=…&authMount=…&jwtFile=…]
+ * (auth=approle takes roleIdEnv|roleIdFile and secretIdEnv|secretIdFile). The address comes from VAULT_ADDR (or address=),
  * the token as the vault CLI finds it unless auth says otherwise: never a credential in the URL.
  */
 export function parseVaultSpec(spec: string): VaultStateConfig {
-  const bad = (problem: string) => new KeyrotError('usage', { problem: `--state ${spec}: ${problem}` });
+  // Never repeat a credential someone put in the URL.
+  const shown = spec.replace(/^(vault:\/\/)[^@/]*@/i, '$1');
+  const bad = (problem: string) => new KeyrotError('usage', { problem: `--state ${shown}: ${problem}` });
   let url: URL;
   try {
     url = new URL(spec);
@@ -60,9 +62,10 @@ export function parseVaultSpec(spec: string): VaultStateConfig {
   const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '');
   if (!mount || !prefix || prefix.split('/').some((p) => p === '')) throw bad('name a KV v2 mount and a path under it, e.g. vault://secret/keyrot');
   const q = Object.fromEntries(url.searchParams);
-  const known = new Set(['lease', 'timeout', 'namespace', 'auth', 'role', 'authMount', 'jwtFile', 'roleIdEnv', 'roleIdFile', 'secretIdEnv', 'secretIdFile', 'caFile']);
+  const known = new Set(['address', 'lease', 'timeout', 'namespace', 'auth', 'role', 'authMount', 'jwtFile', 'roleIdEnv', 'roleIdFile', 'secretIdEnv', 'secretIdFile', 'caFile']);
   const unknown = Object.keys(q).filter((k) => !known.has(k));
   if (unknown.length) throw bad(`unknown setting(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  if (q.address !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(q.address)) throw bad(`address=${q.address} is not a Vault address like https://vault.example.internal:8200`);
   const ms = (name: string, fallback: number) => {
     if (q[name] === undefined) return fallback;
     const v = parseDuration(q[name]!);
@@ -80,7 +83,7 @@ export function parseVaultSpec(spec: string): VaultStateConfig {
     prefix,
     leaseMs: ms('lease', 30_000),
     auth: auth.data,
-    connection: { namespace: q.namespace, timeout: ms('timeout', 30_000), ...(q.caFile ? { tls: { caFile: q.caFile, skipVerify: false } } : {}) },
+    connection: { address: q.address, namespace: q.namespace, timeout: ms('timeout', 30_000), ...(q.caFile ? { tls: { caFile: q.caFile, skipVerify: false } } : {}) },
   };
 }
 
@@ -110,7 +113,7 @@ export class VaultStateStore implements StateStore {
   ) {
     this.location = `vault://${config.mount}/${config.prefix}`;
     this.label = `vault state ${config.mount}/${config.prefix}`;
-    this.conn = connect(config.connection, ctx, `--state ${this.location}`);
+    this.conn = connect(config.connection, ctx, `--state ${this.location}`, '`address=https://…` in the --state URL');
   }
 
   /** Log in once, and check the mount is KV v2, before the first call. */

@@ -43,7 +43,7 @@ async function useToken(conn: Connection, ctx: VaultContext, provider: string, f
     source = '~/.vault-token';
     const file = path.join(ctx.env.HOME || homedir(), '.vault-token');
     token = (await readFile(file, 'utf8').catch(() => '')).trim();
-    if (!token) throw fail('no token: VAULT_TOKEN is not set and ~/.vault-token is missing or empty', 'run `vault login`, set VAULT_TOKEN, or set `auth.method: approle` or `kubernetes` in the plan');
+    if (!token) throw fail('no token: VAULT_TOKEN is not set and ~/.vault-token is missing or empty', `run \`vault login\`, set VAULT_TOKEN, or set ${ctx.authSetting ?? '`auth.method: approle` or `kubernetes` in the plan'}`);
   }
   conn.client.token = token;
   // Ask Vault about the token now, so an expired one is reported as that, not as "permission denied" later.

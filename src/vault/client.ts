@@ -15,11 +15,11 @@ export interface Connection {
   timeoutMs: number;
 }
 
-/** `what` names the user of this connection in messages: "vault-kv2 target secret/payments/aws". */
-export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: string): Connection {
+/** `what` names the user of this connection in messages ("vault-kv2 target secret/payments/aws"), `setAddress` where else an address can be given. */
+export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: string, setAddress = '`address` in the plan'): Connection {
   const address = (config.address ?? ctx.env.VAULT_ADDR)?.replace(/\/+$/, '');
   if (!address) {
-    throw new KeyrotError('usage', { problem: `${what} has no Vault address: set VAULT_ADDR or \`address\` in the plan` });
+    throw new KeyrotError('usage', { problem: `${what} has no Vault address: set VAULT_ADDR or ${setAddress}` });
   }
   const namespace = config.namespace ?? (ctx.env.VAULT_NAMESPACE || undefined);
   const skipVerify = config.tls?.skipVerify === true;

@@ -48,4 +48,6 @@ export interface VaultContext {
   planDir: string;
   env: NodeJS.ProcessEnv;
   note(message: string): void;
+  /** Where another login method is chosen, for messages; default: the plan's `auth.method`. */
+  authSetting?: string;
 }
