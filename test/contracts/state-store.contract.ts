@@ -113,6 +113,23 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreU
       await next.release();
     }, 60_000);
 
+    it('a holder that stalls past its lease (SIGSTOP) loses the lock to another, and knows it once it runs again', async () => {
+      const p = plan();
+      const child = await lockInChild(h, p);
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.kill('SIGSTOP');
+      const lock = await h.reopen().lock(p, holder('keyrot run (the other host)'), h.takeoverWithinMs + 6_000);
+      child.kill('SIGCONT');
+      const deadline = Date.now() + 10_000;
+      while (!out.includes('lost:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // Taken over (the file lock names the new holder), or its own lease seen expired first (Vault): either way it stops.
+      expect(out).toMatch(/lost: .*(taken over by .*the other host|the lease expired)/);
+      expect(lock.lost).toBeUndefined();
+      await lock.release();
+    }, 60_000);
+
     it('keeps a generated issuer ledger: ids, states and fingerprints, versioned, a lost update refused', async () => {
       const p = plan();
       const ledger = h.store.ledger(p);
