@@ -7,7 +7,7 @@ import type { StateStore } from '../../src/state/store.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 import { stateStoreContract } from './state-store.contract.js';
 
-const LEASE_MS = 3_000;
+const LEASE_MS = 4_000;
 let bao: OpenBao;
 let token: string;
 
