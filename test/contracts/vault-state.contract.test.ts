@@ -1,10 +1,12 @@
 // The Vault state backend (--state vault://secret/<prefix>) against the StateStore contract, on
 // OpenBao 2.7.2 (test/peers/openbao.ts), with a token limited to the prefix by an ACL policy.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newRotation } from '../../src/engine/rotation.js';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/store.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+import { failure } from './secret-store.contract.js';
 import { stateStoreContract } from './state-store.contract.js';
 
 const LEASE_MS = 4_000;
@@ -41,4 +43,22 @@ stateStoreContract('vault (OpenBao)', async () => {
     takeoverAfterMs: LEASE_MS - 100,
     takeoverWithinMs: LEASE_MS + 5_000,
   };
+});
+
+describe('vault state: logging in as the --state URL says', () => {
+  it('AppRole ids from the environment variables the URL names (as the CronJob names Kubernetes auth); a bad secret_id is refused, not shown', async () => {
+    const { roleId, secretId } = await bao.appRole('keyrot-state', ['keyrot-state']);
+    const spec = `vault://secret/keyrot-contract/${randomUUID()}?auth=approle&roleIdEnv=KR_ROLE_ID&secretIdEnv=KR_SECRET_ID`;
+    const env = { VAULT_ADDR: bao.address, KR_ROLE_ID: roleId, KR_SECRET_ID: secretId };
+    const store = await openState(spec, env).of({ dir: process.cwd() });
+    await store.save(newRotation('approle', new Date(), 'r1'));
+    expect((await store.load('approle'))?.rotationId).toBe('r1');
+
+    const wrong = 'not-the-secret-id-0123456789';
+    const refused = await failure((await openState(spec, { ...env, KR_SECRET_ID: wrong }).of({ dir: process.cwd() })).load('approle'));
+    expect(refused.code).toBe('provider-auth-failed');
+    expect(refused.message).toContain('AppRole login at auth/approle failed');
+    expect(`${refused.message} ${refused.hint}`).not.toContain(wrong);
+    expect(`${refused.message} ${refused.hint}`).not.toContain(secretId);
+  });
 });
