@@ -82,9 +82,9 @@ describe('keyrot init', () => {
 
   it('at a terminal it asks for what the flags leave out (on stderr: `keyrot init > plan.yaml` still asks)', async () => {
     const term = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
-    await term.waitFor(/issuer \(aws-iam, generated\) \[aws-iam\]: $/);
+    await term.waitFor(/issuer \(aws-iam, generated\) \[aws-iam\]: /);
     term.type('\r');
-    await term.waitFor(/IAM user whose keys are rotated: $/);
+    await term.waitFor(/IAM user whose keys are rotated: /);
     term.type('billing-service\r');
     await term.waitFor(/stores, separated by spaces/);
     term.type('vault-kv2:secret/billing/aws file:billing.json\r');
