@@ -116,7 +116,8 @@ interface Secret {
 const NAME = /^[0-9A-Za-z-]{1,127}$/;
 const PAGE = 25; // maxresults: 1-25
 
-function selfSignedCert(): { key: string; cert: string } {
+/** A self-signed certificate for 127.0.0.1 and localhost (also the Kubernetes test API's CA, test/peers/kubernetes-api.ts). */
+export function selfSignedCert(): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrot-kv-cert-'));
   try {
     execFileSync('openssl', [
