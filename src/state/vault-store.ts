@@ -129,7 +129,20 @@ export class VaultStateStore implements StateStore {
 
   private async kv(kind: 'state' | 'ledger' | 'lock' | 'audit' | 'unusable', name: string): Promise<Kv2> {
     await this.start();
-    return kv2(this.conn, this.config.mount, `${this.config.prefix}/${kind}/${name}`, this.label, () => this.session);
+    const kv = kv2(this.conn, this.config.mount, `${this.config.prefix}/${kind}/${name}`, this.label, () => this.session);
+    // A run outlives its login token (an AppRole or Kubernetes login lasts its role's TTL; a blocking run
+    // lasts days): once the token is gone, log in again and retry the call once. A VAULT_TOKEN cannot be renewed so.
+    const relogin = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (e) {
+        if (!(e instanceof KeyrotError) || e.code !== 'provider-auth-failed' || this.config.auth.method === 'token') throw e;
+        this.ready = undefined;
+        await this.start();
+        return call(...args);
+      }
+    };
+    return { ...kv, read: relogin(kv.read), write: relogin(kv.write) };
   }
 
   private async names(kind: 'state' | 'ledger' | 'audit'): Promise<string[]> {

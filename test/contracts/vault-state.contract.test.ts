@@ -62,3 +62,21 @@ describe('vault state: logging in as the --state URL says', () => {
     expect(`${refused.message} ${refused.hint}`).not.toContain(secretId);
   });
 });
+
+describe('vault state: a run that outlives its login', () => {
+  it('logs in again (AppRole) when the token it got has expired, and goes on', async () => {
+    const role = 'keyrot-short';
+    await bao.appRole(role, ['keyrot-state']);
+    // Tokens of this role live 2 s: the store's first token is gone by its second call.
+    const answer = await bao.root.post(`auth/approle/role/${role}`, { token_policies: ['keyrot-state'], token_ttl: '2s', token_max_ttl: '2s' });
+    expect(answer.status).toBe(204);
+    const roleId = (await bao.root.get(`auth/approle/role/${role}/role-id`)).body.data.role_id;
+    const secretId = (await bao.root.post(`auth/approle/role/${role}/secret-id`, {})).body.data.secret_id;
+    const spec = `vault://secret/keyrot-contract/${randomUUID()}?auth=approle&roleIdEnv=KR_ROLE_ID&secretIdEnv=KR_SECRET_ID&authMount=approle`;
+    const store = await openState(spec, { VAULT_ADDR: bao.address, KR_ROLE_ID: roleId, KR_SECRET_ID: secretId }).of({ dir: process.cwd() });
+    const saved = await store.save(newRotation('long-run', new Date(), 'r1'));
+    await new Promise((r) => setTimeout(r, 3_000));
+    await store.save({ ...saved, phase: 'publish' });
+    expect((await store.load('long-run'))?.phase).toBe('publish');
+  }, 30_000);
+});
