@@ -67,6 +67,12 @@ describe('deactivate reads every target again', () => {
     expect(actions.indexOf('publish:ok', actions.indexOf('held:held'))).toBeGreaterThan(-1); // published again after the hold
     expect(actions.indexOf('publish:ok', actions.indexOf('held:held'))).toBeLessThan(actions.indexOf('deactivate-key:ok'));
 
+    // Defect 10 on the real server: Vault came back without the old key's version, so the destroy there
+    // matched nothing; the audit log says so (skipped), not that it destroyed anything.
+    const vaultRetires = readAudit(stateDir()).filter((r) => r.newKeyId === newKey.keyId && /retire-from-store|purge-from-store/.test(r.action) && r.detail?.includes('vault'));
+    expect(vaultRetires.map((r) => `${r.action}:${r.outcome}`)).toEqual(['retire-from-store:skipped', 'purge-from-store:skipped']);
+    expect(vaultRetires.every((r) => r.detail?.includes(`found nothing of ${oldKey}`))).toBe(true);
+
     const output = [first, killed, held, resumed].flatMap((r) => [r.stdout, r.stderr]).join('\n');
     expect(leakedIndexes(output, secretsIn(readStore(path.join(ws.dir, 'api-keys.json'))))).toEqual([]);
   }, 60_000);
