@@ -4,7 +4,7 @@
 // (every plan issues its first key), a tick where a rotation is started and parked in its drain, and
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
 // peak RSS of the keyrot process, read from process.resourceUsage() at its exit.
-// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3]
+// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,8 +13,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PLANS = Number(process.argv[2] ?? 50);
-const RUNS = Number(process.argv[3] ?? 3);
+const json = process.argv.includes('--json');
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const PLANS = Number(positional[0] ?? 50);
+const RUNS = Number(positional[1] ?? 3);
 const bin = path.join(root, 'bin', 'keyrot.js');
 
 const freePort = () => new Promise((resolve) => {
@@ -89,6 +91,14 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+if (json) {
+  const summary = (rows) => ({
+    wallMsMedian: pct(rows.map((r) => r.wallMs).sort((a, b) => a - b), 50), cpuMsMedian: pct(rows.map((r) => r.cpuMs).sort((a, b) => a - b), 50),
+    rssMbMax: Math.max(...rows.map((r) => r.rssMb)), samples: rows,
+  });
+  console.log(JSON.stringify({ plans: PLANS, runs: RUNS, node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
+  process.exit(0);
+}
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, state and keys in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
 console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)}`);
 const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: 'quiet tick (a rotation waiting)' };

@@ -3,7 +3,7 @@
 // plan's store, next to the same command given only the owning plan file (the baseline, same run).
 // Two folder cases: keyrot has no record of the key (every issuer is asked), and keyrot's own records
 // name it (rotation state and audit log: no issuer but the owner's is asked).
-// Usage: npm run build && node bench/revoke.mjs [plans=200] [runs=5]
+// Usage: npm run build && node bench/revoke.mjs [plans=200] [runs=5] [--json]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PLANS = Number(process.argv[2] ?? 200);
-const RUNS = Number(process.argv[3] ?? 5);
+const json = process.argv.includes('--json');
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const PLANS = Number(positional[0] ?? 200);
+const RUNS = Number(positional[1] ?? 5);
 const bin = path.join(root, 'bin', 'keyrot.js');
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -91,7 +93,7 @@ async function measure(dir, args, user, keyId, storeFile) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { single: [], unrecorded: [], recorded: [] };
 
-console.log(`revoke benchmark: ${PLANS} IAM plans on moto, ${RUNS} runs per case, node ${process.version}, ${os.cpus().length} cores`);
+(json ? console.error : console.log)(`revoke benchmark: ${PLANS} IAM plans on moto, ${RUNS} runs per case, node ${process.version}, ${os.cpus().length} cores`);
 for (let run = 0; run < RUNS; run++) {
   const { dir, users } = await fleet(`r${run}`);
   const pick = (i) => ({ user: users[i], file: path.join('plans', `p${i}.yaml`), store: path.join(dir, 'plans', `p${i}.json`) });
@@ -111,15 +113,19 @@ for (let run = 0; run < RUNS; run++) {
 }
 moto.stop();
 
-const row = (name, xs, base) => {
-  const inactive = median(xs.map((x) => x.inactive));
-  const replaced = median(xs.map((x) => x.replaced));
-  const ratio = base ? ` ${(inactive / base).toFixed(2)}x`.padStart(10) : '         -';
-  console.log(`${name.padEnd(44)} ${inactive.toFixed(0).padStart(11)} ${ratio} ${(replaced - inactive).toFixed(0).padStart(20)}`);
-};
-console.log(`${'case (median)'.padEnd(44)} ${'inactive ms'.padStart(11)} ${'vs 1 plan'.padStart(10)} ${'then replaced ms'.padStart(20)}`);
+const summary = (xs) => ({ inactiveMs: median(xs.map((x) => x.inactive)), replacedAfterMs: median(xs.map((x) => x.replaced - x.inactive)), samples: xs });
 const base = median(results.single.map((x) => x.inactive));
-row('one plan file (baseline)', results.single);
-row(`${PLANS} plans, key not in keyrot's records`, results.unrecorded, base);
-row(`${PLANS} plans, key in keyrot's records`, results.recorded, base);
-console.log('targets (issue 9): inactive <= 1000 ms with 200 plans, replacement published <= 3000 ms later');
+const cases = [
+  ['one plan file (baseline)', summary(results.single)],
+  [`${PLANS} plans, key not in keyrot's records`, summary(results.unrecorded)],
+  [`${PLANS} plans, key in keyrot's records`, summary(results.recorded)],
+];
+if (json) {
+  console.log(JSON.stringify({ plans: PLANS, runs: RUNS, node: process.version, cases: cases.map(([name, s]) => ({ name, ...s, ratio: s.inactiveMs / base })) }, null, 2));
+} else {
+  console.log(`${'case (median)'.padEnd(44)} ${'inactive ms'.padStart(11)} ${'vs 1 plan'.padStart(10)} ${'then replaced ms'.padStart(20)}`);
+  for (const [name, s] of cases) {
+    console.log(`${name.padEnd(44)} ${s.inactiveMs.toFixed(0).padStart(11)} ${`${(s.inactiveMs / base).toFixed(2)}x`.padStart(10)} ${s.replacedAfterMs.toFixed(0).padStart(20)}`);
+  }
+  console.log('targets (issue 9): inactive <= 1000 ms with 200 plans, replacement published <= 3000 ms later');
+}

@@ -1,0 +1,211 @@
+// IAM rotations at fleet scale against moto, with every request counted at the server side of a
+// counting proxy on 127.0.0.1 (keyrot -> proxy -> moto): N IAM plans (one user each, file store,
+// drain 0s, soak 0s, no lastUsed), each with a first key already issued, then `keyrot run --yes`
+// over the folder at --concurrency 16 and at 1, alternating, RUNS times each. Measured per run: wall
+// time, peak RSS and CPU of the keyrot process (process.resourceUsage() at its exit), and the HTTP
+// calls the server saw, by action. Then one plan's rotation alone, counted call by call, next to the
+// minimum a rotation needs (create, STS check with the new key, deactivate, delete: 4).
+// The shell baseline (bench/aws-shell-rotate.sh: the article's script per user, one aws CLI process
+// per call) runs over SHELL users on the same moto; --shell-users N (default 20; 0 skips it).
+// Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--json]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, URLSearchParams } from 'node:url';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const json = argv.includes('--json');
+const flag = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1] === '--shell-users'));
+const PLANS = Number(positional[0] ?? 200);
+const RUNS = Number(positional[1] ?? 3);
+const SHELL = flag('--shell-users', 20);
+const bin = path.join(root, 'bin', 'keyrot.js');
+const log = (...a) => (json ? console.error(...a) : console.log(...a));
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = s.address();
+    s.close(() => resolve(port));
+  });
+});
+
+async function startMoto() {
+  const motoBin = execFileSync('bash', [path.join(root, 'scripts/test-peers/moto.sh'), 'install'], { encoding: 'utf8' }).trim().split('\n').pop();
+  const port = await freePort();
+  const child = spawn(motoBin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/data.json`)).ok) return { endpoint, stop: () => child.kill() };
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('moto did not start');
+}
+
+/** Forwards every request unchanged (Host too: AWS signs it) and counts it by its query Action. */
+async function startCountingProxy(target) {
+  const upstream = new URL(target);
+  const counts = {};
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = new URLSearchParams(body.toString('utf8')).get('Action')
+        ?? new URL(req.url, 'http://x').searchParams.get('Action') ?? req.headers['x-amz-target'] ?? `${req.method} ${req.url}`;
+      counts[action] = (counts[action] ?? 0) + 1;
+      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
+        res.writeHead(up.statusCode, up.headers);
+        up.pipe(res);
+      });
+      out.on('error', () => res.destroy());
+      out.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    take() {
+      const c = { ...counts };
+      for (const k of Object.keys(counts)) delete counts[k];
+      return c;
+    },
+    close: () => (agent.destroy(), server.close()),
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+
+const moto = await startMoto();
+const proxy = await startCountingProxy(moto.endpoint);
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: creds });
+const work = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-fleet-'));
+const env = {
+  ...process.env, NO_COLOR: '1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+};
+const preload = path.join(work, 'rusage.mjs');
+writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n");
+
+async function fleet(tag, n) {
+  const dir = path.join(work, tag);
+  mkdirSync(dir);
+  for (let i = 0; i < n; i++) {
+    const user = `${tag}-svc-${i}`;
+    await iam.send(new CreateUserCommand({ UserName: user }));
+    writeFileSync(path.join(dir, `p${i}.yaml`), [
+      'apiVersion: keyrot/v1', `name: ${tag}-p${i}`,
+      `source: { type: aws-iam, user: ${user}, region: us-east-1, endpoint: "${proxy.endpoint}", verifyTimeout: 10s }`,
+      `publish: [ { type: file, path: p${i}.json } ]`, 'drain: 0s', 'soak: 0s', '',
+    ].join('\n'));
+  }
+  return dir;
+}
+
+/** Spawns without blocking: the counting proxy lives in this process's event loop. */
+function exec(cmd, args, options, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function keyrotRun(target, args) {
+  const usageFile = path.join(work, 'usage.json');
+  proxy.take();
+  const start = process.hrtime.bigint();
+  const r = await exec(process.execPath, ['--import', preload, bin, 'run', '--yes', '--plain', ...args, target], {
+    cwd: target.endsWith('.yaml') ? path.dirname(target) : target, env: { ...env, RUSAGE_FILE: usageFile },
+  });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`keyrot run exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const u = JSON.parse(readFileSync(usageFile, 'utf8'));
+  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, calls: proxy.take() };
+}
+
+const out = { plans: PLANS, runs: RUNS, node: process.version };
+try {
+  // One plan alone: the calls of its first key, then of one rotation.
+  const one = await fleet('one', 1);
+  const firstKey = await keyrotRun(path.join(one, 'p0.yaml'), []);
+  const rotation = await keyrotRun(path.join(one, 'p0.yaml'), []);
+  out.onePlan = { firstKeyCalls: firstKey.calls, rotationCalls: rotation.calls, rotationTotal: sum(rotation.calls), minimum: 4 };
+  log(`one rotation: ${sum(rotation.calls)} HTTP calls at the server (minimum 4):`, rotation.calls);
+
+  const dir = await fleet('fleet', PLANS);
+  log(`${PLANS} plans: issuing first keys (not timed as a rotation)`);
+  out.firstKeys = await keyrotRun(dir, ['--concurrency', '16']);
+  const c16 = [];
+  const c1 = [];
+  for (let run = 0; run < RUNS; run++) {
+    c16.push(await keyrotRun(dir, ['--concurrency', '16']));
+    log(`run ${run + 1}/${RUNS}: C=16 ${c16.at(-1).wallMs.toFixed(0)} ms, ${c16.at(-1).rssMb.toFixed(0)} MB`);
+    c1.push(await keyrotRun(dir, ['--concurrency', '1']));
+    log(`run ${run + 1}/${RUNS}: C=1 ${c1.at(-1).wallMs.toFixed(0)} ms, ${c1.at(-1).rssMb.toFixed(0)} MB`);
+  }
+  const summary = (rows) => ({
+    wallMsMedian: median(rows.map((r) => r.wallMs)), wallMs: rows.map((r) => r.wallMs),
+    cpuMsMedian: median(rows.map((r) => r.cpuMs)),
+    rssMbMedian: median(rows.map((r) => r.rssMb)), rssMbMax: Math.max(...rows.map((r) => r.rssMb)),
+    callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
+  });
+  out.c16 = summary(c16);
+  out.c1 = summary(c1);
+
+  if (SHELL > 0) {
+    // The article's script per user, over SHELL users that each hold one key (the "old" one).
+    const aws = execFileSync('bash', [path.join(root, 'bench/aws-shell-rotate.sh'), '--install'], { encoding: 'utf8' }).trim().split('\n').pop();
+    const shellDir = path.join(work, 'shell');
+    mkdirSync(shellDir);
+    const lines = [];
+    for (let i = 0; i < SHELL; i++) {
+      const user = `shell-svc-${i}`;
+      await iam.send(new CreateUserCommand({ UserName: user }));
+      const old = (await iam.send(new CreateAccessKeyCommand({ UserName: user }))).AccessKey.AccessKeyId;
+      lines.push(`${user} ${old}`);
+    }
+    log(`shell baseline: ${SHELL} users, one aws CLI process per call`);
+    proxy.take();
+    const start = process.hrtime.bigint();
+    const r = await exec('bash', [path.join(root, 'bench/aws-shell-rotate.sh')], {
+      env: { ...env, AWS_CLI: aws, ENDPOINT: proxy.endpoint, OUT_DIR: shellDir, AWS_DEFAULT_REGION: 'us-east-1' },
+    }, `${lines.join('\n')}\n`);
+    const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+    if (r.status !== 0) throw new Error(`shell baseline exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+    const calls = proxy.take();
+    out.shell = { users: SHELL, wallMs, msPerUser: wallMs / SHELL, callsPerUser: sum(calls) / SHELL, calls };
+    log(`shell: ${wallMs.toFixed(0)} ms for ${SHELL} users (${(wallMs / SHELL).toFixed(0)} ms per user)`);
+  }
+} finally {
+  proxy.close();
+  moto.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (json) {
+  console.log(JSON.stringify(out, null, 2));
+} else {
+  console.log(`${PLANS} IAM rotations (zero waits, file store) on moto, ${RUNS} run(s), node ${process.version}, ${os.cpus().length} CPU(s)`);
+  for (const [name, s] of [['--concurrency 16', out.c16], ['--concurrency 1', out.c1]]) {
+    console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s, peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
+  }
+  if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);
+}
