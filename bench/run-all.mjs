@@ -137,7 +137,7 @@ const md = [
   `- machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
   `- node ${process.version}; keyrot at ${commit}; moto 5.2.5 and the aws CLI 1.42.0 (PyPI, peer cache) on the same cores`,
   `- mode: ${mode} (${P} plans; ${cfg.startupRuns} runs per start-up case after a warm-up, ${cfg.fleetRuns} fleet run(s) per concurrency, ${cfg.revokeRuns} revoke run(s) per case, shell baseline over ${cfg.shellUsers} users); whole run ${(totalS / 60).toFixed(1)} min`,
-  `- reproduce: \`npm ci && ${cmd}\` (each script alone: \`node bench/<script>.mjs --help\`-less, see its header; all take \`--json\`)`,
+  `- reproduce: \`npm ci && ${cmd}\` (each script alone: \`node bench/<script>.mjs\`, arguments in its header; all take \`--json\`)`,
   '- figures are medians; every ratio is against a baseline measured in the same run. IAM calls go through a counting',
   '  proxy on 127.0.0.1 (bench/iam-fleet.mjs) for keyrot and the shell alike; it shares the cores. The IAM plans have',
   '  drain 0s, soak 0s and no lastUsed rule (so one GetAccessKeyLastUsed fewer than the issue\'s plans). Causes given for',
