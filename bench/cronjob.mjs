@@ -7,10 +7,10 @@
 // Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './peers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -18,13 +18,6 @@ const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const PLANS = Number(positional[0] ?? 50);
 const RUNS = Number(positional[1] ?? 3);
 const bin = path.join(root, 'bin', 'keyrot.js');
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 async function startBao() {
   const bao = execFileSync('bash', [path.join(root, 'scripts/test-peers/openbao.sh'), 'install'], { encoding: 'utf8' }).trim().split('\n').pop();

@@ -5,11 +5,11 @@
 // Needs strace (prints {"skipped": "..."} without it). Usage: npm run build && node bench/fsops.mjs [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { freePort } from './peers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -21,13 +21,6 @@ if (!strace) {
   console.log(JSON.stringify({ skipped: 'strace not installed' }));
   process.exit(0);
 }
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 const motoBin = execFileSync('bash', [path.join(root, 'scripts/test-peers/moto.sh'), 'install'], { encoding: 'utf8' }).trim().split('\n').pop();
 const port = await freePort();
