@@ -3,11 +3,20 @@
 import { fingerprint } from './fingerprint.js';
 import { maskUserinfo } from './urls.js';
 
-const seen = new Set<string>();
+/** Secrets shorter than this are not masked: too many innocent words would be. */
+const MIN_SECRET = 8;
+
+// Every secret seen, indexed by its first MIN_SECRET characters (longest first), so masking a text
+// costs one lookup per character however many secrets a fleet run has seen, not one scan per secret.
+const byPrefix = new Map<string, string[]>();
 
 /** Call as soon as a secret enters the process (created or read back). */
 export function rememberSecret(secret: string): void {
-  if (secret.length >= 8) seen.add(secret);
+  if (secret.length < MIN_SECRET) return;
+  const prefix = secret.slice(0, MIN_SECRET);
+  const same = byPrefix.get(prefix) ?? [];
+  if (same.includes(secret)) return;
+  byPrefix.set(prefix, [...same, secret].sort((a, b) => b.length - a.length));
 }
 
 /** Where keyrot and the SDKs it loads take credentials from: their values are masked wherever they
@@ -40,11 +49,21 @@ export function variablesNamedIn(config: unknown): string[] {
 
 /** `text` with every secret seen so far, and the credentials of any URL (user:pass@), masked. */
 export function redact(text: string): string {
-  let out = maskUserinfo(text);
-  for (const secret of seen) {
-    if (out.includes(secret)) out = out.split(secret).join(`[redacted ${fingerprint(secret)}]`);
+  const out = maskUserinfo(text);
+  if (byPrefix.size === 0) return out;
+  let masked = '';
+  let copied = 0;
+  for (let at = 0; at <= out.length - MIN_SECRET; ) {
+    const secret = byPrefix.get(out.slice(at, at + MIN_SECRET))?.find((s) => out.startsWith(s, at));
+    if (!secret) {
+      at++;
+      continue;
+    }
+    masked += `${out.slice(copied, at)}[redacted ${fingerprint(secret)}]`;
+    at += secret.length;
+    copied = at;
   }
-  return out;
+  return copied === 0 ? out : masked + out.slice(copied);
 }
 
 /** Route stdout and stderr through `redact`, whoever writes to them (ora, console, errors). */
