@@ -5,8 +5,9 @@
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
 // peak RSS of the keyrot process, read from process.resourceUsage() at its exit.
 // Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json]
+// KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,14 +48,27 @@ const preload = path.join(work, 'rusage.mjs');
 // Written by the keyrot process itself as it exits: its own CPU and peak memory.
 writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n");
 
+let ticks = 0;
 function tick(plansDir, spec, expect) {
   const usageFile = path.join(work, 'usage.json');
+  // keyrot's output goes to a file, not a pipe: spawnSync kills a child once its piped output passes
+  // maxBuffer (1 MiB over stdout and stderr together), which the plain output of ~1000 plans does.
+  // Cut off so, keyrot left the plans in flight locked until their lease ran out, and the next tick
+  // was refused (exit 3, "plan p941 is locked by pid <the previous tick>").
+  const outFile = path.join(work, `tick-${++ticks}.txt`);
+  const out = openSync(outFile, 'w');
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
-    cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: bao.address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
+    cwd: work, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: bao.address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
   });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
-  if (!expect.includes(r.status)) throw new Error(`keyrot exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  closeSync(out);
+  const output = readFileSync(outFile, 'utf8');
+  if (process.env.KEYROT_BENCH_KEEP) copyFileSync(outFile, `${process.env.KEYROT_BENCH_KEEP}-${ticks}.txt`);
+  if (!expect.includes(r.status)) throw new Error(`keyrot exited ${r.status ?? r.signal}: ${output.slice(-1500)}`);
+  // A tick counts only if keyrot reported every plan (a run cut short must not pass as a fast one).
+  const summary = new RegExp(`^${PLANS} plan\\(s\\): `, 'm');
+  if (!summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
   return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024 };
 }
