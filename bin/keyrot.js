@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Launcher only: everything lives in the compiled CLI.
-import('../dist/cli/main.js').then((cli) => cli.main(process.argv));
+// Launcher only: everything lives in the built CLI (dist/bundle/, made by `npm run build`).
+import('../dist/bundle/main.js').then((cli) => cli.main(process.argv));

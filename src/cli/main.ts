@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
+import { packageFile } from '../package-file.js';
 import { installOutputFilter } from '../secrets/redact.js';
 import { applyColorChoice, jsonOption, noColorOption, outputFromArgv, outputOption, plainOption, type OutputFormat } from './output.js';
 import { printError } from './print-error.js';
@@ -18,8 +19,8 @@ Exit codes:
   75   rotations are waiting on a timer (with --no-wait); run again later
   130  interrupted (state saved; safe to re-run)`;
 
-/** The version npm installed: package.json, two folders up from both src/cli/ and dist/cli/. */
-const version = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** The version npm installed. */
+const version = (): string => (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
 
 const stateOption = () =>
   new Option('--state <dir|vault://mount/prefix>', 'state folder, or Vault KV v2 for keyrot run from many hosts (default: .keyrot/ beside each plan)').env('KEYROT_STATE');

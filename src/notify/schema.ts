@@ -1,5 +1,5 @@
 // The `notify:` entries of a plan: webhooks and commands told about a rotation's outcomes.
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from '../shared/duration-field.js';
 import { NOTIFY_OUTCOMES } from './notice.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from '../shared/duration-field.js';
 import { issuerSchemas, storeSchemas } from '../providers/registry.js';
 import { healthCheckSchema } from './health-schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 
 /** Longer than any timer a rotation needs; past it a date computed from now stops being a date. */

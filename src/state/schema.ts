@@ -1,7 +1,7 @@
 // What a stored rotation record must look like. A record is read back from disk, where anything can
 // happen to it (a crash mid-edit, a restore of the wrong file, a hand edit): every field is checked
 // before the engine trusts it. Fields this schema does not know are kept as they are.
-import { z } from 'zod';
+import * as z from 'zod';
 import { PHASE_NAMES } from './rotation-state.js';
 
 export const STATE_FORMAT = 1;

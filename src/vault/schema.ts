@@ -1,6 +1,6 @@
 // What a Vault connection is configured with: address, namespace, TLS, timeout and how to log in.
 // The vault-kv2 target takes these from its plan section; the Vault state backend from --state.
-import { z } from 'zod';
+import * as z from 'zod';
 
 // A Vault path piece: no leading or trailing "/", no empty segments.
 export const vaultPath = (what: string) =>

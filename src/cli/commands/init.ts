@@ -1,9 +1,9 @@
 // keyrot init: print a plan to start from. Flags say what it is for; at a terminal, what they leave
 // out is asked (on stderr, so `keyrot init > plan.yaml` still asks).
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline/promises';
 import { EXIT } from '../../messages.js';
+import { packageFile } from '../../package-file.js';
 import { SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../plan/scaffold.js';
 import { canAsk } from '../confirm.js';
 
@@ -18,8 +18,7 @@ export interface InitOptions {
 }
 
 /** The schema keyrot ships (schema/ beside dist/), as a path from here: what the editor comment names. */
-const shippedSchema = () =>
-  path.relative(process.cwd(), fileURLToPath(new URL('../../../schema/rotation-plan.schema.json', import.meta.url))) || 'rotation-plan.schema.json';
+const shippedSchema = () => path.relative(process.cwd(), packageFile('schema/rotation-plan.schema.json')) || 'rotation-plan.schema.json';
 
 async function ask(opts: InitOptions): Promise<InitOptions> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });

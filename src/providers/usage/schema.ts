@@ -1,6 +1,6 @@
 // The plan's `usage` block: where evidence that a key is still in use comes from, for the gates
 // before deactivate and before delete. Credentials come from environment variables named here.
-import { z } from 'zod';
+import * as z from 'zod';
 import { duration } from '../../shared/duration-field.js';
 import { withoutUserinfo } from '../../secrets/urls.js';
 
