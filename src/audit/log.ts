@@ -42,10 +42,17 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
 export const actor = (): string => `${os.userInfo().username}@${os.hostname()}`;
 
 export class AuditLog {
+  private dirReady = false;
+
   constructor(readonly file: string) {}
 
+  private async ensureDir(): Promise<void> {
+    if (!this.dirReady) await ensureDir(path.dirname(this.file));
+    this.dirReady = true;
+  }
+
   async append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
-    await ensureDir(path.dirname(this.file));
+    await this.ensureDir();
     // One write per line with O_APPEND: lines from concurrent processes never interleave.
     await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
       throw await stateIoError(e, this.file, { plan: record.plan });
@@ -54,7 +61,7 @@ export class AuditLog {
 
   async copyIn(records: AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await ensureDir(path.dirname(this.file));
+    await this.ensureDir();
     await appendFile(this.file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
       throw await stateIoError(e, this.file, {});
     });

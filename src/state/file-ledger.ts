@@ -1,40 +1,62 @@
 // The generated issuer's ledger on disk: `<state>/generated/<plan>.json`, written atomically (mode
 // 0600) with a version that refuses a lost update. A ledger written before versions were recorded reads as version 0.
-import { readdir, readFile } from 'node:fs/promises';
+// As with state records (file-store.ts), what was last read or written is remembered: a save is
+// checked against it while the file is still the one this process saw (one stat, no re-read), and a
+// save that changes nothing writes nothing.
+import type { Stats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../errors.js';
+import { writeAtomic } from './atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 import type { LedgerEntry, PlanLedger } from './store.js';
 
+const signatureOf = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}`;
+
 export function fileLedger(dir: string, plan: string): PlanLedger {
   const file = path.join(dir, `${plan}.json`);
+  let known: { version: number; keys: string; file: string } | undefined;
   const load = async () => {
+    const before = await stat(file).catch(() => undefined);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
+      known = undefined;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] as LedgerEntry[], version: 0 };
       throw await stateIoError(e, file, { plan, verb: 'read' });
     }
+    let value: { keys: LedgerEntry[]; version?: number };
     try {
-      const value = JSON.parse(text) as { keys: LedgerEntry[]; version?: number };
+      value = JSON.parse(text) as { keys: LedgerEntry[]; version?: number };
       if (!Array.isArray(value.keys)) throw new Error('no "keys" list');
-      return { keys: value.keys, version: typeof value.version === 'number' ? value.version : 0 };
     } catch (e) {
+      known = undefined;
       throw new KeyrotError('state-corrupt', { path: file, plan, reason: `the key ledger is not readable (${(e as Error).message})` });
     }
+    const version = typeof value.version === 'number' ? value.version : 0;
+    known = before ? { version, keys: JSON.stringify(value.keys), file: signatureOf(before) } : undefined;
+    return { keys: value.keys, version };
+  };
+  /** The stored version and keys: from memory while the file is the one last seen, else read again. */
+  const stored = async () => {
+    if (known && (await stat(file).then(signatureOf, () => undefined)) === known.file) return known;
+    const { keys, version } = await load();
+    return { version, keys: JSON.stringify(keys) };
   };
   return {
     where: path.relative(process.cwd(), file),
     load,
     async save(keys, version) {
-      const found = (await load()).version;
-      if (found !== version) throw new KeyrotError('state-conflict', { plan, expected: version, found });
+      const found = await stored();
+      if (found.version !== version) throw new KeyrotError('state-conflict', { plan, expected: version, found: found.version });
+      if (found.keys === JSON.stringify(keys)) return version; // nothing changed: nothing to write
       await ensureDir(dir);
-      await writeFileAtomic(file, `${JSON.stringify({ keys, version: version + 1 }, null, 2)}\n`, { mode: 0o600, fsync: true }).catch(async (e: unknown) => {
+      const written = await writeAtomic(file, `${JSON.stringify({ keys, version: version + 1 }, null, 2)}\n`).catch(async (e: unknown) => {
+        known = undefined;
         throw await stateIoError(e, file, { plan });
       });
+      known = { version: version + 1, keys: JSON.stringify(keys), file: signatureOf(written) };
       return version + 1;
     },
   };

@@ -74,7 +74,9 @@ async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
   const tmp = `${lockDir}${suffix('tmp')}`;
   await mkdir(tmp, { mode: 0o700 });
   try {
-    await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600, flush: true });
+    // Not fsync'd: a lock only matters while its holder lives. After a power cut every holder is dead,
+    // and a lock whose holder.json was lost or cut short names no holder: it is taken over after 2 s.
+    await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600 });
     await rename(tmp, lockDir);
     return true;
   } catch (e) {

@@ -1,12 +1,20 @@
 // The embedded default state store: one JSON file per plan under .keyrot/, written atomically
 // (temp file, fsync, rename) with mode 0600.
-import { readdir, rename } from 'node:fs/promises';
+//
+// The process holding a plan's lock owns its file: nobody else writes it. So the record is read once,
+// when the engine loads it after taking the lock, and remembered with what was last written; a save
+// is checked against that (no re-read, no re-parse), and a save that changes nothing but `updatedAt`
+// writes nothing: the file on disk already says all there is to say. One stat per save still makes
+// sure the file is the one this process last saw (a holder that stalled past its lease and lost the
+// lock must not overwrite its successor's record): if it is not, the file is read again as before.
+import type { Stats } from 'node:fs';
+import { readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
 import { AuditLog } from '../audit/log.js';
+import { writeAtomic } from './atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
@@ -23,9 +31,24 @@ const MAX_STATE_BYTES = 4 * 1024 * 1024;
 const [killAt, killNth] = (process.env.KEYROT_FAULT_KILL_AT ?? '').split('#');
 let killSeen = 0;
 
+/** What this process last read or wrote for a plan: its version, its content, and which file that was. */
+interface Known {
+  version: number;
+  /** The record as JSON without `version` and `updatedAt`: what a save compares to. */
+  content: string;
+  file: FileSignature;
+}
+
+/** Which file is there: a save replaces it (new inode), so another writer's save changes this. */
+type FileSignature = string;
+const signatureOf = (s: Stats): FileSignature => `${s.ino}:${s.size}:${s.mtimeMs}`;
+const contentOf = ({ version: _v, updatedAt: _u, ...rest }: RotationState): string => JSON.stringify(rest);
+
 export class FileStateStore implements StateStore {
   /** `<state>/audit.jsonl`, one JSON line per record, appended with O_APPEND. */
   readonly audit: AuditLog;
+  private readonly known = new Map<string, Known>();
+  private stateDirReady = false;
 
   constructor(readonly location: string) {
     this.audit = new AuditLog(path.join(location, 'audit.jsonl'));
@@ -72,14 +95,34 @@ export class FileStateStore implements StateStore {
     return value as RotationState;
   }
 
-  load(plan: string): Promise<RotationState | undefined> {
-    return this.read(this.fileOf(plan), plan);
+  /** Read the record (and remember it: the lock holder's saves are checked against it). */
+  async load(plan: string): Promise<RotationState | undefined> {
+    const file = this.fileOf(plan);
+    // The stat comes first: if the file changes in between, the next save sees a new file and reads it again.
+    const before = await stat(file).catch(() => undefined);
+    const state = await this.read(file, plan);
+    if (state && before) this.known.set(plan, { version: state.version, content: contentOf(state), file: signatureOf(before) });
+    else this.known.delete(plan);
+    return state;
+  }
+
+  /** The stored version and content, from memory while the file is still the one this process last saw. */
+  private async stored(file: string, plan: string): Promise<{ version: number; content?: string }> {
+    const known = this.known.get(plan);
+    if (known) {
+      const now = await stat(file).catch(() => undefined);
+      if (now && signatureOf(now) === known.file) return known;
+      this.known.delete(plan);
+    }
+    const stored = await this.read(file, plan);
+    return stored ? { version: stored.version, content: contentOf(stored) } : { version: 0 };
   }
 
   /** Move an unusable record aside (keyrot abandon on a corrupt state): returns where it went. */
   async setAside(plan: string): Promise<string> {
     const file = this.fileOf(plan);
     const aside = `${file}.unusable-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    this.known.delete(plan);
     await rename(file, aside).catch(async (e: unknown) => {
       throw await stateIoError(e, file, { plan });
     });
@@ -88,17 +131,22 @@ export class FileStateStore implements StateStore {
 
   async save(state: RotationState): Promise<RotationState> {
     const file = this.fileOf(state.plan);
-    const stored = await this.read(file, state.plan);
-    const storedVersion = stored?.version ?? 0;
-    if (storedVersion !== state.version) {
-      throw new KeyrotError('state-conflict', { plan: state.plan, expected: state.version, found: storedVersion });
+    const stored = await this.stored(file, state.plan);
+    if (stored.version !== state.version) {
+      throw new KeyrotError('state-conflict', { plan: state.plan, expected: state.version, found: stored.version });
     }
+    const content = contentOf(state);
+    if (content === stored.content) return { ...state }; // nothing changed: the file already holds it
     const next = { ...state, version: state.version + 1 };
-    await ensureDir(this.stateDir);
+    if (!this.stateDirReady) await ensureDir(this.stateDir);
+    this.stateDirReady = true;
     try {
-      // A failed write (disk full) leaves the previous record in place: write-file-atomic renames only a complete file.
-      await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600, fsync: true });
+      // A failed write (disk full) leaves the previous record in place: only a complete file is renamed over it.
+      const written = await writeAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
+      this.known.set(state.plan, { version: next.version, content, file: signatureOf(written) });
     } catch (e) {
+      this.known.delete(state.plan);
+      this.stateDirReady = false;
       throw await stateIoError(e, file, { plan: state.plan });
     }
     if (killAt && killAt === `${next.phase}:${next.stage}` && ++killSeen >= Number(killNth ?? 1)) process.kill(process.pid, 'SIGKILL');

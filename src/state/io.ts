@@ -4,6 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
+import { syncDir } from './atomic-file.js';
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException)?.code;
 
@@ -39,11 +40,16 @@ export async function stateIoError(e: unknown, file: string, details: { plan?: s
   return new KeyrotError('state-io', { path: file, ...details, reason: known?.reason ?? c, fix: known?.fix ?? 'Check the disk' });
 }
 
-/** Create `dir` (and missing parents) one level at a time; refuse a path where no folder can be. */
+/**
+ * Create `dir` (and missing parents) one level at a time; refuse a path where no folder can be. A
+ * folder it creates is durable: its parent is fsync'd, or a power cut could forget the new entry and
+ * every file written inside it.
+ */
 export async function ensureDir(dir: string): Promise<void> {
   const target = path.resolve(dir);
   try {
     await mkdir(target, { mode: 0o700 });
+    await syncDir(path.dirname(target));
     return;
   } catch (e) {
     if (code(e) === 'EEXIST' && (await stat(target).then((s) => s.isDirectory(), () => false))) return;
@@ -54,6 +60,7 @@ export async function ensureDir(dir: string): Promise<void> {
   await ensureDir(parent);
   try {
     await mkdir(target, { mode: 0o700 });
+    await syncDir(parent);
   } catch (e) {
     if (code(e) === 'EEXIST') return ensureDir(target); // created by another process meanwhile: check what it is
     // The parent exists yet answers ENOENT (/proc, /sys): no folder can be made there.

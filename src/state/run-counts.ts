@@ -4,7 +4,7 @@
 // each miss the other's increment, which a counter's rate() tolerates.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { writeAtomic } from './atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 
 export type RunCounts = Record<string, Record<string, number>>;
@@ -29,7 +29,7 @@ export async function countRuns(stateDir: string, runs: Array<{ plan: string; ou
   }
   const file = fileOf(stateDir);
   await ensureDir(path.dirname(file));
-  await writeFileAtomic(file, `${JSON.stringify(counts, null, 2)}\n`, { mode: 0o600 }).catch(async (e: unknown) => {
+  await writeAtomic(file, `${JSON.stringify(counts, null, 2)}\n`).catch(async (e: unknown) => {
     throw await stateIoError(e, file);
   });
   return counts;

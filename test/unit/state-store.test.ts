@@ -9,15 +9,15 @@ import { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-// The seam for a full disk: write-file-atomic as the store uses it, failing with ENOSPC on request.
+// The seam for a full disk: the atomic write the store uses, failing with ENOSPC on request.
 const disk = vi.hoisted(() => ({ full: false }));
-vi.mock('write-file-atomic', async (original) => {
-  const real = (await original<{ default: typeof import('write-file-atomic') }>()).default;
-  const write = (async (...args: Parameters<typeof real>) => {
+vi.mock('../../src/state/atomic-file.js', async (original) => {
+  const real = await original<typeof import('../../src/state/atomic-file.js')>();
+  const writeAtomic = (async (...args: Parameters<typeof real.writeAtomic>) => {
     if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
-    return real(...args);
-  }) as typeof real;
-  return { default: write };
+    return real.writeAtomic(...args);
+  }) as typeof real.writeAtomic;
+  return { ...real, writeAtomic };
 });
 
 let ws: Workspace;

@@ -3,8 +3,8 @@
 // not accept, and is kept only so a rollback can serve it again; delete removes it.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { KeyrotError } from '../../../errors.js';
+import { writeAtomic } from '../../../state/atomic-file.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore } from '../../types.js';
 import type { FileStoreConfig } from './schema.js';
 
@@ -41,9 +41,11 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     }
   }
 
+  // Durable when it returns (temp file, fsync, rename; the folder fsync'd when the file is new): the
+  // engine records a publish, and later retires the old key, on the strength of this write.
   async function write(content: FileContent): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(file, `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`, { mode: 0o600 });
+    await writeAtomic(file, `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`);
   }
 
   /** Move the entry holding `keyId` from one slot to another; a no-op if it is not there. */

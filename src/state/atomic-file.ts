@@ -1,0 +1,58 @@
+// Replace a file atomically and durably: write a temporary file beside it, fdatasync it, rename it
+// over the file. A reader (or a crash, even a power loss) sees the old content or the new, never a mix:
+// the data is on disk before the rename can be.
+//
+// The folder is fsync'd only when the rename creates a name that did not exist: then the folder entry
+// is all there is, and losing it loses the file. Replacing an existing name needs no folder fsync for
+// atomicity (a rename lost in a power cut leaves the previous complete file), and a journaling file
+// system (ext4, xfs, btrfs) commits the rename with its next journal commit: at the latest with the
+// next fsync anyone makes on that disk, which for keyrot is the next save.
+//
+// Hand-written rather than write-file-atomic: that library resolves the real path (an lstat per path
+// component), stats and chmods on every call, and never fsyncs a folder.
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { lstat, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+/** fsync a folder, so an entry just created in it survives a power loss (where the OS allows it). */
+export async function syncDir(dir: string): Promise<void> {
+  // A folder this user may write but not read cannot be opened, and some file systems cannot fsync a
+  // folder (EINVAL): nothing more can be done there. Anything else (EIO) is a disk problem and is raised.
+  const unsupported = (e: unknown) => {
+    if (!['EINVAL', 'EISDIR', 'EPERM', 'EACCES', 'ENOTSUP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  };
+  const handle = await open(dir, 'r').catch(unsupported);
+  if (!handle) return;
+  try {
+    await handle.sync().catch(unsupported);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Write `data` to `file` (mode `mode`, owner-only by default) atomically and durably; answers the new file's stat. */
+export async function writeAtomic(file: string, data: string, mode = 0o600): Promise<Stats> {
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', mode);
+  let written: Stats;
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.datasync();
+    written = await handle.stat();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  const existed = await lstat(file).then(() => true, () => false);
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  if (!existed) await syncDir(path.dirname(file));
+  return written;
+}
