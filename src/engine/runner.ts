@@ -49,6 +49,18 @@ export interface AdvanceOptions {
 
 const MAX_RESTARTS = 2;
 
+// When state is written (invariant 5: persisted after every side effect and before the next one).
+// `ctx.save()` writes at once: after a side effect (ctx.record), and the 'acting' mark before the side
+// effect of a phase that resumes by checking or recovering. What the walk does between two side
+// effects is bookkeeping: a phase done ('waiting'), the next one 'ready', a redo phase begun, a
+// deadline computed. That stays in memory and reaches disk with the next save, before a wait, or
+// when the walk stops (`step`). A crash in between resumes from the last step written, which every
+// phase's resume rule already handles: a redo phase runs again, a finished one is checked.
+// The crash tests kill keyrot right after a given state is written (KEYROT_FAULT_KILL_AT, see
+// state/file-store.ts): with a fault point set, every step is written, so that each can be killed at.
+const everyStep = Boolean(process.env.KEYROT_FAULT_KILL_AT);
+const step = (ctx: RotationContext): Promise<void> => (everyStep ? ctx.save() : Promise.resolve());
+
 type Held = Exclude<GateResult, { kind: 'open' }>;
 
 /** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
@@ -78,7 +90,14 @@ const showEvidence = (ctx: RotationContext, phase: Phase, evidence: string[]) =>
   for (const message of evidence) ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message });
 };
 
+/** Walk the phases; what the last steps changed (a wait's deadline, where it stopped) is written before returning. */
 async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outcome> {
+  const outcome = await steps(ctx, options);
+  await ctx.save(); // writes nothing if the last step was written already
+  return outcome;
+}
+
+async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Outcome> {
   let restarts = 0;
   const redirect = async (to: Redirect) => {
     if (++restarts > MAX_RESTARTS) throw new KeyrotError('invariant', { phase: ctx.state.phase, reason: 'the new key keeps getting lost' });
@@ -117,7 +136,8 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
           return settle(ctx, phase, hold(code, { keyId: ctx.state.oldKeyId }) as Held, options);
         }
         ctx.state.stage = 'acting';
-        await ctx.save();
+        // A redo phase found 'acting' or 'ready' on resume does the same: runs again from its start.
+        await (phase.onResume === 'redo' ? step(ctx) : ctx.save());
         to = await phase.act(ctx);
       } else {
         ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
@@ -127,13 +147,17 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
         await redirect(to);
         continue;
       }
-      if (phase.announces) await ctx.notify(phase.announces);
+      if (phase.announces) {
+        // Consumers told to reload count on the overlap deadline they were told about: on disk first.
+        if (ctx.plan.notify?.length) await ctx.save();
+        await ctx.notify(phase.announces);
+      }
     }
 
     if (ctx.state.stage !== 'waiting' || ctx.state.hold) {
       ctx.state.stage = 'waiting';
       ctx.state.hold = null;
-      await ctx.save();
+      await step(ctx);
     }
     const waited = phase.waitFor ? await phase.waitFor(ctx) : open();
     await auditEvidence(ctx, phase, waited);
@@ -146,7 +170,7 @@ async function walk(ctx: RotationContext, options: AdvanceOptions): Promise<Outc
     if (back) ctx.state.stage = back.phase === ctx.state.phase ? back.stage : 'ready';
     ctx.state.resumeAt = null;
     if (ctx.state.phase === 'done') ctx.state.completedAt = ctx.clock.now().toISOString();
-    await ctx.save();
+    await step(ctx);
   }
 
   const { state } = ctx;
@@ -164,6 +188,10 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     return await walk(ctx, options);
   } catch (e) {
     const phase = ctx.state.phase === 'done' ? undefined : ctx.state.phase;
+    // What the walk knew when it stopped (the steps since the last side effect) is written, as it is
+    // when the walk returns: a re-run starts from there. Not after a bug (that state may be what is
+    // wrong), nor once the lock is lost (the record is someone else's now).
+    if (e instanceof KeyrotError && e.code !== 'lock-lost') await ctx.save().catch(() => undefined);
     if (e instanceof KeyrotError && e.code === 'interrupted') return { status: 'interrupted' };
     if (e instanceof KeyrotError) e.about(ctx.planArg);
     if (!(e instanceof KeyrotError)) {
@@ -197,6 +225,7 @@ export async function rollBack(ctx: RotationContext, reason: string): Promise<vo
     .filter((p) => p.undo && (PHASE_NAMES.indexOf(p.name) < here || state.stage !== 'ready'))
     .pop();
   if (!reversible) throw new KeyrotError('nothing-to-roll-back', { plan, reason: 'the old key has not been deactivated yet' });
+  await ctx.save(); // the steps walked since the last side effect, on disk before this one
   await reversible.undo!(ctx);
   state.phase = reversible.name;
   state.stage = 'ready';
