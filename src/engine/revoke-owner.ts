@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { KeyrotError, reasonOf } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
-import type { KeyInfo } from '../providers/types.js';
+import type { KeyInfo, KeyIssuer } from '../providers/types.js';
 import type { StateBackend } from '../state/open.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
@@ -48,24 +48,16 @@ const matches = (m: KeyMatch, k: KeyInfo) => ('keyId' in m ? k.id === m.keyId : 
 /** Plans whose own records (rotation state, audit log) name the key id: the likely owners. */
 async function recordedOwners(plans: LoadedPlan[], keyId: string, states: StateBackend): Promise<LoadedPlan[]> {
   const byStore = new Map<StateStore, LoadedPlan[]>();
-  for (const p of plans) {
-    const store = await states.of(p);
-    byStore.set(store, [...(byStore.get(store) ?? []), p]);
-  }
-  const named = new Set<LoadedPlan>();
-  for (const [store, inFolder] of byStore) {
-    for (const p of inFolder) {
-      const saved = await store.load(p.plan.name).catch(() => undefined);
-      if (saved && (saved.oldKeyId === keyId || saved.newKeyId === keyId)) named.add(p);
-    }
-    const records = await store.audit.read().catch(() => []);
-    for (const r of records) {
-      if (r.oldKeyId !== keyId && r.newKeyId !== keyId) continue;
-      const p = inFolder.find((l) => l.plan.name === r.plan);
-      if (p) named.add(p);
-    }
-  }
-  return [...named];
+  for (const [i, store] of (await Promise.all(plans.map((p) => states.of(p)))).entries()) byStore.set(store, [...(byStore.get(store) ?? []), plans[i]!]);
+  const named = await Promise.all(
+    [...byStore].map(async ([store, inStore]) => {
+      // One read of each store's states and audit log, whatever the number of plans.
+      const [saved, records] = await Promise.all([store.list().catch(() => []), store.audit.read().catch(() => [])]);
+      const names = new Set([...saved, ...records].filter((r) => r.oldKeyId === keyId || r.newKeyId === keyId).map((r) => r.plan));
+      return inStore.filter((p) => names.has(p.plan.name));
+    }),
+  );
+  return named.flat();
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -76,30 +68,46 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+type Built = { plan: LoadedPlan; issuer: KeyIssuer } | { plan: LoadedPlan; failed: string };
+type Answer = { plan: LoadedPlan; key?: KeyInfo } | { plan: LoadedPlan; failed: string };
+
 /** Ask each plan's issuer (only the issuer: a store that cannot be reached does not matter here). */
 async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
   const limit = pLimit(OWNER_QUERY_CONCURRENCY);
-  const answers = await Promise.all(
-    plans.map((plan) =>
-      limit(async () => {
-        try {
-          const keys = await withTimeout(
-            (async () => {
-              const issuer = await buildIssuer(plan, await statesOf(deps).of(plan), deps.emit, deps.clock);
-              return callProvider(issuer, 'list', () => issuer.list());
-            })(),
-            deps.timeoutMs ?? OWNER_QUERY_TIMEOUT_MS,
-          );
-          return { plan, key: keys.find((k) => matches(match, k)) };
-        } catch (e) {
-          return { plan, failed: reasonOf(e) };
-        }
-      }),
-    ),
+  const timeoutMs = deps.timeoutMs ?? OWNER_QUERY_TIMEOUT_MS;
+  const states = statesOf(deps);
+  const built = await Promise.all(
+    plans.map((plan): Promise<Built> =>
+      withTimeout(states.of(plan).then((store) => buildIssuer(plan, store, deps.emit, deps.clock)), timeoutMs)
+        .then((issuer) => ({ plan, issuer }), (e: unknown) => ({ plan, failed: reasonOf(e) }))),
   );
+  const listed = (b: Built): Promise<Answer> =>
+    'failed' in b
+      ? Promise.resolve(b)
+      : limit(() => withTimeout(callProvider(b.issuer, 'list', () => b.issuer.list()), timeoutMs))
+        .then((keys) => ({ plan: b.plan, key: keys.find((k) => matches(match, k)) }), (e: unknown) => ({ plan: b.plan, failed: reasonOf(e) }));
+
+  // An issuer that can name a key id's holder in one call is asked once per account (scope); then
+  // only the plan of the principal it names is listed, to confirm. Without an answer, each plan is listed.
+  const scopes = new Map<string, { plan: LoadedPlan; issuer: KeyIssuer }[]>();
+  const direct: Built[] = [];
+  for (const b of built) {
+    const scope = 'issuer' in b && 'keyId' in match ? b.issuer.owner?.scope : undefined;
+    if (scope === undefined) direct.push(b);
+    else scopes.set(scope, [...(scopes.get(scope) ?? []), b as { plan: LoadedPlan; issuer: KeyIssuer }]);
+  }
+  const byScope = [...scopes.values()].map(async (group): Promise<Answer[]> => {
+    const { issuer } = group[0]!;
+    const holder = await limit(() => withTimeout(callProvider(issuer, 'owner', () => issuer.owner!.holderOf((match as { keyId: string }).keyId)), timeoutMs))
+      .then((h) => ({ h }), () => undefined);
+    if (!holder) return Promise.all(group.map(listed));
+    const holds = (b: { issuer: KeyIssuer }) => holder.h !== undefined && b.issuer.owner!.principal.toLowerCase() === holder.h.toLowerCase();
+    return Promise.all(group.map((b) => (holds(b) ? listed(b) : { plan: b.plan })));
+  });
+  const answers = (await Promise.all([Promise.all(direct.map(listed)), ...byScope])).flat();
   return {
     holders: answers.flatMap((a) => ('key' in a && a.key ? [{ plan: a.plan, keyId: a.key.id }] : [])),
-    notAsked: answers.flatMap((a) => ('failed' in a ? [{ plan: a.plan, reason: a.failed! }] : [])),
+    notAsked: answers.flatMap((a) => ('failed' in a ? [{ plan: a.plan, reason: a.failed }] : [])),
   };
 }
 

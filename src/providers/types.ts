@@ -66,9 +66,15 @@ export interface KeyIssuer {
   lastUsed(keyId: string): Promise<LastUse>;
   deactivate(keyId: string): Promise<void>;
   reactivate(keyId: string): Promise<void>;
-  delete(keyId: string): Promise<void>;
+  /** Resolves 'gone' where the issuer can tell the key was already gone (nothing deleted), so a caller
+   *  need not list the keys first to record what happened; an issuer that cannot tell resolves nothing. */
+  delete(keyId: string): Promise<void | 'gone'>;
   /** The provider call an operation makes, for dry runs: "iam:CreateAccessKey(UserName=payments)". */
   explain(op: IssuerOp): string;
+  /** Where one call names the principal that holds a key id (IAM: GetAccessKeyLastUsed), revoke's owner
+   *  search asks it once per `scope` (the account and credentials the answer holds for) instead of
+   *  listing every plan's keys. `holderOf` answers the principal, or undefined when none in scope holds it. */
+  readonly owner?: { scope: string; principal: string; holderOf(keyId: string): Promise<string | undefined> };
   /** Preflight checks beyond list() (whom the credentials are, permissions, least privilege): read-only;
    *  a failed check is a finding, not a throw. Without it, doctor checks that list() answers. */
   doctor?(): Promise<Check[]>;
