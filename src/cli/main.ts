@@ -181,10 +181,11 @@ export async function main(argv: string[]): Promise<void> {
   installOutputFilter();
   applyColorChoice(argv);
   const format = outputFromArgv(argv);
-  // A reader that goes away early (`keyrot history | head`) is not an error.
+  // A reader that goes away early (`keyrot history | head`) is not an error. keyrot goes on without its
+  // output (later writes to the closed stream are dropped) rather than exit there: a run mid-rotation
+  // finishes its step, saves and releases its locks, and exits with its own code.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
+    if (e.code !== 'EPIPE') throw e;
   });
   let code: number = EXIT.ok;
   try {

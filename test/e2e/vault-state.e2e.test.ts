@@ -168,3 +168,24 @@ describe('keyrot state migrate', () => {
     hosts = [here, there];
   }, 120_000);
 });
+
+describe('a run whose output reader goes away (issue 17: "p941 is locked by pid …" on the next tick)', () => {
+  it('goes on without its output: every plan finishes, no lock is left held, and the exit code is the run\'s own', async () => {
+    // The CronJob bench's first tick over 1000 plans was cut off this way (its pipe filled up): keyrot
+    // exited 0 at once, mid-rotation, and the plans in flight stayed locked in Vault for a lease.
+    const host = hosts[0]!;
+    const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
+    for (const name of names) {
+      host.plan(name, localPlan(name, { schedule: { maxAge: '1h' }, publish: [{ type: 'vault-kv2', mount: 'secret', path: `apps/${id}/${name}`, data: { api_key: '{{secret}}' } }] }));
+    }
+    const { child, done } = startKeyrot(['run', '--due', '--no-wait', '--yes', '--plain', '--concurrency', '4', '.'], { cwd: host.dir, env: env() });
+    // The reader takes the first line and goes away, as `keyrot run … | head -1` does.
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    for (const name of names) {
+      expect(JSON.parse((await readKv(`keyrot-e2e/${id}/lock/${name}`))?.lock || 'null'), `${name}'s lock`).toBeNull();
+      expect(JSON.parse((await readKv(`keyrot-e2e/${id}/state/${name}`))?.record || 'null')?.phase, `${name}'s rotation`).toBe('done');
+    }
+  }, 60_000);
+});
