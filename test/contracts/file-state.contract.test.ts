@@ -1,9 +1,17 @@
 // The file state store (the embedded default) against the StateStore contract, on a real temporary folder.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newRotation } from '../../src/engine/rotation.js';
 import { FileStateStore } from '../../src/state/file-store.js';
+import { failure } from './secret-store.contract.js';
 import { stateStoreContract } from './state-store.contract.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 stateStoreContract('file', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-state-contract-'));
@@ -17,4 +25,68 @@ stateStoreContract('file', async () => {
     takeoverWithinMs: 5_000,
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+});
+
+// What the file store does beyond the contract (issue 17): it writes only when a record changed, and a
+// crash in the middle of a write leaves the previous record as it was.
+describe('the file state store on disk', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-state-file-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const fileOf = (plan: string) => path.join(dir, 'state', `${plan}.json`);
+
+  it('a save that changes nothing but the time leaves the file untouched: same inode, same mtime, same version', async () => {
+    const store = new FileStateStore(dir);
+    const saved = await store.save(newRotation('api', new Date('2026-11-01T00:00:00Z'), 'r1'));
+    const before = statSync(fileOf('api'));
+    const text = readFileSync(fileOf('api'), 'utf8');
+    const again = await store.save({ ...saved, updatedAt: new Date('2026-11-01T00:05:00Z').toISOString() });
+    expect(again.version).toBe(saved.version);
+    const after = statSync(fileOf('api'));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(readFileSync(fileOf('api'), 'utf8')).toBe(text);
+    // A change is written, as the next version; so is one after the process starts again (load, save).
+    const moved = await store.save({ ...again, phase: 'publish' });
+    expect(moved.version).toBe(saved.version + 1);
+    expect(statSync(fileOf('api')).ino).not.toBe(before.ino);
+    const reopened = new FileStateStore(dir);
+    const loaded = (await reopened.load('api'))!;
+    expect((await reopened.save({ ...loaded, phase: 'verify' })).version).toBe(moved.version + 1);
+  });
+
+  it('another writer in between is still refused (state-conflict), though the record is not read again before each save', async () => {
+    const store = new FileStateStore(dir);
+    const mine = (await store.load('api')) ?? (await store.save(newRotation('api', new Date(), 'r1')));
+    const theirs = new FileStateStore(dir);
+    await theirs.save({ ...(await theirs.load('api'))!, phase: 'publish' });
+    expect((await failure(store.save({ ...mine, phase: 'verify' }))).code).toBe('state-conflict');
+    expect((await store.load('api'))?.phase).toBe('publish');
+  });
+
+  it('a process killed between writing the temporary file and renaming it leaves the previous record readable', async () => {
+    const first = await new FileStateStore(dir).save(newRotation('api', new Date(), 'r1'));
+    // The built store in a child whose rename SIGKILLs it: the new record is written and fsync'd, never renamed.
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import fs from 'node:fs';
+      import { syncBuiltinESMExports } from 'node:module';
+      const die = () => { process.kill(process.pid, 'SIGKILL'); return new Promise(() => {}); };
+      fs.promises.rename = die;
+      fs.rename = die;
+      fs.renameSync = die;
+      syncBuiltinESMExports();
+      const { FileStateStore } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/state/file-store.js')).href)});
+      const store = new FileStateStore(${JSON.stringify(dir)});
+      const state = await store.load('api');
+      await store.save({ ...state, phase: 'publish', stage: 'acting' });
+    `], { encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const left = readdirSync(path.join(dir, 'state'));
+    expect(left.filter((n) => n !== 'api.json')).toHaveLength(1); // the temporary file, complete, never renamed
+    const store = new FileStateStore(dir);
+    expect(await store.load('api')).toEqual(first);
+    expect((await store.list()).map((s) => s.plan)).toEqual(['api']);
+    expect((await store.save({ ...first, phase: 'publish' })).version).toBe(first.version + 1);
+  });
 });
