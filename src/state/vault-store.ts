@@ -106,6 +106,16 @@ export class VaultStateStore implements StateStore {
   private readonly label: string;
   private session: Session | undefined;
   private ready: Promise<void> | undefined;
+  /**
+   * Per plan, the state record's version and the KV version it was last read or written at by this
+   * process: a save writes with that cas at once instead of reading the record again (a write by anyone
+   * else in between changes the KV version, so cas still refuses it). Dropped when the plan's lock is released.
+   */
+  private readonly stateSeen = new Map<string, { version: number; kvVersion: number }>();
+  /** Per plan, the audit history this process last wrote and its KV version: the next append's starting point (cas again). */
+  private readonly auditSeen = new Map<string, { records: AuditRecord[]; kvVersion: number }>();
+  /** The plans whose lock this process holds. */
+  private readonly locked = new Set<string>();
 
   constructor(
     private readonly config: VaultStateConfig,
@@ -158,7 +168,10 @@ export class VaultStateStore implements StateStore {
   private async current(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
     const found = await (await this.kv('state', plan)).read();
     const text = found?.data?.record;
-    if (!found || typeof text !== 'string' || text === '') return { record: undefined, kvVersion: found?.version ?? 0 };
+    if (!found || typeof text !== 'string' || text === '') {
+      this.stateSeen.set(plan, { version: 0, kvVersion: found?.version ?? 0 });
+      return { record: undefined, kvVersion: found?.version ?? 0 };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -167,6 +180,7 @@ export class VaultStateStore implements StateStore {
     }
     const problem = stateProblem(value, plan);
     if (problem) throw new KeyrotError('state-corrupt', { path: this.where('state', plan), plan, ...problem });
+    this.stateSeen.set(plan, { version: (value as RotationState).version, kvVersion: found.version });
     return { record: value as RotationState, kvVersion: found.version };
   }
 
@@ -176,20 +190,29 @@ export class VaultStateStore implements StateStore {
 
   async save(state: RotationState): Promise<RotationState> {
     const { plan } = state;
-    // A corrupt record is never overwritten here (current() throws): keyrot abandon sets it aside first.
-    const { record, kvVersion } = await this.current(plan);
-    const storedVersion = record?.version ?? 0;
-    if (storedVersion !== state.version) throw new KeyrotError('state-conflict', { plan, expected: state.version, found: storedVersion });
+    // The record this process last read or wrote, if it is the one being replaced: no need to read it
+    // again (cas refuses the write if anyone wrote since). Otherwise read it: a corrupt record is never
+    // overwritten here (current() throws), keyrot abandon sets it aside first.
+    let kvVersion = this.stateSeen.get(plan)?.version === state.version ? this.stateSeen.get(plan)!.kvVersion : undefined;
+    if (kvVersion === undefined) {
+      const found = await this.current(plan);
+      const storedVersion = found.record?.version ?? 0;
+      if (storedVersion !== state.version) throw new KeyrotError('state-conflict', { plan, expected: state.version, found: storedVersion });
+      kvVersion = found.kvVersion;
+    }
     const next = { ...state, version: state.version + 1 };
     const written = await (await this.kv('state', plan)).write({ record: JSON.stringify(next) }, kvVersion, []);
     if (written === 'cas-mismatch') {
+      this.stateSeen.delete(plan);
       const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
       throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
     }
+    this.stateSeen.set(plan, { version: next.version, kvVersion: written });
     return next;
   }
 
   async setAside(plan: string): Promise<string> {
+    this.stateSeen.delete(plan);
     const kv = await this.kv('state', plan);
     const found = await kv.read();
     const name = `${plan}-${new Date().toISOString().replace(/[-:.]/g, '')}`;
@@ -238,6 +261,7 @@ export class VaultStateStore implements StateStore {
       await sleep(Math.min(POLL_MS, Math.max(50, giveUpAt - Date.now())));
     }
 
+    this.locked.add(plan);
     const state: { lost: string | undefined } = { lost: undefined };
     let expiresAt = Date.now() + leaseMs;
     let beating = Promise.resolve();
@@ -267,7 +291,10 @@ export class VaultStateStore implements StateStore {
         if (!state.lost && Date.now() >= expiresAt) state.lost = `the lease expired (not renewed within ${formatDuration(leaseMs)})`;
         return state.lost;
       },
-      async release() {
+      release: async () => {
+        this.locked.delete(plan);
+        this.stateSeen.delete(plan);
+        this.auditSeen.delete(plan);
         clearInterval(heartbeat);
         await beating;
         if (state.lost) return;
@@ -327,13 +354,24 @@ export class VaultStateStore implements StateStore {
   private async appendTo(plan: string, lines: AuditRecord[]): Promise<void> {
     const kv = await this.kv('audit', plan);
     for (let i = 0; i < APPEND_TRIES; i++) {
-      const found = await kv.read();
-      const { records, unreadable } = this.recordsIn(found?.data?.records);
-      if (unreadable > 0 && records.length === 0) {
-        throw new KeyrotError('state-corrupt', { path: this.where('audit', plan), plan, reason: 'the audit history is not a list of records' });
+      // Start from the history this process last wrote, if any (cas refuses it if another appended since).
+      let seen = this.auditSeen.get(plan);
+      if (!seen) {
+        const found = await kv.read();
+        const { records, unreadable } = this.recordsIn(found?.data?.records);
+        if (unreadable > 0 && records.length === 0) {
+          throw new KeyrotError('state-corrupt', { path: this.where('audit', plan), plan, reason: 'the audit history is not a list of records' });
+        }
+        seen = { records, kvVersion: found?.version ?? 0 };
       }
-      const written = await kv.write({ records: JSON.stringify([...records, ...lines].slice(-AUDIT_KEEP)) }, found?.version ?? 0, []);
-      if (written !== 'cas-mismatch') return;
+      const next = [...seen.records, ...lines].slice(-AUDIT_KEEP);
+      const written = await kv.write({ records: JSON.stringify(next) }, seen.kvVersion, []);
+      if (written !== 'cas-mismatch') {
+        // Kept only while this process holds the plan's lock (the appends of one rotation).
+        if (this.locked.has(plan)) this.auditSeen.set(plan, { records: next, kvVersion: written });
+        return;
+      }
+      if (this.auditSeen.delete(plan)) continue; // what we remembered was stale: read it now
       await sleep(20 + Math.random() * 80);
     }
     throw new KeyrotError('state-conflict', { plan, expected: 'to append an audit record', found: `${APPEND_TRIES} concurrent writers` });
