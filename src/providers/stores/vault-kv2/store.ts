@@ -12,8 +12,7 @@ import { KeyrotError } from '../../../errors.js';
 import { extractSecret, mentionsSecret, renderTemplate } from '../../../shared/template.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
-import { login } from '../../../vault/auth.js';
-import { connect } from '../../../vault/client.js';
+import { sharedVault } from '../../../vault/shared.js';
 import type { Session } from '../../../vault/errors.js';
 import { type SecretVersion, kv2 } from '../../../vault/kv2.js';
 import type { VaultKv2StoreConfig } from './schema.js';
@@ -63,7 +62,9 @@ function withRecord(custom: Record<string, string>, held: Held[]): Record<string
 }
 
 export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderContext): SecretStore {
-  const conn = connect(config, ctx, `vault-kv2 target ${config.mount}/${config.path}`);
+  // Targets on the same Vault with the same login share one connection, one login and one mount check.
+  const vault = sharedVault(config, config.auth, ctx, `vault-kv2 target ${config.mount}/${config.path}`);
+  const { conn } = vault;
   const label = `vault ${config.mount}/${config.path}${conn.namespace ? ` (namespace ${conn.namespace})` : ''}`;
   let session: Session | undefined;
   const kv = kv2(conn, config.mount, config.path, label, () => session);
@@ -76,8 +77,8 @@ export function createVaultKv2Store(config: VaultKv2StoreConfig, ctx: ProviderCo
   let ready: Promise<void> | undefined;
   const start = () =>
     (ready ??= (async () => {
-      session = await login(conn, config.auth, ctx, label);
-      await kv.checkMount();
+      session = await vault.session(label);
+      await vault.mountChecked(config.mount, () => kv.checkMount());
     })().catch((e: unknown) => {
       ready = undefined; // let a later call try again
       throw e;
