@@ -53,7 +53,11 @@ export class AuditLog {
 
   async append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
     await this.ensureDir();
-    // One write per line with O_APPEND: lines from concurrent processes never interleave.
+    // One write per line with O_APPEND: lines from concurrent processes never interleave, and a line
+    // outlives a crash of this process. Not fsync'd: that would cost one more fsync per side effect
+    // for the one failure (a power cut) where only the log's newest lines are at stake; the state that
+    // resume reads is fsync'd before each side effect.
+    // (The record of a step is appended before the state save that covers it: session.ts, record.)
     await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
       throw await stateIoError(e, this.file, { plan: record.plan });
     });

@@ -27,7 +27,8 @@ export interface PlanLock {
  *   read or written says so ('state-io', exit 4; 'state-folder-invalid', exit 2), never a bare I/O error.
  * - `setAside` moves an unusable record out of the way (keyrot abandon), returning where it went.
  * - `save` is atomic: a reader sees the old record or the new one, never a mix, even across a crash;
- *   it is durable when it returns (invariant 5).
+ *   it is durable when it returns (invariant 5). A save whose record differs from the stored one only
+ *   in `updatedAt` may write nothing and answer the stored version.
  * - `save` refuses (KeyrotError 'state-conflict') a record whose `version` is not the stored one,
  *   and returns the record with its new version.
  * - `lock` gives one process at a time the right to advance a plan (invariant 7); a live holder makes
@@ -35,8 +36,8 @@ export interface PlanLock {
  *   died is detected and its lock taken over.
  * - The lock holder is described (host, pid, command, since); a holder that stops renewing its lock
  *   (dies) loses it only after its lease: the file store's stale time, the Vault store's lease.
- * - `ledger(plan).save` and `audit.append` follow the same rules as `save`: atomic, durable,
- *   a lost update refused.
+ * - `ledger(plan).save` follows the same rules as `save`: atomic, durable, a lost update refused;
+ *   `audit.append` is atomic per record (see AuditTrail).
  * - Nothing it writes contains a secret; files are readable by their owner only.
  */
 export interface StateStore {
@@ -76,8 +77,9 @@ export interface PlanLedger {
 }
 
 /**
- * The audit log. `append` is durable when it returns and never interleaves with a concurrent
- * writer's record; `scan` reads every record back (a store may keep only the newest records of each
+ * The audit log. `append` never interleaves with a concurrent writer's record, and outlives the
+ * process when it returns (the file store: one O_APPEND write, not fsync'd, so a power cut may lose
+ * the newest lines; resume never reads the log, only the state, which is fsync'd); `scan` reads every record back (a store may keep only the newest records of each
  * plan, and says how many it could not read).
  */
 export interface AuditTrail {
