@@ -3,26 +3,30 @@ import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
-  IAMClient,
+  type IAMClient,
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
   type AccessKeyLastUsed,
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import pRetry from 'p-retry';
+import { keepAliveAgents } from '../../aws-clients.js';
 import type { CredentialSource } from './auth.js';
 import { AwsCallError, awsCode, isThrottling, isTransient } from './errors.js';
 
-export interface ClientOptions {
+export interface CallOptions {
+  /** Progress worth showing: each retry. */
+  note(message: string): void;
+}
+
+export interface ClientOptions extends CallOptions {
   region: string;
   endpoint?: string;
   credentials: CredentialSource;
   /** Per request (the SDK fails it with TimeoutError), and for the connection. */
   timeoutMs: number;
   connectTimeoutMs: number;
-  /** Progress worth showing: each retry. */
-  note(message: string): void;
 }
 
 // The SDK warns on Node 20 that releases after January 2027 will need Node 22. keyrot pins its SDK
@@ -33,7 +37,7 @@ const ATTEMPTS = 6;
 
 // Our own retry instead of the SDK's: it reports each retry, and it never repeats a CreateAccessKey
 // that may have reached AWS (a second key would be created and the first one's secret lost).
-export async function attempt<T>(opts: ClientOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
+export async function attempt<T>(opts: CallOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
   let attempts = 0;
   try {
     return await pRetry(
@@ -59,17 +63,21 @@ export async function attempt<T>(opts: ClientOptions, action: string, call: () =
   }
 }
 
-export const sdkConfig = (opts: ClientOptions) => ({
+export const sdkConfig = (opts: Omit<ClientOptions, 'note'>) => ({
   region: opts.region,
   credentials: opts.credentials,
   maxAttempts: 1,
   // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting on a hung endpoint.
-  requestHandler: { requestTimeout: opts.timeoutMs, connectionTimeout: opts.connectTimeoutMs, throwOnRequestTimeout: true },
+  // The keep-alive pool is the process's one pool for AWS (../../aws-clients.ts).
+  requestHandler: { requestTimeout: opts.timeoutMs, connectionTimeout: opts.connectTimeoutMs, throwOnRequestTimeout: true, ...keepAliveAgents() },
   ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
 });
 
-export function iamApi(opts: ClientOptions) {
-  const iam = new IAMClient(sdkConfig(opts));
+/**
+ * One plan's calls, each through `client()`: the IAM client of the plan's identity at that moment,
+ * shared with every plan of the same identity (identity.ts). Retries are reported to this plan.
+ */
+export function iamApi(opts: CallOptions, client: () => IAMClient) {
   return {
     /** Every page of ListAccessKeys. */
     async listAccessKeys(user: string): Promise<AccessKeyMetadata[]> {
@@ -77,7 +85,7 @@ export function iamApi(opts: ClientOptions) {
       let marker: string | undefined;
       do {
         const page = await attempt(opts, 'iam:ListAccessKeys', () =>
-          iam.send(new ListAccessKeysCommand({ UserName: user, ...(marker ? { Marker: marker } : {}) })),
+          client().send(new ListAccessKeysCommand({ UserName: user, ...(marker ? { Marker: marker } : {}) })),
         );
         keys.push(...(page.AccessKeyMetadata ?? []));
         marker = page.IsTruncated ? page.Marker : undefined;
@@ -85,29 +93,29 @@ export function iamApi(opts: ClientOptions) {
       return keys;
     },
     async createAccessKey(user: string) {
-      const out = await attempt(opts, 'iam:CreateAccessKey', () => iam.send(new CreateAccessKeyCommand({ UserName: user })), false);
+      const out = await attempt(opts, 'iam:CreateAccessKey', () => client().send(new CreateAccessKeyCommand({ UserName: user })), false);
       if (!out.AccessKey?.AccessKeyId || !out.AccessKey.SecretAccessKey) throw new AwsCallError('iam:CreateAccessKey', new Error('no key in the response'), 1);
       return out.AccessKey;
     },
     async updateAccessKey(user: string, keyId: string, status: 'Active' | 'Inactive'): Promise<void> {
-      await attempt(opts, 'iam:UpdateAccessKey', () => iam.send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: status })));
+      await attempt(opts, 'iam:UpdateAccessKey', () => client().send(new UpdateAccessKeyCommand({ UserName: user, AccessKeyId: keyId, Status: status })));
     },
     async deleteAccessKey(user: string, keyId: string): Promise<void> {
-      await attempt(opts, 'iam:DeleteAccessKey', () => iam.send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: keyId })));
+      await attempt(opts, 'iam:DeleteAccessKey', () => client().send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: keyId })));
     },
     async getAccessKeyLastUsed(keyId: string): Promise<AccessKeyLastUsed | undefined> {
-      const out = await attempt(opts, 'iam:GetAccessKeyLastUsed', () => iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
+      const out = await attempt(opts, 'iam:GetAccessKeyLastUsed', () => client().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
       return out.AccessKeyLastUsed;
     },
   };
 }
 
-export function stsApi(opts: ClientOptions) {
-  const sts = new STSClient(sdkConfig(opts));
+/** As iamApi, for STS. */
+export function stsApi(opts: CallOptions, client: () => STSClient) {
   return {
     /** `signal` ends the call and its retries at once (verify's overall deadline). */
     async callerIdentity(signal?: AbortSignal): Promise<{ arn: string; account: string }> {
-      const out = await attempt(opts, 'sts:GetCallerIdentity', () => sts.send(new GetCallerIdentityCommand({}), signal ? { abortSignal: signal } : {}), true, signal);
+      const out = await attempt(opts, 'sts:GetCallerIdentity', () => client().send(new GetCallerIdentityCommand({}), signal ? { abortSignal: signal } : {}), true, signal);
       return { arn: out.Arn ?? '', account: out.Account ?? '' };
     },
   };

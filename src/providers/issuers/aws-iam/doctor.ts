@@ -8,7 +8,7 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetUserPolicyCommand,
-  IAMClient,
+  type IAMClient,
   ListAttachedGroupPoliciesCommand,
   ListAttachedUserPoliciesCommand,
   ListGroupPoliciesCommand,
@@ -18,13 +18,15 @@ import {
 } from '@aws-sdk/client-iam';
 import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
-import { attempt, sdkConfig, type ClientOptions, type StsApi } from './client.js';
+import { attempt, type CallOptions, type StsApi } from './client.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
 import { IAM_ACTIONS, userArn } from './policy.js';
 
 export interface DoctorContext {
   user: string;
-  clientOptions: ClientOptions;
+  callOptions: CallOptions;
+  /** The identity's shared IAM client (identity.ts). */
+  iam: IAMClient;
   sts: StsApi;
   callContext(action: string): CallContext;
 }
@@ -61,8 +63,8 @@ const ADMIN_POLICY = /:policy\/AdministratorAccess$/;
 const READ_POLICIES = 'iam:ListAttachedUserPolicies, iam:ListUserPolicies, iam:GetUserPolicy, iam:ListGroupsForUser, iam:ListAttachedGroupPolicies, iam:ListGroupPolicies, iam:GetGroupPolicy, iam:GetPolicy, iam:GetPolicyVersion';
 
 export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
-  const iam = new IAMClient(sdkConfig(d.clientOptions));
-  const send = <T>(action: string, run: () => Promise<T>) => attempt(d.clientOptions, action, run);
+  const { iam } = d;
+  const send = <T>(action: string, run: () => Promise<T>) => attempt(d.callOptions, action, run);
   const fail = (check: string, e: unknown, action: string): Check => {
     const error = toKeyrotError(e, d.callContext(action));
     return { check, status: 'fail', detail: error.message, error };

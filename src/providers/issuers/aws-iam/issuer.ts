@@ -2,10 +2,10 @@
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
 import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
-import { resolveAuth } from './auth.js';
 import { iamApi, stsApi } from './client.js';
 import { awsIamDoctor } from './doctor.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
+import { sharedIdentity } from './identity.js';
 import type { AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
 
@@ -15,16 +15,18 @@ const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
 export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderContext): KeyIssuer {
   const { user, region, endpoint } = config;
   const label = `aws-iam user ${user}`;
-  const auth = resolveAuth(config, ctx.env);
+  // The SDK clients and credential chain are shared with every plan of the same identity, looked up at
+  // each call (the chain reads the environment at its first call, as before); retry notes stay this plan's.
+  const identity = () => sharedIdentity(config, ctx.env);
   const timeouts = { timeoutMs: config.timeout, connectTimeoutMs: config.connectTimeout };
-  const clientOptions = { region, credentials: auth.credentials, ...timeouts, note: (m: string) => ctx.note(m), ...(endpoint ? { endpoint } : {}) };
-  const iam = iamApi(clientOptions);
-  const sts = stsApi(clientOptions);
+  const callOptions = { note: (m: string) => ctx.note(m) };
+  const iam = iamApi(callOptions, () => identity().iam);
+  const sts = stsApi(callOptions, () => identity().sts);
   const callContext = (action: string, keyId?: string): CallContext => ({
     issuer: label,
     action,
     user,
-    chain: auth.chain,
+    chain: identity().auth.chain,
     timeoutMs: config.timeout,
     ...(keyId ? { keyId } : {}),
     ...(endpoint ? { endpoint } : {}),
@@ -122,6 +124,6 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
 
     explain: (op) => explanations[op],
 
-    doctor: awsIamDoctor({ user, clientOptions, sts, callContext }),
+    doctor: () => awsIamDoctor({ user, callOptions, iam: identity().iam, sts, callContext })(),
   };
 }

@@ -1,10 +1,11 @@
 // Prove a new access key authenticates as the plan's user: STS GetCallerIdentity signed with that key.
 // IAM is eventually consistent, so a key a few seconds old may still be unknown to STS.
+import { STSClient } from '@aws-sdk/client-sts';
 import pRetry from 'p-retry';
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
 import type { Credential } from '../../types.js';
-import { stsApi } from './client.js';
+import { sdkConfig, stsApi } from './client.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
 
 export interface VerifyOptions {
@@ -30,14 +31,18 @@ export const isUserArn = (arn: string, user: string) => /^arn:aws[\w-]*:iam::\d{
 
 export async function verifyCredential(credential: Credential, opts: VerifyOptions): Promise<void> {
   // A client of its own, signed with the new key only: never the chain's credentials.
-  const sts = stsApi({
-    region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    credentials: { accessKeyId: credential.keyId, secretAccessKey: credential.secret },
-    timeoutMs: opts.timeoutMs,
-    connectTimeoutMs: opts.connectTimeoutMs,
-    note: opts.note,
-  });
+  // It sends over the process's shared keep-alive pool (sdkConfig), never through a shared client; it is
+  // left to the garbage collector, not destroyed (that would close the shared pool).
+  const client = new STSClient(
+    sdkConfig({
+      region: opts.region,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      credentials: { accessKeyId: credential.keyId, secretAccessKey: credential.secret },
+      timeoutMs: opts.timeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs,
+    }),
+  );
+  const sts = stsApi({ note: opts.note }, () => client);
   const limit = opts.verifyTimeoutMs;
   const started = performance.now();
   const firstDelay = Math.min(1_000, Math.max(10, limit / 60));

@@ -9,6 +9,7 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { identityKey, keepAliveAgents, sharedClient } from '../../aws-clients.js';
 import { type Call, awsCode, toKeyrotError } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
 
@@ -44,21 +45,25 @@ const asList = (tags: Record<string, string>) => Object.entries(tags).map(([Key,
 
 export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: string): SecretsManagerApi {
   const { secretId, region, endpoint } = config;
-  const client = new SecretsManagerClient({
+  // One client (and credential chain) for every store of the process with the same region, endpoint,
+  // profile, timeout and AWS environment, over the shared keep-alive pool (../../aws-clients.ts). Looked
+  // up at each call, as the SDK reads its chain at the first call: the environment of that moment counts.
+  const settings = { region, endpoint, profile: config.profile, timeout: config.timeout };
+  const client = () => sharedClient('secretsmanager', identityKey(settings), () => new SecretsManagerClient({
     region,
     maxAttempts: 5,
     // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
-    requestHandler: { requestTimeout: config.timeout, connectionTimeout: config.timeout, throwOnRequestTimeout: true },
+    requestHandler: { requestTimeout: config.timeout, connectionTimeout: config.timeout, throwOnRequestTimeout: true, ...keepAliveAgents() },
     ...(endpoint ? { endpoint } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
-  });
+  }));
   const call = (action: string, sensitive?: string[]): Call => ({ store, secretId, action: `secretsmanager:${action}`, endpoint, sensitive, timeoutMs: config.timeout });
   const fail = (e: unknown, action: string, sensitive?: string[]) => toKeyrotError(e, call(action, sensitive), region);
 
   return {
     async describe() {
       try {
-        const out = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+        const out = await client().send(new DescribeSecretCommand({ SecretId: secretId }));
         return { tags: asRecord(out.Tags), stages: out.VersionIdsToStages ?? {}, deleted: out.DeletedDate !== undefined };
       } catch (e) {
         if (awsCode(e) === 'ResourceNotFound') return undefined;
@@ -68,7 +73,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
 
     async value(version) {
       try {
-        const out = await client.send(
+        const out = await client().send(
           new GetSecretValueCommand({ SecretId: secretId, ...('id' in version ? { VersionId: version.id } : { VersionStage: version.stage }) }),
         );
         return out.SecretString !== undefined && out.VersionId ? { versionId: out.VersionId, text: out.SecretString } : undefined;
@@ -80,7 +85,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
 
     async create(text, token, tags, sensitive) {
       try {
-        await client.send(new CreateSecretCommand({ Name: secretId, SecretString: text, ClientRequestToken: token, Tags: asList(tags) }));
+        await client().send(new CreateSecretCommand({ Name: secretId, SecretString: text, ClientRequestToken: token, Tags: asList(tags) }));
         return 'created';
       } catch (e) {
         if (awsCode(e) === 'ResourceExists') return 'exists';
@@ -90,7 +95,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
 
     async put(text, token, sensitive) {
       try {
-        await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: text, ClientRequestToken: token }));
+        await client().send(new PutSecretValueCommand({ SecretId: secretId, SecretString: text, ClientRequestToken: token }));
         return 'written';
       } catch (e) {
         // The token names a version that exists with other content: versions are immutable.
@@ -101,7 +106,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
 
     async tag(tags) {
       try {
-        await client.send(new TagResourceCommand({ SecretId: secretId, Tags: asList(tags) }));
+        await client().send(new TagResourceCommand({ SecretId: secretId, Tags: asList(tags) }));
       } catch (e) {
         throw fail(e, 'TagResource');
       }
@@ -109,7 +114,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
 
     async moveStage(stage, { to, from }) {
       try {
-        await client.send(
+        await client().send(
           new UpdateSecretVersionStageCommand({
             SecretId: secretId, VersionStage: stage, ...(to ? { MoveToVersionId: to } : {}), ...(from ? { RemoveFromVersionId: from } : {}),
           }),
