@@ -22,16 +22,51 @@ export const describeLastUse = (use: LastUse): string =>
 
 const describeKey = (k: KeyInfo, now: Date) => `${k.id} (${k.status}, ${formatDuration(now.getTime() - k.createdAt.getTime())} old)`;
 
+/**
+ * A key list kept for the very next step of the same run, which takes it instead of asking the issuer
+ * again. Kept only where nothing can change the keys in between but keyrot's own bookkeeping (an audit
+ * line, a state save, a store's ownership check): the list `run --due` reads at session start, for the
+ * create gate right after it, and the create gate's list, for the create that follows it at once.
+ * Taken once; any other list read drops it, so a kept list never outlives the moment it was read for.
+ * Scoped to the rotation context (a WeakMap): nothing is shared between plans or runs.
+ */
+const kept = new WeakMap<RotationContext, KeyInfo[]>();
+
+/** Keep `keys`, just read, for the next surveyKeys(ctx, { reuse: true }) of this run. */
+export function keepKeyList(ctx: RotationContext, keys: KeyInfo[]): void {
+  kept.set(ctx, keys);
+}
+
+/** The issuer's key list: the one kept for this step (with `reuse`), or read now. */
+async function listKeys(ctx: RotationContext, reuse = false): Promise<KeyInfo[]> {
+  const keys = kept.get(ctx);
+  kept.delete(ctx);
+  if (reuse && keys) return keys;
+  return ctx.call(ctx.issuer, 'list', () => ctx.issuer.list());
+}
+
 /** The issuer's record of one key, or undefined once it is gone. */
 export async function findKey(ctx: RotationContext, keyId: string): Promise<KeyInfo | undefined> {
-  return (await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list())).find((k) => k.id === keyId);
+  return (await listKeys(ctx)).find((k) => k.id === keyId);
+}
+
+/** Every key the issuer holds now (never a kept list). */
+export const currentKeys = (ctx: RotationContext): Promise<KeyInfo[]> => listKeys(ctx);
+
+/** Where surveyKeys takes the key list from: `keys` (read by the caller), the list kept for this step
+ *  (`reuse`), or the issuer now; `keep` keeps it for the step right after. */
+export interface SurveyList {
+  keys?: KeyInfo[];
+  reuse?: boolean;
+  keep?: boolean;
 }
 
 /** Decide which key is retired and whether the issuer has room for one more. Read-only. */
-export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResult; picture?: KeyPicture }> {
+export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): Promise<{ gate: GateResult; picture?: KeyPicture }> {
   const { issuer } = ctx;
   const now = ctx.clock.now();
-  const keys = await ctx.call(issuer, 'list', () => issuer.list());
+  if (list.keys) kept.delete(ctx);
+  const keys = list.keys ?? (await listKeys(ctx, list.reuse));
   const active = keys.filter((k) => k.status === 'active');
   // A revoke has named the key being retired already (and deactivated it).
   const named = ctx.state.oldKeyId;
@@ -80,6 +115,7 @@ export async function surveyKeys(ctx: RotationContext): Promise<{ gate: GateResu
     `${keys.length} of ${issuer.maxKeys} key slots used`,
     ...(evict ? [`inactive key ${evict}${evict === revoked?.id ? ' (revoked)' : ''} will be deleted first to make room`] : []),
   ];
+  if (list.keep) keepKeyList(ctx, keys); // only when open: a gate that holds is followed by no create
   return { gate: open(...evidence), picture: { keys, oldKeyId, evict } };
 }
 

@@ -9,7 +9,8 @@ import { rememberSecret } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, holdAndGoBack, holdAndRollBack, open, waitUntil, type GateResult } from './gate.js';
 import { probe } from './health.js';
-import { describeLastUse, findKey, newCredential, strayTargets, surveyKeys } from './keys.js';
+import { currentKeys, describeLastUse, findKey, newCredential, strayTargets, surveyKeys, type SurveyList } from './keys.js';
+import type { KeyInfo } from '../providers/types.js';
 import type { PhaseName } from './rotation.js';
 import { quietByUsage, unusedByUsage, usageNow, withUsage } from './usage.js';
 
@@ -63,9 +64,14 @@ const oldKey = (ctx: RotationContext): string => {
 
 // ---- create -------------------------------------------------------------------------------------
 
-async function createKey(ctx: RotationContext): Promise<void> {
+/**
+ * `list`: where the key list comes from. The first run takes the create gate's list (reuse), read an
+ * instant before with only an audit line, a state save and the targets' ownership checks since; a key
+ * someone adds in that instant is still caught by create itself (the issuer refuses a key past its limit).
+ */
+async function createKey(ctx: RotationContext, list: SurveyList): Promise<void> {
   const { issuer, state } = ctx;
-  const { gate, picture } = await surveyKeys(ctx);
+  const { gate, picture } = await surveyKeys(ctx, list);
   if (!picture) throw new KeyrotError(gate.kind === 'hold' ? gate.code : 'invariant', gate.kind === 'hold' ? gate.details : {});
   if (picture.evict) {
     await ctx.call(issuer, 'delete', () => issuer.delete(picture.evict!));
@@ -86,20 +92,25 @@ async function createKey(ctx: RotationContext): Promise<void> {
 /** Keys created by a run that died before publishing: their secret is lost. Delete them, then create again. */
 async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
   const { issuer, state } = ctx;
+  // The list read now (time has passed: the run that created the key died) finds the orphans; what is
+  // left after deleting them is the list createKey surveys, since only our own deletes ran in between.
+  let left: KeyInfo[] | undefined;
   if (state.keysBeforeCreate) {
     const before = new Set(state.keysBeforeCreate);
-    const orphans = (await ctx.call(issuer, 'list', () => issuer.list())).filter((k) => !before.has(k.id));
+    const keys = await currentKeys(ctx);
+    const orphans = keys.filter((k) => !before.has(k.id));
     for (const orphan of orphans) {
       const use = await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(orphan.id));
       if (use.reported && use.at !== null) throw new KeyrotError('orphan-used', { keyId: orphan.id, lastUsed: describeLastUse(use) });
       await ctx.call(issuer, 'delete', () => issuer.delete(orphan.id));
       await ctx.record('delete-orphan-key', `deleted ${orphan.id}: created by an interrupted run, never published`);
     }
+    left = keys.filter((k) => before.has(k.id));
   }
   state.newKeyId = null;
   state.newFingerprint = null;
   state.published = [];
-  await createKey(ctx);
+  await createKey(ctx, left ? { keys: left } : {});
 }
 
 /**
@@ -129,6 +140,55 @@ export async function retireNewKey(ctx: RotationContext, why: string): Promise<v
   for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.label}: no copy of ${keyId} left`);
   Object.assign(state, { newKeyId: null, newFingerprint: null, published: [], verifiedAt: null, authenticatedAt: null });
   await ctx.save();
+}
+
+/**
+ * Deactivate the old key at the issuer, then in every store. `seen`: the key as a list just read showed
+ * it (resume), to record what was found. Without it (the first run, straight after the gate) no list is
+ * read: deactivating is idempotent at every issuer, so the call is made and recorded; only if it fails is
+ * the list read, to tell a key deleted by hand during the overlap (nothing to deactivate) from a failure.
+ * A revoke deactivated the key already and recorded it: its status is read, so it is not recorded twice.
+ */
+async function deactivateOldKey(ctx: RotationContext, seen?: { key: KeyInfo | undefined }): Promise<void> {
+  const keyId = oldKey(ctx);
+  const { issuer, state } = ctx;
+  seen ??= state.mode === 'revoke' ? { key: await findKey(ctx, keyId) } : undefined;
+  const deactivate = async () => {
+    await ctx.call(issuer, 'deactivate', () => issuer.deactivate(keyId));
+    state.deactivatedAt = ctx.clock.now().toISOString();
+    await ctx.record('deactivate-key', `deactivated ${keyId}`);
+  };
+  if (!seen) {
+    try {
+      await deactivate();
+    } catch (e) {
+      const key = await findKey(ctx, keyId).catch(() => null);
+      if (key !== undefined) throw e; // still there (or the list failed too): the deactivation failed
+      await ctx.record('deactivate-key', `found ${keyId} gone from the issuer`, 'skipped');
+    }
+  } else if (seen.key?.status === 'active') {
+    await deactivate();
+  } else if (state.mode !== 'revoke') { // a revoke recorded its deactivation already
+    await ctx.record('deactivate-key', seen.key ? `found ${keyId} already inactive` : `found ${keyId} gone from the issuer`, 'skipped');
+  }
+  state.deactivatedAt ??= ctx.clock.now().toISOString();
+  for (const store of ctx.stores) await retireIn(ctx, store, 'onDeactivate', keyId, 'retire-from-store', `${store.label} no longer serves ${keyId}`);
+  // The soak counts from now, when no target serves the old key any more: not from the issuer's
+  // deactivation, which a failed retire (and the re-run that finished it) may have left far behind.
+  state.deadlines.soak = new Date(ctx.clock.now().getTime() + ctx.plan.soak).toISOString();
+}
+
+/**
+ * Delete the old key at the issuer, then in every store. `seen`: whether a list just read still shows it
+ * (resume). Without it (the first run, straight after the gate) no list is read: deleting is idempotent
+ * at every issuer, and one that can tell says 'gone' when there was nothing left to delete.
+ */
+async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): Promise<void> {
+  const keyId = oldKey(ctx);
+  const gone = seen?.exists === false || (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId))) === 'gone';
+  if (gone) await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
+  else await ctx.record('delete-key', `deleted ${keyId}`);
+  for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
 }
 
 // ---- the table ----------------------------------------------------------------------------------
@@ -173,14 +233,15 @@ export const PHASES: Record<PhaseName, Phase> = {
     calls: (ctx) => [ctx.issuer.explain('list'), ctx.issuer.explain('create')],
     guards: () => 'the issuer has room for one more key, and every target will take it (checked before anything is created)',
     async gate(ctx) {
-      const keys = (await surveyKeys(ctx)).gate;
+      // Reuses the list `run --due` read just before, if it did; keeps its own for act, which follows at once.
+      const keys = (await surveyKeys(ctx, { reuse: true, keep: true })).gate;
       if (keys.kind !== 'open') return keys;
       // The publish gate, checked now too: a key a target then refuses would only be thrown away.
       const targets = await PHASES.publish.gate!(ctx);
       return targets.kind === 'open' ? open(...keys.evidence, ...targets.evidence) : targets;
     },
     previewGate: true,
-    act: createKey,
+    act: (ctx) => createKey(ctx, { reuse: true }),
     resume: discardOrphansAndCreate,
     next: () => 'publish',
   },
@@ -341,28 +402,15 @@ export const PHASES: Record<PhaseName, Phase> = {
       }
       return open(`new key ${state.newKeyId} verified at ${state.verifiedAt}, and served by all ${ctx.stores.length} target(s) now`);
     },
-    async act(ctx) {
-      const keyId = oldKey(ctx);
-      const key = await findKey(ctx, keyId);
-      if (key?.status === 'active') {
-        await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
-        ctx.state.deactivatedAt = ctx.clock.now().toISOString();
-        await ctx.record('deactivate-key', `deactivated ${keyId}`);
-      } else if (ctx.state.mode !== 'revoke') { // a revoke recorded its deactivation already
-        await ctx.record('deactivate-key', key ? `found ${keyId} already inactive` : `found ${keyId} gone from the issuer`, 'skipped');
-      }
-      ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
-      for (const store of ctx.stores) await retireIn(ctx, store, 'onDeactivate', keyId, 'retire-from-store', `${store.label} no longer serves ${keyId}`);
-      // The soak counts from now, when no target serves the old key any more: not from the issuer's
-      // deactivation, which a failed retire (and the re-run that finished it) may have left far behind.
-      ctx.state.deadlines.soak = new Date(ctx.clock.now().getTime() + ctx.plan.soak).toISOString();
-    },
+    act: (ctx) => deactivateOldKey(ctx),
     async resume(ctx) {
       // Cut short before the issuer call? Then the targets were not read at the moment of deactivation.
-      if ((await findKey(ctx, oldKey(ctx)))?.status === 'active' && (await strayTargets(ctx)).length) {
+      // After a crash the key's status is read again (time has passed, and the audit log should say what was found).
+      const key = await findKey(ctx, oldKey(ctx));
+      if (key?.status === 'active' && (await strayTargets(ctx)).length) {
         return { restartAt: 'verify', reason: `a target no longer serves ${ctx.state.newKeyId}; publishing it again before the old key is deactivated` };
       }
-      return PHASES.deactivate.act(ctx);
+      return deactivateOldKey(ctx, { key });
     },
     async undo(ctx) {
       const keyId = oldKey(ctx);
@@ -437,18 +485,10 @@ export const PHASES: Record<PhaseName, Phase> = {
       return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
     }, unusedByUsage),
     askNow: (ctx) => usageNow(ctx, unusedByUsage),
-    async act(ctx) {
-      const keyId = oldKey(ctx);
-      const exists = (await findKey(ctx, keyId)) !== undefined;
-      if (exists) {
-        await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
-        await ctx.record('delete-key', `deleted ${keyId}`);
-      } else {
-        await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
-      }
-      for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
-    },
-    resume: (ctx) => PHASES.delete.act(ctx),
+    act: (ctx) => deleteOldKey(ctx),
+    // After a crash the list is read again (time has passed): the audit log then says whether the
+    // delete had reached the issuer, whatever the issuer's delete can tell.
+    resume: async (ctx) => deleteOldKey(ctx, { exists: (await findKey(ctx, oldKey(ctx))) !== undefined }),
     next: () => 'done',
   },
 };

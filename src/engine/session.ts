@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { formatDuration } from '../shared/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
-import type { KeyIssuer } from '../providers/types.js';
+import type { KeyInfo, KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
@@ -14,6 +14,7 @@ import type { AuditTrail, StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import { targetIdsOf, type RotationContext } from './context.js';
 import type { Emit } from './events.js';
+import { keepKeyList } from './keys.js';
 import { inFlight, newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
 import { advance, type Consent, type Outcome } from './runner.js';
@@ -99,14 +100,16 @@ export function rotationContext(
   return ctx;
 }
 
-async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Promise<string | undefined> {
+/** Why the plan is not due yet (undefined: it is), and the key list read to tell, when one was. */
+async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Promise<{ reason?: string; keys?: KeyInfo[] }> {
   const maxAge = loaded.plan.schedule?.maxAge;
-  if (maxAge === undefined) return 'the plan has no schedule.maxAge; with --due it is rotated only when one is set';
-  const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
-  if (active.length === 0) return undefined;
+  if (maxAge === undefined) return { reason: 'the plan has no schedule.maxAge; with --due it is rotated only when one is set' };
+  const keys = await callProvider(issuer, 'list', () => issuer.list());
+  const active = keys.filter((k) => k.status === 'active');
+  if (active.length === 0) return { keys };
   const newest = Math.max(...active.map((k) => k.createdAt.getTime()));
   const age = now.getTime() - newest;
-  return age < maxAge ? `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` : undefined;
+  return age < maxAge ? { reason: `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` } : { keys };
 }
 
 export interface PlanSession {
@@ -185,16 +188,22 @@ export async function drive(ctx: RotationContext, options: SessionOptions): Prom
 export function runSession(loaded: LoadedPlan, options: SessionOptions): Promise<Outcome> {
   return withPlan(loaded, options, async (session) => {
     let state = session.saved;
+    let listed: KeyInfo[] | undefined;
     if (!inFlight(state)) {
       if (options.due) {
-        const reason = await dueReason(loaded, session.providers.issuer, options.clock.now());
-        if (reason) {
-          options.emit({ type: 'not-due', plan: loaded.plan.name, reason });
+        const due = await dueReason(loaded, session.providers.issuer, options.clock.now());
+        if (due.reason) {
+          options.emit({ type: 'not-due', plan: loaded.plan.name, reason: due.reason });
           return { status: 'not-due' };
         }
+        listed = due.keys;
       }
       state = session.fresh();
     }
-    return drive(session.context(state!), options);
+    const ctx = session.context(state!);
+    // The new rotation starts with the create gate, at once and under the lock just taken: it takes
+    // this list instead of reading the same one again.
+    if (listed) keepKeyList(ctx, listed);
+    return drive(ctx, options);
   });
 }

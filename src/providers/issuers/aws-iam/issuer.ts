@@ -111,13 +111,13 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
     reactivate: (keyId) => guard('iam:UpdateAccessKey', keyId, () => iam.updateAccessKey(user, keyId, 'Active')),
 
     delete: (keyId) =>
-      guard('iam:DeleteAccessKey', keyId, async () => {
+      guard('iam:DeleteAccessKey', keyId, async (): Promise<void | 'gone'> => {
         try {
           await iam.deleteAccessKey(user, keyId);
         } catch (e) {
-          // Already gone is the state we want (a delete that was cut short and is redone).
+          // Already gone is the state we want (a delete that was cut short and is redone), and is said so.
           const error = toKeyrotError(e, callContext('iam:DeleteAccessKey', keyId));
-          if (awsCode(e) === 'NoSuchEntity' && error.code === 'aws-key-not-found') return;
+          if (awsCode(e) === 'NoSuchEntity' && error.code === 'aws-key-not-found') return 'gone';
           throw e;
         }
       }),
