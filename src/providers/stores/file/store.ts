@@ -86,8 +86,18 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     },
 
     async onDeactivate(oldKeyId) {
-      const moved = [await move(oldKeyId, 'previous', 'retired'), await move(oldKeyId, 'current', 'retired')];
-      return moved.includes('changed') ? 'changed' : 'unchanged';
+      // One read, one write: wherever the old key is served (previous, or current if the new key never
+      // took its place), it moves to retired.
+      const content = await read();
+      const slots = (['previous', 'current'] as const).filter((slot) => content?.[slot]?.keyId === oldKeyId);
+      if (!content || slots.length === 0) return 'unchanged';
+      const next: FileContent = { ...content };
+      for (const slot of slots) {
+        next.retired = next[slot];
+        delete next[slot];
+      }
+      await write(next);
+      return 'changed';
     },
 
     onReactivate: (oldKeyId) => move(oldKeyId, 'retired', 'previous'),
