@@ -4,10 +4,13 @@
 // (every plan issues its first key), a tick where a rotation is started and parked in its drain, and
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
 // peak RSS of the keyrot process, read from process.resourceUsage() at its exit.
-// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json]
+// With --count-requests, keyrot reaches OpenBao through a counting proxy in this process, and each tick
+// also reports the HTTP requests it sent per plan (the proxy's own cost then lands in the timings).
+// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests]
 // KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +18,7 @@ import { freePort } from './peers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
+const countRequests = process.argv.includes('--count-requests');
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const PLANS = Number(positional[0] ?? 50);
 const RUNS = Number(positional[1] ?? 3);
@@ -40,16 +44,35 @@ async function startBao() {
   return { address, token, stop: () => (child.kill('SIGTERM'), rmSync(home, { recursive: true, force: true })) };
 }
 
+/** An HTTP proxy in front of OpenBao that counts the requests it forwards, by method and path shape. */
+async function countingProxy(target) {
+  const agent = new http.Agent({ keepAlive: true });
+  const counts = new Map();
+  const server = http.createServer((req, res) => {
+    const shape = `${req.method} ${req.url.replace(/\?.*/, '').replace(/\/p\d+$/, '/<plan>').replace(/plans-\w+/, '<run>')}`;
+    counts.set(shape, (counts.get(shape) ?? 0) + 1);
+    const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers, agent }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { address: `http://127.0.0.1:${server.address().port}`, counts, close: () => server.close() };
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 const bao = await startBao();
+const proxy = countRequests ? await countingProxy(bao.address) : undefined;
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-cron-'));
 const preload = path.join(work, 'rusage.mjs');
 // Written by the keyrot process itself as it exits: its own CPU and peak memory.
 writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n");
 
 let ticks = 0;
-function tick(plansDir, spec, expect) {
+async function tick(plansDir, spec, expect) {
   const usageFile = path.join(work, 'usage.json');
   // keyrot's output goes to a file, not a pipe: spawnSync kills a child once its piped output passes
   // maxBuffer (1 MiB over stdout and stderr together), which the plain output of ~1000 plans does.
@@ -57,10 +80,12 @@ function tick(plansDir, spec, expect) {
   // was refused (exit 3, "plan p941 is locked by pid <the previous tick>").
   const outFile = path.join(work, `tick-${++ticks}.txt`);
   const out = openSync(outFile, 'w');
+  proxy?.counts.clear();
   const start = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
-    cwd: work, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: bao.address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
+  const child = spawn(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
+    cwd: work, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
   });
+  const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   closeSync(out);
   const output = readFileSync(outFile, 'utf8');
@@ -70,7 +95,8 @@ function tick(plansDir, spec, expect) {
   const summary = new RegExp(`^${PLANS} plan\\(s\\): `, 'm');
   if (!summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024 };
+  const requests = proxy ? Object.fromEntries([...proxy.counts].sort((a, b) => b[1] - a[1])) : undefined;
+  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, ...(requests ? { requests } : {}) };
 }
 
 const results = { first: [], parked: [], quiet: [] };
@@ -85,33 +111,41 @@ try {
         'drain: 15m', 'soak: 7d', '',
       ].join('\n'));
     }
-    results.first.push(tick(plansDir, spec, [0]));
+    results.first.push(await tick(plansDir, spec, [0]));
     // Make one plan due (its key 31 days old) so the next tick starts a rotation and parks it in the drain.
     const first = path.join(plansDir, 'p0.yaml');
     writeFileSync(first, readFileSync(first, 'utf8').replace('maxAge: 30d', 'maxAge: 1s'));
     await new Promise((r) => setTimeout(r, 1100));
-    results.parked.push(tick(plansDir, spec, [75]));
-    results.quiet.push(tick(plansDir, spec, [75]));
+    results.parked.push(await tick(plansDir, spec, [75]));
+    results.quiet.push(await tick(plansDir, spec, [75]));
   }
 } finally {
+  proxy?.close();
   bao.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
+/** Vault requests per plan in a tick (the most of its runs), when counted. */
+const perPlan = (rows) => (countRequests ? Math.max(...rows.map((r) => Object.values(r.requests).reduce((a, b) => a + b, 0))) / PLANS : undefined);
+
 if (json) {
   const summary = (rows) => ({
     wallMsMedian: pct(rows.map((r) => r.wallMs).sort((a, b) => a - b), 50), cpuMsMedian: pct(rows.map((r) => r.cpuMs).sort((a, b) => a - b), 50),
-    rssMbMax: Math.max(...rows.map((r) => r.rssMb)), samples: rows,
+    rssMbMax: Math.max(...rows.map((r) => r.rssMb)), ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
   });
   console.log(JSON.stringify({ plans: PLANS, runs: RUNS, node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
   process.exit(0);
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, state and keys in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
-console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)}`);
+console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)}${countRequests ? ' Vault requests/plan' : ''}`);
 const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: 'quiet tick (a rotation waiting)' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
   const rss = Math.max(...rows.map((r) => r.rssMb));
-  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)}`);
+  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
+}
+if (countRequests) {
+  console.log('\nrequests per plan in the first tick, by kind:');
+  for (const [shape, n] of Object.entries(results.first[0].requests)) console.log(`${(n / PLANS).toFixed(2).padStart(8)}  ${shape}`);
 }
