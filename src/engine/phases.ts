@@ -36,6 +36,8 @@ export interface Phase {
   previewGate?: boolean;
   /** For `keyrot plan`, where `gate` cannot be previewed: what asking now would say (the usage query). Read-only. */
   askNow?(ctx: RotationContext): Promise<GateResult | undefined>;
+  /** Its act writes state itself before its first side effect, so the runner need not write 'acting' first. */
+  savesBeforeActing?: true;
   /** The side effect. Idempotent where `onResume` is redo or check. */
   act(ctx: RotationContext): Promise<void | Redirect>;
   /** For `check` and `recover`: finish a side effect that may have been cut short. */
@@ -73,13 +75,15 @@ async function createKey(ctx: RotationContext, list: SurveyList): Promise<void> 
   const { issuer, state } = ctx;
   const { gate, picture } = await surveyKeys(ctx, list);
   if (!picture) throw new KeyrotError(gate.kind === 'hold' ? gate.code : 'invariant', gate.kind === 'hold' ? gate.details : {});
+  state.oldKeyId ??= picture.oldKeyId;
+  state.keysBeforeCreate = picture.keys.map((k) => k.id);
+  // On disk ('acting', with the key list) before any key changes: it is how resume finds an orphan.
+  await ctx.save();
   if (picture.evict) {
     await ctx.call(issuer, 'delete', () => issuer.delete(picture.evict!));
+    state.keysBeforeCreate = state.keysBeforeCreate.filter((id) => id !== picture.evict);
     await ctx.record('delete-inactive-key', `deleted inactive key ${picture.evict} to make room`);
   }
-  state.oldKeyId ??= picture.oldKeyId;
-  state.keysBeforeCreate = picture.keys.map((k) => k.id).filter((id) => id !== picture.evict);
-  await ctx.save(); // the key list must be on disk before the key exists: it is how resume finds an orphan
 
   const created = await ctx.call(issuer, 'create', () => issuer.create());
   rememberSecret(created.secret);
@@ -241,6 +245,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       return targets.kind === 'open' ? open(...keys.evidence, ...targets.evidence) : targets;
     },
     previewGate: true,
+    savesBeforeActing: true,
     act: (ctx) => createKey(ctx, { reuse: true }),
     resume: discardOrphansAndCreate,
     next: () => 'publish',
@@ -334,8 +339,8 @@ export const PHASES: Record<PhaseName, Phase> = {
     calls: () => [],
     guards: (ctx) => `waits ${formatDuration(ctx.plan.drain)} (stored deadline)`,
     async act(ctx) {
+      // Written with the next save, before the wait or the reload notice (runner.ts).
       const until = deadline(ctx, 'drain', ctx.clock.now(), ctx.plan.drain);
-      await ctx.save();
       ctx.emit({ type: 'note', plan: ctx.plan.name, phase: 'drain', message: `both keys valid until ${until.toISOString()} (${formatDuration(ctx.plan.drain)} overlap)` });
     },
     waitFor: waitForDeadline('drain', 'overlap window'),
@@ -352,8 +357,7 @@ export const PHASES: Record<PhaseName, Phase> = {
         ? `old key idle for ${formatDuration(ctx.plan.lastUsed.quietFor)}${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}; holds (exit 3) after ${formatDuration(ctx.plan.lastUsed.maxWait)}`
         : 'no lastUsed rule: passes',
     async act(ctx) {
-      if (ctx.plan.lastUsed) deadline(ctx, 'last-used', ctx.clock.now(), ctx.plan.lastUsed.maxWait);
-      await ctx.save();
+      if (ctx.plan.lastUsed) deadline(ctx, 'last-used', ctx.clock.now(), ctx.plan.lastUsed.maxWait); // written before any wait (runner.ts)
     },
     waitFor: withUsage(async (ctx) => {
       const rule = ctx.plan.lastUsed;
@@ -436,8 +440,7 @@ export const PHASES: Record<PhaseName, Phase> = {
       `waits ${formatDuration(ctx.plan.soak)} after the last target stopped serving the old key (stored deadline)` +
       (ctx.plan.healthCheck ? `; health check every ${formatDuration(ctx.plan.healthCheck.interval)}, a failure reactivates the old key` : ''),
     async act(ctx) {
-      deadline(ctx, 'soak', ctx.clock.now(), ctx.plan.soak); // set when the last target retired the old key
-      await ctx.save();
+      deadline(ctx, 'soak', ctx.clock.now(), ctx.plan.soak); // set when the last target retired the old key; written before any wait
     },
     async waitFor(ctx) {
       const check = ctx.plan.healthCheck;

@@ -137,7 +137,8 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
         }
         ctx.state.stage = 'acting';
         // A redo phase found 'acting' or 'ready' on resume does the same: runs again from its start.
-        await (phase.onResume === 'redo' ? step(ctx) : ctx.save());
+        // A phase that saves before its first side effect (create, with its key list) writes 'acting' then.
+        await (phase.onResume === 'redo' || phase.savesBeforeActing ? step(ctx) : ctx.save());
         to = await phase.act(ctx);
       } else {
         ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });

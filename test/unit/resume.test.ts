@@ -92,8 +92,9 @@ describe.each(['before', 'after'] as const)('a crash %s any state save', (when) 
     }
     // The two recovery paths of DESIGN.md were both taken: orphan deleted, secret read back.
     expect([...recoveries].sort()).toEqual(['delete-orphan-key', 'read back from a store']);
-    // Every phase was cut at least once.
+    // Every phase that saves was cut at least once. last-used, with no lastUsed rule here, waits for
+    // nothing and changes nothing outside: it is walked in memory and written with the next save (runner.ts).
     const phases = new Set(boundaries.map((b) => b.split('/')[0]));
-    expect([...phases].sort()).toEqual(['create', 'deactivate', 'delete', 'done', 'drain', 'last-used', 'publish', 'soak', 'verify']);
+    expect([...phases].sort()).toEqual(['create', 'deactivate', 'delete', 'done', 'drain', 'publish', 'soak', 'verify']);
   });
 });
