@@ -3,7 +3,7 @@
 // (--state vault://secret/keyrot-bench), against a local OpenBao dev server. Three ticks: the first
 // (every plan issues its first key), a tick where a rotation is started and parked in its drain, and
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
-// peak RSS of the keyrot process, read from process.resourceUsage() at its exit.
+// peak RSS of the keyrot process, read from process.resourceUsage() at its exit; OpenBao's CPU from /proc.
 // With --count-requests, keyrot reaches OpenBao through a counting proxy in this process, and each tick
 // also reports the HTTP requests it sent per plan (the proxy's own cost then lands in the timings).
 // Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests]
@@ -41,7 +41,7 @@ async function startBao() {
     if (i > 600) throw new Error('OpenBao did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { address, token, stop: () => (child.kill('SIGTERM'), rmSync(home, { recursive: true, force: true })) };
+  return { address, token, pid: child.pid, stop: () => (child.kill('SIGTERM'), rmSync(home, { recursive: true, force: true })) };
 }
 
 /** An HTTP proxy in front of OpenBao that counts the requests it forwards, by method and path shape. */
@@ -60,6 +60,16 @@ async function countingProxy(target) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { address: `http://127.0.0.1:${server.address().port}`, counts, close: () => server.close() };
+}
+
+/** CPU time (user + system, ms) OpenBao has used so far, from /proc (Linux); undefined elsewhere. */
+function baoCpuMs() {
+  try {
+    const fields = readFileSync(`/proc/${bao.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -81,12 +91,14 @@ async function tick(plansDir, spec, expect) {
   const outFile = path.join(work, `tick-${++ticks}.txt`);
   const out = openSync(outFile, 'w');
   proxy?.counts.clear();
+  const baoBefore = baoCpuMs();
   const start = process.hrtime.bigint();
   const child = spawn(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
     cwd: work, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
   });
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const baoMs = baoBefore === undefined ? undefined : baoCpuMs() - baoBefore;
   closeSync(out);
   const output = readFileSync(outFile, 'utf8');
   if (process.env.KEYROT_BENCH_KEEP) copyFileSync(outFile, `${process.env.KEYROT_BENCH_KEEP}-${ticks}.txt`);
@@ -96,7 +108,7 @@ async function tick(plansDir, spec, expect) {
   if (!summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
   const requests = proxy ? Object.fromEntries([...proxy.counts].sort((a, b) => b[1] - a[1])) : undefined;
-  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, ...(requests ? { requests } : {}) };
+  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, ...(requests ? { requests } : {}) };
 }
 
 const results = { first: [], parked: [], quiet: [] };
@@ -131,19 +143,21 @@ const perPlan = (rows) => (countRequests ? Math.max(...rows.map((r) => Object.va
 if (json) {
   const summary = (rows) => ({
     wallMsMedian: pct(rows.map((r) => r.wallMs).sort((a, b) => a - b), 50), cpuMsMedian: pct(rows.map((r) => r.cpuMs).sort((a, b) => a - b), 50),
-    rssMbMax: Math.max(...rows.map((r) => r.rssMb)), ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
+    rssMbMax: Math.max(...rows.map((r) => r.rssMb)), baoCpuMsMedian: rows[0].baoCpuMs === undefined ? undefined : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50),
+    ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
   });
   console.log(JSON.stringify({ plans: PLANS, runs: RUNS, node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
   process.exit(0);
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, state and keys in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
-console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)}${countRequests ? ' Vault requests/plan' : ''}`);
+console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)}${countRequests ? ' Vault requests/plan' : ''}`);
 const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: 'quiet tick (a rotation waiting)' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
   const rss = Math.max(...rows.map((r) => r.rssMb));
-  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
+  const baoCpu = rows[0].baoCpuMs === undefined ? '?' : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50).toFixed(0);
+  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
 }
 if (countRequests) {
   console.log('\nrequests per plan in the first tick, by kind:');

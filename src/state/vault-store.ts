@@ -114,6 +114,11 @@ export class VaultStateStore implements StateStore {
   private readonly stateSeen = new Map<string, { version: number; kvVersion: number }>();
   /** Per plan, the audit history this process last wrote and its KV version: the next append's starting point (cas again). */
   private readonly auditSeen = new Map<string, { records: AuditRecord[]; kvVersion: number }>();
+  /**
+   * Per plan whose lock this process holds, its key ledger as last read or written here: every ledger
+   * write happens under the plan's lock, so it cannot change meanwhile (and a save still carries cas).
+   */
+  private readonly ledgerSeen = new Map<string, { text: string; version: number }>();
   /** The plans whose lock this process holds. */
   private readonly locked = new Set<string>();
 
@@ -295,6 +300,7 @@ export class VaultStateStore implements StateStore {
         this.locked.delete(plan);
         this.stateSeen.delete(plan);
         this.auditSeen.delete(plan);
+        this.ledgerSeen.delete(plan);
         clearInterval(heartbeat);
         await beating;
         if (state.lost) return;
@@ -307,20 +313,33 @@ export class VaultStateStore implements StateStore {
     return {
       where: this.where('ledger', plan),
       load: async () => {
-        const found = await (await this.kv('ledger', plan)).read();
-        const text = found?.data?.ledger;
-        if (!found || typeof text !== 'string' || text === '') return { keys: [] as LedgerEntry[], version: found?.version ?? 0 };
+        let seen = this.ledgerSeen.get(plan);
+        if (!seen) {
+          const found = await (await this.kv('ledger', plan)).read();
+          const text = found?.data?.ledger;
+          seen = { text: typeof text === 'string' ? text : '', version: found?.version ?? 0 };
+          if (this.locked.has(plan)) this.ledgerSeen.set(plan, seen);
+        }
+        const { text, version } = seen;
+        if (text === '') return { keys: [] as LedgerEntry[], version };
         try {
+          // Parsed on every load: each caller gets its own copy to change.
           const keys = (JSON.parse(text) as { keys: LedgerEntry[] }).keys;
           if (!Array.isArray(keys)) throw new Error('no "keys" list');
-          return { keys, version: found.version };
+          return { keys, version };
         } catch (e) {
+          this.ledgerSeen.delete(plan);
           throw new KeyrotError('state-corrupt', { path: this.where('ledger', plan), plan, reason: `the key ledger is not readable (${(e as Error).message})` });
         }
       },
       save: async (keys, version) => {
-        const written = await (await this.kv('ledger', plan)).write({ ledger: JSON.stringify({ keys }) }, version, []);
-        if (written === 'cas-mismatch') throw new KeyrotError('state-conflict', { plan, expected: version, found: 'a newer ledger' });
+        const text = JSON.stringify({ keys });
+        const written = await (await this.kv('ledger', plan)).write({ ledger: text }, version, []);
+        if (written === 'cas-mismatch') {
+          this.ledgerSeen.delete(plan);
+          throw new KeyrotError('state-conflict', { plan, expected: version, found: 'a newer ledger' });
+        }
+        if (this.locked.has(plan)) this.ledgerSeen.set(plan, { text, version: written });
         return written;
       },
     };

@@ -78,6 +78,32 @@ describe('vault state: no read of what this process just wrote', () => {
     const direct = await openState(spec, { ...env, VAULT_ADDR: bao.address }).of({ dir: process.cwd() });
     expect((await direct.audit.read()).map((r) => r.action)).toEqual(['one', 'two', 'theirs', 'three']);
   });
+
+  it('reads a plan\'s key ledger once while holding its lock; a save still carries cas, and without the lock every load reads', async () => {
+    const store = await open();
+    const lock = await store.lock('p', holder(), 0);
+    const ledger = store.ledger('p');
+    const empty = await ledger.load();
+    const key = { id: 'k1', status: 'active', createdAt: new Date().toISOString(), fingerprint: 'sha256:0' } as const;
+    const version = await ledger.save([key], empty.version);
+    seen = [];
+    const loaded = await ledger.load();
+    expect(loaded).toEqual({ keys: [key], version });
+    loaded.keys.pop(); // each load is the caller's own copy
+    expect((await ledger.load()).keys).toEqual([key]);
+    expect(count('GET', '/ledger/')).toBe(0);
+
+    // A write that broke the rule (no lock) is still not overwritten: cas refuses our save.
+    const other = (await open()).ledger('p');
+    await other.save([key, { ...key, id: 'k2' }], (await other.load()).version);
+    expect((await failure(ledger.save([], version))).code).toBe('state-conflict');
+    await lock.release();
+
+    seen = [];
+    await ledger.load();
+    await ledger.load();
+    expect(count('GET', '/ledger/')).toBe(2);
+  });
 });
 
 describe('vault-kv2 targets on one Vault', () => {
