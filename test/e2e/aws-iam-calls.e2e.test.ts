@@ -106,16 +106,17 @@ describe('HTTP calls per IAM rotation, counted at the server', () => {
     expect(await keysOf('payments-service')).toEqual([{ id: published('payments')!.keyId, status: 'Active' }]);
   });
 
-  it('with a lastUsed rule, the last-used phase asks once more, and nothing else changes', async () => {
+  it('with a lastUsed rule, the last-used phase asks too (again while the key is not quiet yet), and nothing else changes', async () => {
     await createUser('payments-service');
     const file = plan({ lastUsed: { quietFor: '1s', maxWait: '30s' } });
     expect((await run(file)).code).toBe(0);
     proxy.take();
 
     expect((await run(file)).code).toBe(0);
-    expect(proxy.take()).toEqual({
-      ListAccessKeys: 1, CreateAccessKey: 1, GetCallerIdentity: 1, UpdateAccessKey: 1, GetAccessKeyLastUsed: 2, DeleteAccessKey: 1,
-    });
+    const { GetAccessKeyLastUsed: lastUsed, ...rest } = proxy.take();
+    // The delete gate's one, plus at least one from the last-used phase (one more each time it waited).
+    expect(lastUsed).toBeGreaterThanOrEqual(2);
+    expect(rest).toEqual({ ListAccessKeys: 1, CreateAccessKey: 1, GetCallerIdentity: 1, UpdateAccessKey: 1, DeleteAccessKey: 1 });
   });
 
   it('run --due reads the key list once: the list that finds the plan due is the one the create gate uses', async () => {
