@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vault from 'node-vault';
 import { KeyrotError } from '../errors.js';
+import { proxyConfigured, vaultHttp } from './http.js';
 import type { VaultConnectionConfig, VaultContext } from './schema.js';
 
 export type VaultClient = vault.client;
@@ -41,6 +42,8 @@ export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: 
     requestOptions: ca ? { ca } : {},
     // Explicit, so VAULT_SKIP_VERIFY in the environment cannot turn verification off silently.
     rpDefaults: { strictSSL: !skipVerify, timeout: config.timeout },
+    // Our lean HTTP layer, unless an HTTP proxy is configured (node-vault's axios honours one).
+    ...(proxyConfigured(process.env) ? {} : { 'request-promise': vaultHttp(ca) }),
   } as vault.VaultOptions);
   // node-vault falls back to process.env for these; keyrot sets them from the plan and ctx.env only.
   const loose = client as VaultClient & { namespace?: string; pathPrefix: string };
