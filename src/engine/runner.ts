@@ -191,8 +191,8 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     const phase = ctx.state.phase === 'done' ? undefined : ctx.state.phase;
     // What the walk knew when it stopped (the steps since the last side effect) is written, as it is
     // when the walk returns: a re-run starts from there. Not after a bug (that state may be what is
-    // wrong), nor once the lock is lost (the record is someone else's now).
-    if (e instanceof KeyrotError && e.code !== 'lock-lost') await ctx.save().catch(() => undefined);
+    // wrong), nor once the lock is lost (the record is someone else's now); a refusal saves its hold below.
+    if (e instanceof KeyrotError && e.exitCode !== EXIT.refused) await ctx.save().catch(() => undefined);
     if (e instanceof KeyrotError && e.code === 'interrupted') return { status: 'interrupted' };
     if (e instanceof KeyrotError) e.about(ctx.planArg);
     if (!(e instanceof KeyrotError)) {
