@@ -26,7 +26,9 @@ export interface RotationContext {
   state: RotationState;
   /** Secrets of keys created or read back by this process: memory only, never persisted. */
   secrets: Map<string, string>;
-  /** Persist state (atomic) before anything else happens (invariant 5). */
+  /** Persist state now: atomic and durable when it returns (invariant 5); nothing is written if
+   *  nothing but `updatedAt` changed. Call it before a side effect the state must be on disk for;
+   *  bookkeeping between side effects is written by the runner with the next save (runner.ts). */
   save(): Promise<void>;
   /** Write one audit record for a side effect that just happened, then persist state; or (outcome
    *  'skipped') one found already done: by a run that died before recording it, or by someone else. */
