@@ -97,6 +97,7 @@ async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
     else scopes.set(scope, [...(scopes.get(scope) ?? []), b as { plan: LoadedPlan; issuer: KeyIssuer }]);
   }
   const byScope = [...scopes.values()].map(async (group): Promise<Answer[]> => {
+    if (group.length === 1) return Promise.all(group.map(listed)); // one list says as much as the lookup
     const { issuer } = group[0]!;
     const holder = await limit(() => withTimeout(callProvider(issuer, 'owner', () => issuer.owner!.holderOf((match as { keyId: string }).keyId)), timeoutMs))
       .then((h) => ({ h }), () => undefined);

@@ -1,59 +1,18 @@
 // Issue 17: the IAM and STS calls one rotation makes, counted at the server side of a proxy in front of
 // moto (keyrot -> proxy -> moto), with the built binary. The minimum is create, the STS check with the
 // new key, deactivate and delete; keyrot adds one key list (room for the key, orphan detection) and the
-// "no use since deactivation" check before delete (invariant 2): 6, and never a call more.
+// "no use since deactivation" check before delete (invariant 2): 6, and never a call more. And revoke's
+// owner search over a folder of plans on one account: one call names the key's user, whatever the count.
 import { existsSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsKit } from '../helpers/aws-kit.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
+import { startCountingProxy, type CountingProxy } from '../peers/counting-proxy.js';
 import { startMoto, type Moto } from '../peers/moto.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-interface CountingProxy {
-  endpoint: string;
-  /** The calls seen since the last take, by action, and forget them. */
-  take(): Record<string, number>;
-  close(): Promise<void>;
-}
-
-/** Forwards every request unchanged (Host too: AWS signs it) and counts it by its query Action. */
-async function startCountingProxy(target: string): Promise<CountingProxy> {
-  const upstream = new URL(target);
-  let counts: Record<string, number> = {};
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? `${req.method} ${req.url}`;
-      counts[action] = (counts[action] ?? 0) + 1;
-      const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    take() {
-      const seen = counts;
-      counts = {};
-      return seen;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 let moto: Moto;
 let proxy: CountingProxy;
@@ -70,11 +29,12 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await moto.reset();
+  proxy.deny([]);
   ws = workspace();
 });
 afterEach(() => ws.cleanup());
 
-const { run, createUser, keysOf, iamPlan, published } = awsKit(() => ({ moto, ws }));
+const { run, keyrot, createUser, createKey, keysOf, iamPlan, published, STATE } = awsKit(() => ({ moto, ws }));
 const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
 
 /** A plan whose every IAM and STS call goes through the counting proxy: zero waits, no lastUsed rule. */
@@ -131,5 +91,45 @@ describe('HTTP calls per IAM rotation, counted at the server', () => {
     expect(due.code).toBe(0);
     expect(due.events.map((e) => e.type)).not.toContain('not-due');
     expect(proxy.take()).toMatchObject({ ListAccessKeys: 1, CreateAccessKey: 1, DeleteAccessKey: 1 });
+  });
+});
+
+describe('revoke\'s owner search in a folder of plans on one account, counted at the server', () => {
+  const PLANS = 12;
+  /** PLANS plans, one IAM user each, every call through the proxy; a key of svc-7 keyrot has no record of. */
+  async function fleetWithLeak(): Promise<string> {
+    for (let i = 0; i < PLANS; i++) {
+      await createUser(`svc-${i}`);
+      iamPlan(`p${i}`, `svc-${i}`, { drain: '0s', soak: '7d', lastUsed: undefined }, { endpoint: proxy.endpoint });
+    }
+    return (await createKey('svc-7')).accessKeyId;
+  }
+
+  it('asks IAM once whose key it is (GetAccessKeyLastUsed names the user): the folder costs one call more than the plan file', async () => {
+    const leaked = await fleetWithLeak();
+    const other = (await createKey('svc-3')).accessKeyId;
+    proxy.take();
+    // The baseline: the same revoke given the owner's plan file, so no search at all.
+    const single = await keyrot(['revoke', '--key', other, '--yes', '--state', STATE, path.join(ws.dir, 'p3.yaml')]);
+    expect(single.code, single.stderr).toBe(0);
+    const alone = proxy.take();
+
+    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, ws.dir]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(await keysOf('svc-7')).toContainEqual({ id: leaked, status: 'Inactive' });
+    // The search: one GetAccessKeyLastUsed for the account, then the list of the plan it names, as for the
+    // plan file alone; never the other 11 plans' lists.
+    expect(proxy.take()).toEqual({ ...alone, GetAccessKeyLastUsed: alone.GetAccessKeyLastUsed! + 1 });
+  });
+
+  it('where IAM refuses to say (GetAccessKeyLastUsed denied), lists every plan\'s keys instead, and still revokes', async () => {
+    const leaked = await fleetWithLeak();
+    proxy.deny(['GetAccessKeyLastUsed']);
+    proxy.take();
+    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, ws.dir]);
+    expect(await keysOf('svc-7')).toContainEqual({ id: leaked, status: 'Inactive' });
+    expect(proxy.take().ListAccessKeys).toBe(PLANS + 1);
+    // The last-use lookup after the revoke is refused too: said, not fatal to the revoke itself.
+    expect(revoked.code === 0 || revoked.code === 4, revoked.stderr).toBe(true);
   });
 });

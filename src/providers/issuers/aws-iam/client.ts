@@ -103,6 +103,17 @@ export function iamApi(opts: CallOptions, client: () => IAMClient) {
     async deleteAccessKey(user: string, keyId: string): Promise<void> {
       await attempt(opts, 'iam:DeleteAccessKey', () => client().send(new DeleteAccessKeyCommand({ UserName: user, AccessKeyId: keyId })));
     },
+    /** The IAM user of this account that holds an access key (GetAccessKeyLastUsed names it), or
+     *  undefined when the account has no such key: one call, whichever user it belongs to. */
+    async accessKeyHolder(keyId: string): Promise<string | undefined> {
+      try {
+        const out = await attempt(opts, 'iam:GetAccessKeyLastUsed', () => client().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
+        return out.UserName;
+      } catch (e) {
+        if (awsCode(e) === 'NoSuchEntity') return undefined;
+        throw e;
+      }
+    },
     async getAccessKeyLastUsed(keyId: string): Promise<AccessKeyLastUsed | undefined> {
       const out = await attempt(opts, 'iam:GetAccessKeyLastUsed', () => client().send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })));
       return out.AccessKeyLastUsed;

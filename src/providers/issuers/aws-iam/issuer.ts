@@ -5,7 +5,8 @@ import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../
 import { iamApi, stsApi } from './client.js';
 import { awsIamDoctor } from './doctor.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
-import { sharedIdentity } from './identity.js';
+import { identityKey } from '../../aws-clients.js';
+import { identitySettings, sharedIdentity } from './identity.js';
 import type { AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
 
@@ -123,6 +124,13 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
       }),
 
     explain: (op) => explanations[op],
+
+    // Revoke's owner search: one call per identity names the user, instead of listing every plan's keys.
+    owner: {
+      scope: identityKey(identitySettings(config), ctx.env),
+      principal: user,
+      holderOf: (keyId) => guard('iam:GetAccessKeyLastUsed', keyId, () => iam.accessKeyHolder(keyId)),
+    },
 
     doctor: () => awsIamDoctor({ user, callOptions, iam: identity().iam, sts, callContext })(),
   };
