@@ -87,6 +87,9 @@ export function parseVaultSpec(spec: string): VaultStateConfig {
   };
 }
 
+/** A record without `version` and `updatedAt`: what tells whether a save changes anything. */
+const contentOf = ({ version: _v, updatedAt: _u, ...rest }: RotationState): string => JSON.stringify(rest);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseLease(data: Record<string, unknown> | undefined): Lease | undefined {
@@ -109,9 +112,10 @@ export class VaultStateStore implements StateStore {
   /**
    * Per plan, the state record's version and the KV version it was last read or written at by this
    * process: a save writes with that cas at once instead of reading the record again (a write by anyone
-   * else in between changes the KV version, so cas still refuses it). Dropped when the plan's lock is released.
+   * else in between changes the KV version, so cas still refuses it), and what it held (`content`): a
+   * save that changes nothing but `updatedAt` writes nothing. Dropped when the plan's lock is released.
    */
-  private readonly stateSeen = new Map<string, { version: number; kvVersion: number }>();
+  private readonly stateSeen = new Map<string, { version: number; kvVersion: number; content?: string }>();
   /** Per plan, the audit history this process last wrote and its KV version: the next append's starting point (cas again). */
   private readonly auditSeen = new Map<string, { records: AuditRecord[]; kvVersion: number }>();
   /**
@@ -185,7 +189,7 @@ export class VaultStateStore implements StateStore {
     }
     const problem = stateProblem(value, plan);
     if (problem) throw new KeyrotError('state-corrupt', { path: this.where('state', plan), plan, ...problem });
-    this.stateSeen.set(plan, { version: (value as RotationState).version, kvVersion: found.version });
+    this.stateSeen.set(plan, { version: (value as RotationState).version, kvVersion: found.version, content: contentOf(value as RotationState) });
     return { record: value as RotationState, kvVersion: found.version };
   }
 
@@ -198,7 +202,10 @@ export class VaultStateStore implements StateStore {
     // The record this process last read or wrote, if it is the one being replaced: no need to read it
     // again (cas refuses the write if anyone wrote since). Otherwise read it: a corrupt record is never
     // overwritten here (current() throws), keyrot abandon sets it aside first.
-    let kvVersion = this.stateSeen.get(plan)?.version === state.version ? this.stateSeen.get(plan)!.kvVersion : undefined;
+    const seen = this.stateSeen.get(plan);
+    const content = contentOf(state);
+    if (seen?.version === state.version && seen.content === content) return { ...state }; // nothing changed: Vault already holds it
+    let kvVersion = seen?.version === state.version ? seen.kvVersion : undefined;
     if (kvVersion === undefined) {
       const found = await this.current(plan);
       const storedVersion = found.record?.version ?? 0;
@@ -212,7 +219,7 @@ export class VaultStateStore implements StateStore {
       const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
       throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
     }
-    this.stateSeen.set(plan, { version: next.version, kvVersion: written });
+    this.stateSeen.set(plan, { version: next.version, kvVersion: written, content });
     return next;
   }
 

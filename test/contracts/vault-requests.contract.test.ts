@@ -51,6 +51,12 @@ describe('vault state: no read of what this process just wrote', () => {
     await store.save({ ...second, phase: 'verify' });
     expect(count('GET', '/state/')).toBe(0);
     expect(count('POST', '/state/')).toBe(2);
+    // A save that changes nothing but updatedAt writes nothing and answers the stored version.
+    seen = [];
+    const third = (await store.load('p'))!;
+    const same = await store.save({ ...third, updatedAt: new Date(Date.now() + 60_000).toISOString() });
+    expect(same.version).toBe(third.version);
+    expect(count('POST', '/state/')).toBe(0);
 
     // Another process (a stalled holder's successor, an abandon) writes the record meanwhile.
     const other = await open();
