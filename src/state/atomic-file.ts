@@ -9,10 +9,11 @@
 // next fsync anyone makes on that disk, which for keyrot is the next save.
 //
 // Hand-written rather than write-file-atomic: that library resolves the real path (an lstat per path
-// component), stats and chmods on every call, and never fsyncs a folder.
+// component), stats, chowns and chmods on every call (it cannot be told not to realpath), and never
+// fsyncs a folder.
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { lstat, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** fsync a folder, so an entry just created in it survives a power loss (where the OS allows it). */
@@ -31,12 +32,29 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Write `data` to `file` (mode `mode`, owner-only by default) atomically and durably; answers the new file's stat. */
+/**
+ * Write `data` to `file` (mode `mode`, owner-only by default) atomically and durably; answers the new
+ * file's stat. As write-file-atomic did: a symlink is followed (the file it points to is replaced, the
+ * link kept), and a file owned by another user keeps its owner (keyrot run as root publishing a
+ * service's file); each costs a syscall only when it applies.
+ */
 export async function writeAtomic(file: string, data: string, mode = 0o600): Promise<Stats> {
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  let target = file;
+  let before = await lstat(file).catch(() => undefined);
+  if (before?.isSymbolicLink()) {
+    target = await realpath(file);
+    before = await lstat(target).catch(() => undefined);
+  }
+  const tmp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(tmp, 'wx', mode);
   let written: Stats;
   try {
+    if (before && process.getuid && (before.uid !== process.getuid() || before.gid !== process.getgid!())) {
+      // Only root may give a file away; anyone else writes it as their own, as before.
+      await handle.chown(before.uid, before.gid).catch((e: NodeJS.ErrnoException) => {
+        if (!['EPERM', 'EINVAL'].includes(e.code ?? '')) throw e;
+      });
+    }
     await handle.writeFile(data, 'utf8');
     await handle.datasync();
     written = await handle.stat();
@@ -46,13 +64,12 @@ export async function writeAtomic(file: string, data: string, mode = 0o600): Pro
     throw e;
   }
   await handle.close();
-  const existed = await lstat(file).then(() => true, () => false);
   try {
-    await rename(tmp, file);
+    await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  if (!existed) await syncDir(path.dirname(file));
+  if (!before) await syncDir(path.dirname(target));
   return written;
 }
