@@ -23,6 +23,8 @@ import { type AuditTrail, describeHolder, type LedgerEntry, type LockHolder, typ
 /** Audit records kept per plan: the history a rotation needs, bounded so the secret stays small. */
 export const AUDIT_KEEP = 500;
 const POLL_MS = 500;
+/** Errors after which a write may still have taken effect. */
+const UNANSWERED: ReadonlySet<string> = new Set(['provider-timeout', 'provider-failed']);
 /** Appends that met another writer are retried this often before giving up. */
 const APPEND_TRIES = 20;
 
@@ -250,17 +252,31 @@ export class VaultStateStore implements StateStore {
     // expiry is a further lease in the past (a clock skew of up to one lease is tolerated).
     let seen: { version: number; at: number } | undefined;
     let version: number;
+    let unanswered = 0;
     for (;;) {
       const found = await kv.read();
       const current = found && !found.deleted ? parseLease(found.data) : undefined;
       const foundVersion = found?.version ?? 0;
+      if (current?.token === mine.token) {
+        // Our own lease (the token is this call's): a write of ours took effect though its answer was lost.
+        version = foundVersion;
+        break;
+      }
       if (seen?.version !== foundVersion) seen = { version: foundVersion, at: Date.now() };
       const expired =
         current !== undefined &&
         (Date.now() - seen.at >= (current.leaseMs || leaseMs) || Date.now() > Date.parse(current.expiresAt) + (current.leaseMs || leaseMs));
       if (!current || expired) {
         const lease = { ...mine, expiresAt: new Date(Date.now() + leaseMs).toISOString() };
-        const written = await kv.write({ lock: JSON.stringify(lease) }, foundVersion, []);
+        let written: number | 'cas-mismatch';
+        try {
+          written = await kv.write({ lock: JSON.stringify(lease) }, foundVersion, []);
+        } catch (e) {
+          // No answer (a timeout, a dropped connection): the write may have taken effect. Look again,
+          // where our token tells; twice at most.
+          if (!(e instanceof KeyrotError) || !UNANSWERED.has(e.code) || ++unanswered > 2) throw e;
+          continue;
+        }
         if (written !== 'cas-mismatch') {
           version = written;
           break;

@@ -2,6 +2,8 @@
 // stay constant, and none is spent re-reading what this process just wrote), and that the requests
 // saved weaken no check: a write by another process in between is still refused or kept.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newRotation } from '../../src/engine/rotation.js';
@@ -127,5 +129,61 @@ describe('vault-kv2 targets on one Vault', () => {
     // A caller with another environment (another token) shares nothing.
     await createVaultKv2Store(target(`${prefix}/q`), { ...ctx('q'), env: { ...env } }).ownership();
     expect(count('GET', 'auth/token/lookup-self')).toBe(2);
+  });
+});
+
+/**
+ * A proxy that forwards the next lock write to OpenBao, lets it take effect, and then drops the
+ * connection instead of answering: a write whose answer was lost (a timeout or a reset under load).
+ */
+async function answerLosingProxy(target: string): Promise<{ address: string; loseNextLockAnswer(): void; close(): Promise<void> }> {
+  let armed = false;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const lose = armed && req.method === 'POST' && /\/data\/.*\/lock\//.test(req.url ?? '');
+      if (lose) armed = false;
+      const out = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+        const body: Buffer[] = [];
+        answer.on('data', (c: Buffer) => body.push(c));
+        answer.on('end', () => {
+          if (lose) return void req.socket.destroy(); // applied by the server; the answer never arrives
+          res.writeHead(answer.statusCode ?? 502, answer.headers).end(Buffer.concat(body));
+        });
+      });
+      out.on('error', () => res.writeHead(502).end());
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    loseNextLockAnswer: () => void (armed = true),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('vault state: a lock write whose answer is lost', () => {
+  it('finds its own lease (its token) on the next look and holds the lock; another process is still refused', async () => {
+    const lossy = await answerLosingProxy(bao.address);
+    try {
+      const spec = `vault://secret/keyrot-requests/${randomUUID()}`;
+      const store = await openState(spec, { VAULT_ADDR: lossy.address, VAULT_TOKEN: bao.rootToken }).of({ dir: process.cwd() });
+      const other = await openState(spec, { VAULT_ADDR: bao.address, VAULT_TOKEN: bao.rootToken }).of({ dir: process.cwd() });
+      await store.load('p'); // logged in, mount checked
+      lossy.loseNextLockAnswer();
+      const lock = await store.lock('p', holder(), 0);
+      expect(lock.lost).toBeUndefined();
+      const refused = await failure(other.lock('p', { ...holder(), pid: process.pid + 1 }, 0));
+      expect(refused.code).toBe('lock-held');
+      await lock.release();
+      await (await other.lock('p', { ...holder(), pid: process.pid + 1 }, 0)).release();
+    } finally {
+      await lossy.close();
+    }
   });
 });
