@@ -23,6 +23,9 @@ export async function readBounded(file: string, max: number): Promise<string | '
       chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
       if (length > max) return 'too-large';
+      // A regular file reads short only at its end: no second read (and no 64 KB buffer per file,
+      // which loading a thousand plans at once turned into 64 MB of memory).
+      if (bytesRead < chunk.length) break;
     }
     return Buffer.concat(chunks, length).toString('utf8');
   } finally {

@@ -1,9 +1,12 @@
 // Every command that takes plans loads them all first: one bad plan stops everything before any
 // provider is called, with every problem listed.
+import pLimit from 'p-limit';
 import { KeyrotError } from '../errors.js';
 import { discoverPlanFiles } from '../plan/discover.js';
 import { stateDirOf } from '../state/location.js';
 import { loadPlan, MAX_PLAN_BYTES, type LoadedPlan } from '../plan/load.js';
+
+const LOADS_AT_ONCE = 8;
 
 /** Standard input, up to one byte past the most a plan may be (the loader then says it is too large). */
 async function readStdin(): Promise<string> {
@@ -22,7 +25,9 @@ export async function loadPlans(args: string[], stateDir?: string, opts: { stdin
   const piped = opts.stdin === true && args.includes('-');
   const named = piped ? args.filter((a) => a !== '-') : args;
   const files = named.length > 0 || !piped ? await discoverPlanFiles(named) : [];
-  const results = await Promise.all([...files.map((f) => loadPlan(f)), ...(piped ? [loadPlan('<stdin>', await readStdin())] : [])]);
+  // A few files at a time: a thousand reads in flight at once hold a thousand buffers and handles.
+  const limit = pLimit(LOADS_AT_ONCE);
+  const results = await Promise.all([...files.map((f) => limit(() => loadPlan(f))), ...(piped ? [loadPlan('<stdin>', await readStdin())] : [])]);
   const problems = results.flatMap((r) => (r.ok ? [] : r.problems));
   if (problems.length > 0) {
     // Printed with the error, each as file:line:col (or as a list in JSON output).
