@@ -2,10 +2,10 @@
 // (exposition format 0.0.4, which OpenMetrics parsers read too), for node_exporter's textfile
 // collector: written whole to a temporary file in the same folder and renamed over PATH, so the
 // collector never reads half a file. Key ids are labels nowhere: a series per key would churn.
-import writeFileAtomic from 'write-file-atomic';
 import type { PlanInventory } from '../engine/inventory.js';
 import { KeyrotError, reasonOf } from '../errors.js';
 import { PHASE_NAMES } from '../engine/rotation.js';
+import { writeAtomic } from '../state/atomic-file.js';
 import type { RunCounts } from '../state/run-counts.js';
 
 interface Family {
@@ -62,7 +62,7 @@ export function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date
 export async function writeMetricsFile(file: string, text: string): Promise<void> {
   try {
     // 0644: node_exporter usually runs as another user. The file holds ages and counts, no key id.
-    await writeFileAtomic(file, text, { mode: 0o644 });
+    await writeAtomic(file, text, 0o644);
   } catch (e) {
     throw new KeyrotError('metrics-file', { path: file, reason: reasonOf(e) });
   }

@@ -49,6 +49,9 @@ export async function writeAtomic(file: string, data: string, mode = 0o600): Pro
   const handle = await open(tmp, 'wx', mode);
   let written: Stats;
   try {
+    // The umask narrows the mode open() gives; a wider mode asked for is meant (node_exporter reads a
+    // metrics file as another user). Owner-only, the default, needs no call.
+    if (mode !== 0o600) await handle.chmod(mode);
     if (before && process.getuid && (before.uid !== process.getuid() || before.gid !== process.getgid!())) {
       // Only root may give a file away; anyone else writes it as their own, as before.
       await handle.chown(before.uid, before.gid).catch((e: NodeJS.ErrnoException) => {
