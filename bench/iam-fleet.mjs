@@ -7,7 +7,8 @@
 // minimum a rotation needs (create, STS check with the new key, deactivate, delete: 4).
 // The shell baseline (bench/aws-shell-rotate.sh: the article's script per user, one aws CLI process
 // per call) runs over SHELL users on the same moto; --shell-users N (default 20; 0 skips it).
-// Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--json]
+// --no-c1 skips the --concurrency 1 runs (the 1000-plan peak-RSS run of `npm run bench -- --full`).
+// Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -28,6 +29,7 @@ const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[
 const PLANS = Number(positional[0] ?? 200);
 const RUNS = Number(positional[1] ?? 3);
 const SHELL = flag('--shell-users', 20);
+const NO_C1 = argv.includes('--no-c1');
 const bin = path.join(root, 'bin', 'keyrot.js');
 const log = (...a) => (json ? console.error(...a) : console.log(...a));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -137,6 +139,7 @@ try {
   for (let run = 0; run < RUNS; run++) {
     c16.push(await keyrotRun(dir, ['--concurrency', '16']));
     log(`run ${run + 1}/${RUNS}: C=16 ${c16.at(-1).wallMs.toFixed(0)} ms, ${c16.at(-1).rssMb.toFixed(0)} MB`);
+    if (NO_C1) continue;
     c1.push(await keyrotRun(dir, ['--concurrency', '1']));
     log(`run ${run + 1}/${RUNS}: C=1 ${c1.at(-1).wallMs.toFixed(0)} ms, ${c1.at(-1).rssMb.toFixed(0)} MB`);
   }
@@ -147,7 +150,7 @@ try {
     callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
   });
   out.c16 = summary(c16);
-  out.c1 = summary(c1);
+  if (!NO_C1) out.c1 = summary(c1);
 
   if (SHELL > 0) {
     // The article's script per user, over SHELL users that each hold one key (the "old" one).
@@ -183,7 +186,7 @@ if (json) {
   console.log(JSON.stringify(out, null, 2));
 } else {
   console.log(`${PLANS} IAM rotations (zero waits, file store) on moto, ${RUNS} run(s), node ${process.version}, ${os.cpus().length} CPU(s)`);
-  for (const [name, s] of [['--concurrency 16', out.c16], ['--concurrency 1', out.c1]]) {
+  for (const [name, s] of [['--concurrency 16', out.c16], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
     console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s, peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);
