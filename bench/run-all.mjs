@@ -1,10 +1,10 @@
 // Runs the benchmarks of bench/ (each with --json), prints the table of issue 17 and writes it to
 // docs/BENCHMARKS.md with the machine, the command to reproduce, medians and same-run ratios.
-//   npm run bench                 default: 200 plans, 3 fleet runs, shell baseline over 50 users (< 10 min on 2 cores)
-//   npm run bench -- --quick      50 plans, 1 run, shell over 5 users (a smoke run, ~2 min)
-//   npm run bench -- --full       as default, plus the shell baseline over all 200 users, the
-//                                 vault-kv2 rows (200 and 1000 plans on OpenBao) and peak RSS of a
-//                                 1000-plan IAM run: ~20 min
+//   npm run bench                 every row: 200 plans, 3 fleet runs, the shell baseline over all 200
+//                                 users, the vault-kv2 rows (200 and 1000 plans on OpenBao) and peak
+//                                 RSS of a 1000-plan IAM run: ~11 min on 2 cores (--full: the same)
+//   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, no vault-kv2 or 1000-plan rows:
+//                                 a smoke run of the harness (~1 min), not figures to quote
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,13 +13,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const full = process.argv.includes('--full');
-const mode = quick ? 'quick' : full ? 'full' : 'default';
+const full = !quick;
+const mode = quick ? 'quick' : 'full';
 const P = quick ? 50 : 200;
 const cfg = {
   startupRuns: quick ? 5 : 15,
   fleetRuns: quick ? 1 : 3,
-  shellUsers: quick ? 5 : full ? 200 : 50,
+  shellUsers: quick ? 5 : 200,
   revokeRuns: quick ? 1 : 5,
 };
 
@@ -81,7 +81,7 @@ const rows = [];
     const ratio = shellTotal / k;
     baseline = whole
       ? `bash + aws CLI over all ${sh.users} users: ${s(sh.wallMs)} (${s(sh.msPerUser)} per user, ${sh.callsPerUser} calls per user)`
-      : `bash + aws CLI over ${sh.users} of the users: ${s(sh.msPerUser)} per user (${sh.callsPerUser} calls per user); × ${P} = ${s(shellTotal)} **extrapolated** (run \`npm run bench -- --full\` for all ${P})`;
+      : `bash + aws CLI over ${sh.users} of the users: ${s(sh.msPerUser)} per user (${sh.callsPerUser} calls per user); × ${P} = ${s(shellTotal)} **extrapolated** (run \`npm run bench\` for all ${P})`;
     verdict = `${met(ratio >= 50)}: keyrot is ${ratio.toFixed(1)}× faster${ratio >= 50 ? '' : `; gap ${(50 / ratio).toFixed(1)}× — ${fleet.c16.callsPerRotation} calls per rotation to moto, one Python process on the same cores, and keyrot's own CPU (${s(fleet.c16.cpuMsMedian)})`}`;
   }
   rows.push([`${P} IAM rotations, zero waits, file store`, `${s(k)} at \`--concurrency 16\` (${s(fleet.c1.wallMsMedian)} at 1); CPU ${s(fleet.c16.cpuMsMedian)} at 16`, baseline, '≥ 50× faster than bash', verdict]);
@@ -123,7 +123,7 @@ if (vault && (vault.p200.failed || vault.p1000.failed)) {
     b <= 20000 && b <= a * 5 * 1.1 ? met(true) : `${met(false)}: ${(b / (a * 5)).toFixed(2)}× the linear figure${b > 20000 ? `, ${s(b - 20000)} over 20 s` : ''} — OpenBao's own CPU on the same cores`]);
 } else {
   rows.push(['1000 generated plans → vault-kv2 (OpenBao)', 'not measured in this mode', '200 plans × 5', 'linear; ≤ 20 s',
-    'not measured yet here: runs only with `npm run bench -- --full` (bench/cronjob.mjs 200 and 1000 plans; ~2–3 min)']);
+    'not measured yet here: runs only with `npm run bench` (bench/cronjob.mjs 200 and 1000 plans; ~2–3 min)']);
 }
 // 8. peak RSS.
 {
@@ -134,18 +134,18 @@ if (vault && (vault.p200.failed || vault.p1000.failed)) {
       mb <= 120 ? met(true) : `${met(false)}: ${(mb - 120).toFixed(0)} MB over — V8 grows its heap ahead of the live data (a heap snapshot mid-run holds ~13 MB live); node and the AWS SDK alone take ~60 MB`]);
   } else {
     rows.push(['peak RSS, IAM plans at C=16', at200, '—', '≤ 120 MB at 1000 plans',
-      fleet1000?.failed ? `not measured: the 1000-plan run failed: ${fleet1000.failed}` : 'at 1000 plans only with `npm run bench -- --full`']);
+      fleet1000?.failed ? `not measured: the 1000-plan run failed: ${fleet1000.failed}` : 'at 1000 plans only with `npm run bench`']);
   }
 }
 
 let commit = 'unknown';
 try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a clone */ }
 const cpus = os.cpus();
-const cmd = quick ? 'npm run bench -- --quick' : full ? 'npm run bench -- --full' : 'npm run bench';
+const cmd = quick ? 'npm run bench -- --quick' : 'npm run bench';
 const notMeasured = [
-  ...(fleet1000 && !fleet1000.failed ? [] : ['- peak RSS at 1000 IAM plans: `npm run bench -- --full`.']),
-  ...(fleet.shell && fleet.shell.users !== P ? [`- the shell baseline over all ${P} users (this run: ${fleet.shell.users} users, total extrapolated): \`npm run bench -- --full\`.`] : []),
-  ...(vault ? [] : ['- the vault-kv2 rows (200 and 1000 plans on OpenBao): `npm run bench -- --full`.']),
+  ...(fleet1000 && !fleet1000.failed ? [] : ['- peak RSS at 1000 IAM plans: `npm run bench`.']),
+  ...(fleet.shell && fleet.shell.users !== P ? [`- the shell baseline over all ${P} users (this run: ${fleet.shell.users} users, total extrapolated): \`npm run bench\`.`] : []),
+  ...(vault ? [] : ['- the vault-kv2 rows (200 and 1000 plans on OpenBao): `npm run bench`.']),
 ];
 const md = [
   '# Benchmarks',
