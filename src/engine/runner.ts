@@ -66,6 +66,8 @@ type Held = Exclude<GateResult, { kind: 'open' }>;
 /** Stop at a gate or wait that did not open: record a hold, or hand back the deadline. */
 async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: AdvanceOptions): Promise<Outcome> {
   if (gate.kind === 'wait') {
+    // The deadline is on disk before anyone is shown the countdown: a run killed now resumes the same one.
+    await ctx.save();
     ctx.emit({ type: 'waiting', plan: ctx.plan.name, phase: phase.name, until: gate.until.toISOString(), reason: gate.reason });
     return { status: 'waiting', until: gate.until };
   }
