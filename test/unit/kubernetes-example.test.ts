@@ -104,4 +104,14 @@ describe('examples/kubernetes', () => {
     expect(final).toContain('ENTRYPOINT ["keyrot"]');
     expect(doc('cronjob.yaml').spec.jobTemplate.spec.template.spec.securityContext.runAsUser).toBe(10001);
   });
+
+  it('the Dockerfile\'s build stage copies in every script `npm run build` runs (the esbuild bundle step)', () => {
+    const docker = read('Dockerfile');
+    const buildStage = docker.slice(0, docker.lastIndexOf('\nFROM '));
+    const copied = (buildStage.match(/^COPY .*/gm) ?? []).join('\n');
+    const build = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { build: string } }).scripts.build;
+    const scripts = build.match(/scripts\/[\w./-]+/g) ?? [];
+    expect(scripts).not.toEqual([]);
+    for (const script of scripts) expect(copied, `${script} is not copied into the build stage`).toContain(script);
+  });
 });
