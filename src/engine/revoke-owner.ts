@@ -51,9 +51,14 @@ async function recordedOwners(plans: LoadedPlan[], keyId: string, states: StateB
   for (const [i, store] of (await Promise.all(plans.map((p) => states.of(p)))).entries()) byStore.set(store, [...(byStore.get(store) ?? []), plans[i]!]);
   const named = await Promise.all(
     [...byStore].map(async ([store, inStore]) => {
-      // One read of each store's states and audit log, whatever the number of plans.
-      const [saved, records] = await Promise.all([store.list().catch(() => []), store.audit.read().catch(() => [])]);
-      const names = new Set([...saved, ...records].filter((r) => r.oldKeyId === keyId || r.newKeyId === keyId).map((r) => r.plan));
+      // Each plan's state read on its own (at once), so one unreadable record hides only its own plan;
+      // the audit log once per store, whatever the number of plans.
+      const [saved, records] = await Promise.all([
+        Promise.all(inStore.map((p) => store.load(p.plan.name).catch(() => undefined))),
+        store.audit.read().catch(() => []),
+      ]);
+      const kept = [...saved.filter((s) => s !== undefined), ...records];
+      const names = new Set(kept.filter((r) => r.oldKeyId === keyId || r.newKeyId === keyId).map((r) => r.plan));
       return inStore.filter((p) => names.has(p.plan.name));
     }),
   );
