@@ -31,6 +31,11 @@ export function keepAliveAgents(): { httpAgent: http.Agent; httpsAgent: https.Ag
   return agents;
 }
 
+/** The SDK request handler of every AWS client keyrot builds: its timeouts, over the shared keep-alive pool.
+ *  throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting on a hung endpoint. */
+export const awsRequestHandler = (requestTimeout: number, connectionTimeout: number) =>
+  ({ requestTimeout, connectionTimeout, throwOnRequestTimeout: true, ...keepAliveAgents() });
+
 /** The part of the environment the AWS default chain reads, as a digest. */
 function environmentDigest(env: NodeJS.ProcessEnv): string {
   const relevant = Object.keys(env)

@@ -2,7 +2,7 @@
 // them, or a named profile, optionally followed by an assumed role.
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { keepAliveAgents } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-clients.js';
 import type { AwsIamIssuerConfig } from './schema.js';
 
 export type CredentialSource = NonNullable<IAMClientConfig['credentials']>;
@@ -19,7 +19,7 @@ export function resolveAuth(config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv):
   // The chain's own calls (AssumeRole, web identity, SSO) are bounded like every other IAM/STS request.
   const clientConfig = {
     region: config.region,
-    requestHandler: { requestTimeout: config.timeout, connectionTimeout: config.connectTimeout, throwOnRequestTimeout: true, ...keepAliveAgents() },
+    requestHandler: awsRequestHandler(config.timeout, config.connectTimeout),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
   };
   const base = config.profile

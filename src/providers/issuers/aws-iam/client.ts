@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import pRetry from 'p-retry';
-import { keepAliveAgents } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-clients.js';
 import type { CredentialSource } from './auth.js';
 import { AwsCallError, awsCode, isThrottling, isTransient } from './errors.js';
 
@@ -67,9 +67,7 @@ export const sdkConfig = (opts: Omit<ClientOptions, 'note'>) => ({
   region: opts.region,
   credentials: opts.credentials,
   maxAttempts: 1,
-  // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting on a hung endpoint.
-  // The keep-alive pool is the process's one pool for AWS (../../aws-clients.ts).
-  requestHandler: { requestTimeout: opts.timeoutMs, connectionTimeout: opts.connectTimeoutMs, throwOnRequestTimeout: true, ...keepAliveAgents() },
+  requestHandler: awsRequestHandler(opts.timeoutMs, opts.connectTimeoutMs),
   ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
 });
 

@@ -9,7 +9,7 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { identityKey, keepAliveAgents, sharedClient } from '../../aws-clients.js';
+import { awsRequestHandler, identityKey, sharedClient } from '../../aws-clients.js';
 import { type Call, awsCode, toKeyrotError } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
 
@@ -52,8 +52,7 @@ export function secretsManagerApi(config: AwsSecretsManagerStoreConfig, store: s
   const client = () => sharedClient('secretsmanager', identityKey(settings), () => new SecretsManagerClient({
     region,
     maxAttempts: 5,
-    // throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting.
-    requestHandler: { requestTimeout: config.timeout, connectionTimeout: config.timeout, throwOnRequestTimeout: true, ...keepAliveAgents() },
+    requestHandler: awsRequestHandler(config.timeout, config.timeout),
     ...(endpoint ? { endpoint } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
   }));
