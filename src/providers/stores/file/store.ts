@@ -48,12 +48,17 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     await writeAtomic(file, `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`);
   }
 
-  /** Move the entry holding `keyId` from one slot to another; a no-op if it is not there. */
-  async function move(keyId: string, from: 'previous' | 'retired' | 'current', to: 'previous' | 'retired'): Promise<RetireResult> {
+  /** Move the entry holding `keyId`, from whichever of the `from` slots serve it, to `to`: one read, one write; a no-op if none does. */
+  async function move(keyId: string, from: Array<'previous' | 'retired' | 'current'>, to: 'previous' | 'retired'): Promise<RetireResult> {
     const content = await read();
-    if (!content || content[from]?.keyId !== keyId) return 'unchanged';
-    const { [from]: entry, ...rest } = content;
-    await write({ ...rest, [to]: entry });
+    const slots = from.filter((slot) => content?.[slot]?.keyId === keyId);
+    if (!content || slots.length === 0) return 'unchanged';
+    const next: FileContent = { ...content };
+    for (const slot of slots) {
+      next[to] = next[slot];
+      delete next[slot];
+    }
+    await write(next);
     return 'changed';
   }
 
@@ -85,22 +90,10 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
       return current ? { keyId: current.keyId, secret: current.secret } : undefined;
     },
 
-    async onDeactivate(oldKeyId) {
-      // One read, one write: wherever the old key is served (previous, or current if the new key never
-      // took its place), it moves to retired.
-      const content = await read();
-      const slots = (['previous', 'current'] as const).filter((slot) => content?.[slot]?.keyId === oldKeyId);
-      if (!content || slots.length === 0) return 'unchanged';
-      const next: FileContent = { ...content };
-      for (const slot of slots) {
-        next.retired = next[slot];
-        delete next[slot];
-      }
-      await write(next);
-      return 'changed';
-    },
+    // Wherever the old key is served (previous, or current if the new key never took its place), it moves to retired.
+    onDeactivate: (oldKeyId) => move(oldKeyId, ['previous', 'current'], 'retired'),
 
-    onReactivate: (oldKeyId) => move(oldKeyId, 'retired', 'previous'),
+    onReactivate: (oldKeyId) => move(oldKeyId, ['retired'], 'previous'),
 
     async onDelete(oldKeyId) {
       const content = await read();
