@@ -16,6 +16,11 @@ import type { Stats } from 'node:fs';
 import { lstat, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
+/** Which file is at a path: writeAtomic replaces it (a new inode), so another writer's save changes this.
+ *  A store that remembers it after its own write can tell, with one stat, that nobody wrote since. */
+export type FileSignature = string;
+export const fileSignature = (s: Stats): FileSignature => `${s.ino}:${s.size}:${s.mtimeMs}`;
+
 /** fsync a folder, so an entry just created in it survives a power loss (where the OS allows it). */
 export async function syncDir(dir: string): Promise<void> {
   // A folder this user may write but not read cannot be opened, and some file systems cannot fsync a

@@ -3,15 +3,13 @@
 // As with state records (file-store.ts), what was last read or written is remembered: a save is
 // checked against it while the file is still the one this process saw (one stat, no re-read), and a
 // save that changes nothing writes nothing.
-import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
-import { writeAtomic } from './atomic-file.js';
+import { fileSignature, writeAtomic } from './atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 import type { LedgerEntry, PlanLedger } from './store.js';
 
-const signatureOf = (s: Stats) => `${s.ino}:${s.size}:${s.mtimeMs}`;
 
 export function fileLedger(dir: string, plan: string): PlanLedger {
   const file = path.join(dir, `${plan}.json`);
@@ -35,12 +33,12 @@ export function fileLedger(dir: string, plan: string): PlanLedger {
       throw new KeyrotError('state-corrupt', { path: file, plan, reason: `the key ledger is not readable (${(e as Error).message})` });
     }
     const version = typeof value.version === 'number' ? value.version : 0;
-    known = before ? { version, keys: JSON.stringify(value.keys), file: signatureOf(before) } : undefined;
+    known = before ? { version, keys: JSON.stringify(value.keys), file: fileSignature(before) } : undefined;
     return { keys: value.keys, version };
   };
   /** The stored version and keys: from memory while the file is the one last seen, else read again. */
   const stored = async () => {
-    if (known && (await stat(file).then(signatureOf, () => undefined)) === known.file) return known;
+    if (known && (await stat(file).then(fileSignature, () => undefined)) === known.file) return known;
     const { keys, version } = await load();
     return { version, keys: JSON.stringify(keys) };
   };
@@ -56,7 +54,7 @@ export function fileLedger(dir: string, plan: string): PlanLedger {
         known = undefined;
         throw await stateIoError(e, file, { plan });
       });
-      known = { version: version + 1, keys: JSON.stringify(keys), file: signatureOf(written) };
+      known = { version: version + 1, keys: JSON.stringify(keys), file: fileSignature(written) };
       return version + 1;
     },
   };

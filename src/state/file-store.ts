@@ -7,14 +7,13 @@
 // writes nothing: the file on disk already says all there is to say. One stat per save still makes
 // sure the file is the one this process last saw (a holder that stalled past its lease and lost the
 // lock must not overwrite its successor's record): if it is not, the file is read again as before.
-import type { Stats } from 'node:fs';
 import { readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
 import { AuditLog } from '../audit/log.js';
-import { writeAtomic } from './atomic-file.js';
+import { fileSignature, writeAtomic, type FileSignature } from './atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
@@ -39,9 +38,6 @@ interface Known {
   file: FileSignature;
 }
 
-/** Which file is there: a save replaces it (new inode), so another writer's save changes this. */
-type FileSignature = string;
-const signatureOf = (s: Stats): FileSignature => `${s.ino}:${s.size}:${s.mtimeMs}`;
 const contentOf = ({ version: _v, updatedAt: _u, ...rest }: RotationState): string => JSON.stringify(rest);
 
 export class FileStateStore implements StateStore {
@@ -101,7 +97,7 @@ export class FileStateStore implements StateStore {
     // The stat comes first: if the file changes in between, the next save sees a new file and reads it again.
     const before = await stat(file).catch(() => undefined);
     const state = await this.read(file, plan);
-    if (state && before) this.known.set(plan, { version: state.version, content: contentOf(state), file: signatureOf(before) });
+    if (state && before) this.known.set(plan, { version: state.version, content: contentOf(state), file: fileSignature(before) });
     else this.known.delete(plan);
     return state;
   }
@@ -111,7 +107,7 @@ export class FileStateStore implements StateStore {
     const known = this.known.get(plan);
     if (known) {
       const now = await stat(file).catch(() => undefined);
-      if (now && signatureOf(now) === known.file) return known;
+      if (now && fileSignature(now) === known.file) return known;
       this.known.delete(plan);
     }
     const stored = await this.read(file, plan);
@@ -143,7 +139,7 @@ export class FileStateStore implements StateStore {
     try {
       // A failed write (disk full) leaves the previous record in place: only a complete file is renamed over it.
       const written = await writeAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
-      this.known.set(state.plan, { version: next.version, content, file: signatureOf(written) });
+      this.known.set(state.plan, { version: next.version, content, file: fileSignature(written) });
     } catch (e) {
       this.known.delete(state.plan);
       this.stateDirReady = false;
