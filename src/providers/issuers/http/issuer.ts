@@ -1,0 +1,129 @@
+// The http issuer: a vendor's key API driven by the calls the plan (or its preset) describes.
+// Loaded only when a plan uses it. The secret comes from the create answer alone; only its
+// fingerprint is kept, in the plan's key ledger (as the generated issuer does), so a leaked secret
+// can be traced to the key keyrot created for it.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { KeyrotError } from '../../../errors.js';
+import { fingerprint } from '../../../secrets/fingerprint.js';
+import { rememberSecret } from '../../../secrets/redact.js';
+import { fileLedger } from '../../../state/file-ledger.js';
+import type { LedgerEntry } from '../../../state/store.js';
+import type { Credential, IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
+import { httpDoctor } from './doctor.js';
+import { checkPaths } from './check-paths.js';
+import { asDate, findOne } from './json-path.js';
+import { listKeys, type ListedKey } from './listing.js';
+import { requester } from './request.js';
+import type { ResolvedHttp } from './resolve.js';
+import { fillText, stamp, type Vars } from './template.js';
+import { verifyKey } from './verify.js';
+
+export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): KeyIssuer {
+  checkPaths(config);
+  const { calls, vendor } = config;
+  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  let ca: Promise<string> | undefined;
+  const caFile = config.tls?.caFile ? path.resolve(ctx.planDir, config.tls.caFile) : undefined;
+  const req = requester(config, {
+    env: ctx.env,
+    planDir: ctx.planDir,
+    note: (m) => ctx.note(m),
+    ca: () => (caFile ? (ca ??= readFile(caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new KeyrotError('http-credential-missing', { vendor, reason: `cannot read the CA file ${caFile} (${e.code ?? e.message})`, fix: `fix tls.caFile in the plan` });
+    })) : Promise.resolve(undefined)),
+  });
+  const vars: Vars = { ...config.values, plan: ctx.planName };
+  const label = `${vendor}${config.preset ? ` (${config.preset})` : ''} at ${new URL(config.baseUrl).host}`;
+
+  const ledgerEdit = async (edit: (keys: LedgerEntry[]) => LedgerEntry[]) => {
+    const { keys, version } = await ledger.load();
+    await ledger.save(edit(keys), version);
+  };
+  let lastList: ListedKey[] = [];
+  const list = async () => (lastList = await listKeys(config, req, vars, (await ledger.load()).keys));
+  /** The variables of a call about one key: its id, and the key as listed ({{item.*}}) where asked for. */
+  const keyVars = async (keyId: string, op: 'delete' | 'deactivate' | 'reactivate' | 'lastUsed'): Promise<Vars> => {
+    const needsItem = JSON.stringify(calls[op] ?? {}).includes('{{item');
+    let item = lastList.find((k) => k.info.id === keyId)?.item;
+    if (needsItem && item === undefined) item = (await list()).find((k) => k.info.id === keyId)?.item;
+    return { ...vars, keyId, ...(item !== undefined ? { item } : {}) };
+  };
+  const change = (op: 'deactivate' | 'reactivate') => async (keyId: string) => {
+    const spec = calls[op];
+    if (!spec) throw new KeyrotError('invariant', { phase: op, reason: `${vendor} cannot ${op} a key (the plan has no calls.${op})` });
+    await req.call(op, spec, await keyVars(keyId, op));
+  };
+
+  const explain = (op: IssuerOp): string => {
+    const spec = calls[op];
+    if (op === 'lastUsed' && !spec) return calls.list.lastUsedPath ? `${vendor}: ${req.describe(calls.list, vars)} (last use at ${calls.list.lastUsedPath})` : `${vendor}: last use is not reported`;
+    if (!spec) return `${vendor} cannot ${op} a key: skipped; the old key stays valid until it is deleted after the soak`;
+    const what = op === 'verify' ? ' with the new key (a 2xx proves it)' : '';
+    return `${vendor}: ${req.describe(spec, { ...vars, keyId: '{keyId}', name: config.keyName })}${what}`;
+  };
+
+  return {
+    label,
+    maxKeys: config.maxKeys,
+    deactivates: Boolean(calls.deactivate),
+
+    list: async () => (await list()).map((k) => k.info),
+
+    async create() {
+      const keys = await list();
+      if (keys.length >= config.maxKeys) {
+        throw new KeyrotError('key-limit', { issuer: label, count: keys.length, keys: keys.map((k) => k.info.id).join(', '), cleanup: `${explain('delete')} for the key no consumer uses` });
+      }
+      const now = ctx.now();
+      const callVars = { ...vars, now: stamp(now), name: fillText(config.keyName, { ...vars, now: stamp(now) }) };
+      const reply = await req.call('create', calls.create, callVars);
+      const secret = findOne(reply.json, calls.create.secretPath);
+      if (typeof secret === 'string') rememberSecret(secret);
+      const id = findOne(reply.json, calls.create.idPath);
+      const unexpected = (what: string, field: string) => new KeyrotError('http-unexpected', {
+        vendor, call: 'create', request: req.describe(calls.create, callVars), status: reply.status, shape: reply.shape, what, field: `calls.create.${field}`,
+      });
+      if (typeof id !== 'string' && typeof id !== 'number') throw unexpected(`no new key id at ${calls.create.idPath} (if it created one, the next run finds it by its marker and deletes it)`, 'idPath');
+      if (typeof secret !== 'string' || secret === '') {
+        // The key exists, but its secret never reached keyrot: delete it now, or the next run will.
+        const gone = await req.call('delete', calls.delete, { ...vars, keyId: String(id) }, { accept: calls.delete.goneOn }).then(() => 'deleted again', () => 'left for the next run to delete');
+        throw unexpected(`no secret at ${calls.create.secretPath} (key ${id} it created was ${gone})`, 'secretPath');
+      }
+      const createdAt = (calls.create.createdPath ? asDate(findOne(reply.json, calls.create.createdPath)) : undefined) ?? now;
+      await ledgerEdit((keys) => [...keys.filter((k) => k.id !== String(id)), { id: String(id), status: 'active', createdAt: createdAt.toISOString(), fingerprint: fingerprint(secret) }]);
+      return { keyId: String(id), secret, createdAt };
+    },
+
+    verify: (credential: Credential) => verifyKey(config, req, vars, credential, (m) => ctx.note(m)),
+
+    async lastUsed(keyId): Promise<LastUse> {
+      if (calls.lastUsed) {
+        const reply = await req.call('lastUsed', calls.lastUsed, await keyVars(keyId, 'lastUsed'));
+        const at = findOne(reply.json, calls.lastUsed.atPath);
+        return { reported: true, at: at === undefined ? null : (asDate(at) ?? null) };
+      }
+      if (!calls.list.lastUsedPath) return { reported: false };
+      const key = (await list()).find((k) => k.info.id === keyId);
+      if (!key) return { reported: false };
+      return { reported: true, at: key.lastUsed === null ? null : (asDate(key.lastUsed) ?? null) };
+    },
+
+    deactivate: change('deactivate'),
+    reactivate: change('reactivate'),
+
+    async delete(keyId) {
+      if (calls.delete.listFirst && !(await list()).some((k) => k.info.id === keyId)) {
+        await ledgerEdit((keys) => keys.filter((k) => k.id !== keyId));
+        return 'gone';
+      }
+      const reply = await req.call('delete', calls.delete, await keyVars(keyId, 'delete'), { accept: calls.delete.goneOn });
+      await ledgerEdit((keys) => keys.filter((k) => k.id !== keyId));
+      lastList = lastList.filter((k) => k.info.id !== keyId);
+      if (calls.delete.goneOn.includes(reply.status)) return 'gone';
+    },
+
+    explain,
+    doctor: () => httpDoctor(config, ctx.env, ctx.planDir),
+  };
+}

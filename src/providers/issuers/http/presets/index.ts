@@ -1,0 +1,11 @@
+// Every preset keyrot ships, by the name a plan writes. A preset is data (preset.ts): adding a
+// vendor is one file here and one line below.
+import type { Preset } from './preset.js';
+import { vaultApprole } from './vault-approle.js';
+
+export const PRESETS = {
+  'vault-approle': vaultApprole,
+} satisfies Record<string, Preset>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as [PresetName, ...PresetName[]];

@@ -1,0 +1,36 @@
+// Verify: one request made with the new key must answer 2xx. A vendor may take a moment to accept
+// a key it just minted, so a refusal (400, 401, 403, 404) is asked again until verifyTimeout; then
+// the key did not authenticate (verify-failed, exit 3) and the old key is untouched.
+import { KeyrotError } from '../../../errors.js';
+import { formatDuration } from '../../../shared/duration.js';
+import type { Credential } from '../../types.js';
+import { keyHeaders } from './auth.js';
+import type { Requester } from './request.js';
+import type { ResolvedHttp } from './resolve.js';
+import { fillText, type Vars } from './template.js';
+
+const REFUSALS = [400, 401, 403, 404];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function verifyKey(config: ResolvedHttp, req: Requester, base: Vars, credential: Credential, note: (m: string) => void): Promise<void> {
+  const spec = config.calls.verify;
+  const vars = { ...base, keyId: credential.keyId, secret: credential.secret };
+  const username = spec.auth.type === 'basic' ? fillText(spec.auth.username, { ...base, keyId: credential.keyId }) : '';
+  const auth = keyHeaders(spec.auth, credential.secret, username);
+  const started = Date.now();
+  let wait = 500;
+  for (let attempt = 1; ; attempt++) {
+    const reply = await req.call('verify', spec, vars, { auth, accept: REFUSALS });
+    if (reply.status >= 200 && reply.status < 300) return;
+    const elapsed = Date.now() - started;
+    if (elapsed + wait > config.verifyTimeout) {
+      throw new KeyrotError('verify-failed', {
+        keyId: credential.keyId,
+        reason: `${config.vendor} answered ${reply.status} to ${req.describe(spec, base)} made with it, ${attempt} time(s) over ${formatDuration(elapsed)}`,
+      });
+    }
+    note(`${config.vendor}: verify answered ${reply.status}; asking again in ${formatDuration(wait)} (the vendor may still be propagating the key)`);
+    await sleep(wait);
+    wait = Math.min(wait * 2, 5_000);
+  }
+}
