@@ -54,6 +54,12 @@ async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateS
     return [...checks, failed('list keys', e, planArg)];
   }
   if (!issuer.doctor) checks.push({ check: 'endpoint', status: 'pass', detail: `answers: ${keys.length} key(s)` });
+  if (issuer.deactivates === false) {
+    checks.push({
+      check: 'deactivate', status: 'warn', detail: `${issuer.label} cannot deactivate keys: a rotation skips it, and the old key stays valid until it is deleted after the soak (${formatDuration(loaded.plan.soak)}); a revoke deletes a leaked key at once`,
+      hint: `keep \`soak\` as short as a rollback needs, then check again: \`keyrot doctor ${planArg}\``,
+    });
+  }
 
   const saved = await state.load(loaded.plan.name).catch(() => undefined);
   const listed = keys.map((k) => `${k.id} (${k.status})`).join(', ') || 'none';

@@ -162,7 +162,10 @@ async function deactivateOldKey(ctx: RotationContext, seen?: { key: KeyInfo | un
     state.deactivatedAt = ctx.clock.now().toISOString();
     await ctx.record('deactivate-key', `deactivated ${keyId}`);
   };
-  if (!seen) {
+  if (issuer.deactivates === false) {
+    // A declared capability: the stores still stop serving the key below; the issuer keeps it valid until delete.
+    if (state.mode !== 'revoke') await ctx.record('deactivate-key', `${issuer.label} cannot deactivate keys: ${keyId} stays valid there until it is deleted after the soak`, 'skipped');
+  } else if (!seen) {
     try {
       await deactivate();
     } catch (e) {
@@ -203,15 +206,24 @@ export const PHASES: Record<PhaseName, Phase> = {
     announces: 'revoked',
     summary: 'deactivate the leaked key at once (revoke first, investigate later)',
     onResume: 'redo',
-    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
+    calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain(ctx.issuer.deactivates === false ? 'delete' : 'deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
     guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
     async act(ctx) {
       const keyId = oldKey(ctx);
-      // Deactivate before anything that is not needed to do it: every second counts during a leak.
-      // Deactivating an inactive key is a no-op at every issuer, so no list is read first.
-      await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
-      ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
-      await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
+      // An issuer that cannot deactivate keys: deleting the key is the only way to stop it. Its last use
+      // is asked first (a deleted key has none to report); a failure to answer never delays the delete.
+      const early = ctx.issuer.deactivates === false ? await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId)).catch(() => undefined) : undefined;
+      if (ctx.issuer.deactivates === false) {
+        await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
+        ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+        await ctx.record('revoke-key', `deleted leaked key ${keyId} at once: ${ctx.issuer.label} cannot deactivate keys`);
+      } else {
+        // Deactivate before anything that is not needed to do it: every second counts during a leak.
+        // Deactivating an inactive key is a no-op at every issuer, so no list is read first.
+        await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
+        ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+        await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
+      }
       // The stores stop serving it too: for a generated key that is what revokes it. A leaked key is
       // never served again (revoke allows no rollback), so every copy of its secret goes now too.
       for (const store of ctx.stores) {
@@ -219,7 +231,7 @@ export const PHASES: Record<PhaseName, Phase> = {
         await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.label}: no copy of leaked ${keyId} left`);
       }
       // Only now, for the investigation: what the leaked key last touched.
-      const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+      const use = ctx.issuer.deactivates === false ? (early ?? { reported: false as const }) : await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
       await ctx.audit('revoke', 'ok', `leaked key ${keyId} was last used: ${describeLastUse(use)}`, 'last-used');
       ctx.emit({ type: 'note', plan: ctx.plan.name, phase: 'revoke', message: `${keyId} was last used: ${describeLastUse(use)}` });
     },

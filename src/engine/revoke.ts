@@ -114,7 +114,7 @@ export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<
       // the issuer was full and the leaked key was deleted already to make room for its replacement).
       const evicted = ctx.state.keysBeforeCreate !== null && !ctx.state.keysBeforeCreate.includes(keyId);
       const next = evicted
-        ? 'the leaked key was deleted to make room for it (the issuer was full)'
+        ? (ctx.issuer.deactivates === false ? `the leaked key was deleted at once (${ctx.issuer.label} cannot deactivate keys)` : 'the leaked key was deleted to make room for it (the issuer was full)')
         : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
       options.emit({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
       return { status: 'done' as const };

@@ -60,6 +60,11 @@ export interface KeyIssuer {
   readonly label: string;
   /** How many keys (active or inactive) the principal may hold at once. */
   readonly maxKeys: number;
+  /** False where the issuer cannot switch a key off short of deleting it (a vendor without a disable
+   *  call): the engine then skips the issuer's deactivate and reactivate (the stores still stop serving
+   *  the old key), `plan` and `doctor` say so, and the old key stays valid until it is deleted after the
+   *  soak; a revoke deletes a leaked key at once. deactivate() and reactivate() then throw. Default true. */
+  readonly deactivates?: boolean;
   list(): Promise<KeyInfo[]>;
   create(): Promise<Credential & { createdAt: Date }>;
   verify(credential: Credential): Promise<void>;
