@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { KeyIssuer, ProviderContext, SecretStore } from './types.js';
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
+import { httpIssuerSchema } from './issuers/http/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
 import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
@@ -23,6 +24,7 @@ const entry = <S extends z.ZodType, T>(schema: S, load: Factory<S, T>): Entry<S,
 export const issuers = {
   generated: entry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer),
   'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
+  http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
 };
 
 export const stores = {
