@@ -157,7 +157,8 @@ export async function loadPlan(file: string, given?: string): Promise<PlanLoad> 
       'remove it: keyrot takes credentials from each platform\'s identity chain (AWS profile/env/SSO, VAULT_TOKEN or AppRole files, Azure DefaultAzureCredential)'));
   }
   forEachString(data, [], (value, p) => {
-    if (p[0] === 'usage') return; // the usage query has placeholders of its own ({{window}}): its schema checks them
+    // The usage query and the issuer's calls have placeholders of their own ({{window}}, {{name}}): their schemas check them.
+    if (p[0] === 'usage' || p[0] === 'source') return;
     for (const name of unknownPlaceholders(value)) {
       const pos = locate(p);
       problems.push(at(pos.line, pos.col, formatField(p), `unknown template field {{${name}}}`, 'use {{keyId}}, {{secret}} or {{rotatedAt}}'));
