@@ -245,6 +245,42 @@ export const messages = {
     message: (d) => `${s(d.provider)} ${s(d.operation)} failed: ${s(d.reason)}`,
     hint: (d) => `state was saved; it is safe to re-run \`keyrot run ${planArg(d)}\` once the provider answers`,
   },
+  // The http issuer (src/providers/issuers/http/): each names the vendor, the call and what came back.
+  'http-failed': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered ${s(d.status)}${d.tried ? ` ${s(d.tried)}` : ''}; the answer's shape: ${s(d.shape)}`,
+    hint: (d) => `state was saved; once ${s(d.vendor)} answers, re-run \`keyrot run ${planArg(d)}\``,
+  },
+  'http-auth-failed': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered 401: the admin credential (${s(d.source)}) was refused`,
+    hint: (d) => `put a valid admin credential in ${s(d.source)}, then check it: \`keyrot doctor ${planArg(d)}\``,
+  },
+  'http-denied': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered 403: the admin credential (${s(d.source)}) may not do this`,
+    hint: (d) => `grant it ${d.permissions ? s(d.permissions) : `${s(d.request)}`}, then check it: \`keyrot doctor ${planArg(d)}\``,
+  },
+  'http-rate-limited': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) was still rate limited (429) after ${s(d.tried)}`,
+    hint: (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` later, or raise \`attempts\` or \`maxRetryWait\` in the plan`,
+  },
+  'http-no-answer': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) got no answer: ${s(d.reason)}, ${s(d.tried)}`,
+    hint: (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` once ${s(d.vendor)} answers, or raise \`${s(d.setting ?? 'timeout')}\` in the plan`,
+  },
+  'http-unexpected': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered ${s(d.status)}, but ${s(d.what)}; the answer's shape: ${s(d.shape)}`,
+    hint: (d) => `compare \`${s(d.field)}\` in the plan with the vendor's answer (its shape is above; state was saved), then \`keyrot doctor ${planArg(d)}\``,
+  },
+  'http-credential-missing': {
+    exit: EXIT.provider,
+    message: (d) => `${s(d.vendor)}: no admin credential: ${s(d.reason)}`,
+    hint: (d) => `${s(d.fix)}, then check it: \`keyrot doctor ${planArg(d)}\``,
+  },
   'aws-user-not-found': {
     exit: EXIT.usage,
     message: (d) => `IAM user ${s(d.user)} does not exist${d.account ? ` in account ${s(d.account)}` : ''}`,
