@@ -58,8 +58,14 @@ export function keyIssuerContract(name: string, factory: () => Promise<IssuerUnd
       expect(text.includes(key.secret) || text.includes(wrong.secret)).toBe(false);
     });
 
-    it('deactivates and reactivates, each idempotent', async () => {
+    it('deactivates and reactivates, each idempotent; or declares it cannot, and then refuses and says so', async () => {
       const { keyId } = await t.issuer.create();
+      if (t.issuer.deactivates === false) {
+        await expect(t.issuer.deactivate(keyId)).rejects.toBeInstanceOf(KeyrotError);
+        expect(await status(t.issuer, keyId)).toBe('active');
+        expect(t.issuer.explain('deactivate')).toMatch(/cannot deactivate/);
+        return;
+      }
       await t.issuer.deactivate(keyId);
       await t.issuer.deactivate(keyId);
       expect(await status(t.issuer, keyId)).toBe('inactive');
