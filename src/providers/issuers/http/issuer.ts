@@ -60,7 +60,7 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
     if (op === 'lastUsed' && !spec) return calls.list.lastUsedPath ? `${vendor}: ${req.describe(calls.list, vars)} (last use at ${calls.list.lastUsedPath})` : `${vendor}: last use is not reported`;
     if (!spec) return `${vendor} cannot ${op} a key: skipped; the old key stays valid until it is deleted after the soak`;
     const what = op === 'verify' ? ' with the new key (a 2xx proves it)' : '';
-    return `${vendor}: ${req.describe(spec, { ...vars, keyId: '{keyId}', name: config.keyName })}${what}`;
+    return `${vendor}: ${req.describe(spec, vars)}${what}`; // {{keyId}} and {{name}} stay as written
   };
 
   return {
