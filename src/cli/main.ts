@@ -149,8 +149,9 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
   keyrot
     .command('init')
     .description('print a plan to start from, for an issuer and its stores (asks at a terminal for what the flags leave out)')
-    .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated']))
+    .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated', 'http']))
     .option('--user <name>', 'aws-iam: the IAM user whose access keys are rotated')
+    .option('--preset <name>', 'http: the vendor preset, e.g. vault-approle')
     .option('--store <type:where>', 'a publish target, repeatable: file:PATH, vault-kv2:MOUNT/PATH, azure-keyvault:https://VAULT/NAME, aws-secrets-manager:NAME',
       (v: string, all: string[] = []) => [...all, v])
     .option('--region <region>', 'AWS region for aws-iam and aws-secrets-manager', 'us-east-1')

@@ -2,9 +2,12 @@
 // comments, the permissions its phases will need. What it writes validates as it stands.
 import { KeyrotError } from '../errors.js';
 import { IAM_ACTIONS } from '../providers/issuers/aws-iam/policy.js';
+import { PRESET_LIST, presetSource } from '../providers/issuers/http/presets/scaffold.js';
+
+export { PRESET_LIST };
 import { policyHcl, vaultPolicy } from '../providers/stores/vault-kv2/policy.js';
 
-export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated'] as const;
+export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http'] as const;
 export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager'] as const;
 export type ScaffoldIssuer = (typeof SCAFFOLD_ISSUERS)[number];
 
@@ -12,6 +15,8 @@ export interface ScaffoldOptions {
   issuer: ScaffoldIssuer;
   /** aws-iam: the IAM user. */
   user?: string;
+  /** http: the vendor preset. */
+  preset?: string;
   /** AWS region, for aws-iam and aws-secrets-manager (default us-east-1). */
   region?: string;
   name?: string;
@@ -106,16 +111,19 @@ export function scaffoldPlan(o: ScaffoldOptions): string {
   const region = o.region ?? 'us-east-1';
   const aws = o.issuer === 'aws-iam';
   if (aws && !o.user) throw usage('--issuer aws-iam needs --user: the IAM user whose access keys are rotated');
-  const name = planName(o);
+  const name = planName(o.issuer === 'http' && !o.name ? { ...o, name: o.preset } : o);
   const fields = aws ? { id: 'access_key_id', secret: 'secret_access_key' } : { id: 'key_id', secret: 'api_key' };
   const stores = o.stores.map((spec) => storeSection(spec, o, fields, region));
 
-  const source = aws
+  const http = o.issuer === 'http' ? presetSource(o.preset ?? '') : undefined;
+  if (o.issuer === 'http' && !http) throw usage(`--issuer http needs --preset, one of: ${PRESET_LIST} (or write the calls out yourself, as rotation-plans/keyhub.yaml does)`);
+  const source = http ? http.lines : aws
     ? ['  type: aws-iam', `  user: ${q(o.user!)}`, `  region: ${q(region)}          # credentials from the AWS default chain (env, profile, SSO, OIDC, IRSA)`,
       '  deleteInactiveKey: false    # with two keys already, refuse rather than delete one']
     : ['  type: generated', '  bytes: 32                   # 256 bits', '  encoding: base64url'];
   const permissions = [
     ...(aws ? [`AWS IAM, on arn:aws:iam::ACCOUNT_ID:user/${o.user} only: ${IAM_ACTIONS.join(', ')}`] : []),
+    ...(http ? http.permissions : []),
     ...stores.flatMap((s) => s.permissions),
   ];
   return [

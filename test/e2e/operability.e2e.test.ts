@@ -58,9 +58,9 @@ describe('keyrot init', () => {
   const STORES = ['file:keys.json', 'vault-kv2:secret/payments/aws', 'azure-keyvault:https://payments-kv.vault.azure.net/payments-key', 'aws-secrets-manager:payments/aws'];
 
   it('keyrot init ... | keyrot validate - passes for every issuer/store combination, and with all stores at once', () => {
-    for (const issuer of ['aws-iam', 'generated']) {
+    for (const issuer of ['aws-iam', 'generated', 'http']) {
       for (const stores of [...STORES.map((s) => [s]), STORES]) {
-        const plan = cli(['init', '--issuer', issuer, '--user', 'payments-service', ...stores.flatMap((s) => ['--store', s])]);
+        const plan = cli(['init', '--issuer', issuer, '--user', 'payments-service', '--preset', 'vault-approle', ...stores.flatMap((s) => ['--store', s])]);
         expect(plan.code, `${issuer} ${stores.join(' ')}`).toBe(0);
         expect(plan.stdout).toMatch(/^# yaml-language-server: \$schema=/);
         const checked = cli(['validate', '-', '--json'], plan.stdout);
@@ -82,7 +82,7 @@ describe('keyrot init', () => {
 
   it('at a terminal it asks for what the flags leave out (on stderr: `keyrot init > plan.yaml` still asks)', async () => {
     const term = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
-    await term.waitFor(/issuer \(aws-iam, generated\) \[aws-iam\]: /);
+    await term.waitFor(/issuer \(aws-iam, generated, http\) \[aws-iam\]: /);
     term.type('\r');
     await term.waitFor(/IAM user whose keys are rotated: /);
     term.type('billing-service\r');
@@ -98,6 +98,9 @@ describe('keyrot init', () => {
     expect(cli(['init', '--issuer', 'generated', '--store', 'redis:k']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated', '--store', 'vault-kv2:secret']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated']).code).toBe(2);
+    const noPreset = cli(['init', '--issuer', 'http', '--store', 'file:k.json']);
+    expect(noPreset.code).toBe(2);
+    expect(noPreset.stderr).toContain('--issuer http needs --preset, one of: vault-approle');
   });
 
   it('an invalid plan on stdin is reported as <stdin>:line:col', () => {

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { EXIT } from '../../messages.js';
 import { packageFile } from '../../package-file.js';
-import { SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../plan/scaffold.js';
+import { PRESET_LIST, SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../plan/scaffold.js';
 import { canAsk } from '../confirm.js';
 
 export interface InitOptions {
   issuer?: string;
   user?: string;
+  preset?: string;
   region?: string;
   name?: string;
   store?: string[];
@@ -25,10 +26,11 @@ async function ask(opts: InitOptions): Promise<InitOptions> {
   try {
     const issuer = opts.issuer ?? ((await rl.question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
     const user = opts.user ?? (issuer === 'aws-iam' ? (await rl.question('IAM user whose keys are rotated: ')).trim() : undefined);
+    const preset = opts.preset ?? (issuer === 'http' ? (await rl.question(`vendor preset (${PRESET_LIST}): `)).trim() : undefined);
     const store = opts.store?.length
       ? opts.store
       : (await rl.question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')}): `)).split(/\s+/).filter(Boolean);
-    return { ...opts, issuer, ...(user ? { user } : {}), store };
+    return { ...opts, issuer, ...(user ? { user } : {}), ...(preset ? { preset } : {}), store };
   } finally {
     rl.close();
   }
@@ -41,6 +43,7 @@ export async function initCommand(flags: InitOptions): Promise<number> {
     stores: opts.store ?? [],
     schemaPath: opts.schema ?? shippedSchema(),
     ...(opts.user ? { user: opts.user } : {}),
+    ...(opts.preset ? { preset: opts.preset } : {}),
     ...(opts.region ? { region: opts.region } : {}),
     ...(opts.name ? { name: opts.name } : {}),
     ...(opts.maxAge ? { maxAge: opts.maxAge } : {}),
