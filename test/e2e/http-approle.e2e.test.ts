@@ -59,6 +59,18 @@ describe('vault-approle on OpenBao', () => {
     expect(leakedIndexes(text(first, rotated) + written(), [old.secret, now.secret])).toEqual([]);
   });
 
+  it('doctor: the token works, the key count, and warns that AppRole cannot deactivate a secret_id', async () => {
+    const doctor = await run(['doctor', 'approle.yaml']);
+    expect(doctor.code, text(doctor)).toBe(0);
+    expect(doctor.stdout).toContain('admin credential from $VAULT_TOKEN');
+    expect(doctor.stdout).toContain('0 of 2 key slots used');
+    expect(doctor.stdout).toMatch(/cannot deactivate keys: a rotation skips it, and the old key stays valid until it is deleted after the soak \(0s\)/);
+    expect(doctor.stdout).toContain(`path "auth/approle/role/${role}/secret-id" { capabilities = ["update", "list"] }`);
+    const refused = await run(['doctor', 'approle.yaml'], { VAULT_TOKEN: 'not-a-token-0123456789' });
+    expect(refused.code).toBe(4);
+    expect(refused.stdout).toMatch(/Vault AppRole: list \(LIST \/v1\/auth\/approle\/role\/payments-\d+\/secret-id\) answered 403/);
+  });
+
   it('a crash right after create: the orphan secret_id is found by its accessor and destroyed on resume', async () => {
     expect((await run(['run', 'approle.yaml'])).code).toBe(0);
     const old = current();
