@@ -1,39 +1,61 @@
 import { createInterface } from 'node:readline/promises';
 import type { Consent } from '../engine/runner.js';
 import { KeyrotError } from '../errors.js';
+import { openTerminal, type Terminal } from './terminal.js';
 
 /** Someone can answer a question: stdin is a terminal (stdout may be piped to `tee`). */
 export const canAsk = (): boolean => Boolean(process.stdin.isTTY);
 
+export interface ConfirmOptions {
+  yes?: boolean;
+  signal: AbortSignal;
+  pause?: () => void;
+  /** stdin carries data (revoke --secret-stdin): ask on the terminal all the same, if there is one. */
+  stdinTaken?: boolean;
+}
+
 /**
- * Ask before a permanent step. The question goes to stderr and the answer comes from stdin, so
- * `keyrot run plan.yaml | tee log` still asks. With --yes nobody is asked; with no terminal and no
- * --yes the answer is 'unattended' and the step holds, as `terraform apply` does without
- * -auto-approve: a cron job never deletes a key nobody agreed to delete.
+ * Ask before a step that cannot be taken back. The question is asked on the terminal (stdout may be
+ * piped to `tee`), only a key pressed after it appeared answers it, and anything but y/yes is no
+ * (Enter alone included). With --yes nobody is asked; with no terminal and no --yes the answer is
+ * 'unattended' and the step holds, as `terraform apply` does without -auto-approve: a cron job never
+ * changes a key nobody agreed to change.
  */
-export function confirmer(opts: { yes?: boolean; signal: AbortSignal; pause?: () => void }) {
+export function confirmer(opts: ConfirmOptions) {
   return async (question: string): Promise<Consent> => {
     if (opts.yes) return 'yes';
-    if (!canAsk()) return 'unattended';
-    opts.pause?.();
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    // At a terminal readline reads in raw mode, so Ctrl-C reaches it as a key, not as SIGINT.
-    const asked = new AbortController();
-    rl.on('SIGINT', () => asked.abort());
-    const onInterrupt = () => asked.abort();
-    opts.signal.addEventListener('abort', onInterrupt, { once: true });
+    if (!opts.stdinTaken && !canAsk()) return 'unattended';
+    const terminal = openTerminal();
+    if (!terminal) return 'unattended';
     try {
-      const answer = await rl.question(`${question} [y/N] `, { signal: asked.signal });
-      return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ABORT_ERR' || asked.signal.aborted) {
-        process.stderr.write('\n');
-        throw new KeyrotError('interrupted');
-      }
-      throw e;
+      opts.pause?.();
+      // Typed during a countdown or before the question, a `y` (even without Enter) must not answer it.
+      if (!terminal.discardTypedAhead()) return 'unattended';
+      return await ask(terminal, question, opts.signal);
     } finally {
-      opts.signal.removeEventListener('abort', onInterrupt);
-      rl.close();
+      terminal.close();
     }
   };
+}
+
+async function ask(terminal: Terminal, question: string, interrupt: AbortSignal): Promise<Consent> {
+  const rl = createInterface({ input: terminal.input, output: terminal.output });
+  // At a terminal readline reads in raw mode, so Ctrl-C reaches it as a key, not as SIGINT.
+  const asked = new AbortController();
+  rl.on('SIGINT', () => asked.abort());
+  const onInterrupt = () => asked.abort();
+  interrupt.addEventListener('abort', onInterrupt, { once: true });
+  try {
+    const answer = await rl.question(`${question} [y/N] `, { signal: asked.signal });
+    return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ABORT_ERR' || asked.signal.aborted) {
+      terminal.output.write('\n');
+      throw new KeyrotError('interrupted');
+    }
+    throw e;
+  } finally {
+    interrupt.removeEventListener('abort', onInterrupt);
+    rl.close();
+  }
 }
