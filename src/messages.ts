@@ -18,7 +18,8 @@ const s = (v: unknown) => String(v ?? '');
  */
 const planArg = (d: Details) => s(d.file ?? d.plan ?? '<plan file>');
 
-const shellWord = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
+/** One word as a shell reads it back: quoted only when it needs to be. */
+export const shellWord = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 /** `file`, quoted for a shell, with `--state DIR` when the run used one: what hints paste in. */
 export const commandArg = (file: string, stateDir?: string): string =>
@@ -209,6 +210,13 @@ export const messages = {
     exit: EXIT.refused,
     message: (d) => `not confirmed: nothing was done to ${s(d.keyId)}`,
     hint: (d) => `run the same revoke again to be asked again, or add --yes: \`keyrot revoke --yes --key ${s(d.keyId)} ${planArg(d)}\``,
+  },
+  'revoke-unattended': {
+    exit: EXIT.refused,
+    message: (d) => `${s(d.step)} of ${s(d.keyId)} held: there is no terminal to ask and --yes was not given; nothing was done to it`,
+    hint: (d) => d.piped
+      ? `pipe the secret in again, with --yes: \`… | ${s(d.command)}\` (or run it at a terminal to be asked)`
+      : `run \`${s(d.command)}\` to go ahead without asking, or run it at a terminal to be asked`,
   },
   'revoke-many-owners': {
     exit: EXIT.refused,

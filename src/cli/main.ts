@@ -69,13 +69,13 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .option('--from-report <file>', 'revoke every key found by a secret scanner: gitleaks JSON report or trufflehog --json output')
     .option('--secret-stdin', 'revoke the key whose secret is piped on stdin (matched by fingerprint, never printed)')
     .option('--delete', 'after the soak: permanently delete the revoked key (with --key)')
-    .option('-y, --yes', 'do not ask before acting')
+    .option('-y, --yes', 'do not ask before acting; without a terminal and without --yes nothing is done (exit 3)')
     .addOption(waitLockOption())
     .addOption(stateOption())
     .addHelpText('after', '\nRevoke breaks the usual guarantee on purpose: until consumers load the replacement, they have no valid key.\n' +
       'The owner is looked up in keyrot\'s own records first, then every other plan\'s issuer is asked at once;\n' +
-      'a plan whose provider cannot be reached is skipped and named. At a terminal it asks once (after every check);\n' +
-      'without one it goes ahead, except --delete, which then needs --yes.\n' +
+      'a plan whose provider cannot be reached is skipped and named. At a terminal it asks once (after every check;\n' +
+      'with --secret-stdin on /dev/tty); without one it needs --yes, else it exits 3 and changes nothing.\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts))), { plain: true });

@@ -70,8 +70,10 @@ export interface RevokeRequest {
   delete: boolean;
   /** How many keys this command revokes, for the question. */
   count: number;
-  /** Asked once every precondition held; 'unattended' holds a --delete, and goes ahead for a revoke. */
+  /** Asked once every precondition held; 'unattended' (no terminal, no --yes) holds, as 'no' does. */
   consent(question: string): Promise<Consent>;
+  /** The command as typed, with --yes added (piped: the secret came on stdin): what a hold without a terminal names. */
+  withYes: { command: string; piped: boolean };
 }
 
 /** Revoke one key (or, with `delete`, finish its revoke): preconditions, one question, then the phases. */
@@ -92,9 +94,9 @@ export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<
     const answer = await req.consent(req.delete
       ? `permanently delete the revoked key ${what} once its soak is over?`
       : `revoke ${what} now: anything still using it fails until it loads the replacement. Revoke?`);
-    if (answer === 'no' || (answer === 'unattended' && req.delete)) {
-      const code = answer === 'no' ? 'revoke-declined' : 'delete-unattended';
-      const refusal = new KeyrotError(code, { keyId, file: planArg });
+    if (answer !== 'yes') {
+      const code = answer === 'no' ? 'revoke-declined' : 'revoke-unattended';
+      const refusal = new KeyrotError(code, { keyId, file: planArg, ...req.withYes, step: req.delete ? 'permanent delete' : 'revoke' });
       options.emit({ type: 'held', plan, phase: 'revoke', code, message: refusal.message, hint: refusal.hint, evidence: [] });
       return { status: 'held' as const, code };
     }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
-import { readLedger, readState, readStore } from '../helpers/inspect.js';
+import { leakedIndexes, readLedger, readState, readStore } from '../helpers/inspect.js';
 import { inPty, type PtySession } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -85,5 +85,23 @@ describe('the revoke question takes only a key pressed after it appeared', () =>
     expect((await term.exited).code).toBe(3);
     expect(term.screen()).toContain(`not confirmed: nothing was done to ${key}`);
     expect(ledgerStatus('demo')[key]).toBe('active');
+  });
+
+  it('--secret-stdin asks on the terminal (stdin is the pipe), ignores what was typed before, and revokes on a fresh y', async () => {
+    const key = await issued();
+    const secret = readStore(path.join(ws.dir, 'demo-keys.json')).current!.secret;
+    ws.write('leaked.txt', secret);
+    const term = inPty(`(${once('cat leaked.txt')}) | keyrot revoke --secret-stdin .`, { cwd: ws.dir });
+    term.type(`${TYPED_AHEAD}\r`);
+    await term.waitFor(new RegExp(TYPED_AHEAD));
+    ws.write('go', '');
+    await term.waitFor(/Revoke\? \[y\/N\] /);
+
+    expect(await stillAsking(term), term.screen()).toBe(true);
+    expect(ledgerStatus('demo')[key]).toBe('active');
+    term.type('y\r');
+    expect((await term.exited).code, term.screen()).toBe(0);
+    expect(ledgerStatus('demo')[key]).toBe('inactive');
+    expect(leakedIndexes(term.screen(), [secret])).toEqual([]);
   });
 });

@@ -41,7 +41,7 @@ describe('revoke finds the owner no matter what', () => {
     expect(issued.code, issued.stderr).toBe(0);
     const leaked = readStore(path.join(ws.dir, 'plans', '.demo', 'demo-api-keys.json')).current!.keyId;
 
-    const revoked = await keyrot(['revoke', '--key', leaked, '--state', STATE, 'plans/'], { env: noCreds });
+    const revoked = await keyrot(['revoke', '--yes', '--key', leaked, '--state', STATE, 'plans/'], { env: noCreds });
     expect(revoked.code, text(revoked)).toBe(0);
     expect(ledger('demo')[leaked]).toBe('inactive');
     // The plans without credentials were never needed: named as not asked, and no reason to fail.

@@ -31,7 +31,7 @@ describe('keyrot revoke', () => {
     expect(tooSoon.stderr).toContain(`no revoke of ${leaked} is in flight for plan api`);
     expect(readLedger(path.join(ws.dir, '.keyrot'), 'api')).toEqual([expect.objectContaining({ id: leaked, status: 'active' })]);
 
-    const revoked = await keyrot(['revoke', '--key', leaked, ws.dir], { cwd: ws.dir });
+    const revoked = await keyrot(['revoke', '--yes', '--key', leaked, ws.dir], { cwd: ws.dir });
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout + revoked.stderr).toContain(`revoking ${leaked} of plan api now: anything still using it fails until it loads the replacement`);
     expect(revoked.stdout).toContain(`deactivated leaked key ${leaked}`);
@@ -52,7 +52,7 @@ describe('keyrot revoke', () => {
     expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
     const { keyId: leaked, secret } = readStore(path.join(ws.dir, 'api-keys.json')).current!;
 
-    const piped = spawnSync(process.execPath, [BIN, 'revoke', '--secret-stdin', ws.dir], { cwd: ws.dir, input: `${secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const piped = spawnSync(process.execPath, [BIN, 'revoke', '--yes', '--secret-stdin', ws.dir], { cwd: ws.dir, input: `${secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(piped.status, piped.stderr).toBe(0);
     expect(`${piped.stdout}${piped.stderr}`.includes(secret)).toBe(false);
     expect(readLedger(path.join(ws.dir, '.keyrot'), 'api')).toContainEqual(expect.objectContaining({ id: leaked, status: 'inactive' }));
@@ -61,5 +61,46 @@ describe('keyrot revoke', () => {
     expect(unattended.code).toBe(3);
     expect(unattended.stderr).toContain('--yes');
     expect(readLedger(path.join(ws.dir, '.keyrot'), 'api').map((k) => k.id)).toContain(leaked);
+  });
+});
+
+describe('keyrot revoke with no terminal and no --yes', () => {
+  const output = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
+  const status = (keyId: string) => readLedger(path.join(ws.dir, '.keyrot'), 'api').find((k) => k.id === keyId)?.status;
+  async function issued(): Promise<{ keyId: string; secret: string }> {
+    ws.plan('api', localPlan('api', { soak: '0s' }));
+    expect((await keyrot(['run', 'api.yaml'], { cwd: ws.dir })).code).toBe(0);
+    return readStore(path.join(ws.dir, 'api-keys.json')).current!;
+  }
+
+  it('changes nothing (exit 3) and names the command to paste, with --yes added; pasted, it revokes', async () => {
+    const { keyId } = await issued();
+    const held = await keyrot(['revoke', '--key', keyId, 'api.yaml'], { cwd: ws.dir });
+    expect(held.code).toBe(3);
+    expect(output(held)).toContain(`revoke of ${keyId} held: there is no terminal to ask and --yes was not given; nothing was done to it`);
+    expect(status(keyId)).toBe('active');
+    expect(readStore(path.join(ws.dir, 'api-keys.json')).current!.keyId).toBe(keyId);
+
+    const hint = /run `(keyrot [^`]+)` to go ahead/.exec(output(held));
+    expect(hint?.[1], output(held)).toBe(`keyrot revoke --yes --key ${keyId} api.yaml`);
+    const pasted = await keyrot(hint![1]!.split(' ').slice(1), { cwd: ws.dir });
+    expect(pasted.code, output(pasted)).toBe(0);
+    expect(status(keyId)).toBe('inactive');
+
+    // --delete, later, holds the same way and names its own command.
+    const unattended = await keyrot(['revoke', '--delete', '--key', keyId, 'api.yaml'], { cwd: ws.dir });
+    expect(unattended.code).toBe(3);
+    expect(output(unattended)).toContain(`run \`keyrot revoke --yes --delete --key ${keyId} api.yaml\``);
+    expect(status(keyId)).toBe('inactive');
+  });
+
+  it('--secret-stdin with no terminal to ask on changes nothing (exit 3) and says to pipe the secret in again with --yes', async () => {
+    const { keyId, secret } = await issued();
+    const held = await keyrot(['revoke', '--secret-stdin', '.'], { cwd: ws.dir, input: `${secret}\n` });
+    expect(held.code, output(held)).toBe(3);
+    expect(output(held)).toContain(`revoke of ${keyId} held: there is no terminal to ask`);
+    expect(output(held)).toContain('`… | keyrot revoke --yes --secret-stdin .`');
+    expect(output(held).includes(secret)).toBe(false);
+    expect(status(keyId)).toBe('active');
   });
 });

@@ -12,12 +12,25 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startKeyrot(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): { child: ChildProcess; done: Promise<CliResult> } {
+export interface CliOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Piped to stdin. keyrot then runs in a session of its own, with no controlling terminal (as under
+   * cron), so that a question it would ask on /dev/tty never reaches the terminal the tests run in.
+   */
+  input?: string;
+}
+
+export function startKeyrot(args: string[], opts: CliOptions): { child: ChildProcess; done: Promise<CliResult> } {
+  const piped = opts.input !== undefined;
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    detached: piped,
   });
+  if (piped) child.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,4 +39,4 @@ export function startKeyrot(args: string[], opts: { cwd: string; env?: NodeJS.Pr
   return { child, done };
 }
 
-export const keyrot = (args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> => startKeyrot(args, opts).done;
+export const keyrot = (args: string[], opts: CliOptions): Promise<CliResult> => startKeyrot(args, opts).done;

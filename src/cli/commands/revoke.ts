@@ -11,7 +11,9 @@ import type { StateBackend } from '../../state/open.js';
 import { exitCodeOf, type Consent } from '../../engine/runner.js';
 import type { SessionOptions } from '../../engine/session.js';
 import { KeyrotError } from '../../errors.js';
+import { shellWord } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
+import { confirmer } from '../confirm.js';
 import { loadPlans } from '../load-plans.js';
 import { outputOf } from '../output.js';
 import { pickReporter, type PlanResult, type Reporter } from '../reporters/reporter.js';
@@ -113,12 +115,20 @@ async function targetsOf(plans: LoadedPlan[], opts: RevokeOptions, reporter: Rep
 
 /**
  * One question for the whole command, asked only once every precondition of the first key held.
- * Revoking is urgent and reversible, so without a terminal it goes ahead (with a warning); the
- * permanent --delete without a terminal needs --yes.
+ * Revoking cuts off whatever still uses the key, so like the permanent --delete it needs a yes:
+ * at a terminal, or --yes when there is none (automation passes --yes).
  */
 function askOnce(options: SessionOptions) {
   let answer: Promise<Consent> | undefined;
   return (question: string): Promise<Consent> => (answer ??= options.confirm(question));
+}
+
+/** This command as typed, with --yes added: pasted, it goes ahead without asking. */
+function withYes(opts: RevokeOptions): { command: string; piped: boolean } {
+  const typed = process.argv.slice(2);
+  const at = typed.indexOf('revoke');
+  const words = [...typed.slice(0, at + 1), '--yes', ...typed.slice(at + 1)];
+  return { command: ['keyrot', ...words.map(shellWord)].join(' '), piped: Boolean(opts.secretStdin) };
 }
 
 export async function revokeCommand(args: string[], opts: RevokeOptions): Promise<number> {
@@ -131,13 +141,18 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
   const reporter = await pickReporter(outputOf(opts));
   const interrupt = interruptSignal(() => undefined);
   try {
-    const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' ') });
+    const options = sessionOptions(opts, reporter, interrupt.signal, {
+      wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' '),
+      // The secret came on stdin: the question goes to the terminal (/dev/tty), if there is one.
+      confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), stdinTaken: opts.secretStdin }),
+    });
     const targets = await targetsOf(plans, opts, reporter, options);
     const consent = askOnce(options);
+    const retry = withYes(opts);
     const results: PlanResult[] = [];
     for (const target of targets) {
       if (interrupt.signal.aborted) break;
-      const request = { plan: target.plan, keyId: target.keyId, delete: Boolean(opts.delete), count: targets.length, consent };
+      const request = { plan: target.plan, keyId: target.keyId, delete: Boolean(opts.delete), count: targets.length, consent, withYes: retry };
       const outcome = await revokeKey(request, options).catch(reportedFailure(reporter, target.plan, opts.state));
       results.push({ plan: target.plan.plan.name, outcome });
     }
