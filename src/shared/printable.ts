@@ -1,0 +1,26 @@
+// Text keyrot did not write (a server's error message, a field of its answer, a file name from a
+// report) may carry terminal escape sequences that clear the screen or set the window title, a
+// carriage return that overwrites a line, a newline that forges a second log line, or a bidi override
+// that reverses what is shown. Pass such a value through `printable` before it goes into a message.
+
+// C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, bidi marks and overrides, BOM.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+const escapeOne = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return NAMED[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+};
+
+/**
+ * `text` on one line with every control character written out as an escape (`\x1b`, `\n`, `\u202e`),
+ * cut to `max` characters of the original. Backslashes are left alone, so text that is already
+ * printable (and no longer than `max`) comes back as it was: a source and the engine may both apply it.
+ */
+export function printable(text: string, max = 500): string {
+  let cut = text.length > max ? text.slice(0, max) : text;
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1); // not half a character
+  const more = text.length - cut.length;
+  return cut.replace(UNPRINTABLE, escapeOne) + (more > 0 ? `… (${more} more characters)` : '');
+}
