@@ -14,6 +14,17 @@ export function originOf(url: string): string {
   }
 }
 
+/**
+ * Scheme, host, port and path of a URL, as written (a `{{keyId}}` placeholder stays readable): never
+ * its credentials, query string (`?apikey=…`) or fragment. What a plan's URL is shown as.
+ */
+export function originAndPath(url: string): string {
+  const origin = originOf(url);
+  if (origin === '[url]') return origin;
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').replace(/[?#][\s\S]*$/, '');
+  return origin + (path || '/');
+}
+
 /** Whether a URL carries no user:password@ (a credential written where it will be quoted); true for a non-URL. */
 export function withoutUserinfo(url: string): boolean {
   try {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { redact, rememberSecret } from '../../src/secrets/redact.js';
-import { maskUserinfo, originOf, originOnly } from '../../src/secrets/urls.js';
+import { maskUserinfo, originAndPath, originOf, originOnly } from '../../src/secrets/urls.js';
 
 describe('URLs in messages keyrot did not write', () => {
   it('cuts every URL to its origin, keeping the sentence around it', () => {
@@ -15,6 +15,14 @@ describe('URLs in messages keyrot did not write', () => {
 
   it('never returns a URL it cannot parse', () => {
     expect(originOf('http://[bad')).toBe('[url]');
+  });
+
+  it('shows a plan URL as origin and path: no query string, fragment or credentials; a placeholder stays readable', () => {
+    expect(originAndPath('https://svc.internal:8443/keys/{{keyId}}/usage?apikey=sk-live-0123#f')).toBe('https://svc.internal:8443/keys/{{keyId}}/usage');
+    expect(originAndPath('http://ops:hunter2@h.example/p?token=x')).toBe('http://h.example/p');
+    expect(originAndPath('http://h.example?token=x')).toBe('http://h.example/');
+    expect(originAndPath('http://h.example#/x?token=y')).toBe('http://h.example/');
+    expect(originAndPath('http://[bad/p?token=x')).toBe('[url]');
   });
 
   it('masks user:pass@ in any URL, and the output filter does it for everything', () => {
