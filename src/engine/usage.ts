@@ -2,6 +2,7 @@
 // endpoint) must agree with the issuer that the old key is unused, before it is deactivated and
 // before it is deleted. No answer (down, refused, empty) is never "unused": the gate holds and says why.
 import { formatDuration } from '../shared/duration.js';
+import { printable } from '../shared/printable.js';
 import { usedIn, type UsageAnswer, type UsageSource } from '../providers/usage/source.js';
 import type { RotationContext } from './context.js';
 import { audited, hold, open, waitUntil, type GateResult } from './gate.js';
@@ -20,6 +21,20 @@ export interface Finding {
 /** "12", "about 4.5": Prometheus' increase() extrapolates, so a count need not be whole. Never rounds a use to 0. */
 const times = (n: number) => (Number.isInteger(n) ? `${n} time(s)` : `about ${n >= 1 ? Math.round(n) : n.toPrecision(2)} time(s)`);
 
+const isDate = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
+
+/**
+ * Why an answer a source calls answered is none after all (a date that is not one, a count that is not
+ * a count), or undefined: every source validates its own answers; this holds the gate for one that did not.
+ */
+function malformed(answer: Extract<UsageAnswer, { answered: true }>): string | undefined {
+  if (!isDate(answer.at)) return 'its answer has no valid time';
+  if (answer.requests !== undefined && !(Number.isFinite(answer.requests) && answer.requests >= 0)) return 'its count of requests is not a count';
+  if (answer.lastUsedAt !== undefined && answer.lastUsedAt !== null && !isDate(answer.lastUsedAt)) return 'its last use is not a date';
+  if (answer.requests === undefined && answer.lastUsedAt === undefined) return 'its answer says nothing about use';
+  return undefined;
+}
+
 /** Ask the usage source whether `keyId` was used from `since` until `now` (keyrot's clock). */
 export async function askSource(source: UsageSource, keyId: string, since: Date, now: Date): Promise<Finding> {
   let answer: UsageAnswer;
@@ -28,10 +43,14 @@ export async function askSource(source: UsageSource, keyId: string, since: Date,
   } catch (e) {
     answer = { answered: false, query: source.explain(), at: new Date(), reason: (e as Error)?.message ?? String(e) };
   }
+  const wrong = answer.answered ? malformed(answer) : undefined;
+  if (wrong) answer = { answered: false, query: answer.query, at: new Date(), reason: `${source.label} gave a malformed answer: ${wrong}` };
   if (!answer.answered) {
-    return { verdict: 'unknown', source: source.label, detail: answer.reason, evidence: `${source.label}: ${answer.query} gave no answer at ${answer.at.toISOString()}: ${answer.reason}` };
+    const reason = printable(answer.reason, 2_000); // a source's reason may quote what a server said
+    const at = isDate(answer.at) ? answer.at : new Date();
+    return { verdict: 'unknown', source: source.label, detail: reason, evidence: `${source.label}: ${answer.query} gave no answer at ${at.toISOString()}: ${reason}` };
   }
-  const evidence = `${source.label}: ${answer.query} = ${answer.value} at ${answer.at.toISOString()}`;
+  const evidence = `${source.label}: ${answer.query} = ${printable(answer.value, 200)} at ${answer.at.toISOString()}`;
   if (!usedIn(answer, since)) return { verdict: 'unused', source: source.label, detail: 'unused', evidence };
   const detail = answer.lastUsedAt ? `at ${answer.lastUsedAt.toISOString()}` : times(answer.requests ?? 0);
   return { verdict: 'used', source: source.label, detail, evidence, ...(answer.lastUsedAt ? { lastUsedAt: answer.lastUsedAt } : {}) };

@@ -87,6 +87,66 @@ describe('prometheus usage source', () => {
     expect(answer).toMatchObject({ answered: false, reason: expect.stringMatching(reason) });
   });
 
+  // Prometheus writes a sample value with Go's strconv ('f', or 'e' below 1e-6 and from 1e21) or as
+  // NaN, +Inf, -Inf (util/jsonutil MarshalFloat). Number() in JS reads "", " " and "0x0" as 0: junk
+  // would count as "no requests" and the old key would be retired.
+  it.each([
+    ['an empty string', ''],
+    ['a blank', ' '],
+    ['hex', '0x0'],
+    ['a leading plus', '+0'],
+    ['a number and a word', '0 requests'],
+    ['JavaScript\'s Infinity', 'Infinity'],
+    ['a count too large for a double', '1e400'],
+    ['+Inf', '+Inf'],
+    ['a negative count', '-1'],
+    ['a JSON number instead of a string', 0],
+    ['null', null],
+  ])('a sample value that is %s is no answer, never zero requests', async (_, value) => {
+    const { url } = await serve(() => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1767225600, value] }] } } }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false });
+    const { url: scalar } = await serve(() => ({ body: { status: 'success', data: { resultType: 'scalar', result: [1767225600, value] } } }));
+    expect(await ask(prometheus(scalar))).toMatchObject({ answered: false });
+  });
+
+  it('one junk series among good ones is no answer; the forms Prometheus writes are read', async () => {
+    const { url } = await serve(() => ({ body: vector('2', '') }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringMatching(/value is not a number as Prometheus writes one/) });
+    const { url: good } = await serve(() => ({ body: vector('0', '1e-07', '2.5', '1e+21') }));
+    expect(await ask(prometheus(good))).toMatchObject({ answered: true, requests: 1e21 + 2.5 + 1e-7 });
+  });
+
+  it.each([
+    ['far in the future', '1e20'],
+    ['far in the past', '-1e15'],
+    ['before 1970', '-1'],
+    ['too large for a double', '1e400'],
+    ['a string', '"1767225600"'],
+  ])('a sample timestamp %s is no answer (it crashed the run)', async (_, at) => {
+    const { url } = await serve(() => ({ body: `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[${at},"0"]}]}}` }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringMatching(/malformed answer: data\.result\[0\]\.value\[0\]/) });
+  });
+
+  it.each([500, 503, 404, 302])('HTTP %i is no answer even when the body says success', async (status) => {
+    const { url } = await serve(() => ({ status, body: vector('0') }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringContaining(`answered HTTP ${status}`) });
+  });
+
+  it('says what was wrong without repeating hostile bytes, and escapes the control characters of an error text', async () => {
+    const hostile = '\x1b]0;pwned\x07\x1b[2J\r\nkeyrot: old key deleted\u202e';
+    const { url } = await serve(() => ({ body: { status: 'success', data: { resultType: 'vector', result: [{ metric: { [hostile]: hostile }, value: [1767225600, hostile] }] } } }));
+    const malformed = await ask(prometheus(url));
+    expect(malformed).toMatchObject({ answered: false });
+    expect(JSON.stringify(malformed)).not.toContain('pwned');
+    const { url: refusing } = await serve(() => ({ status: 422, body: { status: 'error', errorType: hostile, error: `bad query ${hostile}` } }));
+    const refused = await ask(prometheus(refusing));
+    expect(refused).toMatchObject({ answered: false, reason: expect.stringContaining('refused the query (HTTP 422') });
+    const reason = refused.answered ? '' : refused.reason;
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    expect(reason).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(reason).toContain('bad query \\x1b]0;pwned\\x07\\x1b[2J\\r\\nkeyrot: old key deleted\\u202e');
+  });
+
   it('gives no answer when the server accepts and says nothing within the timeout', async () => {
     const { url } = await serve(() => 'silence');
     const started = Date.now();
@@ -139,11 +199,26 @@ describe('http usage source', () => {
 
   it.each([
     ['a 404', { status: 404, body: {} }, /answered HTTP 404/],
+    ['a 500 whose body looks like an answer', { status: 500, body: { lastUsedAt: null } }, /answered HTTP 500/],
+    ['"0" (Date.parse reads it as 2000-01-01)', { body: { lastUsedAt: '0' } }, /without a lastUsedAt date/],
+    ['"12" (Date.parse reads it as December 2001)', { body: { lastUsedAt: '12' } }, /without a lastUsedAt date/],
+    ['a date without a time (midnight would hide a use that day)', { body: { lastUsedAt: '2025-12-31' } }, /without a lastUsedAt date/],
+    ['a time without a zone (read as local time)', { body: { lastUsedAt: '2025-12-31T23:50:00' } }, /without a lastUsedAt date/],
+    ['a day that does not exist', { body: { lastUsedAt: '2025-02-30T00:00:00Z' } }, /without a lastUsedAt date/],
+    ['a number', { body: { lastUsedAt: 1767225600 } }, /without a lastUsedAt date/],
+    ['an array', { body: [{ lastUsedAt: null }] }, /without a lastUsedAt date/],
     ['no lastUsedAt', { body: { used: true } }, /without a lastUsedAt date/],
     ['a date that is not one', { body: { lastUsedAt: 'yesterday' } }, /without a lastUsedAt date/],
   ])('gives no answer on %s', async (_, reply, reason) => {
     const { url } = await serve(() => reply);
     expect(await ask(endpoint(url))).toMatchObject({ answered: false, reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('what keyrot plan shows of a usage source', () => {
+  it('an http source: origin and path, never the query string (it may carry a key)', () => {
+    const source = createHttpUsage(httpUsageSchema.parse({ type: 'http', url: 'https://svc.internal:8443/keys/{{keyId}}/usage?apikey=sk-live-0123456789#frag' }), providerContext());
+    expect(source.explain()).toBe('usage endpoint https://svc.internal:8443: GET https://svc.internal:8443/keys/{{keyId}}/usage for the last use');
   });
 });
 
@@ -304,6 +379,30 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
     expect(outcome.status).toBe('done');
     expect(issuer.keys.map((k) => k.id)).not.toContain(leaked);
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: 'WARNING: fake metrics saw the revoked key used 5 time(s) after it was revoked' }));
+  });
+
+  it.each([
+    ['a time that is no date', () => ({ answered: true as const, query: 'q', value: '0', at: new Date(1e20), requests: 0 })],
+    ['a count that is NaN', () => ({ answered: true as const, query: 'q', value: 'junk', at: clock.now(), requests: Number(' x') })],
+    ['a negative count', () => ({ answered: true as const, query: 'q', value: '-3', at: clock.now(), requests: -3 })],
+    ['a last use that is no date', () => ({ answered: true as const, query: 'q', value: 'junk', at: clock.now(), lastUsedAt: new Date('junk') })],
+    ['nothing about use', () => ({ answered: true as const, query: 'q', value: '', at: clock.now() })],
+  ])('a source whose answer carries %s is no answer: held, never a crash or unused', async (_, answer) => {
+    await go();
+    clock.advance(15 * MIN);
+    metrics = answer;
+    const { outcome, events } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'usage-unknown' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('fake metrics gave a malformed answer') });
+    expect(issuer.keys[0]!.status).toBe('active');
+  });
+
+  it('a reason with control characters reaches the user escaped', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    metrics = () => ({ answered: false, query: 'q', at: clock.now(), reason: 'down\x1b[2J\r\nkeyrot: deleted' });
+    const { events } = await go();
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('down\\x1b[2J\\r\\nkeyrot: deleted; not deactivating it') });
   });
 
   it('a source that throws is no answer, not unused', async () => {

@@ -1,7 +1,9 @@
-// Usage from the service itself: a URL that answers {"lastUsedAt": "<ISO date>"} or {"lastUsedAt": null}
-// (never used). Anything else is no answer.
-import { originOf } from '../../secrets/urls.js';
+// Usage from the service itself: a URL that answers {"lastUsedAt": "<ISO date-time>"} or
+// {"lastUsedAt": null} (never used), with a 2xx status. Anything else is no answer.
+import { printable } from '../../shared/printable.js';
+import { originAndPath, originOf } from '../../secrets/urls.js';
 import type { ProviderContext } from '../types.js';
+import { lastUseAnswer } from './answers.js';
 import { fill, httpGetter } from './client.js';
 import type { HttpUsageConfig } from './schema.js';
 import type { UsageAnswer, UsageSource } from './source.js';
@@ -22,21 +24,23 @@ export function createHttpUsage(config: HttpUsageConfig, ctx: ProviderContext): 
       try {
         answer = await get(url);
       } catch (e) {
-        return noAnswer(`${label} did not answer: ${(e as Error).message}`);
+        return noAnswer(`${label} did not answer: ${printable((e as Error).message, 300)}`);
       }
-      if (answer.status < 200 || answer.status > 299) return noAnswer(`${label} answered HTTP ${answer.status}`);
-      let lastUsedAt: unknown;
+      if (answer.status < 200 || answer.status > 299) return noAnswer(`${label} answered HTTP ${answer.status}, which is no answer whatever its body says`);
+      let body: unknown;
       try {
-        lastUsedAt = (JSON.parse(answer.text) as { lastUsedAt?: unknown })?.lastUsedAt;
+        body = JSON.parse(answer.text);
       } catch {
         return noAnswer(`${label} answered something that is not JSON`);
       }
-      if (lastUsedAt === null) return { answered: true, query, value: 'null', at, lastUsedAt: null };
-      if (typeof lastUsedAt !== 'string' || Number.isNaN(Date.parse(lastUsedAt))) {
-        return noAnswer(`${label} answered without a lastUsedAt date (expected {"lastUsedAt": "<ISO date>"} or null)`);
+      const read = lastUseAnswer.safeParse(body);
+      if (!read.success) {
+        return noAnswer(`${label} answered without a lastUsedAt date (expected {"lastUsedAt": "<ISO 8601 date and time with a zone>"} or {"lastUsedAt": null})`);
       }
+      const { lastUsedAt } = read.data;
+      if (lastUsedAt === null) return { answered: true, query, value: 'null', at, lastUsedAt: null };
       return { answered: true, query, value: lastUsedAt, at, lastUsedAt: new Date(lastUsedAt) };
     },
-    explain: () => `${label}: GET ${config.url} for the last use`,
+    explain: () => `${label}: GET ${originAndPath(config.url)} for the last use`,
   };
 }
