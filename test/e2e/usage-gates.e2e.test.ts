@@ -225,6 +225,31 @@ describe('usage gates on a real Prometheus', () => {
   });
 });
 
+describe('the numbers real Prometheus writes', () => {
+  // util/jsonutil MarshalFloat: 'e' notation below 1e-6 and from 1e21, and NaN, +Inf, -Inf. The first
+  // two are counts keyrot must read (a use, however small); the others are no count and hold the gate.
+  const base = '(sum(increase(api_requests_total{key_id="{{keyId}}"}[{{window}}])) or vector(0)) * 0';
+  it.each([
+    ['1e-09', `${base} + 1e-9`, 'waiting', /used about 1\.0e-9 time\(s\) in the last 4s/],
+    ['1e+21', `${base} + 1e21`, 'waiting', /used 1e\+21 time\(s\) in the last 4s/],
+    ['NaN', `${base} / 0`, 'held', /the query returned NaN, not a count of requests/],
+    ['+Inf', `${base} + 1 / 0`, 'held', /the query returned \+Inf, not a count of requests/],
+    ['-1', `${base} - 1`, 'held', /the query returned -1, not a count of requests/],
+  ])('an answer of %s: %s', async (written, query, status, said) => {
+    const answer = await prom.query(query.replace('{{keyId}}', 'k').replace('{{window}}', '4s'));
+    expect(answer.data!.result[0]!.value[1]).toBe(written); // what Prometheus itself wrote
+    const file = writePlan({ query });
+    expect((await go(file)).outcome.status).toBe('done');
+    const old = served();
+    await rotateThroughDrain(file);
+    const { outcome, events } = await go(file);
+    expect(outcome.status).toBe(status);
+    const told = status === 'held' ? held(events)!.message : (events.find((e) => e.type === 'waiting') as { reason: string }).reason;
+    expect(told).toMatch(said);
+    expect(await ledgerStatus(file, old)).toBe('active');
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
