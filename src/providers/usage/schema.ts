@@ -54,7 +54,7 @@ export const httpUsageSchema = z.strictObject({
     .refine(noUserinfo, noUserinfoMessage)
     .refine(has('keyId'), 'the URL must name the key: {{keyId}}')
     .refine(only(['keyId']), 'only {{keyId}} can be used in the URL')
-    .describe('GET this URL (with {{keyId}} filled in); it answers JSON {"lastUsedAt": "<ISO date>"} or {"lastUsedAt": null}'),
+    .describe('GET this URL (with {{keyId}} filled in); it answers JSON {"lastUsedAt": "<ISO 8601 date and time with a zone>"} or {"lastUsedAt": null}'),
   ...common,
 });
 
