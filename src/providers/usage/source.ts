@@ -20,9 +20,12 @@ export type UsageAnswer =
 
 /**
  * Every implementation guarantees:
- * - `usedSince` never throws: a source that cannot answer (down, refused, timed out, an empty or
- *   malformed answer) returns `answered: false` with the reason. No answer is never "unused".
- * - No secret (a bearer token, a password) appears in `query`, `value` or `reason`.
+ * - `usedSince` never throws: a source that cannot answer (down, refused, timed out, a non-2xx
+ *   status, an empty or malformed answer) returns `answered: false` with the reason. No answer is
+ *   never "unused". `answered: true` carries only values read against the server's documented
+ *   shape: a finite count >= 0, real dates (the engine holds the gate on any other).
+ * - No secret (a bearer token, a password) appears in `query`, `value` or `reason`, and no text a
+ *   server wrote reaches them unescaped (shared/printable): never a value of a malformed answer.
  */
 export interface UsageSource {
   /** One line for humans: "prometheus http://prometheus:9090". */
