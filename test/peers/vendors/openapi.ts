@@ -1,0 +1,303 @@
+// Reads one extract of a vendor's OpenAPI description (specs/*.json) and checks a request against the
+// operation it addresses, and an answer against what that operation documents. The test servers in
+// this folder call it on every request and every answer (kit.ts), so they cannot drift into our
+// reading of the API.
+//
+// How the OpenAPI dialects are read (3.0 and 3.1 both occur among the vendors):
+// - `nullable: true` (3.0; SendGrid's 3.1 files use it too) adds null to the type (and to an enum); a
+//   nullable schema without a type (a $ref, an allOf) becomes anyOf [it, null].
+// - A property marked readOnly is not required in a request, writeOnly not in an answer (OpenAPI 3.0
+//   §4.7.25): Cloudflare requires a policy `id` that only the server assigns.
+// - 3.0 documents are checked as draft-07 JSON Schema, 3.1 ones as 2020-12; $refs resolve inside the
+//   extract (it carries every component its operations reference).
+// - Formats: the vendors' own ones are checked (Twilio's date-time-rfc-2822, OpenAI's unixtime), and
+//   `uri` is read as a URI reference, because Twilio's own examples of its `uri` fields are relative
+//   (`/2010-04-01/Accounts/…`).
+// - A request body whose media type has no schema (Cloudflare's DELETE) is not checked, and not
+//   required.
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+
+type Json = Record<string, unknown>;
+type Direction = 'request' | 'response';
+
+export interface Operation {
+  /** The operationId, as the vendor names the call. */
+  readonly id: string;
+  readonly method: string;
+  /** The path template, as in the description (without the server's base path). */
+  readonly path: string;
+  readonly spec: OpenApiSpec;
+}
+
+export interface RequestParts {
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  pathParams: Record<string, string>;
+  /** The raw body text ('' for none). */
+  body: string;
+}
+
+export interface ParsedRequest {
+  problems: string[];
+  /** The body, parsed by its content type (JSON, or a form as an object of strings); undefined for none. */
+  body: unknown;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const RFC_2822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
+const SPEC_DIR = path.join(import.meta.dirname, 'specs');
+
+const escapePointer = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerOf = (...parts: string[]) => `#/${parts.map(escapePointer).join('/')}`;
+const describe = (errors: ErrorObject[] | null | undefined) =>
+  (errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}${e.keyword === 'enum' ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`).join('; ');
+
+export class OpenApiSpec {
+  readonly name: string;
+  readonly doc: Json;
+  /** The path of the description's first server URL ('/client/v4' for Cloudflare, '/v1' for OpenAI, '' elsewhere). */
+  readonly basePath: string;
+  readonly operations: Operation[];
+  private readonly ajv: Ajv;
+  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly patterns: { operation: Operation; regex: RegExp; names: string[] }[];
+
+  constructor(file: string) {
+    this.name = path.basename(file, '.json');
+    this.doc = JSON.parse(readFileSync(path.isAbsolute(file) ? file : path.join(SPEC_DIR, file), 'utf8')) as Json;
+    const server = (this.doc.servers as { url: string }[] | undefined)?.[0]?.url;
+    this.basePath = server ? new URL(server).pathname.replace(/\/$/, '') : '';
+    const is31 = String(this.doc.openapi).startsWith('3.1');
+    this.ajv = is31 ? new Ajv2020({ strict: false, allErrors: true, validateSchema: false }) : new Ajv({ strict: false, allErrors: true, validateSchema: false });
+    (addFormats as unknown as (ajv: Ajv) => void)(this.ajv);
+    this.ajv.addFormat('uri', fullFormats['uri-reference']);
+    this.ajv.addFormat('date-time-rfc-2822', RFC_2822);
+    this.ajv.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isInteger(n) });
+    this.ajv.addFormat('uri-map', { type: 'string', validate: () => true }); // Twilio puts it on an object: nothing to check
+    for (const direction of ['request', 'response'] as const) this.ajv.addSchema({ ...normalise(this.doc, direction), $id: this.idOf(direction) });
+
+    this.operations = [];
+    this.patterns = [];
+    for (const [template, item] of Object.entries(this.doc.paths as Record<string, Json>)) {
+      for (const method of METHODS.filter((m) => item[m])) {
+        const op = item[method] as Json;
+        const operation: Operation = { id: String(op.operationId ?? `${method.toUpperCase()} ${template}`), method: method.toUpperCase(), path: template, spec: this };
+        const names = [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+        const source = template.split(/\{[^}]+\}/).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('([^/]+)');
+        this.operations.push(operation);
+        this.patterns.push({ operation, regex: new RegExp(`^${source}$`), names });
+      }
+    }
+    // A literal segment wins over a template: /user/tokens/verify before /user/tokens/{token_id}.
+    this.patterns.sort((a, b) => a.names.length - b.names.length);
+  }
+
+  /** The operation a request addresses (pathname with the base path), or why none does. */
+  match(method: string, pathname: string): { operation: Operation; pathParams: Record<string, string> } | { problem: string } {
+    if (!pathname.startsWith(this.basePath)) return { problem: `${pathname} is outside ${this.basePath}` };
+    const rest = pathname.slice(this.basePath.length);
+    const found = this.patterns.filter((p) => p.regex.test(rest));
+    const hit = found.find((p) => p.operation.method === method);
+    if (!hit) return { problem: found.length ? `${method} is not documented for ${found[0]!.operation.path}` : `no documented path matches ${rest}` };
+    const values = hit.regex.exec(rest)!.slice(1).map((v) => decodeURIComponent(v));
+    return { operation: hit.operation, pathParams: Object.fromEntries(hit.names.map((n, i) => [n, values[i]!])) };
+  }
+
+  /** Checks a request's parameters, credentials, content type and body; parses the body. */
+  checkRequest(operation: Operation, request: RequestParts): ParsedRequest {
+    const op = this.op(operation);
+    const problems: string[] = [];
+    const documented = new Set<string>();
+    for (const { param, pointer } of this.parameters(operation)) {
+      const where = String(param.in);
+      const name = String(param.name);
+      if (where === 'query') documented.add(name);
+      const raw = where === 'path' ? request.pathParams[name] : where === 'query' ? request.query.get(name) ?? undefined : where === 'header' ? headerValue(request.headers, name) : undefined;
+      if (raw === undefined) {
+        if (param.required === true) problems.push(`${where} parameter ${name} is required`);
+        continue;
+      }
+      if (!param.schema) continue;
+      const value = coerce(raw, this.resolve(param.schema as Json));
+      const validate = this.validator('request', `${pointer}/schema`);
+      if (!validate(value)) problems.push(`${where} parameter ${name}=${JSON.stringify(raw)}: ${describe(validate.errors)}`);
+    }
+    for (const name of new Set(request.query.keys())) if (!documented.has(name)) problems.push(`query parameter ${name} is not documented`);
+    problems.push(...this.checkSecurity(op, request.headers));
+    const { problems: bodyProblems, body } = this.checkBody(operation, request);
+    return { problems: [...problems, ...bodyProblems], body };
+  }
+
+  /**
+   * Checks an answer against the response the operation documents for its status (exact, then 4XX-style,
+   * then default). A status the operation does not document is checked against `fallback` (a pointer
+   * into the extract, or a schema) when it is an error, and is a problem otherwise.
+   */
+  checkResponse(operation: Operation, status: number, body: unknown, fallback?: string | Json): string[] {
+    const responses = (this.op(operation).responses ?? {}) as Record<string, Json>;
+    const key = [String(status), `${String(status)[0]}XX`, `${String(status)[0]}xx`, 'default'].find((k) => k in responses);
+    if (key === undefined) {
+      if (status < 400 || fallback === undefined) return [`status ${status} is not documented for ${operation.id}`];
+      const validate = typeof fallback === 'string' ? this.validator('response', fallback) : this.ajv.compile(fallback);
+      return validate(body) ? [] : [`${status} body (as documented elsewhere by the vendor): ${describe(validate.errors)}`];
+    }
+    let pointer = pointerOf('paths', operation.path, operation.method.toLowerCase(), 'responses', key);
+    let response = responses[key]!;
+    if (typeof response.$ref === 'string') {
+      pointer = response.$ref;
+      response = this.resolve(response);
+    }
+    const content = response.content as Record<string, Json> | undefined;
+    if (!content || Object.keys(content).length === 0) return body === undefined ? [] : [`${status} documents no body, but one was sent`];
+    const json = content['application/json'];
+    if (!json?.schema) return [];
+    if (body === undefined) return [`${status} documents a JSON body, but none was sent`];
+    const validate = this.validator('response', `${pointer}/content/application~1json/schema`);
+    return validate(body) ? [] : [`${status} body: ${describe(validate.errors)}`];
+  }
+
+  /** A value checked against a schema of the extract (for tests of the validator itself). */
+  validates(direction: Direction, pointer: string, value: unknown): string[] {
+    const validate = this.validator(direction, pointer);
+    return validate(value) ? [] : [describe(validate.errors)];
+  }
+
+  private checkBody(operation: Operation, request: RequestParts): ParsedRequest {
+    let requestBody = this.op(operation).requestBody as Json | undefined;
+    let pointer = pointerOf('paths', operation.path, operation.method.toLowerCase(), 'requestBody');
+    if (typeof requestBody?.$ref === 'string') {
+      pointer = requestBody.$ref;
+      requestBody = this.resolve(requestBody);
+    }
+    const sent = request.body.length > 0;
+    if (!requestBody) return { problems: sent ? ['the operation documents no request body, but one was sent'] : [], body: undefined };
+    const content = (requestBody.content ?? {}) as Record<string, Json>;
+    const withSchema = Object.keys(content).filter((type) => content[type]?.schema);
+    if (!sent) return { problems: requestBody.required === true && withSchema.length > 0 ? ['the request body is required'] : [], body: undefined };
+    const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!(type in content)) return { problems: [`content type ${type || '(none)'} is not documented (${Object.keys(content).join(', ')})`], body: undefined };
+    let body: unknown;
+    if (type === 'application/x-www-form-urlencoded') {
+      body = Object.fromEntries(new URLSearchParams(request.body));
+    } else {
+      try {
+        body = JSON.parse(request.body);
+      } catch {
+        return { problems: ['the request body is not JSON'], body: undefined };
+      }
+    }
+    if (!content[type]?.schema) return { problems: [], body };
+    const validate = this.validator('request', `${pointer}/content/${escapePointer(type)}/schema`);
+    return validate(body) ? { problems: [], body } : { problems: [`request body: ${describe(validate.errors)}`], body };
+  }
+
+  /** A request satisfies one of the operation's (or the document's) security requirements, as far as its headers show. */
+  private checkSecurity(op: Json, headers: IncomingHttpHeaders): string[] {
+    const requirements = (op.security ?? this.doc.security ?? []) as Record<string, string[]>[];
+    if (requirements.length === 0) return [];
+    const schemes = ((this.doc.components as Json | undefined)?.securitySchemes ?? {}) as Record<string, Json>;
+    const present = (name: string): boolean => {
+      const scheme = schemes[name];
+      if (!scheme) return false;
+      if (scheme.type === 'apiKey' && scheme.in === 'header') return headerValue(headers, String(scheme.name)) !== undefined;
+      if (scheme.type === 'http') return new RegExp(`^${String(scheme.scheme)} \\S`, 'i').test(headerValue(headers, 'authorization') ?? '');
+      return false;
+    };
+    if (requirements.some((r) => Object.keys(r).every(present))) return [];
+    return [`no credential of the kinds the operation accepts (${requirements.map((r) => Object.keys(r).join(' + ') || 'none').join(' | ')})`];
+  }
+
+  /** Path-level parameters, overridden by operation-level ones of the same name and place; with the pointer to each. */
+  private parameters(operation: Operation): { param: Json; pointer: string }[] {
+    const item = (this.doc.paths as Record<string, Json>)[operation.path]!;
+    const found = new Map<string, { param: Json; pointer: string }>();
+    const add = (list: unknown, ...at: string[]) => {
+      (Array.isArray(list) ? (list as Json[]) : []).forEach((entry, i) => {
+        const pointer = typeof entry.$ref === 'string' ? entry.$ref : pointerOf(...at, 'parameters', String(i));
+        const param = this.resolve(entry);
+        found.set(`${String(param.in)}:${String(param.name)}`, { param, pointer });
+      });
+    };
+    add(item.parameters, 'paths', operation.path);
+    add(this.op(operation).parameters, 'paths', operation.path, operation.method.toLowerCase());
+    return [...found.values()];
+  }
+
+  private op(operation: Operation): Json {
+    return (this.doc.paths as Record<string, Json>)[operation.path]![operation.method.toLowerCase()] as Json;
+  }
+
+  private resolve(node: Json): Json {
+    let current = node;
+    for (let hops = 0; typeof current.$ref === 'string' && hops < 20; hops++) current = resolvePointer(this.doc, current.$ref);
+    return current;
+  }
+
+  private idOf(direction: Direction) {
+    return `urn:keyrot:vendor-spec:${this.name}:${direction}`;
+  }
+
+  private validator(direction: Direction, pointer: string): ValidateFunction {
+    const ref = `${this.idOf(direction)}${pointer}`;
+    let validate = this.compiled.get(ref);
+    if (!validate) {
+      validate = this.ajv.compile({ $ref: ref });
+      this.compiled.set(ref, validate);
+    }
+    return validate;
+  }
+}
+
+function resolvePointer(doc: Json, ref: string): Json {
+  if (!ref.startsWith('#/')) throw new Error(`only local $refs are followed: ${ref}`);
+  let node: unknown = doc;
+  for (const part of ref.slice(2).split('/')) node = (node as Json)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  if (node === undefined) throw new Error(`$ref ${ref} points at nothing`);
+  return node as Json;
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A query, path or header value is text: read it as the number or boolean its schema asks for. */
+function coerce(raw: string, schema: Json): unknown {
+  const types = ([] as unknown[]).concat(schema.type ?? []);
+  if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true';
+  return raw;
+}
+
+/** The description as JSON Schema sees it, for one direction: nullable made explicit, readOnly/writeOnly requiredness dropped. */
+function normalise(doc: Json, direction: Direction): Json {
+  const skipped = direction === 'request' ? 'readOnly' : 'writeOnly';
+  const flagged = (schema: unknown): boolean => {
+    let node = schema as Json | undefined;
+    for (let hops = 0; node && typeof node.$ref === 'string' && hops < 20; hops++) node = resolvePointer(doc, node.$ref);
+    return node?.[skipped] === true;
+  };
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (!node || typeof node !== 'object') return node;
+    const out: Json = Object.fromEntries(Object.entries(node as Json).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : walk(v)]));
+    if (Array.isArray(out.required) && out.properties && typeof out.properties === 'object') {
+      const properties = (node as Json).properties as Json;
+      out.required = (out.required as string[]).filter((name) => !flagged(properties[name]));
+    }
+    if (out.nullable !== true) return out;
+    delete out.nullable;
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+    if (typeof out.type === 'string') out.type = [out.type, 'null'];
+    else if (Array.isArray(out.type)) out.type = out.type.includes('null') ? out.type : [...(out.type as unknown[]), 'null'];
+    else return { anyOf: [out, { type: 'null' }] };
+    return out;
+  };
+  return walk(doc) as Json;
+}
