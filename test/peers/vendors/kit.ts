@@ -53,6 +53,8 @@ export interface VendorDefinition {
   serverError(status: number): Answer;
   /** Where the vendor's error shape is, for an error status an operation does not document: a pointer into the extract, or a schema. */
   errorShape(spec: OpenApiSpec): string | Record<string, unknown>;
+  /** Check every error answer against errorShape, even where the operation documents one (say why where it is set). */
+  errorShapeReplacesDocumented?: boolean;
 }
 
 export interface SeenRequest {
@@ -135,7 +137,7 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
         if (!handler) throw new Error(`${definition.vendor} test server: no handler for ${operation.id}`);
         answer = handler(call);
       }
-      const problems = spec.checkResponse(operation, answer.status, answer.body, definition.errorShape(spec));
+      const problems = spec.checkResponse(operation, answer.status, answer.body, { shape: definition.errorShape(spec), replacesDocumented: definition.errorShapeReplacesDocumented });
       if (problems.length > 0) {
         answerErrors.push(`${definition.vendor} ${operation.id} answered ${answer.status}: ${problems.join('; ')}`);
         return { answer: { status: 500, body: { 'keyrot-test-server': 'our answer broke the vendor description', problems } }, stallBody: false };

@@ -136,16 +136,17 @@ export class OpenApiSpec {
 
   /**
    * Checks an answer against the response the operation documents for its status (exact, then 4XX-style,
-   * then default). A status the operation does not document is checked against `fallback` (a pointer
-   * into the extract, or a schema) when it is an error, and is a problem otherwise.
+   * then default). An error status the operation does not document is checked against `errors.shape` (a
+   * pointer into the extract, or a schema), and so is every error status when `errors.replacesDocumented`
+   * (a vendor whose documented error schema no body can satisfy); any other undocumented status is a problem.
    */
-  checkResponse(operation: Operation, status: number, body: unknown, fallback?: string | Json): string[] {
+  checkResponse(operation: Operation, status: number, body: unknown, errors?: { shape: string | Json; replacesDocumented?: boolean }): string[] {
     const responses = (this.op(operation).responses ?? {}) as Record<string, Json>;
     const key = [String(status), `${String(status)[0]}XX`, `${String(status)[0]}xx`, 'default'].find((k) => k in responses);
-    if (key === undefined) {
-      if (status < 400 || fallback === undefined) return [`status ${status} is not documented for ${operation.id}`];
-      const validate = typeof fallback === 'string' ? this.validator('response', fallback) : this.ajv.compile(fallback);
-      return validate(body) ? [] : [`${status} body (as documented elsewhere by the vendor): ${describe(validate.errors)}`];
+    if (key === undefined || (status >= 400 && errors?.replacesDocumented)) {
+      if (status < 400 || errors === undefined) return [`status ${status} is not documented for ${operation.id}`];
+      const validate = typeof errors.shape === 'string' ? this.validator('response', errors.shape) : this.ajv.compile(errors.shape);
+      return validate(body) ? [] : [`${status} body (the vendor's error shape): ${describe(validate.errors)}`];
     }
     let pointer = pointerOf('paths', operation.path, operation.method.toLowerCase(), 'responses', key);
     let response = responses[key]!;
