@@ -37,7 +37,7 @@ export type Fault =
   | { kind: 'server-error'; status?: 500 | 502 | 503 }
   /** Never answers; the call has no effect. */
   | { kind: 'stall' }
-  /** The call takes effect (a key is created…), its status and headers are sent, its body never ends. */
+  /** The call takes effect (a key is created…), its status and headers are sent, its body never comes. */
   | { kind: 'stall-body' };
 
 export interface VendorDefinition {
@@ -168,7 +168,7 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
       const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
       res.writeHead(answer.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...answer.headers });
       if (stallBody) {
-        res.write(text.slice(0, Math.floor(text.length / 2))); // headers and half a body, then nothing
+        res.flushHeaders(); // the status and headers, then nothing: not a byte of the body (nor its secret)
         return;
       }
       res.end(text);

@@ -3,28 +3,15 @@
 // this folder call it on every request and every answer (kit.ts), so they cannot drift into our
 // reading of the API.
 //
-// How the OpenAPI dialects are read (3.0 and 3.1 both occur among the vendors):
-// - `nullable: true` (3.0; SendGrid's 3.1 files use it too) adds null to the type (and to an enum); a
-//   nullable schema without a type (a $ref, an allOf) becomes anyOf [it, null].
-// - A property marked readOnly is not required in a request, writeOnly not in an answer (OpenAPI 3.0
-//   §4.7.25): Cloudflare requires a policy `id` that only the server assigns.
-// - 3.0 documents are checked as draft-07 JSON Schema, 3.1 ones as 2020-12; $refs resolve inside the
-//   extract (it carries every component its operations reference).
-// - Formats: the vendors' own ones are checked (Twilio's date-time-rfc-2822, OpenAI's unixtime), and
-//   `uri` is read as a URI reference, because Twilio's own examples of its `uri` fields are relative
-//   (`/2010-04-01/Accounts/…`).
-// - A request body whose media type has no schema (Cloudflare's DELETE) is not checked, and not
-//   required.
+// How a description's schemas are read as JSON Schema (3.0 and 3.1, nullable, readOnly, formats):
+// schema-dialect.ts. Beyond that: a request body whose media type has no schema (Cloudflare's DELETE)
+// is neither checked nor required; a query parameter the operation does not document is a problem;
+// and so is a request carrying none of the credentials its security requirements name.
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
-
-type Json = Record<string, unknown>;
-type Direction = 'request' | 'response';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { coerce, type Direction, type Json, newValidator, normalise, resolvePointer } from './schema-dialect.js';
 
 export interface Operation {
   /** The operationId, as the vendor names the call. */
@@ -50,7 +37,6 @@ export interface ParsedRequest {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
-const RFC_2822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/;
 const SPEC_DIR = path.join(import.meta.dirname, 'specs');
 
 const escapePointer = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -73,13 +59,7 @@ export class OpenApiSpec {
     this.doc = JSON.parse(readFileSync(path.isAbsolute(file) ? file : path.join(SPEC_DIR, file), 'utf8')) as Json;
     const server = (this.doc.servers as { url: string }[] | undefined)?.[0]?.url;
     this.basePath = server ? new URL(server).pathname.replace(/\/$/, '') : '';
-    const is31 = String(this.doc.openapi).startsWith('3.1');
-    this.ajv = is31 ? new Ajv2020({ strict: false, allErrors: true, validateSchema: false }) : new Ajv({ strict: false, allErrors: true, validateSchema: false });
-    (addFormats as unknown as (ajv: Ajv) => void)(this.ajv);
-    this.ajv.addFormat('uri', fullFormats['uri-reference']);
-    this.ajv.addFormat('date-time-rfc-2822', RFC_2822);
-    this.ajv.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isInteger(n) });
-    this.ajv.addFormat('uri-map', { type: 'string', validate: () => true }); // Twilio puts it on an object: nothing to check
+    this.ajv = newValidator(String(this.doc.openapi));
     for (const direction of ['request', 'response'] as const) this.ajv.addSchema({ ...normalise(this.doc, direction), $id: this.idOf(direction) });
 
     this.operations = [];
@@ -255,50 +235,7 @@ export class OpenApiSpec {
   }
 }
 
-function resolvePointer(doc: Json, ref: string): Json {
-  if (!ref.startsWith('#/')) throw new Error(`only local $refs are followed: ${ref}`);
-  let node: unknown = doc;
-  for (const part of ref.slice(2).split('/')) node = (node as Json)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  if (node === undefined) throw new Error(`$ref ${ref} points at nothing`);
-  return node as Json;
-}
-
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** A query, path or header value is text: read it as the number or boolean its schema asks for. */
-function coerce(raw: string, schema: Json): unknown {
-  const types = ([] as unknown[]).concat(schema.type ?? []);
-  if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
-  if (types.includes('boolean') && (raw === 'true' || raw === 'false')) return raw === 'true';
-  return raw;
-}
-
-/** The description as JSON Schema sees it, for one direction: nullable made explicit, readOnly/writeOnly requiredness dropped. */
-function normalise(doc: Json, direction: Direction): Json {
-  const skipped = direction === 'request' ? 'readOnly' : 'writeOnly';
-  const flagged = (schema: unknown): boolean => {
-    let node = schema as Json | undefined;
-    for (let hops = 0; node && typeof node.$ref === 'string' && hops < 20; hops++) node = resolvePointer(doc, node.$ref);
-    return node?.[skipped] === true;
-  };
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (!node || typeof node !== 'object') return node;
-    const out: Json = Object.fromEntries(Object.entries(node as Json).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : walk(v)]));
-    if (Array.isArray(out.required) && out.properties && typeof out.properties === 'object') {
-      const properties = (node as Json).properties as Json;
-      out.required = (out.required as string[]).filter((name) => !flagged(properties[name]));
-    }
-    if (out.nullable !== true) return out;
-    delete out.nullable;
-    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    else if (Array.isArray(out.type)) out.type = out.type.includes('null') ? out.type : [...(out.type as unknown[]), 'null'];
-    else return { anyOf: [out, { type: 'null' }] };
-    return out;
-  };
-  return walk(doc) as Json;
 }
