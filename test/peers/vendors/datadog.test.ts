@@ -77,9 +77,11 @@ describe('Datadog test server', () => {
     expect((await create('a')).status).toBe(201);
   });
 
-  it('stops creating at the key limit', async () => {
+  it('stops creating at the key limit, and refuses a name already taken', async () => {
     dd.config.maxKeys = 3;
-    dd.seed(2);
+    dd.seed(1, 'keyrot');
+    expect((await create('keyrot-001')).status).toBe(400);
+    expect((await create('keyrot-002')).status).toBe(201);
     expect((await create('too many')).status).toBe(400);
     expect(dd.keys()).toHaveLength(3);
   });

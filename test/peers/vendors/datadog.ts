@@ -14,8 +14,8 @@
 //   name), `filter` on the name, meta.page.total_filtered_count (SPEC).
 // - 429 carries X-RateLimit-Limit/-Period/-Remaining/-Name and X-RateLimit-Reset, the seconds until the
 //   limit resets: Datadog's wait hint; no Retry-After (DOCS, API rate limits).
-// - At most 50 API keys an org (DOCS, API and application keys); the answer past it is not documented:
-//   this server answers 400.
+// - At most 50 API keys an org, and key names unique in it (DOCS, API and application keys, as quoted
+//   in a public gist; today's page no longer says so); the answers are not documented: 400 here.
 // - Keys cannot be disabled, only deleted (SPEC: no status attribute).
 import { randomUUID } from 'node:crypto';
 import { hex, last4 } from './ids.js';
@@ -109,6 +109,7 @@ export async function startDatadogServer(): Promise<DatadogTestServer> {
     CreateAPIKey(call: Call): Answer {
       const { name } = (call.body as { data: { attributes: { name: string } } }).data.attributes;
       if (keys.size >= state.maxKeys) return error(400, `API key limit reached: an organization has at most ${state.maxKeys} API keys`);
+      if ([...keys.values()].some((k) => k.name === name)) return error(400, `An API key named ${name} already exists`);
       const k = addKey(name);
       return { status: 201, body: { data: { ...partial(k), attributes: { ...attributes(k), key: k.key } } } };
     },
