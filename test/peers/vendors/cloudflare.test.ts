@@ -42,6 +42,7 @@ describe('Cloudflare test server', () => {
     expect(await deleted.json()).toEqual({ success: true, errors: [], messages: [], result: { id: result.id } });
     const gone = await fetch(`${cf.baseUrl}/user/tokens/verify`, { headers: bearer(result.value!) });
     expect([gone.status, await gone.json()]).toEqual([401, { success: false, errors: [{ code: 1000, message: 'Invalid API Token' }], messages: [], result: null }]);
+    expect((await fetch(`${cf.baseUrl}/user/tokens/${result.id}`, { headers: admin() })).status).toBe(404);
   });
 
   it('records a PUT that sends only the status, which the description does not allow', async () => {

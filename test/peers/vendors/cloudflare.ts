@@ -20,7 +20,8 @@
 //   token schema does not name it, but allows it).
 // - Errors: a missing or malformed Authorization header is 400, code 6003 "Invalid request headers"
 //   with error_chain 6111 (ISSUE kissgyorgy/cloudflare-dyndns#40); an unknown token 401, code 1000
-//   "Invalid API Token"; a token without the permission 403, code 9109. 429 carries Retry-After (seconds)
+//   "Invalid API Token"; a token without the permission 403, code 9109; a missing token 404 (its code
+//   is not documented: 1003 here). 429 carries Retry-After (seconds)
 //   and Ratelimit/Ratelimit-Policy (DOCS, rate limits), with "Please wait and consider throttling your
 //   request speed" (ISSUE cloudflare/workers-sdk#10025). Cloudflare was seen answering that with code
 //   971, which its description forbids (codes are >= 1000): this server answers code 10000, so nothing

@@ -35,6 +35,7 @@ describe('SendGrid test server', () => {
     expect((await fetch(`${sg.baseUrl}/v3/api_keys/${key.api_key_id}`, { method: 'DELETE', headers: bearer(sg.admin.apiKey) })).status).toBe(204);
     const after = await fetch(`${sg.baseUrl}/v3/scopes`, { headers: bearer(key.api_key) });
     expect([after.status, await after.json()]).toEqual([401, { errors: [{ field: null, message: 'authorization required' }] }]);
+    expect((await fetch(`${sg.baseUrl}/v3/api_keys/${key.api_key_id}`, { headers: bearer(sg.admin.apiKey) })).status).toBe(404);
   });
 
   it('lists with limit only, and keeps a deleted key working for the propagation delay', async () => {
