@@ -120,12 +120,13 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
       const { operation, pathParams } = match;
       seen.operationId = operation.id;
       const parsed = spec.checkRequest(operation, { query: url.searchParams, headers: req.headers, pathParams, body: text });
-      if (parsed.problems.length > 0) violations.push({ method, path: seen.path, operationId: operation.id, problems: parsed.problems });
+      const problems = [...parsed.problems, ...(parsed.credentialProblem ? [parsed.credentialProblem] : [])];
+      if (problems.length > 0) violations.push({ method, path: seen.path, operationId: operation.id, problems });
       const call: Call = { operation, pathParams, query: url.searchParams, headers: req.headers, body: parsed.body, url };
       let answer: Answer | undefined;
       let stallBody = false;
-      const malformed = parsed.problems.filter((p) => !p.startsWith('no credential'));
-      if (malformed.length > 0) answer = definition.invalid(400, malformed);
+      // A malformed request is refused as the vendor refuses one; a missing credential, by its authentication.
+      if (parsed.problems.length > 0) answer = definition.invalid(400, parsed.problems);
       const fault = answer ? undefined : takeFault(operation.id);
       if (fault?.kind === 'stall') return undefined;
       if (fault?.kind === 'rate-limit') answer = definition.rateLimited(fault.retryAfterSeconds);
@@ -137,10 +138,10 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
         if (!handler) throw new Error(`${definition.vendor} test server: no handler for ${operation.id}`);
         answer = handler(call);
       }
-      const problems = spec.checkResponse(operation, answer.status, answer.body, { shape: definition.errorShape(spec), replacesDocumented: definition.errorShapeReplacesDocumented });
-      if (problems.length > 0) {
-        answerErrors.push(`${definition.vendor} ${operation.id} answered ${answer.status}: ${problems.join('; ')}`);
-        return { answer: { status: 500, body: { 'keyrot-test-server': 'our answer broke the vendor description', problems } }, stallBody: false };
+      const wrong = spec.checkResponse(operation, answer.status, answer.body, { shape: definition.errorShape(spec), replacesDocumented: definition.errorShapeReplacesDocumented });
+      if (wrong.length > 0) {
+        answerErrors.push(`${definition.vendor} ${operation.id} answered ${answer.status}: ${wrong.join('; ')}`);
+        return { answer: { status: 500, body: { 'keyrot-test-server': 'our answer broke the vendor description', problems: wrong } }, stallBody: false };
       }
       return { answer, stallBody };
     }

@@ -87,9 +87,9 @@ describe('the OpenAPI checker', () => {
     const checked = datadog.checkRequest(create, {
       query: new URLSearchParams('page[size]=10'), headers: { 'content-type': 'application/json' }, pathParams: {}, body: JSON.stringify({ data: { type: 'keys', attributes: {} } }),
     });
+    expect(checked.credentialProblem).toBe('no credential of the kinds the operation accepts (apiKeyAuth + appKeyAuth)');
     expect(checked.problems).toEqual([
       'query parameter page[size] is not documented',
-      'no credential of the kinds the operation accepts (apiKeyAuth + appKeyAuth)',
       expect.stringMatching(/^request body: .*\/data\/attributes must have required property 'name'.*\/data\/type must be equal to one of the allowed values \["api_keys"\]/),
     ]);
 

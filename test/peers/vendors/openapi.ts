@@ -31,7 +31,10 @@ export interface RequestParts {
 }
 
 export interface ParsedRequest {
+  /** What breaks the description, but for credentials. */
   problems: string[];
+  /** Set when the request carries none of the credentials the operation names (the vendor answers that itself: 401/403). */
+  credentialProblem?: string;
   /** The body, parsed by its content type (JSON, or a form as an object of strings); undefined for none. */
   body: unknown;
 }
@@ -109,9 +112,8 @@ export class OpenApiSpec {
       if (!validate(value)) problems.push(`${where} parameter ${name}=${JSON.stringify(raw)}: ${describe(validate.errors)}`);
     }
     for (const name of new Set(request.query.keys())) if (!documented.has(name)) problems.push(`query parameter ${name} is not documented`);
-    problems.push(...this.checkSecurity(op, request.headers));
     const { problems: bodyProblems, body } = this.checkBody(operation, request);
-    return { problems: [...problems, ...bodyProblems], body };
+    return { problems: [...problems, ...bodyProblems], credentialProblem: this.checkSecurity(op, request.headers), body };
   }
 
   /**
@@ -179,9 +181,9 @@ export class OpenApiSpec {
   }
 
   /** A request satisfies one of the operation's (or the document's) security requirements, as far as its headers show. */
-  private checkSecurity(op: Json, headers: IncomingHttpHeaders): string[] {
+  private checkSecurity(op: Json, headers: IncomingHttpHeaders): string | undefined {
     const requirements = (op.security ?? this.doc.security ?? []) as Record<string, string[]>[];
-    if (requirements.length === 0) return [];
+    if (requirements.length === 0) return undefined;
     const schemes = ((this.doc.components as Json | undefined)?.securitySchemes ?? {}) as Record<string, Json>;
     const present = (name: string): boolean => {
       const scheme = schemes[name];
@@ -190,8 +192,8 @@ export class OpenApiSpec {
       if (scheme.type === 'http') return new RegExp(`^${String(scheme.scheme)} \\S`, 'i').test(headerValue(headers, 'authorization') ?? '');
       return false;
     };
-    if (requirements.some((r) => Object.keys(r).every(present))) return [];
-    return [`no credential of the kinds the operation accepts (${requirements.map((r) => Object.keys(r).join(' + ') || 'none').join(' | ')})`];
+    if (requirements.some((r) => Object.keys(r).every(present))) return undefined;
+    return `no credential of the kinds the operation accepts (${requirements.map((r) => Object.keys(r).join(' + ') || 'none').join(' | ')})`;
   }
 
   /** Path-level parameters, overridden by operation-level ones of the same name and place; with the pointer to each. */
