@@ -32,3 +32,15 @@ export async function readBounded(file: string, max: number): Promise<string | '
     await handle.close();
   }
 }
+
+/** Standard input, up to one byte past `max` (enough for the caller to tell it was too large). */
+export async function readStdin(max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    if (length > max) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
-import { formatProblem, type PlanProblem } from '../plan/problem.js';
+import { formatProblem, type PlanProblem } from '../shared/problem.js';
 import { writeJson, type OutputFormat } from './output.js';
 
 const REPORT = 'please report it with this output and the audit log (`keyrot history --json`), as the README section "Reporting a problem" describes';

@@ -1,17 +1,25 @@
-// What every command that advances a plan passes to the engine: clock, reporter, prompts, signals.
+// What a command hands its engine operation: where state lives (built once from --state or
+// KEYROT_STATE), the clock, the reporter; and for a command that advances a plan, prompts and signals.
 import { systemClock } from '../engine/clock.js';
-import type { SessionOptions } from '../engine/session.js';
+import type { Reporter } from '../engine/events.js';
+import type { OperationOptions, SessionOptions } from '../engine/options.js';
 import { KeyrotError } from '../errors.js';
 import { parseDuration } from '../shared/duration.js';
 import { openState } from '../state/open.js';
 import { confirmer } from './confirm.js';
 import type { OutputFlags } from './output.js';
-import type { Reporter } from './reporters/reporter.js';
 
 export interface CommonRunFlags extends OutputFlags {
   yes?: boolean;
   waitLock?: string;
   state?: string;
+}
+
+/** For commands that render the document their operation returns: its events are not shown. */
+const quiet: Reporter = { event: () => undefined, summary: () => undefined };
+
+export function operationOptions(flags: { state?: string }, reporter: Reporter = quiet): OperationOptions {
+  return { states: openState(flags.state), clock: systemClock, reporter };
 }
 
 export function sessionOptions(
@@ -23,13 +31,10 @@ export function sessionOptions(
   const waitLockMs = flags.waitLock === undefined ? 0 : parseDuration(flags.waitLock);
   if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${flags.waitLock} is not a duration (try 30s, 5m)` });
   return {
-    stateDir: flags.state,
     // Built once here; every engine operation of this command gets the same one.
-    states: extra.states ?? openState(flags.state),
+    ...operationOptions(flags, reporter),
     waitLockMs,
-    clock: systemClock,
     signal,
-    emit: (e) => reporter.event(e),
     confirm: confirmer({ yes: flags.yes, signal, pause: () => reporter.pause?.() }),
     ...extra,
   };

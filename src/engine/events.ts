@@ -1,4 +1,5 @@
 import type { PhaseName } from './rotation.js';
+import type { PlanResult } from './outcome.js';
 
 /** Everything the engine tells the user goes through one of these; reporters render them. */
 export type RunEvent =
@@ -25,3 +26,13 @@ export type RunEvent =
     };
 
 export type Emit = (event: RunEvent) => void;
+
+/**
+ * Where an engine operation's events go: the CLI's human, plain or json reporter, or a test's list.
+ * `summary` gets every plan's outcome once all are done; `pause` stops live output for a question.
+ */
+export interface Reporter {
+  event(e: RunEvent): void;
+  summary(results: PlanResult[]): void;
+  pause?(): void;
+}

@@ -7,9 +7,8 @@ import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { formatDuration } from '../shared/duration.js';
 import { stateDirOf } from '../state/location.js';
-import { openState } from '../state/open.js';
 import type { StateStore } from '../state/store.js';
-import { systemClock } from './clock.js';
+import type { OperationOptions } from './options.js';
 import { buildIssuer, callProvider } from './providers.js';
 import { inFlight, type RotationState } from './rotation.js';
 
@@ -45,7 +44,10 @@ export interface PlanInventory {
 
 const latest = (records: AuditRecord[], test: (r: AuditRecord) => boolean) => records.filter(test).at(-1);
 
-export async function inventory(plans: LoadedPlan[], stateDirOption?: string, now: Date = systemClock.now(), states = openState(stateDirOption)): Promise<PlanInventory[]> {
+/** Every plan's inventory at `now`: one issuer list each, and what the state store and audit log hold. */
+export async function inventory(plans: LoadedPlan[], options: OperationOptions, now: Date): Promise<PlanInventory[]> {
+  const { states, clock } = options;
+  const stateDirOption = states.spec;
   const audits = new Map<StateStore, Promise<AuditRecord[]>>();
   const auditOf = (store: StateStore) => {
     if (!audits.has(store)) audits.set(store, store.audit.read().catch(() => []));
@@ -65,7 +67,7 @@ export async function inventory(plans: LoadedPlan[], stateDirOption?: string, no
       let activeKey: KeyAge | null = null;
       let error: PlanInventory['error'] = null;
       try {
-        const keys = await buildIssuer(loaded, store, () => undefined, systemClock).then(async (i) => {
+        const keys = await buildIssuer(loaded, store, () => undefined, clock).then(async (i) => {
           issuer = i.label;
           return callProvider(i, 'list', () => i.list());
         });

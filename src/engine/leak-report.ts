@@ -91,9 +91,13 @@ export function parseLeakReport(content: string, file: string): LeakReport {
   return { format: 'trufflehog', findings: fromTrufflehog(items, file) };
 }
 
+/** The most `--secret-stdin` reads: a secret is far shorter; more is something else piped in by mistake. */
+export const MAX_SECRET_BYTES = 64 * 1024;
+
 /** One secret pasted on stdin (`--secret-stdin`): the same as a one-finding report. */
 export function leakFromSecret(secret: string): LeakReport {
   const value = secret.replace(/\r?\n$/, '');
+  if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new KeyrotError('leak-report-invalid', { file: 'stdin', reason: `more than ${MAX_SECRET_BYTES / 1024} kB was piped in; a secret is far shorter` });
   if (value.trim() === '') throw new KeyrotError('leak-report-invalid', { file: 'stdin', reason: 'nothing was read' });
   return { format: 'stdin', findings: [finding('the secret on stdin', [value])] };
 }

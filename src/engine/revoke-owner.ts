@@ -11,7 +11,6 @@ import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
 import { buildIssuer, callProvider } from './providers.js';
-import { statesOf } from './session.js';
 
 /** How long one issuer may take to answer "do you hold this key?" before it counts as not asked. */
 export const OWNER_QUERY_TIMEOUT_MS = 5_000;
@@ -34,9 +33,8 @@ export interface OwnerSearch {
 }
 
 export interface SearchDeps {
-  stateDir?: string;
-  /** Where state lives (default: from stateDir). */
-  states?: StateBackend;
+  /** Where state lives: keyrot's own records are read first. */
+  states: StateBackend;
   emit: Emit;
   clock: Clock;
   timeoutMs?: number;
@@ -80,7 +78,7 @@ type Answer = { plan: LoadedPlan; key?: KeyInfo } | { plan: LoadedPlan; failed: 
 async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
   const limit = pLimit(OWNER_QUERY_CONCURRENCY);
   const timeoutMs = deps.timeoutMs ?? OWNER_QUERY_TIMEOUT_MS;
-  const states = statesOf(deps);
+  const { states } = deps;
   const built = await Promise.all(
     plans.map((plan): Promise<Built> =>
       withTimeout(states.of(plan).then((store) => buildIssuer(plan, store, deps.emit, deps.clock)), timeoutMs)
@@ -122,7 +120,7 @@ async function ask(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps) {
  * the plans that answered is `found: undefined` with the plans that could not be asked.
  */
 export async function findOwner(plans: LoadedPlan[], match: KeyMatch, deps: SearchDeps): Promise<OwnerSearch> {
-  const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, statesOf(deps)) : [];
+  const likely = 'keyId' in match ? await recordedOwners(plans, match.keyId, deps.states) : [];
   let result = likely.length > 0 ? await ask(likely, match, deps) : { holders: [], notAsked: [] };
   if (result.holders.length === 1) return { found: result.holders[0], notAsked: result.notAsked, unneeded: plans.filter((p) => !likely.includes(p)) };
   if (result.holders.length === 0) {

@@ -6,11 +6,12 @@ import { actor } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { openState } from '../state/open.js';
+import type { SessionOptions } from './options.js';
+import type { Outcome } from './outcome.js';
 import { buildProviders, callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
-import type { Consent, Outcome } from './runner.js';
-import { drive, statesOf, withPlan, type PlanSession, type SessionOptions } from './session.js';
+import type { Consent } from './runner.js';
+import { drive, withPlan, type PlanSession } from './session.js';
 
 export type RevokeStart = { state: RotationState } | { nothing: string };
 
@@ -41,10 +42,10 @@ export async function beginRevoke(session: PlanSession, keyId: string): Promise<
 
 /** Without a key id: the key the plan's consumers use now (or the one its revoke in flight is about). */
 export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions): Promise<string> {
-  const store = await statesOf(options).of(loaded);
+  const store = await options.states.of(loaded);
   const saved = await store.load(loaded.plan.name);
   if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;
-  const { issuer, stores } = await buildProviders(loaded, store, options.emit, options.clock);
+  const { issuer, stores } = await buildProviders(loaded, store, (e) => options.reporter.event(e), options.clock);
   const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
   const served = await Promise.all(stores.map((s) => callProvider(s, 'readBack', () => s.readBack())));
   const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
@@ -53,17 +54,18 @@ export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions):
 }
 
 /** A key no issuer lists may have been revoked and deleted already: say so instead of "not found". */
-export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, stateDirOption?: string, states = openState(stateDirOption)): Promise<KeyrotError | undefined> {
+export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, options: Pick<SessionOptions, 'states'>): Promise<KeyrotError | undefined> {
   for (const loaded of plans) {
-    const saved = await (await states.of(loaded)).load(loaded.plan.name).catch(() => undefined);
+    const saved = await (await options.states.of(loaded)).load(loaded.plan.name).catch(() => undefined);
     if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {
-      return new KeyrotError('revoke-finished', { keyId, plan: saved.plan, rotationId: saved.rotationId, at: saved.completedAt, file: commandArg(loaded.file, stateDirOption) });
+      return new KeyrotError('revoke-finished', { keyId, plan: saved.plan, rotationId: saved.rotationId, at: saved.completedAt, file: commandArg(loaded.file, options.states.spec) });
     }
   }
   return undefined;
 }
 
-export interface RevokeRequest {
+/** One key to revoke, and the command's one question. */
+export interface KeyRevoke {
   plan: LoadedPlan;
   keyId: string;
   /** Finish a revoke in flight with the permanent delete (after its soak). */
@@ -77,9 +79,9 @@ export interface RevokeRequest {
 }
 
 /** Revoke one key (or, with `delete`, finish its revoke): preconditions, one question, then the phases. */
-export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<Outcome> {
+export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outcome> {
   const { plan: owner, keyId } = req;
-  const planArg = commandArg(owner.file, options.stateDir);
+  const planArg = commandArg(owner.file, options.states.spec);
   const plan = owner.plan.name;
   return withPlan(owner, options, async (session) => {
     const revoking = session.saved?.mode === 'revoke' && session.saved.phase !== 'done' && session.saved.oldKeyId === keyId;
@@ -87,7 +89,7 @@ export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<
     if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start = await beginRevoke(session, keyId);
     if ('nothing' in start) {
-      options.emit({ type: 'note', plan, message: `nothing to revoke: ${start.nothing}` });
+      options.reporter.event({ type: 'note', plan, message: `nothing to revoke: ${start.nothing}` });
       return { status: 'done' as const };
     }
     const what = req.count > 1 ? `${req.count} keys (listed above)` : `${keyId} of plan ${plan}`;
@@ -97,10 +99,10 @@ export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<
     if (answer !== 'yes') {
       const code = answer === 'no' ? 'revoke-declined' : 'revoke-unattended';
       const refusal = new KeyrotError(code, { keyId, file: planArg, ...req.withYes, step: req.delete ? 'permanent delete' : 'revoke' });
-      options.emit({ type: 'held', plan, phase: 'revoke', code, message: refusal.message, hint: refusal.hint, evidence: [] });
+      options.reporter.event({ type: 'held', plan, phase: 'revoke', code, message: refusal.message, hint: refusal.hint, evidence: [] });
       return { status: 'held' as const, code };
     }
-    if (!req.delete) options.emit({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
+    if (!req.delete) options.reporter.event({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
 
     const ctx = session.context(start.state);
     if (req.delete && !ctx.state.approvedBy) {
@@ -118,7 +120,7 @@ export function revokeKey(req: RevokeRequest, options: SessionOptions): Promise<
       const next = evicted
         ? (ctx.issuer.deactivates === false ? `the leaked key was deleted at once (${ctx.issuer.label} cannot deactivate keys)` : 'the leaked key was deleted to make room for it (the issuer was full)')
         : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
-      options.emit({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
+      options.reporter.event({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
       return { status: 'done' as const };
     }
     return result;

@@ -6,29 +6,8 @@ import { redact } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
 import { PHASES, type Phase, type Redirect } from './phases.js';
+import { outcomeOfError, type Outcome } from './outcome.js';
 import { PHASE_NAMES } from './rotation.js';
-
-export type Outcome =
-  | { status: 'done' | 'not-due' | 'interrupted' }
-  | { status: 'waiting'; until: Date }
-  | { status: 'held'; code: string }
-  | { status: 'failed'; code: string; exitCode: number };
-
-export function exitCodeOf(outcome: Outcome): number {
-  switch (outcome.status) {
-    case 'done':
-    case 'not-due':
-      return EXIT.ok;
-    case 'waiting':
-      return EXIT.waiting;
-    case 'held':
-      return EXIT.refused;
-    case 'interrupted':
-      return EXIT.interrupted;
-    case 'failed':
-      return outcome.exitCode;
-  }
-}
 
 /**
  * The answer to "go ahead with a permanent step?": given, declined, or nobody to ask (no terminal
@@ -210,7 +189,7 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     await options.audit(phase ?? 'done', 'failed', `${e.code}: ${e.message}`).catch(() => undefined);
     ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: e.code, message: e.message, hint: e.hint });
     await ctx.notify(e.exitCode === EXIT.refused ? 'held' : 'failed', e.message);
-    return e.exitCode === EXIT.refused ? { status: 'held', code: e.code } : { status: 'failed', code: e.code, exitCode: e.exitCode };
+    return outcomeOfError(e);
   }
 }
 

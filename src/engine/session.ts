@@ -2,48 +2,20 @@
 // until done, held, failed, interrupted, or (with --no-wait) waiting on a stored deadline.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { formatDuration } from '../shared/duration.js';
 import type { LoadedPlan } from '../plan/load.js';
-import type { KeyInfo, KeyIssuer } from '../providers/types.js';
 import { createNotifier } from '../notify/notifier.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import { redact } from '../secrets/redact.js';
-import { openState, type StateBackend } from '../state/open.js';
 import type { AuditTrail, StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import { targetIdsOf, type RotationContext } from './context.js';
 import type { Emit } from './events.js';
-import { keepKeyList } from './keys.js';
-import { inFlight, newRotation, type RotationState } from './rotation.js';
+import type { SessionOptions } from './options.js';
+import { newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
-import { advance, type Consent, type Outcome } from './runner.js';
-
-export interface SessionOptions {
-  /** What --state said (a folder or vault://…), for hints; default `.keyrot/` beside the plan file. */
-  stateDir?: string;
-  /** Where state lives, built once per command from --state / KEYROT_STATE (default: from stateDir). */
-  states?: StateBackend;
-  /** Block through waits (default) or return at the first one (--no-wait). */
-  wait: boolean;
-  /** Start a new rotation only when the active key is older than schedule.maxAge. */
-  due: boolean;
-  waitLockMs: number;
-  command: string;
-  clock: Clock;
-  signal: AbortSignal;
-  emit: Emit;
-  confirm(question: string): Promise<Consent>;
-  /** Go on with a rotation that was rolled back. */
-  resumeAfterRollback?: boolean;
-  /** Move a state record that cannot be used (state-corrupt) aside instead of failing: keyrot abandon. */
-  setAsideUnusableState?: boolean;
-  /** Providers to use instead of those the plan names (tests drive the engine with fakes). */
-  providers?: Providers;
-}
-
-/** The command's state backend (tests and older callers that pass only stateDir get one built from it). */
-export const statesOf = (options: { states?: StateBackend; stateDir?: string }): StateBackend => options.states ?? openState(options.stateDir);
+import { outcomeOfError, type Outcome } from './outcome.js';
+import { advance } from './runner.js';
 
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
 
@@ -100,18 +72,6 @@ export function rotationContext(
   return ctx;
 }
 
-/** Why the plan is not due yet (undefined: it is), and the key list read to tell, when one was. */
-async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Promise<{ reason?: string; keys?: KeyInfo[] }> {
-  const maxAge = loaded.plan.schedule?.maxAge;
-  if (maxAge === undefined) return { reason: 'the plan has no schedule.maxAge; with --due it is rotated only when one is set' };
-  const keys = await callProvider(issuer, 'list', () => issuer.list());
-  const active = keys.filter((k) => k.status === 'active');
-  if (active.length === 0) return { keys };
-  const newest = Math.max(...active.map((k) => k.createdAt.getTime()));
-  const age = now.getTime() - newest;
-  return age < maxAge ? { reason: `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` } : { keys };
-}
-
 export interface PlanSession {
   loaded: LoadedPlan;
   providers: Providers;
@@ -128,9 +88,10 @@ export interface PlanSession {
 /** Build a plan's providers, take its lock, and run `fn` while holding it. */
 export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, fn: (session: PlanSession) => Promise<T>): Promise<T> {
   const { plan } = loaded;
-  const store = await statesOf(options).of(loaded);
+  const store = await options.states.of(loaded);
   const { audit } = store;
-  const { clock, emit } = options;
+  const { clock } = options;
+  const emit: Emit = (e) => options.reporter.event(e);
 
   const providers = options.providers ?? (await buildProviders(loaded, store, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
@@ -149,7 +110,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
       audit,
       ...(setAside ? { setAside } : {}),
       fresh: () => ({ ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 }),
-      context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.stateDir }),
+      context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.states.spec }),
     });
   } finally {
     await lock.release();
@@ -158,7 +119,8 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
 
 /** Advance a rotation until done, held, failed or interrupted; through waits unless --no-wait. */
 export async function drive(ctx: RotationContext, options: SessionOptions): Promise<Outcome> {
-  const { clock, emit } = options;
+  const { clock } = options;
+  const emit: Emit = (e) => options.reporter.event(e);
   const plan = ctx.plan;
   const resumed = ctx.state.updatedAt !== ctx.state.startedAt; // a fresh record has not been saved yet
   emit({ type: 'start', plan: plan.name, rotationId: ctx.state.rotationId, resumed, phase: ctx.state.phase === 'done' ? 'create' : ctx.state.phase });
@@ -184,26 +146,10 @@ export async function drive(ctx: RotationContext, options: SessionOptions): Prom
   }
 }
 
-/** keyrot run: continue the rotation in flight, or start one (with --due, only when due). */
-export function runSession(loaded: LoadedPlan, options: SessionOptions): Promise<Outcome> {
-  return withPlan(loaded, options, async (session) => {
-    let state = session.saved;
-    let listed: KeyInfo[] | undefined;
-    if (!inFlight(state)) {
-      if (options.due) {
-        const due = await dueReason(loaded, session.providers.issuer, options.clock.now());
-        if (due.reason) {
-          options.emit({ type: 'not-due', plan: loaded.plan.name, reason: due.reason });
-          return { status: 'not-due' };
-        }
-        listed = due.keys;
-      }
-      state = session.fresh();
-    }
-    const ctx = session.context(state!);
-    // The new rotation starts with the create gate, at once and under the lock just taken: it takes
-    // this list instead of reading the same one again.
-    if (listed) keepKeyList(ctx, listed);
-    return drive(ctx, options);
-  });
-}
+/** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
+export const failedToStart = (loaded: LoadedPlan, options: SessionOptions) => (e: unknown): Outcome => {
+  if (!(e instanceof KeyrotError)) throw e;
+  e.about(commandArg(loaded.file, options.states.spec));
+  options.reporter.event({ type: 'failed', plan: loaded.plan.name, code: e.code, message: e.message, hint: e.hint });
+  return outcomeOfError(e);
+};

@@ -8,9 +8,8 @@ import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
 import { unknownPlaceholders } from '../shared/template.js';
-import type { PlanProblem } from './problem.js';
+import type { PlanProblem } from '../shared/problem.js';
 
-export { formatProblem, type PlanProblem } from './problem.js';
 
 export interface LoadedPlan {
   file: string;

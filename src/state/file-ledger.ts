@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
-import { fileSignature, writeAtomic } from './atomic-file.js';
+import { fileSignature, writeAtomic } from '../shared/atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 import type { LedgerEntry, PlanLedger } from './store.js';
 

@@ -13,7 +13,7 @@ import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
 import { AuditLog } from '../audit/log.js';
-import { fileSignature, writeAtomic, type FileSignature } from './atomic-file.js';
+import { fileSignature, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';

@@ -4,7 +4,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
-import { syncDir } from './atomic-file.js';
+import { syncDir } from '../shared/atomic-file.js';
 
 const code = (e: unknown) => (e as NodeJS.ErrnoException)?.code;
 

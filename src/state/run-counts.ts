@@ -4,7 +4,7 @@
 // each miss the other's increment, which a counter's rate() tolerates.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomic } from './atomic-file.js';
+import { writeAtomic } from '../shared/atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 
 export type RunCounts = Record<string, Record<string, number>>;

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { exitCodeOf } from '../../src/engine/runner.js';
+import { exitCodeOf } from '../../src/engine/outcome.js';
 import { keyrot } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { load, run, stateDirOf } from '../helpers/engine.js';

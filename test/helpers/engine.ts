@@ -1,10 +1,13 @@
 // Drive the engine in-process over real files, with a fake clock and captured events.
 import path from 'node:path';
 import type { RunEvent } from '../../src/engine/events.js';
-import type { Outcome } from '../../src/engine/runner.js';
+import type { Outcome } from '../../src/engine/outcome.js';
 import { beginRevoke } from '../../src/engine/revoke.js';
 import type { Providers } from '../../src/engine/providers.js';
-import { drive, runSession, withPlan, type PlanSession, type SessionOptions } from '../../src/engine/session.js';
+import { runSession } from '../../src/engine/operations/run.js';
+import type { SessionOptions } from '../../src/engine/options.js';
+import { drive, withPlan, type PlanSession } from '../../src/engine/session.js';
+import { openState } from '../../src/state/open.js';
 import type { RotationContext } from '../../src/engine/context.js';
 import { loadPlan, type LoadedPlan } from '../../src/plan/load.js';
 import type { FakeClock } from './fake-clock.js';
@@ -30,15 +33,17 @@ export interface RunFlags {
   resumeAfterRollback?: boolean;
 }
 
-function sessionOptions(clock: FakeClock, events: RunEvent[], options: RunFlags): SessionOptions {
+/** What a command would hand the engine, over the default state folders, with a fake clock. */
+export function sessionOptions(clock: FakeClock, events: RunEvent[], options: RunFlags): SessionOptions {
   return {
+    states: openState(undefined),
     wait: options.wait ?? true,
     due: options.due ?? false,
     waitLockMs: options.waitLockMs ?? 0,
     command: 'keyrot test',
     clock,
     signal: options.signal ?? new AbortController().signal,
-    emit: (e) => events.push(e),
+    reporter: { event: (e) => events.push(e), summary: () => undefined },
     confirm: async () => ((options.confirm ?? true) ? 'yes' : 'no'),
     providers: options.providers,
     resumeAfterRollback: options.resumeAfterRollback,

@@ -3,7 +3,7 @@ import { chownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeAtomic } from '../../src/state/atomic-file.js';
+import { writeAtomic } from '../../src/shared/atomic-file.js';
 
 let dir: string;
 beforeEach(() => {

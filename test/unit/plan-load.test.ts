@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatProblem, loadPlan, MAX_PLAN_BYTES } from '../../src/plan/load.js';
+import { loadPlan, MAX_PLAN_BYTES } from '../../src/plan/load.js';
+import { formatProblem } from '../../src/shared/problem.js';
 import { planJsonSchema } from '../../src/plan/schema.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 

@@ -11,8 +11,8 @@ import { workspace, type Workspace } from '../helpers/workspace.js';
 
 // The seam for a full disk: the atomic write the store uses, failing with ENOSPC on request.
 const disk = vi.hoisted(() => ({ full: false }));
-vi.mock('../../src/state/atomic-file.js', async (original) => {
-  const real = await original<typeof import('../../src/state/atomic-file.js')>();
+vi.mock('../../src/shared/atomic-file.js', async (original) => {
+  const real = await original<typeof import('../../src/shared/atomic-file.js')>();
   const writeAtomic = (async (...args: Parameters<typeof real.writeAtomic>) => {
     if (disk.full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
     return real.writeAtomic(...args);

@@ -1,12 +1,12 @@
 // Issue 12, defects 3 and 10: a target that serves another key at verify is healed, not stuck on; and the
 // audit log records what a resumed run found already done, and never a change that did not happen.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decide } from '../../src/engine/operator.js';
+import { decide } from '../../src/engine/operations/decide.js';
 import { KeyrotError } from '../../src/errors.js';
 import type { Credential, RetireResult } from '../../src/providers/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
-import { planObject, run, stateDirOf } from '../helpers/engine.js';
+import { planObject, run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -161,10 +161,7 @@ describe('defect 10: the audit log records what happened, and what a resumed run
 
 describe('defect 3: keyrot abandon --retire-new', () => {
   const abandon = (stores: FakeStore[], retireNew: boolean) =>
-    decide(plan(), 'abandon', {
-      wait: false, due: false, waitLockMs: 0, command: 'keyrot abandon', clock, signal: new AbortController().signal,
-      emit: () => undefined, confirm: async () => 'yes', providers: { issuer, stores },
-    }, { retireNew });
+    decide(plan(), { decision: 'abandon', retireNew }, { ...sessionOptions(clock, [], { wait: false, providers: { issuer, stores } }), command: 'keyrot abandon' });
   /** Held at verify: another writer keeps its own value in the one target, so no target serves the new key. */
   async function heldAtVerify(): Promise<{ store: OverwrittenStore; old: string; fresh: string }> {
     const store = new OverwrittenStore('b');

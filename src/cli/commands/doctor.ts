@@ -1,11 +1,10 @@
 // keyrot doctor: render the engine's preflight of each plan; exit 4 when a provider check failed.
 import { existsSync } from 'node:fs';
 import chalk from 'chalk';
-import { doctor, type PlanDoctor } from '../../engine/doctor.js';
-import { EXIT } from '../../messages.js';
-import { openState } from '../../state/open.js';
-import { loadPlans } from '../load-plans.js';
+import { loadPlans } from '../../engine/load-plans.js';
+import { doctor, type PlanDoctor } from '../../engine/operations/doctor.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
+import { operationOptions } from '../session-options.js';
 
 const MARK = {
   pass: () => chalk.green('ok  '),
@@ -28,14 +27,12 @@ function render(r: PlanDoctor): void {
 
 export async function doctorCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
   const named = args.length > 0 ? args : [existsSync('rotation-plans') ? 'rotation-plans' : '.'];
-  const states = openState(opts.state);
-  const reports = await Promise.all((await loadPlans(named, opts.state)).map((loaded) => doctor(loaded, opts.state, states)));
-  const ok = reports.every((r) => r.ok);
-  if (outputOf(opts) === 'json') writeJson({ type: 'doctor', ok, plans: reports });
+  const { ok, plans, exitCode } = await doctor(await loadPlans(named, opts.state), operationOptions(opts));
+  if (outputOf(opts) === 'json') writeJson({ type: 'doctor', ok, plans });
   else {
-    reports.forEach(render);
-    const failing = reports.filter((r) => !r.ok).map((r) => r.plan);
+    plans.forEach(render);
+    const failing = plans.filter((r) => !r.ok).map((r) => r.plan);
     process.stdout.write(ok ? 'every check passed (warnings, if any, are above)\n' : `checks failed for ${failing.join(', ')}: fix what each FAIL line says, then run keyrot doctor again\n`);
   }
-  return ok ? EXIT.ok : EXIT.provider;
+  return exitCode;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { EXIT } from '../../messages.js';
 import { packageFile } from '../../package-file.js';
-import { PRESET_LIST, SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../plan/scaffold.js';
+import { PRESET_LIST, SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../engine/operations/scaffold.js';
 import { canAsk } from '../confirm.js';
 
 export interface InitOptions {

@@ -1,10 +1,9 @@
 // keyrot plan: render the engine's dry run of each plan.
 import chalk from 'chalk';
-import { preview, type PlanPreview } from '../../engine/preview.js';
-import { EXIT } from '../../messages.js';
-import { openState } from '../../state/open.js';
-import { loadPlans } from '../load-plans.js';
+import { loadPlans } from '../../engine/load-plans.js';
+import { preview, type PlanPreview } from '../../engine/operations/preview.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
+import { operationOptions } from '../session-options.js';
 
 function render(p: PlanPreview): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -26,11 +25,9 @@ function render(p: PlanPreview): void {
 }
 
 export async function planCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
-  const previews: PlanPreview[] = [];
-  const states = openState(opts.state);
-  for (const loaded of await loadPlans(args, opts.state)) previews.push(await preview(loaded, opts.state, states));
+  const options = operationOptions(opts);
+  const { previews, exitCode } = await preview(await loadPlans(args, opts.state), options);
   if (outputOf(opts) === 'json') writeJson({ type: 'plan', plans: previews });
   else previews.forEach(render);
-  // A gate that would hold now is a refusal, as the run would be.
-  return previews.some((p) => p.phases.some((ph) => ph.now?.verdict === 'hold')) ? EXIT.refused : EXIT.ok;
+  return exitCode;
 }

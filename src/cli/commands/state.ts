@@ -1,6 +1,6 @@
 // keyrot state migrate: render the engine's move of a state folder to another store (Vault).
 import { existsSync, statSync } from 'node:fs';
-import { migrateState } from '../../engine/migrate.js';
+import { migrateState } from '../../engine/operations/migrate.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { openState } from '../../state/open.js';
@@ -10,9 +10,7 @@ export async function stateMigrateCommand(opts: OutputFlags & { from: string; to
   if (!existsSync(opts.from) || !statSync(opts.from).isDirectory()) {
     throw new KeyrotError('usage', { problem: `--from ${opts.from} is not a state folder (one holds state/, generated/ and audit.jsonl; e.g. rotation-plans/.keyrot)` });
   }
-  const [from] = await openState(opts.from).stores([]);
-  const [to] = await openState(opts.to).stores([]);
-  const moved = await migrateState(from!, to!, ['keyrot', ...process.argv.slice(2)].join(' '));
+  const moved = await migrateState({ from: openState(opts.from), to: openState(opts.to) }, { command: ['keyrot', ...process.argv.slice(2)].join(' ') });
 
   if (outputOf(opts) === 'json') {
     writeJson({ type: 'state-migrate', ...moved });

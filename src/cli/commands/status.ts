@@ -1,26 +1,14 @@
+// keyrot status: render the engine's report of every plan named and every rotation in flight.
 import chalk from 'chalk';
-import type { PlanInventory } from '../../engine/inventory.js';
-import { inFlight, type RotationState } from '../../engine/rotation.js';
-import { EXIT } from '../../messages.js';
-import { formatDuration } from '../../shared/duration.js';
-import { isVaultSpec, openState } from '../../state/open.js';
-import { readRunCounts } from '../../state/run-counts.js';
-import { KeyrotError } from '../../errors.js';
+import type { PlanStatus, StatusReport } from '../../engine/operations/status.js';
+import { status } from '../../engine/operations/status.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
+import { operationOptions } from '../session-options.js';
 
-function nextAction(s: RotationState, now: Date): string {
-  if (s.hold) return `held: ${s.hold.message}`;
-  const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
-  if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
-  if (s.stage === 'waiting' && deadline) {
-    const left = new Date(deadline).getTime() - now.getTime();
-    return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: run again to continue`;
-  }
-  return `${s.phase} on the next run`;
-}
+type Rotation = StatusReport['rotations'][number];
 
 /** A rotation in flight as `status --output json` shows it (schema/status.schema.json): no internals. */
-const shown = (s: RotationState, now: Date) => ({
+const shown = ({ state: s, next }: Rotation) => ({
   plan: s.plan,
   rotationId: s.rotationId,
   mode: s.mode,
@@ -34,11 +22,11 @@ const shown = (s: RotationState, now: Date) => ({
   hold: s.hold ? { code: s.hold.code, message: s.hold.message, since: s.hold.since } : null,
   rolledBack: s.rolledBack !== null,
   approvedBy: s.approvedBy,
-  next: nextAction(s, now),
+  next,
 });
 
 /** A plan's key and last outcome as `status --output json` shows it (schema/status.schema.json). */
-const keyShown = (p: PlanInventory) => ({
+const keyShown = (p: PlanStatus) => ({
   plan: p.plan,
   file: p.file,
   issuer: p.issuer,
@@ -54,57 +42,39 @@ const keyShown = (p: PlanInventory) => ({
   next: p.next,
 });
 
-function renderKey(p: PlanInventory, now: Date, describeAge: (p: PlanInventory, now: Date) => string): void {
-  const age = describeAge(p, now);
-  const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(age) : age}` : p.error ? chalk.red(`${p.error.message}`) : age;
+function renderKey(p: PlanStatus): void {
+  const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(p.age) : p.age}` : p.error ? chalk.red(`${p.error.message}`) : p.age;
   process.stdout.write(`${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`);
   if (p.error) process.stdout.write(`  ${chalk.dim('hint:')} ${p.error.hint}\n`);
   if (p.lastOutcome) process.stdout.write(`  last: ${p.lastOutcome.action} ${p.lastOutcome.outcome} at ${p.lastOutcome.at}${p.lastSuccessAt ? `; last rotation finished ${p.lastSuccessAt}` : ''}\n`);
   if (!p.rotation && p.overdue) process.stdout.write(`  next: \`${p.next}\` rotates it now\n`);
 }
 
+function renderRotation({ state: s, next }: Rotation): void {
+  const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
+    .filter(Boolean)
+    .join(', ');
+  process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}${tags ? `  [${tags}]` : ''}\n`);
+  process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
+  process.stdout.write(`  next: ${next}\n`);
+}
+
 export async function statusCommand(args: string[], opts: OutputFlags & { state?: string; metricsFile?: string }): Promise<number> {
-  if (opts.metricsFile && args.length === 0) {
-    throw new KeyrotError('usage', { problem: '--metrics-file needs the plans to report on: `keyrot status --metrics-file keyrot.prom rotation-plans/`' });
-  }
+  const options = operationOptions(opts);
   // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
-  const plans = args.length > 0 ? await (await import('../load-plans.js')).loadPlans(args, opts.state) : [];
-  const names = new Set(plans.map((p) => p.plan.name));
-  const backend = openState(opts.state);
-  const states: RotationState[] = [];
-  for (const store of await backend.stores(plans)) {
-    for (const s of await store.list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
-  }
-  const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
-  // Every plan named, in flight or not: its key's age (one issuer list each) and its last outcome.
-  const now = new Date();
-  // The inventory (and through it the provider registry, zod) only when plans are named.
-  const { inventory, describeAge } = plans.length > 0 ? await import('../../engine/inventory.js') : { inventory: async () => [], describeAge: () => '' };
-  const keys = (await inventory(plans, opts.state, now, backend)).sort((a, b) => a.plan.localeCompare(b.plan));
-  if (opts.metricsFile) {
-    const runs = isVaultSpec(opts.state) ? {} : Object.assign({}, ...(await Promise.all([...new Set(keys.map((k) => k.stateDir))].map(readRunCounts))));
-    const { renderMetrics, writeMetricsFile } = await import('../metrics-file.js');
-    await writeMetricsFile(opts.metricsFile, renderMetrics(keys, runs, now));
-  }
-  const code = keys.some((k) => k.error) ? EXIT.provider : EXIT.ok;
+  const plans = args.length > 0 ? await (await import('../../engine/load-plans.js')).loadPlans(args, opts.state) : [];
+  const report = await status(plans, { metricsFile: opts.metricsFile }, options);
 
   if (outputOf(opts) === 'json') {
-    writeJson({ type: 'status', plans: keys.map(keyShown), rotations: flying.map((s) => shown(s, now)), idle: states.length - flying.length });
-    return code;
+    writeJson({ type: 'status', plans: report.plans.map(keyShown), rotations: report.rotations.map(shown), idle: report.idle });
+    return report.exitCode;
   }
-  for (const p of keys) renderKey(p, now, describeAge);
-  if (flying.length === 0) {
-    process.stdout.write(`nothing in flight${states.length ? ` (${states.length} plan(s) idle)` : ''}\n`);
-    return code;
+  report.plans.forEach(renderKey);
+  if (report.rotations.length === 0) {
+    process.stdout.write(`nothing in flight${report.idle ? ` (${report.idle} plan(s) idle)` : ''}\n`);
+    return report.exitCode;
   }
-  if (keys.length > 0) process.stdout.write('\nin flight:\n');
-  for (const s of flying) {
-    const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
-      .filter(Boolean)
-      .join(', ');
-    process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}${tags ? `  [${tags}]` : ''}\n`);
-    process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
-    process.stdout.write(`  next: ${nextAction(s, now)}\n`);
-  }
-  return code;
+  if (report.plans.length > 0) process.stdout.write('\nin flight:\n');
+  report.rotations.forEach(renderRotation);
+  return report.exitCode;
 }

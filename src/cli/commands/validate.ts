@@ -1,10 +1,10 @@
+// keyrot validate: render what the engine found in each plan (an invalid one is the error it throws).
+import { validate } from '../../engine/operations/validate.js';
 import { EXIT } from '../../messages.js';
-import { loadPlans } from '../load-plans.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
 export async function validateCommand(args: string[], opts: OutputFlags): Promise<number> {
-  const loaded = await loadPlans(args, undefined, { stdin: true });
-  const plans = loaded.map((l) => ({ file: l.file, plan: l.plan.name, source: l.plan.source.type, targets: l.plan.publish.map((p) => p.type) }));
+  const plans = await validate(args);
   if (outputOf(opts) === 'json') {
     writeJson({ type: 'validate', plans });
     return EXIT.ok;

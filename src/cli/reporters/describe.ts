@@ -1,7 +1,6 @@
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../shared/duration.js';
-import type { Outcome } from '../../engine/runner.js';
-import type { PlanResult } from './reporter.js';
+import type { Outcome, PlanResult } from '../../engine/outcome.js';
 
 const outcomeText = (o: Outcome): string =>
   o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;

@@ -2,10 +2,10 @@
 // and a one-screen summary at the end.
 import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
-import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../shared/duration.js';
 import { describeEvent, lastWords, summaryTable } from './describe.js';
-import type { PlanResult, Reporter } from './reporter.js';
+import type { Reporter, RunEvent } from '../../engine/events.js';
+import type { PlanResult } from '../../engine/outcome.js';
 
 const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
 

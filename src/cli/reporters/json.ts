@@ -1,5 +1,5 @@
-import type { RunEvent } from '../../engine/events.js';
-import type { PlanResult, Reporter } from './reporter.js';
+import type { Reporter, RunEvent } from '../../engine/events.js';
+import type { PlanResult } from '../../engine/outcome.js';
 
 export class JsonReporter implements Reporter {
   event(e: RunEvent): void {

@@ -1,6 +1,6 @@
-import type { RunEvent } from '../../engine/events.js';
 import { describeEvent, lastWords, summaryTable } from './describe.js';
-import type { PlanResult, Reporter } from './reporter.js';
+import type { Reporter, RunEvent } from '../../engine/events.js';
+import type { PlanResult } from '../../engine/outcome.js';
 
 /** One timestamped line per event: for cron, CI logs and pipes. */
 export class PlainReporter implements Reporter {

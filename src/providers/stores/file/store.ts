@@ -4,7 +4,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
-import { writeAtomic } from '../../../state/atomic-file.js';
+import { writeAtomic } from '../../../shared/atomic-file.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore } from '../../types.js';
 import type { FileStoreConfig } from './schema.js';
 

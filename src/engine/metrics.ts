@@ -2,11 +2,16 @@
 // (exposition format 0.0.4, which OpenMetrics parsers read too), for node_exporter's textfile
 // collector: written whole to a temporary file in the same folder and renamed over PATH, so the
 // collector never reads half a file. Key ids are labels nowhere: a series per key would churn.
-import type { PlanInventory } from '../engine/inventory.js';
 import { KeyrotError, reasonOf } from '../errors.js';
-import { PHASE_NAMES } from '../engine/rotation.js';
-import { writeAtomic } from '../state/atomic-file.js';
-import type { RunCounts } from '../state/run-counts.js';
+import type { LoadedPlan } from '../plan/load.js';
+import { writeAtomic } from '../shared/atomic-file.js';
+import { stateDirOf } from '../state/location.js';
+import { isVaultSpec } from '../state/open.js';
+import { countRuns, readRunCounts, type RunCounts } from '../state/run-counts.js';
+import { inventory, type PlanInventory } from './inventory.js';
+import type { OperationOptions } from './options.js';
+import type { PlanResult } from './outcome.js';
+import { PHASE_NAMES } from './rotation.js';
 
 interface Family {
   name: string;
@@ -22,7 +27,7 @@ const labelText = (labels: Record<string, string>) => {
 };
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-export function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date): string {
+function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date): string {
   const family = (name: string, type: Family['type'], help: string): Family => ({ name: `keyrot_${name}`, type, help, samples: [] });
   const f = {
     age: family('key_age_seconds', 'gauge', 'Age of the plan\'s active key (the newest active one), in seconds.'),
@@ -59,11 +64,33 @@ export function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date
     .concat('\n');
 }
 
-export async function writeMetricsFile(file: string, text: string): Promise<void> {
+async function writeMetricsFile(file: string, text: string): Promise<void> {
   try {
     // 0644: node_exporter usually runs as another user. The file holds ages and counts, no key id.
     await writeAtomic(file, text, 0o644);
   } catch (e) {
     throw new KeyrotError('metrics-file', { path: file, reason: reasonOf(e) });
   }
+}
+
+/** keyrot status --metrics-file: every plan's metrics, with the run counts kept so far. */
+export async function writeStatusMetrics(file: string, plans: PlanInventory[], options: OperationOptions, now: Date): Promise<void> {
+  // Counted beside a state folder; with Vault state (vault://…) there is no folder: no runs_total.
+  const runs: RunCounts = isVaultSpec(options.states.spec) ? {} : Object.assign({}, ...(await Promise.all([...new Set(plans.map((k) => k.stateDir))].map(readRunCounts))));
+  await writeMetricsFile(file, renderMetrics(plans, runs, now));
+}
+
+/** keyrot run --metrics-file: count this run's outcome per plan, then write every plan's metrics. */
+export async function writeRunMetrics(file: string, plans: LoadedPlan[], results: PlanResult[], options: OperationOptions): Promise<void> {
+  const spec = options.states.spec;
+  const byDir = new Map<string, Array<{ plan: string; outcome: string }>>();
+  for (const loaded of plans) {
+    const result = results.find((r) => r.plan === loaded.plan.name);
+    if (!result) continue;
+    const dir = stateDirOf(loaded, spec);
+    byDir.set(dir, [...(byDir.get(dir) ?? []), { plan: result.plan, outcome: result.outcome.status }]);
+  }
+  const runs: RunCounts = isVaultSpec(spec) ? {} : Object.assign({}, ...(await Promise.all([...byDir].map(([dir, done]) => countRuns(dir, done)))));
+  const now = options.clock.now();
+  await writeMetricsFile(file, renderMetrics(await inventory(plans, options, now), runs, now));
 }

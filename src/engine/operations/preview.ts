@@ -1,13 +1,12 @@
 // keyrot plan: the phases ahead, the provider calls each makes, and what each gate would say now.
 // Only read calls reach a provider: a save, audit, notice or side effect here is a bug, so they throw.
-import { systemClock } from './clock.js';
-import { targetIdsOf, type RotationContext } from './context.js';
-import { PHASES } from './phases.js';
-import { buildProviders, callProvider } from './providers.js';
-import { inFlight, newRotation, type PhaseName } from './rotation.js';
-import { commandArg } from '../messages.js';
-import type { LoadedPlan } from '../plan/load.js';
-import { openState } from '../state/open.js';
+import { targetIdsOf, type RotationContext } from '../context.js';
+import { PHASES } from '../phases.js';
+import { buildProviders, callProvider } from '../providers.js';
+import { inFlight, newRotation, type PhaseName } from '../rotation.js';
+import { commandArg, EXIT } from '../../messages.js';
+import type { LoadedPlan } from '../../plan/load.js';
+import type { OperationOptions } from '../options.js';
 
 export interface GatePreview {
   verdict: 'pass' | 'wait' | 'hold';
@@ -41,15 +40,16 @@ const noSideEffects = async (): Promise<never> => {
   throw new Error('keyrot plan attempted a side effect');
 };
 
-export async function preview(loaded: LoadedPlan, stateDirOption?: string, states = openState(stateDirOption)): Promise<PlanPreview> {
-  const store = await states.of(loaded);
+async function previewOne(loaded: LoadedPlan, options: OperationOptions): Promise<PlanPreview> {
+  const { clock } = options;
+  const store = await options.states.of(loaded);
   const saved = await store.load(loaded.plan.name);
   const flying = inFlight(saved);
-  const state = flying ? saved! : newRotation(loaded.plan.name, new Date(), '(new)');
-  const providers = await buildProviders(loaded, store, () => undefined, systemClock);
-  const planArg = commandArg(loaded.file, stateDirOption);
+  const state = flying ? saved! : newRotation(loaded.plan.name, clock.now(), '(new)');
+  const providers = await buildProviders(loaded, store, () => undefined, clock);
+  const planArg = commandArg(loaded.file, options.states.spec);
   const ctx: RotationContext = {
-    plan: loaded.plan, planDir: loaded.dir, planArg, ...providers, targetIds: targetIdsOf(loaded.plan), clock: systemClock, emit: () => undefined, state,
+    plan: loaded.plan, planDir: loaded.dir, planArg, ...providers, targetIds: targetIdsOf(loaded.plan), clock, emit: () => undefined, state,
     secrets: new Map(), save: noSideEffects, record: noSideEffects, audit: noSideEffects, notify: noSideEffects, lockLost: () => undefined, call: callProvider,
   };
 
@@ -82,4 +82,11 @@ export async function preview(loaded: LoadedPlan, stateDirOption?: string, state
     next: `keyrot run ${planArg}`,
     phases,
   };
+}
+
+/** Each plan's dry run, one after another; exit 3 when a gate would hold now, as the run would be refused. */
+export async function preview(plans: LoadedPlan[], options: OperationOptions): Promise<{ previews: PlanPreview[]; exitCode: number }> {
+  const previews: PlanPreview[] = [];
+  for (const loaded of plans) previews.push(await previewOne(loaded, options));
+  return { previews, exitCode: previews.some((p) => p.phases.some((ph) => ph.now?.verdict === 'hold')) ? EXIT.refused : EXIT.ok };
 }

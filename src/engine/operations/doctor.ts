@@ -2,19 +2,19 @@
 // Each provider checks what only it knows (its optional doctor()); the engine adds what holds for
 // every issuer (the key count a rotation needs room in) and turns a provider that cannot even be
 // set up, or a check that throws, into a failed finding: doctor itself never stops at the first one.
-import { KeyrotError, reasonOf } from '../errors.js';
-import { commandArg } from '../messages.js';
-import type { LoadedPlan } from '../plan/load.js';
-import type { Check, KeyIssuer, SecretStore } from '../providers/types.js';
-import { redact } from '../secrets/redact.js';
-import { openState, type StateBackend } from '../state/open.js';
-import type { StateStore } from '../state/store.js';
-import { formatDuration } from '../shared/duration.js';
-import type { UsageSource } from '../providers/usage/source.js';
-import { systemClock } from './clock.js';
-import { askSource } from './usage.js';
-import { buildEach, callProvider } from './providers.js';
-import { inFlight } from './rotation.js';
+import { KeyrotError, reasonOf } from '../../errors.js';
+import { commandArg, EXIT } from '../../messages.js';
+import type { LoadedPlan } from '../../plan/load.js';
+import type { Check, KeyIssuer, SecretStore } from '../../providers/types.js';
+import { redact } from '../../secrets/redact.js';
+import type { StateStore } from '../../state/store.js';
+import { formatDuration } from '../../shared/duration.js';
+import type { UsageSource } from '../../providers/usage/source.js';
+import type { Clock } from '../clock.js';
+import type { OperationOptions } from '../options.js';
+import { askSource } from '../usage.js';
+import { buildEach, callProvider } from '../providers.js';
+import { inFlight } from '../rotation.js';
 
 export interface ProviderReport {
   role: 'issuer' | 'target' | 'usage';
@@ -96,11 +96,11 @@ async function storeChecks(store: SecretStore, planArg: string): Promise<Check[]
  * as the last-used gate would ask. No answer fails: a rotation would hold there. An active key with
  * no request at all warns: if consumers use it, the query does not see them and the gates are blind.
  */
-async function usageChecks(loaded: LoadedPlan, source: UsageSource, issuer: Promise<KeyIssuer>, planArg: string): Promise<Check[]> {
+async function usageChecks(loaded: LoadedPlan, source: UsageSource, issuer: Promise<KeyIssuer>, planArg: string, clock: Clock): Promise<Check[]> {
   const keys = await issuer.then((i) => callProvider(i, 'list', () => i.list())).catch(() => undefined);
   const active = keys?.filter((k) => k.status === 'active').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   if (!active) return [{ check: 'answers', status: 'skip', detail: keys ? 'no active key to ask about yet' : 'no key to ask about: the issuer did not answer' }];
-  const now = systemClock.now();
+  const now = clock.now();
   const window = loaded.plan.lastUsed?.quietFor ?? 1_800_000;
   const found = await askSource(source, active.id, new Date(now.getTime() - window), now);
   if (found.verdict === 'unknown') {
@@ -113,10 +113,10 @@ async function usageChecks(loaded: LoadedPlan, source: UsageSource, issuer: Prom
   }];
 }
 
-export async function doctor(loaded: LoadedPlan, stateDirOption?: string, states: StateBackend = openState(stateDirOption)): Promise<PlanDoctor> {
-  const planArg = commandArg(loaded.file, stateDirOption);
-  const state = await states.of(loaded);
-  const built = buildEach(loaded, state, () => undefined, systemClock);
+async function doctorOne(loaded: LoadedPlan, options: OperationOptions): Promise<PlanDoctor> {
+  const planArg = commandArg(loaded.file, options.states.spec);
+  const state = await options.states.of(loaded);
+  const built = buildEach(loaded, state, () => undefined, options.clock);
   // A provider that cannot be set up (no Vault address, an unreadable CA file) is a failed finding of its own.
   const unbuilt = (role: ProviderReport['role'], provider: string) => (e: unknown): ProviderReport => ({ role, provider, checks: [failed('set up', e, planArg)] });
   const reports: ProviderReport[] = await Promise.all([
@@ -131,10 +131,25 @@ export async function doctor(loaded: LoadedPlan, stateDirOption?: string, states
       )),
     ...(built.usage
       ? [built.usage.then(
-        async (source): Promise<ProviderReport> => ({ role: 'usage', provider: source.label, checks: await usageChecks(loaded, source, built.issuer, planArg) }),
+        async (source): Promise<ProviderReport> => ({ role: 'usage', provider: source.label, checks: await usageChecks(loaded, source, built.issuer, planArg, options.clock) }),
         unbuilt('usage', loaded.plan.usage?.type ?? 'usage'),
       )]
       : []),
   ]);
   return { plan: loaded.plan.name, file: loaded.file, ok: reports.every((r) => r.checks.every((c) => c.status !== 'fail')), providers: reports };
+}
+
+export interface Doctor {
+  /** No check of any plan failed (warnings allowed). */
+  ok: boolean;
+  plans: PlanDoctor[];
+  /** 4 when a provider check failed. */
+  exitCode: number;
+}
+
+/** Every plan's preflight, all at once. */
+export async function doctor(plans: LoadedPlan[], options: OperationOptions): Promise<Doctor> {
+  const reports = await Promise.all(plans.map((loaded) => doctorOne(loaded, options)));
+  const ok = reports.every((r) => r.ok);
+  return { ok, plans: reports, exitCode: ok ? EXIT.ok : EXIT.provider };
 }

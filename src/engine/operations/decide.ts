@@ -1,15 +1,16 @@
 // Operator decisions on a rotation in flight, each taken under the plan lock and audited:
 // rollback (bring the old key back), approve (allow the permanent delete), abandon (stop here).
-import { actor } from '../audit/log.js';
-import { KeyrotError } from '../errors.js';
-import { commandArg } from '../messages.js';
-import type { LoadedPlan } from '../plan/load.js';
-import type { RotationContext } from './context.js';
-import { strayTargets } from './keys.js';
-import { retireNewKey } from './phases.js';
-import { inFlight } from './rotation.js';
-import { rollBack } from './runner.js';
-import { withPlan, type PlanSession, type SessionOptions } from './session.js';
+import { actor } from '../../audit/log.js';
+import { KeyrotError } from '../../errors.js';
+import { commandArg } from '../../messages.js';
+import type { LoadedPlan } from '../../plan/load.js';
+import type { RotationContext } from '../context.js';
+import { strayTargets } from '../keys.js';
+import type { SessionOptions } from '../options.js';
+import { retireNewKey } from '../phases.js';
+import { inFlight } from '../rotation.js';
+import { rollBack } from '../runner.js';
+import { withPlan, type PlanSession } from '../session.js';
 
 export type Decision = 'rollback' | 'approve' | 'abandon';
 
@@ -24,12 +25,10 @@ export interface DecisionResult {
   next: string | null;
 }
 
-export interface DecisionFlags {
-  /** abandon: also retire the new key (keyrot abandon --retire-new). */
-  retireNew?: boolean;
-}
+/** abandon may also retire the new key (keyrot abandon --retire-new). */
+export type DecisionRequest = { decision: 'rollback' | 'approve'; retireNew?: never } | { decision: 'abandon'; retireNew?: boolean };
 
-type Act = (ctx: RotationContext, flags: DecisionFlags) => Promise<Pick<DecisionResult, 'outcome' | 'next'>>;
+type Act = (ctx: RotationContext, request: DecisionRequest) => Promise<Pick<DecisionResult, 'outcome' | 'next'>>;
 
 /**
  * Retire the new key of a rotation being abandoned: only when no target serves it, since its
@@ -60,9 +59,9 @@ const acts: Record<Decision, Act> = {
     await ctx.audit(ctx.state.phase, 'ok', `permanent delete of ${ctx.state.oldKeyId} approved by ${ctx.state.approvedBy}`, 'approve');
     return { outcome: `the delete of ${ctx.state.oldKeyId} is approved; it happens once the soak is over`, next: `keyrot run ${ctx.planArg}` };
   },
-  async abandon(ctx, flags) {
+  async abandon(ctx, request) {
     const { oldKeyId, newKeyId } = ctx.state;
-    const retired = flags.retireNew ? await retireNew(ctx) : undefined;
+    const retired = request.retireNew ? await retireNew(ctx) : undefined;
     const keys = await ctx.call(ctx.issuer, 'list', () => ctx.issuer.list());
     if (!ctx.state.abandoned) {
       ctx.state.abandoned = true;
@@ -100,18 +99,22 @@ async function abandonUnusable(session: PlanSession, aside: NonNullable<PlanSess
 }
 
 /** Take one decision on the plan's rotation in flight; refused when there is none to take it on. */
-export function decide(loaded: LoadedPlan, decision: Decision, options: SessionOptions, flags: DecisionFlags = {}): Promise<DecisionResult> {
+export function decide(loaded: LoadedPlan, request: DecisionRequest, options: SessionOptions): Promise<DecisionResult> {
+  const { decision } = request;
+  const planArg = commandArg(loaded.file, options.states.spec);
   return withPlan(loaded, { ...options, setAsideUnusableState: decision === 'abandon' }, async (session) => {
-    if (session.setAside) return abandonUnusable(session, session.setAside, commandArg(loaded.file, options.stateDir));
+    if (session.setAside) return abandonUnusable(session, session.setAside, planArg);
     const { saved } = session;
     // --retire-new also finishes what a plain abandon left: the new key of the rotation just abandoned.
-    const abandonedNew = decision === 'abandon' && flags.retireNew && saved?.abandoned && saved.newKeyId;
+    const abandonedNew = decision === 'abandon' && request.retireNew && saved?.abandoned && saved.newKeyId;
     if (!inFlight(saved) && !abandonedNew) {
       if (decision === 'rollback' && saved?.oldKeyId && !saved.abandoned) throw new KeyrotError('rollback-too-late', { plan: loaded.plan.name, keyId: saved.oldKeyId });
       throw new KeyrotError('no-rotation', { plan: loaded.plan.name });
     }
     const ctx = session.context(saved!);
     const { oldKeyId, newKeyId } = ctx.state;
-    return { plan: loaded.plan.name, decision, oldKeyId, newKeyId, ...(await acts[decision](ctx, flags)) };
+    return { plan: loaded.plan.name, decision, oldKeyId, newKeyId, ...(await acts[decision](ctx, request)) };
+  }).catch((e: unknown) => {
+    throw e instanceof KeyrotError ? e.about(planArg) : e; // its hint names the plan as given
   });
 }

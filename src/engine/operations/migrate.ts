@@ -5,9 +5,10 @@
 // holds is overwritten; records it already has are not copied twice, so a migration cut short can
 // simply be run again.
 import os from 'node:os';
-import type { AuditRecord } from '../audit/log.js';
-import { KeyrotError } from '../errors.js';
-import type { PlanLock, StateStore } from '../state/store.js';
+import type { AuditRecord } from '../../audit/log.js';
+import { KeyrotError } from '../../errors.js';
+import type { StateBackend } from '../../state/open.js';
+import type { PlanLock } from '../../state/store.js';
 
 export interface MigratedPlan {
   plan: string;
@@ -26,7 +27,12 @@ export interface Migration {
 
 const sameRecord = (a: AuditRecord) => JSON.stringify([a.time, a.plan, a.rotationId, a.phase, a.action, a.outcome, a.detail ?? null]);
 
-export async function migrateState(from: StateStore, to: StateStore, command: string): Promise<Migration> {
+/** `from` and `to`: the backends --from and --to name, each one store. `command`: the lock holder's. */
+export async function migrateState(request: { from: StateBackend; to: StateBackend }, options: { command: string }): Promise<Migration> {
+  const [from] = await request.from.stores([]);
+  const [to] = await request.to.stores([]);
+  if (!from || !to) throw new KeyrotError('usage', { problem: 'keyrot state migrate moves one state store to another: name each with --from and --to' });
+  const { command } = options;
   if (from.location === to.location) throw new KeyrotError('usage', { problem: `--from and --to are the same store (${from.location})` });
   const audit = await from.audit.read();
   const names = [...new Set([...(await from.list()).map((s) => s.plan), ...(await from.ledgerPlans()), ...audit.map((r) => r.plan)])].sort();

@@ -1,24 +1,13 @@
 // Every command that takes plans loads them all first: one bad plan stops everything before any
 // provider is called, with every problem listed.
 import pLimit from 'p-limit';
+import { readStdin } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import { discoverPlanFiles } from '../plan/discover.js';
 import { stateDirOf } from '../state/location.js';
 import { loadPlan, MAX_PLAN_BYTES, type LoadedPlan } from '../plan/load.js';
 
 const LOADS_AT_ONCE = 8;
-
-/** Standard input, up to one byte past the most a plan may be (the loader then says it is too large). */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    length += chunk.length;
-    if (length > MAX_PLAN_BYTES) break;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** `stdin`: an argument `-` is a plan read from standard input (shown as <stdin>). */
 export async function loadPlans(args: string[], stateDir?: string, opts: { stdin?: boolean } = {}): Promise<LoadedPlan[]> {
@@ -27,7 +16,7 @@ export async function loadPlans(args: string[], stateDir?: string, opts: { stdin
   const files = named.length > 0 || !piped ? await discoverPlanFiles(named) : [];
   // A few files at a time: a thousand reads in flight at once hold a thousand buffers and handles.
   const limit = pLimit(LOADS_AT_ONCE);
-  const results = await Promise.all([...files.map((f) => limit(() => loadPlan(f))), ...(piped ? [loadPlan('<stdin>', await readStdin())] : [])]);
+  const results = await Promise.all([...files.map((f) => limit(() => loadPlan(f))), ...(piped ? [loadPlan('<stdin>', await readStdin(MAX_PLAN_BYTES))] : [])]);
   const problems = results.flatMap((r) => (r.ok ? [] : r.problems));
   if (problems.length > 0) {
     // Printed with the error, each as file:line:col (or as a list in JSON output).

@@ -1,0 +1,72 @@
+// keyrot status: every plan named (its active key's age, its last outcome) and every rotation in
+// flight in the state stores read, each with its next action. Read-only, but for --metrics-file.
+import { KeyrotError } from '../../errors.js';
+import { EXIT } from '../../messages.js';
+import type { LoadedPlan } from '../../plan/load.js';
+import { formatDuration } from '../../shared/duration.js';
+import type { PlanInventory } from '../inventory.js';
+import type { OperationOptions } from '../options.js';
+import { inFlight, type RotationState } from '../rotation.js';
+
+export interface StatusRequest {
+  metricsFile?: string;
+}
+
+export interface PlanStatus extends PlanInventory {
+  /** The key's age in words: "12d old (maxAge 30d, due in 18d)". */
+  age: string;
+}
+
+export interface StatusReport {
+  now: Date;
+  /** The plans named, by name. */
+  plans: PlanStatus[];
+  /** The rotations in flight, by plan name, each with what happens next. */
+  rotations: Array<{ state: RotationState; next: string }>;
+  /** Plans in the stores read with nothing in flight. */
+  idle: number;
+  /** 4 when a plan's issuer could not be asked (the rest is still reported). */
+  exitCode: number;
+}
+
+/** What happens next to a rotation in flight, in words. */
+export function nextAction(s: RotationState, now: Date): string {
+  if (s.hold) return `held: ${s.hold.message}`;
+  const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
+  if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
+  if (s.stage === 'waiting' && deadline) {
+    const left = new Date(deadline).getTime() - now.getTime();
+    return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: run again to continue`;
+  }
+  return `${s.phase} on the next run`;
+}
+
+/** `plans` may be empty: then the rotations of the state folders here (or --state) are reported. */
+export async function status(plans: LoadedPlan[], request: StatusRequest, options: OperationOptions): Promise<StatusReport> {
+  if (request.metricsFile && plans.length === 0) {
+    throw new KeyrotError('usage', { problem: '--metrics-file needs the plans to report on: `keyrot status --metrics-file keyrot.prom rotation-plans/`' });
+  }
+  const names = new Set(plans.map((p) => p.plan.name));
+  const states: RotationState[] = [];
+  for (const store of await options.states.stores(plans)) {
+    for (const s of await store.list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
+  }
+  const now = options.clock.now();
+  const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
+  // Every plan named, in flight or not: its key's age (one issuer list each) and its last outcome. The
+  // inventory (and through it the provider registry, zod) only when plans are named: a bare status stays quick.
+  const keys: PlanStatus[] = [];
+  if (plans.length > 0) {
+    const { inventory, describeAge } = await import('../inventory.js');
+    const found = (await inventory(plans, options, now)).sort((a, b) => a.plan.localeCompare(b.plan));
+    keys.push(...found.map((p) => ({ ...p, age: describeAge(p, now) })));
+    if (request.metricsFile) await (await import('../metrics.js')).writeStatusMetrics(request.metricsFile, found, options, now);
+  }
+  return {
+    now,
+    plans: keys,
+    rotations: flying.map((state) => ({ state, next: nextAction(state, now) })),
+    idle: states.length - flying.length,
+    exitCode: keys.some((k) => k.error) ? EXIT.provider : EXIT.ok,
+  };
+}
