@@ -1,24 +1,46 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-// The layer rule (README, "Architecture"): data flows plan -> engine -> cli, and providers, state and
-// audit sit below the engine, knowing nothing of it. Each folder names what it may never import.
+// The layer rule (docs/ARCHITECTURE.md): data flows plan -> engine -> cli. Each folder of src/ names
+// the folders it never imports; src/*.ts (errors, messages, small file helpers) sit at the bottom
+// with shared/ and secrets/, and every folder may use them.
+const ALL = ['cli', 'engine', 'plan', 'providers', 'notify', 'state', 'audit', 'vault', 'secrets', 'shared'];
+const except = (...allowed) => ALL.filter((f) => !allowed.includes(f));
 const layers = {
-  'src/providers/**': ['engine', 'cli'],
-  'src/engine/**': ['cli'],
-  'src/plan/**': ['engine', 'cli'],
-  'src/state/**': ['providers', 'engine', 'cli'],
-  'src/audit/**': ['providers', 'engine', 'cli'],
-  'src/secrets/**': ['engine', 'cli', 'providers', 'plan', 'state'],
-  'src/shared/**': ['engine', 'cli', 'providers', 'plan', 'state', 'audit', 'notify'],
-  // The generic Vault client (connection, login, KV v2): used by the vault-kv2 target and the Vault state backend.
-  'src/vault/**': ['engine', 'cli', 'providers', 'plan', 'state', 'audit', 'notify'],
+  // Commands parse, call one engine operation and render; `state/open` is where they choose a store.
+  cli: { banned: except('cli', 'engine', 'secrets', 'shared', 'state'), only: { state: ['open.js'] } },
+  engine: { banned: ['cli'] },
+  plan: { banned: ['cli', 'engine', 'state', 'audit', 'vault'] },
+  // Providers know nothing of phases, state or output: the ledger reaches them as an interface (a type).
+  providers: { banned: ['cli', 'engine', 'plan', 'notify', 'audit'], typesOnly: { state: ['store.js'] } },
+  notify: { banned: ['cli', 'engine', 'plan', 'providers', 'vault'] },
+  state: { banned: ['cli', 'engine', 'plan', 'providers', 'notify'] },
+  audit: { banned: except('audit', 'secrets', 'shared') },
+  // The generic Vault client (connection, login, KV v2): used by the vault-kv2 target and the Vault state store.
+  vault: { banned: except('vault', 'secrets', 'shared') },
+  secrets: { banned: except('secrets', 'shared') },
+  shared: { banned: except('shared') },
 };
-const banned = (folders) =>
-  folders.map((folder) => ({
-    group: [`**/${folder}/*`, `**/${folder}`],
-    message: `the layer rule: this folder never imports src/${folder}/ (see README, Architecture)`,
-  }));
+const rule = (from, to) => `the layer rule: src/${from}/ never imports src/${to}/ (docs/ARCHITECTURE.md)`;
+const folderPatterns = (from, { banned, only = {}, typesOnly = {} }) => [
+  ...banned.map((to) => ({ group: [`**/${to}/*`, `**/${to}`], message: rule(from, to) })),
+  ...Object.entries(only).map(([to, files]) => ({
+    group: [`**/${to}/*`, ...files.map((f) => `!**/${to}/${f}`)],
+    message: `${rule(from, to)}, except ${files.join(', ')}`,
+  })),
+  ...Object.entries(typesOnly).flatMap(([to, files]) => [
+    { group: [`**/${to}/*`, ...files.map((f) => `!**/${to}/${f}`)], message: `${rule(from, to)}: only the interfaces the engine hands over` },
+    { group: files.map((f) => `**/${to}/${f}`), allowTypeImports: true, message: `${rule(from, to)}: only the interfaces the engine hands over (import type)` },
+  ]),
+];
+// Commands only render: they call one engine operation; providers and sessions are the engine's.
+const commandPatterns = [
+  { group: ['**/engine/providers.js'], message: 'commands never call a provider: add an engine operation' },
+  { group: ['**/engine/session.js', '**/engine/runner.js', '**/engine/phases/*', '**/engine/phases.js'], message: 'commands never drive a rotation themselves: add an engine operation' },
+];
+const restrict = (files, patterns) => ({ files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } });
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.peers/', 'coverage/'] },
@@ -34,30 +56,25 @@ export default tseslint.config(
     },
   },
   {
-    // scripts/bundle.mjs: the bundle keeps only the parts of zod a namespace import names; zod's `z` object holds all of it.
+    // One concept per file, small functions (STYLE.md): split a file past 250 lines, a function past 80.
+    // No import loops in src/, type-only and on-demand imports included.
     files: ['src/**'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
+    },
     rules: {
+      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // scripts/bundle.mjs: the bundle keeps only the parts of zod a namespace import names; zod's `z` object holds all of it.
       'no-restricted-syntax': ['error', {
         selector: "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z'][importKind='value']",
         message: "write `import * as z from 'zod'`: it keeps the bundle (and start-up) small",
       }],
     },
   },
-  ...Object.entries(layers).map(([files, folders]) => ({
-    files: [files],
-    rules: { 'no-restricted-imports': ['error', { patterns: banned(folders) }] },
-  })),
-  {
-    // Commands only render: they call one engine operation; providers and sessions are the engine's.
-    files: ['src/cli/commands/**'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          ...banned(['providers']),
-          { group: ['**/engine/providers.js'], message: 'commands never call a provider: add an engine operation' },
-          { group: ['**/engine/session.js'], importNames: ['withPlan', 'drive', 'rotationContext'], message: 'commands never drive a rotation themselves: add an engine operation' },
-        ],
-      }],
-    },
-  },
+  ...Object.entries(layers).map(([folder, layer]) => restrict([`src/${folder}/**`], folderPatterns(folder, layer))),
+  restrict(['src/*.ts'], except().map((to) => ({ group: [`**/${to}/*`, `**/${to}`], message: `the layer rule: src/*.ts sit below every folder but shared/ (docs/ARCHITECTURE.md)` })).filter((p) => !p.group[0].includes('/shared/'))),
+  restrict(['src/cli/commands/**'], [...folderPatterns('cli', layers.cli), ...commandPatterns]),
 );

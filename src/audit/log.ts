@@ -1,8 +1,6 @@
-// The append-only audit log: one JSON line per side effect, never a secret.
-import { appendFile, readFile } from 'node:fs/promises';
+// One record of the audit log: a side effect (or a hold, a failure, a decision), never a secret.
+// Each state store keeps the log its own way (state/file-audit.ts, state/vault-audit.ts).
 import os from 'node:os';
-import path from 'node:path';
-import { ensureDir, stateIoError } from '../state/io.js';
 
 export interface AuditRecord {
   time: string;
@@ -40,54 +38,3 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
 }
 
 export const actor = (): string => `${os.userInfo().username}@${os.hostname()}`;
-
-export class AuditLog {
-  private dirReady = false;
-
-  constructor(readonly file: string) {}
-
-  private async ensureDir(): Promise<void> {
-    if (!this.dirReady) await ensureDir(path.dirname(this.file));
-    this.dirReady = true;
-  }
-
-  async append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
-    await this.ensureDir();
-    // One write per line with O_APPEND: lines from concurrent processes never interleave, and a line
-    // outlives a crash of this process. Not fsync'd: that would cost one more fsync per side effect
-    // for the one failure (a power cut) where only the log's newest lines are at stake; the state that
-    // resume reads is fsync'd before each side effect.
-    // (The record of a step is appended before the state save that covers it: session.ts, record.)
-    await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
-      throw await stateIoError(e, this.file, { plan: record.plan });
-    });
-  }
-
-  async copyIn(records: AuditRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.ensureDir();
-    await appendFile(this.file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
-      throw await stateIoError(e, this.file, {});
-    });
-  }
-
-  async read(): Promise<AuditRecord[]> {
-    return (await this.scan()).records;
-  }
-
-  /** Every record; a line that is not one (cut short by a full disk or a crash) is skipped and counted. */
-  async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {
-    const text = await readFile(this.file, 'utf8').catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw await stateIoError(e, this.file, { verb: 'read' });
-    });
-    const records: AuditRecord[] = [];
-    let unreadable = 0;
-    for (const line of text.split('\n').filter(Boolean)) {
-      const record = parseAuditLine(line);
-      if (record) records.push(record);
-      else unreadable++;
-    }
-    return { records, unreadable, where: this.file };
-  }
-}

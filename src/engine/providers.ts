@@ -18,25 +18,25 @@ export interface Providers {
   usage?: UsageSource;
 }
 
-/** `state`: the plan's state store (its ledger keeps generated keys), or a state folder (the file store's). */
-const providerContext = (loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): ProviderContext => ({
+/** `state`: the plan's state store; its ledger keeps generated keys. */
+const providerContext = (loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock): ProviderContext => ({
   planName: loaded.plan.name,
   planDir: loaded.dir,
-  stateDir: typeof state === 'string' ? state : state.location,
-  ...(typeof state === 'string' ? {} : { ledger: state.ledger(loaded.plan.name) }),
+  stateDir: state.location,
+  ledger: state.ledger(loaded.plan.name),
   env: process.env,
   now: () => clock.now(),
   note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
 });
 
 /** Only the issuer: for questions about keys, where the stores do not matter (revoke's owner search). */
-export function buildIssuer(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): Promise<KeyIssuer> {
+export function buildIssuer(loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock): Promise<KeyIssuer> {
   return createIssuer(loaded.plan.source, providerContext(loaded, state, emit, clock));
 }
 
 /** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */
 export function buildEach(
-  loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock,
+  loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock,
 ): { issuer: Promise<KeyIssuer>; stores: Array<Promise<SecretStore>>; usage?: Promise<UsageSource> } {
   const ctx = providerContext(loaded, state, emit, clock);
   return {
@@ -46,7 +46,7 @@ export function buildEach(
   };
 }
 
-export async function buildProviders(loaded: LoadedPlan, state: string | StateStore, emit: Emit, clock: Clock): Promise<Providers> {
+export async function buildProviders(loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock): Promise<Providers> {
   const ctx = providerContext(loaded, state, emit, clock);
   const issuer = await createIssuer(loaded.plan.source, ctx);
   const stores = await Promise.all(loaded.plan.publish.map((config) => createStore(config, ctx)));

@@ -26,7 +26,7 @@ export function rotationContext(
   state: RotationState,
   deps: { store: Pick<StateStore, 'save'>; audit: Pick<AuditTrail, 'append'>; clock: Clock; emit: Emit; lockLost?: () => string | undefined; signal?: AbortSignal; stateDir?: string },
 ): RotationContext {
-  const notifier = createNotifier(loaded.plan.notify, { planDir: loaded.dir, emit: deps.emit, audit: deps.audit, now: () => deps.clock.now(), signal: deps.signal });
+  const notifier = createNotifier(loaded.plan.notify, { planDir: loaded.dir, warn: (w) => deps.emit({ type: 'warning', ...w }), audit: deps.audit, now: () => deps.clock.now(), signal: deps.signal });
   const ctx: RotationContext = {
     plan: loaded.plan,
     planDir: loaded.dir,

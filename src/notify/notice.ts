@@ -1,6 +1,6 @@
 // What a notification says: plan, outcome, phase and key ids. The payload is built field by field
 // from a Notice, so nothing else a caller holds (least of all a secret) can reach a hook.
-import type { PhaseName } from '../engine/rotation.js';
+import type { PhaseName } from '../state/rotation-state.js';
 import { redact } from '../secrets/redact.js';
 
 /** The moments a plan can be notified about; `on:` in a notify entry picks among them. */

@@ -1,7 +1,7 @@
 // The one entry point the engine calls. A notification that fails never fails the rotation:
 // it is reported as a warning and written to the audit log, and the promise still resolves.
-import type { AuditLog } from '../audit/log.js';
-import type { Emit } from '../engine/events.js';
+import type { PhaseName } from '../state/rotation-state.js';
+import type { AuditTrail } from '../state/store.js';
 import { reasonOf } from '../errors.js';
 import { redact, rememberVariables, variablesNamedIn } from '../secrets/redact.js';
 import { originOnly } from '../secrets/urls.js';
@@ -15,8 +15,9 @@ export interface NotifierDeps {
   planDir: string;
   /** Passed to commands, and where signingKeyEnv is looked up. Default: process.env. */
   env?: NodeJS.ProcessEnv;
-  emit: Emit;
-  audit: Pick<AuditLog, 'append'>;
+  /** A hook that failed, said to the user: the rotation carries on. */
+  warn(warning: { plan: string; phase?: PhaseName; message: string }): void;
+  audit: Pick<AuditTrail, 'append'>;
   /** Stamps `time`; pass the engine clock. Default: the system clock. */
   now?: () => Date;
   /** Aborts waits, requests and commands (Ctrl-C). */
@@ -45,8 +46,7 @@ export function createNotifier(entries: NotifyEntry[] | undefined, deps: Notifie
 
   const report = async (entry: NotifyEntry, notice: Notice, error: unknown) => {
     const detail = redact(`${labelOf(entry)} (${notice.outcome}) failed: ${originOnly(reasonOf(error))}`);
-    deps.emit({
-      type: 'warning',
+    deps.warn({
       plan: notice.plan,
       phase: notice.phase === 'done' ? undefined : notice.phase,
       message: `notification ${detail}; the rotation carries on`,
@@ -57,7 +57,7 @@ export function createNotifier(entries: NotifyEntry[] | undefined, deps: Notifie
         oldKeyId: notice.oldKeyId, newKeyId: notice.newKeyId, outcome: 'failed', detail,
       });
     } catch (e) {
-      deps.emit({ type: 'warning', plan: notice.plan, message: `could not write the audit log: ${redact(reasonOf(e))}` });
+      deps.warn({ plan: notice.plan, message: `could not write the audit log: ${redact(reasonOf(e))}` });
     }
   };
 

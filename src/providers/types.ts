@@ -137,7 +137,7 @@ export interface ProviderContext {
   planDir: string;
   /** keyrot's state folder, for providers that keep non-secret bookkeeping (the generated issuer). */
   stateDir: string;
-  /** The generated issuer's ledger in keyrot's state store (file or Vault); default: a file under stateDir. */
+  /** The plan's key ledger in keyrot's state store (file or Vault): where the generated issuer keeps its keys. */
   ledger?: PlanLedger;
   env: NodeJS.ProcessEnv;
   /** keyrot's clock (fake in tests), for providers that keep their own timestamps. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
-import { AuditLog } from '../audit/log.js';
+import { AuditLog } from './file-audit.js';
 import { fileSignature, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGeneratedIssuer } from '../../src/providers/issuers/generated/issuer.js';
 import { generatedIssuerSchema } from '../../src/providers/issuers/generated/schema.js';
+import { fileLedger } from '../../src/state/file-ledger.js';
 import { FakeIssuer } from '../helpers/fakes.js';
 import { keyIssuerContract } from './key-issuer.contract.js';
 
@@ -13,6 +14,7 @@ keyIssuerContract('in-memory fake', async () => ({ issuer: new FakeIssuer(() => 
 keyIssuerContract('generated', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-issuer-contract-'));
   const config = generatedIssuerSchema.parse({ type: 'generated' });
-  const ctx = { planName: 'contract', planDir: dir, stateDir: dir, env: {}, now: () => new Date(), note: () => undefined };
+  const ledger = fileLedger(path.join(dir, 'generated'), 'contract');
+  const ctx = { planName: 'contract', planDir: dir, stateDir: dir, ledger, env: {}, now: () => new Date(), note: () => undefined };
   return { issuer: createGeneratedIssuer(config, ctx), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });

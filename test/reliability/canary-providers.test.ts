@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/engine/clock.js';
 import { buildProviders, callProvider } from '../../src/engine/providers.js';
 import { loadPlan } from '../../src/plan/load.js';
+import { FileStateStore } from '../../src/state/file-store.js';
 import { keyrot } from '../helpers/cli.js';
 import { leakedIndexes } from '../helpers/inspect.js';
 import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
@@ -48,7 +49,7 @@ async function failure(target: Record<string, unknown>, env: Record<string, stri
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {
-    const { issuer, stores } = await buildProviders(loaded.loaded, path.join(rig.ws.dir, '.canary-state'), () => undefined, systemClock);
+    const { issuer, stores } = await buildProviders(loaded.loaded, new FileStateStore(path.join(rig.ws.dir, '.canary-state')), () => undefined, systemClock);
     const context = { plan: 'canary-providers', rotationId: 'r', rotatedAt: new Date() };
     await (call === 'verify'
       ? callProvider(issuer, 'verify', () => issuer.verify(credential))

@@ -71,7 +71,7 @@ function notifier(list: NotifyEntry[], deps: Partial<NotifierDeps> = {}) {
   return createNotifier(list, {
     planDir: dir,
     env: { ...process.env, HOOK_KEY: SIGNING_KEY },
-    emit: (e) => events.push(e),
+    warn: (w) => events.push({ type: 'warning', ...w }),
     audit: { append: async (r) => void audit.push(r) },
     now: () => new Date('2026-01-01T00:15:00Z'),
     retryDelayMs: 10,
@@ -232,7 +232,7 @@ describe('the notifier', () => {
 
   it('does nothing without entries', async () => {
     await notifier([])(notice());
-    await createNotifier(undefined, { planDir: dir, emit: (e) => events.push(e), audit: { append: async () => undefined } })(notice());
+    await createNotifier(undefined, { planDir: dir, warn: (w) => events.push({ type: 'warning', ...w }), audit: { append: async () => undefined } })(notice());
     expect(events).toEqual([]);
   });
 

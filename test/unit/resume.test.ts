@@ -2,7 +2,7 @@
 // is finished by the next run with exactly one current key: no orphan, no lost or duplicate key.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/audit/log.js';
+import { AuditLog } from '../../src/state/file-audit.js';
 import { inFlight, newRotation } from '../../src/engine/rotation.js';
 import { advance } from '../../src/engine/runner.js';
 import { buildProviders } from '../../src/engine/providers.js';
@@ -39,7 +39,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
       return saved;
     },
   };
-  const providers = await buildProviders(loaded, real.location, () => undefined, clock);
+  const providers = await buildProviders(loaded, real, () => undefined, clock);
   const previous = await real.load('api');
   const state = inFlight(previous) ? previous! : { ...newRotation('api', clock.now(), `r${k}`), version: previous?.version ?? 0 };
   const ctx = rotationContext(loaded, providers, state, { store, audit: new AuditLog(path.join(real.location, 'audit.jsonl')), clock, emit: () => undefined });

@@ -2,19 +2,22 @@
 // in keyrot's state store; the secret goes only to the stores, whose consumers accept every key
 // published there. Deactivating a generated key is done by the stores (they stop serving it).
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
-import { fileLedger } from '../../../state/file-ledger.js';
 import type { LedgerEntry } from '../../../state/store.js';
 import type { Credential, KeyInfo, KeyIssuer, ProviderContext } from '../../types.js';
 import type { GeneratedIssuerConfig } from './schema.js';
 
 const MAX_KEYS = 2;
 
+const noLedger = (): never => {
+  throw new Error('the generated issuer keeps its keys in the state store\'s ledger, and none was handed to it');
+};
+
 export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: ProviderContext): KeyIssuer {
-  // The ledger lives in keyrot's state store (a file, or Vault with --state vault://); every save is checked against the version loaded.
-  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  // The ledger lives in keyrot's state store (a file, or Vault with --state vault://), handed over by
+  // the engine; every save is checked against the version loaded.
+  const ledger = ctx.ledger ?? noLedger();
   const where = ledger.where;
 
   const load = async (): Promise<LedgerEntry[]> => (await ledger.load()).keys;

@@ -1,0 +1,57 @@
+// The audit log of the file store: `<state>/audit.jsonl`, append-only, one JSON line per record.
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { actor, parseAuditLine, type AuditRecord } from '../audit/log.js';
+import { ensureDir, stateIoError } from './io.js';
+import type { AuditTrail } from './store.js';
+
+export class AuditLog implements AuditTrail {
+  private dirReady = false;
+
+  constructor(readonly file: string) {}
+
+  private async ensureDir(): Promise<void> {
+    if (!this.dirReady) await ensureDir(path.dirname(this.file));
+    this.dirReady = true;
+  }
+
+  async append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
+    await this.ensureDir();
+    // One write per line with O_APPEND: lines from concurrent processes never interleave, and a line
+    // outlives a crash of this process. Not fsync'd: that would cost one more fsync per side effect
+    // for the one failure (a power cut) where only the log's newest lines are at stake; the state that
+    // resume reads is fsync'd before each side effect.
+    // (The record of a step is appended before the state save that covers it: session.ts, record.)
+    await appendFile(this.file, `${JSON.stringify({ ...record, actor: actor() })}\n`, { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
+      throw await stateIoError(e, this.file, { plan: record.plan });
+    });
+  }
+
+  async copyIn(records: AuditRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.ensureDir();
+    await appendFile(this.file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600, flag: 'a' }).catch(async (e: unknown) => {
+      throw await stateIoError(e, this.file, {});
+    });
+  }
+
+  async read(): Promise<AuditRecord[]> {
+    return (await this.scan()).records;
+  }
+
+  /** Every record; a line that is not one (cut short by a full disk or a crash) is skipped and counted. */
+  async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {
+    const text = await readFile(this.file, 'utf8').catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw await stateIoError(e, this.file, { verb: 'read' });
+    });
+    const records: AuditRecord[] = [];
+    let unreadable = 0;
+    for (const line of text.split('\n').filter(Boolean)) {
+      const record = parseAuditLine(line);
+      if (record) records.push(record);
+      else unreadable++;
+    }
+    return { records, unreadable, where: this.file };
+  }
+}
