@@ -2,12 +2,14 @@
 // This file holds the only catch-all and sets the only exit code.
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { PHASE_NAMES } from '../engine/rotation.js';
 import { KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { packageFile } from '../package-file.js';
 import { installOutputFilter } from '../secrets/redact.js';
 import { applyColorChoice, jsonOption, noColorOption, outputFromArgv, outputOption, plainOption, type OutputFormat } from './output.js';
 import { printError } from './print-error.js';
+import type { Wiring } from './session-options.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -34,10 +36,10 @@ function common(command: Command, opts: { plain?: boolean } = {}): Command {
   return command.addOption(noColorOption());
 }
 
-function program(format: OutputFormat, setExit: (code: number) => void): Command {
+function program(format: OutputFormat, setExit: (code: number) => void, wiring: Wiring): Command {
   const keyrot = new Command('keyrot')
     .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
-      '  create -> publish -> verify -> drain -> last-used -> deactivate -> soak -> delete')
+      `  ${PHASE_NAMES.filter((p) => p !== 'revoke').join(' -> ')}`)
     .version(version())
     .showHelpAfterError(format === 'json' ? false : '(run `keyrot --help` for usage)')
     .addHelpText('after', `${EXIT_CODES_HELP}\n\nEvery command takes --output text|plain|json (JSON shapes: schema/*.schema.json) and --no-color.`)
@@ -59,7 +61,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addOption(metricsFileOption())
     .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes\n' +
       '  keyrot run --due --no-wait --yes --metrics-file /var/lib/node_exporter/textfile_collector/keyrot.prom rotation-plans/')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts))), { plain: true });
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts, wiring))), { plain: true });
 
   common(keyrot
     .command('revoke')
@@ -78,7 +80,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
       'with --secret-stdin on /dev/tty); without one it needs --yes, else it exits 3 and changes nothing.\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts))), { plain: true });
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts, wiring))), { plain: true });
 
   for (const [name, description] of [
     ['rollback', 'reactivate the old key while it is only deactivated (and serve it again); the rotation holds'],
@@ -92,7 +94,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
       .addOption(waitLockOption())
       .addOption(stateOption())
       .addOption(new Option('--retire-new', 'abandon only: also retire (delete) the new key, when no target serves it').hideHelp(name !== 'abandon'))
-      .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts))));
+      .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts, wiring))));
   }
 
   common(keyrot
@@ -106,7 +108,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .description('dry run: what each phase would do, the provider calls it makes, and any gate that would hold')
     .argument('<plans...>', 'plan files, folders of them, or plan names')
     .addOption(stateOption())
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts))));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/plan.js')).planCommand(plans, opts, wiring))));
 
   common(keyrot
     .command('doctor')
@@ -116,7 +118,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addHelpText('after', '\nExit 0 when every check passes (warnings allowed), 4 when a provider check fails, 2 for invalid plans.\n' +
       'A check the endpoint or the caller cannot answer (IAM SimulatePrincipalPolicy on a test server) is shown as not checked.\n' +
       'Examples:\n  keyrot doctor rotation-plans/\n  keyrot doctor --json rotation-plans/payments.yaml')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(plans, opts))));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/doctor.js')).doctorCommand(plans, opts, wiring))));
 
   common(keyrot
     .command('status')
@@ -125,7 +127,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .addOption(stateOption())
     .addOption(metricsFileOption())
     .addHelpText('after', '\nExit 4 when a plan\'s issuer could not be asked (the rest is still shown).\nExamples:\n  keyrot status rotation-plans/\n  keyrot status --metrics-file /var/lib/node_exporter/textfile_collector/keyrot.prom rotation-plans/')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts))));
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/status.js')).statusCommand(plans, opts, wiring))));
 
   common(keyrot
     .command('history')
@@ -134,7 +136,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .option('--since <when>', 'only records newer than this: a duration (7d, 12h) or a date (2026-01-31)')
     .addOption(stateOption())
     .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
-    .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts))));
+    .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts, wiring))));
 
   common(keyrot
     .command('state')
@@ -144,7 +146,7 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
     .requiredOption('--from <dir>', 'the state folder to move, e.g. rotation-plans/.keyrot')
     .requiredOption('--to <vault://mount/prefix>', 'where state lives from now on (address and token as for --state)')
     .addHelpText('after', '\nNothing at the destination is overwritten; a move cut short can be run again.\nExamples:\n  keyrot state migrate --from rotation-plans/.keyrot --to vault://secret/keyrot')
-    .action(async (opts) => setExit(await (await import('./commands/state.js')).stateMigrateCommand(opts))));
+    .action(async (opts) => setExit(await (await import('./commands/state.js')).stateMigrateCommand(opts, wiring))));
 
   keyrot
     .command('init')
@@ -178,7 +180,8 @@ function program(format: OutputFormat, setExit: (code: number) => void): Command
   return keyrot;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** `wiring`: what the entry point installs (bin/keyrot.js nothing; the crash tests' entry point a store decorator). */
+export async function main(argv: string[], wiring: Wiring = {}): Promise<void> {
   installOutputFilter();
   applyColorChoice(argv);
   const format = outputFromArgv(argv);
@@ -190,7 +193,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   let code: number = EXIT.ok;
   try {
-    await program(format, (c) => (code = c)).parseAsync(argv);
+    await program(format, (c) => (code = c), wiring).parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -5,7 +5,7 @@ import type { Reporter } from '../engine/events.js';
 import type { OperationOptions, SessionOptions } from '../engine/options.js';
 import { KeyrotError } from '../errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { openState } from '../state/open.js';
+import { openState, type StoreDecorator } from '../state/open.js';
 import { confirmer } from './confirm.js';
 import type { OutputFlags } from './output.js';
 
@@ -15,15 +15,24 @@ export interface CommonRunFlags extends OutputFlags {
   state?: string;
 }
 
+/** What the entry point wires in: bin/keyrot.js nothing; the test entry point a store decorator (crash tests). */
+export interface Wiring {
+  decorateStore?: StoreDecorator;
+}
+
+/** Where state lives for --state (or KEYROT_STATE): the one place a command chooses a store. */
+export const openStates = (spec: string | undefined, wiring: Wiring) => openState(spec, process.env, wiring.decorateStore);
+
 /** For commands that render the document their operation returns: its events are not shown. */
 const quiet: Reporter = { event: () => undefined, summary: () => undefined };
 
-export function operationOptions(flags: { state?: string }, reporter: Reporter = quiet): OperationOptions {
-  return { states: openState(flags.state), clock: systemClock, reporter };
+export function operationOptions(flags: { state?: string }, wiring: Wiring, reporter: Reporter = quiet): OperationOptions {
+  return { states: openStates(flags.state, wiring), clock: systemClock, reporter };
 }
 
 export function sessionOptions(
   flags: CommonRunFlags,
+  wiring: Wiring,
   reporter: Reporter,
   signal: AbortSignal,
   extra: Pick<SessionOptions, 'wait' | 'due' | 'command'> & Partial<SessionOptions>,
@@ -32,7 +41,7 @@ export function sessionOptions(
   if (waitLockMs === undefined) throw new KeyrotError('usage', { problem: `--wait-lock ${flags.waitLock} is not a duration (try 30s, 5m)` });
   return {
     // Built once here; every engine operation of this command gets the same one.
-    ...operationOptions(flags, reporter),
+    ...operationOptions(flags, wiring, reporter),
     waitLockMs,
     signal,
     confirm: confirmer({ yes: flags.yes, signal, pause: () => reporter.pause?.() }),

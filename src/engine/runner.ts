@@ -1,11 +1,12 @@
 // The one loop that advances a rotation: gate, side effect, persist, wait, next, as the phase table
-// (phases.ts) says. Every wait returns to the caller as a stored deadline; nothing here sleeps.
+// (phases/table.ts) says. Every wait returns to the caller as a stored deadline; nothing here sleeps.
 import { KeyrotError } from '../errors.js';
 import { EXIT, messages } from '../messages.js';
 import { redact } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
-import { PHASES, type Phase, type Redirect } from './phases.js';
+import type { Phase, Redirect } from './phases/phase.js';
+import { PHASES } from './phases/table.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
 import { PHASE_NAMES } from './rotation.js';
 
@@ -33,12 +34,9 @@ const MAX_RESTARTS = 2;
 // effect of a phase that resumes by checking or recovering. What the walk does between two side
 // effects is bookkeeping: a phase done ('waiting'), the next one 'ready', a redo phase begun, a
 // deadline computed. That stays in memory and reaches disk with the next save, before a wait, or
-// when the walk stops (`step`). A crash in between resumes from the last step written, which every
-// phase's resume rule already handles: a redo phase runs again, a finished one is checked.
-// The crash tests kill keyrot right after a given state is written (KEYROT_FAULT_KILL_AT, see
-// state/file-store.ts): with a fault point set, every step is written, so that each can be killed at.
-const everyStep = Boolean(process.env.KEYROT_FAULT_KILL_AT);
-const step = (ctx: RotationContext): Promise<void> => (everyStep ? ctx.save() : Promise.resolve());
+// when the walk stops. A crash in between resumes from the last step written, which every phase's
+// resume rule already handles: a redo phase runs again, a finished one is checked. The crash tests
+// kill keyrot right after each of these saves (test/helpers/faults.mjs wraps the state store).
 
 type Held = Exclude<GateResult, { kind: 'open' }>;
 
@@ -119,7 +117,7 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
         ctx.state.stage = 'acting';
         // A redo phase found 'acting' or 'ready' on resume does the same: runs again from its start.
         // A phase that saves before its first side effect (create, with its key list) writes 'acting' then.
-        await (phase.onResume === 'redo' || phase.savesBeforeActing ? step(ctx) : ctx.save());
+        if (phase.onResume !== 'redo' && !phase.savesBeforeActing) await ctx.save();
         to = await phase.act(ctx);
       } else {
         ctx.emit({ type: 'note', plan: ctx.plan.name, phase: phase.name, message: `resuming ${phase.name}: it was interrupted (${phase.onResume})` });
@@ -139,7 +137,6 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
     if (ctx.state.stage !== 'waiting' || ctx.state.hold) {
       ctx.state.stage = 'waiting';
       ctx.state.hold = null;
-      await step(ctx);
     }
     const waited = phase.waitFor ? await phase.waitFor(ctx) : open();
     await auditEvidence(ctx, phase, waited);
@@ -152,7 +149,6 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
     if (back) ctx.state.stage = back.phase === ctx.state.phase ? back.stage : 'ready';
     ctx.state.resumeAt = null;
     if (ctx.state.phase === 'done') ctx.state.completedAt = ctx.clock.now().toISOString();
-    await step(ctx);
   }
 
   const { state } = ctx;

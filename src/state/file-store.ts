@@ -23,13 +23,6 @@ import type { LockHolder, PlanLedger, PlanLock, StateStore } from './store.js';
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
 
-// Fault injection for the crash tests: KEYROT_FAULT_KILL_AT=phase:stage (e.g. publish:acting) makes
-// this process SIGKILL itself right after it saves that state, i.e. at an exact step boundary.
-// phase:stage#n waits for the n-th save in that state: inside a phase, between two of its side
-// effects (publish:acting#2 is right after the first target got the new key and that was recorded).
-const [killAt, killNth] = (process.env.KEYROT_FAULT_KILL_AT ?? '').split('#');
-let killSeen = 0;
-
 /** What this process last read or wrote for a plan: its version, its content, and which file that was. */
 interface Known {
   version: number;
@@ -145,7 +138,6 @@ export class FileStateStore implements StateStore {
       this.stateDirReady = false;
       throw await stateIoError(e, file, { plan: state.plan });
     }
-    if (killAt && killAt === `${next.phase}:${next.stage}` && ++killSeen >= Number(killNth ?? 1)) process.kill(process.pid, 'SIGKILL');
     return next;
   }
 

@@ -3,7 +3,6 @@
 // value and asks it for a plan's store; nothing else constructs a store.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { FileStateStore } from './file-store.js';
 import { stateDirOf } from './location.js';
 import type { StateStore } from './store.js';
 
@@ -18,20 +17,23 @@ export interface StateBackend {
 
 export const isVaultSpec = (spec: string | undefined): spec is string => spec !== undefined && /^vault:\/\//i.test(spec);
 
+/** Wraps every store the backend opens: how the crash tests kill keyrot right after a save (test/helpers/faults.mjs). */
+export type StoreDecorator = (store: StateStore) => StateStore;
+
 /** The state backend for `--state` / KEYROT_STATE (spec), built once per command. */
-export function openState(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): StateBackend {
+export function openState(spec: string | undefined, env: NodeJS.ProcessEnv = process.env, decorate: StoreDecorator = (s) => s): StateBackend {
   if (isVaultSpec(spec)) {
     let store: Promise<StateStore> | undefined;
     // node-vault is loaded only when Vault state is asked for.
     const one = () =>
       (store ??= import('./vault-store.js').then(({ VaultStateStore, parseVaultSpec }) =>
-        new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' })));
+        decorate(new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' }))));
     return { spec, of: one, stores: async () => [await one()] };
   }
   // Loaded on first use: a bare `keyrot history` or `status` stays free of zod.
-  const folders = new Map<string, Promise<FileStateStore>>();
+  const folders = new Map<string, Promise<StateStore>>();
   const at = (dir: string) => {
-    if (!folders.has(dir)) folders.set(dir, import('./file-store.js').then(({ FileStateStore }) => new FileStateStore(dir)));
+    if (!folders.has(dir)) folders.set(dir, import('./file-store.js').then(({ FileStateStore }) => decorate(new FileStateStore(dir))));
     return folders.get(dir)!;
   };
   return {

@@ -1,7 +1,7 @@
 // The real process, killed: SIGKILL at every phase boundary, Ctrl-C in a wait, two runs at once.
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keyrot, startKeyrot } from '../helpers/cli.js';
+import { keyrot, savePointsIn, startKeyrot } from '../helpers/cli.js';
 import { leakedIndexes, readLedger, readState, readStore, secretsIn } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -14,17 +14,21 @@ afterEach(() => ws.cleanup());
 const stateDir = () => path.join(ws.dir, '.keyrot');
 const storeFile = () => path.join(ws.dir, 'demo-keys.json');
 
-const BOUNDARIES = ['create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'].flatMap((p) => [`${p}:acting`, `${p}:waiting`]);
-
-describe('SIGKILL at every phase boundary, then run again', () => {
+describe('SIGKILL right after every save a rotation makes, then run again', () => {
   it('always finishes with exactly one current key, no orphan, never more than two keys', async () => {
     const killedAt: string[] = [];
     const plan = ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
     expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0); // first key
+    // One rotation, traced: every save it makes is a point to kill at (phase:stage#n).
+    const traced = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_TEST_SAVES: path.join(ws.dir, 'saves.txt') } });
+    expect(traced.code, traced.stderr).toBe(0);
+    const BOUNDARIES = savePointsIn(path.join(ws.dir, 'saves.txt'));
+    // Every phase with a side effect saves inside it; a run that saves nowhere else is allowed, one that skips these is not.
+    expect(new Set(BOUNDARIES.map((b) => b.split(':')[0]))).toEqual(new Set(['create', 'publish', 'verify', 'deactivate', 'delete', 'done']));
 
     for (const boundary of BOUNDARIES) {
       const before = readStore(storeFile()).current!.keyId;
-      const killed = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_FAULT_KILL_AT: boundary } });
+      const killed = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_TEST_KILL_AFTER: boundary } });
       expect(killed.signal, boundary).toBe('SIGKILL');
       killedAt.push(`${readState(stateDir(), 'demo')!.phase}:${readState(stateDir(), 'demo')!.stage}`);
       expect(readLedger(stateDir(), 'demo').length, boundary).toBeLessThanOrEqual(2);
@@ -38,7 +42,7 @@ describe('SIGKILL at every phase boundary, then run again', () => {
       expect(readLedger(stateDir(), 'demo').map((k) => `${k.id}:${k.status}`), boundary).toEqual([`${store.current!.keyId}:active`]);
       expect(leakedIndexes(resumed.stdout + resumed.stderr + killed.stdout + killed.stderr, secretsIn(store)), boundary).toEqual([]);
     }
-    expect(killedAt).toEqual(BOUNDARIES);
+    expect(killedAt).toEqual(BOUNDARIES.map((b) => b.split('#')[0]));
   }, 120_000);
 });
 

@@ -74,7 +74,7 @@ describe('vault-approle on OpenBao', () => {
   it('a crash right after create: the orphan secret_id is found by its accessor and destroyed on resume', async () => {
     expect((await run(['run', 'approle.yaml'])).code).toBe(0);
     const old = current();
-    const killed = await run(['run', '--yes', 'approle.yaml'], { KEYROT_FAULT_KILL_AT: 'create:acting#3' });
+    const killed = await run(['run', '--yes', 'approle.yaml'], { KEYROT_TEST_KILL_AFTER: 'create:acting#2' });
     expect(killed.signal).toBe('SIGKILL');
     const orphan = (await accessors()).find((a) => a !== foreignAccessor && a !== old.keyId)!;
     expect(orphan).toBeDefined();

@@ -38,13 +38,15 @@ describe('deactivate reads every target again', () => {
         { type: 'file', path: 'api-keys.json' },
         { type: 'vault-kv2', mount: 'secret', path: 'apps/api', data: { key_id: '{{keyId}}', api_key: '{{secret}}' } },
       ],
+      // Consumers told to reload count on the overlap: the drain phase is on disk before they are told.
+      notify: [{ type: 'command', run: 'true', on: ['reload'] }],
     }));
     const first = await run(['run', plan]);
     expect(first.code, first.stderr).toBe(0);
     const oldKey = fileKey().keyId;
 
     // Stop right after verify passed and the overlap began: both targets serve the new key.
-    const killed = await run(['run', '--yes', plan], { KEYROT_FAULT_KILL_AT: 'drain:waiting' });
+    const killed = await run(['run', '--yes', plan], { KEYROT_TEST_KILL_AFTER: 'drain:acting' });
     expect(killed.signal).toBe('SIGKILL');
     const newKey = fileKey();
     expect((await vaultKey())?.keyId).toBe(newKey.keyId);

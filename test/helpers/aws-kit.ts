@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Moto } from '../peers/moto.js';
-import { BIN } from './cli.js';
+import { entryFor } from './cli.js';
 import { readStore } from './inspect.js';
 import type { Workspace } from './workspace.js';
 
@@ -42,7 +42,7 @@ export function awsKit(get: () => { moto: Moto; ws: Workspace }) {
       NO_COLOR: '1',
       ...opts.env,
     };
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: get().ws.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entryFor(opts.env), ...args], { cwd: get().ws.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

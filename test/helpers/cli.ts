@@ -1,9 +1,15 @@
 // Run the built keyrot binary as a user would: a child process, its output and its exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/keyrot.js');
+/** The same CLI with a state-store decorator that kills it after a chosen save, or lists its saves (faults.mjs). */
+export const FAULTS_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'faults.mjs');
+/** The entry point for a run with these variables: faults.mjs when they ask to kill it or trace its saves. */
+export const entryFor = (env: NodeJS.ProcessEnv = {}): string =>
+  env.KEYROT_TEST_KILL_AFTER !== undefined || env.KEYROT_TEST_SAVES !== undefined ? FAULTS_BIN : BIN;
 
 export interface CliResult {
   code: number | null;
@@ -24,7 +30,7 @@ export interface CliOptions {
 
 export function startKeyrot(args: string[], opts: CliOptions): { child: ChildProcess; done: Promise<CliResult> } {
   const piped = opts.input !== undefined;
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [entryFor(opts.env), ...args], {
     cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: '1', ...opts.env },
     stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -40,3 +46,17 @@ export function startKeyrot(args: string[], opts: CliOptions): { child: ChildPro
 }
 
 export const keyrot = (args: string[], opts: CliOptions): Promise<CliResult> => startKeyrot(args, opts).done;
+
+/**
+ * The save points of a run traced with KEYROT_TEST_SAVES=file (faults.mjs), each as `phase:stage#n`:
+ * the n-th save of a record in that state. Killing right after each one covers every point a crash
+ * can fall between in production.
+ */
+export function savePointsIn(file: string): string[] {
+  const seen = new Map<string, number>();
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((at) => {
+    const n = (seen.get(at) ?? 0) + 1;
+    seen.set(at, n);
+    return `${at}#${n}`;
+  });
+}

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createHttpIssuer } from '../../src/providers/issuers/http/issuer.js';
 import type { ResolvedHttp } from '../../src/providers/issuers/http/resolve.js';
 import type { KeyIssuer } from '../../src/providers/types.js';
+import { fileLedger } from '../../src/state/file-ledger.js';
 import { load } from './engine.js';
 import type { Workspace } from './workspace.js';
 
@@ -21,6 +22,7 @@ export function keyhubPlan(ws: Workspace, url: string, edit: (yaml: string) => s
 export async function issuerFrom(planFile: string, env: NodeJS.ProcessEnv, notes: string[] = []): Promise<KeyIssuer> {
   const { plan, dir } = await load(planFile);
   return createHttpIssuer(plan.source as ResolvedHttp, {
-    planName: plan.name, planDir: dir, stateDir: path.join(dir, '.keyrot'), env, now: () => new Date(), note: (m) => notes.push(m),
+    planName: plan.name, planDir: dir, stateDir: path.join(dir, '.keyrot'), ledger: fileLedger(path.join(dir, '.keyrot', 'generated'), plan.name),
+    env, now: () => new Date(), note: (m) => notes.push(m),
   });
 }

@@ -88,7 +88,7 @@ describe('canaries through notifications and hooks (aws-iam on moto -> file stor
         collect('canary');
       }
       // 2. Killed right after the new key reached the store, then resumed (the secret is read back).
-      runs.push(await keyrot(['run', '--yes', '--json', '--state', STATE, main], { creds: { accessKeyId: 'testing', secretAccessKey: AWS_SECRET_ACCESS_KEY }, env: { ...env, KEYROT_FAULT_KILL_AT: 'verify:ready' } }));
+      runs.push(await keyrot(['run', '--yes', '--json', '--state', STATE, main], { creds: { accessKeyId: 'testing', secretAccessKey: AWS_SECRET_ACCESS_KEY }, env: { ...env, KEYROT_TEST_KILL_AFTER: 'publish:acting#2' } }));
       expect(runs.at(-1)!.signal).toBe('SIGKILL');
       collect('canary');
       runs.push(await go(['run', '--yes', '--json', '--state', STATE, main]));

@@ -1,20 +1,22 @@
 // Issue 12, harness item 1: SIGKILL of the real binary at random moments of an aws-iam rotation into
 // Vault KV v2 (OpenBao), Secrets Manager (moto) and a file. A third of the kills land on fault points
-// inside create and publish and at every phase boundary (KEYROT_FAULT_KILL_AT=phase:stage#n), the rest
+// right after the saves an unkilled rotation makes (KEYROT_TEST_KILL_AFTER=phase:stage#n), the rest
 // after a random delay. After each kill, keyrot is run again as cron would, and then: one active
 // key, served by every target, authenticating; no orphan; never more than two keys; the audit log
 // complete and in order; no secret in anything keyrot printed or wrote.
 // Short form under `npm test` (20 kills); KEYROT_RELIABILITY=long: 100 kills.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { savePointsIn } from '../helpers/cli.js';
 import { leakedIndexes } from '../helpers/inspect.js';
 import { LONG, type Rig, seeded, startRig } from './kit.js';
 
 const KILLS = LONG ? 100 : 20;
 const SEED = Number(process.env.KEYROT_RELIABILITY_SEED ?? 20261201);
-const FAULTS = [
-  'create:acting#1', 'create:acting#2', 'create:acting#3', 'publish:acting#1', 'publish:acting#2', 'publish:acting#3', 'publish:acting#4',
-  'verify:acting', 'drain:waiting', 'deactivate:acting#1', 'deactivate:acting#2', 'deactivate:acting#4', 'soak:waiting', 'delete:acting#1', 'delete:acting#3',
-];
+/** Every save of a whole rotation (production's save points), traced once before the kills. */
+let FAULTS: string[] = [];
 /** Independent plans (one IAM user each) killed side by side: the kills within one plan come one after another. */
 const LANES = 4;
 const users = Array.from({ length: LANES }, (_, i) => `sigkill-${i}`);
@@ -39,9 +41,12 @@ beforeAll(async () => {
   await Promise.all(users.map((u) => rig.seed(u)));
   plans = users.map((u) => rig.plan(u));
   const started = Date.now();
-  const whole = await rig.run(plans[0]!);
+  const saves = path.join(os.tmpdir(), `keyrot-sigkill-saves-${process.pid}.txt`);
+  const whole = await rig.run(plans[0]!, { KEYROT_TEST_SAVES: saves });
   if (whole.code !== 0) throw new Error(`an unkilled rotation failed: ${whole.stderr}`);
   rotationMs = Date.now() - started;
+  FAULTS = savePointsIn(saves);
+  rmSync(saves, { force: true });
 }, 300_000);
 afterAll(() => rig?.close());
 
@@ -57,7 +62,7 @@ describe.concurrent(`SIGKILL during aws-iam -> vault-kv2 + aws-secrets-manager +
       const fault = n % 3 === 0 || attempt === 3 ? FAULTS[Math.floor(n / 3 + attempt) % FAULTS.length]! : undefined;
       const delay = Math.round(100 + draws[n]![attempt]! * rotationMs * (1 - attempt * 0.25));
       where = `${user}: ${fault ?? `${delay} ms`}`;
-      const { child, done } = rig.start(plan, fault ? { KEYROT_FAULT_KILL_AT: fault } : {});
+      const { child, done } = rig.start(plan, fault ? { KEYROT_TEST_KILL_AFTER: fault } : {});
       const timer = fault ? undefined : setTimeout(() => child.kill('SIGKILL'), delay);
       const result = await done;
       clearTimeout(timer);

@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import { loadPlans } from '../../engine/load-plans.js';
 import { doctor, type PlanDoctor } from '../../engine/operations/doctor.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
-import { operationOptions } from '../session-options.js';
+import { operationOptions, type Wiring } from '../session-options.js';
 
 const MARK = {
   pass: () => chalk.green('ok  '),
@@ -25,9 +25,9 @@ function render(r: PlanDoctor): void {
   }
 }
 
-export async function doctorCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
+export async function doctorCommand(args: string[], opts: OutputFlags & { state?: string }, wiring: Wiring): Promise<number> {
   const named = args.length > 0 ? args : [existsSync('rotation-plans') ? 'rotation-plans' : '.'];
-  const { ok, plans, exitCode } = await doctor(await loadPlans(named, opts.state), operationOptions(opts));
+  const { ok, plans, exitCode } = await doctor(await loadPlans(named, opts.state), operationOptions(opts, wiring));
   if (outputOf(opts) === 'json') writeJson({ type: 'doctor', ok, plans });
   else {
     plans.forEach(render);

@@ -3,7 +3,7 @@ import chalk, { type ChalkInstance } from 'chalk';
 import { history, type History } from '../../engine/operations/history.js';
 import { EXIT } from '../../messages.js';
 import { outputOf, type OutputFlags } from '../output.js';
-import { operationOptions } from '../session-options.js';
+import { operationOptions, type Wiring } from '../session-options.js';
 
 export interface HistoryOptions extends OutputFlags {
   since?: string;
@@ -27,8 +27,8 @@ function printTable(records: History['records'], paint: ChalkInstance): void {
   }
 }
 
-export async function historyCommand(plan: string | undefined, opts: HistoryOptions): Promise<number> {
-  const { records, logs, skipped, names } = await history({ plan, since: opts.since }, operationOptions(opts));
+export async function historyCommand(plan: string | undefined, opts: HistoryOptions, wiring: Wiring): Promise<number> {
+  const { records, logs, skipped, names } = await history({ plan, since: opts.since }, operationOptions(opts, wiring));
   for (const s of skipped) process.stderr.write(`skipped ${s.unreadable} unreadable line(s) in ${s.where}\n`);
 
   if (outputOf(opts) === 'json') {

@@ -6,10 +6,10 @@ import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { outputOf, writeJson } from '../output.js';
 import { pickReporter, type CliReporter } from '../reporters/reporter.js';
-import { sessionOptions, type CommonRunFlags } from '../session-options.js';
+import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 
-export async function operatorCommand(decision: Decision, args: string[], opts: CommonRunFlags & { retireNew?: boolean }): Promise<number> {
+export async function operatorCommand(decision: Decision, args: string[], opts: CommonRunFlags & { retireNew?: boolean }, wiring: Wiring): Promise<number> {
   if (opts.retireNew && decision !== 'abandon') throw new KeyrotError('usage', { problem: `--retire-new is an option of keyrot abandon, not of keyrot ${decision}` });
   const request: DecisionRequest = decision === 'abandon' ? { decision, retireNew: opts.retireNew === true } : { decision };
   const plans = await loadPlans(args, opts.state);
@@ -20,7 +20,7 @@ export async function operatorCommand(decision: Decision, args: string[], opts: 
   const reporter: CliReporter = format === 'json' ? { event: () => undefined, summary: () => undefined, close: () => undefined } : await pickReporter('plain');
   const interrupt = interruptSignal(() => undefined);
   try {
-    const options = sessionOptions(opts, reporter, interrupt.signal, { wait: false, due: false, command: `keyrot ${decision} ${args.join(' ')}` });
+    const options = sessionOptions(opts, wiring, reporter, interrupt.signal, { wait: false, due: false, command: `keyrot ${decision} ${args.join(' ')}` });
     const result = await decide(loaded, request, options);
     if (format === 'json') {
       writeJson({ type: 'decision', file: loaded.file, ...result });

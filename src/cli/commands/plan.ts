@@ -3,7 +3,7 @@ import chalk from 'chalk';
 import { loadPlans } from '../../engine/load-plans.js';
 import { preview, type PlanPreview } from '../../engine/operations/preview.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
-import { operationOptions } from '../session-options.js';
+import { operationOptions, type Wiring } from '../session-options.js';
 
 function render(p: PlanPreview): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -24,8 +24,8 @@ function render(p: PlanPreview): void {
   out(`  ${chalk.dim('a first rotation (no key yet) stops after verify')}`);
 }
 
-export async function planCommand(args: string[], opts: OutputFlags & { state?: string }): Promise<number> {
-  const options = operationOptions(opts);
+export async function planCommand(args: string[], opts: OutputFlags & { state?: string }, wiring: Wiring): Promise<number> {
+  const options = operationOptions(opts, wiring);
   const { previews, exitCode } = await preview(await loadPlans(args, opts.state), options);
   if (outputOf(opts) === 'json') writeJson({ type: 'plan', plans: previews });
   else previews.forEach(render);

@@ -10,7 +10,7 @@ import { shellWord } from '../../messages.js';
 import { confirmer } from '../confirm.js';
 import { outputOf } from '../output.js';
 import { pickReporter } from '../reporters/reporter.js';
-import { sessionOptions, type CommonRunFlags } from '../session-options.js';
+import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 
 export interface RevokeOptions extends CommonRunFlags {
@@ -36,7 +36,7 @@ function withYes(opts: RevokeOptions): { command: string; piped: boolean } {
   return { command: ['keyrot', ...words.map(shellWord)].join(' '), piped: Boolean(opts.secretStdin) };
 }
 
-export async function revokeCommand(args: string[], opts: RevokeOptions): Promise<number> {
+export async function revokeCommand(args: string[], opts: RevokeOptions, wiring: Wiring): Promise<number> {
   const sources = [opts.key, opts.fromReport, opts.secretStdin].filter(Boolean).length;
   if (sources > 1) throw new KeyrotError('usage', { problem: 'give only one of --key, --from-report and --secret-stdin' });
   if (opts.delete && !opts.key) throw new KeyrotError('usage', { problem: '--delete needs --key: it finishes the revoke of one key' });
@@ -45,7 +45,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions): Promis
   const reporter = await pickReporter(outputOf(opts));
   const interrupt = interruptSignal(() => undefined);
   try {
-    const options = sessionOptions(opts, reporter, interrupt.signal, {
+    const options = sessionOptions(opts, wiring, reporter, interrupt.signal, {
       wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' '),
       // The secret came on stdin: the question goes to the terminal (/dev/tty), if there is one.
       confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), stdinTaken: opts.secretStdin }),

@@ -5,7 +5,7 @@ import { exitCodeOfAll } from '../../engine/outcome.js';
 import { KeyrotError } from '../../errors.js';
 import { outputOf } from '../output.js';
 import { pickReporter } from '../reporters/reporter.js';
-import { sessionOptions, type CommonRunFlags } from '../session-options.js';
+import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
 
 export interface RunOptions extends CommonRunFlags {
@@ -16,7 +16,7 @@ export interface RunOptions extends CommonRunFlags {
   metricsFile?: string;
 }
 
-export async function runCommand(args: string[], opts: RunOptions): Promise<number> {
+export async function runCommand(args: string[], opts: RunOptions, wiring: Wiring): Promise<number> {
   const concurrency = Number(opts.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
@@ -24,7 +24,7 @@ export async function runCommand(args: string[], opts: RunOptions): Promise<numb
   const reporter = await pickReporter(outputOf(opts), { many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
   try {
-    const options = sessionOptions(opts, reporter, interrupt.signal, {
+    const options = sessionOptions(opts, wiring, reporter, interrupt.signal, {
       wait: opts.wait,
       due: Boolean(opts.due),
       command: ['keyrot', 'run', ...args].join(' '),

@@ -3,14 +3,14 @@ import { existsSync, statSync } from 'node:fs';
 import { migrateState } from '../../engine/operations/migrate.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
-import { openState } from '../../state/open.js';
+import { openStates, type Wiring } from '../session-options.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
-export async function stateMigrateCommand(opts: OutputFlags & { from: string; to: string }): Promise<number> {
+export async function stateMigrateCommand(opts: OutputFlags & { from: string; to: string }, wiring: Wiring): Promise<number> {
   if (!existsSync(opts.from) || !statSync(opts.from).isDirectory()) {
     throw new KeyrotError('usage', { problem: `--from ${opts.from} is not a state folder (one holds state/, generated/ and audit.jsonl; e.g. rotation-plans/.keyrot)` });
   }
-  const moved = await migrateState({ from: openState(opts.from), to: openState(opts.to) }, { command: ['keyrot', ...process.argv.slice(2)].join(' ') });
+  const moved = await migrateState({ from: openStates(opts.from, wiring), to: openStates(opts.to, wiring) }, { command: ['keyrot', ...process.argv.slice(2)].join(' ') });
 
   if (outputOf(opts) === 'json') {
     writeJson({ type: 'state-migrate', ...moved });

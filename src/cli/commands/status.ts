@@ -3,7 +3,7 @@ import chalk from 'chalk';
 import type { PlanStatus, StatusReport } from '../../engine/operations/status.js';
 import { status } from '../../engine/operations/status.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
-import { operationOptions } from '../session-options.js';
+import { operationOptions, type Wiring } from '../session-options.js';
 
 type Rotation = StatusReport['rotations'][number];
 
@@ -59,8 +59,8 @@ function renderRotation({ state: s, next }: Rotation): void {
   process.stdout.write(`  next: ${next}\n`);
 }
 
-export async function statusCommand(args: string[], opts: OutputFlags & { state?: string; metricsFile?: string }): Promise<number> {
-  const options = operationOptions(opts);
+export async function statusCommand(args: string[], opts: OutputFlags & { state?: string; metricsFile?: string }, wiring: Wiring): Promise<number> {
+  const options = operationOptions(opts, wiring);
   // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
   const plans = args.length > 0 ? await (await import('../../engine/load-plans.js')).loadPlans(args, opts.state) : [];
   const report = await status(plans, { metricsFile: opts.metricsFile }, options);

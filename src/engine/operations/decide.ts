@@ -7,7 +7,7 @@ import type { LoadedPlan } from '../../plan/load.js';
 import type { RotationContext } from '../context.js';
 import { strayTargets } from '../keys.js';
 import type { SessionOptions } from '../options.js';
-import { retireNewKey } from '../phases.js';
+import { retireNewKey } from '../phases/retire.js';
 import { inFlight } from '../rotation.js';
 import { rollBack } from '../runner.js';
 import { withPlan, type PlanSession } from '../session.js';

@@ -1,7 +1,7 @@
 // keyrot plan: the phases ahead, the provider calls each makes, and what each gate would say now.
 // Only read calls reach a provider: a save, audit, notice or side effect here is a bug, so they throw.
 import { targetIdsOf, type RotationContext } from '../context.js';
-import { PHASES } from '../phases.js';
+import { PHASES } from '../phases/table.js';
 import { buildProviders, callProvider } from '../providers.js';
 import { inFlight, newRotation, type PhaseName } from '../rotation.js';
 import { commandArg, EXIT } from '../../messages.js';

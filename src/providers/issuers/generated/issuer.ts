@@ -5,19 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import type { LedgerEntry } from '../../../state/store.js';
+import { ledgerOf } from '../../ledger.js';
 import type { Credential, KeyInfo, KeyIssuer, ProviderContext } from '../../types.js';
 import type { GeneratedIssuerConfig } from './schema.js';
 
 const MAX_KEYS = 2;
 
-const noLedger = (): never => {
-  throw new Error('the generated issuer keeps its keys in the state store\'s ledger, and none was handed to it');
-};
-
 export function createGeneratedIssuer(config: GeneratedIssuerConfig, ctx: ProviderContext): KeyIssuer {
   // The ledger lives in keyrot's state store (a file, or Vault with --state vault://), handed over by
   // the engine; every save is checked against the version loaded.
-  const ledger = ctx.ledger ?? noLedger();
+  const ledger = ledgerOf(ctx);
   const where = ledger.where;
 
   const load = async (): Promise<LedgerEntry[]> => (await ledger.load()).keys;

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import { rememberSecret } from '../../../secrets/redact.js';
-import { fileLedger } from '../../../state/file-ledger.js';
 import type { LedgerEntry } from '../../../state/store.js';
+import { ledgerOf } from '../../ledger.js';
 import type { Credential, IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { httpDoctor } from './doctor.js';
 import { checkPaths } from './check-paths.js';
@@ -22,7 +22,7 @@ import { verifyKey } from './verify.js';
 export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): KeyIssuer {
   checkPaths(config);
   const { calls, vendor } = config;
-  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  const ledger = ledgerOf(ctx);
   let ca: Promise<string> | undefined;
   const caFile = config.tls?.caFile ? path.resolve(ctx.planDir, config.tls.caFile) : undefined;
   const req = requester(config, {

@@ -1,0 +1,53 @@
+// delete: the permanent step. Invariant 2 first: inactive for the whole soak, approved where the plan
+// (or a revoke) asks for it, and not used since it was deactivated; then asked (unless --yes).
+import { describeLastUse, findKey } from '../keys.js';
+import type { RotationContext } from '../context.js';
+import { hold, open, type GateResult } from '../gate.js';
+import { unusedByUsage, usageNow, withUsage } from '../usage.js';
+import { oldKey, retireIn, type PhaseStory } from './phase.js';
+
+/** Invariant 2: inactive for the whole soak, and not used since it was deactivated. */
+async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult> {
+  const { state } = ctx;
+  const keyId = oldKey(ctx);
+  const soakEnd = state.deadlines.soak ? new Date(state.deadlines.soak) : undefined;
+  if (!state.deactivatedAt || !soakEnd || ctx.clock.now() < soakEnd) {
+    return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
+  }
+  if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
+    return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
+  }
+  const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
+  const usedSince = use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt);
+  if (usedSince && state.mode === 'revoke') {
+    // A leaked key tried after its revocation is likely the attacker: evidence, not a reason to keep it.
+    return open(`inactive since ${state.deactivatedAt}`, `WARNING: the revoked key was tried after it was revoked: ${describeLastUse(use)}`);
+  }
+  if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
+  return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
+}
+
+/**
+ * Delete the old key at the issuer, then in every store. `seen`: whether a list just read still shows it
+ * (resume). Without it (the first run, straight after the gate) no list is read: deleting is idempotent
+ * at every issuer, and one that can tell says 'gone' when there was nothing left to delete.
+ */
+async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): Promise<void> {
+  const keyId = oldKey(ctx);
+  const gone = seen?.exists === false || (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId))) === 'gone';
+  if (gone) await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
+  else await ctx.record('delete-key', `deleted ${keyId}`);
+  for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
+}
+
+export const deleteOld: PhaseStory = {
+  calls: (ctx) => [ctx.issuer.explain('lastUsed'), ...(ctx.usage ? [ctx.usage.explain()] : []), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
+  guards: (ctx) =>
+    `inactive for the whole soak, unused since deactivation${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''} (invariant 2)`,
+  gate: withUsage(unusedSinceDeactivation, unusedByUsage),
+  askNow: (ctx) => usageNow(ctx, unusedByUsage),
+  act: (ctx) => deleteOldKey(ctx),
+  // After a crash the list is read again (time has passed): the audit log then says whether the
+  // delete had reached the issuer, whatever the issuer's delete can tell.
+  resume: async (ctx) => deleteOldKey(ctx, { exists: (await findKey(ctx, oldKey(ctx))) !== undefined }),
+};
