@@ -4,8 +4,8 @@ import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 // The layer rule (docs/ARCHITECTURE.md): data flows plan -> engine -> cli. Each folder of src/ names
-// the folders it never imports; src/*.ts (errors, messages, small file helpers) sit at the bottom
-// with shared/ and secrets/, and every folder may use them.
+// the folders it never imports; src/*.ts (errors, the message table, small file helpers) and
+// src/messages/ sit at the bottom with shared/ and secrets/, and every folder may use them.
 const ALL = ['cli', 'engine', 'plan', 'providers', 'notify', 'state', 'audit', 'vault', 'secrets', 'shared'];
 const except = (...allowed) => ALL.filter((f) => !allowed.includes(f));
 const layers = {
@@ -21,7 +21,9 @@ const layers = {
   // The generic Vault client (connection, login, KV v2): used by the vault-kv2 target and the Vault state store.
   vault: { banned: except('vault', 'secrets', 'shared') },
   secrets: { banned: except('secrets', 'shared') },
-  shared: { banned: except('shared') },
+  shared: { banned: [...except('shared'), 'messages'] },
+  // The message table (src/messages.ts, written by area in src/messages/): every layer says things through it.
+  messages: { banned: except('shared') },
 };
 const rule = (from, to) => `the layer rule: src/${from}/ never imports src/${to}/ (docs/ARCHITECTURE.md)`;
 const folderPatterns = (from, { banned, only = {}, typesOnly = {} }) => [

@@ -1,31 +1,38 @@
-import { type Details, type MessageCode, messages } from './messages.js';
+import { type DetailsOf, type MessageCode, say } from './messages.js';
+
+/** With no details to give, the details argument may be left out. */
+type DetailsArg<C extends MessageCode> = object extends DetailsOf<C> ? [details?: DetailsOf<C>] : [details: DetailsOf<C>];
 
 /** A failure the user can act on: the code picks the message, hint and exit code. */
-export class KeyrotError extends Error {
-  readonly code: MessageCode;
-  readonly details: Details;
+export class KeyrotError<C extends MessageCode = MessageCode> extends Error {
+  readonly code: C;
+  readonly details: DetailsOf<C>;
 
-  constructor(code: MessageCode, details: Details = {}) {
-    super(messages[code].message(details));
+  constructor(code: C, ...[details]: DetailsArg<C>) {
+    const given = (details ?? {}) as DetailsOf<C>;
+    super(say(code, given).message);
     this.name = 'KeyrotError';
     this.code = code;
-    this.details = details;
+    this.details = given;
   }
 
-  get exitCode(): number {
-    return messages[this.code].exit;
+  get exitCode() {
+    return say(this.code, this.details).exit;
   }
 
   /** Name the plan the error is about, so its hint carries a command that works when pasted. */
   about(planArg: string): this {
-    this.details.file ??= planArg;
+    (this.details as { file?: string }).file ??= planArg;
     return this;
   }
 
   get hint(): string {
-    return messages[this.code].hint(this.details);
+    return say(this.code, this.details).hint;
   }
 }
+
+/** `e` is a KeyrotError of `code`, with that code's details. */
+export const isKeyrotError = <C extends MessageCode>(e: unknown, code: C): e is KeyrotError<C> => e instanceof KeyrotError && e.code === code;
 
 /** A short reason from any thrown value, for wrapping in `provider-failed`. */
 export function reasonOf(e: unknown): string {

@@ -1,27 +1,20 @@
 import chalk from 'chalk';
-import { KeyrotError } from '../errors.js';
-import { EXIT } from '../messages.js';
-import { formatProblem, type PlanProblem } from '../shared/problem.js';
+import { isKeyrotError, KeyrotError } from '../errors.js';
+import { formatProblem } from '../shared/problem.js';
 import { writeJson, type OutputFormat } from './output.js';
 
-const REPORT = 'please report it with this output and the audit log (`keyrot history --json`), as the README section "Reporting a problem" describes';
+/** A bug: the error as the message table's `internal` code says it. */
+const bugOf = (e: unknown): KeyrotError => (e instanceof KeyrotError ? e : new KeyrotError('internal', { reason: e instanceof Error ? e.message : String(e) }));
 
 /**
  * An error as the chosen output speaks it. Text: the message, then the hint naming the next step (a
  * bug also gets its stack). JSON: one `error` document on stdout (schema/error.schema.json).
  */
 export function printError(e: unknown, format: OutputFormat = 'text'): void {
-  const problems = e instanceof KeyrotError ? (e.details.problems as PlanProblem[] | undefined) : undefined;
+  const problems = isKeyrotError(e, 'plan-invalid') ? e.details.problems : undefined;
   if (format === 'json') {
-    const known = e instanceof KeyrotError;
-    writeJson({
-      type: 'error',
-      code: known ? e.code : 'internal',
-      message: known ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`,
-      hint: known ? e.hint : `this is a bug in keyrot: ${REPORT}`,
-      exitCode: known ? e.exitCode : EXIT.internal,
-      ...(problems ? { problems } : {}),
-    });
+    const error = bugOf(e);
+    writeJson({ type: 'error', code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, ...(problems ? { problems } : {}) });
     return;
   }
   for (const p of problems ?? []) process.stderr.write(`${formatProblem(p)}\n`);
@@ -30,5 +23,5 @@ export function printError(e: unknown, format: OutputFormat = 'text'): void {
     return;
   }
   const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`${chalk.red('internal error')} (a bug in keyrot: ${REPORT})\n${stack}\n`);
+  process.stderr.write(`${chalk.red('internal error')} (${bugOf(e).hint})\n${stack}\n`);
 }

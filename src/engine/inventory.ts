@@ -3,7 +3,7 @@
 // the audit log. Read-only: one issuer list per plan, nothing else reaches a provider.
 import type { AuditRecord } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
-import { commandArg } from '../messages.js';
+import { commandArg, type MessageCode } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { formatDuration } from '../shared/duration.js';
 import { stateDirOf } from '../state/location.js';
@@ -37,7 +37,7 @@ export interface PlanInventory {
   lastSuccessAt: string | null;
   lastFailureAt: string | null;
   /** The issuer could not be asked: why (the rest is still shown). */
-  error: { code: string; message: string; hint: string } | null;
+  error: { code: MessageCode; message: string; hint: string } | null;
   /** The command that continues or starts this plan's rotation. */
   next: string;
 }

@@ -1,12 +1,12 @@
 // How one plan's run ended, and the exit code that tells a script so (README, "Exit codes").
 import { KeyrotError } from '../errors.js';
-import { EXIT } from '../messages.js';
+import { EXIT, type ExitCode, type MessageCode } from '../messages.js';
 
 export type Outcome =
   | { status: 'done' | 'not-due' | 'interrupted' }
   | { status: 'waiting'; until: Date }
-  | { status: 'held'; code: string }
-  | { status: 'failed'; code: string; exitCode: number };
+  | { status: 'held'; code: MessageCode }
+  | { status: 'failed'; code: MessageCode; exitCode: ExitCode };
 
 /** One plan's outcome, as the summary shows it. */
 export interface PlanResult {
@@ -14,7 +14,7 @@ export interface PlanResult {
   outcome: Outcome;
 }
 
-export function exitCodeOf(outcome: Outcome): number {
+export function exitCodeOf(outcome: Outcome): ExitCode {
   switch (outcome.status) {
     case 'done':
     case 'not-due':
@@ -36,11 +36,11 @@ export const outcomeOfError = (e: KeyrotError): Outcome =>
 
 // Many plans, one exit code: the worst outcome wins. Worst means what most needs a person:
 // a bug, then a bad command line, then an interruption, a failed provider, a safety hold, a wait.
-const SEVERITY: readonly number[] = [EXIT.ok, EXIT.waiting, EXIT.refused, EXIT.provider, EXIT.interrupted, EXIT.usage, EXIT.internal];
+const SEVERITY: readonly ExitCode[] = [EXIT.ok, EXIT.waiting, EXIT.refused, EXIT.provider, EXIT.interrupted, EXIT.usage, EXIT.internal];
 
-export function worstExitCode(codes: number[]): number {
-  return codes.reduce((worst, code) => (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst) ? code : worst), EXIT.ok);
+export function worstExitCode(codes: ExitCode[]): ExitCode {
+  return codes.reduce<ExitCode>((worst, code) => (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst) ? code : worst), EXIT.ok);
 }
 
 /** The exit code of a command over many plans: the worst of their outcomes. */
-export const exitCodeOfAll = (results: PlanResult[]): number => worstExitCode(results.map((r) => exitCodeOf(r.outcome)));
+export const exitCodeOfAll = (results: PlanResult[]): ExitCode => worstExitCode(results.map((r) => exitCodeOf(r.outcome)));

@@ -97,8 +97,10 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
       ? `permanently delete the revoked key ${what} once its soak is over?`
       : `revoke ${what} now: anything still using it fails until it loads the replacement. Revoke?`);
     if (answer !== 'yes') {
-      const code = answer === 'no' ? 'revoke-declined' : 'revoke-unattended';
-      const refusal = new KeyrotError(code, { keyId, file: planArg, ...req.withYes, step: req.delete ? 'permanent delete' : 'revoke' });
+      const refusal = answer === 'no'
+        ? new KeyrotError('revoke-declined', { keyId, file: planArg })
+        : new KeyrotError('revoke-unattended', { keyId, file: planArg, ...req.withYes, step: req.delete ? 'permanent delete' : 'revoke' });
+      const { code } = refusal;
       options.reporter.event({ type: 'held', plan, phase: 'revoke', code, message: refusal.message, hint: refusal.hint, evidence: [] });
       return { status: 'held' as const, code };
     }

@@ -1,7 +1,7 @@
 // The one loop that advances a rotation: gate, side effect, persist, wait, next, as the phase table
 // (phases/table.ts) says. Every wait returns to the caller as a stored deadline; nothing here sleeps.
-import { KeyrotError } from '../errors.js';
-import { EXIT, messages } from '../messages.js';
+import { KeyrotError, reasonOf } from '../errors.js';
+import { EXIT, say } from '../messages.js';
 import { redact } from '../secrets/redact.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
@@ -50,12 +50,11 @@ async function settle(ctx: RotationContext, phase: Phase, gate: Held, options: A
   }
   if (gate.rollBack) await rollBack(ctx, `${gate.code}: ${gate.evidence.join('; ')}`);
   if (gate.goBack) Object.assign(ctx.state, { phase: gate.goBack, stage: 'ready' });
-  const details = { file: ctx.planArg, ...gate.details };
-  const message = messages[gate.code].message(details);
+  const { message, hint } = say(gate.code, { ...gate.details, file: ctx.planArg });
   ctx.state.hold = { code: gate.code, message: redact(message), since: ctx.clock.now().toISOString(), evidence: gate.evidence };
   await ctx.save();
   await options.audit(phase.name, 'held', `${gate.code}: ${message}`);
-  ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint: messages[gate.code].hint(details), evidence: gate.evidence });
+  ctx.emit({ type: 'held', plan: ctx.plan.name, phase: phase.name, code: gate.code, message, hint, evidence: gate.evidence });
   await ctx.notify('held', message);
   return { status: 'held', code: gate.code };
 }
@@ -173,10 +172,11 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
     if (e instanceof KeyrotError && e.code === 'interrupted') return { status: 'interrupted' };
     if (e instanceof KeyrotError) e.about(ctx.planArg);
     if (!(e instanceof KeyrotError)) {
-      ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: 'internal', message: redact(String((e as Error)?.stack ?? e)), hint: 'this is a bug in keyrot: please report it with the audit log' });
+      const bug = new KeyrotError('internal', { reason: reasonOf(e) });
+      ctx.emit({ type: 'failed', plan: ctx.plan.name, phase, code: bug.code, message: redact(String((e as Error)?.stack ?? e)), hint: bug.hint });
       await options.audit(phase ?? 'done', 'failed', `internal error: ${(e as Error)?.message ?? e}`).catch(() => undefined);
       await ctx.notify('failed', 'internal error in keyrot').catch(() => undefined);
-      return { status: 'failed', code: 'internal', exitCode: EXIT.internal };
+      return { status: 'failed', code: bug.code, exitCode: bug.exitCode };
     }
     if (e.exitCode === EXIT.refused && phase) {
       ctx.state.hold = { code: e.code, message: redact(e.message), since: ctx.clock.now().toISOString(), evidence: [] };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { LoadedPlan } from '../plan/load.js';
 import { createNotifier } from '../notify/notifier.js';
-import { KeyrotError } from '../errors.js';
+import { isKeyrotError, KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import { redact } from '../secrets/redact.js';
 import type { AuditTrail, StateStore } from '../state/store.js';
@@ -99,7 +99,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
   try {
     let setAside: PlanSession['setAside'];
     const saved = await store.load(plan.name).catch(async (e: unknown) => {
-      if (!options.setAsideUnusableState || !(e instanceof KeyrotError) || e.code !== 'state-corrupt' || e.details.newer) throw e;
+      if (!options.setAsideUnusableState || !isKeyrotError(e, 'state-corrupt') || e.details.newer) throw e;
       setAside = { path: await store.setAside(plan.name), reason: e.message };
       return undefined;
     });

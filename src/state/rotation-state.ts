@@ -1,5 +1,6 @@
 // What keyrot remembers about one plan's rotation between runs. Key ids and fingerprints only:
 // a secret never enters this record (invariant 3). The engine writes it; every state store keeps it.
+import type { MessageCode } from '../messages.js';
 
 export const PHASE_NAMES = ['revoke', 'create', 'publish', 'verify', 'drain', 'last-used', 'deactivate', 'soak', 'delete'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
@@ -11,7 +12,7 @@ export type Mode = 'rotate' | 'revoke';
 export type Stage = 'ready' | 'acting' | 'waiting';
 
 export interface Hold {
-  code: string;
+  code: MessageCode;
   message: string;
   since: string;
   evidence: string[];

@@ -407,8 +407,9 @@ describe('azure-keyvault error mapping, from errors the SDK really throws', () =
   it('masks what Key Vault echoes back, and explains a refused connection', async () => {
     const name = `bad_${randomBytes(6).toString('hex')}`; // an invalid name: Key Vault quotes it
     const e = toKeyrotError(await thrown(() => sdk().setSecret(name, secret())), call(name, [name.slice(4)]));
-    expect(e.details.reason).toMatch(/^HTTP 400 BadParameter: .*\[redacted\]/);
-    expect(String(e.details.reason).includes(name.slice(4))).toBe(false);
+    const { reason } = e.details as { reason?: string };
+    expect(reason).toMatch(/^HTTP 400 BadParameter: .*\[redacted\]/);
+    expect(String(reason).includes(name.slice(4))).toBe(false);
 
     const closed = `https://127.0.0.1:${await freePort()}`;
     const refused = toKeyrotError(await thrown(() => sdk(server.token, server.ca, closed).getSecret('x')), { ...call('x'), vaultUrl: closed });

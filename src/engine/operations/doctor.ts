@@ -3,7 +3,7 @@
 // every issuer (the key count a rotation needs room in) and turns a provider that cannot even be
 // set up, or a check that throws, into a failed finding: doctor itself never stops at the first one.
 import { KeyrotError, reasonOf } from '../../errors.js';
-import { commandArg, EXIT } from '../../messages.js';
+import { commandArg, EXIT, type ExitCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { Check, KeyIssuer, SecretStore } from '../../providers/types.js';
 import { redact } from '../../secrets/redact.js';
@@ -144,7 +144,7 @@ export interface Doctor {
   ok: boolean;
   plans: PlanDoctor[];
   /** 4 when a provider check failed. */
-  exitCode: number;
+  exitCode: ExitCode;
 }
 
 /** Every plan's preflight, all at once. */

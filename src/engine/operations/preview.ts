@@ -4,14 +4,14 @@ import { targetIdsOf, type RotationContext } from '../context.js';
 import { PHASES } from '../phases/table.js';
 import { buildProviders, callProvider } from '../providers.js';
 import { inFlight, newRotation, type PhaseName } from '../rotation.js';
-import { commandArg, EXIT } from '../../messages.js';
+import { commandArg, EXIT, type ExitCode, type MessageCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { OperationOptions } from '../options.js';
 
 export interface GatePreview {
   verdict: 'pass' | 'wait' | 'hold';
   until?: string;
-  code?: string;
+  code?: MessageCode;
   evidence: string[];
 }
 
@@ -85,7 +85,7 @@ async function previewOne(loaded: LoadedPlan, options: OperationOptions): Promis
 }
 
 /** Each plan's dry run, one after another; exit 3 when a gate would hold now, as the run would be refused. */
-export async function preview(plans: LoadedPlan[], options: OperationOptions): Promise<{ previews: PlanPreview[]; exitCode: number }> {
+export async function preview(plans: LoadedPlan[], options: OperationOptions): Promise<{ previews: PlanPreview[]; exitCode: ExitCode }> {
   const previews: PlanPreview[] = [];
   for (const loaded of plans) previews.push(await previewOne(loaded, options));
   return { previews, exitCode: previews.some((p) => p.phases.some((ph) => ph.now?.verdict === 'hold')) ? EXIT.refused : EXIT.ok };

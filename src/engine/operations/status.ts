@@ -1,7 +1,7 @@
 // keyrot status: every plan named (its active key's age, its last outcome) and every rotation in
 // flight in the state stores read, each with its next action. Read-only, but for --metrics-file.
 import { KeyrotError } from '../../errors.js';
-import { EXIT } from '../../messages.js';
+import { EXIT, type ExitCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { PlanInventory } from '../inventory.js';
@@ -26,7 +26,7 @@ export interface StatusReport {
   /** Plans in the stores read with nothing in flight. */
   idle: number;
   /** 4 when a plan's issuer could not be asked (the rest is still reported). */
-  exitCode: number;
+  exitCode: ExitCode;
 }
 
 /** What happens next to a rotation in flight, in words. */

@@ -1,5 +1,5 @@
 // The aws-iam issuer: access keys of one IAM user. Loaded only when a plan uses it (it pulls in the SDK).
-import { KeyrotError } from '../../../errors.js';
+import { isKeyrotError, KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
 import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { iamApi, stsApi } from './client.js';
@@ -39,7 +39,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
       return await fn();
     } catch (e) {
       const error = toKeyrotError(e, callContext(action, keyId));
-      if (error.code !== 'aws-user-not-found') throw error;
+      if (!isKeyrotError(error, 'aws-user-not-found')) throw error;
       const account = await sts.callerIdentity().then((id) => id.account, () => undefined);
       throw account ? new KeyrotError('aws-user-not-found', { ...error.details, account }) : error;
     }

@@ -135,7 +135,7 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
     return { status: answer.status, json, shape: shapeOfText(answer.text, header(answer, 'content-type')) };
   }
 
-  function failure(gave: GaveUp, details: Record<string, unknown>): KeyrotError {
+  function failure(gave: GaveUp, details: { vendor: string; call: string; request: string }): KeyrotError {
     const e = gave.error;
     const tried = `${gave.attempts} attempt(s) over ${formatDuration(Math.round(gave.elapsedMs))}`;
     if (e instanceof KeyrotError) return e;

@@ -32,7 +32,7 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
       text = await readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code });
+      throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
     }
     try {
       return JSON.parse(text) as FileContent;

@@ -1,0 +1,27 @@
+// The http issuer (src/providers/issuers/http/): each names the vendor, the call and what came back.
+import { EXIT } from './exit.js';
+import { planArg, s, spec, type Text } from './spec.js';
+
+export const httpMessages = {
+  'http-failed': spec<{ vendor: Text; call: Text; request: Text; status: Text; tried?: Text; shape: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered ${s(d.status)}${d.tried ? ` ${s(d.tried)}` : ''}; the answer's shape: ${s(d.shape)}`,
+    (d) => `state was saved; once ${s(d.vendor)} answers, re-run \`keyrot run ${planArg(d)}\``),
+  'http-auth-failed': spec<{ vendor: Text; call: Text; request: Text; source: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered 401: the admin credential (${s(d.source)}) was refused`,
+    (d) => `put a valid admin credential in ${s(d.source)}, then check it: \`keyrot doctor ${planArg(d)}\``),
+  'http-denied': spec<{ vendor: Text; call: Text; request: Text; source: Text; permissions?: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered 403: the admin credential (${s(d.source)}) may not do this`,
+    (d) => `grant it ${d.permissions ? s(d.permissions) : `${s(d.request)}`}, then check it: \`keyrot doctor ${planArg(d)}\``),
+  'http-rate-limited': spec<{ vendor: Text; call: Text; request: Text; tried: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) was still rate limited (429) after ${s(d.tried)}`,
+    (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` later, or raise \`attempts\` or \`maxRetryWait\` in the plan`),
+  'http-no-answer': spec<{ vendor: Text; call: Text; request: Text; reason: Text; tried: Text; setting?: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) got no answer: ${s(d.reason)}, ${s(d.tried)}`,
+    (d) => `state was saved; re-run \`keyrot run ${planArg(d)}\` once ${s(d.vendor)} answers, or raise \`${s(d.setting ?? 'timeout')}\` in the plan`),
+  'http-unexpected': spec<{ vendor: Text; call: Text; request: Text; status: Text; what: Text; shape: Text; field: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: ${s(d.call)} (${s(d.request)}) answered ${s(d.status)}, but ${s(d.what)}; the answer's shape: ${s(d.shape)}`,
+    (d) => `compare \`${s(d.field)}\` in the plan with the vendor's answer (its shape is above; state was saved), then \`keyrot doctor ${planArg(d)}\``),
+  'http-credential-missing': spec<{ vendor: Text; reason: Text; fix: Text }>(EXIT.provider,
+    (d) => `${s(d.vendor)}: no admin credential: ${s(d.reason)}`,
+    (d) => `${s(d.fix)}, then check it: \`keyrot doctor ${planArg(d)}\``),
+};
