@@ -67,6 +67,7 @@ export default tseslint.config(
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
     },
     rules: {
+      'max-lines': ['error', { max: 250 }],
       'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       // scripts/bundle.mjs: the bundle keeps only the parts of zod a namespace import names; zod's `z` object holds all of it.

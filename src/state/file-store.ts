@@ -17,21 +17,16 @@ import { fileSignature, writeAtomic, type FileSignature } from '../shared/atomic
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
-import { stateProblem } from './schema.js';
+import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
 import type { LockHolder, PlanLedger, PlanLock, StateStore } from './store.js';
 
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
 
-/** What this process last read or wrote for a plan: its version, its content, and which file that was. */
-interface Known {
-  version: number;
-  /** The record as JSON without `version` and `updatedAt`: what a save compares to. */
-  content: string;
+/** What this process last read or wrote for a plan (its version and content), and which file that was. */
+interface Known extends Stored {
   file: FileSignature;
 }
-
-const contentOf = ({ version: _v, updatedAt: _u, ...rest }: RotationState): string => JSON.stringify(rest);
 
 export class FileStateStore implements StateStore {
   /** `<state>/audit.jsonl`, one JSON line per record, appended with O_APPEND. */
@@ -72,16 +67,7 @@ export class FileStateStore implements StateStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw await stateIoError(e, file, { plan, verb: 'read' });
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      const reason = text.trim() === '' ? 'it is empty' : `it is not JSON, or was cut short (${(e as Error).message})`;
-      throw new KeyrotError('state-corrupt', { path: file, plan, reason });
-    }
-    const problem = stateProblem(value, plan);
-    if (problem) throw new KeyrotError('state-corrupt', { path: file, plan, ...problem });
-    return value as RotationState;
+    return parseRecord(text, file, plan);
   }
 
   /** Read the record (and remember it: the lock holder's saves are checked against it). */
@@ -96,7 +82,7 @@ export class FileStateStore implements StateStore {
   }
 
   /** The stored version and content, from memory while the file is still the one this process last saw. */
-  private async stored(file: string, plan: string): Promise<{ version: number; content?: string }> {
+  private async stored(file: string, plan: string): Promise<Stored> {
     const known = this.known.get(plan);
     if (known) {
       const now = await stat(file).catch(() => undefined);
@@ -120,13 +106,9 @@ export class FileStateStore implements StateStore {
 
   async save(state: RotationState): Promise<RotationState> {
     const file = this.fileOf(state.plan);
-    const stored = await this.stored(file, state.plan);
-    if (stored.version !== state.version) {
-      throw new KeyrotError('state-conflict', { plan: state.plan, expected: state.version, found: stored.version });
-    }
-    const content = contentOf(state);
-    if (content === stored.content) return { ...state }; // nothing changed: the file already holds it
-    const next = { ...state, version: state.version + 1 };
+    const changed = nextRecord(state, await this.stored(file, state.plan));
+    if (!changed) return { ...state }; // nothing changed: the file already holds it
+    const { next, content } = changed;
     if (!this.stateDirReady) await ensureDir(this.stateDir);
     this.stateDirReady = true;
     try {

@@ -26,7 +26,7 @@ export function openState(spec: string | undefined, env: NodeJS.ProcessEnv = pro
     let store: Promise<StateStore> | undefined;
     // node-vault is loaded only when Vault state is asked for.
     const one = () =>
-      (store ??= import('./vault-store.js').then(({ VaultStateStore, parseVaultSpec }) =>
+      (store ??= Promise.all([import('./vault-address.js'), import('./vault-store.js')]).then(([{ parseVaultSpec }, { VaultStateStore }]) =>
         decorate(new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' }))));
     return { spec, of: one, stores: async () => [await one()] };
   }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { KeyrotError } from '../../src/errors.js';
 import { isVaultSpec } from '../../src/state/open.js';
-import { parseVaultSpec } from '../../src/state/vault-store.js';
+import { parseVaultSpec } from '../../src/state/vault-address.js';
 
 const refused = (spec: string): string => {
   try {

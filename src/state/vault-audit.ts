@@ -1,0 +1,93 @@
+// The audit log in Vault: `audit/<plan>` holds {records: JSON} the plan's newest AUDIT_KEEP records,
+// appended with cas (read again when another process appended in between).
+import { type AuditRecord, actor, parseAuditLine } from '../audit/log.js';
+import { KeyrotError } from '../errors.js';
+import type { AuditTrail } from './store.js';
+import type { VaultSpace } from './vault-space.js';
+
+/** Audit records kept per plan: the history a rotation needs, bounded so the secret stays small. */
+export const AUDIT_KEEP = 500;
+/** Appends that met another writer are retried this often before giving up. */
+const APPEND_TRIES = 20;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The records in a stored list; an entry that is not one is counted, not kept. */
+function recordsIn(text: unknown): { records: AuditRecord[]; unreadable: number } {
+  if (typeof text !== 'string' || text === '') return { records: [], unreadable: 0 };
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    return { records: [], unreadable: 1 };
+  }
+  if (!Array.isArray(list)) return { records: [], unreadable: 1 };
+  const records = list.flatMap((r) => parseAuditLine(JSON.stringify(r)) ?? []);
+  return { records, unreadable: list.length - records.length };
+}
+
+export class VaultAudit implements AuditTrail {
+  /** Per plan, the audit history this process last wrote and its KV version: the next append's starting point (cas again). */
+  private readonly seen = new Map<string, { records: AuditRecord[]; kvVersion: number }>();
+
+  constructor(
+    private readonly space: VaultSpace,
+    private readonly locked: ReadonlySet<string>,
+  ) {}
+
+  forget(plan: string): void {
+    this.seen.delete(plan);
+  }
+
+  append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
+    return this.appendTo(record.plan, [{ ...record, actor: actor() }]);
+  }
+
+  async copyIn(records: AuditRecord[]): Promise<void> {
+    const plans = [...new Set(records.map((r) => r.plan))];
+    for (const plan of plans) await this.appendTo(plan, records.filter((r) => r.plan === plan));
+  }
+
+  async read(): Promise<AuditRecord[]> {
+    return (await this.scan()).records;
+  }
+
+  async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {
+    let unreadable = 0;
+    const all: AuditRecord[] = [];
+    for (const plan of await this.space.names('audit')) {
+      const found = await (await this.space.kv('audit', plan)).read();
+      const read = recordsIn(found?.data?.records);
+      unreadable += read.unreadable;
+      all.push(...read.records);
+    }
+    return { records: all.sort((a, b) => a.time.localeCompare(b.time)), unreadable, where: `${this.space.location}/audit/` };
+  }
+
+  /** Append to a plan's bounded history with cas, reading again when another process appended in between. */
+  private async appendTo(plan: string, lines: AuditRecord[]): Promise<void> {
+    const kv = await this.space.kv('audit', plan);
+    for (let i = 0; i < APPEND_TRIES; i++) {
+      // Start from the history this process last wrote, if any (cas refuses it if another appended since).
+      let seen = this.seen.get(plan);
+      if (!seen) {
+        const found = await kv.read();
+        const { records, unreadable } = recordsIn(found?.data?.records);
+        if (unreadable > 0 && records.length === 0) {
+          throw new KeyrotError('state-corrupt', { path: this.space.where('audit', plan), plan, reason: 'the audit history is not a list of records' });
+        }
+        seen = { records, kvVersion: found?.version ?? 0 };
+      }
+      const next = [...seen.records, ...lines].slice(-AUDIT_KEEP);
+      const written = await kv.write({ records: JSON.stringify(next) }, seen.kvVersion, []);
+      if (written !== 'cas-mismatch') {
+        // Kept only while this process holds the plan's lock (the appends of one rotation).
+        if (this.locked.has(plan)) this.seen.set(plan, { records: next, kvVersion: written });
+        return;
+      }
+      if (this.seen.delete(plan)) continue; // what we remembered was stale: read it now
+      await sleep(20 + Math.random() * 80);
+    }
+    throw new KeyrotError('state-conflict', { plan, expected: 'to append an audit record', found: `${APPEND_TRIES} concurrent writers` });
+  }
+}

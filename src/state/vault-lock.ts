@@ -1,0 +1,121 @@
+// The plan lock in Vault: `lock/<plan>` holds {lock: JSON} a lease (holder, token, expiry), "" when
+// free. Taken and renewed with cas, so a renewal fails once another took the lock over; a holder that
+// stops renewing (it died, or stalled) loses it after one lease, timed on this host's clock.
+import { randomBytes } from 'node:crypto';
+import { KeyrotError } from '../errors.js';
+import { formatDuration } from '../shared/duration.js';
+import type { Kv2 } from '../vault/kv2.js';
+import { describeHolder, type LockHolder, type PlanLock } from './store.js';
+
+const POLL_MS = 500;
+/** Errors after which a write may still have taken effect. */
+const UNANSWERED: ReadonlySet<string> = new Set(['provider-timeout', 'provider-failed']);
+
+interface Lease extends LockHolder {
+  token: string;
+  /** The holder's clock + the lease, at its last renewal. */
+  expiresAt: string;
+  leaseMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function parseLease(data: Record<string, unknown> | undefined): Lease | undefined {
+  const text = data?.lock;
+  if (typeof text !== 'string' || text === '') return undefined;
+  try {
+    const value = JSON.parse(text) as Lease;
+    return typeof value.token === 'string' && typeof value.pid === 'number' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Take the lease `mine` once it is free or expired, waiting up to `waitMs`: the KV version it is written at. */
+async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Promise<number> {
+  const { leaseMs } = mine;
+  const giveUpAt = Date.now() + waitMs;
+  // The lease another holds, as first seen unchanged: expired once it has not been renewed for a
+  // whole lease on this host's clock (no trust in the other host's clock), or once its written
+  // expiry is a further lease in the past (a clock skew of up to one lease is tolerated).
+  let seen: { version: number; at: number } | undefined;
+  let unanswered = 0;
+  for (;;) {
+    const found = await kv.read();
+    const current = found && !found.deleted ? parseLease(found.data) : undefined;
+    const foundVersion = found?.version ?? 0;
+    // Our own lease (the token is this call's): a write of ours took effect though its answer was lost.
+    if (current?.token === mine.token) return foundVersion;
+    if (seen?.version !== foundVersion) seen = { version: foundVersion, at: Date.now() };
+    const expired =
+      current !== undefined &&
+      (Date.now() - seen.at >= (current.leaseMs || leaseMs) || Date.now() > Date.parse(current.expiresAt) + (current.leaseMs || leaseMs));
+    if (!current || expired) {
+      const lease = { ...mine, expiresAt: new Date(Date.now() + leaseMs).toISOString() };
+      let written: number | 'cas-mismatch';
+      try {
+        written = await kv.write({ lock: JSON.stringify(lease) }, foundVersion, []);
+      } catch (e) {
+        // No answer (a timeout, a dropped connection): the write may have taken effect. Look again,
+        // where our token tells; twice at most.
+        if (!(e instanceof KeyrotError) || !UNANSWERED.has(e.code) || ++unanswered > 2) throw e;
+        continue;
+      }
+      if (written !== 'cas-mismatch') return written;
+      continue; // another took it (or renewed it) in between: look again
+    }
+    if (Date.now() >= giveUpAt) {
+      throw new KeyrotError('lock-held', { plan, holder: `${describeHolder(current)}, lease until ${current.expiresAt}` });
+    }
+    await sleep(Math.min(POLL_MS, Math.max(50, giveUpAt - Date.now())));
+  }
+}
+
+/** Hold the lease written at `version`: renewed three times a lease until released. */
+function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => void): PlanLock {
+  const { leaseMs } = mine;
+  const state: { lost: string | undefined } = { lost: undefined };
+  let expiresAt = Date.now() + leaseMs;
+  let beating = Promise.resolve();
+  // A renewal refused by cas means another took the lock over (we stalled past the lease): say so,
+  // and the runner stops before its next step.
+  const renew = async () => {
+    if (state.lost) return;
+    try {
+      const next = Date.now() + leaseMs;
+      const written = await kv.write({ lock: JSON.stringify({ ...mine, expiresAt: new Date(next).toISOString() }) }, version, []);
+      if (written === 'cas-mismatch') {
+        const now = parseLease((await kv.read().catch(() => undefined))?.data);
+        state.lost = now ? `taken over by ${describeHolder(now)}` : 'the lock was released by another process';
+        return;
+      }
+      version = written;
+      expiresAt = next;
+    } catch (e) {
+      if (Date.now() >= expiresAt) state.lost = `the lease expired: it could not be renewed for ${formatDuration(leaseMs)} (${(e as Error).message})`;
+    }
+  };
+  const heartbeat = setInterval(() => void (beating = renew()), Math.max(100, Math.floor(leaseMs / 3)));
+  heartbeat.unref();
+
+  return {
+    get lost() {
+      if (!state.lost && Date.now() >= expiresAt) state.lost = `the lease expired (not renewed within ${formatDuration(leaseMs)})`;
+      return state.lost;
+    },
+    release: async () => {
+      onRelease();
+      clearInterval(heartbeat);
+      await beating;
+      if (state.lost) return;
+      await kv.write({ lock: '' }, version, []).catch(() => undefined); // cas: never frees a lock another took over
+    },
+  };
+}
+
+/** Lock `plan` for `holder`; `onRelease` runs first when the lock is given back. */
+export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number; onRelease: () => void }): Promise<PlanLock> {
+  const mine: Lease = { ...holder, token: randomBytes(8).toString('hex'), expiresAt: '', leaseMs: opts.leaseMs };
+  const version = await acquire(kv, plan, mine, opts.waitMs);
+  return holdLease(kv, mine, version, opts.onRelease);
+}

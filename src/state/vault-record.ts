@@ -1,0 +1,79 @@
+// Rotation records in Vault: `state/<plan>` holds {record: JSON}. Every write carries `cas` (the KV
+// version read just before), so of two writers one is refused: a lost update is impossible.
+import { KeyrotError } from '../errors.js';
+import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
+import type { RotationState } from './rotation-state.js';
+import type { VaultSpace } from './vault-space.js';
+
+export class VaultRecords {
+  /**
+   * Per plan, the state record's version and the KV version it was last read or written at by this
+   * process: a save writes with that cas at once instead of reading the record again (a write by anyone
+   * else in between changes the KV version, so cas still refuses it), and what it held (`content`): a
+   * save that changes nothing but `updatedAt` writes nothing. Forgotten when the plan's lock is released.
+   */
+  private readonly seen = new Map<string, Stored & { kvVersion: number }>();
+
+  constructor(private readonly space: VaultSpace) {}
+
+  forget(plan: string): void {
+    this.seen.delete(plan);
+  }
+
+  /** The stored record and the KV version it is in (0: none); an empty record is none (set aside). */
+  private async current(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
+    const found = await (await this.space.kv('state', plan)).read();
+    const text = found?.data?.record;
+    if (!found || typeof text !== 'string' || text === '') {
+      this.seen.set(plan, { version: 0, kvVersion: found?.version ?? 0 });
+      return { record: undefined, kvVersion: found?.version ?? 0 };
+    }
+    const record = parseRecord(text, this.space.where('state', plan), plan);
+    this.seen.set(plan, { version: record.version, kvVersion: found.version, content: contentOf(record) });
+    return { record, kvVersion: found.version };
+  }
+
+  async load(plan: string): Promise<RotationState | undefined> {
+    return (await this.current(plan)).record;
+  }
+
+  async save(state: RotationState): Promise<RotationState> {
+    const { plan } = state;
+    // The record this process last read or wrote, if it is the one being replaced: no need to read it
+    // again (cas refuses the write if anyone wrote since). Otherwise read it: a corrupt record is never
+    // overwritten here (current() throws), keyrot abandon sets it aside first.
+    let stored = this.seen.get(plan);
+    if (stored?.version !== state.version) {
+      await this.current(plan); // remembers what it read
+      stored = this.seen.get(plan)!;
+    }
+    const changed = nextRecord(state, stored);
+    if (!changed) return { ...state }; // nothing changed: Vault already holds it
+    const written = await (await this.space.kv('state', plan)).write({ record: JSON.stringify(changed.next) }, stored.kvVersion, []);
+    if (written === 'cas-mismatch') {
+      this.seen.delete(plan);
+      const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
+      throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
+    }
+    this.seen.set(plan, { version: changed.next.version, kvVersion: written, content: changed.content });
+    return changed.next;
+  }
+
+  /** Move an unusable record to `unusable/<plan>-<time>` (keyrot abandon): returns where it went. */
+  async setAside(plan: string): Promise<string> {
+    this.seen.delete(plan);
+    const kv = await this.space.kv('state', plan);
+    const found = await kv.read();
+    const name = `${plan}-${new Date().toISOString().replace(/[-:.]/g, '')}`;
+    await (await this.space.kv('unusable', name)).write({ record: typeof found?.data?.record === 'string' ? found.data.record : '' }, 0, []);
+    if ((await kv.write({ record: '' }, found?.version ?? 0, [])) === 'cas-mismatch') {
+      throw new KeyrotError('state-conflict', { plan, expected: 'the unusable record', found: 'a newer write' });
+    }
+    return this.space.where('unusable', name);
+  }
+
+  async list(): Promise<RotationState[]> {
+    const records = await Promise.all((await this.space.names('state')).map((plan) => this.load(plan)));
+    return records.filter((r): r is RotationState => r !== undefined);
+  }
+}
