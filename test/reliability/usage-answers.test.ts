@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { exitCodeOf } from '../../src/engine/runner.js';
+import { exitCodeOf } from '../../src/engine/outcome.js';
 import { keyrot } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { load, run, stateDirOf } from '../helpers/engine.js';
