@@ -1,5 +1,6 @@
 // The `notify:` entries of a plan: webhooks and commands told about a rotation's outcomes.
 import * as z from 'zod';
+import { withoutUserinfo } from '../secrets/urls.js';
 import { duration } from '../shared/duration-field.js';
 import { NOTIFY_OUTCOMES } from './notice.js';
 
@@ -17,14 +18,7 @@ const noTemplatesMessage = 'templates are not filled in here: a hook receives th
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 // Credentials in a URL end up in every message that quotes it; they belong in a variable.
-const noUserinfo = (url: string) => {
-  try {
-    const u = new URL(url);
-    return !u.username && !u.password;
-  } catch {
-    return true; // z.url() reports it
-  }
-};
+const noUserinfo = withoutUserinfo;
 const noUserinfoMessage = 'a webhook URL may not carry credentials (user:pass@): put it in signingKeyEnv or a header from an env var (headersFromEnv)';
 
 export const webhookSchema = z.strictObject({

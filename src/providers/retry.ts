@@ -19,6 +19,8 @@ export interface RetryRules {
   askedWaitMs?(error: unknown): number | undefined;
   /** Each retry, before its wait: progress worth showing. */
   onRetry?(error: unknown, nextAttempt: number): void;
+  /** Stops the retries (Ctrl-C): the call fails with the abort. */
+  signal?: AbortSignal;
 }
 
 /** The last failure of a retried call, with how hard keyrot tried. */
@@ -49,6 +51,7 @@ export async function retrying<T>(call: () => Promise<T>, rules: RetryRules): Pr
         return call();
       },
       {
+        ...(rules.signal ? { signal: rules.signal } : {}),
         retries: rules.backoff.attempts - 1,
         minTimeout: rules.backoff.firstDelayMs,
         maxTimeout: rules.backoff.maxDelayMs,

@@ -10,8 +10,8 @@ import {
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import pRetry from 'p-retry';
 import { awsRequestHandler } from '../../aws-clients.js';
+import { type Backoff, type GaveUp, retrying } from '../../retry.js';
 import type { CredentialSource } from './auth.js';
 import { AwsCallError, awsCode, isThrottling, isTransient } from './errors.js';
 
@@ -33,33 +33,21 @@ export interface ClientOptions extends CallOptions {
 // and supports Node 20, so the warning would only be noise on every cron run's stderr.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const ATTEMPTS = 6;
+const BACKOFF: Backoff = { attempts: 6, firstDelayMs: 300, maxDelayMs: 5_000 };
 
 // Our own retry instead of the SDK's: it reports each retry, and it never repeats a CreateAccessKey
 // that may have reached AWS (a second key would be created and the first one's secret lost).
 export async function attempt<T>(opts: CallOptions, action: string, call: () => Promise<T>, idempotent = true, signal?: AbortSignal): Promise<T> {
-  let attempts = 0;
   try {
-    return await pRetry(
-      () => {
-        attempts += 1;
-        return call();
-      },
-      {
-        ...(signal ? { signal } : {}),
-        retries: ATTEMPTS - 1,
-        minTimeout: 300,
-        maxTimeout: 5_000,
-        randomize: true,
-        shouldRetry: ({ error }) => (idempotent ? isTransient(error) : isThrottling(error)),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          const retrying = retriesLeft > 0 && (idempotent ? isTransient(error) : isThrottling(error));
-          if (retrying) opts.note(`${action}: ${awsCode(error) ?? 'network error'}, retrying (attempt ${attemptNumber + 1} of ${ATTEMPTS})`);
-        },
-      },
-    );
+    return await retrying(call, {
+      backoff: BACKOFF,
+      retryable: idempotent ? isTransient : isThrottling,
+      onRetry: (error, next) => opts.note(`${action}: ${awsCode(error) ?? 'network error'}, retrying (attempt ${next} of ${BACKOFF.attempts})`),
+      ...(signal ? { signal } : {}),
+    });
   } catch (e) {
-    throw new AwsCallError(action, e, attempts);
+    const gave = e as GaveUp;
+    throw new AwsCallError(action, gave.error, gave.attempts);
   }
 }
 
