@@ -36,17 +36,8 @@ function common(command: Command, opts: { plain?: boolean } = {}): Command {
   return command.addOption(noColorOption());
 }
 
-function program(format: OutputFormat, setExit: (code: number) => void, wiring: Wiring): Command {
-  const keyrot = new Command('keyrot')
-    .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
-      `  ${PHASE_NAMES.filter((p) => p !== 'revoke').join(' -> ')}`)
-    .version(version())
-    .showHelpAfterError(format === 'json' ? false : '(run `keyrot --help` for usage)')
-    .addHelpText('after', `${EXIT_CODES_HELP}\n\nEvery command takes --output text|plain|json (JSON shapes: schema/*.schema.json) and --no-color.`)
-    // With --output json a usage error is a JSON document on stdout (see main), not text on stderr.
-    .configureOutput({ outputError: (text, write) => (format === 'json' ? undefined : write(text)) })
-    .exitOverride();
-
+/** Commands that change keys: run, revoke, and the operator's decisions. */
+function rotationCommands(keyrot: Command, setExit: (code: number) => void, wiring: Wiring): void {
   common(keyrot
     .command('run')
     .description('advance each plan\'s rotation as far as its gates and timers allow (resumes where it stopped)')
@@ -96,7 +87,10 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
       .addOption(new Option('--retire-new', 'abandon only: also retire (delete) the new key, when no target serves it').hideHelp(name !== 'abandon'))
       .action(async (plan: string, opts) => setExit(await (await import('./commands/operator.js')).operatorCommand(name, [plan], opts, wiring))));
   }
+}
 
+/** Commands that look without touching: validate, plan, doctor, status, history. */
+function inspectionCommands(keyrot: Command, setExit: (code: number) => void, wiring: Wiring): void {
   common(keyrot
     .command('validate')
     .description('check plans against the schema; every problem is listed as file:line:col')
@@ -137,7 +131,10 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
     .addOption(stateOption())
     .addHelpText('after', '\nWith --output json: one JSON object per record (NDJSON), as stored.\nExamples:\n  keyrot history --since 7d\n  keyrot history payments-aws --json')
     .action(async (plan: string | undefined, opts) => setExit(await (await import('./commands/history.js')).historyCommand(plan, opts, wiring))));
+}
 
+/** Commands around the rotation: moving state, a plan to start from, shell completion, the schema. */
+function setupCommands(keyrot: Command, setExit: (code: number) => void, wiring: Wiring): void {
   common(keyrot
     .command('state')
     .description('where keyrot keeps state: move it from a folder to Vault')
@@ -176,7 +173,21 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
     .command('schema')
     .description('print the rotation plan JSON Schema (for editors and CI checks)')
     .action(async () => setExit(await (await import('./commands/schema.js')).schemaCommand())));
+}
 
+function program(format: OutputFormat, setExit: (code: number) => void, wiring: Wiring): Command {
+  const keyrot = new Command('keyrot')
+    .description('Zero-downtime rotation of API keys and cloud credentials, driven by YAML plans.\n\n' +
+      `  ${PHASE_NAMES.filter((p) => p !== 'revoke').join(' -> ')}`)
+    .version(version())
+    .showHelpAfterError(format === 'json' ? false : '(run `keyrot --help` for usage)')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n\nEvery command takes --output text|plain|json (JSON shapes: schema/*.schema.json) and --no-color.`)
+    // With --output json a usage error is a JSON document on stdout (see main), not text on stderr.
+    .configureOutput({ outputError: (text, write) => (format === 'json' ? undefined : write(text)) })
+    .exitOverride();
+  rotationCommands(keyrot, setExit, wiring);
+  inspectionCommands(keyrot, setExit, wiring);
+  setupCommands(keyrot, setExit, wiring);
   return keyrot;
 }
 
