@@ -1,8 +1,9 @@
-// AWS SDK errors -> KeyrotErrors. An SDK error keeps no request body, and Secrets Manager's messages
-// name actions and ARNs, never a value; we still quote only their first sentence, masked.
+// Secrets Manager's errors: the AWS ones every AWS store shares (../../aws-errors.ts), and a secret
+// scheduled for deletion, which only Secrets Manager has.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration } from '../../../shared/duration.js';
-import { mask } from '../../../secrets/mask.js';
+import { awsCode, awsError } from '../../aws-errors.js';
+
+export { awsCode };
 
 export interface Call {
   store: string;
@@ -12,22 +13,6 @@ export interface Call {
   endpoint?: string;
   timeoutMs?: number;
   sensitive?: string[];
-}
-
-/** The AWS error code without the SDK's "Exception" suffix: "ResourceNotFound", "AccessDenied". */
-export function awsCode(e: unknown): string | undefined {
-  if (!(e instanceof Error)) return undefined;
-  const raw = (e as { Code?: unknown }).Code ?? e.name;
-  return typeof raw === 'string' && raw !== 'Error' ? raw.replace(/Exception$/, '') : undefined;
-}
-
-const THROTTLING = new Set(['Throttling', 'TooManyRequests', 'RequestLimitExceeded']);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND']);
-
-function firstSentence(text: string): string {
-  const line = text.split('\n')[0] ?? '';
-  const end = line.search(/\.(\s|$)/);
-  return (end > 0 ? line.slice(0, end) : line).slice(0, 300);
 }
 
 /** Secrets Manager's answer for a secret scheduled for deletion (PutSecretValue, CreateSecret, ...). */
@@ -44,31 +29,7 @@ export function scheduledForDeletion(store: string, secretId: string, region: st
 
 export function toKeyrotError(e: unknown, call: Call, region: string): KeyrotError {
   if (e instanceof KeyrotError) return e;
-  const code = awsCode(e);
-  const message = mask(e instanceof Error ? e.message : String(e), call.sensitive ?? []);
-  if (code === 'CredentialsProviderError' || code === 'TokenProviderError' || code === 'ExpiredToken' || code === 'UnrecognizedClient' || code === 'InvalidSignature') {
-    return new KeyrotError('aws-credentials', {
-      issuer: call.store,
-      reason: firstSentence(message),
-      chain: 'the AWS default chain (environment variables, profile incl. SSO, web identity, container and instance metadata)',
-    });
-  }
-  // A 403 whose body the SDK could not read (a proxy's page, or moto's XML) is a refusal all the same.
-  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
-  if (code === 'AccessDenied' || status === 403) {
-    // "User: arn:… is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:… because …"
-    const m = /User: (\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+?))?(?: because|\.?$|\s)/.exec(message);
-    return new KeyrotError('aws-access-denied', { principal: m?.[1], action: m?.[2] ?? call.action, resource: m?.[3] ?? call.secretId });
-  }
   if (isMarkedForDeletion(e)) return scheduledForDeletion(call.store, call.secretId, region);
-  if (code === 'TimeoutError' && call.timeoutMs !== undefined) {
-    return new KeyrotError('provider-timeout', { provider: call.store, operation: call.action, timeout: `${formatDuration(call.timeoutMs)} (each of 5 attempts)` });
-  }
-  const net = (e as { code?: unknown } | undefined)?.code;
-  const reason = THROTTLING.has(code ?? '')
-    ? `throttled by AWS (${code}) after retries`
-    : typeof net === 'string' && NETWORK.has(net)
-      ? `cannot reach ${call.endpoint ?? `Secrets Manager in ${region}`} (${net})`
-      : `${code ?? 'error'}: ${firstSentence(message)}`;
-  return new KeyrotError('provider-failed', { provider: call.store, operation: call.action, reason });
+  const { secretId, ...rest } = call;
+  return awsError(e, { ...rest, resource: secretId, service: 'Secrets Manager' }, region);
 }

@@ -1,8 +1,6 @@
 import * as z from 'zod';
 import { duration } from '../../../shared/duration-field.js';
-import { mentionsSecret, unknownPlaceholders } from '../../../shared/template.js';
-
-const template = z.string().refine((t) => unknownPlaceholders(t).length === 0, 'only {{keyId}}, {{secret}} and {{rotatedAt}} can be used');
+import { valueChecks, valueFields } from '../secret-value.js';
 
 export const awsSecretsManagerStoreSchema = z
   .strictObject({
@@ -15,18 +13,14 @@ export const awsSecretsManagerStoreSchema = z
         'a secret name (letters, digits and /_+=.@-) or a secret ARN',
       )
       .describe('the secret, by name (created if missing) or ARN'),
-    data: z
-      .record(z.string().min(1), template)
-      .optional()
-      .describe('a JSON secret: field -> template using {{keyId}}, {{secret}}, {{rotatedAt}}'),
-    value: template.optional().describe('a plain-text secret: one template, e.g. "{{secret}}"'),
+    ...valueFields,
     endpoint: z.url({ protocol: /^https?$/ }).optional().describe('endpoint URL (VPC endpoints, test servers)'),
     profile: z.string().min(1).optional().describe('named profile from ~/.aws/config instead of the default chain'),
     timeout: duration.prefault('30s').describe('per-request timeout (each request is retried up to 5 times)'),
     adopt: z.boolean().default(false).describe('take over an existing secret keyrot did not write'),
   })
-  .refine((c) => (c.data === undefined) !== (c.value === undefined), 'set exactly one of `data` (a JSON secret) or `value` (plain text)')
-  .refine((c) => (c.value !== undefined ? mentionsSecret(c.value) : Object.values(c.data ?? {}).some(mentionsSecret)), 'one template must contain {{secret}}')
+  .refine(...valueChecks[0])
+  .refine(...valueChecks[1])
   .describe('an AWS Secrets Manager secret: each publish is a new AWSCURRENT version; credentials from the AWS default chain');
 
 export type AwsSecretsManagerStoreConfig = z.output<typeof awsSecretsManagerStoreSchema>;

@@ -16,8 +16,8 @@
 // readable only by its version id, until Secrets Manager removes deprecated versions itself.
 import { createHash } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
-import { extractSecret, isExactly, mentionsSecret, renderTemplate } from '../../../shared/template.js';
-import type { Credential, Ownership, ProviderContext, PublishContext, SecretStore, StoreOp } from '../../types.js';
+import type { Ownership, ProviderContext, SecretStore, StoreOp } from '../../types.js';
+import { secretValue } from '../secret-value.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
 import { scheduledForDeletion } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
@@ -45,36 +45,15 @@ export function versionToken(rotationId: string, keyId: string): string {
 export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfig, ctx: ProviderContext): SecretStore {
   const label = `aws-secrets-manager ${config.secretId} (${config.region})`;
   const api = secretsManagerApi(config, label);
-  const fields = Object.entries(config.data ?? {});
-  // Where the secret sits: the plain value, or the JSON field that is exactly {{secret}} if there is one.
-  const [secretField, secretTemplate] = config.value !== undefined
-    ? [undefined, config.value]
-    : (fields.find(([, t]) => isExactly(t, 'secret')) ?? fields.find(([, t]) => mentionsSecret(t))!);
-  const keyIdField = fields.find(([, t]) => isExactly(t, 'keyId'))?.[0];
-
-  function parsed(value: SecretValue | undefined): Record<string, unknown> | undefined {
-    if (!value || secretField === undefined) return undefined;
-    try {
-      const data = JSON.parse(value.text) as unknown;
-      return data && typeof data === 'object' ? (data as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined; // not JSON: not something keyrot wrote
-    }
-  }
-
-  function secretOf(value: SecretValue | undefined): string | undefined {
-    if (!value) return undefined;
-    const text = secretField === undefined ? value.text : parsed(value)?.[secretField];
-    return typeof text === 'string' ? extractSecret(secretTemplate, text) : undefined;
-  }
+  const shape = secretValue(config);
+  const secretOf = (value: SecretValue | undefined): string | undefined => shape.secretOf(value?.text);
 
   /** Which key a version holds: keyrot's tags, else a {{keyId}} field, else "unknown". */
   function keyIdOf(d: Described, value: SecretValue): string {
     const { [T.version]: version, [T.keyId]: keyId, [T.previousVersion]: previousVersion, [T.previousKeyId]: previousKeyId } = d.tags;
     if (keyId && version === value.versionId) return keyId;
     if (previousKeyId && previousVersion === value.versionId) return previousKeyId;
-    const fromData = keyIdField ? parsed(value)?.[keyIdField] : undefined;
-    return typeof fromData === 'string' ? fromData : 'unknown';
+    return shape.keyIdOf(value.text) ?? 'unknown';
   }
 
   function ownershipOf(d: Described | undefined): Ownership {
@@ -94,12 +73,6 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
   }
 
   const holderOf = (d: Described, stage: string) => Object.keys(d.stages).find((id) => d.stages[id]!.includes(stage));
-
-  function render(credential: Credential, context: PublishContext): string {
-    const values = { keyId: credential.keyId, secret: credential.secret, rotatedAt: context.rotatedAt.toISOString() };
-    if (config.value !== undefined) return renderTemplate(config.value, values);
-    return JSON.stringify(Object.fromEntries(fields.map(([field, t]) => [field, renderTemplate(t, values)])));
-  }
 
   /** The old key's version, unless it is still what consumers read (then only a new publish retires it). */
   async function retiring(keyId: string): Promise<{ d: Described; id: string; stages: string[] } | undefined> {
@@ -122,7 +95,7 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
     },
 
     async publish(credential, context) {
-      const text = render(credential, context);
+      const text = shape.render(credential, context.rotatedAt);
       const sensitive = [credential.secret, text];
       const token = versionToken(context.rotationId, credential.keyId);
       const claim = (d: Described | undefined, current: SecretValue | undefined): Record<string, string> => ({
