@@ -101,6 +101,25 @@ export interface PublishContext {
   rotatedAt: Date;
 }
 
+/** What a write-only store recorded when it last wrote there: never the secret, only its key id and fingerprint. */
+export interface Written {
+  keyId: string;
+  fingerprint: string;
+}
+
+/**
+ * The capability of a store keyrot can write but never read (GitHub Actions secrets). What verify may
+ * then prove is that the store's own metadata (its `updated_at`) still shows keyrot's last write: the
+ * key id and fingerprint keyrot recorded writing, unchanged by anyone since. Not that the value is right.
+ */
+export interface WriteOnly {
+  /** Why the value cannot be read back, for `keyrot plan` and doctor: "GitHub never returns a secret's value". */
+  readonly reason: string;
+  /** What keyrot last wrote, vouched for by the store's metadata; `{ keyId: 'unknown', ... }` when someone
+   *  wrote after keyrot did (the metadata moved), undefined when nothing is there. */
+  written(): Promise<Written | undefined>;
+}
+
 /**
  * Where consumers read the credential.
  *
@@ -114,6 +133,9 @@ export interface PublishContext {
  *   resolves to 'unchanged' when it found nothing of that key to change (already done by a run that
  *   died before recording it, or never there), so the audit log records only what happened.
  * - Errors are `KeyrotError`s whose messages never contain a secret.
+ * - A write-only store (`writeOnly` set) resolves readBack() to undefined, always; the engine compares
+ *   `writeOnly.written()` instead, and a rollback publishes the old key there again from another target's
+ *   `readRetired`. Its retire hooks cannot remove what it holds but by publishing over it.
  */
 export interface SecretStore {
   /** One line for humans: "file rotation-plans/.demo/api-keys.json". */
@@ -128,6 +150,19 @@ export interface SecretStore {
   /** Preflight checks (credentials, endpoint, permissions on everything the store touches): read-only;
    *  a failed check is a finding, not a throw. Without it, doctor checks that ownership() answers. */
   doctor?(): Promise<Check[]>;
+  /** Set on a store that cannot be read back (see WriteOnly). */
+  readonly writeOnly?: WriteOnly;
+  /** On a store that keeps a retired key's secret until onDelete (a prior version): that secret, read for a
+   *  rollback that publishes the old key again to a write-only target. Undefined when it no longer has it. */
+  readRetired?(keyId: string): Promise<Credential | undefined>;
+}
+
+/** What the registry knows of a store type before any is built (`keyrot validate` builds none). */
+export interface StoreTraits {
+  /** Its stores set `writeOnly`. */
+  writeOnly?: boolean;
+  /** Its stores implement `readRetired`. */
+  keepsRetired?: boolean;
 }
 
 /** What every provider factory receives besides its own plan section. */
