@@ -4,6 +4,7 @@ import {
   CreateSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, vi } from 'vitest';
@@ -48,6 +49,8 @@ describe('aws-secrets-manager on moto', () => {
       adopting: () => make(true),
       writeUnmanaged: async () =>
         void (await sm.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify({ secret_access_key: randomBytes(20).toString('hex') }) }))),
+      writeOver: async () =>
+        void (await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ secret_access_key: randomBytes(20).toString('hex') }) }))),
       // Secrets Manager cannot delete one version: "holds" means a version some staging label still
       // reaches. A version without labels is deprecated; AWS removes it itself, in its own time.
       holds: async (secret) => {

@@ -44,6 +44,7 @@ function harness(target: Target, dir: string): StoreUnderTest {
     store: make(false),
     adopting: () => make(true),
     writeUnmanaged: () => target.put(name, randomBytes(20).toString('hex')),
+    writeOver: () => target.put(name, randomBytes(20).toString('hex')),
     // Key Vault cannot delete one version: "holds" means a version anyone can still read. A disabled
     // version keeps its value at rest, but Key Vault returns it to no one until it is enabled again.
     holds: async (secret) => (await target.readable(name)).values.some((v) => v.includes(secret)),

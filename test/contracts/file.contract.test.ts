@@ -15,6 +15,7 @@ secretStoreContract('file', async () => {
     store: createFileStore({ type: 'file', path: 'keys.json', adopt: false }, ctx),
     adopting: () => createFileStore({ type: 'file', path: 'keys.json', adopt: true }, ctx),
     writeUnmanaged: () => writeFile(file, '{"apiKey":"written-by-hand-123"}'),
+    writeOver: () => writeFile(file, '{"apiKey":"written-over-by-hand-456"}'),
     holds: async (secret) => (await content()).includes(secret),
     revision: async () => createHash('sha256').update(await content()).digest('hex'),
     cleanup: () => rm(dir, { recursive: true, force: true }),
