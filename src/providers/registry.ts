@@ -1,11 +1,12 @@
 // The one place that knows every provider type. Schemas are light and loaded with the plan;
 // implementations (and their SDKs) are imported only when a plan uses them.
 import type { z } from 'zod';
-import type { KeyIssuer, ProviderContext, SecretStore } from './types.js';
+import type { KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './types.js';
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
+import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
 import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
 import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
@@ -17,9 +18,11 @@ type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: 
 interface Entry<S extends z.ZodType, T> {
   schema: S;
   load: Factory<S, T>;
+  /** Known before a store is built (keyrot validate builds none). */
+  traits?: StoreTraits;
 }
 
-const entry = <S extends z.ZodType, T>(schema: S, load: Factory<S, T>): Entry<S, T> => ({ schema, load });
+const entry = <S extends z.ZodType, T>(schema: S, load: Factory<S, T>, traits?: StoreTraits): Entry<S, T> => ({ schema, load, traits });
 
 export const issuers = {
   generated: entry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer),
@@ -32,6 +35,7 @@ export const stores = {
   'vault-kv2': entry(vaultKv2StoreSchema, async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
   'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
   'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore),
+  'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
 };
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */
@@ -45,6 +49,9 @@ export type StoreConfig = z.output<(typeof stores)[keyof typeof stores]['schema'
 
 export const issuerSchemas = () => Object.values(issuers).map((e) => e.schema);
 export const storeSchemas = () => Object.values(stores).map((e) => e.schema);
+
+/** What a store type can do, before any store is built. */
+export const storeTraits = (type: StoreConfig['type']): StoreTraits => (stores[type] as { traits?: StoreTraits }).traits ?? {};
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {
   const make = await (issuers[config.type] as Entry<z.ZodType, KeyIssuer>).load();
