@@ -8,6 +8,7 @@ import { revokeMessages } from './messages/revoke.js';
 import { rotationMessages } from './messages/rotation.js';
 import type { Common, MessageSpec } from './messages/spec.js';
 import { stateMessages } from './messages/state.js';
+import { storeMessages } from './messages/stores.js';
 
 export { EXIT, type ExitCode } from './messages/exit.js';
 export { commandArg, shellWord } from './messages/shell.js';
@@ -19,6 +20,7 @@ export const messages = {
   ...providerMessages,
   ...httpMessages,
   ...stateMessages,
+  ...storeMessages,
 };
 
 export type MessageCode = keyof typeof messages;
