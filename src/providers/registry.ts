@@ -7,6 +7,7 @@ import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
 import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
+import { githubActionsStoreSchema } from './stores/github-actions/schema.js';
 import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
 import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
@@ -36,6 +37,7 @@ export const stores = {
   'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
   'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore),
   'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
+  'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true }),
 };
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */
