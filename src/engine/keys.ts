@@ -2,7 +2,7 @@
 import { fingerprint } from '../secrets/fingerprint.js';
 import { rememberSecret } from '../secrets/redact.js';
 import { formatDuration } from '../shared/duration.js';
-import type { Credential, KeyInfo, LastUse, SecretStore } from '../providers/types.js';
+import type { Credential, KeyInfo, LastUse, SecretStore, Written } from '../providers/types.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
 
@@ -75,8 +75,8 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
   if (!named && active.length > 1) {
     const served = new Set<string>();
     for (const store of ctx.stores) {
-      const cred = await ctx.call(store, 'readBack', () => store.readBack());
-      if (cred) served.add(cred.keyId);
+      const found = await servedBy(ctx.call, store);
+      if (found) served.add(found.keyId);
     }
     const current = active.filter((k) => served.has(k.id));
     if (current.length !== 1) {
@@ -140,14 +140,24 @@ export async function newCredential(ctx: RotationContext): Promise<Credential | 
   return undefined;
 }
 
-/** The targets that do not serve the new key right now (read back: key id and fingerprint), with what they serve. */
+/**
+ * What a target serves now, as key id and fingerprint: read back, or, from a write-only target, what
+ * keyrot recorded writing there while the target's metadata shows no write since (SecretStore.writeOnly).
+ */
+export async function servedBy(call: RotationContext['call'], store: SecretStore): Promise<Written | undefined> {
+  if (store.writeOnly) return call(store, 'readBack', () => store.writeOnly!.written());
+  const found = await call(store, 'readBack', () => store.readBack());
+  if (!found) return undefined;
+  rememberSecret(found.secret);
+  return { keyId: found.keyId, fingerprint: fingerprint(found.secret) };
+}
+
+/** The targets that do not serve the new key right now (key id and fingerprint), with what they serve. */
 export async function strayTargets(ctx: RotationContext): Promise<Array<{ store: SecretStore; found: string; foundFingerprint: string }>> {
   const stray = [];
   for (const store of ctx.stores) {
-    const found = await ctx.call(store, 'readBack', () => store.readBack());
-    if (found) rememberSecret(found.secret);
-    const foundFingerprint = found ? fingerprint(found.secret) : 'nothing';
-    if (found?.keyId !== ctx.state.newKeyId || foundFingerprint !== ctx.state.newFingerprint) stray.push({ store, found: found?.keyId ?? 'no key', foundFingerprint });
+    const found = await servedBy(ctx.call, store);
+    if (found?.keyId !== ctx.state.newKeyId || found.fingerprint !== ctx.state.newFingerprint) stray.push({ store, found: found?.keyId ?? 'no key', foundFingerprint: found?.fingerprint ?? 'nothing' });
   }
   return stray;
 }

@@ -8,6 +8,7 @@ import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { SessionOptions } from './options.js';
 import type { Outcome } from './outcome.js';
+import { servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
 import type { Consent } from './runner.js';
@@ -47,7 +48,7 @@ export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions):
   if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;
   const { issuer, stores } = await buildProviders(loaded, store, (e) => options.reporter.event(e), options.clock);
   const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
-  const served = await Promise.all(stores.map((s) => callProvider(s, 'readBack', () => s.readBack())));
+  const served = await Promise.all(stores.map((s) => servedBy(callProvider, s)));
   const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
   if (!current) throw new KeyrotError('revoke-needs-key', {});
   return current.id;

@@ -204,8 +204,7 @@ export async function rollBack(ctx: RotationContext, reason: string): Promise<vo
     .pop();
   if (!reversible) throw new KeyrotError('nothing-to-roll-back', { plan, reason: 'the old key has not been deactivated yet' });
   await ctx.save(); // the steps walked since the last side effect, on disk before this one
-  await reversible.undo!(ctx);
-  state.phase = reversible.name;
+  state.phase = (await reversible.undo!(ctx)) ?? reversible.name;
   state.stage = 'ready';
   state.rolledBack = { at: ctx.clock.now().toISOString(), reason: redact(reason) };
   await ctx.save();

@@ -77,7 +77,7 @@ async function previewOne(loaded: LoadedPlan, options: OperationOptions): Promis
     plan: loaded.plan.name,
     file: loaded.file,
     issuer: providers.issuer.label,
-    targets: providers.stores.map((s) => s.label),
+    targets: providers.stores.map((s) => (s.writeOnly ? `${s.label} (write-only: ${s.writeOnly.reason})` : s.label)),
     inFlight: flying ? { rotationId: state.rotationId, phase: state.phase, stage: state.stage } : null,
     next: `keyrot run ${planArg}`,
     phases,

@@ -6,6 +6,8 @@ import type { KeyInfo } from '../../providers/types.js';
 import type { RotationContext } from '../context.js';
 import { hold, holdAndGoBack, open, type GateResult } from '../gate.js';
 import { findKey, strayTargets } from '../keys.js';
+import { republishOldKey } from '../restore.js';
+import type { PhaseName } from '../rotation.js';
 import { oldKey, retireIn, type PhaseStory, type Redirect } from './phase.js';
 
 /** Invariant 1: the new key is everywhere, read back, and (with verify) proven. */
@@ -79,7 +81,7 @@ async function finishDeactivation(ctx: RotationContext): Promise<void | Redirect
 }
 
 /** Rollback: the old key active and served again, the soak forgotten. */
-async function reactivateOldKey(ctx: RotationContext): Promise<void> {
+async function reactivateOldKey(ctx: RotationContext): Promise<void | PhaseName> {
   const keyId = oldKey(ctx);
   const key = await findKey(ctx, keyId);
   if (!key) throw new KeyrotError('rollback-too-late', { plan: ctx.plan.name, keyId });
@@ -87,9 +89,13 @@ async function reactivateOldKey(ctx: RotationContext): Promise<void> {
     await ctx.call(ctx.issuer, 'reactivate', () => ctx.issuer.reactivate(keyId));
     await ctx.record('reactivate-key', `reactivated ${keyId}`);
   }
-  for (const store of ctx.stores) await retireIn(ctx, store, 'onReactivate', keyId, 'restore-to-store', `${store.label} serves ${keyId} again`);
+  for (const store of ctx.stores.filter((s) => !s.writeOnly)) await retireIn(ctx, store, 'onReactivate', keyId, 'restore-to-store', `${store.label} serves ${keyId} again`);
+  const republished = await republishOldKey(ctx, keyId);
   ctx.state.deactivatedAt = null;
   delete ctx.state.deadlines.soak;
+  // A target now serves the old key as its only value: resuming publishes the new key there again
+  // (verify does), and the overlap starts over for its consumers.
+  return republished ? 'verify' : undefined;
 }
 
 export const deactivate: PhaseStory = {

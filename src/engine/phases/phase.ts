@@ -23,8 +23,9 @@ export interface PhaseStory {
   act(ctx: RotationContext): Promise<void | Redirect>;
   /** For `check` and `recover`: finish a side effect that may have been cut short. */
   resume?(ctx: RotationContext): Promise<void | Redirect>;
-  /** Reverse the side effect (rollback); only for phases whose effect can be undone. */
-  undo?(ctx: RotationContext): Promise<void>;
+  /** Reverse the side effect (rollback); only for phases whose effect can be undone. Resolves the phase
+   *  to resume from when it is not this one (a target had to be published to again). */
+  undo?(ctx: RotationContext): Promise<void | PhaseName>;
   /** After the side effect: the condition to wait for before the next phase. Read-only. */
   waitFor?(ctx: RotationContext): Promise<GateResult>;
   /** Where to go from here, when it is not simply the next phase in PHASE_NAMES. */

@@ -22,7 +22,10 @@ async function publishToEach(ctx: RotationContext): Promise<void | Redirect> {
   const credential = await newCredential(ctx);
   if (!credential) return { restartAt: 'create' }; // no copy survived: the create-orphan path
   const context = { plan: ctx.plan.name, rotationId: ctx.state.rotationId, rotatedAt: ctx.clock.now() };
-  for (const [i, store] of ctx.stores.entries()) {
+  // Readable targets first: a run that dies midway reads the new secret back from one of them on
+  // resume; a write-only target could not give it back.
+  const order = [...ctx.stores.entries()].sort(([, a], [, b]) => Number(Boolean(a.writeOnly)) - Number(Boolean(b.writeOnly)));
+  for (const [i, store] of order) {
     const target = ctx.targetIds[i]!;
     if (ctx.state.published.includes(target)) continue;
     await ctx.call(store, 'publish', () => store.publish(credential, context));

@@ -49,7 +49,9 @@ const afterVerify = ({ state }: RotationContext): PhaseName | 'done' => (!state.
 export const verify: PhaseStory = {
   calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ...(ctx.plan.verify ? [ctx.issuer.explain('verify')] : [])],
   // What the issuer does to prove the key is in its own words (explain): no claim here can drift from it.
-  guards: (ctx) => `every target serves the new key's fingerprint${ctx.plan.verify ? `; the key authenticates (${ctx.issuer.explain('verify')})` : ''}`,
+  guards: (ctx) =>
+    `every target serves the new key's fingerprint${ctx.stores.some((s) => s.writeOnly) ? ' (a write-only target: the key id and fingerprint keyrot recorded writing, while its metadata shows no write since; the value itself cannot be read back)' : ''}` +
+    `${ctx.plan.verify ? `; the key authenticates (${ctx.issuer.explain('verify')})` : ''}`,
   act: readBackAndProve,
   next: afterVerify,
 };
