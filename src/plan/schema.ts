@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { duration } from '../shared/duration-field.js';
-import { issuerSchemas, storeSchemas } from '../providers/registry.js';
+import { issuerSchemas, keepingTypes, storeSchemas, storeTraits } from '../providers/registry.js';
 import { healthCheckSchema } from './health-schema.js';
 import { notifyEntrySchema } from '../notify/schema.js';
 import { usageSchema } from '../providers/usage/schema.js';
@@ -51,6 +51,19 @@ export const planSchema = z
   .refine((plan) => !plan.usage || plan.lastUsed, {
     path: ['usage'],
     message: 'a usage source needs lastUsed (quietFor, maxWait) too: it is asked before deactivate over quietFor',
+  })
+  // A rollback publishes the old key again to a write-only target (GitHub Actions) from another target
+  // that keeps it; without one, say so now rather than at the rollback.
+  .superRefine((plan, issues) => {
+    const keeper = plan.publish.map((t) => storeTraits(t.type).keepsRetired === true);
+    plan.publish.forEach((target, i) => {
+      if (!storeTraits(target.type).writeOnly || (target as { rollback?: boolean }).rollback === false || keeper.some((k, j) => k && j !== i)) return;
+      issues.addIssue({
+        code: 'custom',
+        path: ['publish', i, 'rollback'],
+        message: `a rollback could not serve the old key here again: ${target.type} cannot be read back, and no other target of this plan keeps the old key (${keepingTypes().join(', ')} do); add one, or set \`rollback: false\` here to leave this target serving the new key after a rollback`,
+      });
+    });
   })
   .describe('a keyrot rotation plan');
 

@@ -35,7 +35,7 @@ export const stores = {
   file: entry(fileStoreSchema, async () => (await import('./stores/file/store.js')).createFileStore),
   'vault-kv2': entry(vaultKv2StoreSchema, async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
   'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
-  'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore),
+  'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore, { keepsRetired: true }),
   'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
   'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true }),
 };
@@ -54,6 +54,9 @@ export const storeSchemas = () => Object.values(stores).map((e) => e.schema);
 
 /** What a store type can do, before any store is built. */
 export const storeTraits = (type: StoreConfig['type']): StoreTraits => (stores[type] as { traits?: StoreTraits }).traits ?? {};
+
+/** The store types that keep a retired key's secret (readRetired), for messages. */
+export const keepingTypes = (): string[] => Object.keys(stores).filter((type) => storeTraits(type as StoreConfig['type']).keepsRetired);
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {
   const make = await (issuers[config.type] as Entry<z.ZodType, KeyIssuer>).load();

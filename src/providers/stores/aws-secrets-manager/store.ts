@@ -164,6 +164,15 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
       return labels.length ? 'changed' : 'unchanged';
     },
 
+    // For a rollback that publishes the old key again to a write-only target: the old key's version, by its id.
+    async readRetired(keyId) {
+      const d = await api.describe();
+      const id = d ? versionOf(d, keyId) : undefined;
+      if (!d || !id || d.stages[id]?.includes(CURRENT)) return undefined;
+      const secret = secretOf(await api.value({ id }));
+      return secret === undefined ? undefined : { keyId, secret };
+    },
+
     explain(op: StoreOp) {
       const id = config.secretId;
       const calls: Record<StoreOp, string> = {
