@@ -2,13 +2,14 @@
 // comments, the permissions its phases will need. What it writes validates as it stands.
 import { KeyrotError } from '../errors.js';
 import { IAM_ACTIONS } from '../providers/issuers/aws-iam/policy.js';
+import { type StoreConfig, storeTraits } from '../providers/registry.js';
 import { PRESET_LIST, presetSource } from '../providers/issuers/http/presets/scaffold.js';
 
 export { PRESET_LIST };
 import { policyHcl, vaultPolicy } from '../providers/stores/vault-kv2/policy.js';
 
 export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http'] as const;
-export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager'] as const;
+export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager', 'aws-ssm', 'github-actions'] as const;
 export type ScaffoldIssuer = (typeof SCAFFOLD_ISSUERS)[number];
 
 export interface ScaffoldOptions {
@@ -17,7 +18,7 @@ export interface ScaffoldOptions {
   user?: string;
   /** http: the vendor preset. */
   preset?: string;
-  /** AWS region, for aws-iam and aws-secrets-manager (default us-east-1). */
+  /** AWS region, for aws-iam, aws-secrets-manager and aws-ssm (default us-east-1). */
   region?: string;
   name?: string;
   /** TYPE:WHERE, e.g. vault-kv2:secret/payments/aws (see STORE_FORMS). */
@@ -32,6 +33,8 @@ export const STORE_FORMS = {
   'vault-kv2': 'vault-kv2:MOUNT/PATH, e.g. vault-kv2:secret/payments/aws',
   'azure-keyvault': 'azure-keyvault:https://VAULT.vault.azure.net/SECRET-NAME',
   'aws-secrets-manager': 'aws-secrets-manager:SECRET-NAME',
+  'aws-ssm': 'aws-ssm:/PARAMETER/NAME',
+  'github-actions': 'github-actions:OWNER/REPO[/ENVIRONMENT]/SECRET_NAME or github-actions:org:ORG/SECRET_NAME',
 } as const;
 
 const usage = (problem: string) => new KeyrotError('usage', { problem });
@@ -86,6 +89,16 @@ function storeSection(spec: string, o: ScaffoldOptions, fields: { id: string; se
         permissions: [`Azure Key Vault (${url[1]}): secrets get, list, set (role "Key Vault Secrets Officer" on the vault)`],
       };
     }
+    case 'aws-ssm':
+      return {
+        lines: ['  - type: aws-ssm', `    region: ${q(region)}`, `    name: ${q(where)}   # a SecureString, created if missing; credentials from the AWS default chain`, `    data: ${data}`, '    # kmsKeyId: alias/payments   # default: the AWS managed key alias/aws/ssm'],
+        permissions: [
+          `AWS SSM (arn:aws:ssm:${region}:ACCOUNT_ID:parameter${where.startsWith('/') ? '' : '/'}${where}): ssm:GetParameter, GetParameterHistory, PutParameter,`,
+          '  AddTagsToResource, ListTagsForResource, LabelParameterVersion, UnlabelParameterVersion; kms:Encrypt, kms:Decrypt on its key',
+        ],
+      };
+    case 'github-actions':
+      return githubSection(spec, where, o.stores.some((other) => other !== spec && keeps(other)));
     default: // aws-secrets-manager
       return {
         lines: ['  - type: aws-secrets-manager', `    region: ${q(region)}`, `    secretId: ${q(where)}   # created if missing; credentials from the AWS default chain`, `    data: ${data}`],
@@ -95,6 +108,30 @@ function storeSection(spec: string, o: ScaffoldOptions, fields: { id: string; se
         ],
       };
   }
+}
+
+const keeps = (spec: string) => storeTraits(spec.split(':')[0] as StoreConfig['type']).keepsRetired === true;
+
+function githubSection(spec: string, where: string, kept: boolean): Section {
+  const org = /^org:([A-Za-z0-9-]+)\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(where);
+  const repo = /^([A-Za-z0-9-]+\/[A-Za-z0-9._-]+)(?:\/([^/]+))?\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(where);
+  if (!org && !repo) throw usage(`--store ${spec}: ${STORE_FORMS['github-actions']}`);
+  const at = org ? [`    organization: ${q(org[1]!)}`] : [`    repository: ${q(repo![1]!)}`, ...(repo![2] ? [`    environment: ${q(repo![2])}`] : [])];
+  return {
+    lines: [
+      '  - type: github-actions      # write-only: keyrot records what it wrote in the Actions variable KEYROT_<name>',
+      ...at,
+      `    name: ${(org ?? repo)!.at(-1)}`,
+      '    value: "{{secret}}"',
+      '    tokenEnv: GITHUB_TOKEN      # a fine-grained or GitHub App token (permissions above)',
+      ...(kept ? [] : ['    rollback: false             # no other target keeps the old key, so a rollback leaves this one serving the new key']),
+    ],
+    permissions: [
+      org
+        ? `GitHub (organization ${org[1]}): a token with the organization permissions Secrets: write and Variables: write (classic: admin:org)`
+        : `GitHub (${repo![1]}${repo![2] ? `, environment ${repo![2]}` : ''}): a fine-grained token on that repository only with ${repo![2] ? 'Environments: write' : 'Secrets: write and Variables: write'} (classic: repo)`,
+    ],
+  };
 }
 
 const planName = (o: ScaffoldOptions): string => {

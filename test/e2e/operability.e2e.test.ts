@@ -55,7 +55,10 @@ describe('keyrot init', () => {
       return { code: failed.status, stdout: failed.stdout, stderr: failed.stderr };
     }
   };
-  const STORES = ['file:keys.json', 'vault-kv2:secret/payments/aws', 'azure-keyvault:https://payments-kv.vault.azure.net/payments-key', 'aws-secrets-manager:payments/aws'];
+  const STORES = [
+    'file:keys.json', 'vault-kv2:secret/payments/aws', 'azure-keyvault:https://payments-kv.vault.azure.net/payments-key', 'aws-secrets-manager:payments/aws',
+    'aws-ssm:/payments/aws', 'github-actions:acme/payments/production/PAYMENTS_KEY', 'github-actions:org:acme/PAYMENTS_ORG_KEY',
+  ];
 
   it('keyrot init ... | keyrot validate - passes for every issuer/store combination, and with all stores at once', () => {
     for (const issuer of ['aws-iam', 'generated', 'http']) {
