@@ -226,3 +226,30 @@ describe('bad input: a clear error, its exit code, and nothing lost', () => {
     expect((await keyrot(['validate', only({ rollback: false })], {})).code).toBe(0);
   });
 });
+
+describe('keyrot doctor on a github-actions target', () => {
+  const checks = (r: { stdout: string }) => {
+    const doc = JSON.parse(r.stdout) as { plans: Array<{ providers: Array<{ provider: string; checks: Array<{ check: string; status: string; detail: string; hint?: string }> }> }> };
+    return doc.plans[0]!.providers.find((p) => p.provider.startsWith('github-actions'))!.checks;
+  };
+  const doctor = (t: string) => keyrot(['doctor', '--output', 'json', '--state', STATE, plan()], withToken(t));
+
+  it('a classic token with more scopes than it needs passes with a warning naming them', async () => {
+    const result = await doctor(github.token({ kind: 'classic', scopes: ['repo', 'delete_repo', 'workflow'] }));
+    expect(result.code, result.stderr).toBe(0);
+    expect(checks(result)).toContainEqual(expect.objectContaining({ check: 'least privilege', status: 'warn', detail: expect.stringContaining('also delete_repo, workflow') }));
+  });
+
+  it('a fine-grained token: least privilege is not checked (GitHub does not say), and says what to grant', async () => {
+    const result = await doctor(token);
+    expect(result.code, result.stderr).toBe(0);
+    expect(checks(result)).toContainEqual(expect.objectContaining({ check: 'least privilege', status: 'skip', detail: expect.stringContaining('Environments: write') }));
+    expect(checks(result)).toContainEqual(expect.objectContaining({ check: 'read back', detail: expect.stringContaining('write-only') }));
+  });
+
+  it('a token without the permission fails (exit 4), naming what to grant', async () => {
+    const result = await doctor(github.token({ kind: 'fine-grained', repositories: ['acme/deploy'], permissions: { secrets: 'write' } }));
+    expect(result.code).toBe(4);
+    expect(checks(result)).toContainEqual(expect.objectContaining({ check: 'permissions', status: 'fail', hint: expect.stringContaining('Environments (write)') }));
+  });
+});
