@@ -7,30 +7,20 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, vi } from 'vitest';
+import { describe } from 'vitest';
 import { awsSecretsManagerStoreSchema } from '../../src/providers/stores/aws-secrets-manager/schema.js';
 import { createAwsSecretsManagerStore } from '../../src/providers/stores/aws-secrets-manager/store.js';
-import { type Moto, startMoto } from '../peers/moto.js';
+import { motoWithEnvCredentials } from '../peers/moto-env.js';
 import { PLAN, secretStoreContract } from './secret-store.contract.js';
 
 const REGION = 'us-east-1';
 
 describe('aws-secrets-manager on moto', () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-    // The store finds credentials through the default chain, as in production: the environment here.
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
-    vi.stubEnv('AWS_PROFILE', undefined);
-    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  }, 300_000);
-  afterAll(async () => {
-    vi.unstubAllEnvs();
-    await moto?.stop();
-  });
+  // The store finds credentials through the default chain, as in production: the environment here.
+  const motoNow = motoWithEnvCredentials();
 
   secretStoreContract('aws-secrets-manager (moto)', async () => {
+    const moto = motoNow();
     const secretId = `keyrot-contract/${randomBytes(6).toString('hex')}`;
     const sm = new SecretsManagerClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const ctx = { planName: PLAN, planDir: process.cwd(), stateDir: process.cwd(), env: process.env, now: () => new Date(), note: () => undefined };

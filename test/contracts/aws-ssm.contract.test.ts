@@ -2,30 +2,20 @@
 // Parameter Store's 100-version history and refuses to drop a labelled oldest version, as AWS does).
 import { randomBytes } from 'node:crypto';
 import { GetParameterHistoryCommand, ListTagsForResourceCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, vi } from 'vitest';
+import { describe } from 'vitest';
 import { awsSsmStoreSchema } from '../../src/providers/stores/aws-ssm/schema.js';
 import { createAwsSsmStore } from '../../src/providers/stores/aws-ssm/store.js';
-import { type Moto, startMoto } from '../peers/moto.js';
+import { motoWithEnvCredentials } from '../peers/moto-env.js';
 import { PLAN, secretStoreContract } from './secret-store.contract.js';
 
 const REGION = 'us-east-1';
 
 describe('aws-ssm on moto', () => {
-  let moto: Moto;
-  beforeAll(async () => {
-    moto = await startMoto();
-    // The store finds credentials through the default chain, as in production: the environment here.
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
-    vi.stubEnv('AWS_PROFILE', undefined);
-    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  }, 300_000);
-  afterAll(async () => {
-    vi.unstubAllEnvs();
-    await moto?.stop();
-  });
+  // The store finds credentials through the default chain, as in production: the environment here.
+  const motoNow = motoWithEnvCredentials();
 
   secretStoreContract('aws-ssm (moto)', async () => {
+    const moto = motoNow();
     const name = `/keyrot-contract/${randomBytes(6).toString('hex')}`;
     const ssm = new SSMClient({ region: REGION, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const ctx = { planName: PLAN, planDir: process.cwd(), stateDir: process.cwd(), env: process.env, now: () => new Date(), note: () => undefined };

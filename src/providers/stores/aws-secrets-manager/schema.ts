@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { duration } from '../../../shared/duration-field.js';
+import { awsConnectionFields, awsRegion } from '../aws-fields.js';
 import { valueChecks, valueFields } from '../secret-value.js';
 
 export const awsSecretsManagerStoreSchema = z
   .strictObject({
     type: z.literal('aws-secrets-manager'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1').describe('region of the secret'),
+    region: awsRegion.describe('region of the secret'),
     secretId: z
       .string()
       .regex(
@@ -14,9 +14,7 @@ export const awsSecretsManagerStoreSchema = z
       )
       .describe('the secret, by name (created if missing) or ARN'),
     ...valueFields,
-    endpoint: z.url({ protocol: /^https?$/ }).optional().describe('endpoint URL (VPC endpoints, test servers)'),
-    profile: z.string().min(1).optional().describe('named profile from ~/.aws/config instead of the default chain'),
-    timeout: duration.prefault('30s').describe('per-request timeout (each request is retried up to 5 times)'),
+    ...awsConnectionFields,
     adopt: z.boolean().default(false).describe('take over an existing secret keyrot did not write'),
   })
   .refine(...valueChecks[0])

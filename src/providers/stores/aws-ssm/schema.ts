@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { duration } from '../../../shared/duration-field.js';
+import { awsConnectionFields, awsRegion } from '../aws-fields.js';
 import { valueChecks, valueFields } from '../secret-value.js';
 
 export const awsSsmStoreSchema = z
   .strictObject({
     type: z.literal('aws-ssm'),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1').describe('region of the parameter'),
+    region: awsRegion.describe('region of the parameter'),
     name: z
       .string()
       .regex(/^\/?[a-zA-Z0-9_.-]+(\/[a-zA-Z0-9_.-]+)*$/, 'a parameter name: letters, digits and _.- in /-separated levels, e.g. /payments/aws')
@@ -22,9 +22,7 @@ export const awsSsmStoreSchema = z
       .enum(['Standard', 'Advanced', 'Intelligent-Tiering'])
       .default('Standard')
       .describe('the parameter tier when keyrot creates it (Standard: up to 4 KB, no charge)'),
-    endpoint: z.url({ protocol: /^https?$/ }).optional().describe('endpoint URL (VPC endpoints, test servers)'),
-    profile: z.string().min(1).optional().describe('named profile from ~/.aws/config instead of the default chain'),
-    timeout: duration.prefault('30s').describe('per-request timeout (each request is retried up to 5 times)'),
+    ...awsConnectionFields,
     adopt: z.boolean().default(false).describe('take over an existing parameter keyrot did not write'),
   })
   .refine(...valueChecks[0])
