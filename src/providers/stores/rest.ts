@@ -45,11 +45,13 @@ export class RestFailure extends Error {
 const ATTEMPTS = 4;
 
 async function once(config: RestConfig, method: string, path: string, body: unknown, call: string): Promise<Reply> {
+  // Outside the try: a missing credential is the caller's error to report, not a network failure to retry.
+  const headers = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...config.headers() };
   let res: Response;
   try {
     res = await fetch(`${config.baseUrl}${path}`, {
       method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...config.headers() },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(config.timeoutMs),
       redirect: 'error',

@@ -126,8 +126,9 @@ export function githubApi(config: GithubActionsStoreConfig, ctx: { env: NodeJS.P
     },
     async setMarker(value, exists) {
       const visibility = config.organization ? { visibility: config.visibility ?? 'private' } : {};
-      if (exists) await send('PATCH', `${base}/variables/${marker}`, { body: { name: marker, value } });
-      else await send('POST', `${base}/variables`, { body: { name: marker, value, ...visibility } });
+      // A create retried after a lost answer finds the variable there (409): update it then.
+      const created = exists ? undefined : await send('POST', `${base}/variables`, { body: { name: marker, value, ...visibility }, accept: [409] });
+      if (exists || created?.status === 409) await send('PATCH', `${base}/variables/${marker}`, { body: { name: marker, value } });
     },
     scopes: () => lastScopes,
   };
