@@ -16,7 +16,9 @@ function examples(spec: OpenApiSpec): { where: string; direction: 'request' | 'r
   const collect = (direction: 'request' | 'response', at: string, holder: Node | undefined, where: string) => {
     for (const [type, media] of Object.entries<Node>(holder?.content ?? {})) {
       const pointer = `${at}/content/${escape(type)}/schema`;
-      const values = media.examples ? Object.entries<Node>(media.examples).map(([name, e]) => [name, e.value]) : media.example !== undefined ? [['example', media.example]] : [];
+      // GitHub keeps its examples in components, by $ref.
+      const resolved = (e: Node): Node => (typeof e.$ref === 'string' ? (doc.components.examples[e.$ref.split('/').pop()!] as Node) : e);
+      const values = media.examples ? Object.entries<Node>(media.examples).map(([name, e]) => [name, resolved(e).value]) : media.example !== undefined ? [['example', media.example]] : [];
       if (media.schema?.example !== undefined) values.push(['schema example', media.schema.example]);
       for (const [name, value] of values) found.push({ where: `${where} ${String(name)}`, direction, pointer, value });
     }
@@ -45,8 +47,12 @@ describe('the OpenAPI checker', () => {
   it("accepts every request and response example in the vendors' extracts", () => {
     const all = SPECS.flatMap((file) => examples(new OpenApiSpec(file)).map((e) => ({ ...e, file })));
     expect(all.length).toBeGreaterThanOrEqual(25); // 16 in Twilio and SendGrid bodies, 9 in OpenAI x-oaiMeta
-    const failures = all.map((e) => ({ at: `${e.file} ${e.where}`, problems: new OpenApiSpec(e.file).validates(e.direction, e.pointer, e.value) })).filter((f) => f.problems.length);
-    expect(failures).toEqual([]);
+    const failures = all.map((e) => ({ at: `${e.file} ${e.where}`, value: e.value, problems: new OpenApiSpec(e.file).validates(e.direction, e.pointer, e.value) })).filter((f) => f.problems.length);
+    // GitHub's own slip: the 201 of a secret's PUT and a variable's POST shows the example `null`, while
+    // its schema (empty-object) is an object. The test server answers `{}`, as the schema says.
+    const githubNull = failures.filter((f) => f.at.startsWith('github-actions-secrets.json') && / 201 default$/.test(f.at) && f.value === null);
+    expect(githubNull.map((f) => f.at.split(' ')[1])).toEqual(['PUT', 'POST', 'PUT', 'POST', 'PUT', 'POST']);
+    expect(failures.filter((f) => !githubNull.includes(f)).map(({ at, problems }) => ({ at, problems }))).toEqual([]);
   });
 
   it('reads nullable (3.0) as null allowed, and still checks the type and pattern', () => {
