@@ -46,6 +46,23 @@ export interface ParameterApi {
   unlabel(version: number, labels: string[]): Promise<void>;
 }
 
+const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** Every page of GetParameterHistory (50 a page), oldest version first. */
+async function pagedHistory(client: SSMClient, name: string, values: boolean): Promise<Version[]> {
+  const versions: Version[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new GetParameterHistoryCommand({ Name: name, WithDecryption: values, MaxResults: 50, NextToken }));
+    for (const p of out.Parameters ?? []) {
+      if (p.Version === undefined) continue;
+      versions.push({ version: p.Version, ...(values ? { value: p.Value } : {}), labels: p.Labels ?? [], description: p.Description ?? '' });
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return versions.sort((a, b) => a.version - b.version);
+}
+
 export function parameterApi(config: AwsSsmStoreConfig, store: string): ParameterApi {
   const { name, region, endpoint } = config;
   // One client per identity, over the shared keep-alive pool (../../aws-clients.ts). Adaptive retries:
@@ -59,15 +76,13 @@ export function parameterApi(config: AwsSsmStoreConfig, store: string): Paramete
     ...(endpoint ? { endpoint } : {}),
     ...(config.profile ? { profile: config.profile } : {}),
   }));
-  const fail = (e: unknown, action: string, sensitive?: string[]) =>
-    awsError(e, { store, resource: name, action: `ssm:${action}`, service: 'SSM Parameter Store', endpoint, sensitive, timeoutMs: config.timeout }, region);
+  const fail = (e: unknown, action: string, sensitive?: string[]) => awsError(e, { store, resource: name, action: `ssm:${action}`, service: 'SSM Parameter Store', endpoint, sensitive, timeoutMs: config.timeout }, region);
   const missing = (e: unknown) => awsCode(e) === 'ParameterNotFound' || awsCode(e) === 'InvalidResourceId';
 
   return {
     async current() {
       try {
-        const out = await client().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-        const p = out.Parameter;
+        const p = (await client().send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter;
         return p?.Value !== undefined && p.Version !== undefined ? { version: p.Version, value: p.Value } : undefined;
       } catch (e) {
         if (missing(e)) return undefined;
@@ -76,28 +91,18 @@ export function parameterApi(config: AwsSsmStoreConfig, store: string): Paramete
     },
 
     async history(values) {
-      const versions: Version[] = [];
-      let NextToken: string | undefined;
       try {
-        do {
-          const out = await client().send(new GetParameterHistoryCommand({ Name: name, WithDecryption: values, MaxResults: 50, NextToken }));
-          for (const p of out.Parameters ?? []) {
-            if (p.Version === undefined) continue;
-            versions.push({ version: p.Version, ...(values ? { value: p.Value } : {}), labels: p.Labels ?? [], description: p.Description ?? '' });
-          }
-          NextToken = out.NextToken;
-        } while (NextToken);
+        return await pagedHistory(client(), name, values);
       } catch (e) {
         if (missing(e)) return [];
         throw fail(e, 'GetParameterHistory');
       }
-      return versions.sort((a, b) => a.version - b.version);
     },
 
     async tags() {
       try {
-        const out = await client().send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
-        return Object.fromEntries((out.TagList ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+        const { TagList } = await client().send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }));
+        return Object.fromEntries((TagList ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
       } catch (e) {
         if (missing(e)) return {};
         throw fail(e, 'ListTagsForResource');
@@ -113,7 +118,7 @@ export function parameterApi(config: AwsSsmStoreConfig, store: string): Paramete
           Description: description,
           ...(config.kmsKeyId ? { KeyId: config.kmsKeyId } : {}),
           // Tags only with a create: Parameter Store refuses tags together with Overwrite.
-          ...(create ? { Overwrite: false, Tier: config.tier, Tags: Object.entries(create).map(([Key, Value]) => ({ Key, Value })) } : { Overwrite: true }),
+          ...(create ? { Overwrite: false, Tier: config.tier, Tags: tagList(create) } : { Overwrite: true }),
         }));
         if (out.Version === undefined) throw new Error('PutParameter answered no Version');
         return out.Version;
@@ -125,7 +130,7 @@ export function parameterApi(config: AwsSsmStoreConfig, store: string): Paramete
 
     async tag(tags) {
       try {
-        await client().send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+        await client().send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: name, Tags: tagList(tags) }));
       } catch (e) {
         throw fail(e, 'AddTagsToResource');
       }

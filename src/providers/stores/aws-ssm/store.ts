@@ -14,13 +14,29 @@
 // be created again for 30 seconds: an outage). It keeps the newest 100 versions and drops the oldest when
 // a write would make 101, so keyrot writes the current value again until the old key's versions are out
 // of the history: up to 99 writes (purge.ts). Consumers read the new key throughout.
-import { KeyrotError } from '../../../errors.js';
 import type { Credential, Ownership, ProviderContext, RetireResult, SecretStore, StoreOp } from '../../types.js';
 import { secretValue } from '../secret-value.js';
-import { parameterApi } from './client.js';
+import { type ParameterApi, parameterApi } from './client.js';
+import { publishTo } from './publish.js';
 import { pushOut } from './purge.js';
 import type { AwsSsmStoreConfig } from './schema.js';
-import { describeVersion, holding, keyIdIn, MARKER, PREVIOUS, RETIRED, T } from './versions.js';
+import { holding, keyIdIn, MARKER, PREVIOUS, RETIRED, T } from './versions.js';
+
+/** Put `on` on the newest of the old key's versions and take `off` off all of them. */
+async function moveLabels(api: ParameterApi, held: { version: number; labels: string[] }[], on: string, off: string): Promise<RetireResult> {
+  const newest = held.at(-1);
+  if (!newest) return 'unchanged';
+  let changed = false;
+  if (!newest.labels.includes(on)) {
+    await api.label(newest.version, on);
+    changed = true;
+  }
+  for (const v of held.filter((h) => h.labels.includes(off))) {
+    await api.unlabel(v.version, [off]);
+    changed = true;
+  }
+  return changed ? 'changed' : 'unchanged';
+}
 
 export function createAwsSsmStore(config: AwsSsmStoreConfig, ctx: ProviderContext): SecretStore {
   const label = `aws-ssm ${config.name} (${config.region})`;
@@ -52,21 +68,6 @@ export function createAwsSsmStore(config: AwsSsmStoreConfig, ctx: ProviderContex
     return { versions, tags, held: holding(versions, tags, keyId) };
   }
 
-  async function moveLabels(held: { version: number; labels: string[] }[], on: string, off: string): Promise<RetireResult> {
-    const newest = held.at(-1);
-    if (!newest) return 'unchanged';
-    let changed = false;
-    if (!newest.labels.includes(on)) {
-      await api.label(newest.version, on);
-      changed = true;
-    }
-    for (const v of held.filter((h) => h.labels.includes(off))) {
-      await api.unlabel(v.version, [off]);
-      changed = true;
-    }
-    return changed ? 'changed' : 'unchanged';
-  }
-
   return {
     label,
 
@@ -75,41 +76,7 @@ export function createAwsSsmStore(config: AwsSsmStoreConfig, ctx: ProviderContex
       return ownershipOf(await api.tags());
     },
 
-    async publish(credential, context) {
-      const text = shape.render(credential, context.rotatedAt);
-      const sensitive = [credential.secret, text];
-      const description = describeVersion(context.plan, credential.keyId);
-      const claim = (version: number, replaced?: { version: number; keyId: string }): Record<string, string> => ({
-        [T.managedBy]: MARKER,
-        [T.plan]: context.plan,
-        [T.rotatedAt]: context.rotatedAt.toISOString(),
-        [T.keyId]: credential.keyId,
-        [T.version]: String(version),
-        ...(replaced ? { [T.previousVersion]: String(replaced.version), [T.previousKeyId]: replaced.keyId.replace(/^unknown$/, '') } : {}),
-      });
-
-      let latest = await api.current();
-      if (!latest) {
-        if ((await api.put({ value: text, description, create: claim(1) }, sensitive)) !== 'exists') return;
-        latest = await api.current(); // created meanwhile (another writer, or our own earlier request)
-        if (!latest) throw new KeyrotError('store-conflict', { store: `${label} (created and deleted while keyrot was publishing)` });
-      }
-      const tags = await api.tags();
-      const owner = ownershipOf(tags);
-      if (owner.state === 'unmanaged' && !config.adopt) throw new KeyrotError('store-unmanaged', { store: label, detail: owner.detail });
-
-      const latestKey = await keyIdOfLatest(latest, tags);
-      if (shape.secretOf(latest.value) === credential.secret && latestKey === credential.keyId) {
-        // Published already; a run that died between the write and the tags left them behind: finish them.
-        if (tags[T.keyId] !== credential.keyId || tags[T.version] !== String(latest.version)) await api.tag(claim(latest.version));
-        return;
-      }
-      const expected = latest.version + 1;
-      await api.tag(claim(expected, { version: latest.version, keyId: latestKey }));
-      await api.label(latest.version, PREVIOUS);
-      const written = await api.put({ value: text, description }, sensitive);
-      if (written !== expected) await api.tag({ [T.version]: String(written) }); // another writer slipped in between
-    },
+    publish: (credential, context) => publishTo({ api, shape, label, adopt: config.adopt, ownershipOf, keyIdOfLatest }, credential, context),
 
     // Read back by version: the latest version, and the key the tags (or its description) say it holds.
     async readBack() {
@@ -120,13 +87,13 @@ export function createAwsSsmStore(config: AwsSsmStoreConfig, ctx: ProviderContex
     },
 
     async onDeactivate(oldKeyId) {
-      return moveLabels((await retiring(oldKeyId)).held, RETIRED, PREVIOUS);
+      return moveLabels(api, (await retiring(oldKeyId)).held, RETIRED, PREVIOUS);
     },
 
     async onReactivate(oldKeyId) {
       const { held } = await retiring(oldKeyId);
       if (!held.some((v) => v.labels.includes(RETIRED))) return 'unchanged'; // never retired, or deleted already
-      return moveLabels(held, PREVIOUS, RETIRED);
+      return moveLabels(api, held, PREVIOUS, RETIRED);
     },
 
     async onDelete(oldKeyId) {
