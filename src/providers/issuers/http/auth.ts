@@ -53,6 +53,13 @@ export async function adminHeaders(auth: AdminAuth, a: AuthContext): Promise<Rec
   return headers;
 }
 
+/** The admin credential's secret values themselves (token, password, header values), to recognise it among the keys. */
+export async function adminSecrets(auth: AdminAuth, a: AuthContext): Promise<string[]> {
+  if (auth.type === 'bearer') return [await read(a, { env: auth.tokenEnv, file: auth.tokenFile })];
+  if (auth.type === 'basic') return [await read(a, { env: auth.passwordEnv, file: auth.passwordFile })];
+  return Object.values(await adminHeaders(auth, a));
+}
+
 /** The headers that carry a new key for verify, as the call's auth says. */
 export function keyHeaders(auth: { type: string; username?: string; name?: string; prefix?: string }, secret: string, username: string): Record<string, string> {
   if (auth.type === 'bearer') return { authorization: `Bearer ${secret}` };

@@ -38,6 +38,7 @@ const paging = z
       size: z.int().min(1).max(1000).default(100),
       first: z.int().min(0).max(1).default(1).describe('the number of the first page (0 or 1)'),
       totalPagesPath: jsonPath.optional().describe('where the answer says how many pages there are; without it, a short page is the last'),
+      totalItemsPath: jsonPath.optional().describe('or where it says how many keys there are in all, e.g. $.result_info.total_count'),
     }),
     z.strictObject({
       style: z.literal('cursor'),
@@ -56,6 +57,24 @@ const paging = z
   ])
   .describe('how the list is paged; without it, one answer holds every key');
 
+const doctorStep = z
+  .strictObject({
+    ...request,
+    check: z.enum(['credentials', 'permissions']).describe('what the step checks, as doctor names it'),
+    proves: z.string().min(1).describe('what a pass shows, e.g. "the admin key holds the api_keys scopes"'),
+    capture: z.record(z.string().regex(/^[A-Za-z]\w*$/), jsonPath).optional().describe('values later steps use as {{found.<name>}}'),
+    expect: z
+      .array(
+        z.strictObject({
+          path: z.string().regex(/^\$/, 'a JSON path').describe('where the granted values are (templates allowed)'),
+          includes: z.union([z.array(z.string()), z.string()]).describe('the values it must find (templates; one placeholder may give a list)'),
+          orOneOf: z.array(z.string()).optional().describe('or any one of these, which grants all (Vault: root)'),
+        }),
+      )
+      .optional(),
+  })
+  .describe('one read-only call of keyrot doctor; any 2xx passes unless expect says more');
+
 const status = z
   .strictObject({
     path: jsonPath.describe('where a key\'s status is, e.g. $.status'),
@@ -70,6 +89,13 @@ export const callsSchema = z
         idPath: jsonPath.describe('where the new key\'s id is in the answer'),
         secretPath: jsonPath.describe('where the new key\'s secret is in the answer (the only place keyrot ever gets it)'),
         createdPath: jsonPath.optional().describe('where its creation time is (ISO 8601, RFC 2822 or Unix seconds)'),
+        vendorLimit: z
+          .strictObject({
+            on: z.array(z.int().min(400).max(499)).min(1).describe('the statuses the vendor answers when it holds its most keys'),
+            says: z.string().min(1).describe('the vendor\'s limit, for the message: "Datadog allows 50 API keys in an organization"'),
+          })
+          .optional()
+          .describe('the vendor\'s own limit on keys (all of them, keyrot\'s or not): a create refused with one of these statuses holds the rotation (exit 3)'),
       })
       .optional(),
     list: call
@@ -103,13 +129,27 @@ export const callsSchema = z
             z.strictObject({ type: z.literal('header'), name: httpName, prefix: z.string().default('') }),
           ])
           .describe('how the request carries the new key: its secret as a bearer token, basic password or header, or none (body templates use {{secret}})'),
+        expect: z
+          .strictObject({
+            path: jsonPath.describe('where the answer says the key is usable, e.g. $.result.status'),
+            equals: z.array(z.union([z.string(), z.boolean()])).min(1).describe('the values that mean it is, e.g. [active]'),
+          })
+          .optional()
+          .describe('for a vendor that answers 2xx for a key it would refuse (Cloudflare: a disabled token)'),
       })
       .optional()
-      .describe('one request made with the new key; any 2xx proves it authenticates'),
+      .describe('one request made with the new key; a 2xx (and expect, where given) proves it authenticates'),
     lastUsed: call
-      .extend({ atPath: jsonPath.describe('where the last use time is (null: never used)') })
+      .extend({
+        atPath: jsonPath.describe('where the last use time is (null: never used); in the key\'s item with itemsPath'),
+        itemsPath: jsonPath.optional().describe('for a list of usage records: where they are, e.g. $.data'),
+        idPath: jsonPath.optional().describe('with itemsPath: where in a record the key\'s id is, e.g. $.owner.service_account.id'),
+        paging: paging.optional(),
+      })
+      .refine((c) => (c.itemsPath === undefined) === (c.idPath === undefined), 'give itemsPath and idPath together')
       .optional()
-      .describe('a call that answers when {{keyId}} was last used; or list.lastUsedPath'),
+      .describe('a call that answers when {{keyId}} was last used (or a list of records, one per key); or list.lastUsedPath'),
+    doctor: z.array(doctorStep).optional().describe('read-only calls keyrot doctor makes with the admin credential, in order'),
   })
   .describe('the vendor\'s admin calls; a preset fills them');
 

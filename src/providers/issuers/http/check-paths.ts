@@ -5,10 +5,12 @@ import type { ResolvedHttp } from './resolve.js';
 
 export function checkPaths(config: ResolvedHttp): void {
   const visit = (value: unknown, field: string) => {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, `${field}[${i}]`));
+    if (!value || typeof value !== 'object') return;
     for (const [key, v] of Object.entries(value)) {
       if (key === 'body' || key === 'query' || key === 'headers') continue; // templates, not paths
-      if (typeof v === 'string' && (key.endsWith('Path') || key === 'path') && v.startsWith('$')) checkPath(v, `${field}.${key}`);
+      const isPath = key.endsWith('Path') || key === 'path' || field.endsWith('.capture');
+      if (typeof v === 'string' && isPath && v.startsWith('$')) checkPath(v, `${field}.${key}`);
       else visit(v, `${field}.${key}`);
     }
   };

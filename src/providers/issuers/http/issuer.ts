@@ -2,6 +2,7 @@
 // Loaded only when a plan uses it. The secret comes from the create answer alone; only its
 // fingerprint is kept, in the plan's key ledger (as the generated issuer does), so a leaked secret
 // can be traced to the key keyrot created for it.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
@@ -10,9 +11,11 @@ import { rememberSecret } from '../../../secrets/redact.js';
 import type { LedgerEntry } from '../../../state/store.js';
 import { ledgerOf } from '../../ledger.js';
 import type { Credential, IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
+import { refuseAdminKey } from './admin-guard.js';
 import { httpDoctor } from './doctor.js';
 import { checkPaths } from './check-paths.js';
 import { asDate, findOne } from './json-path.js';
+import { lastUseOf } from './last-used.js';
 import { listKeys, type ListedKey } from './listing.js';
 import { requester } from './request.js';
 import type { ResolvedHttp } from './resolve.js';
@@ -42,21 +45,26 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
   };
   let lastList: ListedKey[] = [];
   const list = async () => (lastList = await listKeys(config, req, vars, (await ledger.load()).keys));
-  /** The variables of a call about one key: its id, and the key as listed ({{item.*}}) where asked for. */
+  /** The variables of a call about one key: its id, and the key as listed now ({{item.*}}) where asked for:
+   *  listed again, so a full-replace update never sends back what someone changed since. */
   const keyVars = async (keyId: string, op: 'delete' | 'deactivate' | 'reactivate' | 'lastUsed'): Promise<Vars> => {
     const needsItem = JSON.stringify(calls[op] ?? {}).includes('{{item');
-    let item = lastList.find((k) => k.info.id === keyId)?.item;
-    if (needsItem && item === undefined) item = (await list()).find((k) => k.info.id === keyId)?.item;
+    const item = needsItem ? (await list()).find((k) => k.info.id === keyId)?.item : undefined;
     return { ...vars, keyId, ...(item !== undefined ? { item } : {}) };
   };
+  const auth = { vendor, env: ctx.env, planDir: ctx.planDir };
+  const notAdmin = async (keyId: string, op: 'deactivate' | 'delete') => refuseAdminKey(config, auth, (await ledger.load()).keys, keyId, op);
   const change = (op: 'deactivate' | 'reactivate') => async (keyId: string) => {
     const spec = calls[op];
     if (!spec) throw new KeyrotError('invariant', { phase: op, reason: `${vendor} cannot ${op} a key (the plan has no calls.${op})` });
+    if (op === 'deactivate') await notAdmin(keyId, op);
     await req.call(op, spec, await keyVars(keyId, op));
   };
 
   const explain = (op: IssuerOp): string => {
     const spec = calls[op];
+    const records = op === 'lastUsed' ? calls.lastUsed : undefined;
+    if (records?.itemsPath) return `${vendor}: ${req.describe(records, vars)} (the record whose ${records.idPath} is the key id; last use at ${records.atPath})`;
     if (op === 'lastUsed' && !spec) return calls.list.lastUsedPath ? `${vendor}: ${req.describe(calls.list, vars)} (last use at ${calls.list.lastUsedPath})` : `${vendor}: last use is not reported`;
     if (!spec) return `${vendor} cannot ${op} a key: skipped; the old key stays valid until it is deleted after the soak`;
     const what = op === 'verify' ? ' with the new key (a 2xx proves it)' : '';
@@ -76,8 +84,9 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
         throw new KeyrotError('key-limit', { issuer: label, count: keys.length, keys: keys.map((k) => k.info.id).join(', '), cleanup: `${explain('delete')} for the key no consumer uses` });
       }
       const now = ctx.now();
-      const callVars = { ...vars, now: stamp(now), name: fillText(config.keyName, { ...vars, now: stamp(now) }) };
-      const reply = await req.call('create', calls.create, callVars);
+      const callVars = { ...vars, now: stamp(now), name: fillText(config.keyName, { ...vars, now: stamp(now), nonce: randomBytes(3).toString('hex') }) };
+      const { vendorLimit } = calls.create;
+      const reply = await req.call('create', calls.create, callVars, vendorLimit ? { vendorLimit } : {});
       const secret = findOne(reply.json, calls.create.secretPath);
       if (typeof secret === 'string') rememberSecret(secret);
       const id = findOne(reply.json, calls.create.idPath);
@@ -97,22 +106,13 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
 
     verify: (credential: Credential) => verifyKey(config, req, vars, credential, (m) => ctx.note(m)),
 
-    async lastUsed(keyId): Promise<LastUse> {
-      if (calls.lastUsed) {
-        const reply = await req.call('lastUsed', calls.lastUsed, await keyVars(keyId, 'lastUsed'));
-        const at = findOne(reply.json, calls.lastUsed.atPath);
-        return { reported: true, at: at === undefined ? null : (asDate(at) ?? null) };
-      }
-      if (!calls.list.lastUsedPath) return { reported: false };
-      const key = (await list()).find((k) => k.info.id === keyId);
-      if (!key) return { reported: false };
-      return { reported: true, at: key.lastUsed === null ? null : (asDate(key.lastUsed) ?? null) };
-    },
+    lastUsed: async (keyId): Promise<LastUse> => lastUseOf(config, req, await keyVars(keyId, 'lastUsed'), keyId, list),
 
     deactivate: change('deactivate'),
     reactivate: change('reactivate'),
 
     async delete(keyId) {
+      await notAdmin(keyId, 'delete');
       if (calls.delete.listFirst && !(await list()).some((k) => k.info.id === keyId)) {
         await ledgerEdit((keys) => keys.filter((k) => k.id !== keyId));
         return 'gone';
@@ -124,6 +124,6 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
     },
 
     explain,
-    doctor: () => httpDoctor(config, ctx.env, ctx.planDir),
+    doctor: () => httpDoctor(config, req, vars, ctx.env, ctx.planDir),
   };
 }

@@ -9,8 +9,8 @@ import type { Vars } from './template.js';
 /** Far past any key list (100 pages of 100 keys): a list longer than this is a vendor bug. */
 export const MAX_PAGES = 100;
 
-/** Each page's answer in turn. `accept`: statuses that are an answer too (an empty Vault LIST is 404). */
-export async function allPages(req: Requester, spec: Call & { paging?: Paging; itemsPath: string }, vars: Vars, vendor: string, accept: number[] = []): Promise<Reply[]> {
+/** Each page's answer in turn. `accept`: statuses that are an answer too (an empty Vault LIST is 404); `name`: the call, as the plan names it. */
+export async function allPages(req: Requester, spec: Call & { paging?: Paging; itemsPath: string }, vars: Vars, vendor: string, accept: number[] = [], name: 'list' | 'lastUsed' = 'list'): Promise<Reply[]> {
   const paging = spec.paging;
   const request = req.describe(spec, vars);
   const size = paging && 'size' in paging ? paging.size : undefined;
@@ -19,7 +19,7 @@ export async function allPages(req: Requester, spec: Call & { paging?: Paging; i
   const seen = new Set<string>();
   let next: { query?: Record<string, string>; url?: URL } = { query: paging?.style === 'page' ? { ...sizeQuery, [paging.pageParam]: String(paging.first) } : sizeQuery };
   for (;;) {
-    const reply = await req.call('list', spec, vars, { accept, ...(next.url ? { url: next.url } : { query: next.query ?? {} }) });
+    const reply = await req.call(name, spec, vars, { accept, ...(next.url ? { url: next.url } : { query: next.query ?? {} }) });
     pages.push(reply);
     if (!paging || !(reply.status >= 200 && reply.status < 300)) return pages;
     const following = nextPage(paging, reply, pages.length, sizeQuery, req, spec.itemsPath);
@@ -27,7 +27,7 @@ export async function allPages(req: Requester, spec: Call & { paging?: Paging; i
     const key = following.url?.href ?? JSON.stringify(following.query);
     if (pages.length >= MAX_PAGES || seen.has(key)) {
       throw new KeyrotError('http-unexpected', {
-        vendor, call: 'list', request, status: reply.status, shape: reply.shape, field: 'calls.list.paging',
+        vendor, call: name, request, status: reply.status, shape: reply.shape, field: `calls.${name}.paging`,
         what: seen.has(key) ? `page ${pages.length} points back to a page already read` : `it still had more after ${MAX_PAGES} pages`,
       });
     }
@@ -36,11 +36,17 @@ export async function allPages(req: Requester, spec: Call & { paging?: Paging; i
   }
 }
 
+/** The number of keys on a page: its items path finds one list. */
+const pageLength = (found: unknown[]) => (found.length === 1 && Array.isArray(found[0]) ? found[0].length : 0);
+
 function nextPage(paging: Paging, reply: Reply, read: number, sizeQuery: Record<string, string>, req: Requester, itemsPath: string) {
   const at = (path: string | undefined) => (path ? findOne(reply.json, path) : undefined);
   if (paging.style === 'page') {
-    const total = at(paging.totalPagesPath);
-    const more = typeof total === 'number' ? read < total : findAll(reply.json, itemsPath).length >= paging.size;
+    const pages = at(paging.totalPagesPath);
+    const items = at(paging.totalItemsPath);
+    const more = typeof pages === 'number' ? read < pages
+      : typeof items === 'number' ? read * paging.size < items
+      : pageLength(findAll(reply.json, itemsPath)) >= paging.size;
     return more ? { query: { ...sizeQuery, [paging.pageParam]: String(paging.first + read) } } : undefined;
   }
   if (paging.style === 'cursor') {

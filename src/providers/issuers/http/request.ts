@@ -28,6 +28,8 @@ export interface CallOptions {
   query?: Record<string, string>;
   /** Headers instead of the admin credential's (verify carries the new key). */
   auth?: Record<string, string>;
+  /** The vendor's own key limit (a create): these statuses mean it holds its most keys. */
+  vendorLimit?: { on: number[]; says: string };
 }
 
 export interface Requester {
@@ -124,7 +126,7 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
         onRetry: (e, next) => ctx.note(`${config.vendor}: ${name} ${e instanceof HttpStatus ? `answered ${e.answer.status}` : (e as Error).message}; attempt ${next} of ${config.attempts}`),
       });
     } catch (e) {
-      throw failure(e instanceof GaveUp ? e : new GaveUp(e, 1, 0), details);
+      throw failure(e instanceof GaveUp ? e : new GaveUp(e, 1, 0), details, options.vendorLimit);
     }
     let json: unknown;
     try {
@@ -135,7 +137,7 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
     return { status: answer.status, json, shape: shapeOfText(answer.text, header(answer, 'content-type')) };
   }
 
-  function failure(gave: GaveUp, details: { vendor: string; call: string; request: string }): KeyrotError {
+  function failure(gave: GaveUp, details: { vendor: string; call: string; request: string }, vendorLimit?: CallOptions['vendorLimit']): KeyrotError {
     const e = gave.error;
     const tried = `${gave.attempts} attempt(s) over ${formatDuration(Math.round(gave.elapsedMs))}`;
     if (e instanceof KeyrotError) return e;
@@ -145,8 +147,12 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
     if (!(e instanceof HttpStatus)) return new KeyrotError('http-no-answer', { ...details, reason: (e as Error).message ?? String(e), tried });
     const { status } = e.answer;
     const shape = shapeOfText(e.answer.text, header(e.answer, 'content-type'));
+    if (vendorLimit?.on.includes(status)) return new KeyrotError('http-vendor-limit', { ...details, status, says: vendorLimit.says, shape, ...(status === 403 && permissions ? { permissions } : {}) });
     if (status === 401) return new KeyrotError('http-auth-failed', { ...details, source });
-    if (status === 403) return new KeyrotError('http-denied', { ...details, source, ...(permissions ? { permissions } : {}) });
+    if (status === 403) {
+      const invalidToo = config.forbiddenMeans === 'bad-credential-or-no-permission';
+      return new KeyrotError('http-denied', { ...details, source, ...(invalidToo ? { invalidToo } : {}), ...(permissions ? { permissions } : {}) });
+    }
     if (status === 429) {
       const asked = e.waitMs !== undefined ? `; it asked to wait ${formatDuration(e.waitMs)}${e.waitMs > config.maxRetryWait ? `, more than maxRetryWait (${formatDuration(config.maxRetryWait)})` : ''}` : '; it sent no Retry-After';
       return new KeyrotError('http-rate-limited', { ...details, tried: `${tried}${asked}` });

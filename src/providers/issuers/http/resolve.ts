@@ -18,10 +18,12 @@ export interface ResolvedCalls {
   deactivate?: Calls['deactivate'];
   reactivate?: Calls['reactivate'];
   lastUsed?: Calls['lastUsed'];
+  doctor?: Calls['doctor'];
 }
 
-export interface ResolvedHttp extends Omit<HttpSourceParsed, 'calls' | 'auth' | 'baseUrl' | 'vendor' | 'maxKeys' | 'keyName' | 'marker' | 'values'> {
+export interface ResolvedHttp extends Omit<HttpSourceParsed, 'calls' | 'auth' | 'baseUrl' | 'vendor' | 'maxKeys' | 'keyName' | 'marker' | 'values' | 'forbiddenMeans'> {
   vendor: string;
+  forbiddenMeans: 'no-permission' | 'bad-credential-or-no-permission';
   baseUrl: string;
   auth: AdminAuth;
   maxKeys: number;
@@ -50,6 +52,7 @@ function merged(plan: HttpSourceParsed) {
     auth: plan.auth ?? (base.auth as AdminAuth | undefined),
     maxKeys: plan.maxKeys ?? base.maxKeys ?? 2,
     rateLimitHeader: plan.rateLimitHeader ?? base.rateLimitHeader,
+    forbiddenMeans: plan.forbiddenMeans ?? base.forbiddenMeans ?? 'no-permission',
     keyName,
     marker,
     values: { ...defaults, ...plan.values } as Record<string, unknown>,
@@ -66,6 +69,7 @@ const ALLOWED: Record<keyof Calls, string[]> = {
   reactivate: ['keyId', 'item', 'plan'],
   lastUsed: ['keyId', 'item', 'plan'],
   verify: ['keyId', 'secret', 'plan'],
+  doctor: ['plan', 'found'],
 };
 
 type Issue = { path: (string | number)[]; message: string };
@@ -76,22 +80,29 @@ function placeholderIssues(m: ReturnType<typeof merged>): Issue[] {
   const valueNames = new Set([...Object.keys(m.values), ...Object.keys(m.preset?.values ?? {})]);
   const check = (where: (string | number)[], names: string[], allowed: string[]) => {
     for (const name of names) {
-      const root = name.split('.')[0]!;
+      const root = name.replace(/\?$/, '').split('.')[0]!;
       if (allowed.includes(root) || (valueNames.has(root) && !root.includes('.'))) continue;
       const hint = BUILT_IN.includes(root as (typeof BUILT_IN)[number]) ? `{{${root}}} is not available in this call` : `no value "${root}": add it under values`;
       issues.push({ path: where, message: `unknown template field {{${name}}}: ${hint}` });
     }
   };
+  const checkCall = (where: (string | number)[], spec: Record<string, unknown>, allowed: string[]) => {
+    for (const field of ['path', 'query', 'headers', 'body'] as const) {
+      if (spec[field] !== undefined) check([...where, field], placeholdersDeep(spec[field]), allowed);
+    }
+  };
   for (const [op, spec] of Object.entries(m.calls) as [keyof Calls, Record<string, unknown> | undefined][]) {
     if (!spec) continue;
-    for (const field of ['path', 'query', 'headers', 'body'] as const) {
-      if (spec[field] !== undefined) check(['calls', op, field], placeholdersDeep(spec[field]), ALLOWED[op]);
+    if (Array.isArray(spec)) {
+      spec.forEach((step: Record<string, unknown>, i) => checkCall(['calls', op, i], step, ALLOWED[op]));
+      continue;
     }
+    checkCall(['calls', op], spec, ALLOWED[op]);
     const detail = (spec as { detail?: Record<string, unknown> }).detail;
     if (detail) for (const field of ['path', 'query', 'headers', 'body'] as const) check(['calls', op, 'detail', field], placeholdersDeep(detail[field]), ALLOWED.list);
     if (op === 'verify' && spec.auth && (spec.auth as { username?: string }).username) check(['calls', 'verify', 'auth', 'username'], placeholdersIn((spec.auth as { username: string }).username), ALLOWED.verify);
   }
-  check(['keyName'], placeholdersIn(m.keyName), ['now', 'plan']);
+  check(['keyName'], placeholdersIn(m.keyName), ['now', 'plan', 'nonce']);
   if (m.marker) check(['marker'], placeholdersIn(m.marker.prefix ?? m.marker.equals ?? ''), ['plan']);
   return issues;
 }
@@ -116,7 +127,7 @@ function issuesOf(plan: HttpSourceParsed): Issue[] {
     if (m.values[name] === undefined) issues.push({ path: ['values', name], message: `missing: ${spec.describe} (preset ${m.preset!.name}), e.g. ${JSON.stringify(spec.example)}` });
   }
   for (const name of Object.keys(plan.values ?? {})) {
-    if ((BUILT_IN as readonly string[]).includes(name) || name === 'item') issues.push({ path: ['values', name], message: `"${name}" is filled in by keyrot: pick another name` });
+    if ((BUILT_IN as readonly string[]).includes(name) || name === 'item' || name === 'found') issues.push({ path: ['values', name], message: `"${name}" is filled in by keyrot: pick another name` });
   }
   return [...issues, ...placeholderIssues(m)];
 }
@@ -136,6 +147,7 @@ export function resolve(plan: HttpSourceParsed): ResolvedHttp {
     auth: m.auth!,
     maxKeys: m.maxKeys,
     ...(m.rateLimitHeader ? { rateLimitHeader: m.rateLimitHeader } : {}),
+    forbiddenMeans: m.forbiddenMeans,
     keyName: m.keyName,
     marker: m.marker!,
     values: m.values,

@@ -31,8 +31,12 @@ export const httpSourceFields = {
     })
     .optional()
     .describe('a vendor header saying when to retry, besides Retry-After'),
+  forbiddenMeans: z
+    .enum(['no-permission', 'bad-credential-or-no-permission'])
+    .optional()
+    .describe('what a 403 tells: the credential lacks a permission, or (Vault, Datadog) it may also be invalid or expired'),
   maxKeys: z.int().min(2).max(100).optional().describe('the most keys keyrot may hold there at once (default 2)'),
-  keyName: z.string().min(1).max(200).optional().describe('the new key\'s name ({{name}}); default keyrot-{{plan}}-{{now}}'),
+  keyName: z.string().min(1).max(200).optional().describe('the new key\'s name ({{name}}); default keyrot-{{plan}}-{{now}}; {{nonce}} adds six random hex digits'),
   marker: z
     .strictObject({
       path: z.string().regex(/^\$/, 'a JSON path').describe('where in a listed key (or its detail) the marker is'),

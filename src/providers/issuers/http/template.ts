@@ -1,14 +1,18 @@
 // Templates in an http issuer's calls: `{{keyId}}`, `{{name}}`, `{{now}}`, `{{plan}}`, `{{secret}}`
-// (verify only), `{{item.<field>}}` (the key as the list answered it) and the plan's own `values`.
+// (verify only), `{{nonce}}` (keyName only: six random hex digits, where key names must be unique),
+// `{{item.<field>}}` (the key as the list answered it) and the plan's own `values`.
 // A string that is exactly one placeholder takes the value as it is (a list of scopes stays a list);
-// anywhere else the value is written as text. Filled in memory, per request.
+// anywhere else the value is written as text. `{{item.condition?}}` is optional: a body field that
+// is exactly it is left out when the key has no such value (a full-replace update sends back only
+// what the key has). Filled in memory, per request.
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z][\w.-]*)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z][\w.-]*)(\?)?\s*\}\}/g;
 const ANY_PLACEHOLDER = /\{\{\s*(.*?)\s*\}\}/g;
-const EXACTLY_ONE = /^\{\{\s*([A-Za-z][\w.-]*)\s*\}\}$/;
+const EXACTLY_ONE = /^\{\{\s*([A-Za-z][\w.-]*)(\?)?\s*\}\}$/;
+const LEFT_OUT = Symbol('left out');
 
 /** Names keyrot fills in itself; a plan value may not take one of them. */
-export const BUILT_IN = ['keyId', 'name', 'now', 'plan', 'secret'] as const;
+export const BUILT_IN = ['keyId', 'name', 'now', 'nonce', 'plan', 'secret'] as const;
 
 export type Vars = Record<string, unknown>;
 
@@ -37,25 +41,32 @@ const asText = (value: unknown): string => (typeof value === 'string' ? value : 
 
 /** `text` with every placeholder filled; `encode` quotes each value for where it goes (a URL path). */
 export function fillText(text: string, vars: Vars, encode: (v: string) => string = (v) => v): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) => {
+  return text.replace(PLACEHOLDER, (whole, name: string, optional?: string) => {
     const value = lookup(vars, name);
-    return value === undefined ? whole : encode(asText(value));
+    if (value === undefined) return optional ? '' : whole;
+    return encode(asText(value));
   });
 }
 
 /** A body or query template filled in: exact placeholders keep their value's type. */
 export function fillJson(template: unknown, vars: Vars): unknown {
+  const filled = fill(template, vars);
+  return filled === LEFT_OUT ? undefined : filled;
+}
+
+function fill(template: unknown, vars: Vars): unknown {
   if (typeof template === 'string') {
     const exact = EXACTLY_ONE.exec(template);
     if (exact) {
       const value = lookup(vars, exact[1]!);
-      return value === undefined ? template : value;
+      if (value !== undefined) return value;
+      return exact[2] ? LEFT_OUT : template;
     }
     return fillText(template, vars);
   }
-  if (Array.isArray(template)) return template.map((v) => fillJson(v, vars));
+  if (Array.isArray(template)) return template.map((v) => fill(v, vars)).filter((v) => v !== LEFT_OUT);
   if (template && typeof template === 'object') {
-    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fillJson(v, vars)]));
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fill(v, vars)]).filter(([, v]) => v !== LEFT_OUT));
   }
   return template;
 }
