@@ -4,6 +4,8 @@
 import type { Preset } from './preset.js';
 
 const role = '/v1/auth/{{mount}}/role/{{role}}';
+/** The paths the admin token needs capabilities on, as Vault's policies name them. */
+const PATHS = ['secret-id', 'secret-id-accessor/lookup', 'secret-id-accessor/destroy'].map((p) => `auth/{{mount}}/role/{{role}}/${p}`);
 
 export const vaultApprole: Preset = {
   name: 'vault-approle',
@@ -23,6 +25,7 @@ export const vaultApprole: Preset = {
   ],
   source: {
     maxKeys: 2,
+    forbiddenMeans: 'bad-credential-or-no-permission', // Vault answers an invalid or expired token 403, as it does a missing capability
     keyName: 'keyrot-{{plan}}-{{now}}',
     marker: { path: '$.data.metadata.keyrot_plan', equals: '{{plan}}' },
     calls: {
@@ -56,6 +59,20 @@ export const vaultApprole: Preset = {
         body: { role_id: '{{roleId}}', secret_id: '{{secret}}' },
         auth: { type: 'none' },
       },
+      doctor: [
+        {
+          check: 'permissions',
+          method: 'POST',
+          path: '/v1/sys/capabilities-self',
+          body: { paths: [...PATHS] },
+          proves: 'the token holds every capability the preset needs (sys/capabilities-self)',
+          expect: [
+            { path: `$.data['${PATHS[0]}']`, includes: ['update', 'list'], orOneOf: ['root'] },
+            { path: `$.data['${PATHS[1]}']`, includes: ['update'], orOneOf: ['root'] },
+            { path: `$.data['${PATHS[2]}']`, includes: ['update'], orOneOf: ['root'] },
+          ],
+        },
+      ],
     },
   },
   example: { baseUrl: 'https://vault.example.internal:8200', auth: { type: 'headers', headersFromEnv: { 'X-Vault-Token': 'VAULT_TOKEN' } } },
