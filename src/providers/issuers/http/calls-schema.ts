@@ -67,7 +67,7 @@ const doctorStep = z
       .array(
         z.strictObject({
           path: z.string().regex(/^\$/, 'a JSON path').describe('where the granted values are (templates allowed)'),
-          includes: z.union([z.array(z.string()), z.string()]).describe('the values it must find (templates; one placeholder may give a list)'),
+          includes: z.array(z.string()).describe('the values it must find there (templates)'),
           orOneOf: z.array(z.string()).optional().describe('or any one of these, which grants all (Vault: root)'),
         }),
       )
@@ -92,6 +92,7 @@ export const callsSchema = z
         vendorLimit: z
           .strictObject({
             on: z.array(z.int().min(400).max(499)).min(1).describe('the statuses the vendor answers when it holds its most keys'),
+            max: z.int().min(1).describe('its limit: a refusal counts as the limit only when the list shows this many keys (anyone\'s)'),
             says: z.string().min(1).describe('the vendor\'s limit, for the message: "Datadog allows 50 API keys in an organization"'),
           })
           .optional()

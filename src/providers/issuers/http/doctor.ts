@@ -11,7 +11,7 @@ import type { Calls } from './calls-schema.js';
 import { findAll, findOne } from './json-path.js';
 import type { Requester } from './request.js';
 import type { ResolvedHttp } from './resolve.js';
-import { fillJson, fillText, type Vars } from './template.js';
+import { fillText, type Vars } from './template.js';
 
 type Step = NonNullable<Calls['doctor']>[number];
 
@@ -56,7 +56,7 @@ async function runStep(config: ResolvedHttp, req: Requester, step: Step, vars: V
     const path = fillText(expected.path, vars);
     const granted = findAll(json, path).flat().map(String);
     if (expected.orOneOf?.some((v) => granted.includes(v))) continue;
-    const needed = [fillJson(expected.includes, vars)].flat().map(String);
+    const needed = expected.includes.map((v) => fillText(v, vars));
     missing.push(...needed.filter((v) => !granted.includes(v)).map((v) => `${v} (at ${path})`));
   }
   if (missing.length === 0) return { finding: { check: step.check, status: 'pass', detail: `${config.vendor}: ${request}: ${step.proves}` }, found };

@@ -43,8 +43,13 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
     const { keys, version } = await ledger.load();
     await ledger.save(edit(keys), version);
   };
-  let lastList: ListedKey[] = [];
-  const list = async () => (lastList = await listKeys(config, req, vars, (await ledger.load()).keys));
+  /** How many keys, anyone's, the last list showed: a vendor's own limit counts them all. */
+  let seenAtVendor = 0;
+  const list = async (): Promise<ListedKey[]> => {
+    const { keys, seen } = await listKeys(config, req, vars, (await ledger.load()).keys);
+    seenAtVendor = seen;
+    return keys;
+  };
   /** The variables of a call about one key: its id, and the key as listed now ({{item.*}}) where asked for:
    *  listed again, so a full-replace update never sends back what someone changed since. */
   const keyVars = async (keyId: string, op: 'delete' | 'deactivate' | 'reactivate' | 'lastUsed'): Promise<Vars> => {
@@ -85,8 +90,10 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
       }
       const now = ctx.now();
       const callVars = { ...vars, now: stamp(now), name: fillText(config.keyName, { ...vars, now: stamp(now), nonce: randomBytes(3).toString('hex') }) };
+      // A refusal is blamed on the vendor's own limit only when the list shows it reached.
       const { vendorLimit } = calls.create;
-      const reply = await req.call('create', calls.create, callVars, vendorLimit ? { vendorLimit } : {});
+      const atVendorLimit = vendorLimit && seenAtVendor >= vendorLimit.max ? { vendorLimit: { ...vendorLimit, held: seenAtVendor } } : {};
+      const reply = await req.call('create', calls.create, callVars, atVendorLimit);
       const secret = findOne(reply.json, calls.create.secretPath);
       if (typeof secret === 'string') rememberSecret(secret);
       const id = findOne(reply.json, calls.create.idPath);
@@ -119,7 +126,6 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
       }
       const reply = await req.call('delete', calls.delete, await keyVars(keyId, 'delete'), { accept: calls.delete.goneOn });
       await ledgerEdit((keys) => keys.filter((k) => k.id !== keyId));
-      lastList = lastList.filter((k) => k.info.id !== keyId);
       if (calls.delete.goneOn.includes(reply.status)) return 'gone';
     },
 

@@ -20,7 +20,8 @@ export interface ListedKey {
 
 const ok = (r: Reply) => r.status >= 200 && r.status < 300;
 
-export async function listKeys(config: ResolvedHttp, req: Requester, vars: Vars, ledger: LedgerEntry[]): Promise<ListedKey[]> {
+/** This plan's keys; `seen` counts every key listed, anyone's (a vendor's own limit counts them all). */
+export async function listKeys(config: ResolvedHttp, req: Requester, vars: Vars, ledger: LedgerEntry[]): Promise<{ keys: ListedKey[]; seen: number }> {
   const spec = config.calls.list;
   const request = req.describe(spec, vars);
   const unexpected = (reply: Reply, what: string, field: string) =>
@@ -29,10 +30,12 @@ export async function listKeys(config: ResolvedHttp, req: Requester, vars: Vars,
   const ours = (value: unknown) => typeof value === 'string' && (config.marker.equals !== undefined ? value === marker : value.startsWith(marker));
 
   const keys: ListedKey[] = [];
+  let seen = 0;
   for (const page of await allPages(req, spec, vars, config.vendor, spec.emptyOn ?? [])) {
     if (!ok(page)) continue; // an emptyOn status: no keys at all
     const found = findAll(page.json, spec.itemsPath);
     if (found.length !== 1 || !Array.isArray(found[0])) throw unexpected(page, `${spec.itemsPath} is not a list of keys`, 'itemsPath');
+    seen += (found[0] as unknown[]).length;
     for (const raw of found[0] as unknown[]) {
       const id = findOne(raw, spec.idPath);
       if (typeof id !== 'string' && typeof id !== 'number') throw unexpected(page, `a listed key has no id at ${spec.idPath}`, 'idPath');
@@ -48,7 +51,7 @@ export async function listKeys(config: ResolvedHttp, req: Requester, vars: Vars,
       });
     }
   }
-  return keys.sort((a, b) => a.info.createdAt.getTime() - b.info.createdAt.getTime());
+  return { keys: keys.sort((a, b) => a.info.createdAt.getTime() - b.info.createdAt.getTime()), seen };
 }
 
 /** One key's detail answer; undefined when it is gone since the list (404). */

@@ -28,8 +28,8 @@ export interface CallOptions {
   query?: Record<string, string>;
   /** Headers instead of the admin credential's (verify carries the new key). */
   auth?: Record<string, string>;
-  /** The vendor's own key limit (a create): these statuses mean it holds its most keys. */
-  vendorLimit?: { on: number[]; says: string };
+  /** The vendor's own key limit, reached (a create): these statuses mean it holds its most keys. */
+  vendorLimit?: { on: number[]; says: string; held: number };
 }
 
 export interface Requester {
@@ -147,7 +147,7 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
     if (!(e instanceof HttpStatus)) return new KeyrotError('http-no-answer', { ...details, reason: (e as Error).message ?? String(e), tried });
     const { status } = e.answer;
     const shape = shapeOfText(e.answer.text, header(e.answer, 'content-type'));
-    if (vendorLimit?.on.includes(status)) return new KeyrotError('http-vendor-limit', { ...details, status, says: vendorLimit.says, shape, ...(status === 403 && permissions ? { permissions } : {}) });
+    if (vendorLimit?.on.includes(status)) return new KeyrotError('http-vendor-limit', { ...details, status, says: vendorLimit.says, held: vendorLimit.held, shape });
     if (status === 401) return new KeyrotError('http-auth-failed', { ...details, source });
     if (status === 403) {
       const invalidToo = config.forbiddenMeans === 'bad-credential-or-no-permission';

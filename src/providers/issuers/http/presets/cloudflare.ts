@@ -36,7 +36,7 @@ export const cloudflare: Preset = {
         idPath: '$.result.id',
         secretPath: '$.result.value',
         createdPath: '$.result.issued_on',
-        vendorLimit: { on: [400], says: 'Cloudflare allows 50 API tokens a user' },
+        vendorLimit: { on: [400], max: 50, says: 'Cloudflare allows 50 API tokens a user' },
       },
       list: {
         method: 'GET',

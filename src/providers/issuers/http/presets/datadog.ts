@@ -27,7 +27,7 @@ export const datadog: Preset = {
         idPath: '$.data.id',
         secretPath: '$.data.attributes.key',
         createdPath: '$.data.attributes.created_at',
-        vendorLimit: { on: [400], says: 'Datadog allows 50 API keys in an organization, with unique names' },
+        vendorLimit: { on: [400], max: 50, says: 'Datadog allows 50 API keys in an organization' },
       },
       list: {
         method: 'GET',
