@@ -59,16 +59,27 @@ describe('vault-approle on OpenBao', () => {
     expect(leakedIndexes(text(first, rotated) + written(), [old.secret, now.secret])).toEqual([]);
   });
 
-  it('doctor: the token works, the key count, and warns that AppRole cannot deactivate a secret_id', async () => {
+  it('doctor: the token works and holds every capability (sys/capabilities-self), the key count, and warns that AppRole cannot deactivate a secret_id', async () => {
     const doctor = await run(['doctor', 'approle.yaml']);
     expect(doctor.code, text(doctor)).toBe(0);
     expect(doctor.stdout).toContain('admin credential from $VAULT_TOKEN');
+    expect(doctor.stdout).toContain('Vault AppRole: POST /v1/sys/capabilities-self: the token holds every capability the preset needs');
     expect(doctor.stdout).toContain('0 of 2 key slots used');
     expect(doctor.stdout).toMatch(/cannot deactivate keys: a rotation skips it, and the old key stays valid until it is deleted after the soak \(0s\)/);
-    expect(doctor.stdout).toContain(`path "auth/approle/role/${role}/secret-id" { capabilities = ["update", "list"] }`);
     const refused = await run(['doctor', 'approle.yaml'], { VAULT_TOKEN: 'not-a-token-0123456789' });
     expect(refused.code).toBe(4);
-    expect(refused.stdout).toMatch(/Vault AppRole: list \(LIST \/v1\/auth\/approle\/role\/payments-\d+\/secret-id\) answered 403/);
+    // OpenBao answers 403 to an invalid or expired token as to a missing capability: the message says both.
+    expect(refused.stdout).toMatch(/Vault AppRole: list \(LIST \/v1\/auth\/approle\/role\/payments-\d+\/secret-id\) answered 403: the admin credential \(\$VAULT_TOKEN\) is invalid or expired, or may not do this/);
+  });
+
+  it('doctor: a token that may list and create but not destroy is named, capability by capability, with the policy it needs (exit 4)', async () => {
+    await bao.policy(`narrow-${role}`, `path "auth/approle/role/${role}/secret-id" { capabilities = ["update", "list"] }\npath "auth/approle/role/${role}/secret-id-accessor/lookup" { capabilities = ["update"] }`);
+    const narrow = await bao.token([`narrow-${role}`]);
+    const doctor = await run(['doctor', 'approle.yaml'], { VAULT_TOKEN: narrow });
+    expect(doctor.code, text(doctor)).toBe(4);
+    expect(doctor.stdout).toContain(`Vault AppRole: POST /v1/sys/capabilities-self shows the admin credential lacks update (at $.data['auth/approle/role/${role}/secret-id-accessor/destroy'])`);
+    expect(doctor.stdout).toContain(`path "auth/approle/role/${role}/secret-id-accessor/destroy" { capabilities = ["update"] }`);
+    expect(doctor.stdout).toContain('keyrot doctor approle.yaml');
   });
 
   it('a crash right after create: the orphan secret_id is found by its accessor and destroyed on resume', async () => {

@@ -36,7 +36,9 @@ export interface VendorRig {
   shiftClock(ms: number): void;
   /** Where the vendor reports last use (Datadog, Cloudflare, OpenAI). */
   reportsLastUse: boolean;
-  /** The vendor's own key limit, where it has one. */
+  /** The vendor's own key limit (every key of the account counts), where it documents one. */
+  vendorMax?: number;
+  /** The test server's limit, moved (a long list needs more keys than the vendor allows). */
   setVendorLimit?(count: number): void;
   /** The admin credential stops working: the status the vendor answers then. */
   revokeAdmin(): number;
@@ -67,6 +69,7 @@ const RIGS: Record<VendorRig['preset'], () => Promise<VendorRig>> = {
       seedForeign: (n) => named(s.seed(n, FOREIGN)),
       seedOurs: (plan) => named(s.seed(1, `keyrot-${plan}-by-hand`))[0]!,
       shiftClock: (ms) => void (s.config.now = () => Date.now() + ms),
+      vendorMax: 50,
       setVendorLimit: (n) => void (s.config.maxKeys = n),
       revokeAdmin: () => (s.revokeAdmin(), 403),
       restrictAdmin: () => s.restrictAdmin(['api_keys_read']),
@@ -81,8 +84,8 @@ const RIGS: Record<VendorRig['preset'], () => Promise<VendorRig>> = {
     const named = (list: { sid: string }[]) => keys().filter((k) => list.some((l) => l.sid === k.id));
     return {
       preset: 'twilio', vendor: 'Twilio', server: s, reportsLastUse: false,
-      source: { type: 'http', preset: 'twilio', baseUrl: s.baseUrl, auth: { type: 'basic', usernameEnv: 'TWILIO_ACCOUNT_SID', passwordEnv: 'TWILIO_AUTH_TOKEN' }, values: { accountSid: s.admin.accountSid } },
-      env: { TWILIO_ACCOUNT_SID: s.admin.accountSid, TWILIO_AUTH_TOKEN: s.admin.authToken },
+      source: { type: 'http', preset: 'twilio', baseUrl: s.baseUrl, auth: { type: 'basic', username: s.admin.accountSid, passwordEnv: 'TWILIO_AUTH_TOKEN' }, values: { accountSid: s.admin.accountSid } },
+      env: { TWILIO_AUTH_TOKEN: s.admin.authToken },
       ops: { create: 'CreateNewKey', list: 'ListKey' },
       keys,
       seedForeign: (n) => named(s.seed(n, FOREIGN)),
@@ -107,6 +110,7 @@ const RIGS: Record<VendorRig['preset'], () => Promise<VendorRig>> = {
       seedForeign: (n) => named(s.seed(n, FOREIGN)),
       seedOurs: (plan) => named(s.seed(1, `keyrot-${plan}-by-hand`))[0]!,
       shiftClock: (ms) => void (s.config.now = () => Date.now() + ms),
+      vendorMax: 100,
       setVendorLimit: (n) => void (s.config.maxKeys = n),
       revokeAdmin: () => (s.revokeAdmin(), 401),
       restrictAdmin: () => s.restrictAdmin(['api_keys.read']),
@@ -129,6 +133,7 @@ const RIGS: Record<VendorRig['preset'], () => Promise<VendorRig>> = {
       seedForeign: (n) => named(s.seed(n, FOREIGN)),
       seedOurs: (plan) => named(s.seed(1, `keyrot-${plan}-by-hand`))[0]!,
       shiftClock: (ms) => void (s.config.now = () => Date.now() + ms),
+      vendorMax: 50,
       setVendorLimit: (n) => void (s.config.maxTokens = n),
       revokeAdmin: () => (s.revokeAdmin(), 401),
       restrictAdmin: () => s.restrictAdmin(['API Tokens Read']),
