@@ -17,7 +17,7 @@ export function presetSource(name: string): { lines: string[]; permissions: stri
       `  preset: ${preset.name}             # ${preset.summary}`,
       `  baseUrl: ${preset.example.baseUrl}`,
       `  auth: ${auth}   # the admin credential, from the environment`,
-      '  values:',
+      ...(Object.keys(preset.values).length ? ['  values:'] : []),
       ...Object.entries(preset.values).map(([k, v]) => `    ${k}: ${yamlValue(values[k])}   # ${v.describe}`),
     ],
     permissions: [`${preset.vendor} (${preset.docs}), the admin credential:`, ...preset.permissions.map((p) => `  ${fillText(p, values)}`)],
