@@ -103,7 +103,18 @@ describe('keyrot init', () => {
     expect(cli(['init', '--issuer', 'generated']).code).toBe(2);
     const noPreset = cli(['init', '--issuer', 'http', '--store', 'file:k.json']);
     expect(noPreset.code).toBe(2);
-    expect(noPreset.stderr).toContain('--issuer http needs --preset, one of: vault-approle');
+    expect(noPreset.stderr).toContain('--issuer http needs --preset, one of: vault-approle, datadog, twilio, sendgrid, cloudflare, openai');
+  });
+
+  it('keyrot init --issuer http --preset NAME | keyrot validate - passes for every preset, with its admin permissions as comments', () => {
+    const needs = { datadog: 'api_keys_read, api_keys_write, api_keys_delete', twilio: 'Main API key', sendgrid: 'api_keys.create, api_keys.read, api_keys.delete', cloudflare: '"API Tokens Write"', openai: 'Admin API key' };
+    for (const [preset, permission] of Object.entries(needs)) {
+      const plan = cli(['init', '--issuer', 'http', '--preset', preset, '--store', 'file:k.json']);
+      expect(plan.code, preset).toBe(0);
+      expect(plan.stdout).toContain(permission);
+      const checked = cli(['validate', '-', '--json'], plan.stdout);
+      expect(checked.code, `${preset}: ${checked.stdout}`).toBe(0);
+    }
   });
 
   it('an invalid plan on stdin is reported as <stdin>:line:col', () => {
