@@ -72,7 +72,8 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
     if (records?.itemsPath) return `${vendor}: ${req.describe(records, vars)} (the record whose ${records.idPath} is the key id; last use at ${records.atPath})`;
     if (op === 'lastUsed' && !spec) return calls.list.lastUsedPath ? `${vendor}: ${req.describe(calls.list, vars)} (last use at ${calls.list.lastUsedPath})` : `${vendor}: last use is not reported`;
     if (!spec) return `${vendor} cannot ${op} a key: skipped; the old key stays valid until it is deleted after the soak`;
-    const what = op === 'verify' ? ' with the new key (a 2xx proves it)' : '';
+    const proof = calls.verify.expect ? `a 2xx with ${calls.verify.expect.path} in [${calls.verify.expect.equals.join(', ')}]` : 'a 2xx';
+    const what = op === 'verify' ? ` with the new key (${proof} proves it)` : '';
     return `${vendor}: ${req.describe(spec, vars)}${what}`; // {{keyId}} and {{name}} stay as written
   };
 
