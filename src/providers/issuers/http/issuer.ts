@@ -10,9 +10,10 @@ import { fingerprint } from '../../../secrets/fingerprint.js';
 import { rememberSecret } from '../../../secrets/redact.js';
 import type { LedgerEntry } from '../../../state/store.js';
 import { ledgerOf } from '../../ledger.js';
-import type { Credential, IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
+import type { Credential, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { refuseAdminKey } from './admin-guard.js';
 import { httpDoctor } from './doctor.js';
+import { explainer } from './explain.js';
 import { checkPaths } from './check-paths.js';
 import { asDate, findOne } from './json-path.js';
 import { lastUseOf } from './last-used.js';
@@ -22,20 +23,20 @@ import type { ResolvedHttp } from './resolve.js';
 import { fillText, stamp, type Vars } from './template.js';
 import { verifyKey } from './verify.js';
 
+/** The plan's extra CA (tls.caFile), read once, at the first call that needs it. */
+function caReader(config: ResolvedHttp, planDir: string): () => Promise<string | undefined> {
+  const caFile = config.tls?.caFile ? path.resolve(planDir, config.tls.caFile) : undefined;
+  let ca: Promise<string> | undefined;
+  return () => (caFile ? (ca ??= readFile(caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new KeyrotError('http-credential-missing', { vendor: config.vendor, reason: `cannot read the CA file ${caFile} (${e.code ?? e.message})`, fix: `fix tls.caFile in the plan` });
+  })) : Promise.resolve(undefined));
+}
+
 export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): KeyIssuer {
   checkPaths(config);
   const { calls, vendor } = config;
   const ledger = ledgerOf(ctx);
-  let ca: Promise<string> | undefined;
-  const caFile = config.tls?.caFile ? path.resolve(ctx.planDir, config.tls.caFile) : undefined;
-  const req = requester(config, {
-    env: ctx.env,
-    planDir: ctx.planDir,
-    note: (m) => ctx.note(m),
-    ca: () => (caFile ? (ca ??= readFile(caFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new KeyrotError('http-credential-missing', { vendor, reason: `cannot read the CA file ${caFile} (${e.code ?? e.message})`, fix: `fix tls.caFile in the plan` });
-    })) : Promise.resolve(undefined)),
-  });
+  const req = requester(config, { env: ctx.env, planDir: ctx.planDir, note: (m) => ctx.note(m), ca: caReader(config, ctx.planDir) });
   const vars: Vars = { ...config.values, plan: ctx.planName };
   const label = `${vendor}${config.preset ? ` (${config.preset})` : ''} at ${new URL(config.baseUrl).host}`;
 
@@ -66,16 +67,7 @@ export function createHttpIssuer(config: ResolvedHttp, ctx: ProviderContext): Ke
     await req.call(op, spec, await keyVars(keyId, op));
   };
 
-  const explain = (op: IssuerOp): string => {
-    const spec = calls[op];
-    const records = op === 'lastUsed' ? calls.lastUsed : undefined;
-    if (records?.itemsPath) return `${vendor}: ${req.describe(records, vars)} (the record whose ${records.idPath} is the key id; last use at ${records.atPath})`;
-    if (op === 'lastUsed' && !spec) return calls.list.lastUsedPath ? `${vendor}: ${req.describe(calls.list, vars)} (last use at ${calls.list.lastUsedPath})` : `${vendor}: last use is not reported`;
-    if (!spec) return `${vendor} cannot ${op} a key: skipped; the old key stays valid until it is deleted after the soak`;
-    const proof = calls.verify.expect ? `a 2xx with ${calls.verify.expect.path} in [${calls.verify.expect.equals.join(', ')}]` : 'a 2xx';
-    const what = op === 'verify' ? ` with the new key (${proof} proves it)` : '';
-    return `${vendor}: ${req.describe(spec, vars)}${what}`; // {{keyId}} and {{name}} stay as written
-  };
+  const explain = explainer(config, req, vars);
 
   return {
     label,

@@ -3,11 +3,11 @@
 // Retry-After (or the vendor's own header) honoured up to maxRetryWait. Every failure becomes a
 // KeyrotError naming the vendor, the call, the request and what came back, never a value of it.
 import { KeyrotError } from '../../../errors.js';
-import { formatDuration, parseDuration } from '../../../shared/duration.js';
 import { GaveUp, retrying } from '../../retry.js';
 import { adminHeaders, describeSource } from './auth.js';
 import type { Call } from './calls-schema.js';
 import { exchange, NoAnswer, type Answer } from './client.js';
+import { askedWait, failureOf, header, HttpStatus, type VendorLimitReached } from './failure.js';
 import type { ResolvedHttp } from './resolve.js';
 import { shapeOfText } from './shape.js';
 import { fillJson, fillText, type Vars } from './template.js';
@@ -28,8 +28,8 @@ export interface CallOptions {
   query?: Record<string, string>;
   /** Headers instead of the admin credential's (verify carries the new key). */
   auth?: Record<string, string>;
-  /** The vendor's own key limit, reached (a create): these statuses mean it holds its most keys. */
-  vendorLimit?: { on: number[]; says: string; held: number };
+  /** The vendor's own key limit, reached (a create). */
+  vendorLimit?: VendorLimitReached;
 }
 
 export interface Requester {
@@ -38,34 +38,6 @@ export interface Requester {
   describe(spec: Call, vars: Vars): string;
   /** A link the vendor gave (a next page), against the base URL. */
   resolve(link: string): URL;
-}
-
-class HttpStatus extends Error {
-  constructor(readonly answer: Answer, readonly waitMs: number | undefined) {
-    super(`HTTP ${answer.status}`);
-  }
-}
-
-const header = (a: Answer, name: string) => {
-  const v = a.headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-/** How long the vendor asked keyrot to wait before trying again, in ms. */
-function askedWait(a: Answer, config: ResolvedHttp, now: number): number | undefined {
-  const retryAfter = header(a, 'retry-after');
-  if (retryAfter !== undefined) {
-    if (/^\d+$/.test(retryAfter.trim())) return Number(retryAfter) * 1000;
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
-  const own = config.rateLimitHeader;
-  const value = own ? header(a, own.name)?.trim() : undefined;
-  if (!own || value === undefined) return undefined;
-  if (own.format === 'seconds' && /^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  if (own.format === 'epoch-seconds' && /^\d+$/.test(value)) return Math.max(0, Number(value) * 1000 - now);
-  if (own.format === 'duration') return parseDuration(value) ?? undefined;
-  return undefined;
 }
 
 export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; planDir: string; note(m: string): void; ca?: () => Promise<string | undefined> }): Requester {
@@ -126,7 +98,7 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
         onRetry: (e, next) => ctx.note(`${config.vendor}: ${name} ${e instanceof HttpStatus ? `answered ${e.answer.status}` : (e as Error).message}; attempt ${next} of ${config.attempts}`),
       });
     } catch (e) {
-      throw failure(e instanceof GaveUp ? e : new GaveUp(e, 1, 0), details, options.vendorLimit);
+      throw failureOf(e instanceof GaveUp ? e : new GaveUp(e, 1, 0), details, { config, source, permissions }, options.vendorLimit);
     }
     let json: unknown;
     try {
@@ -135,29 +107,6 @@ export function requester(config: ResolvedHttp, ctx: { env: NodeJS.ProcessEnv; p
       json = undefined;
     }
     return { status: answer.status, json, shape: shapeOfText(answer.text, header(answer, 'content-type')) };
-  }
-
-  function failure(gave: GaveUp, details: { vendor: string; call: string; request: string }, vendorLimit?: CallOptions['vendorLimit']): KeyrotError {
-    const e = gave.error;
-    const tried = `${gave.attempts} attempt(s) over ${formatDuration(Math.round(gave.elapsedMs))}`;
-    if (e instanceof KeyrotError) return e;
-    if (e instanceof NoAnswer) {
-      return new KeyrotError('http-no-answer', { ...details, reason: e.message, tried, setting: e.reason === 'connect' ? 'connectTimeout' : 'timeout' });
-    }
-    if (!(e instanceof HttpStatus)) return new KeyrotError('http-no-answer', { ...details, reason: (e as Error).message ?? String(e), tried });
-    const { status } = e.answer;
-    const shape = shapeOfText(e.answer.text, header(e.answer, 'content-type'));
-    if (vendorLimit?.on.includes(status)) return new KeyrotError('http-vendor-limit', { ...details, status, says: vendorLimit.says, held: vendorLimit.held, shape });
-    if (status === 401) return new KeyrotError('http-auth-failed', { ...details, source });
-    if (status === 403) {
-      const invalidToo = config.forbiddenMeans === 'bad-credential-or-no-permission';
-      return new KeyrotError('http-denied', { ...details, source, ...(invalidToo ? { invalidToo } : {}), ...(permissions ? { permissions } : {}) });
-    }
-    if (status === 429) {
-      const asked = e.waitMs !== undefined ? `; it asked to wait ${formatDuration(e.waitMs)}${e.waitMs > config.maxRetryWait ? `, more than maxRetryWait (${formatDuration(config.maxRetryWait)})` : ''}` : '; it sent no Retry-After';
-      return new KeyrotError('http-rate-limited', { ...details, tried: `${tried}${asked}` });
-    }
-    return new KeyrotError('http-failed', { ...details, status, shape, tried: status >= 500 ? `after ${tried}` : '' });
   }
 
   return { call, describe, resolve: (link) => new URL(link, base) };
