@@ -1,0 +1,58 @@
+// Redis (Debian's redis-server, 7.0) as the test peer of the redis issuer: installed on first use by
+// scripts/test-peers/redis.sh, on 127.0.0.1 on a free port with its own folder and ACL file. Its
+// `default` user stays open (nopass) for the tests' own setup; keyrot logs in as the admin user a test makes.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type RedisClientType } from '@redis/client';
+import { freePort } from './free-port.js';
+import { installPeer, startServer, type ServerProcess } from './server-process.js';
+
+export const installRedis = () => installPeer('redis');
+
+export interface Redis {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** One command as the `default` user (no password), on a short-lived connection. */
+  command(...args: string[]): Promise<unknown>;
+  /** A client logged in as `username` (the caller closes it). */
+  connect(username: string, password: string): Promise<RedisClientType>;
+  /** The ACL file as ACL SAVE last wrote it. */
+  aclFile(): Promise<string>;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<Redis> {
+  const dir = await mkdtemp(join(tmpdir(), 'keyrot-redis-'));
+  const port = await freePort();
+  const host = '127.0.0.1';
+  const url = `redis://${host}:${port}`;
+  const connect = async (username: string, password: string) => {
+    const client = createClient({ url, username, password, socket: { reconnectStrategy: false, connectTimeout: 5_000 } }) as RedisClientType;
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  const command = async (...args: string[]) => {
+    const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 5_000 } });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      return await client.sendCommand(args);
+    } finally {
+      client.destroy();
+    }
+  };
+  const server: ServerProcess = await startServer('redis', [dir, String(port)], async () => (await command('PING')) === 'PONG');
+  return {
+    host, port, url, command, connect,
+    aclFile: () => readFile(join(dir, 'users.acl'), 'utf8'),
+    kill: () => server.kill(),
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
