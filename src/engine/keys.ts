@@ -14,11 +14,13 @@ export interface KeyPicture {
 }
 
 export const describeLastUse = (use: LastUse): string =>
-  !use.reported
-    ? 'not reported by the issuer'
-    : use.at === null
-      ? 'never used'
-      : `${use.at.toISOString()}${use.service ? ` by ${use.service}` : ''}${use.region ? ` in ${use.region}` : ''}`;
+  use.reported === 'sessions'
+    ? use.sessions > 0 ? `by ${use.sessions} session(s) connected now${use.clients ? ` (from ${use.clients})` : ''}` : 'no session connected now'
+    : !use.reported
+      ? 'not reported by the issuer'
+      : use.at === null
+        ? 'never used'
+        : `${use.at.toISOString()}${use.service ? ` by ${use.service}` : ''}${use.region ? ` in ${use.region}` : ''}`;
 
 const describeKey = (k: KeyInfo, now: Date) => `${k.id} (${k.status}, ${formatDuration(now.getTime() - k.createdAt.getTime())} old)`;
 

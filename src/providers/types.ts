@@ -19,10 +19,16 @@ export interface Credential {
   secret: string;
 }
 
-/** When a key was last used, as the issuer reports it. `at: null` means never used. */
+/**
+ * When a key was last used, as the issuer reports it. `at: null` means never used. A database cannot
+ * say when a login was last used, only who is connected now: it answers `sessions`, the sessions open
+ * now that may be using the key (0: none), and `clients`, where they come from (the engine's session
+ * gate, engine/sessions.ts, measures the quiet period itself).
+ */
 export type LastUse =
   | { reported: true; at: Date | null; service?: string; region?: string }
-  | { reported: false };
+  | { reported: false }
+  | { reported: 'sessions'; sessions: number; clients?: string };
 
 /**
  * One finding of `keyrot doctor`. `skip` is "not checked" (the endpoint cannot answer that question,

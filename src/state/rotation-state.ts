@@ -46,6 +46,9 @@ export interface RotationState {
   /** Stored deadlines: waits survive Ctrl-C, crashes and reboots (invariant 9). */
   deadlines: Partial<Record<PhaseName, string>>;
   deactivatedAt: string | null;
+  /** The session gate (engine/sessions.ts): from when the old key counts as quiet, i.e. the last time
+   *  a session was seen using it, else the first time the gate looked. Absent in older records. */
+  quietSince?: string | null;
   /** Permission for the permanent delete, where the plan or a revoke requires it (keyrot approve). */
   approvedBy: string | null;
   /** Set by a rollback (by hand or after a failed health check): held until resumed or abandoned. */

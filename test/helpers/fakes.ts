@@ -11,6 +11,8 @@ export class FakeIssuer implements KeyIssuer {
   /** Every mutating call, in order: tests check what happened before what. */
   calls: string[] = [];
   reportsLastUse = true;
+  /** Answer as a database does (LastUse `sessions`): the sessions open now per key id, instead of a date. */
+  sessions: Map<string, number> | undefined;
   rejectVerify = false;
   mostKeysSeen = 0;
   private n = 0;
@@ -38,6 +40,7 @@ export class FakeIssuer implements KeyIssuer {
   }
 
   async lastUsed(id: string): Promise<LastUse> {
+    if (this.sessions) return { reported: 'sessions', sessions: this.sessions.get(id) ?? 0, clients: '10.0.0.7' };
     if (!this.reportsLastUse) return { reported: false };
     return { reported: true, at: this.lastUse.get(id) ?? null, service: 'sts', region: 'us-east-1' };
   }

@@ -45,7 +45,7 @@ export async function startRedis(): Promise<Redis> {
       client.destroy();
     }
   };
-  const server: ServerProcess = await startServer('redis', [dir, String(port)], async () => (await command('PING')) === 'PONG');
+  const server: ServerProcess = await startServer('redis', [dir, String(port)], async () => String(await command('PING')) === 'PONG');
   return {
     host, port, url, command, connect,
     aclFile: () => readFile(join(dir, 'users.acl'), 'utf8'),

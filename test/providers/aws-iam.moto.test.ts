@@ -119,7 +119,7 @@ describe('aws-iam issuer against moto', () => {
     const before = Date.now();
     await issuer.verify(key); // STS GetCallerIdentity signed with the new key
     const use = await issuer.lastUsed(key.keyId);
-    expect(use.reported && use.at && use.at.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect(use.reported === true && use.at && use.at.getTime()).toBeGreaterThanOrEqual(before - 1_000);
     expect(use).toMatchObject({ reported: true, service: 'sts', region: 'us-east-1' });
     expect(notes).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { open, type GateResult } from '../gate.js';
 import { currentKeys, describeLastUse, surveyKeys, type SurveyList } from '../keys.js';
 import type { PhaseStory } from './phase.js';
 import { targetsTakeIt } from './publish.js';
+import { wasUsed } from '../sessions.js';
 
 /** The issuer has room, and every target will take the key (a key a target then refuses would only be thrown away). */
 async function roomAndTakers(ctx: RotationContext): Promise<GateResult> {
@@ -59,7 +60,7 @@ async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
     const orphans = keys.filter((k) => !before.has(k.id));
     for (const orphan of orphans) {
       const use = await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(orphan.id));
-      if (use.reported && use.at !== null) throw new KeyrotError('orphan-used', { keyId: orphan.id, lastUsed: describeLastUse(use) });
+      if (wasUsed(use)) throw new KeyrotError('orphan-used', { keyId: orphan.id, lastUsed: describeLastUse(use) });
       await ctx.call(issuer, 'delete', () => issuer.delete(orphan.id));
       await ctx.record('delete-orphan-key', `deleted ${orphan.id}: created by an interrupted run, never published`);
     }

@@ -3,6 +3,7 @@
 import { describeLastUse, findKey } from '../keys.js';
 import type { RotationContext } from '../context.js';
 import { hold, open, type GateResult } from '../gate.js';
+import { wasUsed } from '../sessions.js';
 import { unusedByUsage, usageNow, withUsage } from '../usage.js';
 import { oldKey, retireIn, type PhaseStory } from './phase.js';
 
@@ -18,11 +19,12 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
     return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
   }
   const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
-  const usedSince = use.reported && use.at !== null && use.at >= new Date(state.deactivatedAt);
+  const usedSince = wasUsed(use, new Date(state.deactivatedAt));
   if (usedSince && state.mode === 'revoke') {
     // A leaked key tried after its revocation is likely the attacker: evidence, not a reason to keep it.
     return open(`inactive since ${state.deactivatedAt}`, `WARNING: the revoked key was tried after it was revoked: ${describeLastUse(use)}`);
   }
+  if (usedSince && use.reported === 'sessions') return hold('old-key-sessions', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
   if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
   return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
 }

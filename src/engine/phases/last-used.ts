@@ -1,9 +1,11 @@
 // last-used: the old key must have gone quiet (plan `lastUsed`) before it is deactivated: by the
-// issuer's own record and, with a `usage` block, by the service's metrics. Holds after maxWait.
+// issuer's own record (a database: its sessions now, engine/sessions.ts) and, with a `usage` block,
+// by the service's metrics. Holds after maxWait.
 import { formatDuration } from '../../shared/duration.js';
 import type { RotationContext } from '../context.js';
 import { hold, open, waitUntil, type GateResult } from '../gate.js';
 import { describeLastUse } from '../keys.js';
+import { quietBySessions } from '../sessions.js';
 import { quietByUsage, usageNow, withUsage } from '../usage.js';
 import { deadline, oldKey, type PhaseStory } from './phase.js';
 
@@ -18,6 +20,7 @@ async function quietByIssuer(ctx: RotationContext): Promise<GateResult> {
   const keyId = oldKey(ctx);
   const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
   const evidence = `old key ${keyId} last used: ${describeLastUse(use)}`;
+  if (use.reported === 'sessions') return quietBySessions(ctx, keyId, use, describeLastUse(use), evidence);
   if (!use.reported || use.at === null) return open(evidence);
   const now = ctx.clock.now();
   const quietAt = new Date(use.at.getTime() + rule.quietFor);

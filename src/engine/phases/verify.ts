@@ -29,6 +29,7 @@ async function readBackAndProve(ctx: RotationContext): Promise<void | Redirect> 
     }
     delete state.deadlines.drain;
     delete state.deadlines['last-used'];
+    state.quietSince = null;
     stray = await strayTargets(ctx);
   }
   if (stray.length) {
