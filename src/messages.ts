@@ -1,6 +1,7 @@
 // Every message a user can see, keyed by code: what happened, and the next command to run (a hint
 // that works when pasted). Written by area in src/messages/; details are typed per code, plain
 // values (ids, paths, dates), never a secret.
+import { databaseMessages } from './messages/database.js';
 import { generalMessages } from './messages/general.js';
 import { httpMessages } from './messages/http.js';
 import { providerMessages } from './messages/providers.js';
@@ -19,6 +20,7 @@ export const messages = {
   ...revokeMessages,
   ...providerMessages,
   ...httpMessages,
+  ...databaseMessages,
   ...stateMessages,
   ...storeMessages,
 };
