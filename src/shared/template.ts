@@ -6,7 +6,11 @@ export interface TemplateValues {
   rotatedAt: string;
 }
 
-export const TEMPLATE_FIELDS = ['keyId', 'secret', 'rotatedAt'] as const;
+/** `username`: the login a database key belongs to, the key id up to its '@' (a database key id is
+ *  `<login>@<generation>`, providers/issuers/database/login-key.ts); for other keys, the key id. */
+export const TEMPLATE_FIELDS = ['keyId', 'secret', 'rotatedAt', 'username'] as const;
+
+const usernameOf = (keyId: string) => (keyId.lastIndexOf('@') > 0 ? keyId.slice(0, keyId.lastIndexOf('@')) : keyId);
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 /** Anything written as a placeholder, known or not: "{{ key-id }}" and "{{__proto__}}" too. */
@@ -19,9 +23,8 @@ export function unknownPlaceholders(template: string): string[] {
 }
 
 export function renderTemplate(template: string, values: TemplateValues): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) =>
-    Object.hasOwn(values, name) ? values[name as keyof TemplateValues] : whole,
-  );
+  const all: Record<string, string> = { ...values, username: usernameOf(values.keyId) };
+  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(all, name) ? all[name]! : whole));
 }
 
 export const mentionsSecret = (template: string): boolean =>
