@@ -19,6 +19,12 @@ export interface Postgres {
   sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   /** A connected client logging in as `user` (the caller ends it). */
   connect(user: string, password: string, database?: string): Promise<pg.Client>;
+  /**
+   * Alternating logins as a team would set them up: a group role `<name>` holding the grants (a table
+   * `<name>_items` it may read and write), and two NOLOGIN members `<name>_blue`, `<name>_green`. Also
+   * keyrot's own login `<name>_keyrot` with CREATEROLE only. Answers the names and keyrot's password.
+   */
+  alternating(name: string): Promise<{ roles: [string, string]; table: string; admin: { user: string; password: string } }>;
   /** SIGKILL the server, as a crash. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -48,8 +54,17 @@ export async function startPostgres(): Promise<Postgres> {
     await sql('SELECT 1');
     return true;
   }, { signal: 'SIGINT' });
+  const alternating = async (name: string) => {
+    const admin = { user: `${name}_keyrot`, password: randomBytes(12).toString('hex') };
+    const roles: [string, string] = [`${name}_blue`, `${name}_green`];
+    const table = `${name}_items`;
+    await sql(`CREATE ROLE ${name} NOLOGIN; CREATE ROLE ${roles[0]} NOLOGIN IN ROLE ${name}; CREATE ROLE ${roles[1]} NOLOGIN IN ROLE ${name};
+      CREATE TABLE ${table} (id serial PRIMARY KEY, note text); GRANT SELECT, INSERT ON ${table} TO ${name}; GRANT USAGE ON SEQUENCE ${table}_id_seq TO ${name};
+      CREATE ROLE ${admin.user} LOGIN CREATEROLE PASSWORD '${admin.password}'`);
+    return { roles, table, admin };
+  };
   return {
-    host, port, superuser, sql, connect,
+    host, port, superuser, sql, connect, alternating,
     kill: () => server.kill(),
     async stop() {
       await server.stop();
