@@ -5,6 +5,7 @@ import type { KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './typ
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
+import { postgresqlIssuerSchema } from './issuers/postgresql/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
 import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
 import { githubActionsStoreSchema } from './stores/github-actions/schema.js';
@@ -29,6 +30,7 @@ export const issuers = {
   generated: entry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer),
   'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
   http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
+  postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
 };
 
 export const stores = {
