@@ -62,6 +62,9 @@ export interface LedgerEntry {
   status: 'active' | 'inactive';
   createdAt: string;
   fingerprint: string;
+  /** The redis issuer: the password's SHA-256 as Redis stores it (ACL GETUSER shows it to admins; it
+   *  cannot log in, AUTH needs the password), kept so a rollback can restore a removed password by hash. */
+  hash?: string;
 }
 
 /**
