@@ -62,9 +62,11 @@ export interface LedgerEntry {
   status: 'active' | 'inactive';
   createdAt: string;
   fingerprint: string;
-  /** The redis issuer: the password's SHA-256 as Redis stores it (ACL GETUSER shows it to admins; it
-   *  cannot log in, AUTH needs the password), kept so a rollback can restore a removed password by hash. */
-  hash?: string;
+  /** An issuer's own bookkeeping about the key, never a secret. The redis issuer keeps the password's
+   *  SHA-256 as Redis stores it (`hash`: ACL GETUSER shows it to admins; it cannot log in, AUTH needs
+   *  the password), so a rollback can restore a removed password by hash, and the last connection id
+   *  Redis had given out when the password was added (`lastClientId`), for the session gate. */
+  issuerData?: Record<string, string | number>;
 }
 
 /**
