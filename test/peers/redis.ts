@@ -1,6 +1,7 @@
 // Redis (Debian's redis-server, 7.0) as the test peer of the redis issuer: installed on first use by
 // scripts/test-peers/redis.sh, on 127.0.0.1 on a free port with its own folder and ACL file. Its
 // `default` user stays open (nopass) for the tests' own setup; keyrot logs in as the admin user a test makes.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,11 @@ export interface Redis {
   command(...args: string[]): Promise<unknown>;
   /** A client logged in as `username` (the caller closes it). */
   connect(username: string, password: string): Promise<RedisClientType>;
+  /**
+   * A service's ACL user `<name>` with no password yet (keyrot adds them), allowed its own keys and
+   * PING; and keyrot's own user `<name>-keyrot`, allowed only what the redis issuer runs. Answers both.
+   */
+  fixture(name: string): Promise<{ user: string; admin: { user: string; password: string } }>;
   /** The ACL file as ACL SAVE last wrote it. */
   aclFile(): Promise<string>;
   kill(): Promise<void>;
@@ -46,8 +52,14 @@ export async function startRedis(): Promise<Redis> {
     }
   };
   const server: ServerProcess = await startServer('redis', [dir, String(port)], async () => String(await command('PING')) === 'PONG');
+  const fixture = async (name: string) => {
+    const admin = { user: `${name}-keyrot`, password: randomBytes(12).toString('hex') };
+    await command('ACL', 'SETUSER', name, 'on', 'resetpass', `~${name}:*`, '+@read', '+@write', '+ping');
+    await command('ACL', 'SETUSER', admin.user, 'on', `>${admin.password}`, '-@all', '+acl|getuser', '+acl|setuser', '+acl|save', '+client|list', '+time');
+    return { user: name, admin };
+  };
   return {
-    host, port, url, command, connect,
+    host, port, url, command, connect, fixture,
     aclFile: () => readFile(join(dir, 'users.acl'), 'utf8'),
     kill: () => server.kill(),
     async stop() {

@@ -1,10 +1,12 @@
 // What a "key" is for a database login (src/providers/issuers/database/login-key.ts), as users meet
-// it: key ids, the {{username}} a target template gets from one, and the PostgreSQL comment reading.
+// it: key ids, the {{username}} a target template gets from one, the PostgreSQL comment reading, and
+// which Redis connections the session gate counts.
 import { describe, expect, it } from 'vitest';
 import { KeyrotError } from '../../src/errors.js';
 import { freeLogin, parseKeyId } from '../../src/providers/issuers/database/login-key.js';
 import { keyOfRole, setComment } from '../../src/providers/issuers/postgresql/roles.js';
 import { scramVerifier } from '../../src/providers/issuers/postgresql/scram.js';
+import { openedBefore, parseClients } from '../../src/providers/issuers/redis/passwords.js';
 import { renderTemplate, unknownPlaceholders } from '../../src/shared/template.js';
 
 const role = (rolname: string, rolcanlogin: boolean, comment: string | null) => ({ rolname, rolcanlogin, rolsuper: false, rolcreaterole: false, comment });
@@ -46,5 +48,22 @@ describe('PostgreSQL roles as keys', () => {
     expect(a).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}:[A-Za-z0-9+/=]{44}$/);
     expect(a.includes('correct horse')).toBe(false);
     expect(scramVerifier('correct horse')).not.toBe(a);
+  });
+});
+
+describe('Redis: which connections the session gate counts', () => {
+  it('only connections opened before the newer password was added: ids up to the watermark, ages reaching back before it', () => {
+    const added = new Date('2026-01-01T00:10:00.000Z');
+    const now = added.getTime() + 30_000;
+    const newer = { id: 'app@b', status: 'active' as const, createdAt: added, hash: 'b', lastClientId: 40 };
+    const clients = parseClients([
+      'id=12 addr=10.0.0.1:5000 laddr=x fd=8 name= age=3600 idle=0 flags=N user=app', // long before: uses the old password
+      'id=41 addr=10.0.0.2:5001 laddr=x fd=9 name= age=30 idle=0 flags=N user=app', // right after the password was added
+      'id=39 addr=10.0.0.3:5002 laddr=x fd=9 name= age=30 idle=0 flags=N user=app', // a moment before it: could be either, counted
+      'id=7 addr=10.0.0.4:5003 laddr=x fd=9 name= age=5 idle=0 flags=N user=app', // id reused after a restart, but young: new
+    ].join('\n'));
+    expect(openedBefore(clients, newer, now).map((c) => c.addr)).toEqual(['10.0.0.1', '10.0.0.3']);
+    const { lastClientId: _none, ...noWatermark } = newer; // a create cut short before the watermark was kept: by age alone
+    expect(openedBefore(clients, noWatermark, now).map((c) => c.addr)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
   });
 });

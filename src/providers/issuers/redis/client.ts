@@ -1,0 +1,74 @@
+// The few things the redis issuer asks of @redis/client (node-redis's core: no dependencies, and no
+// debug log that would print a command's arguments): one admin connection per operation, opened,
+// used and closed, and a login as the rotated user to prove a password. Failures leave as KeyrotErrors.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createClient } from '@redis/client';
+import { KeyrotError } from '../../../errors.js';
+import { redact } from '../../../secrets/redact.js';
+import type { ProviderContext } from '../../types.js';
+import { adminPassword } from '../database/admin-password.js';
+import { databaseError, type FailureKind } from '../database/errors.js';
+import type { RedisIssuerConfig } from './schema.js';
+
+export type Send = (args: string[]) => Promise<unknown>;
+
+export interface RedisApi {
+  readonly where: string;
+  /** `fn` on one admin connection, closed afterwards. */
+  admin<T>(operation: string, fn: (send: Send) => Promise<T>): Promise<T>;
+  /** Authenticate a new connection as `user`; a refused password is verify-failed. */
+  loginAs(keyId: string, user: string, password: string): Promise<void>;
+}
+
+function kindOf(e: unknown): FailureKind {
+  const code = (e as { code?: string })?.code ?? '';
+  const message = (e as Error)?.message ?? '';
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE'].includes(code)) return 'unreachable';
+  if (/timeout/i.test(message) || code === 'ETIMEDOUT') return 'timeout';
+  if (/^(WRONGPASS|NOAUTH)/.test(message)) return 'auth';
+  if (/^NOPERM/.test(message)) return 'denied';
+  return 'other';
+}
+
+export function redisApi(config: RedisIssuerConfig, ctx: ProviderContext, label: string): RedisApi {
+  const where = `${config.host}:${config.port}`;
+  const tls = config.tls
+    ? { tls: true as const, servername: config.host, rejectUnauthorized: config.tls.mode === 'verify-full', ...(config.tls.caFile ? { ca: readFileSync(path.resolve(ctx.planDir, config.tls.caFile), 'utf8') } : {}) }
+    : {};
+
+  async function connect(username: string, password: string) {
+    const client = createClient({
+      username, password, socket: { host: config.host, port: config.port, connectTimeout: config.timeout, reconnectStrategy: false, ...tls },
+      commandOptions: { timeout: config.timeout },
+    } as Parameters<typeof createClient>[0]);
+    client.on('error', () => undefined); // a dropped connection fails the command in flight instead
+    await client.connect();
+    return client;
+  }
+
+  return {
+    where,
+    async admin(operation, fn) {
+      let client: Awaited<ReturnType<typeof connect>> | undefined;
+      try {
+        client = await connect(config.admin.user, await adminPassword(config.admin, ctx, label, 'REDISCLI_AUTH'));
+        const c = client;
+        return await fn((args) => c.sendCommand(args));
+      } catch (e) {
+        throw databaseError(kindOf(e), e, { provider: label, operation, user: config.admin.user, where, timeoutMs: config.timeout });
+      } finally {
+        client?.destroy();
+      }
+    },
+    async loginAs(keyId, user, password) {
+      try {
+        (await connect(user, password)).destroy();
+      } catch (e) {
+        const kind = kindOf(e);
+        if (kind === 'auth') throw new KeyrotError('verify-failed', { keyId, reason: redact((e as Error).message) });
+        throw databaseError(kind, e, { provider: label, operation: 'AUTH', user, where, timeoutMs: config.timeout });
+      }
+    },
+  };
+}

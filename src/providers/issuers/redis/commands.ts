@@ -1,0 +1,22 @@
+// The Redis commands the redis issuer sends, in one place: what `keyrot plan` shows is what runs. A
+// password never appears in an ACL command: it is added, removed and restored by its SHA-256.
+import type { IssuerOp } from '../../types.js';
+
+export const getUser = (user: string) => ['ACL', 'GETUSER', user];
+export const addHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `#${hash}`];
+export const removeHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `!${hash}`];
+export const SAVE = ['ACL', 'SAVE'];
+export const CLIENTS = ['CLIENT', 'LIST', 'TYPE', 'normal'];
+export const TIME = ['TIME'];
+
+export function explainCommand(op: IssuerOp, user: string, where: string): string {
+  switch (op) {
+    case 'list': return `ACL GETUSER ${user} (its passwords' SHA-256), and keyrot's ledger of the passwords it removed`;
+    case 'create': return `ACL SETUSER ${user} #<SHA-256 of the new password>; ACL SAVE (the password itself is never sent)`;
+    case 'verify': return `AUTH ${user} <the new password, masked> on a new connection to ${where}`;
+    case 'lastUsed': return `CLIENT LIST: connections as ${user} opened before the newer password was added (Redis does not say which password a connection used)`;
+    case 'deactivate': return `ACL SETUSER ${user} !<SHA-256 of the old password>; ACL SAVE (connections already open stay authenticated)`;
+    case 'reactivate': return `ACL SETUSER ${user} #<SHA-256 of the old password>; ACL SAVE`;
+    case 'delete': return `ACL SETUSER ${user} !<SHA-256 of the old password> if it is there; keyrot forgets its hash`;
+  }
+}

@@ -1,0 +1,69 @@
+// keyrot doctor for the redis issuer, read-only: whom keyrot logs in as and whether its ACL rules
+// allow what a rotation sends, whether the rotated user exists and can be rotated (not nopass), who
+// is connected as it now, least privilege, and whether the connection is encrypted.
+import { KeyrotError } from '../../../errors.js';
+import type { Check } from '../../types.js';
+import type { RedisApi } from './client.js';
+import * as cmd from './commands.js';
+import { parseClients, parseUser } from './passwords.js';
+import type { RedisIssuerConfig } from './schema.js';
+
+/** What keyrot's own ACL user must be allowed to run. */
+export const REDIS_COMMANDS = ['acl|getuser', 'acl|setuser', 'acl|save', 'client|list', 'time'] as const;
+
+/** Whether ACL rules (ACL GETUSER's "commands") allow `command` ("acl|setuser"): +@all, +acl, +acl|setuser, minus what they take away. */
+export function allows(rules: string, command: string): boolean {
+  let allowed = false;
+  const [name] = command.split('|');
+  for (const rule of rules.split(/\s+/)) {
+    const on = rule.startsWith('+');
+    const what = rule.slice(1);
+    if (what === '@all' || what === name || what === command || (what === '@admin' && name === 'acl') || (what === '@slow' && name === 'acl')) allowed = on;
+  }
+  return allowed;
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+export async function redisDoctor(config: RedisIssuerConfig, redis: RedisApi): Promise<Check[]> {
+  let me: { commands: string };
+  let target: ReturnType<typeof parseUser>;
+  let clients: string;
+  try {
+    [me, target, clients] = await redis.admin('doctor', async (send) => {
+      const own = (await send(cmd.getUser(config.admin.user))) as unknown[] | Record<string, unknown>;
+      const commands = Array.isArray(own) ? String(own[own.indexOf('commands') + 1]) : String(own.commands);
+      return [{ commands }, parseUser(await send(cmd.getUser(config.user))), String(await send(cmd.CLIENTS))];
+    });
+  } catch (e) {
+    return [{ check: 'credentials', status: 'fail', detail: (e as Error).message, ...(e instanceof KeyrotError ? { error: e } : {}) }];
+  }
+  const checks: Check[] = [{ check: 'credentials', status: 'pass', detail: `logged in to ${redis.where} as ${config.admin.user}` }];
+  const missing = REDIS_COMMANDS.filter((c) => !allows(me.commands, c));
+  checks.push(missing.length
+    ? { check: 'permissions', status: 'fail', detail: `${config.admin.user} may not run ${missing.join(', ')} (its rules: ${me.commands})`, hint: `ACL SETUSER ${config.admin.user} ${missing.map((c) => `+${c}`).join(' ')}` }
+    : { check: 'permissions', status: 'pass', detail: `${config.admin.user} may run ${REDIS_COMMANDS.join(', ')}` });
+
+  if (!target) {
+    checks.push({ check: 'user', status: 'fail', detail: `ACL user ${config.user} does not exist`, hint: `ACL SETUSER ${config.user} on <its permissions> (keyrot adds its passwords)` });
+  } else {
+    const nopass = target.flags.includes('nopass');
+    checks.push({
+      check: 'user', status: nopass ? 'fail' : 'pass',
+      detail: `${config.user} is ${target.flags.join(', ') || 'off'} with ${target.passwords.length} password(s)${nopass ? ': nopass lets any password in, so none can be rotated' : ''}`,
+      ...(nopass ? { hint: `ACL SETUSER ${config.user} resetpass, then keyrot run (it adds the first password)` } : {}),
+    });
+  }
+  const mine = parseClients(clients).filter((c) => c.user === config.user);
+  const addrs = [...new Set(mine.map((c) => c.addr))].join(', ');
+  checks.push({ check: 'sessions', status: 'pass', detail: `${config.user}: ${mine.length} connection(s) now${addrs ? ` from ${addrs}` : ''} (Redis does not say which password each one used)` });
+
+  const broad = allows(me.commands, 'flushall') || allows(me.commands, 'config|set');
+  checks.push(broad
+    ? { check: 'least privilege', status: 'warn', detail: `${config.admin.user} may run far more than keyrot needs (${me.commands})`, hint: `ACL SETUSER ${config.admin.user} -@all ${REDIS_COMMANDS.map((c) => `+${c}`).join(' ')}` }
+    : { check: 'least privilege', status: 'pass', detail: `${config.admin.user} may run little beyond what keyrot needs` });
+  if (!config.tls && !LOOPBACK.test(config.host)) {
+    checks.push({ check: 'encryption', status: 'warn', detail: `the connection to ${redis.where} is not encrypted: AUTH sends passwords in clear`, hint: 'add `tls: { mode: verify-full }` to the source' });
+  }
+  return checks;
+}

@@ -1,0 +1,148 @@
+// The redis issuer: one ACL user, two passwords during the overlap. Create adds a fresh password by its
+// hash (the old one keeps working); deactivate removes the old one by its hash (connections already
+// authenticated stay so: the session gate waits for them), reactivate adds it back by hash, delete
+// forgets the hash. Redis cannot say which password a connection used, so the session gate counts the
+// user's connections opened before the newer password existed: those cannot be using it.
+// Loaded only when a plan uses it (it pulls in @redis/client).
+import path from 'node:path';
+import { KeyrotError } from '../../../errors.js';
+import { rememberSecret } from '../../../secrets/redact.js';
+import { fileLedger } from '../../../state/file-ledger.js';
+import type { LedgerEntry } from '../../../state/store.js';
+import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
+import { newPassword, sha256Hex } from '../database/password.js';
+import { redisApi, type Send } from './client.js';
+import * as cmd from './commands.js';
+import { redisDoctor } from './doctor.js';
+import { hashOf, keysOf, openedBefore, parseClients, parseUser, short, type PasswordKey } from './passwords.js';
+import type { RedisIssuerConfig } from './schema.js';
+
+const MAX_KEYS = 2;
+
+export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContext): KeyIssuer {
+  const { user } = config;
+  const label = `redis user ${user} on ${config.host}:${config.port}`;
+  const redis = redisApi(config, ctx, label);
+  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  const explain = (op: IssuerOp) => cmd.explainCommand(op, user, redis.where);
+
+  async function passwords(send: Send): Promise<{ live: string[]; flags: string[] }> {
+    const found = parseUser(await send(cmd.getUser(user)));
+    if (!found) throw new KeyrotError('db-login-missing', { provider: label, reason: `ACL user "${user}" does not exist` });
+    return { live: found.passwords, flags: found.flags };
+  }
+  const keys = async (send: Send) => keysOf(user, (await passwords(send)).live, (await ledger.load()).keys);
+
+  /** Persist the ACL where the server keeps an ACL file; a server without one keeps it until restart (doctor says so). */
+  async function save(send: Send): Promise<void> {
+    await send(cmd.SAVE).catch((e: unknown) => {
+      if (!/not configured to use an ACL file/i.test((e as Error)?.message ?? '')) throw e;
+      ctx.note(`${label}: the server has no ACL file, so ACL SAVE cannot keep the change: it lasts until Redis restarts unless its configuration is rewritten (CONFIG REWRITE)`);
+    });
+  }
+
+  async function remember(edit: (entries: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
+    const { keys: entries, version } = await ledger.load();
+    await ledger.save(edit(entries), version);
+  }
+  /** The ledger with `key` recorded as `status` (its hash kept), and `data` added to what it knew. */
+  const withStatus = (key: PasswordKey, status: 'active' | 'inactive', createdAt?: string, data: Record<string, number> = {}) => (entries: LedgerEntry[]) => {
+    const known = entries.find((e) => hashOf(e) === key.hash);
+    return [
+      ...entries.filter((e) => e !== known),
+      {
+        id: key.id, status, createdAt: createdAt ?? known?.createdAt ?? new Date(0).toISOString(), fingerprint: key.fingerprint!,
+        issuerData: { ...known?.issuerData, hash: key.hash, ...data },
+      },
+    ];
+  };
+  const clients = async (send: Send) => parseClients(String(await send(cmd.CLIENTS)));
+
+  async function find(send: Send, keyId: string): Promise<PasswordKey | undefined> {
+    return (await keys(send)).find((k) => k.id === keyId);
+  }
+  const serverTime = async (send: Send): Promise<number> => {
+    const [seconds, micros] = (await send(cmd.TIME)) as [string, string];
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  };
+
+  return {
+    label,
+    maxKeys: MAX_KEYS,
+
+    list: () => redis.admin('ACL GETUSER', async (send) => (await keys(send)).map(({ hash: _hash, ...key }) => key)),
+
+    create: () =>
+      redis.admin('ACL SETUSER', async (send) => {
+        const { flags } = await passwords(send);
+        if (flags.includes('nopass')) throw new KeyrotError('db-denied', { provider: label, user, operation: 'rotate its password', reason: `${user} is "nopass": any password logs it in, so none can be rotated; remove nopass first` });
+        const now = await keys(send);
+        if (now.length >= MAX_KEYS) {
+          throw new KeyrotError('key-limit', { issuer: label, count: now.length, keys: now.map((k) => `${k.id} (${k.status})`).join(', '), cleanup: `${explain('delete')} for ${now.find((k) => k.status === 'inactive')?.id ?? 'the password no consumer uses'}` });
+        }
+        const secret = newPassword();
+        rememberSecret(secret);
+        const hash = sha256Hex(secret);
+        const createdAt = new Date(await serverTime(send)).toISOString();
+        const key: PasswordKey = { id: `${user}@${short(hash)}`, status: 'active', createdAt: new Date(createdAt), fingerprint: `sha256:${short(hash)}`, hash };
+        // The ledger first: a run that dies before the ACL change leaves an entry for a hash nobody holds, which lists as nothing.
+        await remember(withStatus(key, 'active', createdAt));
+        await send(cmd.addHash(user, hash));
+        await save(send);
+        // Every connection opened from now on has a higher id: the session gate's watermark.
+        const lastClientId = Math.max(...(await clients(send)).map((c) => c.id));
+        await remember(withStatus(key, 'active', createdAt, { lastClientId }));
+        return { keyId: key.id, secret, createdAt: key.createdAt };
+      }),
+
+    verify: (credential) => redis.loginAs(credential.keyId, user, credential.secret),
+
+    lastUsed: (keyId) =>
+      redis.admin('CLIENT LIST', async (send): Promise<LastUse> => {
+        const all = await keys(send);
+        const key = all.find((k) => k.id === keyId);
+        // Only connections opened before a newer password existed are known not to use that one.
+        const newer = key ? all.filter((k) => k.createdAt > key.createdAt).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0] : undefined;
+        if (!newer) return { reported: false };
+        const now = await serverTime(send);
+        const old = openedBefore((await clients(send)).filter((c) => c.user === user), newer, now);
+        const addrs = [...new Set(old.map((c) => c.addr))].join(', ');
+        return { reported: 'sessions', sessions: old.length, ...(addrs ? { clients: addrs } : {}) };
+      }),
+
+    deactivate: (keyId) =>
+      redis.admin('ACL SETUSER', async (send) => {
+        const key = await find(send, keyId);
+        if (!key) throw new KeyrotError('db-key-not-found', { provider: label, keyId, login: user, found: 'no password with that hash' });
+        if (key.status === 'inactive') return;
+        await remember(withStatus(key, 'inactive')); // the hash is kept before Redis forgets it
+        await send(cmd.removeHash(user, key.hash));
+        await save(send);
+      }),
+
+    reactivate: (keyId) =>
+      redis.admin('ACL SETUSER', async (send) => {
+        const key = await find(send, keyId);
+        if (!key) throw new KeyrotError('db-key-not-found', { provider: label, keyId, login: user, found: 'no password with that hash' });
+        if (key.status === 'inactive') {
+          await send(cmd.addHash(user, key.hash));
+          await save(send);
+        }
+        await remember(withStatus(key, 'active'));
+      }),
+
+    delete: (keyId) =>
+      redis.admin('ACL SETUSER', async (send): Promise<void | 'gone'> => {
+        const key = await find(send, keyId);
+        if (!key) return 'gone';
+        if (key.status === 'active') {
+          await send(cmd.removeHash(user, key.hash));
+          await save(send);
+        }
+        await remember((entries) => entries.filter((e) => hashOf(e) !== key.hash));
+      }),
+
+    explain,
+    doctor: () => redisDoctor(config, redis),
+  };
+}
