@@ -6,6 +6,7 @@ import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
 import { postgresqlIssuerSchema } from './issuers/postgresql/schema.js';
+import { redisIssuerSchema } from './issuers/redis/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
 import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
 import { githubActionsStoreSchema } from './stores/github-actions/schema.js';
@@ -31,6 +32,7 @@ export const issuers = {
   'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
   http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
   postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
+  redis: entry(redisIssuerSchema, async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
 };
 
 export const stores = {
