@@ -152,7 +152,7 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
       const plan = kit.plan('svc', fixture.source);
       expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
       const leaked = kit.published('svc');
-      const revoke = spawnSync(process.execPath, [BIN, 'revoke', '--secret-stdin', ws.dir], {
+      const revoke = spawnSync(process.execPath, [BIN, 'revoke', '--yes', '--secret-stdin', ws.dir], {
         cwd: ws.dir, input: `${leaked.secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', [ADMIN_ENV]: fixture.adminPassword },
       });
       expect(revoke.status, revoke.stderr).toBe(0);
