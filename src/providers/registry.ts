@@ -5,6 +5,7 @@ import type { KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './typ
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
+import { mysqlIssuerSchema } from './issuers/mysql/schema.js';
 import { postgresqlIssuerSchema } from './issuers/postgresql/schema.js';
 import { redisIssuerSchema } from './issuers/redis/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
@@ -32,6 +33,7 @@ export const issuers = {
   'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
   http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
   postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
+  mysql: entry(mysqlIssuerSchema, async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
   redis: entry(redisIssuerSchema, async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
 };
 

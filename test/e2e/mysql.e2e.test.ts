@@ -1,0 +1,89 @@
+// The built keyrot rotating MariaDB 10.11 passwords between two users, each defined for two hosts,
+// logged in with CREATE USER, PROCESS and SELECT on mysql.global_priv only: the shared database
+// scenarios, then host variants that disagree, and what `keyrot plan` and `keyrot doctor` show.
+import { expect, it } from 'vitest';
+import { ADMIN_ENV } from '../helpers/database-kit.js';
+import { databaseScenarios, userOf } from '../helpers/database-scenarios.js';
+import type { StoredKey } from '../helpers/inspect.js';
+import { startMariaDb, type MariaDb } from '../peers/mariadb.js';
+
+let db: MariaDb;
+let fixture: Awaited<ReturnType<MariaDb['alternating']>>;
+const source = () => ({ type: 'mysql', host: db.host, port: db.port, admin: { user: fixture.admin.user, passwordEnv: ADMIN_ENV }, users: fixture.users });
+
+const canLogIn = async (user: string, password: string) => {
+  const c = await db.connect(user, password, fixture.database).catch(() => undefined);
+  await c?.end();
+  return c !== undefined;
+};
+
+interface Account { user: string; host: string; auth: string; locked: string | null }
+const accounts = () => db.sql<Account>(
+  "SELECT User AS user, Host AS host, JSON_VALUE(Priv, '$.authentication_string') AS auth, JSON_VALUE(Priv, '$.account_locked') AS locked FROM mysql.global_priv WHERE User IN (?, ?) ORDER BY User, Host",
+  fixture.users,
+);
+
+const { kit } = databaseScenarios({
+  kind: 'mysql',
+  async start() {
+    db = await startMariaDb();
+    return { host: db.host, port: db.port, stop: () => db.stop() };
+  },
+  async fixture(n) {
+    fixture = await db.alternating(`e2e${n}`);
+    return { source: source(), adminPassword: fixture.admin.password };
+  },
+  logins: () => fixture.users,
+  canLogIn,
+  get consumerDatabase() {
+    return fixture.database;
+  },
+  async hold(user, password) {
+    const c = await db.connect(user, password, fixture.database);
+    return { end: () => c.end() };
+  },
+  /** The published user is unlocked with one password on both its hosts; the other locked without one; both keep their grants. */
+  async onlyPublishedInUse({ keyId, secret }: StoredKey) {
+    const user = userOf(keyId);
+    const now = await accounts();
+    expect(now.map((a) => [a.user, a.host, a.locked === '1' || a.locked === 'true', a.user !== user && a.auth === 'invalid'])).toEqual(
+      [...fixture.users].sort().flatMap((u) => ['%', '127.0.0.1'].map((h) => [u, h, u !== user, u !== user])),
+    );
+    expect(new Set(now.filter((a) => a.user === user).map((a) => a.auth)).size).toBe(1);
+    expect(await canLogIn(user, secret)).toBe(true);
+    for (const u of fixture.users) {
+      const grants = await db.sql<Record<string, string>>(`SHOW GRANTS FOR '${u}'@'127.0.0.1'`);
+      expect(grants.map((g) => Object.values(g)[0])).toContain(`GRANT SELECT, INSERT ON \`${fixture.database}\`.* TO \`${u}\`@\`127.0.0.1\``);
+    }
+  },
+});
+
+it('host variants that disagree are refused, naming them, and nothing is changed', async () => {
+  const plan = kit.plan('svc', source());
+  expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+  await db.sql(`ALTER USER '${fixture.users[0]}'@'%' ACCOUNT LOCK`); // someone locked one host of the user in use
+  const before = await accounts();
+  const refused = await kit.cli(['run', '--no-wait', plan]);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toContain(`'${fixture.users[0]}'@'%', '${fixture.users[0]}'@'127.0.0.1' differ in password, plugin or lock`);
+  expect(await accounts()).toEqual(before);
+}, 60_000);
+
+it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes least privilege and shows the sessions per user', async () => {
+  const plan = kit.plan('svc', source());
+  expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+  const { keyId, secret } = kit.published('svc');
+  const c = await db.connect(userOf(keyId), secret, fixture.database);
+
+  const dry = await kit.cli(['plan', plan]);
+  expect(dry.code, dry.stderr).toBe(0);
+  expect(dry.stdout).toContain(`IDENTIFIED BY PASSWORD '<hash, masked>'`);
+  expect(dry.stdout).toContain("ALTER USER '<old user>'@'<each host>' ACCOUNT LOCK");
+  const doctor = await kit.cli(['doctor', plan]);
+  await c.end();
+  expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
+  expect(doctor.stdout).toContain(`${fixture.users[0]}: 1 session(s) now from 127.0.0.1; ${fixture.users[1]}: 0 session(s) now`);
+  expect(doctor.stdout).toContain(`${fixture.users[0]}@{%, 127.0.0.1} and ${fixture.users[1]}@{%, 127.0.0.1}`);
+  expect(doctor.stdout).toContain('holds no ALL PRIVILEGES or SUPER');
+  expect(kit.leaks()).toEqual([]);
+}, 60_000);
