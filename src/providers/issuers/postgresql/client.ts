@@ -1,6 +1,7 @@
-// The few things the postgresql issuer asks of `pg`: one admin connection per operation (opened,
-// used, closed: nothing keeps the process alive), optionally in a transaction, and a login as a
-// rotated role to prove its password. Every failure leaves as a KeyrotError (database/errors.ts).
+// The few things the postgresql issuer asks of `pg`: the admin connection (one, kept between the
+// operations of a rotation that follow each other, closed once idle; an idle one never keeps the
+// process alive), optionally in a transaction, and a login as a rotated role to prove its password.
+// Every failure leaves as a KeyrotError (database/errors.ts).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -46,6 +47,14 @@ export function pgApi(config: PostgresqlIssuerConfig, ctx: ProviderContext, labe
   });
   const call = (operation: string, user = config.admin.user): Call => ({ provider: label, operation, user, where, timeoutMs: config.timeout });
 
+  // Each login costs a SCRAM exchange (PBKDF2 on both sides): a rotation's operations share one.
+  let pool: pg.Pool | undefined;
+  async function adminClient(): Promise<pg.PoolClient> {
+    pool ??= new pg.Pool({ ...options(config.admin.user, await adminPassword(config.admin, ctx, label, 'PGPASSWORD'), config.database), max: 1, idleTimeoutMillis: 250, allowExitOnIdle: true });
+    pool.on('error', () => undefined); // an idle connection dropped by the server: the next operation opens another
+    return pool.connect();
+  }
+
   async function connect(user: string, password: string, database: string): Promise<pg.Client> {
     const client = new pg.Client(options(user, password, database));
     client.on('error', () => undefined); // a connection dropped between queries fails the next query instead
@@ -56,9 +65,10 @@ export function pgApi(config: PostgresqlIssuerConfig, ctx: ProviderContext, labe
   return {
     where,
     async admin(operation, fn, { transaction = false } = {}) {
-      let client: pg.Client | undefined;
+      let client: pg.PoolClient | undefined;
+      let failed: Error | undefined;
       try {
-        client = await connect(config.admin.user, await adminPassword(config.admin, ctx, label, 'PGPASSWORD'), config.database);
+        client = await adminClient();
         const query: Query = async (text, params) => (await client!.query(text, params)).rows;
         if (!transaction) return await fn(query);
         await client.query('BEGIN');
@@ -66,9 +76,10 @@ export function pgApi(config: PostgresqlIssuerConfig, ctx: ProviderContext, labe
         await client.query('COMMIT');
         return result;
       } catch (e) {
+        failed = e as Error;
         throw databaseError(kindOf(e), e, call(operation));
       } finally {
-        await client?.end().catch(() => undefined); // an open transaction is rolled back with the connection
+        client?.release(failed); // after a failure the connection is closed, and an open transaction with it
       }
     },
     async loginAs(keyId, user, password) {
