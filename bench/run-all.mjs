@@ -1,8 +1,9 @@
 // Runs the benchmarks of bench/ (each with --json), prints the table of issue 17 and writes it to
 // docs/BENCHMARKS.md with the machine, the command to reproduce, medians and same-run ratios.
 //   npm run bench                 every row: 200 plans, 3 fleet runs, the shell baseline over all 200
-//                                 users, the vault-kv2 rows (200 and 1000 plans on OpenBao) and peak
-//                                 RSS of a 1000-plan IAM run: ~11 min on 2 cores (--full: the same)
+//                                 users, the vault-kv2 rows (200 and 1000 plans on OpenBao), peak
+//                                 RSS of a 1000-plan IAM run, and 100 PostgreSQL plans against a psql
+//                                 loop: ~12 min on 2 cores (--full: the same)
 //   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, no vault-kv2 or 1000-plan rows:
 //                                 a smoke run of the harness (~1 min), not figures to quote
 import { execFileSync, spawn } from 'node:child_process';
@@ -55,6 +56,9 @@ const attempt = (p) => p.catch((e) => (console.error(e.message), { failed: e.mes
 const vault = full ? { p200: await attempt(runJson('cronjob.mjs', ['200', '1'])), p1000: await attempt(runJson('cronjob.mjs', ['1000', '1'])) } : undefined;
 // Peak RSS at 1000 IAM plans (the target's size): one run at --concurrency 16.
 const fleet1000 = full ? await attempt(runJson('iam-fleet.mjs', ['1000', '1', '--shell-users', '0', '--no-c1'])) : undefined;
+// 100 PostgreSQL plans against a shell loop of psql (issue 24); --quick: 20 plans, one run.
+const pgPlans = quick ? 20 : 100;
+const pgFleet = await attempt(runJson('postgresql-fleet.mjs', [String(pgPlans), quick ? '1' : '3']));
 const totalS = (Date.now() - t0) / 1000;
 
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
@@ -138,6 +142,17 @@ if (vault && (vault.p200.failed || vault.p1000.failed)) {
   }
 }
 
+// 9. PostgreSQL rotations vs a psql loop.
+if (pgFleet.failed) {
+  rows.push([`${pgPlans} PostgreSQL rotations, zero waits`, `**failed**: ${pgFleet.failed}`, 'bash + psql', 'faster than the psql loop', `${met(false)}: the run did not complete`]);
+} else {
+  const ratio = pgFleet.shell.wallMs / pgFleet.keyrot.wallMsMedian;
+  rows.push([`${pgPlans} PostgreSQL rotations (alternating roles), zero waits, session gate on, file store`,
+    `${s(pgFleet.keyrot.wallMsMedian)} at \`--concurrency 16\`; CPU ${s(pgFleet.keyrot.cpuMsMedian)}; peak RSS ${pgFleet.keyrot.rssMbMax.toFixed(0)} MB`,
+    `bash + psql over ${pgFleet.shell.pairs} role pairs: ${s(pgFleet.shell.wallMs)} (${pgFleet.shell.msPerPair.toFixed(0)} ms per pair, 4 psql processes each)`,
+    'faster than the psql loop', `${met(ratio > 1)}: keyrot is ${ratio.toFixed(1)}× faster, with the checks the loop skips (keys listed, verifier not password, fingerprint read back, sessions asked before NOLOGIN and before removing the password)`]);
+}
+
 let commit = 'unknown';
 try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a clone */ }
 const cpus = os.cpus();
@@ -196,6 +211,12 @@ const md = [
   '| ---: | ---: | ---: |',
   ...redact.cases.map((c) => `| ${c.secrets} | ${c.usPerLine.toFixed(2)} | ${c.ratio.toFixed(2)} |`),
   '',
+  ...(pgFleet.failed ? [] : [
+    `### PostgreSQL (bench/postgresql-fleet.mjs, ${pgPlans} plans, PostgreSQL 15 on the same cores)`,
+    '',
+    `keyrot runs: ${pgFleet.keyrot.wallMs.map((w) => (w / 1000).toFixed(2)).join(', ')} s; its first keys: ${s(pgFleet.firstKeys.wallMs)}. Shell baseline (bench/psql-shell-rotate.sh): ${s(pgFleet.shell.wallMs)}.`,
+    '',
+  ]),
   ...(vault ? [
     '### vault-kv2 on OpenBao (bench/cronjob.mjs, one run each)',
     '',
@@ -212,6 +233,6 @@ const md = [
 mkdirSync(path.join(root, 'docs'), { recursive: true });
 writeFileSync(path.join(root, 'docs', 'BENCHMARKS.md'), md.join('\n'));
 // The raw figures of this run, every sample included, for whoever compares two runs.
-writeFileSync(path.join(root, 'docs', 'benchmarks.json'), `${JSON.stringify({ mode, commit, node: process.version, cpus: cpus.length, memGiB: os.totalmem() / 2 ** 30, startup, fsops, fleet, fleet1000, revoke, redact, vault }, null, 2)}\n`);
-console.log(md.slice(0, 13 + rows.length).join('\n'));
+writeFileSync(path.join(root, 'docs', 'benchmarks.json'), `${JSON.stringify({ mode, commit, node: process.version, cpus: cpus.length, memGiB: os.totalmem() / 2 ** 30, startup, fsops, fleet, fleet1000, revoke, redact, vault, pgFleet }, null, 2)}\n`);
+console.log(md.slice(0, md.indexOf("| --- | --- | --- | --- | --- |") + 1 + rows.length).join('\n'));
 console.log(`\nwrote docs/BENCHMARKS.md and docs/benchmarks.json (${(totalS / 60).toFixed(1)} min)`);
