@@ -2,6 +2,9 @@
 // password never appears in an ACL command: it is added, removed and restored by its SHA-256.
 import type { IssuerOp } from '../../types.js';
 
+/** What keyrot's own ACL user must be allowed to run (doctor checks it; init and the README print it). */
+export const REDIS_COMMANDS = ['acl|getuser', 'acl|setuser', 'acl|save', 'client|list', 'time'] as const;
+
 export const getUser = (user: string) => ['ACL', 'GETUSER', user];
 export const addHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `#${hash}`];
 export const removeHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `!${hash}`];

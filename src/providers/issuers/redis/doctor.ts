@@ -5,11 +5,10 @@ import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { RedisApi } from './client.js';
 import * as cmd from './commands.js';
+import { REDIS_COMMANDS } from './commands.js';
 import { parseClients, parseUser } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
 
-/** What keyrot's own ACL user must be allowed to run. */
-export const REDIS_COMMANDS = ['acl|getuser', 'acl|setuser', 'acl|save', 'client|list', 'time'] as const;
 
 /** Whether ACL rules (ACL GETUSER's "commands") allow `command` ("acl|setuser"): +@all, +acl, +acl|setuser, minus what they take away. */
 export function allows(rules: string, command: string): boolean {
