@@ -148,8 +148,8 @@ function setupCommands(keyrot: Command, setExit: (code: number) => void, wiring:
   keyrot
     .command('init')
     .description('print a plan to start from, for an issuer and its stores (asks at a terminal for what the flags leave out)')
-    .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated', 'http']))
-    .option('--user <name>', 'aws-iam: the IAM user whose access keys are rotated')
+    .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated', 'http', 'postgresql', 'mysql', 'redis']))
+    .option('--user <name>', 'aws-iam: the IAM user whose access keys are rotated; postgresql, mysql: NAME of the login pair NAME_blue/NAME_green; redis: the ACL user')
     .option('--preset <name>', 'http: the vendor preset, e.g. vault-approle')
     .option('--store <type:where>', 'a publish target, repeatable: file:PATH, vault-kv2:MOUNT/PATH, azure-keyvault:https://VAULT/NAME, aws-secrets-manager:NAME',
       (v: string, all: string[] = []) => [...all, v])

@@ -2,19 +2,20 @@
 // comments, the permissions its phases will need. What it writes validates as it stands.
 import { KeyrotError } from '../errors.js';
 import { IAM_ACTIONS } from '../providers/issuers/aws-iam/policy.js';
+import { DATABASE_ISSUERS, databaseSource, type DatabaseIssuer } from '../providers/issuers/database/scaffold.js';
 import { type StoreConfig, storeTraits } from '../providers/registry.js';
 import { PRESET_LIST, presetSource } from '../providers/issuers/http/presets/scaffold.js';
 
 export { PRESET_LIST };
 import { policyHcl, vaultPolicy } from '../providers/stores/vault-kv2/policy.js';
 
-export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http'] as const;
+export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http', ...DATABASE_ISSUERS] as const;
 export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager', 'aws-ssm', 'github-actions'] as const;
 export type ScaffoldIssuer = (typeof SCAFFOLD_ISSUERS)[number];
 
 export interface ScaffoldOptions {
   issuer: ScaffoldIssuer;
-  /** aws-iam: the IAM user. */
+  /** aws-iam: the IAM user; postgresql and mysql: the name of the pair (NAME_blue, NAME_green); redis: the ACL user. */
   user?: string;
   /** http: the vendor preset. */
   preset?: string;
@@ -46,14 +47,15 @@ interface Section {
   permissions: string[];
 }
 
-function storeSection(spec: string, o: ScaffoldOptions, fields: { id: string; secret: string }, region: string): Section {
+/** `idTemplate`: what the id field holds (default {{keyId}}; a database login: {{username}}). */
+function storeSection(spec: string, o: ScaffoldOptions, fields: { id: string; secret: string; idTemplate?: string }, region: string): Section {
   const colon = spec.indexOf(':');
   const type = colon > 0 ? spec.slice(0, colon) : spec;
   const where = colon > 0 ? spec.slice(colon + 1) : '';
   const form = STORE_FORMS[type as keyof typeof STORE_FORMS];
   if (!form) throw usage(`unknown store "${type}" in --store ${spec}: one of ${SCAFFOLD_STORES.join(', ')}`);
   if (!where) throw usage(`--store ${spec}: say where, as ${form}`);
-  const data = `{ ${fields.id}: "{{keyId}}", ${fields.secret}: "{{secret}}" }`;
+  const data = `{ ${fields.id}: "${fields.idTemplate ?? '{{keyId}}'}", ${fields.secret}: "{{secret}}" }`;
   switch (type) {
     case 'file':
       return { lines: ['  - type: file', `    path: ${q(where)}                # JSON, mode 0600: consumers accept "current" and, during the overlap, "previous"`], permissions: [] };
@@ -135,7 +137,7 @@ function githubSection(spec: string, where: string, kept: boolean): Section {
 }
 
 const planName = (o: ScaffoldOptions): string => {
-  const base = o.name ?? (o.issuer === 'aws-iam' && o.user ? o.user : (o.stores[0]?.split(/[:/]/).filter(Boolean).pop() ?? 'api-key'));
+  const base = o.name ?? ((o.issuer === 'aws-iam' || (DATABASE_ISSUERS as readonly string[]).includes(o.issuer)) && o.user ? o.user : (o.stores[0]?.split(/[:/]/).filter(Boolean).pop() ?? 'api-key'));
   const name = base.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw usage(`cannot make a plan name of "${base}": pass --name`);
   return name;
@@ -148,19 +150,23 @@ export function scaffoldPlan(o: ScaffoldOptions): string {
   const region = o.region ?? 'us-east-1';
   const aws = o.issuer === 'aws-iam';
   if (aws && !o.user) throw usage('--issuer aws-iam needs --user: the IAM user whose access keys are rotated');
+  const db = (DATABASE_ISSUERS as readonly string[]).includes(o.issuer) ? o.issuer as DatabaseIssuer : undefined;
+  if (db && !/^[A-Za-z_][A-Za-z0-9_]{0,40}$/.test(o.user ?? '')) throw usage(`--issuer ${db} needs --user: ${db === 'redis' ? 'the ACL user whose password is rotated' : 'the name of the pair of logins (NAME_blue, NAME_green)'}, letters, digits and _`);
   const name = planName(o.issuer === 'http' && !o.name ? { ...o, name: o.preset } : o);
-  const fields = aws ? { id: 'access_key_id', secret: 'secret_access_key' } : { id: 'key_id', secret: 'api_key' };
+  const fields = aws ? { id: 'access_key_id', secret: 'secret_access_key' } : db ? { id: 'username', secret: 'password', idTemplate: '{{username}}' } : { id: 'key_id', secret: 'api_key' };
   const stores = o.stores.map((spec) => storeSection(spec, o, fields, region));
 
   const http = o.issuer === 'http' ? presetSource(o.preset ?? '') : undefined;
   if (o.issuer === 'http' && !http) throw usage(`--issuer http needs --preset, one of: ${PRESET_LIST} (or write the calls out yourself, as rotation-plans/keyhub.yaml does)`);
-  const source = http ? http.lines : aws
+  const database = db ? databaseSource(db, o.user!) : undefined;
+  const source = database ? database.lines : http ? http.lines : aws
     ? ['  type: aws-iam', `  user: ${q(o.user!)}`, `  region: ${q(region)}          # credentials from the AWS default chain (env, profile, SSO, OIDC, IRSA)`,
       '  deleteInactiveKey: false    # with two keys already, refuse rather than delete one']
     : ['  type: generated', '  bytes: 32                   # 256 bits', '  encoding: base64url'];
   const permissions = [
     ...(aws ? [`AWS IAM, on arn:aws:iam::ACCOUNT_ID:user/${o.user} only: ${IAM_ACTIONS.join(', ')}`] : []),
     ...(http ? http.permissions : []),
+    ...(database ? database.permissions : []),
     ...stores.flatMap((s) => s.permissions),
   ];
   return [
@@ -175,9 +181,10 @@ export function scaffoldPlan(o: ScaffoldOptions): string {
     ...source,
     'publish:                      # every target receives the new credential before anything is retired',
     ...stores.flatMap((s) => s.lines),
-    `verify: true                  # prove the new key ${aws ? 'authenticates (STS GetCallerIdentity)' : 'is served by every target'} before retiring the old one`,
+    `verify: true                  # prove the new key ${aws ? 'authenticates (STS GetCallerIdentity)' : db ? 'logs in' : 'is served by every target'} before retiring the old one`,
     'drain: 15m                    # overlap window: longer than every consumer\'s cache TTL + deploy time',
     ...(aws ? ['lastUsed:', '  quietFor: 30m               # the old key must have been idle this long before it is deactivated', '  maxWait: 24h                # give up (exit 3, rotation held) if it never goes quiet'] : []),
+    ...(db ? ['lastUsed:', '  quietFor: 5m                # no session of the old login for this long (the session gate) before it is shut out', '  maxWait: 24h                # a pool that never reconnects holds the rotation (exit 3)'] : []),
     'soak: 7d                      # deactivated (reversible) this long before the permanent delete',
     '',
   ].join('\n');

@@ -61,9 +61,10 @@ describe('keyrot init', () => {
   ];
 
   it('keyrot init ... | keyrot validate - passes for every issuer/store combination, and with all stores at once', () => {
-    for (const issuer of ['aws-iam', 'generated', 'http']) {
+    for (const issuer of ['aws-iam', 'generated', 'http', 'postgresql', 'mysql', 'redis']) {
+      const user = issuer === 'aws-iam' ? 'payments-service' : 'payments';
       for (const stores of [...STORES.map((s) => [s]), STORES]) {
-        const plan = cli(['init', '--issuer', issuer, '--user', 'payments-service', '--preset', 'vault-approle', ...stores.flatMap((s) => ['--store', s])]);
+        const plan = cli(['init', '--issuer', issuer, '--user', user, '--preset', 'vault-approle', ...stores.flatMap((s) => ['--store', s])]);
         expect(plan.code, `${issuer} ${stores.join(' ')}`).toBe(0);
         expect(plan.stdout).toMatch(/^# yaml-language-server: \$schema=/);
         const checked = cli(['validate', '-', '--json'], plan.stdout);
@@ -85,7 +86,7 @@ describe('keyrot init', () => {
 
   it('at a terminal it asks for what the flags leave out (on stderr: `keyrot init > plan.yaml` still asks)', async () => {
     const term = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
-    await term.waitFor(/issuer \(aws-iam, generated, http\) \[aws-iam\]: /);
+    await term.waitFor(/issuer \(aws-iam, generated, http, postgresql, mysql, redis\) \[aws-iam\]: /);
     term.type('\r');
     await term.waitFor(/IAM user whose keys are rotated: /);
     term.type('billing-service\r');
@@ -104,6 +105,9 @@ describe('keyrot init', () => {
     const noPreset = cli(['init', '--issuer', 'http', '--store', 'file:k.json']);
     expect(noPreset.code).toBe(2);
     expect(noPreset.stderr).toContain('--issuer http needs --preset, one of: vault-approle, datadog, twilio, sendgrid, cloudflare, openai');
+    const noLogins = cli(['init', '--issuer', 'postgresql', '--store', 'file:k.json']);
+    expect(noLogins.code).toBe(2);
+    expect(noLogins.stderr).toContain('--issuer postgresql needs --user: the name of the pair of logins (NAME_blue, NAME_green)');
   });
 
   it('keyrot init --issuer http --preset NAME | keyrot validate - passes for every preset, with its admin permissions as comments', () => {
@@ -115,6 +119,16 @@ describe('keyrot init', () => {
       const checked = cli(['validate', '-', '--json'], plan.stdout);
       expect(checked.code, `${preset}: ${checked.stdout}`).toBe(0);
     }
+  });
+
+  it('a database plan publishes {{username}} and names the setup and the privileges of keyrot\'s own login', () => {
+    const pg = cli(['init', '--issuer', 'postgresql', '--user', 'orders', '--store', 'vault-kv2:secret/orders/db']).stdout;
+    expect(pg).toContain('roles: [orders_blue, orders_green]');
+    expect(pg).toContain('data: { username: "{{username}}", password: "{{secret}}" }');
+    expect(pg).toContain('CREATE ROLE keyrot LOGIN CREATEROLE');
+    expect(pg).toMatch(/lastUsed:\n {2}quietFor: 5m/);
+    expect(cli(['init', '--issuer', 'mysql', '--user', 'orders', '--store', 'file:k.json']).stdout).toContain('GRANT CREATE USER, PROCESS ON *.*');
+    expect(cli(['init', '--issuer', 'redis', '--user', 'cache', '--store', 'file:k.json']).stdout).toContain('-@all +acl|getuser +acl|setuser +acl|save +client|list +time');
   });
 
   it('an invalid plan on stdin is reported as <stdin>:line:col', () => {

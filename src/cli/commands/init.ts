@@ -25,7 +25,8 @@ async function ask(opts: InitOptions): Promise<InitOptions> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const issuer = opts.issuer ?? ((await rl.question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
-    const user = opts.user ?? (issuer === 'aws-iam' ? (await rl.question('IAM user whose keys are rotated: ')).trim() : undefined);
+    const asks: Record<string, string> = { 'aws-iam': 'IAM user whose keys are rotated', postgresql: 'name of the role pair (NAME_blue, NAME_green)', mysql: 'name of the user pair (NAME_blue, NAME_green)', redis: 'ACL user whose password is rotated' };
+    const user = opts.user ?? (asks[issuer] ? (await rl.question(`${asks[issuer]}: `)).trim() : undefined);
     const preset = opts.preset ?? (issuer === 'http' ? (await rl.question(`vendor preset (${PRESET_LIST}): `)).trim() : undefined);
     const store = opts.store?.length
       ? opts.store
