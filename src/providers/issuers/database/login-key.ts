@@ -6,7 +6,7 @@
 // template). A login holding no key (its password removed by keyrot, or never set) is the one the
 // next rotation sets a password on.
 import { KeyrotError } from '../../../errors.js';
-import type { KeyInfo } from '../../types.js';
+import type { Credential, KeyInfo } from '../../types.js';
 
 export const keyIdOf = (login: string, generation: string): string => `${login}@${generation}`;
 
@@ -33,4 +33,15 @@ export function freeLogin(logins: readonly string[], keys: Array<KeyInfo & { log
     keys: keys.map((k) => `${k.id} (${k.status})`).join(', '),
     cleanup: `${deleteCall} for ${spare?.id ?? 'the key no consumer uses'}`,
   });
+}
+
+/**
+ * Verify for alternating users: log in as the key's login with its password (`loginAs` answers whom
+ * the server says we are, and throws verify-failed when it refuses the password).
+ */
+export async function verifyLogin(credential: Credential, logins: readonly string[], loginAs: (keyId: string, login: string, password: string) => Promise<string>): Promise<void> {
+  const parsed = parseKeyId(credential.keyId, logins);
+  if (!parsed) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `not a key of ${logins.join(' or ')}` });
+  const me = await loginAs(credential.keyId, parsed.login, credential.secret);
+  if (me !== parsed.login) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `logged in as ${me}, not ${parsed.login}` });
 }

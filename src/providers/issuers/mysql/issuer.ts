@@ -10,7 +10,7 @@ import { rememberSecret } from '../../../secrets/redact.js';
 import { fileLedger } from '../../../state/file-ledger.js';
 import type { LedgerEntry } from '../../../state/store.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
-import { freeLogin, parseKeyId } from '../database/login-key.js';
+import { freeLogin, parseKeyId, verifyLogin } from '../database/login-key.js';
 import { newPassword } from '../database/password.js';
 import { keyOfUser, type AccountRow, type UserKey } from './accounts.js';
 import { mysqlApi, type Query } from './client.js';
@@ -84,12 +84,7 @@ export function createMysqlIssuer(config: MysqlIssuerConfig, ctx: ProviderContex
         return { keyId: key.id, secret, createdAt: key.createdAt };
       }),
 
-    async verify(credential) {
-      const parsed = parseKeyId(credential.keyId, users);
-      if (!parsed) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `not a key of ${users.join(' or ')}` });
-      const me = await db.loginAs(credential.keyId, parsed.login, credential.secret);
-      if (me !== parsed.login) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `logged in as ${me}, not ${parsed.login}` });
-    },
+    verify: (credential) => verifyLogin(credential, users, (keyId, login, password) => db.loginAs(keyId, login, password)),
 
     lastUsed: (keyId) =>
       db.admin('SELECT information_schema.PROCESSLIST', async (query): Promise<LastUse> => {

@@ -8,7 +8,7 @@ import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import { rememberSecret } from '../../../secrets/redact.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
-import { freeLogin, keyIdOf, parseKeyId } from '../database/login-key.js';
+import { freeLogin, keyIdOf, parseKeyId, verifyLogin } from '../database/login-key.js';
 import { newPassword } from '../database/password.js';
 import { pgApi, type Query } from './client.js';
 import { postgresqlDoctor } from './doctor.js';
@@ -72,12 +72,7 @@ export function createPostgresqlIssuer(config: PostgresqlIssuerConfig, ctx: Prov
         return { keyId: keyIdOf(role, now), secret, createdAt: new Date(now) };
       }, { transaction: true }),
 
-    async verify(credential) {
-      const parsed = parseKeyId(credential.keyId, roles);
-      if (!parsed) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `not a key of ${roles.join(' or ')}` });
-      const user = await db.loginAs(credential.keyId, parsed.login, credential.secret);
-      if (user !== parsed.login) throw new KeyrotError('verify-failed', { keyId: credential.keyId, reason: `logged in as ${user}, not ${parsed.login}` });
-    },
+    verify: (credential) => verifyLogin(credential, roles, (keyId, login, password) => db.loginAs(keyId, login, password)),
 
     lastUsed: (keyId) =>
       db.admin('SELECT pg_stat_activity', async (query): Promise<LastUse> => {
