@@ -9,7 +9,7 @@
 // per call) runs over SHELL users on the same moto; --shell-users N (default 20; 0 skips it).
 // --no-c1 skips the --concurrency 1 runs (the 1000-plan peak-RSS run of `npm run bench -- --full`).
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startMoto } from './peers.mjs';
+import { exec, median } from './process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -67,7 +68,6 @@ async function startCountingProxy(target) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
 
 const moto = await startMoto();
@@ -95,18 +95,6 @@ async function fleet(tag, n) {
     ].join('\n'));
   }
   return dir;
-}
-
-/** Spawns without blocking: the counting proxy lives in this process's event loop. */
-function exec(cmd, args, options, input) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-    child.stdin.end(input ?? '');
-  });
 }
 
 async function keyrotRun(target, args) {

@@ -6,12 +6,12 @@
 // the shell baseline (bench/psql-shell-rotate.sh: one psql process per statement) rotates N role pairs
 // of its own on the same server.
 // Usage: npm run build && node bench/postgresql-fleet.mjs [plans=100] [runs=3] [--json]
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres } from './peers.mjs';
+import { exec, median } from './process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -21,18 +21,6 @@ const PLANS = Number(positional[0] ?? 100);
 const RUNS = Number(positional[1] ?? 3);
 const bin = path.join(root, 'bin', 'keyrot.js');
 const log = (...a) => (json ? console.error(...a) : console.log(...a));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function exec(cmd, args, options, input) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...options, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 const db = await startPostgres();
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-pgfleet-'));
