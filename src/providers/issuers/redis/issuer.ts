@@ -8,13 +8,13 @@ import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { rememberSecret } from '../../../secrets/redact.js';
 import { fileLedger } from '../../../state/file-ledger.js';
-import type { LedgerEntry } from '../../../state/store.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { newPassword, sha256Hex } from '../database/password.js';
 import { redisApi, type Send } from './client.js';
 import * as cmd from './commands.js';
 import { redisDoctor } from './doctor.js';
-import { hashOf, keysOf, openedBefore, parseClients, parseUser, short, type PasswordKey } from './passwords.js';
+import { passwordLedger } from './ledger.js';
+import { keysOf, openedBefore, parseClients, parseUser, short, type PasswordKey } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
 
 const MAX_KEYS = 2;
@@ -23,7 +23,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
   const { user } = config;
   const label = `redis user ${user} on ${config.host}:${config.port}`;
   const redis = redisApi(config, ctx, label);
-  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  const ledger = passwordLedger(ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName));
   const explain = (op: IssuerOp) => cmd.explainCommand(op, user, redis.where);
 
   async function passwords(send: Send): Promise<{ live: string[]; flags: string[] }> {
@@ -31,7 +31,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
     if (!found) throw new KeyrotError('db-login-missing', { provider: label, reason: `ACL user "${user}" does not exist` });
     return { live: found.passwords, flags: found.flags };
   }
-  const keys = async (send: Send) => keysOf(user, (await passwords(send)).live, (await ledger.load()).keys);
+  const keys = async (send: Send) => keysOf(user, (await passwords(send)).live, await ledger.entries());
 
   /** Persist the ACL where the server keeps an ACL file; a server without one keeps it until restart (doctor says so). */
   async function save(send: Send): Promise<void> {
@@ -41,21 +41,6 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
     });
   }
 
-  async function remember(edit: (entries: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
-    const { keys: entries, version } = await ledger.load();
-    await ledger.save(edit(entries), version);
-  }
-  /** The ledger with `key` recorded as `status` (its hash kept), and `data` added to what it knew. */
-  const withStatus = (key: PasswordKey, status: 'active' | 'inactive', createdAt?: string, data: Record<string, number> = {}) => (entries: LedgerEntry[]) => {
-    const known = entries.find((e) => hashOf(e) === key.hash);
-    return [
-      ...entries.filter((e) => e !== known),
-      {
-        id: key.id, status, createdAt: createdAt ?? known?.createdAt ?? new Date(0).toISOString(), fingerprint: key.fingerprint!,
-        issuerData: { ...known?.issuerData, hash: key.hash, ...data },
-      },
-    ];
-  };
   const clients = async (send: Send) => parseClients(String(await send(cmd.CLIENTS)));
 
   async function find(send: Send, keyId: string): Promise<PasswordKey | undefined> {
@@ -86,12 +71,12 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
         const createdAt = new Date(await serverTime(send)).toISOString();
         const key: PasswordKey = { id: `${user}@${short(hash)}`, status: 'active', createdAt: new Date(createdAt), fingerprint: `sha256:${short(hash)}`, hash };
         // The ledger first: a run that dies before the ACL change leaves an entry for a hash nobody holds, which lists as nothing.
-        await remember(withStatus(key, 'active', createdAt));
+        await ledger.record(key, 'active', createdAt);
         await send(cmd.addHash(user, hash));
         await save(send);
         // Every connection opened from now on has a higher id: the session gate's watermark.
         const lastClientId = Math.max(...(await clients(send)).map((c) => c.id));
-        await remember(withStatus(key, 'active', createdAt, { lastClientId }));
+        await ledger.record(key, 'active', createdAt, { lastClientId });
         return { keyId: key.id, secret, createdAt: key.createdAt };
       }),
 
@@ -115,7 +100,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
         const key = await find(send, keyId);
         if (!key) throw new KeyrotError('db-key-not-found', { provider: label, keyId, login: user, found: 'no password with that hash' });
         if (key.status === 'inactive') return;
-        await remember(withStatus(key, 'inactive')); // the hash is kept before Redis forgets it
+        await ledger.record(key, 'inactive'); // the hash is kept before Redis forgets it
         await send(cmd.removeHash(user, key.hash));
         await save(send);
       }),
@@ -128,7 +113,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
           await send(cmd.addHash(user, key.hash));
           await save(send);
         }
-        await remember(withStatus(key, 'active'));
+        await ledger.record(key, 'active');
       }),
 
     delete: (keyId) =>
@@ -139,7 +124,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
           await send(cmd.removeHash(user, key.hash));
           await save(send);
         }
-        await remember((entries) => entries.filter((e) => hashOf(e) !== key.hash));
+        await ledger.forget(key.hash);
       }),
 
     explain,
