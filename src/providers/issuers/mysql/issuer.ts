@@ -3,12 +3,11 @@
 // before publish locks no consumer out; deactivate is ACCOUNT LOCK (open sessions go on: the session
 // gate waits for them), reactivate ACCOUNT UNLOCK, delete leaves it locked with no password that can
 // match until it is next in turn. Loaded only when a plan uses it (it pulls in `mysql2`).
-import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
 import { rememberSecret } from '../../../secrets/redact.js';
-import { fileLedger } from '../../../state/file-ledger.js';
 import type { LedgerEntry } from '../../../state/store.js';
+import { ledgerOf } from '../../ledger.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { freeLogin, parseKeyId, verifyLogin } from '../database/login-key.js';
 import { newPassword } from '../database/password.js';
@@ -36,7 +35,7 @@ export function createMysqlIssuer(config: MysqlIssuerConfig, ctx: ProviderContex
 
   // The server cannot say which password is which, only its hash: keyrot's ledger notes each key's
   // fingerprint when it sets the password, so a leaked password is found by it (revoke --secret-stdin).
-  const ledger = ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName);
+  const ledger = ledgerOf(ctx);
   async function note(keep: (entry: LedgerEntry) => boolean, add?: LedgerEntry): Promise<void> {
     const { keys, version } = await ledger.load();
     await ledger.save([...keys.filter(keep), ...(add ? [add] : [])], version);

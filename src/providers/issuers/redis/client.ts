@@ -13,6 +13,12 @@ import type { RedisIssuerConfig } from './schema.js';
 
 export type Send = (args: string[]) => Promise<unknown>;
 
+/** The server's clock (TIME), in ms: when a password was added, to compare with connections' ages. */
+export async function serverTime(send: Send): Promise<number> {
+  const [seconds, micros] = (await send(['TIME'])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
 export interface RedisApi {
   readonly where: string;
   /** `fn` on one admin connection, closed afterwards. */

@@ -10,7 +10,6 @@ export const addHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, 
 export const removeHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `!${hash}`];
 export const SAVE = ['ACL', 'SAVE'];
 export const CLIENTS = ['CLIENT', 'LIST', 'TYPE', 'normal'];
-export const TIME = ['TIME'];
 
 export function explainCommand(op: IssuerOp, user: string, where: string): string {
   switch (op) {

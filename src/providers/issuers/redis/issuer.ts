@@ -4,17 +4,16 @@
 // forgets the hash. Redis cannot say which password a connection used, so the session gate counts the
 // user's connections opened before the newer password existed: those cannot be using it.
 // Loaded only when a plan uses it (it pulls in @redis/client).
-import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { rememberSecret } from '../../../secrets/redact.js';
-import { fileLedger } from '../../../state/file-ledger.js';
+import { ledgerOf } from '../../ledger.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { newPassword, sha256Hex } from '../database/password.js';
-import { redisApi, type Send } from './client.js';
+import { redisApi, serverTime, type Send } from './client.js';
 import * as cmd from './commands.js';
 import { redisDoctor } from './doctor.js';
 import { passwordLedger } from './ledger.js';
-import { keysOf, openedBefore, parseClients, parseUser, short, type PasswordKey } from './passwords.js';
+import { checkRoom, keysOf, parseClients, parseUser, sessionsOf, short, type PasswordKey } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
 
 const MAX_KEYS = 2;
@@ -23,7 +22,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
   const { user } = config;
   const label = `redis user ${user} on ${config.host}:${config.port}`;
   const redis = redisApi(config, ctx, label);
-  const ledger = passwordLedger(ctx.ledger ?? fileLedger(path.join(ctx.stateDir, 'generated'), ctx.planName));
+  const ledger = passwordLedger(ledgerOf(ctx));
   const explain = (op: IssuerOp) => cmd.explainCommand(op, user, redis.where);
 
   async function passwords(send: Send): Promise<{ live: string[]; flags: string[] }> {
@@ -46,11 +45,6 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
   async function find(send: Send, keyId: string): Promise<PasswordKey | undefined> {
     return (await keys(send)).find((k) => k.id === keyId);
   }
-  const serverTime = async (send: Send): Promise<number> => {
-    const [seconds, micros] = (await send(cmd.TIME)) as [string, string];
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  };
-
   return {
     label,
     maxKeys: MAX_KEYS,
@@ -60,11 +54,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
     create: () =>
       redis.admin('ACL SETUSER', async (send) => {
         const { flags } = await passwords(send);
-        if (flags.includes('nopass')) throw new KeyrotError('db-denied', { provider: label, user, operation: 'rotate its password', reason: `${user} is "nopass": any password logs it in, so none can be rotated; remove nopass first` });
-        const now = await keys(send);
-        if (now.length >= MAX_KEYS) {
-          throw new KeyrotError('key-limit', { issuer: label, count: now.length, keys: now.map((k) => `${k.id} (${k.status})`).join(', '), cleanup: `${explain('delete')} for ${now.find((k) => k.status === 'inactive')?.id ?? 'the password no consumer uses'}` });
-        }
+        checkRoom(label, user, flags, await keys(send), MAX_KEYS, explain('delete'));
         const secret = newPassword();
         rememberSecret(secret);
         const hash = sha256Hex(secret);
@@ -83,17 +73,8 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
     verify: (credential) => redis.loginAs(credential.keyId, user, credential.secret),
 
     lastUsed: (keyId) =>
-      redis.admin('CLIENT LIST', async (send): Promise<LastUse> => {
-        const all = await keys(send);
-        const key = all.find((k) => k.id === keyId);
-        // Only connections opened before a newer password existed are known not to use that one.
-        const newer = key ? all.filter((k) => k.createdAt > key.createdAt).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0] : undefined;
-        if (!newer) return { reported: false };
-        const now = await serverTime(send);
-        const old = openedBefore((await clients(send)).filter((c) => c.user === user), newer, now);
-        const addrs = [...new Set(old.map((c) => c.addr))].join(', ');
-        return { reported: 'sessions', sessions: old.length, ...(addrs ? { clients: addrs } : {}) };
-      }),
+      redis.admin('CLIENT LIST', async (send): Promise<LastUse> =>
+        sessionsOf(await keys(send), keyId, (await clients(send)).filter((c) => c.user === user), await serverTime(send))),
 
     deactivate: (keyId) =>
       redis.admin('ACL SETUSER', async (send) => {

@@ -7,7 +7,8 @@
 // The hash's first 12 hex digits are also the password's fingerprint (sha256:…), as keyrot prints
 // fingerprints, so `keyrot revoke --secret-stdin` finds a leaked password by it.
 import type { LedgerEntry } from '../../../state/store.js';
-import type { KeyInfo } from '../../types.js';
+import { KeyrotError } from '../../../errors.js';
+import type { KeyInfo, LastUse } from '../../types.js';
 import { keyIdOf } from '../database/login-key.js';
 
 /** `lastClientId`: the highest connection id Redis had given out right after the password was added. */
@@ -60,4 +61,28 @@ export const parseClients = (text: string): Connection[] =>
 export function openedBefore(connections: Connection[], newer: PasswordKey, serverNowMs: number): Connection[] {
   return connections.filter((c) =>
     (newer.lastClientId === undefined || c.id <= newer.lastClientId) && serverNowMs - (c.ageSeconds + 1) * 1000 < newer.createdAt.getTime());
+}
+
+/**
+ * What the session gate hears about `keyId`: the user's connections opened before a newer password
+ * existed (they cannot be using that one); not reported for the newest password, which any connection may use.
+ */
+export function sessionsOf(all: PasswordKey[], keyId: string, connections: Connection[], serverNowMs: number): LastUse {
+  const key = all.find((k) => k.id === keyId);
+  const newer = key ? all.filter((k) => k.createdAt > key.createdAt).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0] : undefined;
+  if (!newer) return { reported: false };
+  const old = openedBefore(connections, newer, serverNowMs);
+  const addrs = [...new Set(old.map((c) => c.addr))].join(', ');
+  return { reported: 'sessions', sessions: old.length, ...(addrs ? { clients: addrs } : {}) };
+}
+
+/** Refuse a new password for a nopass user (any password logs it in) or one holding `max` already. */
+export function checkRoom(label: string, user: string, flags: string[], keys: PasswordKey[], max: number, deleteCall: string): void {
+  if (flags.includes('nopass')) {
+    throw new KeyrotError('db-denied', { provider: label, user, operation: 'rotate its password', reason: `${user} is "nopass": any password logs it in, so none can be rotated; remove nopass first` });
+  }
+  if (keys.length >= max) {
+    const spare = keys.find((k) => k.status === 'inactive')?.id ?? 'the password no consumer uses';
+    throw new KeyrotError('key-limit', { issuer: label, count: keys.length, keys: keys.map((k) => `${k.id} (${k.status})`).join(', '), cleanup: `${deleteCall} for ${spare}` });
+  }
 }
