@@ -60,17 +60,20 @@ describe('keyrot init', () => {
     'aws-ssm:/payments/aws', 'github-actions:acme/payments/production/PAYMENTS_KEY', 'github-actions:org:acme/PAYMENTS_ORG_KEY',
   ];
 
-  it('keyrot init ... | keyrot validate - passes for every issuer/store combination, and with all stores at once', () => {
-    for (const issuer of ['aws-iam', 'generated', 'http', 'postgresql', 'mysql', 'redis']) {
+  it('keyrot init ... | keyrot validate - passes for every issuer with every store at once, and for each store alone', () => {
+    // Every issuer with every store at once covers each pairing; each store alone covers the one-target form.
+    const combinations = [
+      ...['aws-iam', 'generated', 'http', 'postgresql', 'mysql', 'redis'].map((issuer) => ({ issuer, stores: STORES })),
+      ...STORES.map((store) => ({ issuer: 'generated', stores: [store] })),
+    ];
+    for (const { issuer, stores } of combinations) {
       const user = issuer === 'aws-iam' ? 'payments-service' : 'payments';
-      for (const stores of [...STORES.map((s) => [s]), STORES]) {
-        const plan = cli(['init', '--issuer', issuer, '--user', user, '--preset', 'vault-approle', ...stores.flatMap((s) => ['--store', s])]);
-        expect(plan.code, `${issuer} ${stores.join(' ')}`).toBe(0);
-        expect(plan.stdout).toMatch(/^# yaml-language-server: \$schema=/);
-        const checked = cli(['validate', '-', '--json'], plan.stdout);
-        expect(checked.code, `${issuer} ${stores.join(' ')}: ${checked.stdout}`).toBe(0);
-        expect(JSON.parse(checked.stdout)).toMatchObject({ type: 'validate', plans: [{ file: '<stdin>', source: issuer, targets: stores.map((s) => s.split(':')[0]) }] });
-      }
+      const plan = cli(['init', '--issuer', issuer, '--user', user, '--preset', 'vault-approle', ...stores.flatMap((s) => ['--store', s])]);
+      expect(plan.code, `${issuer} ${stores.join(' ')}`).toBe(0);
+      expect(plan.stdout).toMatch(/^# yaml-language-server: \$schema=/);
+      const checked = cli(['validate', '-', '--json'], plan.stdout);
+      expect(checked.code, `${issuer} ${stores.join(' ')}: ${checked.stdout}`).toBe(0);
+      expect(JSON.parse(checked.stdout)).toMatchObject({ type: 'validate', plans: [{ file: '<stdin>', source: issuer, targets: stores.map((s) => s.split(':')[0]) }] });
     }
   });
 
