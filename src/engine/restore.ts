@@ -1,6 +1,7 @@
 // A rollback serves the old key again. Most targets kept it (a prior version, a disabled one) and their
-// onReactivate brings it back; a write-only target (GitHub Actions secrets) kept nothing, so the old key
-// is published there again, read from another target of the plan that still holds it (readRetired).
+// onReactivate brings it back; a single-value target (GitHub Actions secrets, GitLab CI/CD variables) kept
+// nothing, so the old key is published there again, read from another target of the plan that still holds
+// it (readRetired).
 // `keyrot validate` refuses a plan where no target could (unless that target says `rollback: false`).
 import type { Credential, SecretStore } from '../providers/types.js';
 import { rememberSecret } from '../secrets/redact.js';
@@ -17,9 +18,9 @@ async function retiredSecret(ctx: RotationContext, keyId: string): Promise<{ cre
   return undefined;
 }
 
-/** Publish the old key again to every write-only target that allows it; true when one now serves it again. */
+/** Publish the old key again to every single-value target that allows it; true when one now serves it again. */
 export async function republishOldKey(ctx: RotationContext, keyId: string): Promise<boolean> {
-  const targets = ctx.stores.map((store, i) => ({ store, rollback: (ctx.plan.publish[i] as { rollback?: boolean }).rollback })).filter((t) => t.store.writeOnly);
+  const targets = ctx.stores.map((store, i) => ({ store, rollback: (ctx.plan.publish[i] as { rollback?: boolean }).rollback })).filter((t) => t.store.singleValue);
   let found: Awaited<ReturnType<typeof retiredSecret>>;
   let restored = false;
   for (const { store, rollback } of targets) {

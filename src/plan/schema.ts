@@ -52,16 +52,18 @@ export const planSchema = z
     path: ['usage'],
     message: 'a usage source needs lastUsed (quietFor, maxWait) too: it is asked before deactivate over quietFor',
   })
-  // A rollback publishes the old key again to a write-only target (GitHub Actions) from another target
-  // that keeps it; without one, say so now rather than at the rollback.
+  // A rollback publishes the old key again to a single-value target (GitHub Actions, GitLab CI/CD) from
+  // another target that keeps it; without one, say so now rather than at the rollback.
   .superRefine((plan, issues) => {
     const keeper = plan.publish.map((t) => storeTraits(t.type).keepsRetired === true);
     plan.publish.forEach((target, i) => {
-      if (!storeTraits(target.type).writeOnly || (target as { rollback?: boolean }).rollback === false || keeper.some((k, j) => k && j !== i)) return;
+      const traits = storeTraits(target.type);
+      if (!traits.singleValue || (target as { rollback?: boolean }).rollback === false || keeper.some((k, j) => k && j !== i)) return;
+      const why = traits.writeOnly ? 'cannot be read back' : 'keeps no older value';
       issues.addIssue({
         code: 'custom',
         path: ['publish', i, 'rollback'],
-        message: `a rollback could not serve the old key here again: ${target.type} cannot be read back, and no other target of this plan keeps the old key (${keepingTypes().join(', ')} do); add one, or set \`rollback: false\` here to leave this target serving the new key after a rollback`,
+        message: `a rollback could not serve the old key here again: ${target.type} ${why}, and no other target of this plan keeps the old key (${keepingTypes().join(', ')} do); add one, or set \`rollback: false\` here to leave this target serving the new key after a rollback`,
       });
     });
   })

@@ -43,7 +43,7 @@ export const stores = {
   'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
   'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore, { keepsRetired: true }),
   'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
-  'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true }),
+  'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true, singleValue: true }),
 };
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */

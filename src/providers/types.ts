@@ -140,8 +140,11 @@ export interface WriteOnly {
  *   died before recording it, or never there), so the audit log records only what happened.
  * - Errors are `KeyrotError`s whose messages never contain a secret.
  * - A write-only store (`writeOnly` set) resolves readBack() to undefined, always; the engine compares
- *   `writeOnly.written()` instead, and a rollback publishes the old key there again from another target's
- *   `readRetired`. Its retire hooks cannot remove what it holds but by publishing over it.
+ *   `writeOnly.written()` instead.
+ * - A store that holds one value and keeps no older one (`singleValue` set: GitHub Actions secrets, GitLab
+ *   CI/CD variables) has nothing to serve again on a rollback: the engine publishes the old key there again
+ *   from another target's `readRetired` instead of calling its onReactivate. Its retire hooks cannot remove
+ *   what it holds but by publishing over it.
  */
 export interface SecretStore {
   /** One line for humans: "file rotation-plans/.demo/api-keys.json". */
@@ -156,8 +159,10 @@ export interface SecretStore {
   /** Preflight checks (credentials, endpoint, permissions on everything the store touches): read-only;
    *  a failed check is a finding, not a throw. Without it, doctor checks that ownership() answers. */
   doctor?(): Promise<Check[]>;
-  /** Set on a store that cannot be read back (see WriteOnly). */
+  /** Set on a store that cannot be read back (see WriteOnly). A write-only store is single-value too. */
   readonly writeOnly?: WriteOnly;
+  /** Set on a store that holds one value and keeps no older one: publishing overwrites it (see above). */
+  readonly singleValue?: boolean;
   /** On a store that keeps a retired key's secret until onDelete (a prior version): that secret, read for a
    *  rollback that publishes the old key again to a write-only target. Undefined when it no longer has it. */
   readRetired?(keyId: string): Promise<Credential | undefined>;
@@ -167,6 +172,8 @@ export interface SecretStore {
 export interface StoreTraits {
   /** Its stores set `writeOnly`. */
   writeOnly?: boolean;
+  /** Its stores set `singleValue`: a rollback needs another target of the plan that keeps the old key. */
+  singleValue?: boolean;
   /** Its stores implement `readRetired`. */
   keepsRetired?: boolean;
 }

@@ -89,7 +89,7 @@ async function reactivateOldKey(ctx: RotationContext): Promise<void | PhaseName>
     await ctx.call(ctx.issuer, 'reactivate', () => ctx.issuer.reactivate(keyId));
     await ctx.record('reactivate-key', `reactivated ${keyId}`);
   }
-  for (const store of ctx.stores.filter((s) => !s.writeOnly)) await retireIn(ctx, store, 'onReactivate', keyId, 'restore-to-store', `${store.label} serves ${keyId} again`);
+  for (const store of ctx.stores.filter((s) => !s.singleValue)) await retireIn(ctx, store, 'onReactivate', keyId, 'restore-to-store', `${store.label} serves ${keyId} again`);
   const republished = await republishOldKey(ctx, keyId);
   ctx.state.deactivatedAt = null;
   delete ctx.state.deadlines.soak;

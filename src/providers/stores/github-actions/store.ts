@@ -67,6 +67,7 @@ export function createGithubActionsStore(config: GithubActionsStoreConfig, ctx: 
 
   const store: SecretStore = {
     label,
+    singleValue: true,
     writeOnly: { reason: 'GitHub never returns a secret\'s value: keyrot checks what it recorded writing, while the secret\'s updated_at has not moved', written },
 
     async ownership() {
