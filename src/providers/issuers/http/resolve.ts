@@ -7,6 +7,7 @@ import { callsSchema, type Calls } from './calls-schema.js';
 import { PRESETS } from './presets/index.js';
 import type { HttpSourceParsed } from './schema.js';
 import { BUILT_IN, placeholdersDeep, placeholdersIn } from './template.js';
+import { CLEARTEXT_REFUSED, safeForCredentials } from '../../../shared/loopback.js';
 
 type Required<C> = NonNullable<C>;
 
@@ -34,8 +35,6 @@ export interface ResolvedHttp extends Omit<HttpSourceParsed, 'calls' | 'auth' | 
   /** The preset's least-privilege text (empty without a preset), for doctor and init. */
   permissions: string[];
 }
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** The preset's fields under the plan's own, before the checks. */
 function merged(plan: HttpSourceParsed) {
@@ -112,9 +111,7 @@ function issuesOf(plan: HttpSourceParsed): Issue[] {
   const issues: Issue[] = [];
   const from = m.preset ? ` (preset ${m.preset.name} does not give one)` : '';
   if (!m.baseUrl) issues.push({ path: ['baseUrl'], message: `missing: the vendor's admin API address${from}` });
-  else if (new URL(m.baseUrl).protocol === 'http:' && !LOOPBACK.test(new URL(m.baseUrl).hostname)) {
-    issues.push({ path: ['baseUrl'], message: 'http:// only for a loopback address (127.0.0.1, localhost): the admin credential would cross the network in clear; use https://' });
-  }
+  else if (!safeForCredentials(m.baseUrl)) issues.push({ path: ['baseUrl'], message: CLEARTEXT_REFUSED });
   if (!m.auth) issues.push({ path: ['auth'], message: `missing: how keyrot authenticates to the admin API${from}` });
   for (const op of ['create', 'list', 'delete', 'verify'] as const) {
     if (!m.calls[op]) issues.push({ path: ['calls', op], message: `missing: the ${op} call${m.preset ? '' : ' (or a preset)'}` });

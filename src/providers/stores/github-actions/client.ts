@@ -3,7 +3,8 @@
 // keyrot records what it wrote. Every failure becomes a KeyrotError naming the target and the call.
 import { KeyrotError } from '../../../errors.js';
 import { rememberSecret } from '../../../secrets/redact.js';
-import { type RateLimit, rest, RestFailure, type Reply } from '../rest.js';
+import { type RateLimit, rest, type Reply } from '../rest.js';
+import { storeFailure } from '../rest-failure.js';
 import { type GithubActionsStoreConfig, markerName } from './schema.js';
 
 export interface SecretMeta {
@@ -39,28 +40,6 @@ const said = (reply: Reply | undefined) => {
   const message = (reply?.json as { message?: unknown } | undefined)?.message;
   return typeof message === 'string' ? message.slice(0, 200) : 'no message';
 };
-
-interface Target {
-  store: string;
-  tokenEnv: string;
-  /** What a 404 says does not exist, the plan fields that name it, and what a 403 says to grant. */
-  where: string;
-  fields: string;
-  needs: string;
-}
-
-/** A failed call as the KeyrotError a user can act on: what to fix, in the target's own words. */
-function failure(e: unknown, call: string, t: Target): unknown {
-  if (!(e instanceof RestFailure)) return e;
-  const status = e.reply?.status;
-  const common = { store: t.store, vendor: 'GitHub', call, tokenEnv: t.tokenEnv, status, said: said(e.reply) };
-  if (e.rateLimit) return new KeyrotError('store-rate-limited', { ...common, until: e.rateLimit.until.toISOString() });
-  if (status === 401) return new KeyrotError('provider-auth-failed', { provider: t.store, reason: `GitHub refused the token in ${t.tokenEnv} (401: ${said(e.reply)})`, fix: `put a valid token in ${t.tokenEnv}` });
-  if (status === 403) return new KeyrotError('store-denied', { ...common, needs: t.needs });
-  if (status === 404) return new KeyrotError('store-target-missing', { ...common, what: t.where, fields: t.fields });
-  if (!e.reply) return new KeyrotError('provider-failed', { provider: t.store, operation: call, reason: e.reason });
-  return new KeyrotError('provider-failed', { provider: t.store, operation: call, reason: `GitHub answered ${status}: ${said(e.reply)}` });
-}
 
 export function githubApi(config: GithubActionsStoreConfig, ctx: { env: NodeJS.ProcessEnv; note(m: string): void }, store: string): GithubApi {
   const base = config.organization
@@ -101,7 +80,7 @@ export function githubApi(config: GithubActionsStoreConfig, ctx: { env: NodeJS.P
       lastScopes = scopes === null ? undefined : scopes.split(',').map((s) => s.trim()).filter(Boolean);
       return reply;
     } catch (e) {
-      throw failure(e, `${method} ${path}`, { store, tokenEnv: config.tokenEnv, where, fields, needs });
+      throw storeFailure(e, `${method} ${path}`, { store, vendor: 'GitHub', tokenEnv: config.tokenEnv, where, fields, needs, said });
     }
   }
 
