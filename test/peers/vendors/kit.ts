@@ -16,6 +16,9 @@ import type { Operation, OpenApiSpec } from './openapi.js';
 export interface Answer {
   status: number;
   body?: unknown;
+  /** A body that is not JSON (GitLab's rate limiter answers text/plain), sent as it is with `headers`'
+   *  content type; allowed for error statuses only, which a description documents as JSON if at all. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -138,7 +141,9 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
         if (!handler) throw new Error(`${definition.vendor} test server: no handler for ${operation.id}`);
         answer = handler(call);
       }
-      const wrong = spec.checkResponse(operation, answer.status, answer.body, { shape: definition.errorShape(spec), replacesDocumented: definition.errorShapeReplacesDocumented });
+      const wrong = answer.text !== undefined
+        ? (answer.status >= 400 ? [] : [`a text body for status ${answer.status}`])
+        : spec.checkResponse(operation, answer.status, answer.body, { shape: definition.errorShape(spec), replacesDocumented: definition.errorShapeReplacesDocumented });
       if (wrong.length > 0) {
         answerErrors.push(`${definition.vendor} ${operation.id} answered ${answer.status}: ${wrong.join('; ')}`);
         return { answer: { status: 500, body: { 'keyrot-test-server': 'our answer broke the vendor description', problems: wrong } }, stallBody: false };
@@ -166,8 +171,8 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
       if (!result) return; // a stall: the socket stays open until the client gives up or the server closes
       const { answer, stallBody } = result;
       seen.status = answer.status;
-      const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-      res.writeHead(answer.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...answer.headers });
+      const text = answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
+      res.writeHead(answer.status, { ...(text && answer.text === undefined ? { 'content-type': 'application/json' } : {}), ...answer.headers });
       if (stallBody) {
         res.flushHeaders(); // the status and headers, then nothing: not a byte of the body (nor its secret)
         return;
