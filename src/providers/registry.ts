@@ -11,6 +11,7 @@ import { redisIssuerSchema } from './issuers/redis/schema.js';
 import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
 import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
 import { githubActionsStoreSchema } from './stores/github-actions/schema.js';
+import { gitlabCiStoreSchema } from './stores/gitlab-ci/schema.js';
 import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
 import { fileStoreSchema } from './stores/file/schema.js';
 import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
@@ -44,6 +45,7 @@ export const stores = {
   'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore, { keepsRetired: true }),
   'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
   'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true, singleValue: true }),
+  'gitlab-ci': entry(gitlabCiStoreSchema, async () => (await import('./stores/gitlab-ci/store.js')).createGitlabCiStore, { singleValue: true }),
 };
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */
