@@ -83,8 +83,9 @@ export interface VendorServer {
   readonly answerErrors: string[];
   /** The next `times` calls (of `operationId`, if given) fail this way. */
   fail(times: number, fault: Fault, options?: { operationId?: string }): void;
-  /** Answer one operation with this handler instead (to prove the answer check catches a bad answer). */
-  replaceHandler(operationId: string, handler: Handler): void;
+  /** Answer one operation with this handler instead (to prove the answer check catches a bad answer, or to
+   *  act as another client between two calls); returns the handler it replaced, to put back. */
+  replaceHandler(operationId: string, handler: Handler): Handler;
   /** Stops the server; throws if any answer of ours broke the description. */
   close(): Promise<void>;
 }
@@ -192,7 +193,9 @@ export async function startVendorServer(definition: VendorDefinition): Promise<V
       faults.push({ left: times, fault, operationId: options?.operationId });
     },
     replaceHandler(operationId, handler) {
+      const was = handlers[operationId]!;
       handlers[operationId] = handler;
+      return was;
     },
     async close() {
       server.closeAllConnections();

@@ -32,9 +32,10 @@ export interface GitlabApi {
   /** The variable's API address, for dry runs. */
   readonly address: string;
   get(): Promise<GitlabVariable | undefined>;
-  /** 'taken' when GitLab already holds that key in that scope (an answer lost and the create retried, or another writer). */
-  create(write: VariableWrite): Promise<GitlabVariable | 'taken'>;
-  update(write: VariableWrite): Promise<GitlabVariable>;
+  /** 'taken' when GitLab already holds that key in that scope (an answer lost and the create retried, or
+   *  another writer); undefined when the write was answered without its body (cut short). */
+  create(write: VariableWrite): Promise<GitlabVariable | 'taken' | undefined>;
+  update(write: VariableWrite): Promise<GitlabVariable | undefined>;
 }
 
 /** 429 (GitLab's only rate-limit answer), until Retry-After (seconds), else RateLimit-Reset (Unix seconds), else a minute. */
@@ -120,12 +121,12 @@ export function gitlabApi(config: GitlabCiStoreConfig, ctx: { env: NodeJS.Proces
       const reply = await send('POST', base, { body: { key: config.key, ...write, ...flags, ...scope }, accept: [400] });
       if (reply.status === 400 && /has already been taken/.test(gitlabSaid(reply))) return 'taken';
       if (reply.status === 400) throw storeFailure(new RestFailure(`POST ${base}`, reply, 'answered 400'), `POST ${base}`, target);
-      return reply.json as GitlabVariable;
+      return reply.json as GitlabVariable | undefined;
     },
     async update(write) {
       const selected = scoped ? { filter: { environment_scope: config.environmentScope } } : {};
       const reply = await send('PUT', path, { body: { ...write, ...flags, ...scope, ...selected } });
-      return reply.json as GitlabVariable;
+      return reply.json as GitlabVariable | undefined;
     },
   };
 }

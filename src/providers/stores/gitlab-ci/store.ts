@@ -43,10 +43,10 @@ export function createGitlabCiStore(config: GitlabCiStoreConfig, ctx: ProviderCo
   const settled = (v: GitlabVariable, write: VariableWrite) =>
     v.value === write.value && v.description === write.description && v.masked === config.masked && v.protected === config.protected && v.raw === config.raw;
 
-  async function write(found: GitlabVariable | undefined, next: VariableWrite): Promise<GitlabVariable> {
-    if (found) return api.update(next);
-    const created = await api.create(next);
-    if (created !== 'taken') return created;
+  /** The variable as GitLab holds it after keyrot's write (read again when the answer was cut short). */
+  async function write(found: GitlabVariable | undefined, next: VariableWrite): Promise<GitlabVariable | undefined> {
+    const written = found ? await api.update(next) : await api.create(next);
+    if (written !== 'taken') return written ?? api.get();
     // Created while keyrot looked away: its own create whose answer was lost, or another writer's.
     const now = await api.get();
     if (now && now.value === next.value && now.description === next.description) return now;
@@ -68,7 +68,7 @@ export function createGitlabCiStore(config: GitlabCiStoreConfig, ctx: ProviderCo
     if (refused) throw new KeyrotError('store-value-unmaskable', { store: label, reason: refused });
     const written = await write(found, next);
     // GitLab before 16.2 drops a variable's description: keyrot could never tell its own variable again.
-    if (written.description !== next.description) {
+    if (written && written.description !== next.description) {
       throw new KeyrotError('provider-failed', { provider: label, operation: 'publish', reason: 'GitLab did not keep the variable\'s description, where keyrot records what it wrote (GitLab 16.2 or later keeps it)' });
     }
   }
