@@ -8,9 +8,10 @@ import { PRESET_LIST, presetSource } from '../providers/issuers/http/presets/sca
 
 export { PRESET_LIST };
 import { policyHcl, vaultPolicy } from '../providers/stores/vault-kv2/policy.js';
+import { GITLAB_FORM, gitlabSection } from './scaffold-gitlab.js';
 
 export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http', ...DATABASE_ISSUERS] as const;
-export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager', 'aws-ssm', 'github-actions'] as const;
+export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager', 'aws-ssm', 'github-actions', 'gitlab-ci'] as const;
 export type ScaffoldIssuer = (typeof SCAFFOLD_ISSUERS)[number];
 
 export interface ScaffoldOptions {
@@ -36,6 +37,7 @@ export const STORE_FORMS = {
   'aws-secrets-manager': 'aws-secrets-manager:SECRET-NAME',
   'aws-ssm': 'aws-ssm:/PARAMETER/NAME',
   'github-actions': 'github-actions:OWNER/REPO[/ENVIRONMENT]/SECRET_NAME or github-actions:org:ORG/SECRET_NAME',
+  'gitlab-ci': GITLAB_FORM,
 } as const;
 
 const usage = (problem: string) => new KeyrotError('usage', { problem });
@@ -101,6 +103,11 @@ function storeSection(spec: string, o: ScaffoldOptions, fields: { id: string; se
       };
     case 'github-actions':
       return githubSection(spec, where, o.stores.some((other) => other !== spec && keeps(other)));
+    case 'gitlab-ci': {
+      const section = gitlabSection(where, o.stores.some((other) => other !== spec && keeps(other)));
+      if (!section) throw usage(`--store ${spec}: ${form}`);
+      return section;
+    }
     default: // aws-secrets-manager
       return {
         lines: ['  - type: aws-secrets-manager', `    region: ${q(region)}`, `    secretId: ${q(where)}   # created if missing; credentials from the AWS default chain`, `    data: ${data}`],

@@ -58,6 +58,7 @@ describe('keyrot init', () => {
   const STORES = [
     'file:keys.json', 'vault-kv2:secret/payments/aws', 'azure-keyvault:https://payments-kv.vault.azure.net/payments-key', 'aws-secrets-manager:payments/aws',
     'aws-ssm:/payments/aws', 'github-actions:acme/payments/production/PAYMENTS_KEY', 'github-actions:org:acme/PAYMENTS_ORG_KEY',
+    'gitlab-ci:acme/payments/PAYMENTS_KEY@production', 'gitlab-ci:group:acme/PAYMENTS_GROUP_KEY',
   ];
 
   it('keyrot init ... | keyrot validate - passes for every issuer with every store at once, and for each store alone', () => {
@@ -104,6 +105,7 @@ describe('keyrot init', () => {
     expect(cli(['init', '--issuer', 'aws-iam', '--store', 'file:k.json']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated', '--store', 'redis:k']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated', '--store', 'vault-kv2:secret']).code).toBe(2);
+    expect(cli(['init', '--issuer', 'generated', '--store', 'gitlab-ci:API_KEY']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated']).code).toBe(2);
     const noPreset = cli(['init', '--issuer', 'http', '--store', 'file:k.json']);
     expect(noPreset.code).toBe(2);
