@@ -59,6 +59,8 @@ export interface GitlabTestServer extends VendorServer {
   variables(owner: Owner): Variable[];
   /** Write a variable as a person would (the UI): any description, no check of keyrot's. */
   setVariable(owner: Owner, v: Partial<Variable> & { key: string; value: string }): void;
+  /** Remove every variable of a project or group (between tests). */
+  clear(owner: Owner): void;
 }
 
 const MASKABLE = /^[a-zA-Z0-9_+=/@:.~-]{8,}$/;
@@ -199,5 +201,6 @@ export async function startGitlabServer(): Promise<GitlabTestServer> {
       if (was) Object.assign(was, next);
       else variables.push(next);
     },
+    clear: (owner: Owner) => void holder(owner).variables.splice(0),
   });
 }
