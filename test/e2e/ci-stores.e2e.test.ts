@@ -1,12 +1,13 @@
 // One IAM key (moto) rotated by the built binary into a GitHub environment secret (the GitHub test
 // server, which opens every sealed box) and an SSM SecureString parameter (moto) at once; a rollback
 // that must publish the old key to GitHub again from SSM; a revoke that removes the leaked key from both.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetParameterCommand, GetParameterHistoryCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, awsKit, TESTING } from '../helpers/aws-kit.js';
+import { doctorChecks, expireSoak } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { startMoto, type Moto } from '../peers/moto.js';
 import { type GithubTestServer, type Scope, startGithubServer } from '../peers/vendors/github.js';
@@ -75,13 +76,6 @@ async function ssmHistory(): Promise<string[]> {
 }
 const githubNow = () => github.opened(ENV_SCOPE, 'AWS_SECRET_ACCESS_KEY');
 
-function expireSoak() {
-  const file = path.join(ws.dir, STATE, 'state', 'deploy.json');
-  const state = JSON.parse(readFileSync(file, 'utf8'));
-  state.deadlines.soak = new Date(Date.now() - 1000).toISOString();
-  writeFileSync(file, JSON.stringify(state));
-}
-
 describe('an IAM key in a GitHub environment secret and an SSM parameter at once', () => {
   it('rotates both: GitHub holds (opened with its private key) the secret SSM holds, it authenticates, and no copy of the old key is left', async () => {
     const file = plan();
@@ -143,7 +137,7 @@ describe('an IAM key in a GitHub environment secret and an SSM parameter at once
     expect(githubNow()).toBe(replacement.secret);
     expect(await keysOf(USER)).toContainEqual({ id: leaked.id, status: 'Inactive' });
 
-    expireSoak();
+    expireSoak(path.join(ws.dir, STATE), 'deploy');
     const deleted = await keyrot(['revoke', '--delete', '--yes', '--state', STATE, '--key', leaked.id, file], withToken());
     expect(deleted.code, deleted.stderr).toBe(0);
     expect((await ssmHistory()).some((v) => v.includes(leaked.secret))).toBe(false);
@@ -228,10 +222,7 @@ describe('bad input: a clear error, its exit code, and nothing lost', () => {
 });
 
 describe('keyrot doctor on a github-actions target', () => {
-  const checks = (r: { stdout: string }) => {
-    const doc = JSON.parse(r.stdout) as { plans: Array<{ providers: Array<{ provider: string; checks: Array<{ check: string; status: string; detail: string; hint?: string }> }> }> };
-    return doc.plans[0]!.providers.find((p) => p.provider.startsWith('github-actions'))!.checks;
-  };
+  const checks = (r: { stdout: string }) => doctorChecks(r.stdout, 'github-actions');
   const doctor = (t: string) => keyrot(['doctor', '--output', 'json', '--state', STATE, plan()], withToken(t));
 
   it('a classic token with more scopes than it needs passes with a warning naming them', async () => {

@@ -2,12 +2,13 @@
 // environment scope production, masked and protected) and an SSM SecureString parameter (moto) at once;
 // a rollback that publishes the old key to GitLab again from SSM (GitLab keeps no older value); a revoke
 // that replaces the leaked key in both, and holds without --yes when there is no terminal to ask.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, awsKit, TESTING } from '../helpers/aws-kit.js';
+import { doctorChecks, expireSoak } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { startMoto, type Moto } from '../peers/moto.js';
 import { type GitlabTestServer, type Owner, startGitlabServer } from '../peers/vendors/gitlab.js';
@@ -72,13 +73,6 @@ const variable = () => gitlab.variables(APP).find((v) => v.key === KEY && v.envi
 const gitlabNow = () => variable()?.value;
 const output = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
 
-function expireSoak() {
-  const file = path.join(ws.dir, STATE, 'state', 'deploy.json');
-  const state = JSON.parse(readFileSync(file, 'utf8'));
-  state.deadlines.soak = new Date(Date.now() - 1000).toISOString();
-  writeFileSync(file, JSON.stringify(state));
-}
-
 describe('an IAM key in a GitLab project variable and an SSM parameter at once', () => {
   it('rotates both: GitLab holds what SSM holds, masked and protected, its description names the key, and it authenticates', async () => {
     const file = plan();
@@ -141,7 +135,7 @@ describe('an IAM key in a GitLab project variable and an SSM parameter at once',
     expect(gitlab.variables(APP).some((v) => v.value.includes(leaked.secret))).toBe(false);
     expect(await keysOf(USER)).toContainEqual({ id: leaked.id, status: 'Inactive' });
 
-    expireSoak();
+    expireSoak(path.join(ws.dir, STATE), 'deploy');
     const deleted = await keyrot(['revoke', '--delete', '--yes', '--state', STATE, '--key', leaked.id, file], withToken());
     expect(deleted.code, deleted.stderr).toBe(0);
     expect((await keysOf(USER)).map((k) => k.id)).toEqual([replacement.id]);
@@ -209,10 +203,7 @@ describe('bad input: a clear error, its exit code, and nothing lost', () => {
 });
 
 describe('keyrot doctor on a gitlab-ci target', () => {
-  const checks = (r: { stdout: string }) => {
-    const doc = JSON.parse(r.stdout) as { plans: Array<{ providers: Array<{ provider: string; checks: Array<{ check: string; status: string; detail: string; hint?: string }> }> }> };
-    return doc.plans[0]!.providers.find((p) => p.provider.startsWith('gitlab-ci'))!.checks;
-  };
+  const checks = (r: { stdout: string }) => doctorChecks(r.stdout, 'gitlab-ci');
   const doctor = (t: string) => keyrot(['doctor', '--output', 'json', '--state', STATE, plan()], withToken(t));
 
   it('a Maintainer token passes; least privilege says the scope and role to keep, as GitLab does not report them', async () => {

@@ -1,5 +1,5 @@
 // Read what a rotation left behind, the way a consumer or an auditor would.
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditRecord } from '../../src/audit/log.js';
 import type { RotationState } from '../../src/engine/rotation.js';
@@ -40,3 +40,24 @@ export const secretsIn = (store: StoreFile): string[] =>
 /** Which of `secrets` appear in `text`, by index: never the secret itself, so a failure prints nothing secret. */
 export const leakedIndexes = (text: string, secrets: string[]): number[] =>
   secrets.flatMap((s, i) => (text.includes(s) ? [i] : []));
+
+/** Move a rotation's stored soak deadline into the past, as if the soak had been sat out (never sleeping through it). */
+export function expireSoak(stateDir: string, plan: string): void {
+  const file = path.join(stateDir, 'state', `${plan}.json`);
+  const state = JSON.parse(readFileSync(file, 'utf8')) as { deadlines: Record<string, string> };
+  state.deadlines.soak = new Date(Date.now() - 1000).toISOString();
+  writeFileSync(file, JSON.stringify(state));
+}
+
+export interface DoctorCheck {
+  check: string;
+  status: string;
+  detail: string;
+  hint?: string;
+}
+
+/** The checks `keyrot doctor --output json` reports for the first plan's provider whose label starts with `provider`. */
+export function doctorChecks(stdout: string, provider: string): DoctorCheck[] {
+  const doc = JSON.parse(stdout) as { plans: Array<{ providers: Array<{ provider: string; checks: DoctorCheck[] }> }> };
+  return doc.plans[0]!.providers.find((p) => p.provider.startsWith(provider))!.checks;
+}

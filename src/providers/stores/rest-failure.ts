@@ -1,8 +1,18 @@
 // A CI store's failed call (rest.ts) as the KeyrotError a user can act on, in the target's own words:
 // the rate limit and until when, a refused token, what the token may not do and what to grant, what
-// does not exist and which plan fields name it. Shared by github-actions and gitlab-ci.
+// does not exist and which plan fields name it; and the token the call needs. Shared by github-actions
+// and gitlab-ci.
 import { KeyrotError } from '../../errors.js';
+import { rememberSecret } from '../../secrets/redact.js';
 import { RestFailure, type Reply } from './rest.js';
+
+/** The token in `env[name]`, remembered as a secret; a missing one is a login failure saying where to put it. */
+export function tokenFrom(env: NodeJS.ProcessEnv, name: string, store: string, vendor: string, readmeSection: string): string {
+  const value = env[name];
+  if (!value) throw new KeyrotError('provider-auth-failed', { provider: store, reason: `${name} is not set`, fix: `put a ${vendor} token in ${name} (README, "${readmeSection}", lists what it needs)` });
+  rememberSecret(value);
+  return value;
+}
 
 export interface FailureTarget {
   store: string;

@@ -2,9 +2,8 @@
 // metadata (GitHub never returns a value), the secret's write, and the Actions variable beside it where
 // keyrot records what it wrote. Every failure becomes a KeyrotError naming the target and the call.
 import { KeyrotError } from '../../../errors.js';
-import { rememberSecret } from '../../../secrets/redact.js';
 import { type RateLimit, rest, type Reply } from '../rest.js';
-import { storeFailure } from '../rest-failure.js';
+import { storeFailure, tokenFrom } from '../rest-failure.js';
 import { type GithubActionsStoreConfig, markerName } from './schema.js';
 
 export interface SecretMeta {
@@ -58,12 +57,7 @@ export function githubApi(config: GithubActionsStoreConfig, ctx: { env: NodeJS.P
       : 'the repository permissions Secrets (write) and Variables (write) (a classic token: repo)';
   let lastScopes: string[] | undefined;
 
-  const token = () => {
-    const value = ctx.env[config.tokenEnv];
-    if (!value) throw new KeyrotError('provider-auth-failed', { provider: store, reason: `${config.tokenEnv} is not set`, fix: `put a GitHub token in ${config.tokenEnv} (README, "GitHub Actions secrets", lists what it needs)` });
-    rememberSecret(value);
-    return value;
-  };
+  const token = () => tokenFrom(ctx.env, config.tokenEnv, store, 'GitHub', 'GitHub Actions secrets');
   const restConfig = {
     baseUrl: config.apiUrl.replace(/\/+$/, ''),
     headers: () => ({ authorization: `Bearer ${token()}`, 'x-github-api-version': '2022-11-28', accept: 'application/vnd.github+json', 'user-agent': 'keyrot' }),

@@ -2,10 +2,8 @@
 // (project: GET/POST/PUT /projects/:id/variables[/:key], the environment scope selected by
 // filter[environment_scope]; group: the same under /groups/:id). Every failure becomes a KeyrotError
 // naming the target and the call.
-import { KeyrotError } from '../../../errors.js';
-import { rememberSecret } from '../../../secrets/redact.js';
 import { type RateLimit, rest, RestFailure, type Reply } from '../rest.js';
-import { storeFailure } from '../rest-failure.js';
+import { storeFailure, tokenFrom } from '../rest-failure.js';
 import type { GitlabCiStoreConfig } from './schema.js';
 
 /** A variable as GitLab answers it (APIEntitiesCiVariable). A hidden one answers value null. */
@@ -81,12 +79,7 @@ export function gitlabApi(config: GitlabCiStoreConfig, ctx: { env: NodeJS.Proces
     said: gitlabSaid,
   };
 
-  const token = () => {
-    const value = ctx.env[config.tokenEnv];
-    if (!value) throw new KeyrotError('provider-auth-failed', { provider: store, reason: `${config.tokenEnv} is not set`, fix: `put a GitLab token in ${config.tokenEnv} (README, "GitLab CI/CD variables", lists what it needs)` });
-    rememberSecret(value);
-    return value;
-  };
+  const token = () => tokenFrom(ctx.env, config.tokenEnv, store, 'GitLab', 'GitLab CI/CD variables');
   const restConfig = {
     baseUrl: config.url.replace(/\/+$/, ''),
     headers: (): Record<string, string> => (config.tokenHeader === 'bearer' ? { authorization: `Bearer ${token()}` } : { 'private-token': token() }),

@@ -99,7 +99,7 @@ export function createGitlabCiStore(config: GitlabCiStoreConfig, ctx: ProviderCo
       const at = api.address;
       const calls: Record<StoreOp, string> = {
         ownership: `GET ${at} (its description: keyrot's record)`,
-        publish: `GET ${at}, then PUT it (POST when absent) with the value, keyrot's record in its description, masked=${config.masked} protected=${config.protected} raw=${config.raw}`,
+        publish: `GET ${at}, then PUT it (POST when absent) with the value, keyrot's record in its description, masked=${config.masked} protected=${config.protected} raw=${config.raw}; the token needs the scope api and the role ${config.project ? `Maintainer on project ${config.project}` : `Owner on group ${config.group}`}`,
         readBack: `GET ${at}: the value, and the key id keyrot's record names while the value's fingerprint matches it`,
         onDeactivate: 'nothing to call: GitLab keeps no older value; the old key stopped being served when the new one was published',
         onReactivate: config.rollback
