@@ -1,8 +1,8 @@
 // keyrot doctor for a gitlab-ci target: the token reads what a publish reads (the variable, which needs
 // the role that may change it: Maintainer on a project, Owner on a group), and what it would need to
-// write. A write is never tried (it would change the variable); GitLab tells no one a token's scopes short
-// of the token's own /personal_access_tokens/self, which this store's description extract does not cover,
-// so the scope is stated, not checked.
+// write. A write is never tried (it would change the variable). A token's scopes GitLab reports only to
+// the token itself (GET /personal_access_tokens/self), a call this store does not make: the scope is
+// stated, not checked.
 import { KeyrotError } from '../../../errors.js';
 import type { Check, Ownership } from '../../types.js';
 import type { GitlabApi } from './client.js';
