@@ -144,7 +144,9 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
 export async function listKv2(conn: Connection, mount: string, folder: string, provider: string, session: () => Session | undefined): Promise<string[]> {
   const encoded = folder.split('/').map(encodeURIComponent).join('/');
   try {
-    const body = (await conn.client.list(`${mount}/metadata/${encoded}`)) as { data?: { keys?: unknown } };
+    // GET with ?list=true, which Vault documents as the same as the LIST method: HTTP proxies and
+    // libraries that know only the standard methods pass it (a LIST through Node's HTTP server is a 400).
+    const body = (await conn.client.read(`${mount}/metadata/${encoded}?list=true`)) as { data?: { keys?: unknown } };
     const keys = body?.data?.keys;
     return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
   } catch (e) {
