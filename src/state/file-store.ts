@@ -17,8 +17,9 @@ import { fileSignature, writeAtomic, type FileSignature } from '../shared/atomic
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
+import { peekPages } from './peek.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
-import type { LockHolder, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PlanLedger, PlanLock, StateStore } from './store.js';
 
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
@@ -59,7 +60,7 @@ export class FileStateStore implements StateStore {
   private async read(file: string, plan: string): Promise<RotationState | undefined> {
     let text: string;
     try {
-      const read = await readBounded(file, MAX_STATE_BYTES);
+      const read = readBounded(file, MAX_STATE_BYTES);
       if (read === 'not-a-file') throw new KeyrotError('state-corrupt', { path: file, plan, reason: 'it is not a regular file (a folder, a device or a pipe?)' });
       if (read === 'too-large') throw new KeyrotError('state-corrupt', { path: file, plan, reason: `it is larger than ${MAX_STATE_BYTES / 1024 / 1024} MB; a record is a few kB` });
       text = read;
@@ -127,6 +128,13 @@ export class FileStateStore implements StateStore {
     const names = await readdir(this.stateDir).catch(() => [] as string[]);
     const states = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => this.read(path.join(this.stateDir, n), n.slice(0, -'.json'.length))));
     return states.filter((s): s is RotationState => s !== undefined);
+  }
+
+  /** One folder listing, then the files that exist, read as they are (nothing remembered for a save). */
+  async *peek(plans: readonly string[]): AsyncGenerator<Peeked[]> {
+    const names = await readdir(this.stateDir).catch(() => [] as string[]);
+    const stored = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)));
+    yield* peekPages(plans, stored, (plan) => this.read(this.fileOf(plan), plan));
   }
 
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {

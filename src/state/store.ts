@@ -12,6 +12,16 @@ export interface LockHolder {
 export const describeHolder = (h: LockHolder | undefined): string =>
   h ? `pid ${h.pid} on ${h.host} (${h.command}) since ${h.since}` : 'another keyrot process (holder unknown)';
 
+/**
+ * A plan's record as `peek` found it, with no lock taken: `state` is undefined when there is none;
+ * `unknown` when it could not be read (corrupt, refused): only the lock holder's `load` can say why.
+ */
+export interface Peeked {
+  plan: string;
+  state: RotationState | undefined;
+  unknown?: true;
+}
+
 export interface PlanLock {
   release(): Promise<void>;
   /** Set when the lock was lost (e.g. taken over as stale): the runner stops before its next step. */
@@ -36,6 +46,11 @@ export interface PlanLock {
  *   died is detected and its lock taken over.
  * - The lock holder is described (host, pid, command, since); a holder that stops renewing its lock
  *   (dies) loses it only after its lease: the file store's stale time, the Vault store's lease.
+ * - `peek` reads many plans' records at once, taking no lock, in as few requests as the store allows
+ *   (file: one folder listing, then only the files that exist; Vault: one LIST, then one read per
+ *   record). It answers each plan asked for exactly once, in pages, writes nothing and remembers
+ *   nothing a later save relies on; a record it cannot read is answered `unknown`, not thrown. What it
+ *   answers may change the moment after: it tells which plans to lock, and the lock holder loads again.
  * - `ledger(plan).save` follows the same rules as `save`: atomic, durable, a lost update refused;
  *   `audit.append` is atomic per record (see AuditTrail).
  * - Nothing it writes contains a secret; files are readable by their owner only.
@@ -47,6 +62,8 @@ export interface StateStore {
   save(state: RotationState): Promise<RotationState>;
   setAside(plan: string): Promise<string>;
   list(): Promise<RotationState[]>;
+  /** The records of `plans` without their locks, a page at a time (see above). */
+  peek(plans: readonly string[]): AsyncIterable<Peeked[]>;
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock>;
   /** The generated issuer's key ledger of a plan. */
   ledger(plan: string): PlanLedger;

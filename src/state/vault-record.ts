@@ -1,8 +1,10 @@
 // Rotation records in Vault: `state/<plan>` holds {record: JSON}. Every write carries `cas` (the KV
 // version read just before), so of two writers one is refused: a lost update is impossible.
 import { KeyrotError } from '../errors.js';
+import { peekPages } from './peek.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
 import type { RotationState } from './rotation-state.js';
+import type { Peeked } from './store.js';
 import type { VaultSpace } from './vault-space.js';
 
 export class VaultRecords {
@@ -21,16 +23,25 @@ export class VaultRecords {
   }
 
   /** The stored record and the KV version it is in (0: none); an empty record is none (set aside). */
-  private async current(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
+  private async read(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
     const found = await (await this.space.kv('state', plan)).read();
     const text = found?.data?.record;
-    if (!found || typeof text !== 'string' || text === '') {
-      this.seen.set(plan, { version: 0, kvVersion: found?.version ?? 0 });
-      return { record: undefined, kvVersion: found?.version ?? 0 };
-    }
-    const record = parseRecord(text, this.space.where('state', plan), plan);
-    this.seen.set(plan, { version: record.version, kvVersion: found.version, content: contentOf(record) });
-    return { record, kvVersion: found.version };
+    if (!found || typeof text !== 'string' || text === '') return { record: undefined, kvVersion: found?.version ?? 0 };
+    return { record: parseRecord(text, this.space.where('state', plan), plan), kvVersion: found.version };
+  }
+
+  /** Read the record, and remember it for the next save. */
+  private async current(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
+    const found = await this.read(plan);
+    const { record, kvVersion } = found;
+    this.seen.set(plan, record ? { version: record.version, kvVersion, content: contentOf(record) } : { version: 0, kvVersion });
+    return found;
+  }
+
+  /** One LIST of the records there are, then one read per record, remembering nothing. */
+  async *peek(plans: readonly string[]): AsyncGenerator<Peeked[]> {
+    const stored = new Set(await this.space.names('state'));
+    yield* peekPages(plans, stored, async (plan) => (await this.read(plan)).record);
   }
 
   async load(plan: string): Promise<RotationState | undefined> {

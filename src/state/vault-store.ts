@@ -10,7 +10,7 @@
 // a lost update is impossible, and the lock is a lease whose renewal fails once another took it.
 import type { VaultContext } from '../vault/schema.js';
 import type { RotationState } from './rotation-state.js';
-import type { LockHolder, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PlanLedger, PlanLock, StateStore } from './store.js';
 import type { VaultStateConfig } from './vault-address.js';
 import { VaultAudit } from './vault-audit.js';
 import { VaultLedgers } from './vault-ledger.js';
@@ -49,6 +49,10 @@ export class VaultStateStore implements StateStore {
 
   list(): Promise<RotationState[]> {
     return this.records.list();
+  }
+
+  peek(plans: readonly string[]): AsyncIterable<Peeked[]> {
+    return this.records.peek(plans);
   }
 
   async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {

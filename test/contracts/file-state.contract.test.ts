@@ -1,6 +1,6 @@
 // The file state store (the embedded default) against the StateStore contract, on a real temporary folder.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,7 @@ stateStoreContract('file', async () => {
     // A dead holder on this host: its lock folder is refreshed every second and taken over 2 s after the last refresh.
     takeoverAfterMs: 900,
     takeoverWithinMs: 5_000,
+    corrupt: async (plan) => writeFileSync(path.join(dir, 'state', `${plan}.json`), '{"format": 1, "plan": '),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });

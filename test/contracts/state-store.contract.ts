@@ -24,6 +24,10 @@ export interface StateStoreUnderTest {
   /** After its holder died, its lock is taken over no sooner than this, and no later than `takeoverWithinMs`. */
   takeoverAfterMs: number;
   takeoverWithinMs: number;
+  /** Make the plan's stored record unreadable (garbage where the record is). */
+  corrupt(plan: string): Promise<void>;
+  /** Requests sent to the store's server so far, where there is one (Vault: counted at a proxy). */
+  requests?(): number;
   cleanup?(): Promise<void>;
 }
 
@@ -155,6 +159,51 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreU
       expect(mine[0]!.actor).toContain(os.hostname());
       const scan = await h.store.audit.scan();
       expect(scan.unreadable).toBe(0);
+    });
+
+    it('peeks at many plans at once without their locks: each answered once, a page at a time, a held lock no obstacle', async () => {
+      const plans = Array.from({ length: 300 }, (_, i) => `peek-${i}-${randomBytes(2).toString('hex')}`);
+      const withRecord = plans.filter((_, i) => i % 10 === 0);
+      const saved = new Map<string, number>();
+      for (const p of withRecord) saved.set(p, (await h.store.save({ ...newRotation(p, new Date(), `r-${p}`), phase: 'drain' })).version);
+      children.push(await lockInChild(h, withRecord[0]!));
+      const before = h.requests?.();
+
+      const seen = new Map<string, unknown>();
+      let pages = 0;
+      for await (const page of h.store.peek(plans)) {
+        pages++;
+        for (const p of page) {
+          expect(seen.has(p.plan)).toBe(false);
+          seen.set(p.plan, p.state);
+        }
+      }
+      expect([...seen.keys()].sort()).toEqual([...plans].sort());
+      expect(pages).toBeGreaterThan(1);
+      for (const p of plans) {
+        const state = seen.get(p) as { rotationId: string; phase: string; version: number } | undefined;
+        if (saved.has(p)) expect(state).toMatchObject({ rotationId: `r-${p}`, phase: 'drain', version: saved.get(p) });
+        else expect(state).toBeUndefined();
+      }
+      // Where requests are counted: one listing of the records there are, one read per record, none for a plan without one.
+      if (before !== undefined) expect(h.requests!() - before).toBeLessThanOrEqual(withRecord.length + 1);
+      // It took no lock and left none: the holder still holds it, every other plan is free.
+      expect((await failure(h.store.lock(withRecord[0]!, holder(), 0))).code).toBe('lock-held');
+      await (await h.store.lock(withRecord[1]!, holder(), 0)).release();
+    });
+
+    it('peeks past a record it cannot read: that plan answered unknown (its lock holder will say why), the others as usual', async () => {
+      const [bad, good, none] = [plan(), plan(), plan()];
+      await h.store.save(newRotation(bad, new Date(), 'r1'));
+      await h.store.save(newRotation(good, new Date(), 'r2'));
+      await h.corrupt(bad);
+      const answers = [];
+      for await (const page of h.store.peek([bad, good, none])) answers.push(...page);
+      expect(answers).toHaveLength(3);
+      expect(answers.find((a) => a.plan === bad)).toMatchObject({ unknown: true, state: undefined });
+      expect(answers.find((a) => a.plan === good)?.state?.rotationId).toBe('r2');
+      expect(answers.find((a) => a.plan === none)).toEqual({ plan: none, state: undefined });
+      expect((await failure(h.store.load(bad))).code).toBe('state-corrupt');
     });
 
     it('sets an unusable record aside, after which the plan reads as having none', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRotation } from '../../src/engine/rotation.js';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/store.js';
+import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 import { failure } from './secret-store.contract.js';
 import { stateStoreContract } from './state-store.contract.js';
@@ -12,6 +13,9 @@ import { stateStoreContract } from './state-store.contract.js';
 const LEASE_MS = 4_000;
 let bao: OpenBao;
 let token: string;
+/** Every request a store sends goes through it, counted. */
+let proxy: ForwardingProxy;
+let requests = 0;
 
 beforeAll(async () => {
   bao = await startOpenBao();
@@ -21,14 +25,18 @@ beforeAll(async () => {
     'path "secret/metadata/keyrot-contract/*" { capabilities = ["list", "read"] }',
   ].join('\n'));
   token = await bao.token(['keyrot-state']);
+  proxy = await startForwardingProxy(bao.address);
+  proxy.injectFaults(() => void requests++);
 }, 120_000);
 afterAll(async () => {
+  await proxy?.close();
   await bao?.stop();
 });
 
 stateStoreContract('vault (OpenBao)', async () => {
-  const spec = `vault://secret/keyrot-contract/${randomUUID()}?lease=${LEASE_MS / 1000}s`;
-  const env = { VAULT_ADDR: bao.address, VAULT_TOKEN: token };
+  const prefix = `keyrot-contract/${randomUUID()}`;
+  const spec = `vault://secret/${prefix}?lease=${LEASE_MS / 1000}s`;
+  const env = { VAULT_ADDR: proxy.address, VAULT_TOKEN: token };
   const open = (): Promise<StateStore> => openState(spec, env).of({ dir: process.cwd() });
   const store = await open();
   // Every handle is a new store object (its own login), as on another host.
@@ -42,6 +50,11 @@ stateStoreContract('vault (OpenBao)', async () => {
     // Not renewed for a whole lease, as this process saw it: never sooner.
     takeoverAfterMs: LEASE_MS - 100,
     takeoverWithinMs: LEASE_MS + 5_000,
+    corrupt: async (plan) => {
+      const answer = await bao.root.post(`secret/data/${prefix}/state/${plan}`, { data: { record: '{"format": 1, "plan": ' } });
+      expect(answer.status).toBe(200);
+    },
+    requests: () => requests,
   };
 });
 

@@ -26,6 +26,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
     location: real.location,
     load: (p) => real.load(p),
     list: () => real.list(),
+    peek: (p) => real.peek(p),
     lock: (...args) => real.lock(...args),
     setAside: (p) => real.setAside(p),
     ledger: (p) => real.ledger(p),
