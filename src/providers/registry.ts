@@ -1,7 +1,7 @@
 // The one place that knows every provider type. Schemas are light and loaded with the plan;
 // implementations (and their SDKs) are imported only when a plan uses them.
 import type { z } from 'zod';
-import type { KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './types.js';
+import type { IssuerTraits, KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './types.js';
 import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
@@ -20,17 +20,17 @@ import { httpUsageSchema, prometheusUsageSchema, type UsageConfig } from './usag
 
 type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: ProviderContext) => T | Promise<T>>;
 
-interface Entry<S extends z.ZodType, T> {
+interface Entry<S extends z.ZodType, T, Traits = StoreTraits> {
   schema: S;
   load: Factory<S, T>;
-  /** Known before a store is built (keyrot validate builds none). */
-  traits?: StoreTraits;
+  /** Known before a provider is built (keyrot validate builds none). */
+  traits?: Traits;
 }
 
-const entry = <S extends z.ZodType, T>(schema: S, load: Factory<S, T>, traits?: StoreTraits): Entry<S, T> => ({ schema, load, traits });
+const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Factory<S, T>, traits?: Traits): Entry<S, T, Traits> => ({ schema, load, traits });
 
 export const issuers = {
-  generated: entry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer),
+  generated: entry<typeof generatedIssuerSchema, KeyIssuer, IssuerTraits>(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { keysInLedger: true }),
   'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
   http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
   postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
@@ -62,6 +62,9 @@ export const storeSchemas = () => Object.values(stores).map((e) => e.schema);
 
 /** What a store type can do, before any store is built. */
 export const storeTraits = (type: StoreConfig['type']): StoreTraits => (stores[type] as { traits?: StoreTraits }).traits ?? {};
+
+/** What an issuer type is, before any issuer is built. */
+export const issuerTraits = (type: IssuerConfig['type']): IssuerTraits => (issuers[type] as { traits?: IssuerTraits }).traits ?? {};
 
 /** The store types that keep a retired key's secret (readRetired), for messages. */
 export const keepingTypes = (): string[] => Object.keys(stores).filter((type) => storeTraits(type as StoreConfig['type']).keepsRetired);

@@ -178,6 +178,13 @@ export interface StoreTraits {
   keepsRetired?: boolean;
 }
 
+/** What the registry knows of an issuer type before any is built. */
+export interface IssuerTraits {
+  /** Its keys are the plan's ledger in keyrot's state store (generated): only keyrot changes them, under
+   *  the plan's lock, and a finished rotation's record tells how old the active key is at most. */
+  keysInLedger?: boolean;
+}
+
 /** What every provider factory receives besides its own plan section. */
 export interface ProviderContext {
   planName: string;

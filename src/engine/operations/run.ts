@@ -2,12 +2,13 @@
 // continue the rotation in flight, or start one (with --due, only when the active key is old enough).
 import pLimit from 'p-limit';
 import type { LoadedPlan } from '../../plan/load.js';
-import type { KeyInfo, KeyIssuer } from '../../providers/types.js';
-import { formatDuration } from '../../shared/duration.js';
+import type { KeyInfo } from '../../providers/types.js';
+import type { StateStore } from '../../state/store.js';
+import { dueReason, firstLook, issuerLook, type FirstLook } from '../due.js';
 import { keepKeyList } from '../keys.js';
 import type { SessionOptions } from '../options.js';
 import type { Outcome, PlanResult } from '../outcome.js';
-import { callProvider } from '../providers.js';
+import { buildIssuer } from '../providers.js';
 import { inFlight } from '../rotation.js';
 import { drive, failedToStart, withPlan } from '../session.js';
 
@@ -16,18 +17,6 @@ export interface RunRequest {
   concurrency: number;
   /** Also write every plan's metrics here, counting this run's outcomes (--metrics-file). */
   metricsFile?: string;
-}
-
-/** Why the plan is not due yet (undefined: it is), and the key list read to tell, when one was. */
-async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date): Promise<{ reason?: string; keys?: KeyInfo[] }> {
-  const maxAge = loaded.plan.schedule?.maxAge;
-  if (maxAge === undefined) return { reason: 'the plan has no schedule.maxAge; with --due it is rotated only when one is set' };
-  const keys = await callProvider(issuer, 'list', () => issuer.list());
-  const active = keys.filter((k) => k.status === 'active');
-  if (active.length === 0) return { keys };
-  const newest = Math.max(...active.map((k) => k.createdAt.getTime()));
-  const age = now.getTime() - newest;
-  return age < maxAge ? { reason: `active key is ${formatDuration(age)} old; due at ${formatDuration(maxAge)}` } : { keys };
 }
 
 /** One plan: continue the rotation in flight, or start one (with --due, only when due). */
@@ -54,20 +43,75 @@ export function runSession(loaded: LoadedPlan, options: SessionOptions): Promise
   });
 }
 
+/**
+ * With --due, what each plan's record says before any lock is taken (StateStore.peek: many records
+ * at once, a page at a time); without it every plan is locked, and nothing is read first. A store
+ * that cannot be listed leaves its plans to be locked, where the real error is reported.
+ */
+async function* firstLooks(plans: LoadedPlan[], options: SessionOptions): AsyncGenerator<[LoadedPlan, FirstLook]> {
+  if (!options.due) {
+    for (const loaded of plans) yield [loaded, { lock: true }];
+    return;
+  }
+  const groups = new Map<StateStore, Map<string, LoadedPlan>>();
+  for (const loaded of plans) {
+    const store = await options.states.of(loaded).catch(() => undefined);
+    if (!store) {
+      yield [loaded, { lock: true }];
+      continue;
+    }
+    if (!groups.has(store)) groups.set(store, new Map());
+    groups.get(store)!.set(loaded.plan.name, loaded);
+  }
+  for (const [store, byName] of groups) {
+    const now = options.clock.now();
+    try {
+      for await (const page of store.peek([...byName.keys()])) {
+        for (const peeked of page) {
+          const loaded = byName.get(peeked.plan)!;
+          byName.delete(peeked.plan);
+          yield [loaded, firstLook(loaded, peeked, now)];
+        }
+      }
+    } catch {
+      // Not listed: every plan left is locked, and its session says what is wrong.
+    }
+    for (const loaded of byName.values()) yield [loaded, { lock: true }];
+  }
+}
+
+/** One plan: skipped without its lock when its first look says it is not due, else run under the lock. */
+async function runOne(loaded: LoadedPlan, first: FirstLook, options: SessionOptions): Promise<Outcome> {
+  let look = first;
+  if ('askIssuer' in look) {
+    const store = await options.states.of(loaded);
+    const issuer = options.providers?.issuer ?? (await buildIssuer(loaded, store, (e) => options.reporter.event(e), options.clock));
+    look = await issuerLook(loaded, issuer, options.clock.now());
+  }
+  if ('lock' in look && !look.lock) {
+    options.reporter.event({ type: 'not-due', plan: loaded.plan.name, reason: look.reason });
+    return { status: 'not-due' };
+  }
+  return runSession(loaded, options);
+}
+
 /** Every plan, `concurrency` at a time; the summary, then (with a metrics file) every plan's metrics. */
 export async function runPlans(plans: LoadedPlan[], request: RunRequest, options: SessionOptions): Promise<PlanResult[]> {
   const limit = pLimit(request.concurrency);
-  const results = await Promise.all(
-    plans.map((loaded) =>
-      limit(async (): Promise<PlanResult> => {
+  const order = new Map(plans.map((loaded, i) => [loaded, i]));
+  const results: PlanResult[] = new Array<PlanResult>(plans.length);
+  const running: Promise<void>[] = [];
+  for await (const [loaded, look] of firstLooks(plans, options)) {
+    running.push(
+      limit(async () => {
         const plan = loaded.plan.name;
-        if (options.signal.aborted) return { plan, outcome: { status: 'interrupted' } };
-        const outcome = await runSession(loaded, options).catch(failedToStart(loaded, options));
+        const outcome = options.signal.aborted ? ({ status: 'interrupted' } as const) : await runOne(loaded, look, options).catch(failedToStart(loaded, options));
         if (outcome.status === 'interrupted') options.reporter.event({ type: 'interrupted', plan });
-        return { plan, outcome };
+        results[order.get(loaded)!] = { plan, outcome };
       }),
-    ),
-  );
+    );
+  }
+  await Promise.all(running);
   options.reporter.summary(results);
   if (request.metricsFile) await (await import('../metrics.js')).writeRunMetrics(request.metricsFile, plans, results, options);
   return results;

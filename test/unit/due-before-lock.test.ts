@@ -1,0 +1,112 @@
+// `run --due` decides before taking a lock (issue 27): a plan that is not due is reported so without
+// its lock (a quiet tick over many plans takes none), a plan due or in flight is locked and checked
+// again under the lock, exactly as before, so nothing changes meaning.
+import os from 'node:os';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/engine/events.js';
+import { runPlans } from '../../src/engine/operations/run.js';
+import type { Providers } from '../../src/engine/providers.js';
+import type { LoadedPlan } from '../../src/plan/load.js';
+import { FileStateStore } from '../../src/state/file-store.js';
+import type { PlanLock } from '../../src/state/store.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
+import { load, planObject, sessionOptions, stateDirOf } from '../helpers/engine.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+const DAY = 86_400_000;
+let ws: Workspace;
+let clock: FakeClock;
+let held: PlanLock | undefined;
+beforeEach(() => {
+  ws = workspace();
+  clock = new FakeClock();
+});
+afterEach(async () => {
+  await held?.release();
+  held = undefined;
+  ws.cleanup();
+});
+
+async function tick(plans: LoadedPlan[], opts: { due?: boolean; providers?: Providers } = {}) {
+  const events: RunEvent[] = [];
+  const results = await runPlans(plans, { concurrency: 4 }, sessionOptions(clock, events, { due: opts.due ?? true, wait: false, providers: opts.providers }));
+  return { results, events, outcome: (plan: string) => results.find((r) => r.plan === plan)!.outcome };
+}
+
+/** Another keyrot process holds the plan's lock (another host's tick). */
+async function holdLock(loaded: LoadedPlan): Promise<void> {
+  const other = new FileStateStore(stateDirOf(loaded));
+  held = await other.lock(loaded.plan.name, { host: os.hostname(), pid: 1, command: 'keyrot run (the other tick)', since: new Date().toISOString() }, 0);
+}
+
+describe('run --due: a plan not due is skipped without its lock', () => {
+  it('reports not-due while another process holds the lock, instead of lock-held', async () => {
+    const api = await load(ws.plan('api', localPlan('api', { schedule: { maxAge: '30d' } })));
+    expect((await tick([api], { due: false })).outcome('api').status).toBe('done'); // the first key
+    clock.advance(29 * DAY);
+    await holdLock(api);
+    const { outcome, events } = await tick([api]);
+    expect(outcome('api').status).toBe('not-due');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'not-due', plan: 'api', reason: expect.stringContaining('last rotated 29d') }));
+    expect(events.some((e) => e.type === 'failed')).toBe(false);
+  });
+
+  it('locks a plan that is due, and one in flight: the lock another process holds is reported', async () => {
+    const due = await load(ws.plan('due', localPlan('due', { schedule: { maxAge: '30d' } })));
+    const flying = await load(ws.plan('flying', localPlan('flying', { schedule: { maxAge: '30d' } })));
+    await tick([due, flying], { due: false });
+    clock.advance(31 * DAY);
+    // flying starts its rotation and parks in the drain: in flight.
+    expect((await tick([flying])).outcome('flying').status).toBe('waiting');
+    await holdLock(due);
+    const first = await tick([due, flying]);
+    expect(first.outcome('due')).toMatchObject({ status: 'held', code: 'lock-held' });
+    expect(first.outcome('flying').status).toBe('waiting'); // locked, looked at, still draining
+    await held!.release();
+    held = undefined;
+    await holdLock(flying);
+    expect((await tick([flying])).outcome('flying')).toMatchObject({ status: 'held', code: 'lock-held' });
+  });
+
+  it('starts the rotation once the key reaches maxAge, counted from when the last rotation started', async () => {
+    const api = await load(ws.plan('api', localPlan('api', { schedule: { maxAge: '30d' } })));
+    await tick([api], { due: false });
+    clock.advance(30 * DAY - 60_000);
+    expect((await tick([api])).outcome('api').status).toBe('not-due');
+    clock.advance(60_000);
+    expect((await tick([api])).outcome('api').status).toBe('waiting'); // due: started, parked in the drain
+  });
+
+  it('never skips a plan whose record does not tell the key age (abandoned): the lock holder asks the issuer', async () => {
+    const api = await load(ws.plan('api', localPlan('api', { schedule: { maxAge: '30d' } })));
+    await tick([api], { due: false });
+    const store = new FileStateStore(stateDirOf(api));
+    const saved = (await store.load('api'))!;
+    await store.save({ ...saved, abandoned: true });
+    await holdLock(api);
+    expect((await tick([api])).outcome('api')).toMatchObject({ status: 'held', code: 'lock-held' });
+  });
+
+  it('asks an issuer keyrot does not keep (IAM) for its keys without the lock, and again under it when due', async () => {
+    const issuer = new FakeIssuer(() => clock.now());
+    const providers = { issuer, stores: [new FakeStore()] };
+    const plan = planObject(ws.dir, { name: 'iam', source: { type: 'aws-iam', user: 'svc' }, publish: [{ type: 'file' }], schedule: { maxAge: 30 * DAY } });
+    issuer.seed('active', new Date(clock.now().getTime() - 10 * DAY));
+    let lists = 0;
+    const list = issuer.list.bind(issuer);
+    issuer.list = async () => (lists++, list());
+    await holdLock(plan);
+    expect((await tick([plan], { providers })).outcome('iam').status).toBe('not-due');
+    expect(lists).toBe(1);
+    clock.advance(25 * DAY);
+    lists = 0;
+    expect((await tick([plan], { providers })).outcome('iam')).toMatchObject({ status: 'held', code: 'lock-held' });
+    expect(lists).toBe(1); // due without the lock; the lock then refused
+    await held!.release();
+    held = undefined;
+    lists = 0;
+    expect((await tick([plan], { providers })).outcome('iam').status).toBe('waiting');
+    expect(lists).toBe(2); // once without the lock, once under it: the list the create gate takes
+  });
+});
