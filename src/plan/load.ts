@@ -1,15 +1,13 @@
-// Read a plan file, validate it, and report every problem at once with its line and column.
+// Read a plan file and hand back the validated plan, or every problem in it with its line and
+// column. The plan cache (cache.ts) answers for a text it has seen validated by this very build;
+// anything else is parsed and validated (parse.ts, loaded only then: yaml and zod).
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
 import { readBounded } from '../bounded-read.js';
-import { reasonOf } from '../errors.js';
 import { rememberVariables, variablesNamedIn } from '../secrets/redact.js';
-import { planSchema, type Plan } from './schema.js';
-import { findLiteralCredentials } from './credentials.js';
-import { unknownPlaceholders } from '../shared/template.js';
 import type { PlanProblem } from '../shared/problem.js';
-
+import type { PlanCache } from './cache.js';
+import type { Plan } from './schema.js';
 
 export interface LoadedPlan {
   file: string;
@@ -19,162 +17,36 @@ export interface LoadedPlan {
 
 export type PlanLoad = { ok: true; loaded: LoadedPlan } | { ok: false; problems: PlanProblem[] };
 
-type Path = (string | number)[];
-
-export const formatField = (p: Path): string =>
-  p.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${seg}` : seg), '') || '(plan)';
-
-/** The YAML node at `p`, or the deepest one that exists on the way (for a missing field: its parent). */
-function nodeAt(doc: Document, p: Path, wantKey: boolean): Node | null {
-  let node = doc.contents as Node | null;
-  for (const [i, seg] of p.entries()) {
-    const last = i === p.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === seg);
-      if (!pair) return node;
-      node = last && wantKey ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node));
-    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg]) {
-      node = node.items[seg] as Node;
-    } else {
-      return node;
-    }
-  }
-  return node;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: string } {
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-    return { message: 'missing required field', hint: `add it (${issue.expected})` };
-  }
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    const options = (issue as { options?: unknown[] }).options;
-    return { message: 'unknown or missing type', hint: options?.length ? `type must be one of: ${options.join(', ')}` : undefined };
-  }
-  if (issue.code === 'invalid_value' && issue.values.length === 1) {
-    return { message: `must be ${JSON.stringify(issue.values[0])}` };
-  }
-  return { message: issue.message };
-}
-
 /** A plan is a page of YAML; anything near this size is a mistake or an attack (README, "Plans"). */
 export const MAX_PLAN_BYTES = 1024 * 1024;
 
-
-/** Where the document's first alias is: expanding aliases is what an alias bomb abuses. */
-function firstAlias(doc: Document): number {
-  let at = 0;
-  visit(doc, {
-    Alias(_key, node) {
-      if (isAlias(node) && node.range) at = node.range[0];
-      return visit.BREAK;
-    },
-  });
-  return at;
+/** The plan's text, or why it cannot be read (as a problem at 1:1). */
+function readPlan(file: string, given: string | undefined): string | PlanProblem {
+  const problem = (message: string, hint?: string): PlanProblem => ({ file, line: 1, col: 1, field: '(file)', message, hint });
+  if (given !== undefined) return Buffer.byteLength(given) > MAX_PLAN_BYTES ? problem(`larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`) : given;
+  try {
+    const read = readBounded(file, MAX_PLAN_BYTES);
+    if (read === 'not-a-file') return problem('not a regular file (a folder, a device or a pipe?)', 'pass plan files (.yaml/.yml) or folders that hold them');
+    if (read === 'too-large') return problem(`larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`, 'a plan is a page of YAML: is this the right file?');
+    return read;
+  } catch (e) {
+    return problem(`cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
 }
 
 /** `given`: the plan's text when it did not come from a file (`keyrot validate -` reads stdin). */
-export async function loadPlan(file: string, given?: string): Promise<PlanLoad> {
-  const at = (line: number, col: number, field: string, message: string, hint?: string): PlanProblem => ({
-    file, line, col, field, message, hint,
-  });
-  let text: string;
-  if (given !== undefined) {
-    if (Buffer.byteLength(given) > MAX_PLAN_BYTES) return { ok: false, problems: [at(1, 1, '(file)', `larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`)] };
-    text = given;
-  } else try {
-    const read = await readBounded(file, MAX_PLAN_BYTES);
-    if (read === 'not-a-file') return { ok: false, problems: [at(1, 1, '(file)', 'not a regular file (a folder, a device or a pipe?)', 'pass plan files (.yaml/.yml) or folders that hold them')] };
-    if (read === 'too-large') {
-      return { ok: false, problems: [at(1, 1, '(file)', `larger than ${MAX_PLAN_BYTES / 1024 / 1024} MB, the most a plan may be`, 'a plan is a page of YAML: is this the right file?')] };
-    }
-    text = read;
-  } catch (e) {
-    return { ok: false, problems: [at(1, 1, '(file)', `cannot read: ${(e as NodeJS.ErrnoException).code ?? e}`)] };
-  }
-
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  // YAML allows no control characters in a stream; the library lets some through.
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  const control = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.exec(text);
-  if (control) {
-    const pos = lines.linePos(control.index);
-    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-    return { ok: false, problems: [at(pos.line, pos.col, '(yaml)', `a control character (${code}) in the file`, 'remove it: a plan is plain text')] };
-  }
-  // Warnings too: an unknown tag (!!js/function, !custom) would otherwise quietly become a string.
-  const yamlProblems = [...doc.errors, ...doc.warnings];
-  if (yamlProblems.length > 0) {
-    return {
-      ok: false,
-      problems: yamlProblems.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return at(pos.line, pos.col, '(yaml)', e.message.split('\n')[0]!, 'fix the YAML syntax');
-      }),
-    };
-  }
-
-  const locate = (p: Path, wantKey = false) => {
-    const node = nodeAt(doc, p, wantKey);
-    return lines.linePos(node?.range?.[0] ?? 0);
-  };
-  const problems: PlanProblem[] = [];
-  let data: unknown;
-  try {
-    // The yaml library refuses to expand aliases past a bound (ReferenceError "Excessive alias count").
-    data = doc.toJS();
-  } catch (e) {
-    const pos = lines.linePos(firstAlias(doc));
-    const alias = e instanceof ReferenceError && /alias/i.test(e.message);
-    return {
-      ok: false,
-      problems: [alias
-        ? at(pos.line, pos.col, '(yaml)', 'aliases expand to too much data (an alias bomb?)', 'write the values out: a plan needs few aliases, if any')
-        : at(pos.line, pos.col, '(yaml)', `cannot be read as data: ${reasonOf(e).split('\n')[0]}`, 'fix the YAML syntax')],
-    };
-  }
-
-  const result = planSchema.safeParse(data ?? {});
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
-          const pos = locate([...issue.path as Path, key], true);
-          problems.push(at(pos.line, pos.col, formatField([...issue.path as Path, key]), 'unknown field', 'remove it or check its spelling against `keyrot schema`'));
-        }
-        continue;
-      }
-      const pos = locate(issue.path as Path);
-      const { message, hint } = describeIssue(issue);
-      problems.push(at(pos.line, pos.col, formatField(issue.path as Path), message, hint));
-    }
-  }
-
-  for (const finding of findLiteralCredentials(data)) {
-    const pos = locate(finding.path);
-    problems.push(at(pos.line, pos.col, formatField(finding.path), `looks like a literal credential (${finding.kind}); plans never hold secrets`,
-      'remove it: keyrot takes credentials from each platform\'s identity chain (AWS profile/env/SSO, VAULT_TOKEN or AppRole files, Azure DefaultAzureCredential)'));
-  }
-  forEachString(data, [], (value, p) => {
-    // The usage query and the issuer's calls have placeholders of their own ({{window}}, {{name}}): their schemas check them.
-    if (p[0] === 'usage' || p[0] === 'source') return;
-    for (const name of unknownPlaceholders(value)) {
-      const pos = locate(p);
-      problems.push(at(pos.line, pos.col, formatField(p), `unknown template field {{${name}}}`, 'use {{keyId}}, {{secret}} or {{rotatedAt}}'));
-    }
-  });
-
-  if (problems.length > 0 || !result.success) {
-    problems.sort((a, b) => a.line - b.line || a.col - b.col);
-    return { ok: false, problems };
+export async function loadPlan(file: string, given?: string, cache?: PlanCache): Promise<PlanLoad> {
+  const text = readPlan(file, given);
+  if (typeof text !== 'string') return { ok: false, problems: [text] };
+  const hash = createHash('sha256').update(text).digest('base64url');
+  let plan = given === undefined ? cache?.get(file, hash) : undefined;
+  if (!plan) {
+    const parsed = (await import('./parse.js')).parsePlan(file, text);
+    if (!parsed.ok) return parsed;
+    plan = parsed.plan;
+    if (given === undefined) cache?.put(file, hash, plan);
   }
   // The credentials the plan names by variable (secretIdEnv, signingKeyEnv, …) are masked like the well-known ones.
-  rememberVariables(process.env, variablesNamedIn(result.data));
-  return { ok: true, loaded: { file, dir: path.dirname(path.resolve(file)), plan: result.data } };
-}
-
-function forEachString(value: unknown, p: Path, visit: (value: string, p: Path) => void): void {
-  if (typeof value === 'string') visit(value, p);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...p, i], visit));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) forEachString(v, [...p, k], visit);
+  rememberVariables(process.env, variablesNamedIn(plan));
+  return { ok: true, loaded: { file, dir: path.dirname(path.resolve(file)), plan } };
 }
