@@ -38,3 +38,18 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
 }
 
 export const actor = (): string => `${os.userInfo().username}@${os.hostname()}`;
+
+/** What status shows of a plan's audit history: its newest record, and when it last failed. */
+export interface AuditSummary {
+  last: AuditRecord;
+  lastFailureAt: string | null;
+}
+
+/** Fold records, oldest first, into the summaries of `plans` (a record of any other plan is passed over). */
+export function summarize(into: Map<string, AuditSummary>, plans: ReadonlySet<string>, records: Iterable<AuditRecord>): void {
+  for (const record of records) {
+    if (!plans.has(record.plan)) continue;
+    const failedAt = record.outcome === 'failed' ? record.time : undefined;
+    into.set(record.plan, { last: record, lastFailureAt: failedAt ?? into.get(record.plan)?.lastFailureAt ?? null });
+  }
+}

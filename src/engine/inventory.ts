@@ -1,7 +1,8 @@
 // Every plan as monitoring sees it (keyrot status, --metrics-file): the active key and its age
 // against schedule.maxAge, the rotation in flight and its next action, and the last outcomes from
 // the audit log. Read-only: one issuer list per plan, nothing else reaches a provider.
-import type { AuditRecord } from '../audit/log.js';
+import pLimit from 'p-limit';
+import type { AuditRecord, AuditSummary } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import { commandArg, type MessageCode } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
@@ -31,6 +32,8 @@ export interface PlanInventory {
   overdue: boolean;
   /** The rotation in flight, or null. */
   rotation: RotationState | null;
+  /** The state store holds a record of this plan (in flight or finished). */
+  recorded: boolean;
   /** The last audit record for this plan: what happened last, and when. */
   lastOutcome: { outcome: AuditRecord['outcome']; phase: string; action: string; at: string } | null;
   /** The last rotation that finished (not abandoned), and the last failure the audit log holds. */
@@ -42,62 +45,100 @@ export interface PlanInventory {
   next: string;
 }
 
-const latest = (records: AuditRecord[], test: (r: AuditRecord) => boolean) => records.filter(test).at(-1);
+/** What a plan's state store holds for it: the rotation in flight, the last one finished, its audit summary. */
+interface Stored {
+  recorded: boolean;
+  rotation: RotationState | null;
+  lastSuccessAt: string | null;
+  audit: AuditSummary | undefined;
+}
+
+/**
+ * Every plan's record and audit summary, read once per state store: records peeked a page at a time
+ * (no lock; only what status shows is kept of each), the audit log read as a stream.
+ */
+async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promise<Map<LoadedPlan, Stored>> {
+  const groups = new Map<StateStore, Map<string, LoadedPlan>>();
+  for (const loaded of plans) {
+    const store = await options.states.of(loaded);
+    if (!groups.has(store)) groups.set(store, new Map());
+    groups.get(store)!.set(loaded.plan.name, loaded);
+  }
+  const found = new Map<LoadedPlan, Stored>();
+  for (const [store, byName] of groups) {
+    const names = [...byName.keys()];
+    const audits = await store.audit.summaries(names).catch(() => new Map<string, AuditSummary>());
+    for await (const page of store.peek(names)) {
+      for (const { plan, state: peeked, unknown } of page) {
+        // A record peek could not read: load it, which says what is wrong with it.
+        const state = unknown ? await store.load(plan) : peeked;
+        found.set(byName.get(plan)!, {
+          recorded: state !== undefined,
+          rotation: inFlight(state) ? state! : null,
+          lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
+          audit: audits.get(plan),
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** A plan's active key: the newest its issuer lists as active (one list), or why it could not be asked. */
+async function activeKeyOf(loaded: LoadedPlan, options: OperationOptions, now: Date): Promise<Pick<PlanInventory, 'issuer' | 'activeKey' | 'error'>> {
+  let issuer = loaded.plan.source.type as string;
+  try {
+    const store = await options.states.of(loaded);
+    const keys = await buildIssuer(loaded, store, () => undefined, options.clock).then(async (i) => {
+      issuer = i.label;
+      return callProvider(i, 'list', () => i.list());
+    });
+    const newest = keys.filter((k) => k.status === 'active').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+    const activeKey = newest ? { id: newest.id, createdAt: newest.createdAt.toISOString(), ageSeconds: Math.max(0, Math.floor((now.getTime() - newest.createdAt.getTime()) / 1000)) } : null;
+    return { issuer, activeKey, error: null };
+  } catch (e) {
+    if (!(e instanceof KeyrotError)) throw e;
+    e.about(commandArg(loaded.file, options.states.spec));
+    return { issuer, activeKey: null, error: { code: e.code, message: e.message, hint: e.hint } };
+  }
+}
+
+/** Issuers asked at once: a folder of 10,000 plans is not 10,000 requests in flight. */
+const ISSUERS_AT_ONCE = 16;
 
 /** Every plan's inventory at `now`: one issuer list each, and what the state store and audit log hold. */
 export async function inventory(plans: LoadedPlan[], options: OperationOptions, now: Date): Promise<PlanInventory[]> {
-  const { states, clock } = options;
-  const stateDirOption = states.spec;
-  const audits = new Map<StateStore, Promise<AuditRecord[]>>();
-  const auditOf = (store: StateStore) => {
-    if (!audits.has(store)) audits.set(store, store.audit.read().catch(() => []));
-    return audits.get(store)!;
-  };
-
+  const stateDirOption = options.states.spec;
+  const stored = await storedFor(plans, options);
+  const limit = pLimit(ISSUERS_AT_ONCE);
   return Promise.all(
-    plans.map(async (loaded): Promise<PlanInventory> => {
-      const { plan } = loaded;
-      const stateDir = stateDirOf(loaded, stateDirOption);
-      const store = await states.of(loaded);
-      const saved = await store.load(plan.name);
-      const records = (await auditOf(store)).filter((r) => r.plan === plan.name);
-      const maxAge = plan.schedule?.maxAge ?? null;
-
-      let issuer = plan.source.type as string;
-      let activeKey: KeyAge | null = null;
-      let error: PlanInventory['error'] = null;
-      try {
-        const keys = await buildIssuer(loaded, store, () => undefined, clock).then(async (i) => {
-          issuer = i.label;
-          return callProvider(i, 'list', () => i.list());
-        });
-        const newest = keys.filter((k) => k.status === 'active').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
-        if (newest) activeKey = { id: newest.id, createdAt: newest.createdAt.toISOString(), ageSeconds: Math.max(0, Math.floor((now.getTime() - newest.createdAt.getTime()) / 1000)) };
-      } catch (e) {
-        if (!(e instanceof KeyrotError)) throw e;
-        e.about(commandArg(loaded.file, stateDirOption));
-        error = { code: e.code, message: e.message, hint: e.hint };
-      }
-      const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
-      const last = records.at(-1);
-      const failed = latest(records, (r) => r.outcome === 'failed');
-      return {
-        plan: plan.name,
-        file: loaded.file,
-        stateDir,
-        issuer,
-        activeKey,
-        maxAgeSeconds: maxAge === null ? null : Math.floor(maxAge / 1000),
-        dueAt,
-        overdue: dueAt !== null && Date.parse(dueAt) <= now.getTime(),
-        rotation: inFlight(saved) ? saved! : null,
-        lastOutcome: last ? { outcome: last.outcome, phase: last.phase, action: last.action, at: last.time } : null,
-        lastSuccessAt: saved && !inFlight(saved) && !saved.abandoned ? saved.completedAt : null,
-        lastFailureAt: failed?.time ?? null,
-        error,
-        next: `keyrot run ${commandArg(loaded.file, stateDirOption)}`,
-      };
-    }),
+    plans.map((loaded) =>
+      limit(async (): Promise<PlanInventory> => {
+        const { plan } = loaded;
+        const { recorded, rotation, lastSuccessAt, audit } = stored.get(loaded)!;
+        const maxAge = plan.schedule?.maxAge ?? null;
+        const { issuer, activeKey, error } = await activeKeyOf(loaded, options, now);
+        const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
+        const last = audit?.last;
+        return {
+          plan: plan.name,
+          file: loaded.file,
+          stateDir: stateDirOf(loaded, stateDirOption),
+          issuer,
+          activeKey,
+          maxAgeSeconds: maxAge === null ? null : Math.floor(maxAge / 1000),
+          dueAt,
+          overdue: dueAt !== null && Date.parse(dueAt) <= now.getTime(),
+          rotation,
+          recorded,
+          lastOutcome: last ? { outcome: last.outcome, phase: last.phase, action: last.action, at: last.time } : null,
+          lastSuccessAt,
+          lastFailureAt: audit?.lastFailureAt ?? null,
+          error,
+          next: `keyrot run ${commandArg(loaded.file, stateDirOption)}`,
+        };
+      }),
+    ),
   );
 }
 

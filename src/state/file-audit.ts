@@ -1,7 +1,7 @@
 // The audit log of the file store: `<state>/audit.jsonl`, append-only, one JSON line per record.
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { actor, parseAuditLine, type AuditRecord } from '../audit/log.js';
+import { actor, parseAuditLine, summarize, type AuditRecord, type AuditSummary } from '../audit/log.js';
 import { ensureDir, stateIoError } from './io.js';
 import type { AuditTrail } from './store.js';
 
@@ -37,6 +37,26 @@ export class AuditLog implements AuditTrail {
 
   async read(): Promise<AuditRecord[]> {
     return (await this.scan()).records;
+  }
+
+  /** Line by line: a log of a million records is never held in memory (keyrot status over 10,000 plans). */
+  async summaries(plans: readonly string[]): Promise<Map<string, AuditSummary>> {
+    const wanted = new Set(plans);
+    const found = new Map<string, AuditSummary>();
+    const handle = await open(this.file, 'r').catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw await stateIoError(e, this.file, { verb: 'read' });
+    });
+    if (!handle) return found;
+    try {
+      for await (const line of handle.readLines({ encoding: 'utf8' })) {
+        const record = parseAuditLine(line);
+        if (record) summarize(found, wanted, [record]);
+      }
+    } finally {
+      await handle.close().catch(() => undefined); // closed already when the lines ran out
+    }
+    return found;
   }
 
   /** Every record; a line that is not one (cut short by a full disk or a crash) is skipped and counted. */

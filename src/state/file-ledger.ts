@@ -3,23 +3,34 @@
 // As with state records (file-store.ts), what was last read or written is remembered: a save is
 // checked against it while the file is still the one this process saw (one stat, no re-read), and a
 // save that changes nothing writes nothing.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import { fileSignature, writeAtomic } from '../shared/atomic-file.js';
 import { ensureDir, stateIoError } from './io.js';
 import type { LedgerEntry, PlanLedger } from './store.js';
 
+/** A ledger holds two keys' ids and fingerprints; anything this size is not one. */
+const MAX_LEDGER_BYTES = 1024 * 1024;
 
 export function fileLedger(dir: string, plan: string): PlanLedger {
   const file = path.join(dir, `${plan}.json`);
   let known: { version: number; keys: string; file: string } | undefined;
   const load = async () => {
-    const before = await stat(file).catch(() => undefined);
+    // Synchronous, as records are read (bounded-read.ts): a few hundred bytes, and status reads 10,000 of them.
+    let before: Stats | undefined;
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      before = statSync(file);
+      const read = readBounded(file, MAX_LEDGER_BYTES);
+      if (read === 'not-a-file' || read === 'too-large') {
+        throw new KeyrotError('state-corrupt', { path: file, plan, reason: read === 'too-large' ? 'it is too large to be a key ledger' : 'it is not a regular file' });
+      }
+      text = read;
     } catch (e) {
+      if (e instanceof KeyrotError) throw e;
       known = undefined;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] as LedgerEntry[], version: 0 };
       throw await stateIoError(e, file, { plan, verb: 'read' });

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../audit/log.js';
+import type { AuditRecord, AuditSummary } from '../audit/log.js';
 import type { RotationState } from './rotation-state.js';
 
 /** Who holds a plan's lock: printed in every message about it. */
@@ -109,5 +109,7 @@ export interface AuditTrail {
   /** Records written elsewhere (keyrot state migrate), appended in order as they are, actor included. */
   copyIn(records: AuditRecord[]): Promise<void>;
   read(): Promise<AuditRecord[]>;
+  /** For each of `plans` with records: the newest, and when it last failed; read as a stream, nothing else held. */
+  summaries(plans: readonly string[]): Promise<Map<string, AuditSummary>>;
   scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }>;
 }

@@ -1,6 +1,7 @@
 // The audit log in Vault: `audit/<plan>` holds {records: JSON} the plan's newest AUDIT_KEEP records,
 // appended with cas (read again when another process appended in between).
-import { type AuditRecord, actor, parseAuditLine } from '../audit/log.js';
+import pLimit from 'p-limit';
+import { type AuditRecord, type AuditSummary, actor, parseAuditLine, summarize } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import type { AuditTrail } from './store.js';
 import type { VaultSpace } from './vault-space.js';
@@ -50,6 +51,19 @@ export class VaultAudit implements AuditTrail {
 
   async read(): Promise<AuditRecord[]> {
     return (await this.scan()).records;
+  }
+
+  /** One read per plan that has a history (one LIST tells which), a few at a time. */
+  async summaries(plans: readonly string[]): Promise<Map<string, AuditSummary>> {
+    const wanted = new Set(plans);
+    const found = new Map<string, AuditSummary>();
+    const limit = pLimit(16);
+    const names = (await this.space.names('audit')).filter((p) => wanted.has(p));
+    await Promise.all(names.map((plan) => limit(async () => {
+      const stored = await (await this.space.kv('audit', plan)).read();
+      summarize(found, wanted, recordsIn(stored?.data?.records).records);
+    })));
+    return found;
   }
 
   async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {

@@ -46,27 +46,32 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
   if (request.metricsFile && plans.length === 0) {
     throw new KeyrotError('usage', { problem: '--metrics-file needs the plans to report on: `keyrot status --metrics-file keyrot.prom rotation-plans/`' });
   }
-  const names = new Set(plans.map((p) => p.plan.name));
-  const states: RotationState[] = [];
-  for (const store of await options.states.stores(plans)) {
-    for (const s of await store.list()) if (names.size === 0 || names.has(s.plan)) states.push(s);
-  }
   const now = options.clock.now();
-  const flying = states.filter((s) => inFlight(s)).sort((a, b) => a.plan.localeCompare(b.plan));
-  // Every plan named, in flight or not: its key's age (one issuer list each) and its last outcome. The
-  // inventory (and through it the provider registry, zod) only when plans are named: a bare status stays quick.
+  // Every plan named, in flight or not: its key's age (one issuer list each), its record and its last
+  // outcome, read once per store. The inventory (and through it the provider registry, zod) only when
+  // plans are named: a bare status stays quick, and reads the rotations of the state folders here.
   const keys: PlanStatus[] = [];
+  let flying: RotationState[];
+  let idle: number;
   if (plans.length > 0) {
     const { inventory, describeAge } = await import('../inventory.js');
     const found = (await inventory(plans, options, now)).sort((a, b) => a.plan.localeCompare(b.plan));
     keys.push(...found.map((p) => ({ ...p, age: describeAge(p, now) })));
+    flying = found.flatMap((p) => (p.rotation ? [p.rotation] : []));
+    idle = found.filter((p) => p.recorded && !p.rotation).length;
     if (request.metricsFile) await (await import('../metrics.js')).writeStatusMetrics(request.metricsFile, found, options, now);
+  } else {
+    const states: RotationState[] = [];
+    for (const store of await options.states.stores(plans)) states.push(...(await store.list()));
+    flying = states.filter((s) => inFlight(s));
+    idle = states.length - flying.length;
   }
+  flying.sort((a, b) => a.plan.localeCompare(b.plan));
   return {
     now,
     plans: keys,
     rotations: flying.map((state) => ({ state, next: nextAction(state, now) })),
-    idle: states.length - flying.length,
+    idle,
     exitCode: keys.some((k) => k.error) ? EXIT.provider : EXIT.ok,
   };
 }
