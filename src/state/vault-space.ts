@@ -5,7 +5,7 @@ import { KeyrotError } from '../errors.js';
 import { login } from '../vault/auth.js';
 import { type Connection, connect } from '../vault/client.js';
 import type { Session } from '../vault/errors.js';
-import { type Kv2, kv2, listKv2 } from '../vault/kv2.js';
+import { type Kv2, kv2, listDetailedPage, listKv2, type ListedSecret } from '../vault/kv2.js';
 import type { VaultContext } from '../vault/schema.js';
 import type { VaultStateConfig } from './vault-address.js';
 
@@ -17,6 +17,8 @@ export class VaultSpace {
   private readonly label: string;
   private session: Session | undefined;
   private ready: Promise<void> | undefined;
+  /** Mirrors (vault-mirror.ts) are written until the server refuses one: then not again in this process. */
+  private mirrors = true;
 
   constructor(
     readonly config: VaultStateConfig,
@@ -61,6 +63,21 @@ export class VaultSpace {
   async names(purpose: 'state' | 'ledger' | 'audit'): Promise<string[]> {
     await this.start();
     return (await listKv2(this.conn, this.config.mount, `${this.config.prefix}/${purpose}`, this.label, () => this.session)).filter((n) => !n.endsWith('/'));
+  }
+
+  /** One page of OpenBao's detailed listing of this purpose's secrets (undefined: no such listing here). */
+  async listDetailed(purpose: 'state' | 'ledger' | 'audit', after: string, limit: number): Promise<Map<string, ListedSecret> | undefined> {
+    await this.start();
+    return listDetailedPage(this.conn, this.config.mount, `${this.config.prefix}/${purpose}`, after, limit);
+  }
+
+  /** Replace the secret's custom_metadata (a mirror of its data): best effort, never an error. */
+  async writeMirror(purpose: 'state' | 'ledger' | 'audit', name: string, custom: Record<string, string>): Promise<void> {
+    if (!this.mirrors) return;
+    await (await this.kv(purpose, name)).setCustomMetadata(custom).catch((e: unknown) => {
+      // Refused (no create/update on metadata/…): say nothing, read the secrets one by one instead.
+      if (e instanceof KeyrotError && (e.code === 'provider-denied' || e.code === 'provider-auth-failed')) this.mirrors = false;
+    });
   }
 
   /** Where a plan's secret of this purpose is, as messages name it. */

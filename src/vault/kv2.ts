@@ -156,3 +156,36 @@ export async function listKv2(conn: Connection, mount: string, folder: string, p
     });
   }
 }
+
+/** What OpenBao's detailed-metadata listing tells of one secret: its current version, and its custom_metadata. */
+export interface ListedSecret {
+  currentVersion: number;
+  /** The current version is deleted or destroyed (its data reads as none). */
+  gone: boolean;
+  customMetadata: Record<string, string>;
+}
+
+/**
+ * One page of OpenBao's detailed-metadata listing of `folder` (`LIST <mount>/detailed-metadata/…`,
+ * paged with `after` and `limit`): the metadata of up to `limit` secrets in one request. Undefined
+ * where the server has no such listing (HashiCorp Vault) or the token may not use it: the caller
+ * reads the secrets one by one instead. A folder with nothing in it is an empty page.
+ */
+export async function listDetailedPage(conn: Connection, mount: string, folder: string, after: string, limit: number): Promise<Map<string, ListedSecret> | undefined> {
+  const encoded = folder.split('/').map(encodeURIComponent).join('/');
+  let body: { data?: { keys?: unknown; key_info?: Record<string, { current_version?: number; custom_metadata?: Record<string, string> | null; versions?: Record<string, VersionMetadata> }> } };
+  try {
+    body = (await conn.client.read(`${mount}/detailed-metadata/${encoded}?list=true&limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`)) as typeof body;
+  } catch (e) {
+    // 404 with errors: no such path here (Vault); 404 without: nothing listed; 403: not granted; 405: not a listing.
+    if (vaultStatus(e) === 404 && vaultErrors(e).length === 0) return new Map();
+    return undefined;
+  }
+  const page = new Map<string, ListedSecret>();
+  for (const [name, info] of Object.entries(body?.data?.key_info ?? {})) {
+    const current = info.current_version ?? 0;
+    const version = info.versions?.[String(current)];
+    page.set(name, { currentVersion: current, gone: Boolean(version?.deletion_time) || version?.destroyed === true, customMetadata: info.custom_metadata ?? {} });
+  }
+  return page;
+}

@@ -1,0 +1,88 @@
+// Copies of small state secrets in their own custom_metadata, so one OpenBao detailed-metadata listing
+// answers many plans at once (issue 27: a quiet tick over 10,000 plans, keyrot status). A copy carries
+// the KV version of the data it copies, and is used only while that is still the secret's current
+// version: a copy older than its data is seen as such in the same answer, and the secret is read
+// instead. So a copy never needs to be written before anything (the lock holder writes it last, and
+// one that is missing or late costs a read, never a wrong answer), and a server without that listing
+// (HashiCorp Vault) or a token not allowed it gets one LIST and one read per secret, as before.
+import pLimit from 'p-limit';
+import type { ListedSecret } from '../vault/kv2.js';
+import type { VaultSpace } from './vault-space.js';
+
+type Purpose = 'state' | 'ledger' | 'audit';
+
+const OF = 'keyrot-of';
+const PART = 'keyrot-';
+/** custom_metadata takes at most 64 keys of at most 512 bytes each. */
+const PART_CHARS = 500;
+const MAX_PARTS = 60;
+/** Secrets per listing page: a page of mirrored records is about 2 MB of JSON. */
+const LISTED_PER_PAGE = 500;
+const READS_AT_ONCE = 16;
+
+/** custom_metadata holding `view` (text derived from the data at KV `version`); undefined if too large. */
+export function mirrorOf(view: string, version: number): Record<string, string> | undefined {
+  // ASCII only, so characters are bytes (the limit is in bytes): the views are JSON, where \uXXXX reads back the same.
+  const ascii = view.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const parts = Math.ceil(ascii.length / PART_CHARS);
+  if (parts > MAX_PARTS) return undefined;
+  const custom: Record<string, string> = { [OF]: String(version) };
+  for (let i = 0; i < parts; i++) custom[`${PART}${i}`] = ascii.slice(i * PART_CHARS, (i + 1) * PART_CHARS);
+  return custom;
+}
+
+/** The view a listed secret's mirror holds, if it copies the current version; undefined otherwise. */
+export function mirroredView(listed: ListedSecret): string | undefined {
+  const custom = listed.customMetadata;
+  if (listed.gone || custom[OF] !== String(listed.currentVersion)) return undefined;
+  let view = '';
+  for (let i = 0; custom[`${PART}${i}`] !== undefined; i++) view += custom[`${PART}${i}`];
+  return view === '' ? undefined : view;
+}
+
+export interface Viewed {
+  name: string;
+  /** Undefined: there is no such secret, or it holds nothing. */
+  view: string | undefined;
+  /** It could not be read (refused, garbled): the caller says unknown. */
+  failed?: true;
+}
+
+/**
+ * Each of `names` among this purpose's secrets, as `view` derives it from the data: from a fresh mirror
+ * in the detailed listing (a page of 500 secrets per request), or by reading the secret. Answered a
+ * listing page at a time, each name exactly once.
+ */
+export async function* peekViews(space: VaultSpace, purpose: Purpose, names: readonly string[], view: (data: Record<string, unknown> | undefined) => string | undefined): AsyncGenerator<Viewed[]> {
+  const wanted = new Set(names);
+  const limit = pLimit(READS_AT_ONCE);
+  const read = (name: string) =>
+    limit(async (): Promise<Viewed> => {
+      try {
+        const found = await (await space.kv(purpose, name)).read();
+        return { name, view: found && !found.deleted ? view(found.data) : undefined };
+      } catch {
+        return { name, view: undefined, failed: true };
+      }
+    });
+  let after = '';
+  for (;;) {
+    const page = await space.listDetailed(purpose, after, LISTED_PER_PAGE);
+    if (!page) break; // no detailed listing here: one LIST, then a read per secret
+    const listed = [...page.keys()].filter((name) => wanted.delete(name));
+    yield await Promise.all(listed.map((name) => {
+      const mirrored = mirroredView(page.get(name)!);
+      return mirrored !== undefined ? { name, view: mirrored } : read(name);
+    }));
+    if (page.size < LISTED_PER_PAGE) {
+      yield [...wanted].map((name) => ({ name, view: undefined }));
+      return;
+    }
+    after = [...page.keys()].sort().at(-1)!;
+  }
+  const stored = new Set(await space.names(purpose));
+  const all = [...wanted];
+  for (let i = 0; i < all.length; i += LISTED_PER_PAGE) {
+    yield await Promise.all(all.slice(i, i + LISTED_PER_PAGE).map((name) => (stored.has(name) ? read(name) : { name, view: undefined })));
+  }
+}
