@@ -6,7 +6,11 @@
 // peak RSS of the keyrot process, read from process.resourceUsage() at its exit; OpenBao's CPU from /proc.
 // With --count-requests, keyrot reaches OpenBao through a counting proxy in this process, and each tick
 // also reports the HTTP requests it sent per plan (the proxy's own cost then lands in the timings).
-// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests]
+// --state file keeps state in the default folder beside the plans instead of Vault (the keys are still
+// published to OpenBao). --status also times `keyrot status <folder>` after the ticks (every plan's key
+// age, rotation in flight and last outcome). --no-parked skips the parked tick (its quiet tick then has
+// nothing in flight).
+// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests] [--state file] [--status] [--no-parked]
 // KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +23,10 @@ import { freePort } from './peers.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
 const countRequests = process.argv.includes('--count-requests');
-const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const fileState = process.argv.includes('file') && process.argv[process.argv.indexOf('file') - 1] === '--state';
+const timeStatus = process.argv.includes('--status');
+const parked = !process.argv.includes('--no-parked');
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--state');
 const PLANS = Number(positional[0] ?? 50);
 const RUNS = Number(positional[1] ?? 3);
 const bin = path.join(root, 'bin', 'keyrot.js');
@@ -82,7 +89,8 @@ const preload = path.join(work, 'rusage.mjs');
 writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.RUSAGE_FILE, JSON.stringify(process.resourceUsage())));\n");
 
 let ticks = 0;
-async function tick(plansDir, spec, expect) {
+/** One keyrot process over the plans: `run --due --no-wait --yes` (a CronJob tick), or the command given. */
+async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wait', '--yes', '--output', 'plain']) {
   const usageFile = path.join(work, 'usage.json');
   // keyrot's output goes to a file, not a pipe: spawnSync kills a child once its piped output passes
   // maxBuffer (1 MiB over stdout and stderr together), which the plain output of ~1000 plans does.
@@ -93,9 +101,10 @@ async function tick(plansDir, spec, expect) {
   proxy?.counts.clear();
   const baoBefore = baoCpuMs();
   const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', preload, bin, 'run', '--due', '--no-wait', '--yes', '--output', 'plain', plansDir], {
-    cwd: work, stdio: ['ignore', out, out], env: { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, KEYROT_STATE: spec, RUSAGE_FILE: usageFile },
-  });
+  const env = { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, RUSAGE_FILE: usageFile };
+  if (spec) env.KEYROT_STATE = spec;
+  else delete env.KEYROT_STATE;
+  const child = spawn(process.execPath, ['--import', preload, bin, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const baoMs = baoBefore === undefined ? undefined : baoCpuMs() - baoBefore;
@@ -103,19 +112,21 @@ async function tick(plansDir, spec, expect) {
   const output = readFileSync(outFile, 'utf8');
   if (process.env.KEYROT_BENCH_KEEP) copyFileSync(outFile, `${process.env.KEYROT_BENCH_KEEP}-${ticks}.txt`);
   if (!expect.includes(r.status)) throw new Error(`keyrot exited ${r.status ?? r.signal}: ${output.slice(-1500)}`);
-  // A tick counts only if keyrot reported every plan (a run cut short must not pass as a fast one).
-  const summary = new RegExp(`^${PLANS} plan\\(s\\): `, 'm');
-  if (!summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
+  // A tick counts only if keyrot reported every plan (a run cut short must not pass as a fast one);
+  // status, only if it showed every plan's key.
+  const summary = command[0] === 'status' ? undefined : new RegExp(`^${PLANS} plan\\(s\\): `, 'm');
+  if (summary && !summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
+  if (!summary && (output.match(/ active key-\w+ /g) ?? []).length !== PLANS) throw new Error(`keyrot status did not show ${PLANS} active keys: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
   const requests = proxy ? Object.fromEntries([...proxy.counts].sort((a, b) => b[1] - a[1])) : undefined;
   return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, ...(requests ? { requests } : {}) };
 }
 
-const results = { first: [], parked: [], quiet: [] };
+const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [] } : {}) };
 try {
   for (let run = 0; run < RUNS; run++) {
     const plansDir = mkdtempSync(path.join(work, 'plans-'));
-    const spec = `vault://secret/keyrot-bench/${path.basename(plansDir)}`;
+    const spec = fileState ? undefined : `vault://secret/keyrot-bench/${path.basename(plansDir)}`;
     for (let i = 0; i < PLANS; i++) {
       writeFileSync(path.join(plansDir, `p${i}.yaml`), [
         'apiVersion: keyrot/v1', `name: p${i}`, 'schedule: { maxAge: 30d }', 'source: { type: generated }',
@@ -124,12 +135,15 @@ try {
       ].join('\n'));
     }
     results.first.push(await tick(plansDir, spec, [0]));
-    // Make one plan due (its key 31 days old) so the next tick starts a rotation and parks it in the drain.
-    const first = path.join(plansDir, 'p0.yaml');
-    writeFileSync(first, readFileSync(first, 'utf8').replace('maxAge: 30d', 'maxAge: 1s'));
-    await new Promise((r) => setTimeout(r, 1100));
-    results.parked.push(await tick(plansDir, spec, [75]));
-    results.quiet.push(await tick(plansDir, spec, [75]));
+    if (parked) {
+      // Make one plan due (its key 31 days old) so the next tick starts a rotation and parks it in the drain.
+      const first = path.join(plansDir, 'p0.yaml');
+      writeFileSync(first, readFileSync(first, 'utf8').replace('maxAge: 30d', 'maxAge: 1s'));
+      await new Promise((r) => setTimeout(r, 1100));
+      results.parked.push(await tick(plansDir, spec, [75]));
+    }
+    results.quiet.push(await tick(plansDir, spec, parked ? [75] : [0]));
+    if (timeStatus) results.status.push(await tick(plansDir, spec, [0], ['status']));
   }
 } finally {
   proxy?.close();
@@ -146,12 +160,12 @@ if (json) {
     rssMbMax: Math.max(...rows.map((r) => r.rssMb)), baoCpuMsMedian: rows[0].baoCpuMs === undefined ? undefined : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50),
     ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
   });
-  console.log(JSON.stringify({ plans: PLANS, runs: RUNS, node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
+  console.log(JSON.stringify({ plans: PLANS, runs: RUNS, state: fileState ? 'file' : 'vault', node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
   process.exit(0);
 }
-console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, state and keys in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
+console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, ${fileState ? 'state in files, keys' : 'state and keys'} in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
 console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)}${countRequests ? ' Vault requests/plan' : ''}`);
-const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: 'quiet tick (a rotation waiting)' };
+const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);

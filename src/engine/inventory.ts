@@ -8,9 +8,10 @@ import { commandArg, type MessageCode } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { formatDuration } from '../shared/duration.js';
 import { stateDirOf } from '../state/location.js';
-import type { StateStore } from '../state/store.js';
+import { issuerTraits } from '../providers/registry.js';
+import type { LedgerEntry, StateStore } from '../state/store.js';
 import type { OperationOptions } from './options.js';
-import { buildIssuer, callProvider } from './providers.js';
+import { buildIssuer, callProvider, readLedger } from './providers.js';
 import { inFlight, type RotationState } from './rotation.js';
 
 export interface KeyAge {
@@ -47,6 +48,8 @@ export interface PlanInventory {
 
 /** What a plan's state store holds for it: the rotation in flight, the last one finished, its audit summary. */
 interface Stored {
+  /** The issuer's keys where they are keyrot's own ledger (generated), read with the records. */
+  ledger?: LedgerEntry[];
   recorded: boolean;
   rotation: RotationState | null;
   lastSuccessAt: string | null;
@@ -68,11 +71,18 @@ async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promis
   for (const [store, byName] of groups) {
     const names = [...byName.keys()];
     const audits = await store.audit.summaries(names).catch(() => new Map<string, AuditSummary>());
+    // An issuer whose keys are keyrot's own ledger is asked nothing: its ledgers are read many at once.
+    const ledgers = new Map<string, LedgerEntry[]>();
+    const ledgered = names.filter((n) => issuerTraits(byName.get(n)!.plan.source.type).keysInLedger);
+    if (ledgered.length > 0) {
+      for await (const page of store.peekLedgers(ledgered)) for (const { plan, keys } of page) if (keys) ledgers.set(plan, keys);
+    }
     for await (const page of store.peek(names)) {
       for (const { plan, state: peeked, unknown } of page) {
         // A record peek could not read: load it, which says what is wrong with it.
         const state = unknown ? await store.load(plan) : peeked;
         found.set(byName.get(plan)!, {
+          ...(ledgers.has(plan) ? { ledger: ledgers.get(plan)! } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
           lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
@@ -85,11 +95,12 @@ async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promis
 }
 
 /** A plan's active key: the newest its issuer lists as active (one list), or why it could not be asked. */
-async function activeKeyOf(loaded: LoadedPlan, options: OperationOptions, now: Date): Promise<Pick<PlanInventory, 'issuer' | 'activeKey' | 'error'>> {
+async function activeKeyOf(loaded: LoadedPlan, ledger: LedgerEntry[] | undefined, options: OperationOptions, now: Date): Promise<Pick<PlanInventory, 'issuer' | 'activeKey' | 'error'>> {
   let issuer = loaded.plan.source.type as string;
   try {
     const store = await options.states.of(loaded);
-    const keys = await buildIssuer(loaded, store, () => undefined, options.clock).then(async (i) => {
+    const read = ledger && readLedger(store.ledger(loaded.plan.name).where, ledger);
+    const keys = await buildIssuer(loaded, store, () => undefined, options.clock, read).then(async (i) => {
       issuer = i.label;
       return callProvider(i, 'list', () => i.list());
     });
@@ -115,9 +126,9 @@ export async function inventory(plans: LoadedPlan[], options: OperationOptions, 
     plans.map((loaded) =>
       limit(async (): Promise<PlanInventory> => {
         const { plan } = loaded;
-        const { recorded, rotation, lastSuccessAt, audit } = stored.get(loaded)!;
+        const { ledger, recorded, rotation, lastSuccessAt, audit } = stored.get(loaded)!;
         const maxAge = plan.schedule?.maxAge ?? null;
-        const { issuer, activeKey, error } = await activeKeyOf(loaded, options, now);
+        const { issuer, activeKey, error } = await activeKeyOf(loaded, ledger, options, now);
         const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
         const last = audit?.last;
         return {

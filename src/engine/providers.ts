@@ -9,7 +9,7 @@ import type { KeyIssuer, ProviderContext, SecretStore } from '../providers/types
 import type { UsageSource } from '../providers/usage/source.js';
 import { redact } from '../secrets/redact.js';
 import { originOnly } from '../secrets/urls.js';
-import type { StateStore } from '../state/store.js';
+import type { LedgerEntry, PlanLedger, StateStore } from '../state/store.js';
 
 export interface Providers {
   issuer: KeyIssuer;
@@ -18,21 +18,28 @@ export interface Providers {
   usage?: UsageSource;
 }
 
-/** `state`: the plan's state store; its ledger keeps generated keys. */
-const providerContext = (loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock): ProviderContext => ({
+/** `state`: the plan's state store; its ledger keeps generated keys (or `ledger`, one read already). */
+const providerContext = (loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock, ledger?: PlanLedger): ProviderContext => ({
   planName: loaded.plan.name,
   planDir: loaded.dir,
   stateDir: state.location,
-  ledger: state.ledger(loaded.plan.name),
+  ledger: ledger ?? state.ledger(loaded.plan.name),
   env: process.env,
   now: () => clock.now(),
   note: (message) => emit({ type: 'note', plan: loaded.plan.name, message: redact(message) }),
 });
 
-/** Only the issuer: for questions about keys, where the stores do not matter (revoke's owner search). */
-export function buildIssuer(loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock): Promise<KeyIssuer> {
-  return createIssuer(loaded.plan.source, providerContext(loaded, state, emit, clock));
+/** Only the issuer: for questions about keys, where the stores do not matter (revoke's owner search, status). */
+export function buildIssuer(loaded: LoadedPlan, state: StateStore, emit: Emit, clock: Clock, ledger?: PlanLedger): Promise<KeyIssuer> {
+  return createIssuer(loaded.plan.source, providerContext(loaded, state, emit, clock, ledger));
 }
+
+/** A ledger already read (StateStore.peekLedgers), for an issuer that is only asked its keys: it cannot be written. */
+export const readLedger = (where: string, keys: LedgerEntry[]): PlanLedger => ({
+  where,
+  load: async () => ({ keys: structuredClone(keys), version: 0 }),
+  save: () => Promise.reject(new Error(`${where} was read for keyrot status: it is not written through this copy`)),
+});
 
 /** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */
 export function buildEach(

@@ -19,7 +19,7 @@ import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
 import { peekPages } from './peek.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
-import type { LockHolder, Peeked, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PeekedLedger, PlanLedger, PlanLock, StateStore } from './store.js';
 
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
@@ -135,6 +135,13 @@ export class FileStateStore implements StateStore {
     const names = await readdir(this.stateDir).catch(() => [] as string[]);
     const stored = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)));
     yield* peekPages(plans, stored, (plan) => this.read(this.fileOf(plan), plan));
+  }
+
+  /** One folder listing, then the ledgers that exist, read as they are. */
+  async *peekLedgers(plans: readonly string[]): AsyncGenerator<PeekedLedger[]> {
+    const stored = new Set(await this.ledgerPlans());
+    const read = async (plan: string): Promise<PeekedLedger> => ({ plan, keys: stored.has(plan) ? await this.ledger(plan).load().then((l) => l.keys, () => undefined) : [] });
+    for (let i = 0; i < plans.length; i += 256) yield await Promise.all(plans.slice(i, i + 256).map(read));
   }
 
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {

@@ -22,6 +22,12 @@ export interface Peeked {
   unknown?: true;
 }
 
+/** A plan's generated-issuer ledger as `peekLedgers` found it: `keys` undefined when it could not be read. */
+export interface PeekedLedger {
+  plan: string;
+  keys: LedgerEntry[] | undefined;
+}
+
 export interface PlanLock {
   release(): Promise<void>;
   /** Set when the lock was lost (e.g. taken over as stale): the runner stops before its next step. */
@@ -69,6 +75,8 @@ export interface StateStore {
   ledger(plan: string): PlanLedger;
   /** The audit log: every plan's records, in the order they were appended. */
   readonly audit: AuditTrail;
+  /** The ledgers of `plans` without their locks, a page at a time, as `peek` reads records: for keyrot status. */
+  peekLedgers(plans: readonly string[]): AsyncIterable<PeekedLedger[]>;
   /** The plans that have a ledger (keyrot state migrate). */
   ledgerPlans(): Promise<string[]>;
 }

@@ -1,9 +1,9 @@
 // The audit log in Vault: `audit/<plan>` holds {records: JSON} the plan's newest AUDIT_KEEP records,
 // appended with cas (read again when another process appended in between).
-import pLimit from 'p-limit';
 import { type AuditRecord, type AuditSummary, actor, parseAuditLine, summarize } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import type { AuditTrail } from './store.js';
+import { peekViews } from './vault-mirror.js';
 import type { VaultSpace } from './vault-space.js';
 
 /** Audit records kept per plan: the history a rotation needs, bounded so the secret stays small. */
@@ -27,6 +27,14 @@ function recordsIn(text: unknown): { records: AuditRecord[]; unreadable: number 
   return { records, unreadable: list.length - records.length };
 }
 
+/** A history's summary as its mirror holds it (JSON), or undefined for an empty history. */
+function summaryView(records: AuditRecord[]): string | undefined {
+  const found = new Map<string, AuditSummary>();
+  summarize(found, new Set(records.map((r) => r.plan)), records);
+  const [summary] = found.values();
+  return summary ? JSON.stringify(summary) : undefined;
+}
+
 export class VaultAudit implements AuditTrail {
   /** Per plan, the audit history this process last wrote and its KV version: the next append's starting point (cas again). */
   private readonly seen = new Map<string, { records: AuditRecord[]; kvVersion: number }>();
@@ -36,8 +44,12 @@ export class VaultAudit implements AuditTrail {
     private readonly locked: ReadonlySet<string>,
   ) {}
 
+  /** Plans this process appended to under their lock. */
+  private readonly wrote = new Set<string>();
+
   forget(plan: string): void {
     this.seen.delete(plan);
+    this.wrote.delete(plan);
   }
 
   append(record: Omit<AuditRecord, 'actor'>): Promise<void> {
@@ -53,17 +65,29 @@ export class VaultAudit implements AuditTrail {
     return (await this.scan()).records;
   }
 
-  /** One read per plan that has a history (one LIST tells which), a few at a time. */
+  /** Many plans' summaries at once: from their mirrors in OpenBao's detailed listing, else each history read. */
   async summaries(plans: readonly string[]): Promise<Map<string, AuditSummary>> {
-    const wanted = new Set(plans);
     const found = new Map<string, AuditSummary>();
-    const limit = pLimit(16);
-    const names = (await this.space.names('audit')).filter((p) => wanted.has(p));
-    await Promise.all(names.map((plan) => limit(async () => {
-      const stored = await (await this.space.kv('audit', plan)).read();
-      summarize(found, wanted, recordsIn(stored?.data?.records).records);
-    })));
+    const summaryOf = (data: Record<string, unknown> | undefined) => summaryView(recordsIn(data?.records).records);
+    for await (const page of peekViews(this.space, 'audit', plans, summaryOf)) {
+      for (const { name, view } of page) {
+        if (view === undefined) continue;
+        try {
+          const summary = JSON.parse(view) as AuditSummary;
+          if (parseAuditLine(JSON.stringify(summary.last))) found.set(name, summary);
+        } catch {
+          // a garbled mirror: that plan shows no outcome
+        }
+      }
+    }
     return found;
+  }
+
+  /** The summary of the history this process wrote under the plan's lock, and its KV version: the mirror to write. */
+  written(plan: string): { view: string; version: number } | undefined {
+    const seen = this.wrote.has(plan) ? this.seen.get(plan) : undefined;
+    const view = seen && summaryView(seen.records);
+    return seen && view ? { view, version: seen.kvVersion } : undefined;
   }
 
   async scan(): Promise<{ records: AuditRecord[]; unreadable: number; where: string }> {
@@ -96,7 +120,10 @@ export class VaultAudit implements AuditTrail {
       const written = await kv.write({ records: JSON.stringify(next) }, seen.kvVersion, []);
       if (written !== 'cas-mismatch') {
         // Kept only while this process holds the plan's lock (the appends of one rotation).
-        if (this.locked.has(plan)) this.seen.set(plan, { records: next, kvVersion: written });
+        if (this.locked.has(plan)) {
+          this.seen.set(plan, { records: next, kvVersion: written });
+          this.wrote.add(plan);
+        }
         return;
       }
       if (this.seen.delete(plan)) continue; // what we remembered was stale: read it now

@@ -1,7 +1,8 @@
 // Generated-issuer ledgers in Vault: `ledger/<plan>` holds {ledger: JSON} the plan's keys (ids,
 // states, fingerprints; never a secret), written with cas so a lost update is refused.
 import { KeyrotError } from '../errors.js';
-import type { LedgerEntry, PlanLedger } from './store.js';
+import type { LedgerEntry, PeekedLedger, PlanLedger } from './store.js';
+import { peekViews } from './vault-mirror.js';
 import type { VaultSpace } from './vault-space.js';
 
 export class VaultLedgers {
@@ -16,8 +17,33 @@ export class VaultLedgers {
     private readonly locked: ReadonlySet<string>,
   ) {}
 
+  /** The ledger text this process last wrote per plan under its lock, and its KV version: the mirror to write. */
+  private readonly wrote = new Map<string, { view: string; version: number }>();
+
   forget(plan: string): void {
     this.seen.delete(plan);
+    this.wrote.delete(plan);
+  }
+
+  written(plan: string): { view: string; version: number } | undefined {
+    return this.wrote.get(plan);
+  }
+
+  /** Many plans' ledgers at once: from their mirrors in OpenBao's detailed listing, else read one by one. */
+  async *peek(plans: readonly string[]): AsyncGenerator<PeekedLedger[]> {
+    const ledgerOf = (data: Record<string, unknown> | undefined) => (typeof data?.ledger === 'string' ? data.ledger : undefined);
+    for await (const page of peekViews(this.space, 'ledger', plans, ledgerOf)) {
+      yield page.map(({ name: plan, view, failed }): PeekedLedger => {
+        if (failed) return { plan, keys: undefined };
+        if (view === undefined || view === '') return { plan, keys: [] };
+        try {
+          const keys = (JSON.parse(view) as { keys?: unknown }).keys;
+          return { plan, keys: Array.isArray(keys) ? (keys as LedgerEntry[]) : undefined };
+        } catch {
+          return { plan, keys: undefined };
+        }
+      });
+    }
   }
 
   plans(): Promise<string[]> {
@@ -55,7 +81,10 @@ export class VaultLedgers {
           this.seen.delete(plan);
           throw new KeyrotError('state-conflict', { plan, expected: version, found: 'a newer ledger' });
         }
-        if (this.locked.has(plan)) this.seen.set(plan, { text, version: written });
+        if (this.locked.has(plan)) {
+          this.seen.set(plan, { text, version: written });
+          this.wrote.set(plan, { view: text, version: written });
+        }
         return written;
       },
     };

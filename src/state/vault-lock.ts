@@ -72,7 +72,7 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
 }
 
 /** Hold the lease written at `version`: renewed three times a lease until released. */
-function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => void): PlanLock {
+function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => Promise<void>): PlanLock {
   const { leaseMs } = mine;
   const state: { lost: string | undefined } = { lost: undefined };
   let expiresAt = Date.now() + leaseMs;
@@ -104,7 +104,8 @@ function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => void)
       return state.lost;
     },
     release: async () => {
-      onRelease();
+      // Still ours while it runs (the heartbeat goes on): what the holder writes last goes in before it is free.
+      await onRelease().catch(() => undefined);
       clearInterval(heartbeat);
       await beating;
       if (state.lost) return;
@@ -113,8 +114,8 @@ function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => void)
   };
 }
 
-/** Lock `plan` for `holder`; `onRelease` runs first when the lock is given back. */
-export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number; onRelease: () => void }): Promise<PlanLock> {
+/** Lock `plan` for `holder`; `onRelease` runs first when the lock is given back, while it is still held. */
+export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number; onRelease: () => Promise<void> }): Promise<PlanLock> {
   const mine: Lease = { ...holder, token: randomBytes(8).toString('hex'), expiresAt: '', leaseMs: opts.leaseMs };
   const version = await acquire(kv, plan, mine, opts.waitMs);
   return holdLease(kv, mine, version, opts.onRelease);

@@ -1,10 +1,10 @@
 // Rotation records in Vault: `state/<plan>` holds {record: JSON}. Every write carries `cas` (the KV
 // version read just before), so of two writers one is refused: a lost update is impossible.
 import { KeyrotError } from '../errors.js';
-import { peekPages } from './peek.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
 import type { RotationState } from './rotation-state.js';
 import type { Peeked } from './store.js';
+import { peekViews } from './vault-mirror.js';
 import type { VaultSpace } from './vault-space.js';
 
 export class VaultRecords {
@@ -16,10 +16,17 @@ export class VaultRecords {
    */
   private readonly seen = new Map<string, Stored & { kvVersion: number }>();
 
-  constructor(private readonly space: VaultSpace) {}
+  constructor(
+    private readonly space: VaultSpace,
+    private readonly locked: ReadonlySet<string>,
+  ) {}
+
+  /** The text of the last record this process wrote per plan, and its KV version (until the lock is released). */
+  private readonly wrote = new Map<string, { view: string; version: number }>();
 
   forget(plan: string): void {
     this.seen.delete(plan);
+    this.wrote.delete(plan);
   }
 
   /** The stored record and the KV version it is in (0: none); an empty record is none (set aside). */
@@ -38,10 +45,24 @@ export class VaultRecords {
     return found;
   }
 
-  /** One LIST of the records there are, then one read per record, remembering nothing. */
+  /** The records of a page of OpenBao's detailed listing at once, from their mirrors (vault-mirror.ts), else read one by one. */
   async *peek(plans: readonly string[]): AsyncGenerator<Peeked[]> {
-    const stored = new Set(await this.space.names('state'));
-    yield* peekPages(plans, stored, async (plan) => (await this.read(plan)).record);
+    const recordOf = (data: Record<string, unknown> | undefined) => (typeof data?.record === 'string' && data.record !== '' ? data.record : undefined);
+    for await (const page of peekViews(this.space, 'state', plans, recordOf)) {
+      yield page.map(({ name: plan, view, failed }): Peeked => {
+        if (failed) return { plan, state: undefined, unknown: true };
+        try {
+          return { plan, state: view === undefined ? undefined : parseRecord(view, this.space.where('state', plan), plan) };
+        } catch {
+          return { plan, state: undefined, unknown: true };
+        }
+      });
+    }
+  }
+
+  /** What this process wrote for the plan while holding its lock (its text and KV version): the mirror to write. */
+  written(plan: string): { view: string; version: number } | undefined {
+    return this.wrote.get(plan);
   }
 
   async load(plan: string): Promise<RotationState | undefined> {
@@ -60,13 +81,15 @@ export class VaultRecords {
     }
     const changed = nextRecord(state, stored);
     if (!changed) return { ...state }; // nothing changed: Vault already holds it
-    const written = await (await this.space.kv('state', plan)).write({ record: JSON.stringify(changed.next) }, stored.kvVersion, []);
+    const text = JSON.stringify(changed.next);
+    const written = await (await this.space.kv('state', plan)).write({ record: text }, stored.kvVersion, []);
     if (written === 'cas-mismatch') {
       this.seen.delete(plan);
       const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
       throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
     }
     this.seen.set(plan, { version: changed.next.version, kvVersion: written, content: changed.content });
+    if (this.locked.has(plan)) this.wrote.set(plan, { view: text, version: written });
     return changed.next;
   }
 

@@ -10,7 +10,8 @@
 // a lost update is impossible, and the lock is a lease whose renewal fails once another took it.
 import type { VaultContext } from '../vault/schema.js';
 import type { RotationState } from './rotation-state.js';
-import type { LockHolder, Peeked, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PeekedLedger, PlanLedger, PlanLock, StateStore } from './store.js';
+import { mirrorOf } from './vault-mirror.js';
 import type { VaultStateConfig } from './vault-address.js';
 import { VaultAudit } from './vault-audit.js';
 import { VaultLedgers } from './vault-ledger.js';
@@ -30,7 +31,7 @@ export class VaultStateStore implements StateStore {
   constructor(config: VaultStateConfig, ctx: VaultContext) {
     this.space = new VaultSpace(config, ctx);
     this.location = this.space.location;
-    this.records = new VaultRecords(this.space);
+    this.records = new VaultRecords(this.space, this.locked);
     this.ledgers = new VaultLedgers(this.space, this.locked);
     this.audit = new VaultAudit(this.space, this.locked);
   }
@@ -55,8 +56,18 @@ export class VaultStateStore implements StateStore {
     return this.records.peek(plans);
   }
 
+  peekLedgers(plans: readonly string[]): AsyncIterable<PeekedLedger[]> {
+    return this.ledgers.peek(plans);
+  }
+
   async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
-    const release = () => {
+    const release = async () => {
+      // What this process wrote under the lock, mirrored for the next peek (vault-mirror.ts): last, and
+      // best effort, since a mirror that is missing or late is only read around.
+      for (const [purpose, written] of [['state', this.records.written(plan)], ['ledger', this.ledgers.written(plan)], ['audit', this.audit.written(plan)]] as const) {
+        const custom = written && mirrorOf(written.view, written.version);
+        if (custom) await this.space.writeMirror(purpose, plan, custom);
+      }
       this.locked.delete(plan);
       this.records.forget(plan);
       this.audit.forget(plan);

@@ -148,6 +148,16 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreU
       expect(await h.store.ledgerPlans()).toContain(p);
     });
 
+    it('peeks at many plans\' ledgers at once: each answered once, its keys where there is a ledger, none where not', async () => {
+      const [kept, none] = [plan(), plan()];
+      const key = { id: 'key-1', status: 'active' as const, createdAt: new Date().toISOString(), fingerprint: 'sha256:0123abcd' };
+      await h.store.ledger(kept).save([key], 0);
+      const answers = [];
+      for await (const page of h.reopen().peekLedgers([kept, none])) answers.push(...page);
+      expect(answers).toHaveLength(2);
+      expect(answers).toEqual(expect.arrayContaining([{ plan: kept, keys: [key] }, { plan: none, keys: [] }]));
+    });
+
     it('appends audit records and reads them back in order, with who wrote them, from any handle', async () => {
       const p = plan();
       await h.store.audit.append(record(p, 'created'));

@@ -19,8 +19,14 @@ let requests = 0;
 
 beforeAll(async () => {
   bao = await startOpenBao();
-  // What the README asks operators to grant: data and metadata under the prefix, nothing else.
+  // What the README asks operators to grant: data and metadata under the prefix, and its detailed listing.
   await bao.policy('keyrot-state', [
+    'path "secret/data/keyrot-contract/*" { capabilities = ["create", "read", "update"] }',
+    'path "secret/metadata/keyrot-contract/*" { capabilities = ["list", "read", "create", "update"] }',
+    'path "secret/detailed-metadata/keyrot-contract/*" { capabilities = ["list"] }',
+  ].join('\n'));
+  // The policy before issue 27 (no metadata writes, no detailed listing): what a HashiCorp Vault user sees too.
+  await bao.policy('keyrot-state-plain', [
     'path "secret/data/keyrot-contract/*" { capabilities = ["create", "read", "update"] }',
     'path "secret/metadata/keyrot-contract/*" { capabilities = ["list", "read"] }',
   ].join('\n'));
@@ -92,4 +98,69 @@ describe('vault state: a run that outlives its login', () => {
     await store.save({ ...saved, phase: 'publish' });
     expect((await store.load('long-run'))?.phase).toBe('publish');
   }, 30_000);
+});
+
+describe('vault state: many plans read at once (issue 27)', () => {
+  const holder = () => ({ host: 'test', pid: process.pid, command: 'keyrot run many.yaml', since: new Date().toISOString() });
+  const entry = { id: 'key-1', status: 'active' as const, createdAt: new Date().toISOString(), fingerprint: 'sha256:0123abcd' };
+  const audit = (plan: string, outcome: 'ok' | 'failed') => ({ time: new Date().toISOString(), plan, rotationId: 'r1', phase: 'verify', action: 'verify', outcome });
+
+  /** N plans each run under its lock (record, ledger, two audit records), as a tick leaves them. */
+  async function fleet(policy: string, n: number): Promise<{ store: StateStore; other: StateStore; plans: string[] }> {
+    const spec = `vault://secret/keyrot-contract/${randomUUID()}`;
+    const env = { VAULT_ADDR: proxy.address, VAULT_TOKEN: await bao.token([policy]) };
+    const store = await openState(spec, env).of({ dir: process.cwd() });
+    const plans = Array.from({ length: n }, (_, i) => `many-${i}`);
+    for (const p of plans) {
+      const lock = await store.lock(p, holder(), 0);
+      await store.save({ ...newRotation(p, new Date(), `r-${p}`), phase: 'drain' });
+      await store.ledger(p).save([entry], 0);
+      await store.audit.append(audit(p, 'failed'));
+      await store.audit.append(audit(p, 'ok'));
+      await lock.release();
+    }
+    return { store, other: await openState(spec, env).of({ dir: process.cwd() }), plans };
+  }
+
+  async function everything(store: StateStore, plans: string[]) {
+    const records = new Map<string, string | undefined>();
+    for await (const page of store.peek(plans)) for (const p of page) records.set(p.plan, p.state ? `${p.state.rotationId}/${p.state.phase}` : undefined);
+    const ledgers = new Map<string, number | undefined>();
+    for await (const page of store.peekLedgers(plans)) for (const l of page) ledgers.set(l.plan, l.keys?.length);
+    const audits = await store.audit.summaries(plans);
+    return { records, ledgers, lastOutcome: plans.map((p) => audits.get(p)?.last.outcome), failed: plans.map((p) => Boolean(audits.get(p)?.lastFailureAt)) };
+  }
+
+  it('answers every record, ledger and audit summary from one listing request each once their lock holders copied them, and never a copy older than its record', async () => {
+    const { store, other, plans } = await fleet('keyrot-state', 30);
+    const asked = [...plans, 'never-run-1', 'never-run-2'];
+    const before = requests;
+    const seen = await everything(store, asked);
+    expect(requests - before).toBe(3); // one detailed listing each: records, ledgers, audit histories
+    expect(seen.records.get('many-7')).toBe('r-many-7/drain');
+    expect(seen.records.get('never-run-1')).toBeUndefined();
+    expect(seen.ledgers.get('many-7')).toBe(1);
+    expect(seen.lastOutcome.slice(0, 30).every((o) => o === 'ok')).toBe(true);
+    expect(seen.failed.slice(0, 30).every(Boolean)).toBe(true);
+
+    // Another process saves a newer record of many-3 and never copies it (it died before releasing its lock).
+    const stale = (await other.load('many-3'))!;
+    await other.save({ ...stale, phase: 'soak' });
+    const after = requests;
+    const again = await everything(store, asked);
+    expect(again.records.get('many-3')).toBe('r-many-3/soak'); // read, since its copy is of an older version
+    expect(requests - after).toBe(4);
+  });
+
+  it('answers the same without the detailed listing or metadata writes (HashiCorp Vault, or an older policy): one read per secret', async () => {
+    const { store, plans } = await fleet('keyrot-state-plain', 12);
+    const before = requests;
+    const seen = await everything(store, [...plans, 'never-run']);
+    expect(seen.records.get('many-11')).toBe('r-many-11/drain');
+    expect(seen.records.get('never-run')).toBeUndefined();
+    expect(seen.ledgers.get('many-11')).toBe(1);
+    expect(seen.lastOutcome.slice(0, 12).every((o) => o === 'ok')).toBe(true);
+    // Per kind: the refused detailed listing, one LIST, one read per secret.
+    expect(requests - before).toBeLessThanOrEqual(3 * (2 + plans.length));
+  });
 });

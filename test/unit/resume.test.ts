@@ -27,6 +27,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
     load: (p) => real.load(p),
     list: () => real.list(),
     peek: (p) => real.peek(p),
+    peekLedgers: (p) => real.peekLedgers(p),
     lock: (...args) => real.lock(...args),
     setAside: (p) => real.setAside(p),
     ledger: (p) => real.ledger(p),
