@@ -8,6 +8,10 @@
 // The shell baseline (bench/aws-shell-rotate.sh: the article's script per user, one aws CLI process
 // per call) runs over SHELL users on the same moto; --shell-users N (default 20; 0 skips it).
 // --no-c1 skips the --concurrency 1 runs (the 1000-plan peak-RSS run of `npm run bench -- --full`).
+// The floor (bench/iam-floor.mjs: the same six calls and the same fsync'd publish per user, one shared
+// client, no bookkeeping, 16 users at a time) runs over N users of its own after each C=16 run, through
+// the same proxy, as a child process as keyrot is: the ratio keyrot/floor is what keyrot's bookkeeping
+// (state saved before and after each side effect, the lock, the audit log, the checks) costs.
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +101,35 @@ async function fleet(tag, n) {
   return dir;
 }
 
+/** N users for the floor, each holding one key (the "old" one): the file listing them, and where it publishes. */
+async function floorUsers(n) {
+  const dir = path.join(work, 'floor');
+  mkdirSync(dir);
+  const users = [];
+  for (let i = 0; i < n; i++) {
+    const user = `floor-svc-${i}`;
+    await iam.send(new CreateUserCommand({ UserName: user }));
+    await iam.send(new CreateAccessKeyCommand({ UserName: user }));
+    users.push(user);
+  }
+  writeFileSync(path.join(dir, 'users.txt'), `${users.join('\n')}\n`);
+  return dir;
+}
+
+/** One floor run over its users (each ends holding one key again, ready for the next run). */
+async function floorRun(dir) {
+  const usageFile = path.join(work, 'usage.json');
+  proxy.take();
+  const start = process.hrtime.bigint();
+  const r = await exec(process.execPath, ['--import', preload, path.join(root, 'bench', 'iam-floor.mjs'), proxy.endpoint, path.join(dir, 'users.txt'), dir, '16'], {
+    cwd: dir, env: { ...env, RUSAGE_FILE: usageFile },
+  });
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`the floor exited ${r.status}: ${r.stderr.slice(0, 500)}`);
+  const u = JSON.parse(readFileSync(usageFile, 'utf8'));
+  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, calls: proxy.take() };
+}
+
 async function keyrotRun(target, args) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
@@ -122,11 +155,15 @@ try {
   const dir = await fleet('fleet', PLANS);
   log(`${PLANS} plans: issuing first keys (not timed as a rotation)`);
   out.firstKeys = await keyrotRun(dir, ['--concurrency', '16']);
+  const floorDir = await floorUsers(PLANS);
   const c16 = [];
   const c1 = [];
+  const floor = [];
   for (let run = 0; run < RUNS; run++) {
     c16.push(await keyrotRun(dir, ['--concurrency', '16']));
     log(`run ${run + 1}/${RUNS}: C=16 ${c16.at(-1).wallMs.toFixed(0)} ms, ${c16.at(-1).rssMb.toFixed(0)} MB`);
+    floor.push(await floorRun(floorDir));
+    log(`run ${run + 1}/${RUNS}: floor ${floor.at(-1).wallMs.toFixed(0)} ms, ${floor.at(-1).rssMb.toFixed(0)} MB`);
     if (NO_C1) continue;
     c1.push(await keyrotRun(dir, ['--concurrency', '1']));
     log(`run ${run + 1}/${RUNS}: C=1 ${c1.at(-1).wallMs.toFixed(0)} ms, ${c1.at(-1).rssMb.toFixed(0)} MB`);
@@ -138,6 +175,7 @@ try {
     callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
   });
   out.c16 = summary(c16);
+  out.floor = summary(floor);
   if (!NO_C1) out.c1 = summary(c1);
 
   if (SHELL > 0) {
@@ -174,7 +212,7 @@ if (json) {
   console.log(JSON.stringify(out, null, 2));
 } else {
   console.log(`${PLANS} IAM rotations (zero waits, file store) on moto, ${RUNS} run(s), node ${process.version}, ${os.cpus().length} CPU(s)`);
-  for (const [name, s] of [['--concurrency 16', out.c16], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
+  for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
     console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s, peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);

@@ -2,7 +2,9 @@
 // moto, from the command's start until the key is inactive at IAM and until the replacement is in the
 // plan's store, next to the same command given only the owning plan file (the baseline, same run).
 // Two folder cases: keyrot has no record of the key (every issuer is asked), and keyrot's own records
-// name it (rotation state and audit log: no issuer but the owner's is asked).
+// name it (rotation state and audit log: no issuer but the owner's is asked). Each folder is validated
+// once first (`keyrot validate plans/`, as a pre-commit hook or the CronJob would have), which fills
+// the plan cache (src/plan/cache.ts, in a folder of this run's own) the revoke then reads.
 // Usage: npm run build && node bench/revoke.mjs [plans=200] [runs=5] [--json]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -23,8 +25,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const moto = await startMoto();
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: creds });
+const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-plan-cache-'));
 const env = {
-  ...process.env, NO_COLOR: '1', AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+  ...process.env, NO_COLOR: '1', KEYROT_PLAN_CACHE: cacheDir, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
   AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
 };
 
@@ -75,6 +78,7 @@ const results = { single: [], unrecorded: [], recorded: [] };
 (json ? console.error : console.log)(`revoke benchmark: ${PLANS} IAM plans on moto, ${RUNS} runs per case, node ${process.version}, ${os.cpus().length} cores`);
 for (let run = 0; run < RUNS; run++) {
   const { dir, users } = await fleet(`r${run}`);
+  execFileSync(process.execPath, [bin, 'validate', 'plans/'], { cwd: dir, env, stdio: 'ignore' });
   const pick = (i) => ({ user: users[i], file: path.join('plans', `p${i}.yaml`), store: path.join(dir, 'plans', `p${i}.json`) });
   // Keys keyrot never saw: created by hand (the owner is found only by asking the issuers).
   const a = pick(Math.floor(PLANS * 0.7));
@@ -91,6 +95,7 @@ for (let run = 0; run < RUNS; run++) {
   rmSync(dir, { recursive: true, force: true });
 }
 moto.stop();
+rmSync(cacheDir, { recursive: true, force: true });
 
 const summary = (xs) => ({ inactiveMs: median(xs.map((x) => x.inactive)), replacedAfterMs: median(xs.map((x) => x.replaced - x.inactive)), samples: xs });
 const base = median(results.single.map((x) => x.inactive));
