@@ -1,15 +1,15 @@
-// Whether a plan is due (`keyrot run --due`), decided twice: before its lock is taken, from what the
-// state store holds (StateStore.peek) and, where the issuer is not keyrot's own ledger, the issuer's
-// key list; then again under the lock, exactly as before, for the plans that were not skipped. The
-// first decision only skips: a plan it skips is one the check under the lock would skip too, so a
-// quiet tick over many plans reads their records and takes no lock (issue 27).
+// Whether a plan is due (`keyrot run --due`), decided twice, the same way: before its lock is taken,
+// from the record the state store holds (StateStore.peek) and the issuer's key list (for the generated
+// issuer, its ledger, read many at once with peekLedgers); then again under the lock, exactly as
+// before, for the plans that were not skipped. The first decision only skips, and from the same
+// sources as the second: a plan it skips is one the check under the lock would skip too, so a quiet
+// tick over many plans reads their records and keys and takes no lock (issue 27).
 import type { LoadedPlan } from '../plan/load.js';
-import { issuerTraits } from '../providers/registry.js';
 import type { KeyInfo, KeyIssuer } from '../providers/types.js';
 import { formatDuration } from '../shared/duration.js';
-import type { Peeked } from '../state/store.js';
+import type { LedgerEntry, Peeked } from '../state/store.js';
 import { callProvider } from './providers.js';
-import { inFlight, type RotationState } from './rotation.js';
+import { inFlight } from './rotation.js';
 
 const NO_MAX_AGE = 'the plan has no schedule.maxAge; with --due it is rotated only when one is set';
 
@@ -30,30 +30,15 @@ export async function dueReason(loaded: LoadedPlan, issuer: KeyIssuer, now: Date
   return reason ? { reason } : { keys };
 }
 
-/**
- * How long ago, at most, the key a finished rotation issued was created: it was created after the
- * rotation started. Undefined when the record does not tell (no record, in flight, abandoned).
- */
-function issuedAtMostAgo(state: RotationState | undefined, now: Date): number | undefined {
-  if (!state || inFlight(state) || state.abandoned || !state.newKeyId) return undefined;
-  return Math.max(0, now.getTime() - Date.parse(state.startedAt));
-}
+/** What the record alone says before the lock: lock it, skip it (why), or ask the issuer's key list
+ *  (for the generated issuer, `ledger`: its ledger, already read with many others). */
+export type FirstLook = { lock: true } | { lock: false; reason: string } | { askIssuer: true; ledger?: LedgerEntry[] };
 
-/** What the record alone says before the lock: lock it, skip it (why), or ask the issuer's key list. */
-export type FirstLook = { lock: true } | { lock: false; reason: string } | { askIssuer: true };
-
-export function firstLook(loaded: LoadedPlan, peeked: Peeked, now: Date): FirstLook {
+export function firstLook(loaded: LoadedPlan, peeked: Peeked): FirstLook {
   const { state } = peeked;
   // A record that could not be read, or a rotation in flight: the lock holder goes on (or says why not).
   if (peeked.unknown || inFlight(state)) return { lock: true };
-  const maxAge = loaded.plan.schedule?.maxAge;
-  if (maxAge === undefined) return { lock: false, reason: NO_MAX_AGE };
-  // Keys only keyrot changes, under this lock: the last finished rotation tells their age (exact
-  // enough to skip: the key is younger than the record says, never older).
-  if (issuerTraits(loaded.plan.source.type).keysInLedger) {
-    const age = issuedAtMostAgo(state, now);
-    return age !== undefined && age < maxAge ? { lock: false, reason: `last rotated ${formatDuration(age)} ago; due at ${formatDuration(maxAge)}` } : { lock: true };
-  }
+  if (loaded.plan.schedule?.maxAge === undefined) return { lock: false, reason: NO_MAX_AGE };
   return { askIssuer: true };
 }
 

@@ -34,11 +34,12 @@ export function buildIssuer(loaded: LoadedPlan, state: StateStore, emit: Emit, c
   return createIssuer(loaded.plan.source, providerContext(loaded, state, emit, clock, ledger));
 }
 
-/** A ledger already read (StateStore.peekLedgers), for an issuer that is only asked its keys: it cannot be written. */
+/** A ledger already read (StateStore.peekLedgers), for an issuer only asked its keys (status, a --due
+ *  check before the lock): it cannot be written; the lock holder builds its issuer on the real one. */
 export const readLedger = (where: string, keys: LedgerEntry[]): PlanLedger => ({
   where,
   load: async () => ({ keys: structuredClone(keys), version: 0 }),
-  save: () => Promise.reject(new Error(`${where} was read for keyrot status: it is not written through this copy`)),
+  save: () => Promise.reject(new Error(`${where} was read without the plan's lock: it is not written through this copy`)),
 });
 
 /** Each provider built on its own, so one that cannot be set up hides none of the others (keyrot doctor). */

@@ -180,8 +180,8 @@ export interface StoreTraits {
 
 /** What the registry knows of an issuer type before any is built. */
 export interface IssuerTraits {
-  /** Its keys are the plan's ledger in keyrot's state store (generated): only keyrot changes them, under
-   *  the plan's lock, and a finished rotation's record tells how old the active key is at most. */
+  /** Its key list is the plan's ledger in keyrot's state store (generated): keyrot reads many plans'
+   *  ledgers at once (StateStore.peekLedgers) and hands each issuer its own, instead of one read per plan. */
   keysInLedger?: boolean;
 }
 

@@ -3,12 +3,13 @@
 import pLimit from 'p-limit';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { KeyInfo } from '../../providers/types.js';
+import { issuerTraits } from '../../providers/registry.js';
 import type { StateStore } from '../../state/store.js';
 import { dueReason, firstLook, issuerLook, type FirstLook } from '../due.js';
 import { keepKeyList } from '../keys.js';
 import type { SessionOptions } from '../options.js';
 import type { Outcome, PlanResult } from '../outcome.js';
-import { buildIssuer } from '../providers.js';
+import { buildIssuer, readLedger } from '../providers.js';
 import { inFlight } from '../rotation.js';
 import { drive, failedToStart, withPlan } from '../session.js';
 
@@ -64,19 +65,18 @@ async function* firstLooks(plans: LoadedPlan[], options: SessionOptions): AsyncG
     groups.get(store)!.set(loaded.plan.name, loaded);
   }
   for (const [store, byName] of groups) {
-    const now = options.clock.now();
+    const looks = new Map<string, FirstLook>();
     try {
-      for await (const page of store.peek([...byName.keys()])) {
-        for (const peeked of page) {
-          const loaded = byName.get(peeked.plan)!;
-          byName.delete(peeked.plan);
-          yield [loaded, firstLook(loaded, peeked, now)];
-        }
+      for await (const page of store.peek([...byName.keys()])) for (const p of page) looks.set(p.plan, firstLook(byName.get(p.plan)!, p));
+      // Keys that are keyrot's own ledger (generated): read many ledgers at once; their issuer then asks nothing.
+      const ledgered = [...looks].filter(([plan, look]) => 'askIssuer' in look && issuerTraits(byName.get(plan)!.plan.source.type).keysInLedger).map(([plan]) => plan);
+      if (ledgered.length > 0) {
+        for await (const page of store.peekLedgers(ledgered)) for (const { plan, keys } of page) if (keys) looks.set(plan, { askIssuer: true, ledger: keys });
       }
     } catch {
-      // Not listed: every plan left is locked, and its session says what is wrong.
+      // Not listed: those plans are locked, and each session says what is wrong.
     }
-    for (const loaded of byName.values()) yield [loaded, { lock: true }];
+    for (const [plan, loaded] of byName) yield [loaded, looks.get(plan) ?? { lock: true }];
   }
 }
 
@@ -85,7 +85,8 @@ async function runOne(loaded: LoadedPlan, first: FirstLook, options: SessionOpti
   let look = first;
   if ('askIssuer' in look) {
     const store = await options.states.of(loaded);
-    const issuer = options.providers?.issuer ?? (await buildIssuer(loaded, store, (e) => options.reporter.event(e), options.clock));
+    const ledger = look.ledger && readLedger(store.ledger(loaded.plan.name).where, look.ledger);
+    const issuer = options.providers?.issuer ?? (await buildIssuer(loaded, store, (e) => options.reporter.event(e), options.clock, ledger));
     look = await issuerLook(loaded, issuer, options.clock.now());
   }
   if ('lock' in look && !look.lock) {
