@@ -8,7 +8,8 @@ import { runPlans } from '../../src/engine/operations/run.js';
 import type { Providers } from '../../src/engine/providers.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { FileStateStore } from '../../src/state/file-store.js';
-import type { PlanLock } from '../../src/state/store.js';
+import { openState } from '../../src/state/open.js';
+import type { PlanLock, StateStore } from '../../src/state/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { load, planObject, sessionOptions, stateDirOf } from '../helpers/engine.js';
@@ -28,9 +29,11 @@ afterEach(async () => {
   ws.cleanup();
 });
 
-async function tick(plans: LoadedPlan[], opts: { due?: boolean; providers?: Providers } = {}) {
+async function tick(plans: LoadedPlan[], opts: { due?: boolean; providers?: Providers; beforeLock?: () => Promise<void> } = {}) {
   const events: RunEvent[] = [];
-  const results = await runPlans(plans, { concurrency: 4 }, sessionOptions(clock, events, { due: opts.due ?? true, wait: false, providers: opts.providers }));
+  const options = sessionOptions(clock, events, { due: opts.due ?? true, wait: false, providers: opts.providers });
+  if (opts.beforeLock) options.states = openState(undefined, process.env, lockingAfter(opts.beforeLock));
+  const results = await runPlans(plans, { concurrency: 4 }, options);
   return { results, events, outcome: (plan: string) => results.find((r) => r.plan === plan)!.outcome };
 }
 
@@ -39,6 +42,16 @@ async function holdLock(loaded: LoadedPlan): Promise<void> {
   const other = new FileStateStore(stateDirOf(loaded));
   held = await other.lock(loaded.plan.name, { host: os.hostname(), pid: 1, command: 'keyrot run (the other tick)', since: new Date().toISOString() }, 0);
 }
+
+/** Every store's lock() runs `first` before it locks: what another process did between our first look and our lock. */
+const lockingAfter = (first: () => Promise<void>) => (store: StateStore): StateStore =>
+  new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'lock') return async (...args: Parameters<StateStore['lock']>) => (await first(), target.lock(...args));
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 
 describe('run --due: a plan not due is skipped without its lock', () => {
   it('reports not-due while another process holds the lock, instead of lock-held', async () => {
@@ -109,5 +122,33 @@ describe('run --due: a plan not due is skipped without its lock', () => {
     lists = 0;
     expect((await tick([plan], { providers })).outcome('iam').status).toBe('waiting');
     expect(lists).toBe(2); // once without the lock, once under it: the list the create gate takes
+  });
+
+  it('acts on nothing it saw before the lock: a plan another process rotated in between is checked again and left alone (ledger)', async () => {
+    const api = await load(ws.plan('api', localPlan('api', { schedule: { maxAge: '30d' } })));
+    await tick([api], { due: false });
+    clock.advance(31 * DAY);
+    const ledger = new FileStateStore(stateDirOf(api)).ledger('api');
+    const before = (await ledger.load()).keys;
+    // Seen due before the lock; by the time the lock is taken, another tick has a fresh key in the ledger.
+    const { outcome, events } = await tick([api], {
+      beforeLock: async () => {
+        const { keys, version } = await ledger.load();
+        await ledger.save(keys.map((k) => ({ ...k, createdAt: clock.now().toISOString() })), version);
+      },
+    });
+    expect(outcome('api').status).toBe('not-due');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'not-due', plan: 'api', reason: expect.stringContaining('active key is 0') }));
+    expect((await ledger.load()).keys.map((k) => k.id)).toEqual(before.map((k) => k.id)); // no key issued
+  });
+
+  it('acts on nothing it saw before the lock: a key another process created in between is seen under the lock (IAM)', async () => {
+    const issuer = new FakeIssuer(() => clock.now());
+    const providers = { issuer, stores: [new FakeStore()] };
+    const plan = planObject(ws.dir, { name: 'iam', source: { type: 'aws-iam', user: 'svc' }, publish: [{ type: 'file' }], schedule: { maxAge: 30 * DAY } });
+    issuer.seed('active', new Date(clock.now().getTime() - 31 * DAY));
+    const { outcome } = await tick([plan], { providers, beforeLock: async () => void issuer.seed('active', clock.now()) });
+    expect(outcome('iam').status).toBe('not-due');
+    expect(issuer.calls.filter((c) => c.startsWith('create'))).toEqual([]);
   });
 });
