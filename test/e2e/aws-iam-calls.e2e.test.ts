@@ -79,7 +79,7 @@ describe('HTTP calls per IAM rotation, counted at the server', () => {
     expect(rest).toEqual({ ListAccessKeys: 1, CreateAccessKey: 1, GetCallerIdentity: 1, UpdateAccessKey: 1, DeleteAccessKey: 1 });
   });
 
-  it('run --due reads the key list once: the list that finds the plan due is the one the create gate uses', async () => {
+  it('run --due reads the key list before the lock and once under it, and the create gate takes the second: no third read', async () => {
     await createUser('payments-service');
     const file = plan({ schedule: { maxAge: '1s' } });
     expect((await run(file)).code).toBe(0);
@@ -90,7 +90,9 @@ describe('HTTP calls per IAM rotation, counted at the server', () => {
     const due = await run(file, ['--due']);
     expect(due.code).toBe(0);
     expect(due.events.map((e) => e.type)).not.toContain('not-due');
-    expect(proxy.take()).toMatchObject({ ListAccessKeys: 1, CreateAccessKey: 1, DeleteAccessKey: 1 });
+    // Before the lock, to skip a plan not due without locking it (issue 27); under the lock again, so a
+    // key made in between is not missed (test/unit/due-before-lock.test.ts); that list is the create gate's.
+    expect(proxy.take()).toMatchObject({ ListAccessKeys: 2, CreateAccessKey: 1, DeleteAccessKey: 1 });
   });
 });
 
