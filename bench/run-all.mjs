@@ -5,23 +5,34 @@
 //                                 vault-kv2 rows (200, 1000 and 10,000 plans on OpenBao, state in Vault;
 //                                 10,000 with state in files), 1000 IAM plans beside their floor, and
 //                                 100 PostgreSQL plans against a psql loop: ~35 min on 2 cores (--full: the same)
-//   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, no vault-kv2, 1000- or 10,000-plan
-//                                 rows: a smoke run of the harness (~2 min), not figures to quote
+//   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, vault-kv2 at 20, 50 and 200 plans,
+//                                 no 1000 IAM plans: a smoke run of every part of the harness (~4 min), not
+//                                 figures to quote
+//   node bench/run-all.mjs --render   writes docs/BENCHMARKS.md again from docs/benchmarks.json (the raw
+//                                 figures every run saves before it writes the table), measuring nothing
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
+const jsonFile = path.join(root, 'docs', 'benchmarks.json');
+const renderOnly = process.argv.includes('--render');
+const saved = renderOnly ? JSON.parse(readFileSync(jsonFile, 'utf8')) : undefined;
+const quick = saved ? saved.mode === 'quick' : process.argv.includes('--quick');
 const full = !quick;
 const mode = quick ? 'quick' : 'full';
 const P = quick ? 50 : 200;
 /** Plans in the revoke folder (issue 27: 1000). */
 const RP = quick ? 50 : 1000;
-/** The largest fleet: generated keys on OpenBao (moto would take most of an hour per run at this size). */
-const BIG = 10_000;
+/** vault-kv2 fleets (generated keys on OpenBao): the small and middle sizes are the baselines of linearity;
+ *  the largest is issue 27's (moto would take most of an hour per run at that size). */
+const VS = quick ? 20 : 200;
+const VM = quick ? 50 : 1000;
+const BIG = quick ? 200 : 10_000;
+/** "Linear": the larger fleet takes at most its share of the smaller one's time, plus 5 %. */
+const linearBound = (small, big) => (big / small) * 1.05;
 const cfg = {
   startupRuns: quick ? 5 : 15,
   fleetRuns: quick ? 1 : 3,
@@ -50,30 +61,46 @@ function runJson(script, args) {
   });
 }
 
-const t0 = Date.now();
-const loadAtStart = os.loadavg();
-const startup = await runJson('startup.mjs', [String(cfg.startupRuns)]);
-const fsops = await runJson('fsops.mjs', []);
-const fleet = await runJson('iam-fleet.mjs', [String(P), String(cfg.fleetRuns), '--shell-users', String(cfg.shellUsers)]);
-const revoke = await runJson('revoke.mjs', [String(RP), String(cfg.revokeRuns)]);
-const redact = await runJson('redact.mjs', []);
-/** A failed case is a figure too (reported in its row), not the end of the run. */
-const attempt = (p) => p.catch((e) => (console.error(e.message), { failed: e.message }));
-const vault = full ? {
-  p200: await attempt(runJson('cronjob.mjs', ['200', '1'])),
-  p1000: await attempt(runJson('cronjob.mjs', ['1000', '1', '--status'])),
-  big: await attempt(runJson('cronjob.mjs', [String(BIG), '1', '--status'])),
-  // Vault requests per plan, counted at a proxy: a quiet tick with nothing in flight (every plan not due).
-  counted: await attempt(runJson('cronjob.mjs', ['1000', '1', '--count-requests', '--no-parked', '--status'])),
-  // State in files beside the plans (the keys still go to OpenBao).
-  files: await attempt(runJson('cronjob.mjs', [String(BIG), '1', '--state', 'file', '--status', '--no-parked'])),
-} : undefined;
-// Peak RSS at 1000 IAM plans (the target's size): one run at --concurrency 16.
-const fleet1000 = full ? await attempt(runJson('iam-fleet.mjs', ['1000', '1', '--shell-users', '0', '--no-c1'])) : undefined;
-// 100 PostgreSQL plans against a shell loop of psql (issue 24); --quick: 20 plans, one run.
 const pgPlans = quick ? 20 : 100;
-const pgFleet = await attempt(runJson('postgresql-fleet.mjs', [String(pgPlans), quick ? '1' : '3']));
-const totalS = (Date.now() - t0) / 1000;
+let commit = 'unknown';
+try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a clone */ }
+
+/** Every figure of a run, saved to docs/benchmarks.json before the table is written from it. */
+async function measure() {
+  const t0 = Date.now();
+  const loadAtStart = os.loadavg();
+  const startup = await runJson('startup.mjs', [String(cfg.startupRuns)]);
+  const fsops = await runJson('fsops.mjs', []);
+  const fleet = await runJson('iam-fleet.mjs', [String(P), String(cfg.fleetRuns), '--shell-users', String(cfg.shellUsers)]);
+  const revoke = await runJson('revoke.mjs', [String(RP), String(cfg.revokeRuns)]);
+  const redact = await runJson('redact.mjs', []);
+  /** A failed case is a figure too (reported in its row), not the end of the run. */
+  const attempt = (p) => p.catch((e) => (console.error(e.message), { failed: e.message }));
+  const vault = {
+    small: await attempt(runJson('cronjob.mjs', [String(VS), '1'])),
+    mid: await attempt(runJson('cronjob.mjs', [String(VM), '1', '--status'])),
+    big: await attempt(runJson('cronjob.mjs', [String(BIG), '1', '--status'])),
+    // Vault requests per plan, counted at a proxy: a quiet tick with nothing in flight (every plan not due).
+    counted: await attempt(runJson('cronjob.mjs', [String(VM), '1', '--count-requests', '--no-parked', '--status'])),
+    // State in files beside the plans (the keys still go to OpenBao).
+    files: await attempt(runJson('cronjob.mjs', [String(BIG), '1', '--state', 'file', '--status', '--no-parked'])),
+  };
+  // Peak RSS at 1000 IAM plans (the target's size): one run at --concurrency 16.
+  const fleet1000 = full ? await attempt(runJson('iam-fleet.mjs', ['1000', '1', '--shell-users', '0', '--no-c1'])) : undefined;
+  // 100 PostgreSQL plans against a shell loop of psql (issue 24); --quick: 20 plans, one run.
+  const pgFleet = await attempt(runJson('postgresql-fleet.mjs', [String(pgPlans), quick ? '1' : '3']));
+  const totalS = (Date.now() - t0) / 1000;
+  const cpus = os.cpus();
+  const data = {
+    mode, commit, node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown CPU', memGiB: os.totalmem() / 2 ** 30, system: `${os.type()} ${os.release()}`,
+    loadAtStart, loadAtEnd: os.loadavg(), totalS, startup, fsops, fleet, fleet1000, revoke, redact, vault, pgFleet,
+  };
+  mkdirSync(path.join(root, 'docs'), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(data, null, 2)}\n`);
+  return data;
+}
+
+const { startup, fsops, fleet, fleet1000, revoke, redact, vault, pgFleet, loadAtStart, loadAtEnd, totalS, ...machine } = saved ?? (await measure());
 
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const x = (r) => `${r.toFixed(2)}×`;
@@ -144,52 +171,51 @@ rows.push([`\`keyrot revoke --key K\` in a folder of ${RP} plans: until the key 
   `${s(rUnrec.inactiveMs)} = ${x(rUnrec.ratio)} (key not in keyrot's records); ${s(rRec.inactiveMs)} = ${x(rRec.ratio)} (key in its records)`,
   `same command on the one plan file: ${s(rSingle.inactiveMs)}`, '≤ 1.3× the one-plan figure',
   rUnrec.ratio <= 1.3 && rRec.ratio <= 1.3 ? met(true) : `${met(false)}: ${rUnrec.ratio > 1.3 ? `unrecorded key ${x(rUnrec.ratio)}` : ''}${rUnrec.ratio > 1.3 && rRec.ratio > 1.3 ? '; ' : ''}${rRec.ratio > 1.3 ? `recorded key ${x(rRec.ratio)}` : ''} — loading all ${RP} plans before the search (one bad plan stops every command), then one GetAccessKeyLastUsed per account when keyrot has no record`]);
-// 7. vault-kv2 at 1000 plans.
-if (vault && (vault.p200.failed || vault.p1000.failed)) {
-  rows.push(['1000 generated plans → vault-kv2 (OpenBao), first tick of `run --due --no-wait --yes`, state in Vault',
-    vault.p1000.failed ? `**failed**: ${vault.p1000.failed}` : `${s(vault.p1000.ticks.first.wallMsMedian)}`,
-    vault.p200.failed ? `200 plans **failed**: ${vault.p200.failed}` : `200 plans × 5: ${s(vault.p200.ticks.first.wallMsMedian * 5)} (200 plans: ${s(vault.p200.ticks.first.wallMsMedian)})`,
+// 7. vault-kv2 at the middle size (issue 17: 1000 plans).
+const times = VM / VS;
+if (vault.small.failed || vault.mid.failed) {
+  rows.push([`${VM} generated plans → vault-kv2 (OpenBao), first tick of \`run --due --no-wait --yes\`, state in Vault`,
+    vault.mid.failed ? `**failed**: ${vault.mid.failed}` : `${s(vault.mid.ticks.first.wallMsMedian)}`,
+    vault.small.failed ? `${VS} plans **failed**: ${vault.small.failed}` : `${VS} plans × ${times}: ${s(vault.small.ticks.first.wallMsMedian * times)} (${VS} plans: ${s(vault.small.ticks.first.wallMsMedian)})`,
     'linear; ≤ 20 s', `${met(false)}: the run did not complete (see the keyrot column); a defect to file, not a timing`]);
-} else if (vault) {
-  const a = vault.p200.ticks.first.wallMsMedian;
-  const b = vault.p1000.ticks.first.wallMsMedian;
-  rows.push(['1000 generated plans → vault-kv2 (OpenBao), first tick of `run --due --no-wait --yes`, state in Vault',
-    `${s(b)} (quiet tick ${s(vault.p1000.ticks.quiet.wallMsMedian)})`, `200 plans × 5: ${s(a * 5)} (200 plans: ${s(a)}), same run`, 'linear; ≤ 20 s',
-    b <= 20000 && b <= a * 5 * 1.1 ? met(true) : `${met(false)}: ${(b / (a * 5)).toFixed(2)}× the linear figure${b > 20000 ? `, ${s(b - 20000)} over 20 s` : ''} — OpenBao's own CPU on the same cores`]);
 } else {
-  rows.push(['1000 generated plans → vault-kv2 (OpenBao)', 'not measured in this mode', '200 plans × 5', 'linear; ≤ 20 s',
-    'not measured yet here: runs only with `npm run bench` (bench/cronjob.mjs 200 and 1000 plans; ~2–3 min)']);
+  const a = vault.small.ticks.first.wallMsMedian;
+  const b = vault.mid.ticks.first.wallMsMedian;
+  rows.push([`${VM} generated plans → vault-kv2 (OpenBao), first tick of \`run --due --no-wait --yes\`, state in Vault`,
+    `${s(b)} (quiet tick ${s(vault.mid.ticks.quiet.wallMsMedian)})`, `${VS} plans × ${times}: ${s(a * times)} (${VS} plans: ${s(a)}), same run`, 'linear; ≤ 20 s',
+    b <= 20000 && b <= a * times * 1.1 ? met(true) : `${met(false)}: ${(b / (a * times)).toFixed(2)}× the linear figure${b > 20000 ? `, ${s(b - 20000)} over 20 s` : ''} — OpenBao's own CPU on the same cores`]);
 }
 // 7b–7f. The CronJob at 10,000 plans (issue 27): generated keys on OpenBao only. moto would take most
 // of an hour per run at this size: every IAM call goes through one Python process (see the cause below).
-if (vault) {
-  const { p1000, big, counted, files } = vault;
+{
+  const { mid, big, counted, files } = vault;
+  const bound = linearBound(VM, BIG);
   const failed = (...r) => r.find((x) => x?.failed)?.failed;
   const tickOf = (v, t) => v.ticks[t];
   const motoNote = fleet1000 && !fleet1000.failed ? ` (moto: ${s(fleet1000.c16.wallMsMedian)} for 1000 IAM rotations here, so ~${((fleet1000.c16.wallMsMedian * 10) / 60000).toFixed(0)} min per run at 10,000, plus creating 10,000 users)` : '';
   // Quiet tick, state in Vault.
-  if (failed(p1000, big, counted)) {
-    rows.push([`quiet tick of \`run --due --no-wait\` over ${BIG} plans, state in Vault (OpenBao)`, `**failed**: ${failed(p1000, big, counted)}`, '1000 plans', '≤ 1 Vault request per plan not due; ≤ 10.5× the 1000-plan tick', `${met(false)}: the run did not complete`]);
+  if (failed(mid, big, counted)) {
+    rows.push([`quiet tick of \`run --due --no-wait\` over ${BIG} plans, state in Vault (OpenBao)`, `**failed**: ${failed(mid, big, counted)}`, `${VM} plans`, `≤ 1 Vault request per plan not due; ≤ ${x(bound)} the ${VM}-plan tick`, `${met(false)}: the run did not complete`]);
   } else {
     const q = tickOf(big, 'quiet').wallMsMedian;
-    const q1 = tickOf(p1000, 'quiet').wallMsMedian;
+    const q1 = tickOf(mid, 'quiet').wallMsMedian;
     const perPlan = tickOf(counted, 'quiet').vaultRequestsPerPlan;
-    const ok = perPlan <= 1 && q <= 10.5 * q1;
+    const ok = perPlan <= 1 && q <= bound * q1;
     rows.push([`quiet tick of \`run --due --no-wait\` over ${BIG} plans, state in Vault (OpenBao)${motoNote}`,
-      `${s(q)} (one rotation waiting in its drain); ${perPlan.toFixed(3)} Vault requests per plan (1000 plans, nothing due, counted at a proxy)`,
-      `1000 plans: ${s(q1)}; ${BIG} = ${x(q / q1)} that`, '≤ 1 Vault request per plan not due; ≤ 10.5× the 1000-plan tick',
-      ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 500 at a time from OpenBao's detailed-metadata listing of their mirrors` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > 10.5 * q1 ? ` ${x(q / q1)} the 1000-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
+      `${s(q)} (one rotation waiting in its drain); ${perPlan.toFixed(3)} Vault requests per plan (${VM} plans, nothing due, counted at a proxy)`,
+      `${VM} plans: ${s(q1)}; ${BIG} = ${x(q / q1)} that`, `≤ 1 Vault request per plan not due; ≤ ${x(bound)} the ${VM}-plan tick`,
+      ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 500 at a time from OpenBao's detailed-metadata listing of their mirrors` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > bound * q1 ? ` ${x(q / q1)} the ${VM}-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
   }
   // First tick: linear and peak RSS.
-  if (failed(p1000, big)) {
-    rows.push([`first tick over ${BIG} generated → vault-kv2 plans`, `**failed**: ${failed(p1000, big)}`, '1000 plans', 'linear against 1000; peak RSS ≤ 150 MB', `${met(false)}: the run did not complete`]);
+  if (failed(mid, big)) {
+    rows.push([`first tick over ${BIG} generated → vault-kv2 plans`, `**failed**: ${failed(mid, big)}`, `${VM} plans`, `linear against ${VM}; peak RSS ≤ 150 MB`, `${met(false)}: the run did not complete`]);
   } else {
     const f = tickOf(big, 'first');
-    const f1 = tickOf(p1000, 'first');
-    const linear = f.wallMsMedian <= 10.5 * f1.wallMsMedian;
+    const f1 = tickOf(mid, 'first');
+    const linear = f.wallMsMedian <= bound * f1.wallMsMedian;
     rows.push([`first tick over ${BIG} generated → vault-kv2 plans, state in Vault`, `${s(f.wallMsMedian)} (CPU ${s(f.cpuMsMedian)}, OpenBao CPU ${s(f.baoCpuMsMedian ?? 0)}); peak RSS ${f.rssMbMax.toFixed(0)} MB`,
-      `1000 plans: ${s(f1.wallMsMedian)}; ${BIG} = ${x(f.wallMsMedian / f1.wallMsMedian)} that`, 'linear against 1000; peak RSS ≤ 150 MB',
-      linear && f.rssMbMax <= 150 ? met(true) : `${met(false)}: ${linear ? '' : `${x(f.wallMsMedian / f1.wallMsMedian)} the 1000-plan tick; `}${f.rssMbMax > 150 ? `${(f.rssMbMax - 150).toFixed(0)} MB over — V8 sizes its young generation (up to 3 × 16 MB) and old space ahead of the live data (a heap snapshot of such a run holds ~30 MB live; \`node --max-semi-space-size=1\` runs it in ~40 MB less at the same speed); the ${BIG} plans themselves are held from load to summary` : ''}`]);
+      `${VM} plans: ${s(f1.wallMsMedian)}; ${BIG} = ${x(f.wallMsMedian / f1.wallMsMedian)} that (linear: ≤ ${x(bound)})`, `linear against ${VM}; peak RSS ≤ 150 MB`,
+      linear && f.rssMbMax <= 150 ? met(true) : `${met(false)}: ${linear ? '' : `${x(f.wallMsMedian / f1.wallMsMedian)} the ${VM}-plan tick; `}${f.rssMbMax > 150 ? `${(f.rssMbMax - 150).toFixed(0)} MB over — V8 sizes its young generation (up to 3 × 16 MB) and old space ahead of the live data (a heap snapshot of such a run holds ~30 MB live; \`node --max-semi-space-size=1\` runs it in ~40 MB less at the same speed); the ${BIG} plans themselves are held from load to summary` : ''}`]);
   }
   // Status over 10,000 plans, both stores; quiet tick with file state.
   for (const [name, v] of [['file state', files], ['Vault state', big]]) {
@@ -208,10 +234,6 @@ if (vault) {
     const q = tickOf(files, 'quiet');
     rows.push([`quiet tick over ${BIG} plans, file state`, `${s(q.wallMsMedian)} (CPU ${s(q.cpuMsMedian)}); peak RSS ${q.rssMbMax.toFixed(0)} MB`, '—', '≤ 3 s',
       q.wallMsMedian <= 3000 ? `${met(true)}: no lock taken, each record read once with synchronous reads, plans from the plan cache` : `${met(false)}: ${s(q.wallMsMedian - 3000)} over — reading ${BIG} plan files and ${BIG} records`]);
-  }
-} else {
-  for (const work of [`quiet tick over ${BIG} plans, state in Vault`, `first tick over ${BIG} generated → vault-kv2 plans`, `\`keyrot status\` over ${BIG} plans (file and Vault state)`, `quiet tick over ${BIG} plans, file state`]) {
-    rows.push([work, 'not measured in this mode', '—', 'see issue 27', 'not measured yet here: runs only with `npm run bench` (bench/cronjob.mjs at 1000 and 10,000 plans)']);
   }
 }
 // 8. peak RSS.
@@ -238,23 +260,20 @@ if (pgFleet.failed) {
     'faster than the psql loop', `${met(ratio > 1)}: keyrot is ${ratio.toFixed(1)}× faster, with the checks the loop skips (keys listed, verifier not password, fingerprint read back, sessions asked before NOLOGIN and before removing the password)`]);
 }
 
-let commit = 'unknown';
-try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a clone */ }
-const cpus = os.cpus();
 const cmd = quick ? 'npm run bench -- --quick' : 'npm run bench';
 const notMeasured = [
   ...(fleet1000 && !fleet1000.failed ? [] : ['- peak RSS at 1000 IAM plans: `npm run bench`.']),
   ...(fleet.shell && fleet.shell.users !== P ? [`- the shell baseline over all ${P} users (this run: ${fleet.shell.users} users, total extrapolated): \`npm run bench\`.`] : []),
-  ...(vault ? [] : ['- the vault-kv2 rows (200, 1000 and 10,000 plans on OpenBao, state in Vault and in files): `npm run bench`.']),
+  ...(quick ? ['- the vault-kv2 rows at issue 27\'s sizes (200, 1000 and 10,000 plans; this run: smaller): `npm run bench`.'] : []),
 ];
 const md = [
   '# Benchmarks',
   '',
   `Written by \`${cmd}\` (bench/run-all.mjs) — issues 17 and 27. Do not edit by hand: re-run it.`,
   '',
-  `- machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
-  `- node ${process.version}; keyrot at ${commit}; moto 5.2.5, the aws CLI 1.42.0 and OpenBao 2.7.2 (PyPI, peer cache) on the same cores`,
-  `- load average when the run started: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min); at its end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')}`,
+  `- machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB.toFixed(1)} GiB memory, ${machine.system}`,
+  `- node ${machine.node}; keyrot at ${machine.commit}; moto 5.2.5, the aws CLI 1.42.0 and OpenBao 2.7.2 (PyPI, peer cache) on the same cores`,
+  `- load average when the run started: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min); at its end: ${loadAtEnd.map((l) => l.toFixed(2)).join(', ')}`,
   `- mode: ${mode} (${P} plans; ${cfg.startupRuns} runs per start-up case after a warm-up, ${cfg.fleetRuns} fleet run(s) per concurrency, ${cfg.revokeRuns} revoke run(s) per case, shell baseline over ${cfg.shellUsers} users); whole run ${(totalS / 60).toFixed(1)} min`,
   `- reproduce: \`npm ci && ${cmd}\` (each script alone: \`node bench/<script>.mjs\`, arguments in its header; all take \`--json\`)`,
   '- figures are medians; every ratio is against a baseline measured in the same run. IAM calls go through a counting',
@@ -305,26 +324,24 @@ const md = [
     `keyrot runs: ${pgFleet.keyrot.wallMs.map((w) => (w / 1000).toFixed(2)).join(', ')} s; its first keys: ${s(pgFleet.firstKeys.wallMs)}. Shell baseline (bench/psql-shell-rotate.sh): ${s(pgFleet.shell.wallMs)}.`,
     '',
   ]),
-  ...(vault ? [
+  ...([
     '### vault-kv2 on OpenBao (bench/cronjob.mjs, one run each)',
     '',
     '| plans | state | first tick | parked tick | quiet tick | `keyrot status` | peak RSS | Vault requests per plan (quiet tick) |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...[vault.p200, vault.p1000, vault.big, vault.counted, vault.files].filter((v) => v && !v.failed).map((v) => {
+    ...[vault.small, vault.mid, vault.big, vault.counted, vault.files].filter((v) => v && !v.failed).map((v) => {
       const t = (name) => (v.ticks[name] ? s(v.ticks[name].wallMsMedian) : '—');
       const rss = Math.max(...Object.values(v.ticks).map((r) => r.rssMbMax));
       return `| ${v.plans} | ${v.state}${v.ticks.quiet.vaultRequestsPerPlan !== undefined ? ' (counted at a proxy)' : ''} | ${t('first')} | ${t('parked')} | ${t('quiet')} | ${t('status')} | ${rss.toFixed(0)} MB | ${v.ticks.quiet.vaultRequestsPerPlan?.toFixed(3) ?? '—'} |`;
     }),
     '',
-  ] : []),
+  ]),
   '## Not measured yet',
   '',
   ...(notMeasured.length ? notMeasured : ['Nothing: every row above was measured in this run.']),
   '',
 ];
-mkdirSync(path.join(root, 'docs'), { recursive: true });
+// docs/benchmarks.json (written by measure()) keeps the raw figures, every sample, for whoever compares two runs.
 writeFileSync(path.join(root, 'docs', 'BENCHMARKS.md'), md.join('\n'));
-// The raw figures of this run, every sample included, for whoever compares two runs.
-writeFileSync(path.join(root, 'docs', 'benchmarks.json'), `${JSON.stringify({ mode, commit, node: process.version, cpus: cpus.length, memGiB: os.totalmem() / 2 ** 30, loadAtStart, loadAtEnd: os.loadavg(), startup, fsops, fleet, fleet1000, revoke, redact, vault, pgFleet }, null, 2)}\n`);
 console.log(md.slice(0, md.indexOf("| --- | --- | --- | --- | --- |") + 1 + rows.length).join('\n'));
-console.log(`\nwrote docs/BENCHMARKS.md and docs/benchmarks.json (${(totalS / 60).toFixed(1)} min)`);
+console.log(`\nwrote docs/BENCHMARKS.md${saved ? ' from docs/benchmarks.json' : ' and docs/benchmarks.json'} (${(totalS / 60).toFixed(1)} min)`);
