@@ -112,6 +112,12 @@ const [rSingle, rUnrec, rRec] = revoke.cases;
 const one = fleet.onePlan;
 const callList = (c) => Object.entries(c).map(([k, v]) => `${k} ×${v}`).join(', ');
 const met = (ok) => (ok ? '**met**' : '**not met**');
+/** The busiest the machine was during the run (1-minute load average at its start and end). */
+const load = Math.max(loadAtStart[0], loadAtEnd[0]);
+/** Why a wall-clock target was missed when keyrot's own CPU time fits it and the cores were oversubscribed. */
+const waitCause = (cpuMs, targetMs, peer = '') => (load > machine.cpus && cpuMs <= targetMs
+  ? `keyrot's own CPU time (${s(cpuMs)}) is within the ${s(targetMs)}; the rest is waiting${peer} for a core (load average ${load.toFixed(1)} on ${machine.cpus} cores: other engineers' work)`
+  : undefined);
 
 const rows = [];
 // 1. 200 IAM rotations vs bash.
@@ -226,14 +232,17 @@ if (vault.small.failed || vault.mid.failed) {
     const st = tickOf(v, 'status');
     const ok = st.wallMsMedian <= 2000 && st.rssMbMax <= 150;
     rows.push([`\`keyrot status\` over ${BIG} plans, ${name}`, `${s(st.wallMsMedian)} (CPU ${s(st.cpuMsMedian)}); peak RSS ${st.rssMbMax.toFixed(0)} MB`, '—', '≤ 2 s, peak RSS ≤ 150 MB',
-      ok ? `${met(true)}: plans from the plan cache, records and ledgers peeked${name === 'Vault state' ? ' 500 per request (mirrors)' : ''}, the audit log streamed into one summary per plan` : `${met(false)}: ${st.wallMsMedian > 2000 ? `${s(st.wallMsMedian - 2000)} over — every plan's key is listed through its issuer (built per plan) and its record, ledger and audit summary read; ` : ''}${st.rssMbMax > 150 ? `${(st.rssMbMax - 150).toFixed(0)} MB over — V8's young generation and old-space growth over the ${BIG} plans and their status lines, all held until they are printed sorted` : ''}`]);
+      ok ? `${met(true)}: plans from the plan cache, records and ledgers peeked${name === 'Vault state' ? ' 500 per request (mirrors)' : ''}, the audit log streamed into one summary per plan` : `${met(false)}: ${[
+        st.wallMsMedian > 2000 && `${s(st.wallMsMedian - 2000)} over — ${waitCause(st.cpuMsMedian, 2000, name === 'Vault state' ? ' for OpenBao (on the same cores) and' : '') ?? `every plan's key is listed through its issuer (built per plan) and its record, ledger and audit summary read`}`,
+        st.rssMbMax > 150 && `${(st.rssMbMax - 150).toFixed(0)} MB over — V8's young generation and old-space growth over the ${BIG} plans and their status lines, all held until they are printed sorted`,
+      ].filter(Boolean).join('; ')}`]);
   }
   if (files?.failed) {
     rows.push([`quiet tick over ${BIG} plans, file state`, `**failed**: ${files.failed}`, '—', '≤ 3 s', `${met(false)}: the run did not complete`]);
   } else {
     const q = tickOf(files, 'quiet');
     rows.push([`quiet tick over ${BIG} plans, file state`, `${s(q.wallMsMedian)} (CPU ${s(q.cpuMsMedian)}); peak RSS ${q.rssMbMax.toFixed(0)} MB`, '—', '≤ 3 s',
-      q.wallMsMedian <= 3000 ? `${met(true)}: no lock taken, each record read once with synchronous reads, plans from the plan cache` : `${met(false)}: ${s(q.wallMsMedian - 3000)} over — reading ${BIG} plan files and ${BIG} records`]);
+      q.wallMsMedian <= 3000 ? `${met(true)}: no lock taken, each record read once with synchronous reads, plans from the plan cache` : `${met(false)}: ${s(q.wallMsMedian - 3000)} over — ${waitCause(q.cpuMsMedian, 3000) ?? `reading ${BIG} plan files and ${BIG} records`}`]);
   }
 }
 // 8. peak RSS.
