@@ -202,6 +202,35 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreU
       await (await h.store.lock(withRecord[1]!, holder(), 0)).release();
     });
 
+    it('peeks what was saved last, its lock held or released: never an older record or ledger (what run --due decides from)', async () => {
+      const p = plan();
+      const key = (id: string) => ({ id, status: 'active' as const, createdAt: new Date().toISOString(), fingerprint: 'sha256:0123abcd' });
+      const peekOne = async () => {
+        const [records, ledgers] = [[], []] as [unknown[], unknown[]];
+        for await (const page of h.reopen().peek([p])) records.push(...page);
+        for await (const page of h.reopen().peekLedgers([p])) ledgers.push(...page);
+        return { record: records[0] as { state?: { phase: string; version: number } }, ledger: ledgers[0] as { keys?: { id: string }[] } };
+      };
+      let lock = await h.store.lock(p, holder(), 0);
+      const first = await h.store.save({ ...newRotation(p, new Date(), 'r1'), phase: 'drain' });
+      const ledgerVersion = await h.store.ledger(p).save([key('key-1')], 0);
+      await lock.release();
+      const before = await peekOne();
+      expect(before.record.state).toMatchObject({ phase: 'drain', version: first.version });
+      expect(before.ledger.keys?.map((k) => k.id)).toEqual(['key-1']);
+
+      // The next holder moves the rotation on; still under its lock, a peek sees the new record and ledger.
+      lock = await h.store.lock(p, holder(), 0);
+      const second = await h.store.save({ ...first, phase: 'soak' });
+      await h.store.ledger(p).save([key('key-1'), key('key-2')], ledgerVersion);
+      for (const when of ['held', 'released']) {
+        if (when === 'released') await lock.release();
+        const after = await peekOne();
+        expect(after.record.state, when).toMatchObject({ phase: 'soak', version: second.version });
+        expect(after.ledger.keys?.map((k) => k.id), when).toEqual(['key-1', 'key-2']);
+      }
+    });
+
     it('peeks past a record it cannot read: that plan answered unknown (its lock holder will say why), the others as usual', async () => {
       const [bad, good, none] = [plan(), plan(), plan()];
       await h.store.save(newRotation(bad, new Date(), 'r1'));
