@@ -4,7 +4,7 @@
 //                                 shell baseline over all 200 users, revoke in a 1000-plan folder, the
 //                                 vault-kv2 rows (200, 1000 and 10,000 plans on OpenBao, state in Vault;
 //                                 10,000 with state in files), 1000 IAM plans beside their floor, and
-//                                 100 PostgreSQL plans against a psql loop: ~35 min on 2 cores (--full: the same)
+//                                 100 PostgreSQL plans against a psql loop: ~21 min on 2 cores at load average 7-10 (--full: the same)
 //   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, vault-kv2 at 20, 50 and 200 plans,
 //                                 no 1000 IAM plans: a smoke run of every part of the harness (~4 min), not
 //                                 figures to quote
