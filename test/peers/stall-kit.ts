@@ -1,0 +1,128 @@
+// The stalled-answer kit (issue 25, defect 4): one provider of a plan is reached through a proxy that
+// lets its answers begin and never end (the status and headers, then a body that stalls or drips;
+// for a database, the first bytes of its answer), and the built binary must end on its own, with the
+// plan's timeout, in a bounded time. A case names its peer and its plan; the kit does the rest:
+//
+//   stallCases.push({ name: 'redis issuer', wire: 'tcp', exit: 4, worstMs: ..., start: redisStalled });
+//
+// `start` gets the workspace and answers where the provider listens and the plan that reaches it
+// through `via`, the proxy's address (an http(s) URL, or host:port on the tcp wire).
+import { writeFileSync } from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { type CliResult, startKeyrot } from '../helpers/cli.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+import { selfSignedCert } from './azure-keyvault-server.js';
+import { type Fault, startForwardingProxy } from './forwarding-proxy.js';
+import { startTcpStallProxy } from './tcp-stall-proxy.js';
+
+export type Wire = 'http' | 'https' | 'tcp';
+export type Stall = Extract<Fault, 'stall-body' | 'drip-body'>;
+
+export interface StalledProvider {
+  /** Where the provider listens: a URL (http/https wire), or host:port (tcp). */
+  target: string;
+  /** https wire: the provider's CA (PEM), for the proxy's own connection to it. */
+  ca?: string;
+  /** The plan (as an object) reaching the provider at `via` with per-request `timeout`; `caFile` is the
+   *  proxy's CA on the https wire, a file name relative to the plan. */
+  plan(via: string, timeout: string, caFile: string): Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Extra arguments after `run --yes --plain` (e.g. --state vault://…), before the plan. */
+  args?(via: string, timeout: string): string[];
+  /** http wires: stall only the requests this picks (default: every one). */
+  select?(req: http.IncomingMessage): boolean;
+  /** Run the plan once without the stall first (a usage gate is only asked about an old key). */
+  primed?: boolean;
+  close?(): Promise<void>;
+}
+
+export interface StallCase {
+  name: string;
+  wire: Wire;
+  /** The exit code the stall must end in: 4 (a provider did not answer), 3 where no answer holds a gate. */
+  exit: number;
+  /** The worst case at a 1s timeout: every attempt timing out, plus the backoff between them. */
+  worstMs: number;
+  /** tcp wire: the server's bytes a stalled connection gets before it stops (a message header). */
+  afterBytes?: number;
+  start(ws: Workspace): Promise<StalledProvider>;
+}
+
+export interface StallOutcome {
+  result: CliResult;
+  elapsedMs: number;
+  /** Requests (or connections) the proxy troubled (1 for a proxy that was gone): a pass with none proves nothing. */
+  stalled: number;
+  /** Whether the kit had to kill keyrot at the bound (it hung). */
+  killed: boolean;
+}
+
+/** The per-request timeout every case runs with. */
+export const STALL_TIMEOUT = '1s';
+/** Beyond the case's worst case: start-up, a slow machine. Far from any honest run's time. */
+const SLACK_MS = 20_000;
+
+/** What the proxy does to the provider's answers: stall or drip the body, reset the connection, or be gone (refused). */
+export type Trouble = Stall | 'reset' | 'refused';
+
+/** Start the proxy of the case's wire in front of its provider; `on` starts the trouble. */
+async function proxyFor(c: StallCase, p: StalledProvider, ws: Workspace) {
+  if (c.wire === 'tcp') {
+    const [host, port] = p.target.split(':');
+    const proxy = await startTcpStallProxy(host!, Number(port));
+    let troubled = 0;
+    const on = async (kind: Trouble) => {
+      if (kind === 'refused') return void (troubled = 1, await proxy.close());
+      if (kind !== 'stall-body') throw new Error(`the tcp wire cannot ${kind}`);
+      proxy.stall(c.afterBytes ?? 1);
+    };
+    return { via: `${proxy.host}:${proxy.port}`, on, troubled: () => troubled + proxy.stalled, close: () => proxy.close() };
+  }
+  const upstreamCa = p.ca ? ws.write('stall-upstream-ca.pem', p.ca) : undefined;
+  const tls = c.wire === 'https' ? selfSignedCert() : undefined;
+  if (tls) writeFileSync(path.join(ws.dir, 'stall-proxy-ca.pem'), tls.cert);
+  const proxy = await startForwardingProxy(p.target, upstreamCa, { keepHost: true, ...(tls ? { tls } : {}) });
+  let closed = false;
+  const close = async () => void (closed || ((closed = true), await proxy.close()));
+  const on = async (kind: Trouble) => {
+    if (kind === 'refused') return close();
+    proxy.injectFaults((req) => (!p.select || p.select(req) ? kind : undefined));
+  };
+  const troubled = () => (closed ? 1 : 0) + proxy.injected['stall-body'] + proxy.injected['drip-body'] + proxy.injected.reset;
+  return { via: proxy.address, on, troubled, close };
+}
+
+/** Run the case's plan with every answer of its provider in trouble; keyrot is killed only past the bound. */
+export async function runStalled(c: StallCase, kind: Trouble = 'stall-body'): Promise<StallOutcome> {
+  const ws = workspace();
+  const provider = await c.start(ws);
+  const proxy = await proxyFor(c, provider, ws);
+  try {
+    ws.plan('stalled', provider.plan(proxy.via, STALL_TIMEOUT, 'stall-proxy-ca.pem'));
+    const args = ['run', '--yes', '--plain', ...(provider.args?.(proxy.via, STALL_TIMEOUT) ?? []), 'stalled.yaml'];
+    const run = () => startKeyrot(args, { cwd: ws.dir, env: provider.env ?? {} });
+    if (provider.primed) {
+      const first = await run().done;
+      if (first.code !== 0) throw new Error(`${c.name}: the unstalled run failed (exit ${first.code}): ${first.stderr}`);
+    }
+    await proxy.on(kind);
+    const started = performance.now();
+    const { child, done } = run();
+    let killed = false;
+    const bound = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, boundOf(c));
+    const result = await done;
+    clearTimeout(bound);
+    return { result, elapsedMs: performance.now() - started, stalled: proxy.troubled(), killed };
+  } finally {
+    await proxy.close();
+    await provider.close?.();
+    ws.cleanup();
+  }
+}
+
+/** The bound a case is held to, for the test's own timeout and its message. */
+export const boundOf = (c: StallCase): number => c.worstMs + SLACK_MS;
