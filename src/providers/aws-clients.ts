@@ -7,7 +7,8 @@
 // environment the SDK reads its default chain from (every AWS_* variable, and HOME for ~/.aws). The
 // environment enters the key only as a SHA-256 digest: a key never holds a secret.
 //
-// No SDK is imported here (the caller builds its own client), so loading this module costs nothing.
+// No SDK is imported here (the caller builds its own client, with aws-request-handler.ts), so loading
+// this module costs nothing.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -30,11 +31,6 @@ export function keepAliveAgents(): { httpAgent: http.Agent; httpsAgent: https.Ag
   };
   return agents;
 }
-
-/** The SDK request handler of every AWS client keyrot builds: its timeouts, over the shared keep-alive pool.
- *  throwOnRequestTimeout: without it the SDK only logs a warning and keeps waiting on a hung endpoint. */
-export const awsRequestHandler = (requestTimeout: number, connectionTimeout: number) =>
-  ({ requestTimeout, connectionTimeout, throwOnRequestTimeout: true, ...keepAliveAgents() });
 
 /** The part of the environment the AWS default chain reads, as a digest. */
 function environmentDigest(env: NodeJS.ProcessEnv): string {

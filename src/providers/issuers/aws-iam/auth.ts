@@ -2,7 +2,7 @@
 // them, or a named profile, optionally followed by an assumed role.
 import type { IAMClientConfig } from '@aws-sdk/client-iam';
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { awsRequestHandler } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-request-handler.js';
 import type { AwsIamIssuerConfig } from './schema.js';
 
 export type CredentialSource = NonNullable<IAMClientConfig['credentials']>;

@@ -10,7 +10,7 @@ import {
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { awsRequestHandler } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-request-handler.js';
 import { type Backoff, type GaveUp, retrying } from '../../retry.js';
 import type { CredentialSource } from './auth.js';
 import { AwsCallError, awsCode, isThrottling, isTransient } from './errors.js';

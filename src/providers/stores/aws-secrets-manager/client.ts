@@ -9,7 +9,8 @@ import {
   TagResourceCommand,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { awsRequestHandler, identityKey, sharedClient } from '../../aws-clients.js';
+import { identityKey, sharedClient } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-request-handler.js';
 import { type Call, awsCode, toKeyrotError } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
 

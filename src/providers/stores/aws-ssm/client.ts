@@ -10,7 +10,8 @@ import {
   SSMClient,
   UnlabelParameterVersionCommand,
 } from '@aws-sdk/client-ssm';
-import { awsRequestHandler, identityKey, sharedClient } from '../../aws-clients.js';
+import { identityKey, sharedClient } from '../../aws-clients.js';
+import { awsRequestHandler } from '../../aws-request-handler.js';
 import { awsCode, awsError } from '../../aws-errors.js';
 import type { AwsSsmStoreConfig } from './schema.js';
 

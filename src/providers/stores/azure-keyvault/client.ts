@@ -76,6 +76,24 @@ export function latestDisabled(versions: Version[]): Version | undefined {
     }, undefined);
 }
 
+/** What each SDK call is given: the SDK's per-request timeout, and the deadline over the whole call. */
+interface CallOptions {
+  requestOptions: { timeout: number };
+  abortSignal: AbortSignal;
+}
+
+/** `run` with a deadline of `ms` over all of it; past it, the SDK's own AbortError (a timeout, not retried). */
+async function withinTimeout<T>(ms: number, run: (options: CallOptions) => Promise<T>): Promise<T> {
+  const deadline = AbortSignal.timeout(ms);
+  try {
+    return await run({ requestOptions: { timeout: ms }, abortSignal: deadline });
+  } catch (e) {
+    // Cut off while reading the body, the SDK reports a broken stream: it was the deadline.
+    if (deadline.aborted) throw Object.assign(new Error(`no complete answer within ${ms} ms`), { name: 'AbortError' });
+    throw e;
+  }
+}
+
 export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, store: string, seam: Seam = {}): Secrets {
   let ca: Buffer | undefined;
   if (config.tls?.caFile) {
@@ -96,14 +114,14 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
   const call = (operation: string, permission: Call['permission'], sensitive?: string[]): Call => ({
     store, vaultUrl, name, operation, permission, sensitive, timeoutMs: config.timeout,
   });
-  const options = { requestOptions: { timeout: config.timeout } };
-
   /**
    * One Key Vault call, retried with backoff while Key Vault throttles (honouring a Retry-After), and,
-   * where repeating it cannot add anything (`idempotent`), on 5xx and dropped connections.
+   * where repeating it cannot add anything (`idempotent`), on 5xx and dropped connections. Each attempt
+   * is bounded whole by `timeout`: the SDK's own timeout ends when the headers arrive, and the body
+   * is read under nothing but the abort signal, which the deadline fires.
    */
-  const attempt = <T>(operation: string, run: () => Promise<T>, idempotent = true): Promise<T> =>
-    retrying(run, {
+  const attempt = <T>(operation: string, run: (options: CallOptions) => Promise<T>, idempotent = true): Promise<T> =>
+    retrying(() => withinTimeout(config.timeout, run), {
       backoff: seam.backoff ?? KEY_VAULT_BACKOFF,
       retryable: (e) => isRetryable(e) && (idempotent || isThrottled(e)),
       askedWaitMs,
@@ -113,7 +131,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
   async function versions(): Promise<Version[]> {
     const operation = 'list the versions of the secret';
     try {
-      return await attempt(operation, async () => {
+      return await attempt(operation, async (options) => {
         const found: Version[] = [];
         for await (const p of client.listPropertiesOfSecretVersions(name, options)) found.push(versionOf(p));
         return found;
@@ -130,7 +148,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
     async latest() {
       const operation = 'read the secret';
       try {
-        const secret = await attempt(operation, () => client.getSecret(name, options));
+        const secret = await attempt(operation, (options) => client.getSecret(name, options));
         return versionOf(secret.properties, secret.value);
       } catch (e) {
         if (isNotFound(e)) return undefined;
@@ -142,7 +160,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
     async isSoftDeleted() {
       const operation = 'look for a deleted secret of that name';
       try {
-        await attempt(operation, () => client.getDeletedSecret(name, options));
+        await attempt(operation, (options) => client.getDeletedSecret(name, options));
         return true;
       } catch (e) {
         const status = statusOf(e);
@@ -155,7 +173,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
       const operation = 'write a new version';
       try {
         // Not repeated on 5xx or a dropped connection: the first request may have written a version.
-        const secret = await attempt(operation, () => client.setSecret(name, value, { enabled: true, ...options, ...opts }), false);
+        const secret = await attempt(operation, (options) => client.setSecret(name, value, { enabled: true, ...options, ...opts }), false);
         return versionOf(secret.properties);
       } catch (e) {
         throw toKeyrotError(e, call(operation, 'set', sensitive));
@@ -173,7 +191,7 @@ export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, 
         });
       }
       try {
-        await attempt(operation, () => client.updateSecretProperties(name, version, { enabled, ...options }));
+        await attempt(operation, (options) => client.updateSecretProperties(name, version, { enabled, ...options }));
       } catch (e) {
         throw toKeyrotError(e, call(operation, 'set'));
       }

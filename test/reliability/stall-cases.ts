@@ -1,0 +1,129 @@
+// Every provider keyrot calls, as a case of the stalled-answer kit (test/peers/stall-kit.ts): its
+// real peer (moto, OpenBao, Prometheus) or its test server (Azure Key Vault, Keyhub for the http
+// issuer), and a plan that reaches it through the stall proxy. A new provider adds one entry.
+// The peers are started once per test file, on first use; `closePeers` stops them.
+import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { keyhubPlan } from '../helpers/http-issuer.js';
+import { localPlan } from '../helpers/workspace.js';
+import { startKeyVaultServer } from '../peers/azure-keyvault-server.js';
+import { startKeyhub } from '../peers/keyhub-server.js';
+import { type Moto, startMoto } from '../peers/moto.js';
+import { type OpenBao, startOpenBao } from '../peers/openbao.js';
+import { type Prometheus, startPrometheus } from '../peers/prometheus.js';
+import type { StallCase } from '../peers/stall-kit.js';
+
+const peers: { moto?: Promise<Moto>; bao?: Promise<OpenBao>; prometheus?: Promise<Prometheus> } = {};
+const moto = () => (peers.moto ??= startMoto());
+const bao = () => (peers.bao ??= startOpenBao());
+const prometheus = () => (peers.prometheus ??= startPrometheus([]));
+
+export async function closePeers(): Promise<void> {
+  await Promise.all([peers.moto?.then((m) => m.stop()), peers.bao?.then((b) => b.stop()), peers.prometheus?.then((p) => p.stop())]);
+}
+
+const AWS_ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
+const file = (name: string) => ({ type: 'file', path: `${name}.json` });
+
+/** An IAM user on moto, for a plan whose aws-iam source reaches IAM (and STS) at `via`. */
+async function iamUser(): Promise<{ endpoint: string; user: string }> {
+  const m = await moto();
+  const user = `stall-${randomUUID().slice(0, 8)}`;
+  await new IAMClient({ region: 'us-east-1', endpoint: m.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }).send(new CreateUserCommand({ UserName: user }));
+  return { endpoint: m.endpoint, user };
+}
+const iamSource = (user: string, via: string, timeout: string) => ({
+  type: 'aws-iam', user, region: 'us-east-1', endpoint: via, timeout, connectTimeout: timeout, verifyTimeout: '120s',
+});
+/** STS calls are signed for service "sts": only they stall, IAM answers. */
+const stsOnly = (req: { headers: Record<string, string | string[] | undefined> }) => /\/sts\/aws4_request/.test(String(req.headers.authorization ?? ''));
+
+// Worst cases at a 1s timeout: attempts x 1s plus the backoff between them (providers/retry.ts jitters
+// each wait up to x2; the SDK's own retry, for Secrets Manager, waits less).
+export const stallCases: StallCase[] = [
+  {
+    name: 'aws-iam issuer (IAM)', wire: 'http', exit: 4, worstMs: 6_000 + 14_000,
+    async start() {
+      const { endpoint, user } = await iamUser();
+      return { target: endpoint, env: AWS_ENV, plan: (via, t) => localPlan(user, { source: iamSource(user, via, t), publish: [file(user)] }) };
+    },
+  },
+  {
+    name: 'aws-iam verify (STS)', wire: 'http', exit: 4, worstMs: 6_000 + 14_000,
+    async start() {
+      const { endpoint, user } = await iamUser();
+      return { target: endpoint, env: AWS_ENV, select: stsOnly, plan: (via, t) => localPlan(user, { source: iamSource(user, via, t), publish: [file(user)] }) };
+    },
+  },
+  {
+    name: 'aws-secrets-manager store', wire: 'http', exit: 4, worstMs: 5_000 + 10_000,
+    async start() {
+      const { endpoint } = await moto();
+      const id = `stall/${randomUUID().slice(0, 8)}`;
+      return {
+        target: endpoint, env: AWS_ENV,
+        plan: (via, timeout) => localPlan('sm', { publish: [{ type: 'aws-secrets-manager', region: 'us-east-1', secretId: id, endpoint: via, value: '{{secret}}', timeout }] }),
+      };
+    },
+  },
+  {
+    name: 'vault-kv2 store', wire: 'http', exit: 4, worstMs: 3_000,
+    async start() {
+      const b = await bao();
+      return {
+        target: b.address, env: { VAULT_TOKEN: b.rootToken },
+        plan: (via, timeout) => localPlan('kv', { publish: [{ type: 'vault-kv2', address: via, mount: 'secret', path: `stall/${randomUUID()}`, data: { api_key: '{{secret}}' }, timeout }] }),
+      };
+    },
+  },
+  {
+    name: 'vault state store (--state vault://)', wire: 'http', exit: 4, worstMs: 3_000,
+    async start() {
+      const b = await bao();
+      return {
+        target: b.address, env: { VAULT_TOKEN: b.rootToken },
+        args: (via, timeout) => ['--state', `vault://secret/stall-${randomUUID().slice(0, 8)}?address=${via}&timeout=${timeout}`],
+        plan: () => localPlan('state'),
+      };
+    },
+  },
+  {
+    name: 'azure-keyvault store', wire: 'https', exit: 4, worstMs: 6_000 + 23_000,
+    async start() {
+      const kv = await startKeyVaultServer();
+      return {
+        target: kv.vaultUrl, ca: kv.ca, env: kv.identityEnv, close: () => kv.close(),
+        plan: (via, timeout, caFile) => localPlan('kv', {
+          publish: [{ type: 'azure-keyvault', vaultUrl: via, name: 'stalled', value: '{{secret}}', disableChallengeResourceVerification: true, tls: { caFile }, timeout }],
+        }),
+      };
+    },
+  },
+  {
+    name: 'prometheus usage source (the gate holds: exit 3)', wire: 'http', exit: 3, worstMs: 2_000,
+    async start() {
+      const p = await prometheus();
+      return {
+        target: p.url, primed: true,
+        plan: (via, timeout) => localPlan('used', {
+          drain: '0s', lastUsed: { quietFor: '1m', maxWait: '1h' },
+          usage: { type: 'prometheus', url: via, query: 'sum(increase(api_requests_total{key_id="{{keyId}}"}[{{window}}]))', timeout },
+        }),
+      };
+    },
+  },
+  {
+    name: 'http issuer (Keyhub)', wire: 'http', exit: 4, worstMs: 5_000 + 15_000,
+    async start(ws) {
+      const hub = await startKeyhub();
+      return {
+        target: hub.url, env: { KEYHUB_ADMIN_TOKEN: hub.adminToken }, close: () => hub.close(),
+        plan: (via, timeout) => {
+          keyhubPlan(ws, via, (y) => y.replace('  maxKeys: 2', `  maxKeys: 2\n  timeout: ${timeout}\n  connectTimeout: ${timeout}`));
+          return { ...(parseYaml(ws.read('keyhub.yaml')) as Record<string, unknown>) };
+        },
+      };
+    },
+  },
+];
