@@ -4,6 +4,7 @@
 import { KeyrotError } from '../errors.js';
 import { formatDuration } from '../shared/duration.js';
 import { mask } from '../secrets/mask.js';
+import { noAnswerKind } from '../shared/attempt-failures.js';
 
 export interface AwsCall {
   store: string;
@@ -52,14 +53,22 @@ export function awsError(e: unknown, call: AwsCall, region: string): KeyrotError
     const m = /User: (\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+?))?(?: because|\.?$|\s)/.exec(message);
     return new KeyrotError('aws-access-denied', { principal: m?.[1], action: m?.[2] ?? call.action, resource: m?.[3] ?? call.resource });
   }
-  if (code === 'TimeoutError' && call.timeoutMs !== undefined) {
-    return new KeyrotError('provider-timeout', { provider: call.store, operation: call.action, timeout: `${formatDuration(call.timeoutMs)} (each of 5 attempts)` });
+  // The SDK retries on its own: it says how many attempts it made; the last one says what happened
+  // (the SDK names a reset connection "TimeoutError" too: the network code tells them apart).
+  const attempts = (e as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  const tried = typeof attempts === 'number' && attempts > 1 ? attempts : 1;
+  const kind = call.timeoutMs !== undefined ? noAnswerKind(e, { timeoutMs: call.timeoutMs }) : undefined;
+  if (kind !== undefined && call.timeoutMs !== undefined && kind === `no answer within ${formatDuration(call.timeoutMs)}`) {
+    return new KeyrotError('provider-timeout', { provider: call.store, operation: call.action, timeout: `${formatDuration(call.timeoutMs)}${tried > 1 ? ` (the last of ${tried} attempts)` : ''}` });
   }
   const net = (e as { code?: unknown } | undefined)?.code;
+  const where = call.endpoint ?? `${call.service} in ${region}`;
   const reason = THROTTLING.has(code ?? '')
     ? `throttled by AWS (${code}) after retries`
-    : typeof net === 'string' && NETWORK.has(net)
-      ? `cannot reach ${call.endpoint ?? `${call.service} in ${region}`} (${net})`
-      : `${code ?? 'error'}: ${firstSentence(message)}`;
+    : kind !== undefined
+      ? `no answer from ${where}: ${kind}${tried > 1 ? ` on the last of ${tried} attempts` : ''}`
+      : typeof net === 'string' && NETWORK.has(net)
+        ? `cannot reach ${where} (${net})`
+        : `${code ?? 'error'}: ${firstSentence(message)}`;
   return new KeyrotError('provider-failed', { provider: call.store, operation: call.action, reason });
 }

@@ -31,6 +31,8 @@ export class GaveUp extends Error {
     readonly elapsedMs: number,
     /** The longest wait the service asked for, if it asked. */
     readonly askedWaitMs?: number,
+    /** Each attempt's failure, in order (the last is `error`): what happened, attempt by attempt. */
+    readonly failures: unknown[] = [error],
   ) {
     super(`gave up after ${attempts} attempt(s)`);
     this.name = 'GaveUp';
@@ -44,6 +46,7 @@ export async function retrying<T>(call: () => Promise<T>, rules: RetryRules): Pr
   const started = performance.now();
   let attempts = 0;
   let asked: number | undefined;
+  const failures: unknown[] = [];
   try {
     return await pRetry(
       () => {
@@ -59,6 +62,7 @@ export async function retrying<T>(call: () => Promise<T>, rules: RetryRules): Pr
         randomize: true,
         shouldRetry: ({ error }) => rules.retryable(error),
         onFailedAttempt: async ({ error, retriesLeft }) => {
+          failures.push(error);
           if (retriesLeft <= 0 || !rules.retryable(error)) return;
           rules.onRetry?.(error, attempts + 1);
           const wait = rules.askedWaitMs?.(error);
@@ -70,6 +74,8 @@ export async function retrying<T>(call: () => Promise<T>, rules: RetryRules): Pr
       },
     );
   } catch (e) {
-    throw new GaveUp(e, attempts, performance.now() - started, asked);
+    // An abort (Ctrl-C) ends the retries without an attempt failing: it is the last failure then.
+    if (failures.at(-1) !== e) failures.push(e);
+    throw new GaveUp(e, attempts, performance.now() - started, asked, failures);
   }
 }

@@ -68,6 +68,7 @@ function networkReason(code: string, address: string): string {
   if (code === 'ECONNREFUSED') return `cannot connect to ${address} (connection refused)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${address} (${code})`;
   if (TLS.test(code)) return `the TLS connection to ${address} failed (${code}); trust its CA with tls.caFile or VAULT_CACERT`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return `the connection to ${address} was reset before Vault answered (${code})`;
   return `network error talking to ${address} (${code})`;
 }
 

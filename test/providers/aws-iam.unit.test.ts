@@ -140,7 +140,7 @@ describe('create', () => {
     expect(iam.commandCalls(CreateAccessKeyCommand)).toHaveLength(1);
     expect(e.code).toBe('provider-failed');
     expect(e.exitCode).toBe(4);
-    expect(e.message).toContain('cannot reach http://127.0.0.1:9 (ECONNRESET)');
+    expect(e.message).toContain('no answer from http://127.0.0.1:9: connection reset');
   });
 
   it('is repeated while throttled (the request was refused, so no key exists)', async () => {
@@ -195,9 +195,29 @@ describe('throttling and outages', () => {
     await vi.runAllTimersAsync();
     const e = await pending;
     expect(e.exitCode).toBe(4);
-    expect(e.message).toBe(`aws-iam user ${USER} iam:ListAccessKeys failed: cannot reach http://127.0.0.1:9 (ECONNREFUSED)`);
+    expect(e.message).toMatch(new RegExp(`^aws-iam user ${USER} iam:ListAccessKeys failed: no answer from http://127\\.0\\.0\\.1:9: connection refused on each of 6 attempts over \\S+$`));
     expect(notes).toHaveLength(5);
     expect(notes[4]).toBe('iam:ListAccessKeys: network error, retrying (attempt 6 of 6)');
+  });
+
+  // Issue 25: the SDK names a reset connection "TimeoutError" (code ECONNRESET), as it names a request
+  // that timed out (code ETIMEDOUT): a run of resets said "got no answer within 30s (each of 6 attempts)".
+  it('says what each attempt met: resets and timeouts counted apart, never a timeout it did not wait for', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    const reset = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    const timedOut = () => Object.assign(new Error('a request has exceeded the configured 30000 ms requestTimeout'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+    iam.on(ListAccessKeysCommand).rejectsOnce(reset()).rejectsOnce(reset()).rejectsOnce(timedOut()).rejectsOnce(reset()).rejectsOnce(reset()).rejects(timedOut());
+    const pending = failure(setup({ endpoint: 'http://127.0.0.1:9' }).issuer.list());
+    await vi.runAllTimersAsync();
+    const e = await pending;
+    expect(e.exitCode).toBe(4);
+    expect(e.message).toMatch(/iam:ListAccessKeys failed: no answer from http:\/\/127\.0\.0\.1:9: connection reset \(4 attempts\), no answer within 30s \(2\); 6 attempts over \S+$/);
+
+    iam.reset();
+    iam.on(ListAccessKeysCommand).rejects(timedOut());
+    const slow = failure(setup().issuer.list());
+    await vi.runAllTimersAsync();
+    expect((await slow).message).toBe(`aws-iam user ${USER}: iam:ListAccessKeys got no answer within 30s (each of 6 attempts)`);
   });
 
   it('does not retry a client error', async () => {
@@ -385,7 +405,7 @@ describe('verify', () => {
     await vi.runAllTimersAsync();
     const e = await pending;
     expect(e.code).toBe('provider-failed');
-    expect(e.message).toContain('sts:GetCallerIdentity failed: cannot reach http://127.0.0.1:9 (ECONNREFUSED)');
+    expect(e.message).toContain('sts:GetCallerIdentity failed: no answer from http://127.0.0.1:9: connection refused');
   });
 });
 

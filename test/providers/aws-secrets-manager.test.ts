@@ -207,9 +207,11 @@ describe('aws-secrets-manager error mapping', () => {
     ['denied', awsError('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: secretsmanager:PutSecretValue on resource: payments/aws because no identity-based policy allows the secretsmanager:PutSecretValue action'), 'aws-access-denied', /arn:aws:iam::123456789012:user\/ci may not call secretsmanager:PutSecretValue on payments\/aws/],
     ['marked for deletion', awsError('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion."), 'secret-soft-deleted', /scheduled for deletion/],
     ['throttled', awsError('ThrottlingException', 'Rate exceeded'), 'provider-failed', /throttled by AWS/],
-    ['timed out', awsError('TimeoutError', 'the request socket timed out after 30000 ms', { code: 'ETIMEDOUT' }), 'provider-timeout', /no answer within 30s \(each of 5 attempts\)/],
+    ['timed out', awsError('TimeoutError', 'the request socket timed out after 30000 ms', { code: 'ETIMEDOUT', $metadata: { attempts: 5 } }), 'provider-timeout', /no answer within 30s \(the last of 5 attempts\)/],
+    // Issue 25: the SDK names a reset connection TimeoutError too; it is no timeout.
+    ['reset', awsError('TimeoutError', 'socket hang up', { code: 'ECONNRESET', $metadata: { attempts: 5 } }), 'provider-failed', /no answer from Secrets Manager in us-east-1: connection reset on the last of 5 attempts/],
     ['no credentials', awsError('CredentialsProviderError', 'Could not load credentials from any providers'), 'aws-credentials', /Could not load credentials/],
-    ['network', awsError('Error', 'connect ECONNREFUSED', { code: 'ECONNREFUSED' }), 'provider-failed', /cannot reach Secrets Manager in us-east-1/],
+    ['network', awsError('Error', 'connect ECONNREFUSED', { code: 'ECONNREFUSED' }), 'provider-failed', /no answer from Secrets Manager in us-east-1: connection refused/],
     ['a message echoing the value', awsError('InvalidParameterException', `bad SecretString ${secret}`), 'provider-failed', /\[redacted\]/],
   ];
 

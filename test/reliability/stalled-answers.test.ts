@@ -5,8 +5,10 @@
 // answer holds a gate), well inside attempts x timeout, naming the timeout. A hang is killed at the
 // bound and fails the test. The long form (KEYROT_RELIABILITY=long) also drips the body a byte at a
 // time, which no idle timeout ever ends: only a deadline over the whole call does.
+// And (issue 25, "connection resets"): a call whose connections are reset, or refused, says so, and
+// never that it got "no answer within" its timeout.
 import { afterAll, describe, expect, it } from 'vitest';
-import { boundOf, runStalled, type Stall } from '../peers/stall-kit.js';
+import { boundOf, runStalled, type Stall, type Trouble } from '../peers/stall-kit.js';
 import { LONG } from './kit.js';
 import { closePeers, stallCases } from './stall-cases.js';
 
@@ -26,5 +28,27 @@ describe(`answers whose body stalls after the headers, for every provider (${sta
     expect(result.stderr, said).not.toMatch(STACK);
     expect(result.stderr, `${said}\nshould name the timeout`).toMatch(/within (1s|1000 ?ms)/);
     expect(elapsedMs, said).toBeLessThan(boundOf(c));
+  }, 240_000);
+});
+
+const troubles: Array<[Trouble, RegExp]> = [['reset', /reset|hang up/i], ['refused', /refused/i]];
+const failing = troubles.flatMap(([kind, says]) => stallCases.filter((c) => c.wire !== 'tcp' || kind === 'refused').map((c) => [c.name, kind, says, c] as const));
+
+describe(`connections reset or refused say so, for every provider (${failing.length} runs)`, () => {
+  it.each(failing)('%s, %s: names what happened, not a timeout it never waited for', async (name, kind, says, c) => {
+    const { result, elapsedMs, stalled, killed } = await runStalled(c, kind);
+    const said = `${name}: exit ${result.code} after ${Math.round(elapsedMs)} ms\n${result.stderr}`;
+    expect(killed, said).toBe(false);
+    expect(stalled, `${said}\nthe proxy did nothing: this run proves nothing`).toBeGreaterThan(0);
+    expect(result.code, said).toBe(c.exit);
+    expect(result.stderr, said).not.toMatch(STACK);
+    expect(result.stderr, said).toMatch(says);
+    expect(result.stderr, said).not.toMatch(/no answer within/);
+  }, 240_000);
+
+  it('aws-iam: each attempt counted by what it met (every one a reset here), with the time it took', async () => {
+    const iam = stallCases.find((c) => c.name.startsWith('aws-iam issuer'))!;
+    const { result } = await runStalled(iam, 'reset');
+    expect(result.stderr).toMatch(/iam:ListAccessKeys failed: no answer from http:\/\/127\.0\.0\.1:\d+: connection reset on each of 6 attempts over \d+s/);
   }, 240_000);
 });

@@ -47,7 +47,7 @@ export async function attempt<T>(opts: CallOptions, action: string, call: () => 
     });
   } catch (e) {
     const gave = e as GaveUp;
-    throw new AwsCallError(action, gave.error, gave.attempts);
+    throw new AwsCallError(action, gave.error, gave.attempts, gave.failures, gave.elapsedMs);
   }
 }
 

@@ -2,6 +2,7 @@
 // never a secret; we still quote only their first sentence.
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
+import { allTimedOut, attemptsSummary, noAnswerKind } from '../../../shared/attempt-failures.js';
 import { originOnly } from '../../../secrets/urls.js';
 
 /** A failed AWS call: which action, the SDK's error, and how many attempts were made. */
@@ -10,6 +11,9 @@ export class AwsCallError extends Error {
     readonly action: string,
     readonly error: unknown,
     readonly attempts: number,
+    /** Each attempt's failure, in order. */
+    readonly failures: unknown[] = [error],
+    readonly elapsedMs = 0,
   ) {
     super(`${action} failed`);
     this.name = 'AwsCallError';
@@ -65,6 +69,7 @@ export interface CallContext {
   endpoint?: string;
   /** Per-request timeout, for the message when a call got no answer. */
   timeoutMs?: number;
+  connectTimeoutMs?: number;
 }
 
 export function toKeyrotError(thrown: unknown, context: CallContext): KeyrotError {
@@ -93,16 +98,21 @@ export function toKeyrotError(thrown: unknown, context: CallContext): KeyrotErro
       resource: m?.[3],
     });
   }
-  if (code === 'TimeoutError' && call.timeoutMs !== undefined) {
+  const where = call.endpoint ?? 'AWS';
+  const timeouts = { timeoutMs: call.timeoutMs ?? 0, connectTimeoutMs: call.connectTimeoutMs };
+  const failures = thrown instanceof AwsCallError ? thrown.failures : [e];
+  if (call.timeoutMs !== undefined && allTimedOut(failures, timeouts)) {
     const each = attempts > 1 ? ` (each of ${attempts} attempts)` : '';
     return new KeyrotError('provider-timeout', { provider: call.issuer, operation: call.action, timeout: `${formatDuration(call.timeoutMs)}${each}` });
   }
-  const where = call.endpoint ?? 'AWS';
-  const net = networkCode(e);
+  // No answer, as each attempt met it: reset, refused, timed out (never "no answer within 30s" for a reset).
+  if (noAnswerKind(e, timeouts) !== undefined) {
+    const elapsed = thrown instanceof AwsCallError ? thrown.elapsedMs : 0;
+    const summary = attemptsSummary(failures, timeouts, elapsed, (f) => awsCode(f) ?? 'error');
+    return new KeyrotError('provider-failed', { provider: call.issuer, operation: call.action, reason: `no answer from ${where}: ${summary}` });
+  }
   const reason = isThrottling(e)
     ? `throttled by AWS (${code}) ${attempts} times in a row`
-    : net && NETWORK.has(net)
-      ? `cannot reach ${where} (${net})`
-      : `${code ?? 'error'}: ${firstSentence(message)}`;
+    : `${code ?? 'error'}: ${firstSentence(message)}`;
   return new KeyrotError('provider-failed', { provider: call.issuer, operation: call.action, reason });
 }

@@ -29,6 +29,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
     user,
     chain: identity().auth.chain,
     timeoutMs: config.timeout,
+    connectTimeoutMs: config.connectTimeout,
     ...(keyId ? { keyId } : {}),
     ...(endpoint ? { endpoint } : {}),
   });

@@ -5,6 +5,7 @@
 import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
 import { mask } from '../../../secrets/mask.js';
+import { attemptsSummary, noAnswerKind } from '../../../shared/attempt-failures.js';
 import { GaveUp } from '../../retry.js';
 
 /** What keyrot was doing, and what Key Vault asks for it (access policy permission, RBAC data action). */
@@ -167,11 +168,16 @@ export function toKeyrotError(e: unknown, call: Call): KeyrotError {
   }
   // No HTTP answer: a network or TLS failure (RestError code is Node's), or a bug.
   const code = sdkError(e)?.code;
-  const reason =
-    typeof code === 'string' && TLS.test(code)
-      ? `the TLS connection to ${call.vaultUrl} failed (${code}); trust its CA with tls.caFile`
-      : typeof code === 'string' && /^E[A-Z]+$/.test(code)
-        ? `cannot reach ${call.vaultUrl} (${code})`
-        : clean(`${error || 'error'}: ${firstLine(messageOf(e))}`);
+  const timeouts = { timeoutMs: call.timeoutMs ?? 0 };
+  if (typeof code === 'string' && TLS.test(code)) {
+    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: `the TLS connection to ${call.vaultUrl} failed (${code}); trust its CA with tls.caFile${tried}` });
+  }
+  if (noAnswerKind(sdkError(e), timeouts) !== undefined) {
+    // What each attempt met: reset, refused, not found.
+    const failures = e instanceof GaveUp ? e.failures : [e];
+    const summary = attemptsSummary(failures, timeouts, e instanceof GaveUp ? e.elapsedMs : 0, (f) => `HTTP ${statusOf(f) ?? 'error'}`);
+    return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: `no answer from ${call.vaultUrl}: ${summary}` });
+  }
+  const reason = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? `cannot reach ${call.vaultUrl} (${code})` : clean(`${error || 'error'}: ${firstLine(messageOf(e))}`);
   return new KeyrotError('provider-failed', { provider: call.store, operation: call.operation, reason: reason + tried });
 }
