@@ -67,7 +67,8 @@ function renderMetrics(plans: PlanInventory[], runs: RunCounts, now: Date): stri
 async function writeMetricsFile(file: string, text: string): Promise<void> {
   try {
     // 0644: node_exporter usually runs as another user. The file holds ages and counts, no key id.
-    await writeAtomic(file, text, 0o644);
+    // A path the user named on the command line: a link there (to someone's 0600 file) is refused.
+    await writeAtomic(file, text, { mode: 0o644, links: 'refuse' });
   } catch (e) {
     throw new KeyrotError('metrics-file', { path: file, reason: reasonOf(e) });
   }

@@ -37,15 +37,41 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+export interface WriteOptions {
+  /** The new file's mode, owner-only by default. */
+  mode?: number;
+  /**
+   * What a symlink at `file` means: `follow` (the default) replaces the file it points to and keeps
+   * the link, as a file store target's README says; `refuse` writes only a regular file of its own
+   * and refuses anything else at the path (a link, a folder, a pipe, a device): for a file a user
+   * names on the command line, where a link to someone's 0600 file must not make keyrot replace it.
+   */
+  links?: 'follow' | 'refuse';
+}
+
+/** What writeAtomic({ links: 'refuse' }) throws when something other than a regular file is at the path. */
+export class NotARegularFile extends Error {
+  constructor(readonly path: string, what: string) {
+    super(`${path} is ${what}, not a regular file: keyrot replaces only a regular file there, never through a link`);
+    this.name = 'NotARegularFile';
+  }
+}
+
+const kindOf = (s: Stats) =>
+  s.isSymbolicLink() ? 'a symbolic link' : s.isDirectory() ? 'a folder' : s.isFIFO() ? 'a named pipe' : s.isSocket() ? 'a socket' : 'a device';
+
 /**
- * Write `data` to `file` (mode `mode`, owner-only by default) atomically and durably; answers the new
- * file's stat. As write-file-atomic did: a symlink is followed (the file it points to is replaced, the
- * link kept), and a file owned by another user keeps its owner (keyrot run as root publishing a
- * service's file); each costs a syscall only when it applies.
+ * Write `data` to `file` atomically and durably; answers the new file's stat. As write-file-atomic
+ * did: a symlink is followed unless `links: 'refuse'` (the file it points to is replaced, the link
+ * kept), and a file owned by another user keeps its owner (keyrot run as root publishing a service's
+ * file); each costs a syscall only when it applies. Refused or not, the rename replaces a name, never
+ * writes through one: a link put in place after the check is replaced, not followed.
  */
-export async function writeAtomic(file: string, data: string, mode = 0o600): Promise<Stats> {
+export async function writeAtomic(file: string, data: string, options: WriteOptions = {}): Promise<Stats> {
+  const mode = options.mode ?? 0o600;
   let target = file;
   let before = await lstat(file).catch(() => undefined);
+  if (before && !before.isFile() && options.links === 'refuse') throw new NotARegularFile(file, kindOf(before));
   if (before?.isSymbolicLink()) {
     target = await realpath(file);
     before = await lstat(target).catch(() => undefined);

@@ -1,6 +1,6 @@
 // Operability (issue 15): --version, shell completion, keyrot init, key ages and metrics files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, keyrot } from '../helpers/cli.js';
@@ -200,6 +200,20 @@ describe('key ages in status, and metrics files', () => {
     expect(samples(text, 'keyrot_rotation_phase')).toContainEqual({ labels: '{plan="billing",phase="drain"}', value: 1 });
     await keyrot(['run', '--no-wait', '--metrics-file', 'm.prom', 'rotation-plans/billing.yaml'], { cwd: ws.dir });
     expect(samples(ws.read('m.prom'), 'keyrot_runs_total')).toEqual([{ labels: '{plan="billing",outcome="waiting"}', value: 2 }]);
+  });
+
+  // Issue 25, defect 9: a link at the metrics path made keyrot overwrite the file it pointed to, 0644.
+  it('a symlink at the metrics path is refused, naming it: the file it points to keeps its content and mode 0600', async () => {
+    plans();
+    const elsewhere = ws.write('elsewhere.json', '{"private": true}\n');
+    chmodSync(elsewhere, 0o600);
+    symlinkSync(elsewhere, path.join(ws.dir, 'm.prom'));
+    const refused = await keyrot(['status', '--metrics-file', 'm.prom', 'rotation-plans/'], { cwd: ws.dir });
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr).toContain('could not write the metrics file m.prom: m.prom is a symbolic link, not a regular file');
+    expect(ws.read('elsewhere.json')).toBe('{"private": true}\n');
+    expect(statSync(elsewhere).mode & 0o777).toBe(0o600);
+    expect(lstatSync(path.join(ws.dir, 'm.prom')).isSymbolicLink()).toBe(true);
   });
 
   it('a metrics file keyrot cannot write is exit 4 with a hint; --metrics-file without plans is a usage error', async () => {
