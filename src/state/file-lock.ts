@@ -5,7 +5,7 @@
 // every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead (same
 // host, pid gone) or that names no holder (left by an older keyrot) is taken over after 2 s.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
@@ -16,6 +16,8 @@ const UPDATE_MS = 1_000;
 const STALE_MS = 5_000;
 const DEAD_HOLDER_STALE_MS = 2_000;
 const POLL_MS = 250;
+/** Retries at once before the loop pauses like a wait (a lock released or moved aside meanwhile). */
+const QUICK_RETRIES = 5;
 /** Temporary folders of a process that is gone, or this old, are left-overs of a crash. */
 const LEFTOVER_MS = 60_000;
 
@@ -65,6 +67,21 @@ async function cleanLeftovers(dir: string, plan: string): Promise<void> {
       if (old || (pid !== undefined && pid !== process.pid && !isAlive(pid))) await rm(path.join(dir, name), { recursive: true, force: true });
     }),
   );
+}
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
+
+/**
+ * Something other than a folder where the plan's lock folder belongs (a file, a link, a pipe) is not
+ * a lock: no holder could ever release it, nor can keyrot move it aside. The state folder is unusable
+ * until someone looks: said at once, naming it, instead of retrying forever.
+ */
+async function refuseNotALock(lockDir: string, plan: string): Promise<void> {
+  const info = await lstat(lockDir).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    const what = info.isSymbolicLink() ? 'a symbolic link' : info.isFile() ? 'a file' : 'not a folder';
+    throw new KeyrotError('state-folder-invalid', { path: lockDir, plan, reason: `it is ${what}, where the lock folder of plan ${plan} belongs` });
+  }
 }
 
 const suffix = (kind: 'tmp' | 'old') => `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -118,20 +135,32 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
   const giveUpAt = Date.now() + waitMs;
   await cleanLeftovers(dir, plan);
 
+  // Retries without a pause (a lock released or taken over in between) are few; past a handful, something
+  // keeps answering the same (a lock that cannot be moved): wait as for a held lock, never spin.
+  let quick = 0;
+  const again = async () => {
+    if (++quick > QUICK_RETRIES) await pause();
+  };
   for (;;) {
     if (await tryCreate(lockDir, mine).catch(async (e: unknown) => { throw await stateIoError(e, lockDir, { plan }); })) break;
+    await refuseNotALock(lockDir, plan);
     const current = await readHolder(lockDir);
     const mtime = await mtimeOf(lockDir);
-    if (mtime === undefined) continue; // released in between: try again at once
+    if (mtime === undefined) {
+      await again(); // released in between: try again at once
+      continue;
+    }
     // A dead holder's lock (or one with no holder) is taken over after 2 s; a live one's once not refreshed for 5 s.
     const staleAfter = !current || holderIsDead(current) ? DEAD_HOLDER_STALE_MS : STALE_MS;
     if (Date.now() - mtime > staleAfter) {
       await takeOver(lockDir, current?.token);
+      await again();
       continue;
     }
     const deadline = staleAfter === DEAD_HOLDER_STALE_MS ? Math.max(giveUpAt, mtime + staleAfter + POLL_MS) : giveUpAt;
     if (Date.now() >= deadline) throw new KeyrotError('lock-held', { plan, holder: describeHolder(current) });
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pause();
+    quick = 0;
   }
 
   const state: { lost: string | undefined } = { lost: undefined };

@@ -1,6 +1,6 @@
 // Invariant 7: one process at a time advances a plan; the holder is named; a dead one is replaced.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -110,6 +110,23 @@ describe('the plan lock', () => {
     const lock = await store.lock('api', holder(process.pid), 0);
     await lock.release();
     expect(readdirSync(locks()).sort()).toEqual([`api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
+  });
+
+  // Issue 25, defect 11: a file, a link or a pipe there is not a lock nobody releases: no spinning at it.
+  it.each([
+    ['a file', (p: string) => writeFileSync(p, 'x'), 'a file'],
+    ['a link to a folder', (p: string) => symlinkSync(os.tmpdir(), p), 'a symbolic link'],
+  ])('refuses %s where the lock folder belongs (state-folder-invalid, exit 2), at once whatever the wait', async (_, make, what) => {
+    mkdirSync(locks(), { recursive: true });
+    const at = path.join(locks(), 'api.lock');
+    make(at);
+    const started = Date.now();
+    const err = await store.lock('api', holder(process.pid), 600_000).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((err as KeyrotError).code).toBe('state-folder-invalid');
+    expect((err as KeyrotError).exitCode).toBe(2);
+    expect((err as KeyrotError).message).toBe(`cannot keep state in ${at}: it is ${what}, where the lock folder of plan api belongs`);
+    expect(readdirSync(locks())).toEqual(['api.lock']);
   });
 
   it('notices when its lock was taken over, and then does not remove the new holder\'s lock', async () => {
