@@ -3,6 +3,7 @@
 import { KeyrotError } from '../errors.js';
 import type { LedgerEntry, PeekedLedger, PlanLedger } from './store.js';
 import { peekViews } from './vault-mirror.js';
+import { ownText, ownView } from './vault-own-text.js';
 import type { VaultSpace } from './vault-space.js';
 
 export class VaultLedgers {
@@ -31,7 +32,8 @@ export class VaultLedgers {
 
   /** Many plans' ledgers at once: from their mirrors in OpenBao's detailed listing, else read one by one. */
   async *peek(plans: readonly string[]): AsyncGenerator<PeekedLedger[]> {
-    const ledgerOf = (data: Record<string, unknown> | undefined) => (typeof data?.ledger === 'string' ? data.ledger : undefined);
+    // A ledger of the wrong shape throws here: the peek says unknown (keys undefined).
+    const ledgerOf = (data: Record<string, unknown> | undefined) => ownView(data, 'ledger');
     for await (const page of peekViews(this.space, 'ledger', plans, ledgerOf)) {
       yield page.map(({ name: plan, view, failed }): PeekedLedger => {
         if (failed) return { plan, keys: undefined };
@@ -58,8 +60,7 @@ export class VaultLedgers {
         let seen = this.seen.get(plan);
         if (!seen) {
           const found = await (await this.space.kv('ledger', plan)).read();
-          const text = found?.data?.ledger;
-          seen = { text: typeof text === 'string' ? text : '', version: found?.version ?? 0 };
+          seen = { text: ownText(found, 'ledger', where, plan), version: found?.version ?? 0 };
           if (this.locked.has(plan)) this.seen.set(plan, seen);
         }
         const { text, version } = seen;

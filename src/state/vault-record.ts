@@ -5,6 +5,7 @@ import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
 import type { RotationState } from './rotation-state.js';
 import type { Peeked } from './store.js';
 import { peekViews } from './vault-mirror.js';
+import { ownText, ownView } from './vault-own-text.js';
 import type { VaultSpace } from './vault-space.js';
 
 export class VaultRecords {
@@ -32,8 +33,8 @@ export class VaultRecords {
   /** The stored record and the KV version it is in (0: none); an empty record is none (set aside). */
   private async read(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
     const found = await (await this.space.kv('state', plan)).read();
-    const text = found?.data?.record;
-    if (!found || typeof text !== 'string' || text === '') return { record: undefined, kvVersion: found?.version ?? 0 };
+    const text = ownText(found, 'record', this.space.where('state', plan), plan);
+    if (!found || text === '') return { record: undefined, kvVersion: found?.version ?? 0 };
     return { record: parseRecord(text, this.space.where('state', plan), plan), kvVersion: found.version };
   }
 
@@ -47,7 +48,8 @@ export class VaultRecords {
 
   /** The records of a page of OpenBao's detailed listing at once, from their mirrors (vault-mirror.ts), else read one by one. */
   async *peek(plans: readonly string[]): AsyncGenerator<Peeked[]> {
-    const recordOf = (data: Record<string, unknown> | undefined) => (typeof data?.record === 'string' && data.record !== '' ? data.record : undefined);
+    // A record of the wrong shape throws here: the peek says unknown, and the check under the lock refuses it.
+    const recordOf = (data: Record<string, unknown> | undefined) => ownView(data, 'record') || undefined;
     for await (const page of peekViews(this.space, 'state', plans, recordOf)) {
       yield page.map(({ name: plan, view, failed }): Peeked => {
         if (failed) return { plan, state: undefined, unknown: true };
@@ -99,7 +101,10 @@ export class VaultRecords {
     const kv = await this.space.kv('state', plan);
     const found = await kv.read();
     const name = `${plan}-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-    await (await this.space.kv('unusable', name)).write({ record: typeof found?.data?.record === 'string' ? found.data.record : '' }, 0, []);
+    // Kept as it was found: the record's text, or whatever stood in its place (a record of the wrong shape), as JSON.
+    const record = found?.data?.record;
+    const kept = typeof record === 'string' && Object.keys(found?.data ?? {}).length === 1 ? record : JSON.stringify(found?.data ?? null);
+    await (await this.space.kv('unusable', name)).write({ record: kept }, 0, []);
     if ((await kv.write({ record: '' }, found?.version ?? 0, [])) === 'cas-mismatch') {
       throw new KeyrotError('state-conflict', { plan, expected: 'the unusable record', found: 'a newer write' });
     }

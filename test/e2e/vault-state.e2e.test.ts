@@ -130,6 +130,37 @@ describe('two hosts, one plan, Vault state', () => {
   }, 120_000);
 });
 
+// Issue 25, defect 12: {"record": 5} was taken for "no record" and overwritten by a new rotation.
+describe('a record or ledger in Vault that keyrot did not write in its own shape', () => {
+  it.each([
+    ['state', { record: 5 }, 'its "record" is a number, not the JSON text keyrot writes'],
+    ['state', { record: '{}', note: 'hand-written' }, 'it holds field(s) keyrot never writes (note) beside "record"'],
+    ['state', { other: 'x' }, 'it has no "record" field (only other)'],
+    ['ledger', { ledger: ['a'] }, 'its "ledger" is a list, not the JSON text keyrot writes'],
+  ])('%s %j: refused with exit 2 naming where it is, and left as it was', async (purpose, data, reason) => {
+    writePlans({});
+    const at = `secret/data/keyrot-e2e/${id}/${purpose}/shared`;
+    expect((await bao.root.post(at, { data })).status).toBe(200);
+    const run = await keyrot(['run', '--yes', 'shared.yaml'], { cwd: hosts[0]!.dir, env: env() });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(`vault://secret/keyrot-e2e/${id}/${purpose}/shared is not a rotation record keyrot can use: ${reason}: it was not written by keyrot`);
+    expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect((await bao.root.get(at)).body?.data?.data).toEqual(data);
+    expect(await readKv(`apps/${id}`)).toBeUndefined(); // nothing was rotated
+  });
+
+  it('keyrot abandon sets the record aside as it was found, and the next run starts over', async () => {
+    writePlans({});
+    expect((await bao.root.post(`secret/data/keyrot-e2e/${id}/state/shared`, { data: { record: 5 } })).status).toBe(200);
+    const abandon = await keyrot(['abandon', 'shared.yaml'], { cwd: hosts[0]!.dir, env: env() });
+    expect(abandon.code, abandon.stderr).toBe(0);
+    const [aside] = (await bao.root.get(`secret/metadata/keyrot-e2e/${id}/unusable?list=true`)).body.data.keys as string[];
+    expect((await readKv(`keyrot-e2e/${id}/unusable/${aside}`))?.record).toBe('{"record":5}');
+    const run = await keyrot(['run', '--yes', 'shared.yaml'], { cwd: hosts[0]!.dir, env: env() });
+    expect(run.code, run.stderr).toBe(0);
+  });
+});
+
 describe('keyrot state migrate', () => {
   it('moves a folder with a rotation parked in drain to Vault (refused while a run holds its lock); a run in another folder finishes it', async () => {
     writePlans({ drain: '8s' });
