@@ -3,7 +3,8 @@
 // that ended after 12 s of connection resets must not say "no answer within 30s (each of 6 attempts)".
 import { formatDuration } from './duration.js';
 
-const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/** The peer closed the connection before its answer was complete (UND_ERR_SOCKET: fetch's "other side closed"). */
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 const NOT_FOUND = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 

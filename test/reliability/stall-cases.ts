@@ -9,6 +9,7 @@ import { keyhubPlan } from '../helpers/http-issuer.js';
 import { localPlan } from '../helpers/workspace.js';
 import { startKeyVaultServer } from '../peers/azure-keyvault-server.js';
 import { startKeyhub } from '../peers/keyhub-server.js';
+import { startGithubServer } from '../peers/vendors/github.js';
 import { type Moto, startMoto } from '../peers/moto.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 import { type Prometheus, startPrometheus } from '../peers/prometheus.js';
@@ -64,6 +65,31 @@ export const stallCases: StallCase[] = [
       return {
         target: endpoint, env: AWS_ENV,
         plan: (via, timeout) => localPlan('sm', { publish: [{ type: 'aws-secrets-manager', region: 'us-east-1', secretId: id, endpoint: via, value: '{{secret}}', timeout }] }),
+      };
+    },
+  },
+  {
+    name: 'aws-ssm store', wire: 'http', exit: 4, worstMs: 5_000 + 10_000,
+    async start() {
+      const { endpoint } = await moto();
+      const name = `/stall/${randomUUID().slice(0, 8)}`;
+      return {
+        target: endpoint, env: AWS_ENV,
+        plan: (via, timeout) => localPlan('ssm', { publish: [{ type: 'aws-ssm', region: 'us-east-1', name, endpoint: via, value: '{{secret}}', timeout }] }),
+      };
+    },
+  },
+  {
+    name: 'github-actions store', wire: 'http', exit: 4, worstMs: 4_000 + 14_000,
+    async start() {
+      const github = await startGithubServer();
+      github.addRepository('acme/deploy', []);
+      const token = github.token({ kind: 'fine-grained', repositories: ['acme/deploy'], permissions: { secrets: 'write', variables: 'write' } });
+      return {
+        target: github.baseUrl, env: { GH_TOKEN: token }, close: () => github.close(),
+        plan: (via, timeout) => localPlan('gh', {
+          publish: [file('gh'), { type: 'github-actions', repository: 'acme/deploy', name: 'API_KEY', tokenEnv: 'GH_TOKEN', apiUrl: via, timeout, rollback: false }],
+        }),
       };
     },
   },

@@ -3,7 +3,7 @@
 // rate limit honoured (waited out when it resets within maxRetryWait, else reported with its reset
 // time). Failures come back as RestFailure with the status and the vendor's answer, for the store to
 // word; a body keyrot sent (a secret) is never part of one.
-import { formatDuration } from '../../shared/duration.js';
+import { noAnswerKind } from '../../shared/attempt-failures.js';
 import { GaveUp, retrying } from '../retry.js';
 
 export interface RateLimit {
@@ -44,6 +44,14 @@ export class RestFailure extends Error {
 
 const ATTEMPTS = 4;
 
+/** A request that got no (complete) answer, saying what happened: timed out, reset, refused. */
+function noAnswer(config: RestConfig, call: string, e: unknown): RestFailure {
+  const cause = (e as { cause?: unknown }).cause;
+  const kind = noAnswerKind((e as Error).name === 'TimeoutError' ? e : cause ?? e, { timeoutMs: config.timeoutMs });
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return new RestFailure(call, undefined, kind ? `no answer from ${new URL(config.baseUrl).origin}: ${kind}` : `cannot reach ${new URL(config.baseUrl).origin}${typeof code === 'string' ? ` (${code})` : ''}`);
+}
+
 async function once(config: RestConfig, method: string, path: string, body: unknown, call: string): Promise<Reply> {
   // Outside the try: a missing credential is the caller's error to report, not a network failure to retry.
   const headers = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...config.headers() };
@@ -57,11 +65,13 @@ async function once(config: RestConfig, method: string, path: string, body: unkn
       redirect: 'error',
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code;
-    const timedOut = (e as Error).name === 'TimeoutError';
-    throw new RestFailure(call, undefined, timedOut ? `no answer within ${formatDuration(config.timeoutMs)}` : `cannot reach ${new URL(config.baseUrl).origin}${cause ? ` (${cause})` : ''}`);
+    throw noAnswer(config, call, e);
   }
-  const text = await res.text().catch(() => '');
+  // The body is read under the same signal: one that stalls after the headers is cut off at the
+  // timeout, and is no answer (never an empty one).
+  const text = await res.text().catch((e: unknown) => {
+    throw noAnswer(config, call, e);
+  });
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
