@@ -1,69 +1,130 @@
 // `npm run reliability`: the long form of the suites in test/reliability/ (KEYROT_RELIABILITY=long),
-// then docs/RELIABILITY.md: per suite, what was attempted, what passed, what failed, how long it
-// took; the command to reproduce; the machine. Exits with vitest's code.
+// once per seed (three by default, so that one lucky run is not the claim), then docs/RELIABILITY.md:
+// per suite, its runs and the faults it threw at keyrot (counted by the suites, test/reliability/faults.ts),
+// and the outcomes, per seed. An outcome is one of: passed; lost or broken (an assertion failed: the
+// run lost a key, a target, an audit record, a secret kept secret, or did not recover); harness error
+// (the harness itself threw: a peer that did not start, a file walk that raced a rename); timed out;
+// skipped. Exits non-zero when any run did not pass.
+//
+// KEYROT_RELIABILITY_SEEDS=1,2,3 picks the seeds; extra arguments go to vitest (a file filter).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrot-reliability-'));
-const results = path.join(tmp, 'results.json');
-const command = 'KEYROT_RELIABILITY=long npx vitest run test/reliability';
+const seeds = (process.env.KEYROT_RELIABILITY_SEEDS ?? '20261201,20261202,20261203').split(',').map((s) => Number(s.trim())).filter(Number.isFinite);
+const filters = process.argv.slice(2);
+const OUTCOMES = ['passed', 'lost or broken', 'harness error', 'timed out', 'skipped'];
 
-const started = Date.now();
-const run = spawnSync('npx', ['vitest', 'run', 'test/reliability', '--reporter=default', '--reporter=json', `--outputFile=${results}`], {
-  cwd: repo,
-  env: { ...process.env, KEYROT_RELIABILITY: 'long' },
-  stdio: 'inherit',
-});
-const report = JSON.parse(readFileSync(results, 'utf8'));
-rmSync(tmp, { recursive: true, force: true });
+/** What a failed test's first failure says it was. */
+function outcomeOf(t) {
+  if (t.status === 'passed') return 'passed';
+  if (t.status !== 'failed') return 'skipped';
+  const first = t.failureMessages?.[0] ?? '';
+  if (/^AssertionError|^\s*AssertionError/.test(first)) return 'lost or broken';
+  if (/Test timed out|Hook timed out/.test(first)) return 'timed out';
+  return 'harness error';
+}
 
-// A suite is a file's top-level describe block; a test states its own count in its title: "(98 plans)".
+const suiteOf = (file, t) => `${path.relative(repo, file)}: ${t.ancestorTitles[0] ?? '(top level)'}`;
+
+/** One long run of every suite with this seed: the vitest JSON report and the suites' fault counts. */
+function runOnce(seed) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrot-reliability-'));
+  const results = path.join(tmp, 'results.json');
+  const faultsDir = path.join(tmp, 'faults');
+  const started = Date.now();
+  const run = spawnSync('npx', ['vitest', 'run', ...(filters.length ? filters : ['test/reliability']), '--reporter=default', '--reporter=json', `--outputFile=${results}`], {
+    cwd: repo,
+    env: { ...process.env, KEYROT_RELIABILITY: 'long', KEYROT_RELIABILITY_SEED: String(seed), KEYROT_RELIABILITY_FAULTS: faultsDir },
+    stdio: 'inherit',
+  });
+  let report = { testResults: [] };
+  let broken;
+  try {
+    report = JSON.parse(readFileSync(results, 'utf8'));
+  } catch (e) {
+    broken = `vitest wrote no report (exit ${run.status}): ${e.message}`;
+  }
+  const faults = [];
+  for (const name of (() => { try { return readdirSync(faultsDir); } catch { return []; } })()) faults.push(JSON.parse(readFileSync(path.join(faultsDir, name), 'utf8')));
+  rmSync(tmp, { recursive: true, force: true });
+  return { seed, status: run.status ?? 1, seconds: Math.round((Date.now() - started) / 1000), report, faults, broken };
+}
+
+const runs = seeds.map(runOnce);
+
+// Per suite (a file's top-level describe), per seed: its outcomes, time, failures and faults.
 const suites = new Map();
-for (const file of report.testResults) {
-  for (const t of file.assertionResults) {
-    const name = `${path.relative(repo, file.name)}: ${t.ancestorTitles[0] ?? '(top level)'}`;
-    const suite = suites.get(name) ?? { attempted: 0, passed: 0, failed: 0, skipped: 0, ms: 0, titles: [], failures: [] };
-    suite.attempted += t.status === 'skipped' || t.status === 'pending' ? 0 : 1;
-    if (t.status === 'passed') suite.passed++;
-    else if (t.status === 'failed') suite.failed++;
-    else suite.skipped++;
-    suite.ms += t.duration ?? 0;
-    if (/\(\d+ [a-z]/.test(t.title)) suite.titles.push(t.title); // "(98 plans)": a test that states its own count
-    if (t.status === 'failed') suite.failures.push(`${t.title}: ${(t.failureMessages?.[0] ?? '').split('\n')[0]}`);
-    suites.set(name, suite);
+const suite = (name) => {
+  if (!suites.has(name)) suites.set(name, { seeds: new Map(), faults: new Map(), failures: [], ms: 0, titles: new Set() });
+  return suites.get(name);
+};
+for (const r of runs) {
+  for (const file of r.report.testResults) {
+    // A file whose setup failed (a peer that never started) reports no test but its message.
+    if (file.assertionResults.length === 0 && file.status === 'failed') {
+      const s = suite(`${path.relative(repo, file.name)}: (setup)`);
+      const per = s.seeds.get(r.seed) ?? Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
+      per['harness error'] += 1;
+      s.seeds.set(r.seed, per);
+      s.failures.push(`seed ${r.seed}: harness error: ${(file.message ?? '').split('\n')[0]}`);
+    }
+    for (const t of file.assertionResults) {
+      const s = suite(suiteOf(file.name, t));
+      const per = s.seeds.get(r.seed) ?? Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
+      const outcome = outcomeOf(t);
+      per[outcome] += 1;
+      s.seeds.set(r.seed, per);
+      s.ms += t.duration ?? 0;
+      if (/\(\d+ [a-z]/.test(t.title)) s.titles.add(t.title); // "(98 plans)": a test that states its own count
+      if (outcome !== 'passed' && outcome !== 'skipped') s.failures.push(`seed ${r.seed}: ${outcome}: ${t.title}: ${(t.failureMessages?.[0] ?? '').split('\n')[0]}`);
+    }
+  }
+  for (const { suite: title, faults } of r.faults) {
+    const name = [...suites.keys()].find((n) => n.endsWith(`: ${title}`));
+    if (!name) continue;
+    const s = suite(name);
+    for (const [kind, n] of Object.entries(faults)) s.faults.set(kind, (s.faults.get(kind) ?? 0) + n);
   }
 }
+
+const sum = (s, outcome) => [...s.seeds.values()].reduce((a, per) => a + per[outcome], 0);
+const perSeed = (s, outcome) => seeds.map((seed) => s.seeds.get(seed)?.[outcome] ?? 0).join(' / ');
+const attempted = (s) => seeds.map((seed) => { const per = s.seeds.get(seed); return per ? OUTCOMES.filter((o) => o !== 'skipped').reduce((a, o) => a + per[o], 0) : 0; }).join(' / ');
+const faultText = (s) => (s.faults.size ? [...s.faults].map(([k, n]) => `${n} ${k}`).join(', ') : 'none counted');
 
 const cpus = os.cpus();
 const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout.trim();
 const commit = git('rev-parse', '--short', 'HEAD');
 const dirty = git('status', '--porcelain', '--untracked-files=no') ? ' plus uncommitted changes' : '';
+const total = runs.reduce((a, r) => a + r.seconds, 0);
+const bad = [...suites.values()].some((s) => OUTCOMES.slice(1, 4).some((o) => sum(s, o) > 0)) || runs.some((r) => r.broken);
 const lines = [
   '# Reliability',
   '',
-  `Written by \`npm run reliability\` on ${new Date(started).toISOString()} (${Math.round((Date.now() - started) / 1000)} s), at commit ${commit}${dirty}. Reproduce with \`npm run build && ${command}\`.`,
+  `Written by \`npm run reliability\` on ${new Date().toISOString()} at commit ${commit}${dirty}: ${runs.length} long runs of every suite in test/reliability/, seeds ${seeds.join(', ')} (${runs.map((r) => `${r.seconds} s`).join(', ')}; ${total} s in all). Reproduce one with \`npm run build && KEYROT_RELIABILITY=long KEYROT_RELIABILITY_SEED=<seed> npx vitest run test/reliability\`.`,
   '',
-  'Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file. A failed test is a run that lost something (a key, a target, an audit record, a secret kept secret) or did not recover.',
+  'Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file, a stalled answer, a signal during a wait. Outcomes: *lost or broken* is a run whose checks failed (it lost a key, a target, an audit record, a secret kept secret, or did not end or recover as it must); *harness error* is the harness failing on its own (a peer that did not start, a walk that raced a rename), which says nothing about keyrot but is not a pass either; *timed out* is a test that never finished. Figures per seed are written a / b / c in seed order; faults are summed over the seeds.',
   '',
   `Machine: ${os.type()} ${os.release()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
   '',
-  '| suite | runs attempted | passed | failed (lost) | skipped | time |',
-  '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ...[...suites].map(([name, s]) => `| ${name} | ${s.attempted} | ${s.passed} | ${s.failed} | ${s.skipped} | ${(s.ms / 1000).toFixed(1)} s |`),
+  '| suite | runs per seed | faults injected | passed | lost or broken | harness errors | timed out | skipped | time |',
+  '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...[...suites].map(([name, s]) => `| ${name} | ${attempted(s)} | ${faultText(s)} | ${perSeed(s, 'passed')} | ${perSeed(s, 'lost or broken')} | ${perSeed(s, 'harness error')} | ${perSeed(s, 'timed out')} | ${perSeed(s, 'skipped')} | ${(s.ms / 1000).toFixed(1)} s |`),
   '',
   'What the suites say they covered (from their titles):',
   '',
-  ...[...suites].flatMap(([name, s]) => s.titles.map((t) => `- ${name}: ${t}`)),
+  ...[...suites].flatMap(([name, s]) => [...s.titles].map((t) => `- ${name}: ${t}`)),
   '',
-  `Lost or broken: ${[...suites.values()].some((s) => s.failed) ? 'see the failures below' : 'nothing (every test passed)'}.`,
+  `Lost, broken or not run: ${bad ? 'see below' : 'nothing (every test of every seed passed)'}.`,
+  ...runs.filter((r) => r.broken).map((r) => `- seed ${r.seed}: ${r.broken}`),
   ...[...suites].flatMap(([name, s]) => s.failures.map((f) => `- ${name}: ${f}`)),
   '',
 ];
 mkdirSync(path.join(repo, 'docs'), { recursive: true });
 writeFileSync(path.join(repo, 'docs', 'RELIABILITY.md'), lines.join('\n'));
-console.log(`wrote docs/RELIABILITY.md (${suites.size} suites)`);
-process.exit(run.status ?? 1);
+console.log(`wrote docs/RELIABILITY.md (${suites.size} suites, ${runs.length} seeds)`);
+process.exit(bad || runs.some((r) => r.status !== 0) ? 1 : 0);

@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { type CliResult, startKeyrot } from '../helpers/cli.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { selfSignedCert } from './azure-keyvault-server.js';
@@ -93,34 +94,67 @@ async function proxyFor(c: StallCase, p: StalledProvider, ws: Workspace) {
   return { via: proxy.address, on, troubled, close };
 }
 
-/** Run the case's plan with every answer of its provider in trouble; keyrot is killed only past the bound. */
-export async function runStalled(c: StallCase, kind: Trouble = 'stall-body'): Promise<StallOutcome> {
+/** keyrot running the case's plan with its provider in trouble; `stop` ends it (if need be) and everything else. */
+export interface Started {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** Requests (or connections) the proxy troubled so far. */
+  troubled(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the case's plan (after an unstalled run if it is `primed`), with every answer of its provider
+ * in trouble from then on. `timeout`: the plan's per-request timeout (a long one: only a signal ends it).
+ */
+export async function startStalled(c: StallCase, kind: Trouble = 'stall-body', timeout = STALL_TIMEOUT, command: string[] = ['run', '--yes']): Promise<Started> {
   const ws = workspace();
   const provider = await c.start(ws);
   const proxy = await proxyFor(c, provider, ws);
-  try {
-    ws.plan('stalled', provider.plan(proxy.via, STALL_TIMEOUT, 'stall-proxy-ca.pem'));
-    const args = ['run', '--yes', '--plain', ...(provider.args?.(proxy.via, STALL_TIMEOUT) ?? []), 'stalled.yaml'];
-    const run = () => startKeyrot(args, { cwd: ws.dir, env: provider.env ?? {} });
-    if (provider.primed) {
-      const first = await run().done;
-      if (first.code !== 0) throw new Error(`${c.name}: the unstalled run failed (exit ${first.code}): ${first.stderr}`);
-    }
-    await proxy.on(kind);
-    const started = performance.now();
-    const { child, done } = run();
-    let killed = false;
-    const bound = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, boundOf(c));
-    const result = await done;
-    clearTimeout(bound);
-    return { result, elapsedMs: performance.now() - started, stalled: proxy.troubled(), killed };
-  } finally {
+  const stop = async () => {
     await proxy.close();
     await provider.close?.();
     ws.cleanup();
+  };
+  try {
+    ws.plan('stalled', provider.plan(proxy.via, timeout, 'stall-proxy-ca.pem'));
+    const args = (cmd: string[]) => [...cmd, '--plain', ...(provider.args?.(proxy.via, timeout) ?? []), 'stalled.yaml'];
+    const run = (cmd: string[]) => startKeyrot(args(cmd), { cwd: ws.dir, env: provider.env ?? {} });
+    if (provider.primed) {
+      const first = await run(['run', '--yes']).done;
+      if (first.code !== 0) throw new Error(`${c.name}: the unstalled run failed (exit ${first.code}): ${first.stderr}`);
+    }
+    await proxy.on(kind);
+    const { child, done } = run(command);
+    return {
+      child, done, troubled: proxy.troubled,
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await done;
+        await stop();
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Run the case's plan with every answer of its provider in trouble; keyrot is killed only past the bound. */
+export async function runStalled(c: StallCase, kind: Trouble = 'stall-body'): Promise<StallOutcome> {
+  const run = await startStalled(c, kind);
+  try {
+    const begun = performance.now();
+    let killed = false;
+    const bound = setTimeout(() => {
+      killed = true;
+      run.child.kill('SIGKILL');
+    }, boundOf(c));
+    const result = await run.done;
+    clearTimeout(bound);
+    return { result, elapsedMs: performance.now() - begun, stalled: run.troubled(), killed };
+  } finally {
+    await run.stop();
   }
 }
 

@@ -18,6 +18,7 @@ import { leakedIndexes } from '../helpers/inspect.js';
 import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { freePort } from '../peers/free-port.js';
 import { canary, type Rig, STATE, startRig } from './kit.js';
+import { recordFaults } from './faults.js';
 
 let rig: Rig;
 let stall: ForwardingProxy;
@@ -71,6 +72,8 @@ const smTarget = (endpoint: string) => ({
 });
 
 describe('a canary secret on the providers\' failure paths: never in the error object', () => {
+  afterAll(() => recordFaults('a canary secret on the providers\' failure paths: never in the error object', { 'provider failure paths with a canary': cases.length }));
+
   const secret = canary();
   const awsSecret = canary();
   const credential = { keyId: 'AKIACANARY0000000000', secret };
@@ -107,6 +110,8 @@ describe('a canary secret on the providers\' failure paths: never in the error o
 });
 
 describe('a canary secret through the binary when a store refuses it', () => {
+  afterAll(() => recordFaults('a canary secret through the binary when a store refuses it', { 'refused Vault publish': 1 }));
+
   it('a refused Vault publish, then the resumed rotation: no minted secret in output, state, audit, status or history', async () => {
     const user = 'canary-cli';
     await rig.seed(user);

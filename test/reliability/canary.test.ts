@@ -13,6 +13,7 @@ import { awsKit, type Run } from '../helpers/aws-kit.js';
 import { leakedIndexes, readStore, secretsIn } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { startMoto, type Moto } from '../peers/moto.js';
+import { recordFaults } from './faults.js';
 
 let moto: Moto;
 let ws: Workspace;
@@ -53,6 +54,8 @@ afterAll(async () => {
 const walk = (d: string): string[] => (existsSync(d) ? readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)])) : []);
 
 describe('canaries through notifications and hooks (aws-iam on moto -> file store)', () => {
+  afterAll(() => recordFaults('canaries through notifications and hooks (aws-iam on moto -> file store)', { 'canary runs (success and failure paths)': 1 }));
+
   it('no secret and no credential of keyrot reaches any output, on success and failure paths alike', async () => {
     ws = workspace();
     try {

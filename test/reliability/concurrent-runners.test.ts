@@ -9,6 +9,7 @@ import type { RotationState } from '../../src/engine/rotation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAudit, readState } from '../helpers/inspect.js';
 import { LONG, type Rig, STATE, startRig } from './kit.js';
+import { recordFaults } from './faults.js';
 
 const ROUNDS = LONG ? 5 : 1;
 const RUNNERS = 8;
@@ -24,7 +25,10 @@ afterAll(() => rig?.close());
 const stateDir = () => path.join(rig.ws.dir, STATE);
 const rotationsStarted = (since: number) => new Set(readAudit(stateDir()).slice(since).filter((r) => r.action === 'create-key').map((r) => r.rotationId));
 
-describe(`${RUNNERS} runners of one plan at once`, () => {
+const SUITE = `${RUNNERS} runners of one plan at once`;
+describe(SUITE, () => {
+  afterAll(() => recordFaults(SUITE, { 'runners racing for one plan': RUNNERS * ROUNDS * 2 }));
+
   it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i of ${ROUNDS}: one rotation; the other runs exit 3 naming the holder`, async () => {
     const plan = rig.plan(USER);
     const before = readAudit(stateDir()).length;

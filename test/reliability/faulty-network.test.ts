@@ -1,17 +1,19 @@
 // Issue 12, harness item 3: a fault-injecting proxy on 127.0.0.1 in front of moto (IAM, STS, Secrets
-// Manager) and OpenBao throttles, answers 5xx, resets connections and stalls requests (past the plan's
-// 2s request timeout) at a chosen rate. Every run must finish or stop cleanly (exit 0, 3 or 4 with a
+// Manager) and OpenBao throttles, answers 5xx, resets connections, stalls requests (past the plan's
+// 2s request timeout) and, since issue 25, stalls the body after the real answer's headers, at a chosen rate. Every run must finish or stop cleanly (exit 0, 3 or 4 with a
 // message, never an internal error or a stack trace), the issuer must never hold more than two keys,
 // and once the network is healthy again a re-run finishes with one key, served everywhere.
 // Short form under `npm test` (2 rotations); KEYROT_RELIABILITY=long: 20.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fault, type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-proxy.js';
 import { type Endpoints, LONG, type Rig, seeded, startRig } from './kit.js';
+import { recordFaults } from './faults.js';
 
 const ROTATIONS = LONG ? 20 : 2;
 const RATE = Number(process.env.KEYROT_FAULT_RATE ?? 0.12);
 const SEED = Number(process.env.KEYROT_RELIABILITY_SEED ?? 20261201);
-const KINDS: Fault[] = ['throttle', 'error', 'reset', 'stall'];
+// stall-body: the real answer's headers, then a body that never ends (issue 25); the long form also drips it.
+const KINDS: Fault[] = ['throttle', 'error', 'reset', 'stall', 'stall-body', ...(LONG ? (['drip-body'] as const) : [])];
 const USER = 'faulty-svc';
 /** Runs with faults on before the network heals: each must finish or stop cleanly. */
 const FAULTY_RUNS = 4;
@@ -41,7 +43,10 @@ const faults = (on: boolean) => {
   vault.injectFaults(choose);
 };
 
-describe(`throttling, 5xx, resets and stalls on ${Math.round(RATE * 100)}% of requests to moto and OpenBao (seed ${SEED})`, () => {
+const SUITE = `throttling, 5xx, resets and stalls on ${Math.round(RATE * 100)}% of requests to moto and OpenBao (seed ${SEED})`;
+describe(SUITE, () => {
+  afterAll(() => recordFaults(SUITE, Object.fromEntries(Object.entries(aws.injected).map(([k, n]) => [`${k} (moto)`, n]).concat(Object.entries(vault.injected).map(([k, n]) => [`${k} (OpenBao)`, n])))));
+
   it.each(Array.from({ length: ROTATIONS }, (_, i) => i + 1))(`rotation %i of ${ROTATIONS}: every run finishes or holds cleanly; no duplicate key`, async (n) => {
     const codes: Array<number | null> = [];
     faults(true);

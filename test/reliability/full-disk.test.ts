@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
 import { leakedIndexes, readAudit, readStore, secretsIn } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+import { recordFaults } from './faults.js';
 
 const PAGE = 4096;
 let mnt: string | undefined;
@@ -51,6 +52,8 @@ function fill(dir: string, pages: number): string {
 }
 
 describe('a full disk under the state folder (tmpfs)', () => {
+  afterAll(() => recordFaults('a full disk under the state folder (tmpfs)', { 'disk full under a save': 1 }));
+
   it('exit 4 "could not write state: disk full", state intact, no stack; the re-run finishes once space is back', async (ctx) => {
     if (!mnt) ctx.skip();
     const state = mnt!;

@@ -14,6 +14,7 @@ import { newRotation } from '../../src/engine/rotation.js';
 import { loadPlan, MAX_PLAN_BYTES } from '../../src/plan/load.js';
 import { keyrot } from '../helpers/cli.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
+import { recordFaults } from './faults.js';
 
 const LONG = process.env.KEYROT_RELIABILITY === 'long';
 const RUNS = LONG ? 6_000 : 300;
@@ -216,6 +217,7 @@ const STACK = /internal error|\n\s+at \S+ \(|\n\s+at file:/;
 
 describe('hostile plans', () => {
   const corpus = hostilePlans();
+  afterAll(() => recordFaults('hostile plans', { 'hostile plan (loader)': corpus.length, 'hostile plan (binary: run, validate, plan)': corpus.length * 3 }));
 
   it(`has at least 100 hostile plans and state files between the two corpora (${corpus.length} plans, ${hostileStates().length} states)`, () => {
     expect(corpus.length + hostileStates().length).toBeGreaterThanOrEqual(100);
@@ -255,6 +257,7 @@ describe('hostile plans', () => {
 
 describe('hostile state files', () => {
   const corpus = hostileStates();
+  afterAll(() => recordFaults('hostile state files', { 'hostile state file': corpus.length }));
   it(`through the binary (${corpus.length} state files): every plan refused with exit 2 naming its state file, no stack trace, no provider call`, async () => {
     const dir = path.join(ws.dir, 'stateful');
     const stateDir = path.join(dir, '.keyrot', 'state');
@@ -304,6 +307,7 @@ const YAML_BITS = ['&a ', '*a ', '&b ', '*b ', '- ', ': ', '? ', '{', '}', '[', 
 
 describe(`the plan loader, fuzzed (${RUNS} cases per property${LONG ? ', long form' : ''})`, () => {
   let n = 0;
+  afterAll(() => recordFaults(`the plan loader, fuzzed (${RUNS} cases per property${LONG ? ', long form' : ''})`, { 'fuzzed plan text': n }));
   it(`never throws on arbitrary text, and locates every problem (${RUNS} texts)`, async () => {
     await fc.assert(fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => loaderHolds(text, n++)), { numRuns: RUNS });
   }, LONG ? 600_000 : 60_000);

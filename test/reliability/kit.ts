@@ -134,17 +134,7 @@ export async function startRig(): Promise<Rig> {
     },
     keyrotFiles() {
       const dir = path.join(ws.dir, STATE);
-      const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(path.join(d, n)).isDirectory() ? walk(path.join(d, n)) : [path.join(d, n)]));
-      // Another plan's run may rename a temporary file away between the listing and the read.
-      const read = (f: string) => {
-        try {
-          return [readFileSync(f, 'utf8')];
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-          throw e;
-        }
-      };
-      return existsSync(dir) ? walk(dir).flatMap(read).join('\n') : '';
+      return existsSync(dir) ? filesUnder(dir).flatMap((f) => gone(() => [readFileSync(f, 'utf8')], [])).join('\n') : '';
     },
     async secretsHeld(name) {
       const file = readStore(path.join(ws.dir, `${name}.json`));
@@ -185,6 +175,37 @@ export async function startRig(): Promise<Rig> {
     },
   };
   return rig;
+}
+
+/**
+ * `read()`, or `absent` when what it reads is gone (ENOENT, or ENOTDIR: a folder replaced meanwhile).
+ * Another plan's run renames files and folders away while a suite looks (a temporary file, a lock
+ * moved aside by a takeover): a file that vanished is not a harness error.
+ */
+export function gone<T>(read: () => T, absent: T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return absent;
+    throw e;
+  }
+}
+
+/** How filesUnder looks at the disk (a test races it with a fake one). */
+export interface Look {
+  list(dir: string): string[];
+  isDirectory(at: string): boolean;
+}
+const disk: Look = { list: (d) => readdirSync(d), isDirectory: (at) => statSync(at).isDirectory() };
+
+/** Every file under `dir`, tolerating files and folders that vanish between the listing and the look. */
+export function filesUnder(dir: string, look: Look = disk): string[] {
+  return gone(() => look.list(dir), [] as string[]).flatMap((name) => {
+    const at = path.join(dir, name);
+    const folder = gone<boolean | undefined>(() => look.isDirectory(at), undefined);
+    if (folder === undefined) return [];
+    return folder ? filesUnder(at, look) : [at];
+  });
 }
 
 /**

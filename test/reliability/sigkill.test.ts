@@ -12,6 +12,7 @@ import path from 'node:path';
 import { savePointsIn } from '../helpers/cli.js';
 import { leakedIndexes } from '../helpers/inspect.js';
 import { LONG, type Rig, seeded, startRig } from './kit.js';
+import { recordFaults } from './faults.js';
 
 const KILLS = LONG ? 100 : 20;
 const SEED = Number(process.env.KEYROT_RELIABILITY_SEED ?? 20261201);
@@ -50,7 +51,8 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => rig?.close());
 
-describe.concurrent(`SIGKILL during aws-iam -> vault-kv2 + aws-secrets-manager + file rotations (seed ${SEED})`, () => {
+const SUITE = `SIGKILL during aws-iam -> vault-kv2 + aws-secrets-manager + file rotations (seed ${SEED})`;
+describe.concurrent(SUITE, () => {
   it.each(Array.from({ length: KILLS }, (_, i) => i + 1))(`kill %i of ${KILLS}: converges to one active key served everywhere`, (n) => inLane(n % LANES, async () => {
     const user = users[n % LANES]!;
     const plan = plans[n % LANES]!;
@@ -68,6 +70,7 @@ describe.concurrent(`SIGKILL during aws-iam -> vault-kv2 + aws-secrets-manager +
       clearTimeout(timer);
       outputs.push(result.stdout, result.stderr);
       killed = result.signal === 'SIGKILL';
+      if (killed) recordFaults(SUITE, { [fault ? 'SIGKILL right after a save' : 'SIGKILL after a random delay']: 1 });
       expect((await rig.iamKeys(user)).length, `${where}: keys after the kill`).toBeLessThanOrEqual(2);
     }
     expect(killed, `no kill landed (${where})`).toBe(true);

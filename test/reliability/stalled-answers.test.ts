@@ -10,6 +10,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { boundOf, runStalled, type Stall, type Trouble } from '../peers/stall-kit.js';
 import { LONG } from './kit.js';
+import { recordFaults } from './faults.js';
 import { closePeers, stallCases } from './stall-cases.js';
 
 afterAll(() => closePeers(), 60_000);
@@ -18,9 +19,11 @@ const kinds: Stall[] = LONG ? ['stall-body', 'drip-body'] : ['stall-body'];
 const stalls = kinds.flatMap((kind) => stallCases.map((c) => [c.name, kind, c] as const));
 const STACK = /internal error|\n\s+at .+:\d+:\d+\)?\n/;
 
-describe(`answers whose body stalls after the headers, for every provider (${stalls.length} runs)`, () => {
+const STALLS = `answers whose body stalls after the headers, for every provider (${stalls.length} runs)`;
+describe(STALLS, () => {
   it.each(stalls)('%s, %s: ends on its own with its exit code, within attempts x timeout', async (name, kind, c) => {
     const { result, elapsedMs, stalled, killed } = await runStalled(c, kind);
+    recordFaults(STALLS, { [`${kind} (requests)`]: stalled });
     const said = `${name}: exit ${result.code} after ${Math.round(elapsedMs)} ms\n${result.stderr}`;
     expect(killed, `${said}\nhung: killed after ${boundOf(c)} ms`).toBe(false);
     expect(stalled, `${said}\nthe proxy stalled nothing: this run proves nothing`).toBeGreaterThan(0);
@@ -34,9 +37,11 @@ describe(`answers whose body stalls after the headers, for every provider (${sta
 const troubles: Array<[Trouble, RegExp]> = [['reset', /reset|hang up/i], ['refused', /refused/i]];
 const failing = troubles.flatMap(([kind, says]) => stallCases.filter((c) => c.wire !== 'tcp' || kind === 'refused').map((c) => [c.name, kind, says, c] as const));
 
-describe(`connections reset or refused say so, for every provider (${failing.length} runs)`, () => {
+const FAILING = `connections reset or refused say so, for every provider (${failing.length} runs)`;
+describe(FAILING, () => {
   it.each(failing)('%s, %s: names what happened, not a timeout it never waited for', async (name, kind, says, c) => {
     const { result, elapsedMs, stalled, killed } = await runStalled(c, kind);
+    recordFaults(FAILING, { [kind === 'reset' ? 'connections reset' : 'connections refused (proxy gone)']: stalled });
     const said = `${name}: exit ${result.code} after ${Math.round(elapsedMs)} ms\n${result.stderr}`;
     expect(killed, said).toBe(false);
     expect(stalled, `${said}\nthe proxy did nothing: this run proves nothing`).toBeGreaterThan(0);

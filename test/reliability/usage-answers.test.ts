@@ -15,6 +15,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { load, run, stateDirOf } from '../helpers/engine.js';
 import { readLedger } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+import { recordFaults } from './faults.js';
 
 const MIN = 60_000;
 const T = 1767225600; // 2026-01-01T00:00:00Z, Prometheus' evaluation time in the good answers
@@ -156,6 +157,8 @@ function expectHeldCleanly(outcome: Awaited<ReturnType<typeof run>>['outcome'], 
 }
 
 describe(`hostile usage answers hold both gates (${hostileAnswers.length} answers)`, () => {
+  afterAll(() => recordFaults(`hostile usage answers hold both gates (${hostileAnswers.length} answers)`, { 'hostile answer before deactivate': hostileAnswers.length, 'hostile answer before delete': hostileAnswers.length }));
+
   it.each(hostileAnswers.map(([what, source, answer], i) => [what, source, answer, `d${i}`] as const))(
     'before deactivate: %s (%s source) holds, the old key stays active',
     async (_, source, answer, id) => {
@@ -194,6 +197,8 @@ describe(`hostile usage answers hold both gates (${hostileAnswers.length} answer
 });
 
 describe('hostile usage answers through the built binary', () => {
+  afterAll(() => recordFaults('hostile usage answers through the built binary', { 'hostile answer through the binary': throughCli.length }));
+
   const throughCli = hostileAnswers.filter(([what]) =>
     ['value " "', 'timestamp 1e20', 'timestamp -1e15', 'HTTP 500 saying success', 'HTTP 422 with a hostile error text', 'lastUsedAt "0" (Date.parse: 2000-01-01)'].includes(what));
 
