@@ -9,20 +9,39 @@ import { keyhubPlan } from '../helpers/http-issuer.js';
 import { localPlan } from '../helpers/workspace.js';
 import { startKeyVaultServer } from '../peers/azure-keyvault-server.js';
 import { startKeyhub } from '../peers/keyhub-server.js';
+import { type MariaDb, startMariaDb } from '../peers/mariadb.js';
+import { type Postgres, startPostgres } from '../peers/postgresql.js';
+import { type Redis, startRedis } from '../peers/redis.js';
 import { startGithubServer } from '../peers/vendors/github.js';
 import { type Moto, startMoto } from '../peers/moto.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 import { type Prometheus, startPrometheus } from '../peers/prometheus.js';
 import type { StallCase } from '../peers/stall-kit.js';
 
-const peers: { moto?: Promise<Moto>; bao?: Promise<OpenBao>; prometheus?: Promise<Prometheus> } = {};
-const moto = () => (peers.moto ??= startMoto());
-const bao = () => (peers.bao ??= startOpenBao());
-const prometheus = () => (peers.prometheus ??= startPrometheus([]));
+interface Stoppable {
+  stop(): Promise<void>;
+}
+const peers = new Map<string, Promise<Stoppable>>();
+const shared = <T extends Stoppable>(name: string, start: () => Promise<T>) => (): Promise<T> => {
+  if (!peers.has(name)) peers.set(name, start());
+  return peers.get(name) as Promise<T>;
+};
+const moto = shared<Moto>('moto', startMoto);
+const bao = shared<OpenBao>('openbao', () => startOpenBao());
+const prometheus = shared<Prometheus>('prometheus', () => startPrometheus([]));
+const postgres = shared<Postgres>('postgresql', startPostgres);
+const mariadb = shared<MariaDb>('mariadb', startMariaDb);
+const redis = shared<Redis>('redis', startRedis);
 
 export async function closePeers(): Promise<void> {
-  await Promise.all([peers.moto?.then((m) => m.stop()), peers.bao?.then((b) => b.stop()), peers.prometheus?.then((p) => p.stop())]);
+  await Promise.all([...peers.values()].map((p) => p.then((peer) => peer.stop(), () => undefined)));
 }
+
+/** A database issuer's source reaching its server at `via` (host:port), the admin password from ADMIN_PW. */
+const dbSource = (type: string, via: string, timeout: string, admin: { user: string }, logins: Record<string, unknown>) => {
+  const [host, port] = via.split(':');
+  return { type, host, port: Number(port), admin: { user: admin.user, passwordEnv: 'ADMIN_PW' }, timeout, ...logins };
+};
 
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' };
 const file = (name: string) => ({ type: 'file', path: `${name}.json` });
@@ -137,6 +156,31 @@ export const stallCases: StallCase[] = [
           usage: { type: 'prometheus', url: via, query: 'sum(increase(api_requests_total{key_id="{{keyId}}"}[{{window}}]))', timeout },
         }),
       };
+    },
+  },
+  // The database issuers on the tcp wire: each server's answer stops after its first bytes (a message header).
+  {
+    name: 'postgresql issuer', wire: 'tcp', exit: 4, worstMs: 3_000, afterBytes: 5,
+    async start() {
+      const db = await postgres();
+      const f = await db.alternating(`stall${randomUUID().slice(0, 6)}`);
+      return { target: `${db.host}:${db.port}`, env: { ADMIN_PW: f.admin.password }, plan: (via, t) => localPlan('pg', { source: dbSource('postgresql', via, t, f.admin, { roles: f.roles }) }) };
+    },
+  },
+  {
+    name: 'mysql issuer (MariaDB)', wire: 'tcp', exit: 4, worstMs: 3_000, afterBytes: 4,
+    async start() {
+      const db = await mariadb();
+      const f = await db.alternating(`stall${randomUUID().slice(0, 6)}`);
+      return { target: `${db.host}:${db.port}`, env: { ADMIN_PW: f.admin.password }, plan: (via, t) => localPlan('my', { source: dbSource('mysql', via, t, f.admin, { users: f.users }) }) };
+    },
+  },
+  {
+    name: 'redis issuer', wire: 'tcp', exit: 4, worstMs: 3_000, afterBytes: 1,
+    async start() {
+      const db = await redis();
+      const f = await db.fixture(`stall${randomUUID().slice(0, 6)}`);
+      return { target: `${db.host}:${db.port}`, env: { ADMIN_PW: f.admin.password }, plan: (via, t) => localPlan('rd', { source: dbSource('redis', via, t, f.admin, { user: f.user }) }) };
     },
   },
   {

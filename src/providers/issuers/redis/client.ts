@@ -49,7 +49,22 @@ export function redisApi(config: RedisIssuerConfig, ctx: ProviderContext, label:
       commandOptions: { timeout: config.timeout },
     } as Parameters<typeof createClient>[0]);
     client.on('error', () => undefined); // a dropped connection fails the command in flight instead
-    await client.connect();
+    // connectTimeout covers the TCP connection only, and commandOptions the commands sent once connected:
+    // the handshake between (AUTH, HELLO) has no timer, and a server that stops answering there would hold
+    // keyrot forever. One deadline over the whole connect.
+    let late = false;
+    const deadline = setTimeout(() => {
+      late = true;
+      client.destroy();
+    }, config.timeout);
+    try {
+      await client.connect();
+    } catch (e) {
+      if (late) throw Object.assign(new Error(`no answer within ${config.timeout} ms while logging in`), { code: 'ETIMEDOUT' });
+      throw e;
+    } finally {
+      clearTimeout(deadline);
+    }
     return client;
   }
 
