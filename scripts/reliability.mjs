@@ -6,7 +6,10 @@
 // (the harness itself threw: a peer that did not start, a file walk that raced a rename); timed out;
 // skipped. Exits non-zero when any run did not pass.
 //
-// KEYROT_RELIABILITY_SEEDS=1,2,3 picks the seeds; extra arguments go to vitest (a file filter).
+// KEYROT_RELIABILITY_SEEDS=1,2,3 picks the seeds. The suites whose runs the seed draws (those reading
+// KEYROT_RELIABILITY_SEED: random kills, random faults) run once per seed; the others (fixed corpora, one
+// case per provider or wait) run with the first seed only, unless KEYROT_RELIABILITY_REPEAT=all.
+// Extra arguments go to vitest (a file filter).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +19,10 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const seeds = (process.env.KEYROT_RELIABILITY_SEEDS ?? '20261201,20261202,20261203').split(',').map((s) => Number(s.trim())).filter(Number.isFinite);
 const filters = process.argv.slice(2);
+const suiteFiles = readdirSync(path.join(repo, 'test', 'reliability')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/reliability/${f}`);
+/** The suites a seed changes: they read it. */
+const seeded = suiteFiles.filter((f) => readFileSync(path.join(repo, f), 'utf8').includes('KEYROT_RELIABILITY_SEED'));
+const repeatAll = process.env.KEYROT_RELIABILITY_REPEAT === 'all';
 const OUTCOMES = ['passed', 'lost or broken', 'harness error', 'timed out', 'skipped'];
 
 /** What a failed test's first failure says it was. */
@@ -24,19 +31,20 @@ function outcomeOf(t) {
   if (t.status !== 'failed') return 'skipped';
   const first = t.failureMessages?.[0] ?? '';
   if (/^AssertionError|^\s*AssertionError/.test(first)) return 'lost or broken';
-  if (/Test timed out|Hook timed out/.test(first)) return 'timed out';
+  // vitest's JSON report writes a test's timeout as the placeholder error it made for the stack trace.
+  if (/Test timed out|Hook timed out|^Error: STACK_TRACE_ERROR/.test(first)) return 'timed out';
   return 'harness error';
 }
 
 const suiteOf = (file, t) => `${path.relative(repo, file)}: ${t.ancestorTitles[0] ?? '(top level)'}`;
 
 /** One long run of every suite with this seed: the vitest JSON report and the suites' fault counts. */
-function runOnce(seed) {
+function runOnce(seed, files) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrot-reliability-'));
   const results = path.join(tmp, 'results.json');
   const faultsDir = path.join(tmp, 'faults');
   const started = Date.now();
-  const run = spawnSync('npx', ['vitest', 'run', ...(filters.length ? filters : ['test/reliability']), '--reporter=default', '--reporter=json', `--outputFile=${results}`], {
+  const run = spawnSync('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile=${results}`], {
     cwd: repo,
     env: { ...process.env, KEYROT_RELIABILITY: 'long', KEYROT_RELIABILITY_SEED: String(seed), KEYROT_RELIABILITY_FAULTS: faultsDir },
     stdio: 'inherit',
@@ -54,7 +62,9 @@ function runOnce(seed) {
   return { seed, status: run.status ?? 1, seconds: Math.round((Date.now() - started) / 1000), report, faults, broken };
 }
 
-const runs = seeds.map(runOnce);
+const firstFiles = filters.length ? filters : ['test/reliability'];
+const laterFiles = filters.length ? filters : repeatAll ? ['test/reliability'] : seeded;
+const runs = seeds.map((seed, i) => runOnce(seed, i === 0 ? firstFiles : laterFiles));
 
 // Per suite (a file's top-level describe), per seed: its outcomes, time, failures and faults.
 const suites = new Map();
@@ -80,7 +90,8 @@ for (const r of runs) {
       s.seeds.set(r.seed, per);
       s.ms += t.duration ?? 0;
       if (/\(\d+ [a-z]/.test(t.title)) s.titles.add(t.title); // "(98 plans)": a test that states its own count
-      if (outcome !== 'passed' && outcome !== 'skipped') s.failures.push(`seed ${r.seed}: ${outcome}: ${t.title}: ${(t.failureMessages?.[0] ?? '').split('\n')[0]}`);
+      const why = outcome === 'timed out' ? `no end after ${Math.round((t.duration ?? 0) / 1000)} s` : (t.failureMessages?.[0] ?? '').split('\n')[0];
+      if (outcome !== 'passed' && outcome !== 'skipped') s.failures.push(`seed ${r.seed}: ${outcome}: ${t.title}: ${why}`);
     }
   }
   for (const { suite: title, faults } of r.faults) {
@@ -92,8 +103,9 @@ for (const r of runs) {
 }
 
 const sum = (s, outcome) => [...s.seeds.values()].reduce((a, per) => a + per[outcome], 0);
-const perSeed = (s, outcome) => seeds.map((seed) => s.seeds.get(seed)?.[outcome] ?? 0).join(' / ');
-const attempted = (s) => seeds.map((seed) => { const per = s.seeds.get(seed); return per ? OUTCOMES.filter((o) => o !== 'skipped').reduce((a, o) => a + per[o], 0) : 0; }).join(' / ');
+// A seed that did not run a suite (it does not read the seed) shows "-".
+const perSeed = (s, outcome) => seeds.map((seed) => s.seeds.get(seed)?.[outcome] ?? '-').join(' / ');
+const attempted = (s) => seeds.map((seed) => { const per = s.seeds.get(seed); return per ? OUTCOMES.filter((o) => o !== 'skipped').reduce((a, o) => a + per[o], 0) : '-'; }).join(' / ');
 const faultText = (s) => (s.faults.size ? [...s.faults].map(([k, n]) => `${n} ${k}`).join(', ') : 'none counted');
 
 const cpus = os.cpus();
@@ -105,9 +117,9 @@ const bad = [...suites.values()].some((s) => OUTCOMES.slice(1, 4).some((o) => su
 const lines = [
   '# Reliability',
   '',
-  `Written by \`npm run reliability\` on ${new Date().toISOString()} at commit ${commit}${dirty}: ${runs.length} long runs of every suite in test/reliability/, seeds ${seeds.join(', ')} (${runs.map((r) => `${r.seconds} s`).join(', ')}; ${total} s in all). Reproduce one with \`npm run build && KEYROT_RELIABILITY=long KEYROT_RELIABILITY_SEED=<seed> npx vitest run test/reliability\`.`,
+  `Written by \`npm run reliability\` on ${new Date().toISOString()} at commit ${commit}${dirty}: ${runs.length} long runs of the suites in test/reliability/, seeds ${seeds.join(', ')} (${runs.map((r) => `${r.seconds} s`).join(', ')}; ${total} s in all). Reproduce one with \`npm run build && KEYROT_RELIABILITY=long KEYROT_RELIABILITY_SEED=<seed> npx vitest run test/reliability\`.`,
   '',
-  'Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file, a stalled answer, a signal during a wait. Outcomes: *lost or broken* is a run whose checks failed (it lost a key, a target, an audit record, a secret kept secret, or did not end or recover as it must); *harness error* is the harness failing on its own (a peer that did not start, a walk that raced a rename), which says nothing about keyrot but is not a pass either; *timed out* is a test that never finished. Figures per seed are written a / b / c in seed order; faults are summed over the seeds.',
+  `Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file, a stalled answer, a signal during a wait. Outcomes: *lost or broken* is a run whose checks failed (it lost a key, a target, an audit record, a secret kept secret, or did not end or recover as it must); *harness error* is the harness failing on its own (a peer that did not start, a walk that raced a rename), which says nothing about keyrot but is not a pass either; *timed out* is a test that never finished. Figures per seed are written a / b / c in seed order; faults are summed over the seeds. The suites whose runs the seed draws (${seeded.map((f) => path.basename(f)).join(', ')}) ran with every seed; the others, fixed corpora and one case per provider or wait, with the first${repeatAll ? ' and every other' : ''} seed${repeatAll ? '' : ' ("-" for the others; KEYROT_RELIABILITY_REPEAT=all repeats them)'}.`,
   '',
   `Machine: ${os.type()} ${os.release()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
   '',

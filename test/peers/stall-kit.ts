@@ -107,7 +107,7 @@ export interface Started {
  * Start the case's plan (after an unstalled run if it is `primed`), with every answer of its provider
  * in trouble from then on. `timeout`: the plan's per-request timeout (a long one: only a signal ends it).
  */
-export async function startStalled(c: StallCase, kind: Trouble = 'stall-body', timeout = STALL_TIMEOUT, command: string[] = ['run', '--yes']): Promise<Started> {
+export async function startStalled(c: StallCase, kind: Trouble = 'stall-body', timeout = STALL_TIMEOUT, command: string[] = ['run', '--yes', '--plain']): Promise<Started> {
   const ws = workspace();
   const provider = await c.start(ws);
   const proxy = await proxyFor(c, provider, ws);
@@ -118,10 +118,10 @@ export async function startStalled(c: StallCase, kind: Trouble = 'stall-body', t
   };
   try {
     ws.plan('stalled', provider.plan(proxy.via, timeout, 'stall-proxy-ca.pem'));
-    const args = (cmd: string[]) => [...cmd, '--plain', ...(provider.args?.(proxy.via, timeout) ?? []), 'stalled.yaml'];
+    const args = (cmd: string[]) => [...cmd, ...(provider.args?.(proxy.via, timeout) ?? []), 'stalled.yaml'];
     const run = (cmd: string[]) => startKeyrot(args(cmd), { cwd: ws.dir, env: provider.env ?? {} });
     if (provider.primed) {
-      const first = await run(['run', '--yes']).done;
+      const first = await run(['run', '--yes', '--plain']).done;
       if (first.code !== 0) throw new Error(`${c.name}: the unstalled run failed (exit ${first.code}): ${first.stderr}`);
     }
     await proxy.on(kind);
