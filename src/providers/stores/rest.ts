@@ -4,6 +4,7 @@
 // time). Failures come back as RestFailure with the status and the vendor's answer, for the store to
 // word; a body keyrot sent (a secret) is never part of one.
 import { noAnswerKind } from '../../shared/attempt-failures.js';
+import { fetchWithin } from '../../shared/fetch-within.js';
 import { GaveUp, retrying } from '../retry.js';
 
 export interface RateLimit {
@@ -55,23 +56,20 @@ function noAnswer(config: RestConfig, call: string, e: unknown): RestFailure {
 async function once(config: RestConfig, method: string, path: string, body: unknown, call: string): Promise<Reply> {
   // Outside the try: a missing credential is the caller's error to report, not a network failure to retry.
   const headers = { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...config.headers() };
+  // One deadline over the request and its body: one that stalls after the headers is cut off at the
+  // timeout, and is no answer (never an empty one).
   let res: Response;
+  let text: string;
   try {
-    res = await fetch(`${config.baseUrl}${path}`, {
+    ({ response: res, text } = await fetchWithin(`${config.baseUrl}${path}`, {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(config.timeoutMs),
       redirect: 'error',
-    });
+    }, config.timeoutMs));
   } catch (e) {
     throw noAnswer(config, call, e);
   }
-  // The body is read under the same signal: one that stalls after the headers is cut off at the
-  // timeout, and is no answer (never an empty one).
-  const text = await res.text().catch((e: unknown) => {
-    throw noAnswer(config, call, e);
-  });
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
