@@ -50,21 +50,28 @@ export function httpGetter(config: UsageConfig, ctx: ProviderContext): Get {
       ...(ca ? { ca: await ca } : {}),
     };
     return new Promise<Answer>((resolve, reject) => {
+      // Destroying the request after the headers also fails the response ("aborted"): the reason
+      // keyrot gave (the deadline, the size) is what happened, whichever reports it first.
+      let failure: Error | undefined;
+      const fail = (error: Error) => {
+        failure ??= error;
+        request.destroy(error);
+      };
       const request = (url.protocol === 'https:' ? https : http).request(url, options, (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER) return void request.destroy(new Error(`the answer is larger than ${MAX_ANSWER} bytes`));
+          if (size > MAX_ANSWER) return fail(new Error(`the answer is larger than ${MAX_ANSWER} bytes`));
           chunks.push(chunk);
         });
         response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
+        response.on('error', (e) => reject(failure ?? e));
       });
       // The socket timeout covers a server that accepts and then says nothing; the timer the whole call.
-      const timer = setTimeout(() => request.destroy(new Error(`no answer within ${config.timeout} ms`)), config.timeout);
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${config.timeout} ms`)));
-      request.on('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message)));
+      const timer = setTimeout(() => fail(new Error(`no answer within ${config.timeout} ms`)), config.timeout);
+      request.on('timeout', () => fail(new Error(`no answer within ${config.timeout} ms`)));
+      request.on('error', (e: NodeJS.ErrnoException) => reject(failure ?? new Error(e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message)));
       request.on('close', () => clearTimeout(timer));
       request.end();
     });

@@ -50,7 +50,13 @@ export function exchange(req: Exchange, t: Transport): Promise<Answer> {
   };
   return new Promise<Answer>((resolve, reject) => {
     let connected = false;
-    const fail = (error: NoAnswer) => request.destroy(error);
+    // Destroying the request after the headers also fails the response ("aborted"): the reason keyrot
+    // gave (the deadline, the size) is what happened, whichever of the two reports it first.
+    let failure: NoAnswer | undefined;
+    const fail = (error: NoAnswer) => {
+      failure ??= error;
+      request.destroy(error);
+    };
     const request = (req.url.protocol === 'https:' ? https : http).request(req.url, options, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -60,7 +66,7 @@ export function exchange(req: Exchange, t: Transport): Promise<Answer> {
         chunks.push(chunk);
       });
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', (e) => reject(e instanceof NoAnswer ? e : new NoAnswer('network', e.message, true)));
+      response.on('error', (e) => reject(failure ?? (e instanceof NoAnswer ? e : new NoAnswer('network', e.message, true))));
     });
     const whole = setTimeout(() => fail(new NoAnswer('timeout', `no complete answer within ${t.timeoutMs} ms`, connected)), t.timeoutMs);
     request.on('socket', (socket) => {
