@@ -15,7 +15,7 @@ import { type CliResult, startKeyrot } from '../helpers/cli.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { selfSignedCert } from './azure-keyvault-server.js';
 import { type Fault, startForwardingProxy } from './forwarding-proxy.js';
-import { startTcpStallProxy } from './tcp-stall-proxy.js';
+import { type StallPoint, startTcpStallProxy } from './tcp-stall-proxy.js';
 
 export type Wire = 'http' | 'https' | 'tcp';
 export type Stall = Extract<Fault, 'stall-body' | 'drip-body'>;
@@ -33,8 +33,14 @@ export interface StalledProvider {
   args?(via: string, timeout: string): string[];
   /** http wires: stall only the requests this picks (default: every one). */
   select?(req: http.IncomingMessage): boolean;
-  /** Run the plan once without the stall first (a usage gate is only asked about an old key). */
+  /** Run the plan once without the stall first (a usage gate is only asked about an old key; an
+   *  issuer then holds a key the stalled run must leave as it was). */
   primed?: boolean;
+  /** What the provider holds that the stalled run must leave as it found it (read from the provider
+   *  itself, not through the proxy): key ids with their status, a value's fingerprint or "absent".
+   *  Taken before the stall and after keyrot ended; every entry of before must be in after, unchanged
+   *  (a key the stalled run created and recorded may be added: resume deals with it). */
+  snapshot(): Promise<Record<string, string>>;
   close?(): Promise<void>;
 }
 
@@ -45,8 +51,12 @@ export interface StallCase {
   exit: number;
   /** The worst case at a 1s timeout: every attempt timing out, plus the backoff between them. */
   worstMs: number;
-  /** tcp wire: the server's bytes a stalled connection gets before it stops (a message header). */
-  afterBytes?: number;
+  /** tcp wire: the server's bytes a stalled connection gets before it stops (a message header), or
+   *  an HTTP answer's headers (for HTTP a Node server cannot parse: Vault's LIST). */
+  afterBytes?: StallPoint;
+  /** The case whose client this one's calls go through (a preset: the http issuer's). Its stall and
+   *  drip runs are its own; the runs that exercise the client alone (reset, refused, a signal) run on that case. */
+  sharesClientWith?: string;
   start(ws: Workspace): Promise<StalledProvider>;
 }
 
@@ -57,6 +67,9 @@ export interface StallOutcome {
   stalled: number;
   /** Whether the kit had to kill keyrot at the bound (it hung). */
   killed: boolean;
+  /** The provider's snapshot before the stall and after keyrot ended. */
+  before: Record<string, string>;
+  after: Record<string, string>;
 }
 
 /** The per-request timeout every case runs with. */
@@ -100,6 +113,9 @@ export interface Started {
   done: Promise<CliResult>;
   /** Requests (or connections) the proxy troubled so far. */
   troubled(): number;
+  /** The provider's snapshot when the trouble began, and a fresh one. */
+  before: Record<string, string>;
+  snapshot(): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -124,10 +140,11 @@ export async function startStalled(c: StallCase, kind: Trouble = 'stall-body', t
       const first = await run(['run', '--yes', '--plain']).done;
       if (first.code !== 0) throw new Error(`${c.name}: the unstalled run failed (exit ${first.code}): ${first.stderr}`);
     }
+    const before = await provider.snapshot();
     await proxy.on(kind);
     const { child, done } = run(command);
     return {
-      child, done, troubled: proxy.troubled,
+      child, done, troubled: proxy.troubled, before, snapshot: () => provider.snapshot(),
       async stop() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         await done;
@@ -151,8 +168,9 @@ export async function runStalled(c: StallCase, kind: Trouble = 'stall-body'): Pr
       run.child.kill('SIGKILL');
     }, boundOf(c));
     const result = await run.done;
+    const elapsedMs = performance.now() - begun;
     clearTimeout(bound);
-    return { result, elapsedMs: performance.now() - begun, stalled: run.troubled(), killed };
+    return { result, elapsedMs, stalled: run.troubled(), killed, before: run.before, after: await run.snapshot() };
   } finally {
     await run.stop();
   }

@@ -86,7 +86,7 @@ const waits: Array<[string, () => Promise<Waiting>]> = [
       ws.cleanup();
     } };
   }],
-  ...stallCases.flatMap((c): Array<[string, () => Promise<Waiting>]> => {
+  ...stallCases.filter((c) => !c.sharesClientWith).flatMap((c): Array<[string, () => Promise<Waiting>]> => {
     const hung = (command: string[]) => async (): Promise<Waiting> => {
       const run = await startStalled(c, 'stall-body', '10m', command);
       return { child: run.child, done: run.done, ready: until('a stalled answer', () => run.troubled() > 0), stop: run.stop };
