@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stallCoverage } from './reliability-stalls.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const seeds = (process.env.KEYROT_RELIABILITY_SEEDS ?? '20261201,20261202,20261203').split(',').map((s) => Number(s.trim())).filter(Number.isFinite);
@@ -117,7 +118,7 @@ const bad = [...suites.values()].some((s) => OUTCOMES.slice(1, 4).some((o) => su
 const lines = [
   '# Reliability',
   '',
-  `Written by \`npm run reliability\` on ${new Date().toISOString()} at commit ${commit}${dirty}: ${runs.length} long runs of the suites in test/reliability/, seeds ${seeds.join(', ')} (${runs.map((r) => `${r.seconds} s`).join(', ')}; ${total} s in all). Reproduce one with \`npm run build && KEYROT_RELIABILITY=long KEYROT_RELIABILITY_SEED=<seed> npx vitest run test/reliability\`.`,
+  `Written by \`npm run reliability\` on ${new Date().toISOString()} at commit ${commit}${dirty}: ${runs.length} long runs of the suites in test/reliability/, seeds ${seeds.join(', ')} (${runs.map((r) => `${r.seconds} s`).join(', ')}; ${total} s in all). Reproduce all of it with \`KEYROT_RELIABILITY_SEEDS=${seeds.join(',')} npm run reliability\`, one seed's run with \`npm run build && KEYROT_RELIABILITY=long KEYROT_RELIABILITY_SEED=<seed> npx vitest run test/reliability\`.`,
   '',
   `Each test is one run: a kill and its recovery, a rotation through faults, a round of concurrent runners, a hostile file, a stalled answer, a signal during a wait. Outcomes: *lost or broken* is a run whose checks failed (it lost a key, a target, an audit record, a secret kept secret, or did not end or recover as it must); *harness error* is the harness failing on its own (a peer that did not start, a walk that raced a rename), which says nothing about keyrot but is not a pass either; *timed out* is a test that never finished. Figures per seed are written a / b / c in seed order; faults are summed over the seeds. The suites whose runs the seed draws (${seeded.map((f) => path.basename(f)).join(', ')}) ran with every seed; the others, fixed corpora and one case per provider or wait, with the first${repeatAll ? ' and every other' : ''} seed${repeatAll ? '' : ' ("-" for the others; KEYROT_RELIABILITY_REPEAT=all repeats them)'}.`,
   '',
@@ -131,6 +132,7 @@ const lines = [
   '',
   ...[...suites].flatMap(([name, s]) => [...s.titles].map((t) => `- ${name}: ${t}`)),
   '',
+  ...stallCoverage(runs, repo, outcomeOf),
   `Lost, broken or not run: ${bad ? 'see below' : 'nothing (every test of every seed passed)'}.`,
   ...runs.filter((r) => r.broken).map((r) => `- seed ${r.seed}: ${r.broken}`),
   ...[...suites].flatMap(([name, s]) => s.failures.map((f) => `- ${name}: ${f}`)),
