@@ -5,12 +5,12 @@ import path from 'node:path';
 
 const STALLS = 'test/reliability/stalled-answers.test.ts';
 const SIGNALS = 'test/reliability/signals.test.ts';
-const COLUMNS = ['stall-body', 'drip-body', 'reset', 'refused', 'signal (run)', 'signal (status)'];
+const COLUMNS = ['stall', 'stall-body', 'drip-body', 'reset', 'refused', 'signal (run)', 'signal (status)'];
 
 /** The column a test fills, and its provider, from its file and title; undefined for any other test. */
 function cellOf(file, title) {
   if (file === STALLS) {
-    const m = /^(.+), (stall-body|drip-body|reset|refused): /.exec(title);
+    const m = /^(.+), (stall|stall-body|drip-body|reset|refused): /.exec(title);
     return m && { provider: m[1], column: m[2] };
   }
   if (file === SIGNALS) {
@@ -47,7 +47,7 @@ export function stallCoverage(runs, repo, outcomeOf) {
   return [
     '## Stalled answers, provider by provider',
     '',
-    `Every provider that makes network calls, reached through a proxy in front of its real peer (moto, OpenBao, Prometheus, PostgreSQL, MariaDB, Redis) or its test server (Azure Key Vault, Keyhub, the vendors of the http presets, GitHub, GitLab, an http usage endpoint). Cases: test/reliability/stall-cases.ts and stall-cases-http.ts. In ${STALLS}, *stall-body* and *drip-body* pass the real status and headers and then stall or drip the body (a database gets its server's first bytes, then nothing); each must end on its own within attempts x the plan's 1s timeout, with the provider's exit code (4; 3 for a usage gate) and a message naming the timeout, no stack trace, and what the provider held (its keys, the value) as it was before. *reset* and *refused* must say so and never "no answer within". In ${SIGNALS}, SIGINT or SIGTERM while the call hangs ends keyrot at once (130, 143). A preset's reset, refused and signal runs are the http issuer's (Keyhub): the same client. Each cell: the outcomes of the tests that ran, over the seeds.`,
+    `Every provider that makes network calls, reached through a proxy in front of its real peer (moto, OpenBao, Prometheus, PostgreSQL, MariaDB, Redis) or its test server (Azure Key Vault, Keyhub, the vendors of the http presets, GitHub, GitLab, an http usage endpoint). Cases: test/reliability/stall-cases.ts and stall-cases-http.ts. In ${STALLS}, *stall* answers nothing once connected (a database: not one byte); *stall-body* and *drip-body* pass the real status and headers and then stall or drip the body (a database gets its server's first bytes, then nothing); each must end on its own within attempts x the plan's 1s timeout, with the provider's exit code (4; 3 for a usage gate) and a message naming the timeout, no stack trace, and what the provider held (its keys, the value) as it was before. *reset* and *refused* must say so and never "no answer within". In ${SIGNALS}, SIGINT or SIGTERM while the call hangs ends keyrot at once (130, 143). A preset's reset, refused and signal runs are the http issuer's (Keyhub): the same client. Each cell: the outcomes of the tests that ran, over the seeds.`,
     '',
     `| provider | ${COLUMNS.join(' | ')} |`,
     `| --- | ${COLUMNS.map(() => '---').join(' | ')} |`,

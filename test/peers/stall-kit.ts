@@ -18,7 +18,8 @@ import { type Fault, startForwardingProxy } from './forwarding-proxy.js';
 import { type StallPoint, startTcpStallProxy } from './tcp-stall-proxy.js';
 
 export type Wire = 'http' | 'https' | 'tcp';
-export type Stall = Extract<Fault, 'stall-body' | 'drip-body'>;
+/** No answer at all after the connection (stall), or the headers and then a body that stalls or drips. */
+export type Stall = Extract<Fault, 'stall' | 'stall-body' | 'drip-body'>;
 
 export interface StalledProvider {
   /** Where the provider listens: a URL (http/https wire), or host:port (tcp). */
@@ -88,8 +89,8 @@ async function proxyFor(c: StallCase, p: StalledProvider, ws: Workspace) {
     let troubled = 0;
     const on = async (kind: Trouble) => {
       if (kind === 'refused') return void (troubled = 1, await proxy.close());
-      if (kind !== 'stall-body') throw new Error(`the tcp wire cannot ${kind}`);
-      proxy.stall(c.afterBytes ?? 1);
+      if (kind !== 'stall-body' && kind !== 'stall') throw new Error(`the tcp wire cannot ${kind}`);
+      proxy.stall(kind === 'stall' ? 0 : (c.afterBytes ?? 1));
     };
     return { via: `${proxy.host}:${proxy.port}`, on, troubled: () => troubled + proxy.stalled, close: () => proxy.close() };
   }
@@ -103,7 +104,7 @@ async function proxyFor(c: StallCase, p: StalledProvider, ws: Workspace) {
     if (kind === 'refused') return close();
     proxy.injectFaults((req) => (!p.select || p.select(req) ? kind : undefined));
   };
-  const troubled = () => (closed ? 1 : 0) + proxy.injected['stall-body'] + proxy.injected['drip-body'] + proxy.injected.reset;
+  const troubled = () => (closed ? 1 : 0) + proxy.injected.stall + proxy.injected['stall-body'] + proxy.injected['drip-body'] + proxy.injected.reset;
   return { via: proxy.address, on, troubled, close };
 }
 
