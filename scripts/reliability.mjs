@@ -9,9 +9,9 @@
 // KEYROT_RELIABILITY_SEEDS=1,2,3 picks the seeds. The suites whose runs the seed draws (those reading
 // KEYROT_RELIABILITY_SEED: random kills, random faults) run once per seed; the others (fixed corpora, one
 // case per provider or wait) run with the first seed only, unless KEYROT_RELIABILITY_REPEAT=all.
-// Extra arguments go to vitest (a file filter).
+// Extra arguments go to vitest (a file filter). KEYROT_RELIABILITY_KEEP: see runOnce.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,28 +39,47 @@ function outcomeOf(t) {
 
 const suiteOf = (file, t) => `${path.relative(repo, file)}: ${t.ancestorTitles[0] ?? '(top level)'}`;
 
-/** One long run of every suite with this seed: the vitest JSON report and the suites' fault counts. */
-function runOnce(seed, files) {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'keyrot-reliability-'));
-  const results = path.join(tmp, 'results.json');
-  const faultsDir = path.join(tmp, 'faults');
-  const started = Date.now();
-  const run = spawnSync('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile=${results}`], {
-    cwd: repo,
-    env: { ...process.env, KEYROT_RELIABILITY: 'long', KEYROT_RELIABILITY_SEED: String(seed), KEYROT_RELIABILITY_FAULTS: faultsDir },
-    stdio: 'inherit',
-  });
+/** A seed's run as kept in `dir`: the vitest JSON report, the suites' fault counts, exit and time. */
+function readRun(dir, seed, status, seconds) {
   let report = { testResults: [] };
   let broken;
   try {
-    report = JSON.parse(readFileSync(results, 'utf8'));
+    report = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
   } catch (e) {
-    broken = `vitest wrote no report (exit ${run.status}): ${e.message}`;
+    broken = `vitest wrote no report (exit ${status}): ${e.message}`;
   }
+  const faultsDir = path.join(dir, 'faults');
   const faults = [];
   for (const name of (() => { try { return readdirSync(faultsDir); } catch { return []; } })()) faults.push(JSON.parse(readFileSync(path.join(faultsDir, name), 'utf8')));
-  rmSync(tmp, { recursive: true, force: true });
-  return { seed, status: run.status ?? 1, seconds: Math.round((Date.now() - started) / 1000), report, faults, broken };
+  return { seed, status, seconds, report, faults, broken };
+}
+
+// KEYROT_RELIABILITY_KEEP=<folder> keeps each seed's run in <folder>/seed-<seed>/ and reads a seed
+// already kept there instead of running it again: seeds run apart (at once, or on several machines)
+// are written up together by a last run with every seed.
+const keep = process.env.KEYROT_RELIABILITY_KEEP ? path.resolve(process.env.KEYROT_RELIABILITY_KEEP) : undefined;
+
+/** One long run of the suites with this seed (or the one kept of it). */
+function runOnce(seed, files) {
+  const kept = keep && path.join(keep, `seed-${seed}`);
+  if (kept && existsSync(path.join(kept, 'run.json'))) {
+    const { status, seconds } = JSON.parse(readFileSync(path.join(kept, 'run.json'), 'utf8'));
+    return readRun(kept, seed, status, seconds);
+  }
+  const dir = kept ?? mkdtempSync(path.join(os.tmpdir(), 'keyrot-reliability-'));
+  mkdirSync(dir, { recursive: true });
+  const started = Date.now();
+  const run = spawnSync('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile=${path.join(dir, 'results.json')}`], {
+    cwd: repo,
+    env: { ...process.env, KEYROT_RELIABILITY: 'long', KEYROT_RELIABILITY_SEED: String(seed), KEYROT_RELIABILITY_FAULTS: path.join(dir, 'faults') },
+    stdio: 'inherit',
+  });
+  const status = run.status ?? 1;
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const outcome = readRun(dir, seed, status, seconds);
+  if (kept) writeFileSync(path.join(kept, 'run.json'), JSON.stringify({ status, seconds }));
+  else rmSync(dir, { recursive: true, force: true });
+  return outcome;
 }
 
 const firstFiles = filters.length ? filters : ['test/reliability'];
