@@ -1,8 +1,6 @@
 // The section of docs/RELIABILITY.md that says which test covers which provider's stalled answers
 // (issue 25, defect 4), read from the titles of the tests that ran: the stalled-answer kit's cases
 // (test/reliability/stall-cases.ts, stall-cases-http.ts) in stalled-answers.test.ts and signals.test.ts.
-import path from 'node:path';
-
 const STALLS = 'test/reliability/stalled-answers.test.ts';
 const SIGNALS = 'test/reliability/signals.test.ts';
 const COLUMNS = ['stall', 'stall-body', 'drip-body', 'reset', 'refused', 'signal (run)', 'signal (status)'];
@@ -28,12 +26,13 @@ function cellText(outcomes) {
   return counts.size === 1 && counts.has('passed') ? `passed (${outcomes.length})` : [...counts].map(([o, n]) => `${n} ${o}`).join(', ');
 }
 
-/** The section's lines, from the runs' vitest reports; `outcomeOf` reads one test's outcome. */
-export function stallCoverage(runs, repo, outcomeOf) {
+/** The section's lines, from the runs' vitest reports; `repoPath` names a test file as the repository
+ *  does, `outcomeOf` reads one test's outcome. */
+export function stallCoverage(runs, repoPath, outcomeOf) {
   const providers = new Map();
   for (const r of runs) {
     for (const file of r.report.testResults) {
-      const rel = path.relative(repo, file.name);
+      const rel = repoPath(file.name);
       for (const t of file.assertionResults) {
         const cell = cellOf(rel, t.title);
         if (!cell) continue;

@@ -37,7 +37,11 @@ function outcomeOf(t) {
   return 'harness error';
 }
 
-const suiteOf = (file, t) => `${path.relative(repo, file)}: ${t.ancestorTitles[0] ?? '(top level)'}`;
+/** A test file as the repository names it, wherever the run that reported it was checked out (a kept seed's). */
+const repoPath = (file) => (file.includes('/test/') ? file.slice(file.lastIndexOf('/test/') + 1) : path.relative(repo, file));
+/** A suite's title without the seed it ran with: one row per suite, its seeds side by side. */
+const unseeded = (title) => title.replace(/ \(seed \d+\)$/, '');
+const suiteOf = (file, t) => `${repoPath(file)}: ${unseeded(t.ancestorTitles[0] ?? '(top level)')}`;
 
 /** A seed's run as kept in `dir`: the vitest JSON report, the suites' fault counts, exit and time. */
 function readRun(dir, seed, status, seconds) {
@@ -96,7 +100,7 @@ for (const r of runs) {
   for (const file of r.report.testResults) {
     // A file whose setup failed (a peer that never started) reports no test but its message.
     if (file.assertionResults.length === 0 && file.status === 'failed') {
-      const s = suite(`${path.relative(repo, file.name)}: (setup)`);
+      const s = suite(`${repoPath(file.name)}: (setup)`);
       const per = s.seeds.get(r.seed) ?? Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
       per['harness error'] += 1;
       s.seeds.set(r.seed, per);
@@ -115,7 +119,7 @@ for (const r of runs) {
     }
   }
   for (const { suite: title, faults } of r.faults) {
-    const name = [...suites.keys()].find((n) => n.endsWith(`: ${title}`));
+    const name = [...suites.keys()].find((n) => n.endsWith(`: ${unseeded(title)}`));
     if (!name) continue;
     const s = suite(name);
     for (const [kind, n] of Object.entries(faults)) s.faults.set(kind, (s.faults.get(kind) ?? 0) + n);
@@ -151,7 +155,7 @@ const lines = [
   '',
   ...[...suites].flatMap(([name, s]) => [...s.titles].map((t) => `- ${name}: ${t}`)),
   '',
-  ...stallCoverage(runs, repo, outcomeOf),
+  ...stallCoverage(runs, repoPath, outcomeOf),
   `Lost, broken or not run: ${bad ? 'see below' : 'nothing (every test of every seed passed)'}.`,
   ...runs.filter((r) => r.broken).map((r) => `- seed ${r.seed}: ${r.broken}`),
   ...[...suites].flatMap(([name, s]) => s.failures.map((f) => `- ${name}: ${f}`)),
