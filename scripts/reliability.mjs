@@ -135,7 +135,7 @@ const faultText = (s) => (s.faults.size ? [...s.faults].map(([k, n]) => `${n} ${
 const cpus = os.cpus();
 const git = (...args) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' }).stdout.trim();
 const commit = git('rev-parse', '--short', 'HEAD');
-const dirty = git('status', '--porcelain', '--untracked-files=no') ? ' plus uncommitted changes' : '';
+const dirty = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs/RELIABILITY.md') ? ' plus uncommitted changes' : '';
 const total = runs.reduce((a, r) => a + r.seconds, 0);
 const bad = [...suites.values()].some((s) => OUTCOMES.slice(1, 4).some((o) => sum(s, o) > 0)) || runs.some((r) => r.broken);
 const lines = [
