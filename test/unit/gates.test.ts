@@ -208,3 +208,80 @@ describe('invariant 1: nothing is deactivated before the new key is everywhere',
     expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
   });
 });
+
+describe('delete: its own gate checks the soak, whatever the state says', () => {
+  it('holds a state at delete whose soak deadline is still ahead (a tampered or buggy state), and deletes nothing', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false }); // drain
+    clock.advance(15 * MIN);
+    expect((await go(plan(), { wait: false })).outcome.status).toBe('waiting'); // deactivated, soaking
+    const state = JSON.parse(ws.read('.keyrot/state/api.json'));
+    expect(new Date(state.deadlines.soak).getTime()).toBeGreaterThan(clock.now().getTime());
+    // The soak wait skipped: the record says delete is next, with the soak deadline 7 days ahead.
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, phase: 'delete', stage: 'ready' }));
+
+    const { outcome, events } = await go(plan(), { wait: false });
+
+    expect(outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'delete', message: expect.stringContaining(`${old} has not been inactive for the whole soak`) });
+    expect(status(old)).toBe('inactive');
+    expect(issuer.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(store.calls.filter((c) => c.startsWith('onDelete'))).toEqual([]);
+  });
+});
+
+describe('invariant 1, checked by the deactivate gate itself', () => {
+  it('holds when a target lost the new key during the overlap, keeps the old key active, and goes back to verify', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false }); // published, verified, waiting in drain
+    const published = store.current!;
+    store.current = { keyId: old, secret: issuer.keys.find((k) => k.id === old)!.secret }; // restored from an old backup
+    clock.advance(15 * MIN);
+
+    const { outcome, events } = await go(plan(), { wait: false });
+
+    expect(outcome).toEqual({ status: 'held', code: 'target-lost' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', evidence: [`fake store serves ${old}`] });
+    expect(status(old)).toBe('active');
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ phase: 'verify', stage: 'ready' });
+
+    // Once the target serves the new key again, verify passes and the rotation goes on to deactivate.
+    store.current = published;
+    expect((await go(plan(), { wait: false })).outcome.status).toBe('waiting');
+    expect(status(old)).toBe('inactive');
+  });
+
+  it('holds a plan that gained verify: true mid-rotation until the new key is proven to authenticate', async () => {
+    const old = existingKey();
+    await go(plan({ verify: false }), { wait: false }); // read back, never proven: waiting in drain
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ phase: 'drain', authenticatedAt: null });
+    clock.advance(15 * MIN);
+
+    const { outcome, events } = await go(plan({ verify: true }), { wait: false });
+
+    expect(outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', message: expect.stringContaining('not proven to authenticate') });
+    expect(status(old)).toBe('active');
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+  });
+});
+
+describe('create after a crash: an orphan someone already uses', () => {
+  it('is not deleted: the run holds, naming the orphan and its last use, and the old key stays', async () => {
+    const old = existingKey();
+    store.failPublish = true; // the key is created, then publishing fails: its secret dies with the process
+    expect((await go(plan())).outcome.status).toBe('failed');
+    const orphan = issuer.keys.find((k) => k.id !== old)!.id;
+    store.failPublish = false;
+    issuer.lastUse.set(orphan, new Date(clock.now().getTime() - MIN)); // yet someone has it, and uses it
+
+    const { outcome, events } = await go(plan());
+
+    expect(outcome).toMatchObject({ status: 'held', code: 'orphan-used' });
+    expect(events.find((e) => e.type === 'failed')).toMatchObject({ phase: 'create', message: expect.stringContaining(orphan) });
+    expect(issuer.keys.map((k) => `${k.id}:${k.status}`)).toEqual([`${old}:active`, `${orphan}:active`]);
+    expect(issuer.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(store.current?.keyId).toBe(old);
+  });
+});

@@ -120,6 +120,34 @@ describe('revoke', () => {
     expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'soak' });
   });
 
+  it('of one named key, with two active keys at the issuer, deactivates that key and only that one', async () => {
+    const leaked = existingKey(); // the older key, served
+    const other = issuer.seed('active'); // the newest, made by hand (a second consumer): not keyrot's to touch
+    expect(status(other)).toBe('active');
+
+    const { outcome } = await revoke(plan(), clock, leaked, { providers: providers() });
+
+    expect(outcome.status).toBe('waiting'); // replaced, in the soak
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([`deactivate ${leaked}`]);
+    expect(status(other)).toBe('active');
+    expect(status(leaked)).not.toBe('active');
+    expect(store.served.has(leaked)).toBe(false);
+    // Told at revoke and again at deactivate (idempotent): always about the leaked key.
+    expect(new Set(store.calls.filter((c) => c.startsWith('onDeactivate')))).toEqual(new Set([`onDeactivate ${leaked}`]));
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', oldKeyId: leaked });
+  });
+
+  it('of the newest of two active keys, deactivates it and leaves the older one active', async () => {
+    const served = existingKey();
+    const leaked = issuer.seed('active');
+
+    await revoke(plan(), clock, leaked, { providers: providers() });
+
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([`deactivate ${leaked}`]);
+    expect(status(served)).toBe('active');
+    expect(status(leaked)).not.toBe('active');
+  });
+
   it('refuses to revoke the new key of a rotation in flight, naming the way out', async () => {
     existingKey();
     await run(plan(), clock, { providers: providers(), wait: false });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
-import { redact, rememberSecret } from '../../src/secrets/redact.js';
+import { installOutputFilter, redact, rememberSecret } from '../../src/secrets/redact.js';
 import { maskUserinfo, originAndPath, originOf, originOnly } from '../../src/secrets/urls.js';
 
 describe('URLs in messages keyrot did not write', () => {
@@ -72,5 +72,57 @@ describe('the output filter with a fleet run\'s secrets', () => {
     }));
     // The seed reproduces a failure; the counterexample itself (secrets, even made-up ones) is not printed.
     expect(run.failed, `a secret got through: fc seed ${run.seed}, path ${run.counterexamplePath}`).toBe(false);
+  });
+});
+
+describe('the output filter installed on the process', () => {
+  /** Whatever reaches stdout and stderr once the filter is installed, captured below it (nothing reaches the terminal). */
+  function capturedOutput(env: Record<string, string>, write: () => void): { stdout: string; stderr: string } {
+    const streams = { stdout: process.stdout, stderr: process.stderr };
+    const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
+    const saw = { stdout: '', stderr: '' };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const name of ['stdout', 'stderr'] as const) {
+      streams[name].write = ((chunk: string | Uint8Array) => {
+        saw[name] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return true;
+      }) as typeof process.stdout.write;
+    }
+    Object.assign(process.env, env);
+    try {
+      installOutputFilter();
+      write();
+    } finally {
+      for (const name of ['stdout', 'stderr'] as const) streams[name].write = originals[name];
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    return saw;
+  }
+  const leaked = (text: string, secrets: string[]) => secrets.filter((s) => text.includes(s)).map(fingerprint);
+
+  it('masks a secret the process has seen in what anyone writes to stdout and to stderr, as text or as bytes', () => {
+    const seen = `sk_${randomBytes(24).toString('hex')}`;
+    rememberSecret(seen);
+    const out = capturedOutput({}, () => {
+      process.stdout.write(`created ${seen}\n`);
+      process.stdout.write(Buffer.from(`bytes ${seen}\n`));
+      process.stderr.write(`failed: ${seen}\n`);
+      process.stderr.write(Buffer.from(`bytes ${seen}\n`));
+    });
+    expect(leaked(out.stdout + out.stderr, [seen])).toEqual([]);
+    expect(out.stdout).toBe(`created [redacted ${fingerprint(seen)}]\nbytes [redacted ${fingerprint(seen)}]\n`);
+    expect(out.stderr).toBe(`failed: [redacted ${fingerprint(seen)}]\nbytes [redacted ${fingerprint(seen)}]\n`);
+  });
+
+  it('masks the credential variables of the environment, whether or not keyrot used them', () => {
+    const token = `hvs.${randomBytes(18).toString('hex')}`;
+    const awsSecret = randomBytes(30).toString('base64');
+    const out = capturedOutput({ VAULT_TOKEN: token, AWS_SECRET_ACCESS_KEY: awsSecret }, () => {
+      process.stdout.write(`a hook printed ${token} and ${awsSecret}\n`);
+      process.stderr.write(`an SDK error quoted ${awsSecret}\n`);
+    });
+    expect(leaked(out.stdout + out.stderr, [token, awsSecret])).toEqual([]);
+    expect(out.stdout).toContain(`[redacted ${fingerprint(token)}]`);
+    expect(out.stderr).toContain(`[redacted ${fingerprint(awsSecret)}]`);
   });
 });
