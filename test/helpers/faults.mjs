@@ -4,18 +4,33 @@
 //   KEYROT_TEST_KILL_AFTER=phase:stage   SIGKILL right after the first save of a record in that state
 //   KEYROT_TEST_KILL_AFTER=phase:stage#n right after the n-th such save (publish:acting#2: the first
 //                                        target got the new key and that was recorded)
-//   KEYROT_TEST_SAVES=FILE               append `phase:stage` of every save to FILE (the points to kill at)
+//   KEYROT_TEST_KILL_AFTER=ledger:saved#n right after the n-th save of a key ledger: right after a
+//                                        ledger-keeping issuer (generated, http) created, deactivated or
+//                                        deleted a key, before the rotation record says so
+//   KEYROT_TEST_SAVES=FILE               append `phase:stage` of every save, and `ledger:saved` of every
+//                                        ledger save, to FILE (the points to kill at)
 import { appendFileSync } from 'node:fs';
 
 const [killAt, nth] = (process.env.KEYROT_TEST_KILL_AFTER ?? '').split('#');
 const trace = process.env.KEYROT_TEST_SAVES;
 let seen = 0;
 
-const afterSave = (saved) => {
-  const at = `${saved.phase}:${saved.stage}`;
+const reached = (at) => {
   if (trace) appendFileSync(trace, `${at}\n`);
   if (killAt && at === killAt && ++seen >= Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
 };
+const afterSave = (saved) => reached(`${saved.phase}:${saved.stage}`);
+
+/** A plan's key ledger, with every save reported once it is durable: the issuer's side effect has happened. */
+const decorateLedger = (ledger) => ({
+  where: ledger.where,
+  load: () => ledger.load(),
+  save: async (keys, version) => {
+    const saved = await ledger.save(keys, version);
+    reached('ledger:saved');
+    return saved;
+  },
+});
 
 /** The store, with every save it makes reported to afterSave once it is durable. */
 const decorateStore = (store) =>
@@ -29,6 +44,7 @@ const decorateStore = (store) =>
           return saved;
         };
       }
+      if (name === 'ledger') return (plan) => decorateLedger(target.ledger(plan));
       const value = Reflect.get(target, name, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
