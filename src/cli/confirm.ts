@@ -12,6 +12,8 @@ export interface ConfirmOptions {
   pause?: () => void;
   /** stdin carries data (revoke --secret-stdin): ask on the terminal all the same, if there is one. */
   stdinTaken?: boolean;
+  /** Where the question is asked: the controlling terminal (terminal.ts) unless another is given. */
+  terminal?: () => Terminal | undefined;
 }
 
 /**
@@ -25,7 +27,7 @@ export function confirmer(opts: ConfirmOptions) {
   return async (question: string): Promise<Consent> => {
     if (opts.yes) return 'yes';
     if (!opts.stdinTaken && !canAsk()) return 'unattended';
-    const terminal = openTerminal();
+    const terminal = (opts.terminal ?? openTerminal)();
     if (!terminal) return 'unattended';
     try {
       opts.pause?.();
