@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Summarise the Stryker reports of `npm run mutation` (reports/mutation/*.json) for docs/TESTING.md:
+// the mutation score of each safety module and every mutant that survived, by file and line.
+//   node scripts/mutation-summary.mjs [report.json ...]     (default: every report in reports/mutation/)
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The safety modules of issue 28, each a set of files. */
+const MODULES = [
+  ['phase table and gates', (f) => f.startsWith('src/engine/phases/') || ['src/engine/gate.ts', 'src/engine/runner.ts', 'src/engine/usage.ts'].includes(f)],
+  ['usage sources', (f) => f.startsWith('src/providers/usage/')],
+  ['confirmation', (f) => f.startsWith('src/cli/')],
+  ['revoke', (f) => f.startsWith('src/engine/revoke')],
+  ['locks', (f) => f.endsWith('-lock.ts')],
+  ['output filter', (f) => f.startsWith('src/secrets/')],
+  ['state stores', (f) => ['src/state/record.ts', 'src/state/file-store.ts'].includes(f)],
+];
+const DETECTED = new Set(['Killed', 'Timeout']);
+const UNDETECTED = new Set(['Survived', 'NoCoverage']);
+
+const dir = 'reports/mutation';
+const files = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
+const mutants = files.flatMap((file) =>
+  Object.entries(JSON.parse(readFileSync(file, 'utf8')).files).flatMap(([name, f]) =>
+    f.mutants.map((m) => ({ ...m, file: path.relative(process.cwd(), path.resolve(name)) }))));
+
+const count = (ms, statuses) => ms.filter((m) => statuses.has(m.status)).length;
+const score = (ms) => {
+  const detected = count(ms, DETECTED);
+  const valid = detected + count(ms, UNDETECTED);
+  return valid ? (100 * detected) / valid : 100;
+};
+const row = (name, ms) =>
+  `| ${name} | ${score(ms).toFixed(1)}% | ${ms.length} | ${count(ms, new Set(['Killed']))} | ${count(ms, new Set(['Timeout']))} | ${count(ms, new Set(['Survived']))} | ${count(ms, new Set(['NoCoverage']))} | ${count(ms, new Set(['Ignored', 'CompileError', 'RuntimeError']))} |`;
+
+console.log('| module / file | score | mutants | killed | timed out | survived | no coverage | ignored or invalid |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const [name, owns] of MODULES) {
+  const mine = mutants.filter((m) => owns(m.file));
+  if (!mine.length) continue;
+  console.log(row(`**${name}**`, mine));
+  for (const file of [...new Set(mine.map((m) => m.file))].sort()) console.log(row(file, mine.filter((m) => m.file === file)));
+}
+console.log(row('**all**', mutants));
+
+const survivors = mutants.filter((m) => UNDETECTED.has(m.status)).sort((a, b) => a.file.localeCompare(b.file) || a.location.start.line - b.location.start.line);
+console.log(`\n${survivors.length} survivor(s):`);
+for (const m of survivors) {
+  const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 90);
+  console.log(`- ${m.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''}: \`${replacement}\``);
+}

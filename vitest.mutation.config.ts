@@ -1,0 +1,23 @@
+// The tests `npm run mutation` (Stryker, stryker.config.mjs) runs against each mutant: unit tests and
+// contract suites that need no peer, in-process and done in seconds; never the end-to-end suite.
+// MUTATION_SET=state (stryker.config.mjs) picks the state stores' and locks' own tests (real
+// processes, real waits), which the engine's mutants need not run; anything else, the engine's.
+import { defineConfig } from 'vitest/config';
+
+const STATE = [
+  'test/unit/lock.test.ts',
+  'test/unit/vault-lock.test.ts',
+  'test/unit/state-store.test.ts',
+  'test/unit/file-store.test.ts',
+  'test/contracts/file-state.contract.test.ts',
+];
+
+export default defineConfig({
+  test: process.env.MUTATION_SET === 'state'
+    ? { include: STATE, testTimeout: 30_000 }
+    : {
+        include: ['test/unit/**/*.test.ts', 'test/contracts/file.contract.test.ts', 'test/contracts/issuers.contract.test.ts'],
+        exclude: STATE,
+        testTimeout: 30_000,
+      },
+});
