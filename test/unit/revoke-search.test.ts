@@ -1,0 +1,154 @@
+// keyrot revoke's search for the plan that owns a leaked key, in-process over a folder of generated-key
+// plans (real ledgers and state files): keyrot's own records first, then every issuer, skipping and
+// naming the plans that cannot be asked; a scanner's report or a piped secret found by fingerprint.
+// The same on the built CLI with AWS keys in moto: test/e2e/revoke-search.e2e.test.ts.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/engine/events.js';
+import { revokeKeys, type RevokeRequest } from '../../src/engine/operations/revoke.js';
+import type { LeakSource } from '../../src/engine/revoke-targets.js';
+import type { LoadedPlan } from '../../src/plan/load.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { load, run, sessionOptions } from '../helpers/engine.js';
+import { readLedger, readStore } from '../helpers/inspect.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+let clock: FakeClock;
+let plans: LoadedPlan[];
+beforeEach(async () => {
+  ws = workspace();
+  clock = new FakeClock();
+  plans = [];
+  for (const name of ['alpha', 'bravo', 'charlie']) {
+    const loaded = await load(ws.plan(name, localPlan(name)));
+    expect((await run(loaded, clock)).outcome.status).toBe('done'); // each has its first key
+    plans.push(loaded);
+  }
+});
+afterEach(() => ws.cleanup());
+
+const stateDir = () => path.join(ws.dir, '.keyrot');
+const keyOf = (plan: string) => readStore(path.join(ws.dir, `${plan}-keys.json`)).current!;
+const statusIn = (plan: string, keyId: string) => readLedger(stateDir(), plan).find((k) => k.id === keyId)?.status ?? 'gone';
+/** keyrot's own records lost: only the issuers can say who holds a key. */
+const forgetRecords = () => {
+  rmSync(path.join(stateDir(), 'audit.jsonl'));
+  for (const p of ['alpha', 'bravo', 'charlie']) rmSync(path.join(stateDir(), 'state', `${p}.json`));
+};
+/** A plan whose issuer cannot be asked (its ledger is unreadable). */
+const unaskable = (plan: string) => ws.write(`.keyrot/generated/${plan}.json`, '{cut short');
+
+async function revoke(source: LeakSource, on = plans) {
+  const events: RunEvent[] = [];
+  const asked: string[] = [];
+  const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async (q: string) => (asked.push(q), 'yes' as const) };
+  const request: RevokeRequest = { source, delete: false, withYes: { command: 'keyrot revoke --yes', piped: false } };
+  const results = await revokeKeys(on, request, options).catch((e: unknown) => e as Error & { code: string; exitCode: number });
+  return { results, events, asked };
+}
+const notes = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'note' || e.type === 'warning' ? [`${e.plan} ${e.type}: ${e.message}`] : []));
+
+describe('revoke --key', () => {
+  it('finds the owner in keyrot\'s own records, asks no other plan, and revokes it there only', async () => {
+    const leaked = keyOf('bravo').keyId;
+    const { results, events, asked } = await revoke({ key: leaked });
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(statusIn('bravo', leaked)).toBe('inactive');
+    expect(statusIn('alpha', keyOf('alpha').keyId)).toBe('active');
+    expect(notes(events)).toContainEqual(`bravo note: found ${leaked} in keyrot's records of plan bravo; not asked: alpha, charlie`);
+    expect(asked).toEqual([`revoke ${leaked} of plan bravo now: anything still using it fails until it loads the replacement. Revoke?`]);
+  });
+
+  it('asks every issuer when keyrot has no record of the key, skipping and naming a plan it cannot ask', async () => {
+    const leaked = keyOf('bravo').keyId;
+    forgetRecords();
+    unaskable('charlie');
+    const { results, events } = await revoke({ key: leaked });
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(statusIn('bravo', leaked)).toBe('inactive');
+    expect(notes(events).filter((n) => n.includes('could not ask'))).toEqual([expect.stringMatching(/^charlie warning: could not ask \(skipped, 1 plan\(s\) in all\): /)]);
+    expect(notes(events).join('\n')).not.toContain("keyrot's records");
+  });
+
+  it('with no plan holding the key: "no owner" (exit 2) naming the plans asked, or exit 4 naming those it could not ask', async () => {
+    const none = await revoke({ key: 'key-0000000000ff' });
+    expect(none.results).toMatchObject({ code: 'revoke-no-owner', exitCode: 2, message: expect.stringContaining('alpha, bravo, charlie') });
+
+    unaskable('charlie');
+    const notAsked = await revoke({ key: 'key-0000000000ff' });
+    expect(notAsked.results).toMatchObject({ code: 'revoke-not-asked', exitCode: 4, message: expect.stringContaining('1 plan(s) could not be asked') });
+    expect((notAsked.results as Error).message + JSON.stringify(notAsked.results)).toContain('charlie.yaml');
+  });
+
+  it('refuses a key two plans claim (exit 3), naming both', async () => {
+    const shared = keyOf('bravo').keyId;
+    forgetRecords();
+    ws.write('.keyrot/generated/charlie.json', ws.read('.keyrot/generated/bravo.json'));
+    const { results } = await revoke({ key: shared });
+    expect(results).toMatchObject({ code: 'revoke-many-owners', exitCode: 3, message: expect.stringMatching(/bravo \(.*bravo\.yaml\), charlie \(.*charlie\.yaml\)/) });
+    expect(statusIn('bravo', shared)).toBe('active');
+  });
+
+  it('says a key revoked and deleted already was, naming its rotation, instead of "not found"', async () => {
+    const leaked = keyOf('alpha').keyId;
+    expect((await revoke({ key: leaked })).results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    ws.write('.keyrot/generated/alpha.json', JSON.stringify({ keys: readLedger(stateDir(), 'alpha').filter((k) => k.id !== leaked) }));
+    const state = ws.json<Record<string, unknown>>('.keyrot/state/alpha.json');
+    ws.write('.keyrot/state/alpha.json', JSON.stringify({ ...state, phase: 'done', completedAt: clock.now().toISOString() }));
+    const { results } = await revoke({ key: leaked });
+    expect(results).toMatchObject({ code: 'revoke-finished', message: expect.stringContaining(`${state.rotationId}`) });
+  });
+});
+
+describe('revoke by the secret itself, or a scanner\'s report', () => {
+  it('finds a piped secret by its fingerprint, and revokes that key', async () => {
+    const leaked = keyOf('charlie');
+    forgetRecords();
+    const { results } = await revoke({ secret: `${leaked.secret}\n` });
+    expect(results).toEqual([{ plan: 'charlie', outcome: { status: 'done' } }]);
+    expect(statusIn('charlie', leaked.keyId)).toBe('inactive');
+  });
+
+  it('revokes every finding of a gitleaks report it can attribute, asking once, and names the rest', async () => {
+    const a = keyOf('alpha');
+    const c = keyOf('charlie');
+    const report = ws.write('gitleaks.json', JSON.stringify([
+      { File: 'app/config.js', StartLine: 3, RuleID: 'generic-api-key', Secret: a.secret, Match: `key=${a.secret}` },
+      { File: 'ops/notes.md', StartLine: 9, RuleID: 'generic-api-key', Secret: 'sk_not_one_of_ours_0123456789' },
+      { File: 'deploy/env', StartLine: 1, RuleID: 'generic-api-key', Secret: c.secret },
+      { File: 'app/config.js', StartLine: 30, RuleID: 'generic-api-key', Secret: a.secret },
+    ]));
+    const { results, events, asked } = await revoke({ reportFile: report });
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }, { plan: 'charlie', outcome: { status: 'done' } }]);
+    expect(asked).toEqual(['revoke 2 keys (listed above) now: anything still using it fails until it loads the replacement. Revoke?']);
+    expect(statusIn('alpha', a.keyId)).toBe('inactive');
+    expect(statusIn('charlie', c.keyId)).toBe('inactive');
+    expect(statusIn('bravo', keyOf('bravo').keyId)).toBe('active');
+    expect(notes(events)).toEqual(expect.arrayContaining([
+      `alpha note: found: ${a.keyId} of plan alpha, leaked at app/config.js:3 (gitleaks generic-api-key)`,
+      `charlie note: found: ${c.keyId} of plan charlie, leaked at deploy/env:1 (gitleaks generic-api-key)`,
+      'leak-report warning: not attributed to any plan: ops/notes.md:9 (gitleaks generic-api-key)',
+    ]));
+  });
+
+  it('refuses a report none of whose findings any plan holds (exit 2), and a report it cannot read', async () => {
+    const report = ws.write('gitleaks.json', JSON.stringify([{ File: 'a', StartLine: 1, RuleID: 'r', Secret: 'sk_not_one_of_ours_0123456789' }]));
+    expect((await revoke({ reportFile: report })).results).toMatchObject({ code: 'revoke-nothing-attributed', exitCode: 2 });
+    expect((await revoke({ reportFile: path.join(ws.dir, 'missing.json') })).results).toMatchObject({ code: 'leak-report-invalid', message: expect.stringContaining('ENOENT') });
+  });
+});
+
+describe('revoke without a key', () => {
+  it('revokes the key the one plan\'s consumers use now', async () => {
+    const current = keyOf('bravo').keyId;
+    const { results } = await revoke({ current: true }, [plans[1]!]);
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(statusIn('bravo', current)).toBe('inactive');
+  });
+
+  it('needs a key when given more than one plan (exit 2)', async () => {
+    expect((await revoke({ current: true })).results).toMatchObject({ code: 'revoke-needs-key', exitCode: 2 });
+  });
+});
