@@ -24,9 +24,15 @@ function standIn(discards = true) {
     terminal,
     done,
     screen: () => screen,
+    /** Resolves once the question is on the screen; fails after a second (no question was asked). */
+    shown: async () => {
+      for (const giveUp = Date.now() + 1_000; !screen.includes('[y/N] '); await new Promise((r) => setTimeout(r, 5))) {
+        if (Date.now() > giveUp) throw new Error(`no question on the screen: ${JSON.stringify(screen)}`);
+      }
+    },
     /** Type `keys` once the question is on the screen. */
-    answer: async (keys: string) => {
-      while (!screen.includes('[y/N] ')) await new Promise((r) => setTimeout(r, 5));
+    async answer(keys: string) {
+      await this.shown();
       input.write(keys);
     },
   };
@@ -47,7 +53,8 @@ afterEach(() => {
 const ask = (term: ReturnType<typeof standIn> | undefined, opts: Partial<ConfirmOptions> = {}) =>
   confirmer({ signal: interrupt.signal, terminal: () => term?.terminal, ...opts })(QUESTION);
 
-describe('the question before a permanent step', () => {
+// A question that is never asked or never answered fails in 2 s, not at the suite's 30 s timeout.
+describe('the question before a permanent step', { timeout: 2_000 }, () => {
   it.each(['y\n', 'Y\n', 'yes\n', 'YES\n', ' yes \n', 'Yes\r\n'])('takes %j as yes', async (keys) => {
     const term = standIn();
     const answered = ask(term);
@@ -106,7 +113,7 @@ describe('the question before a permanent step', () => {
   it('stops with "interrupted" on Ctrl-C (the run\'s interrupt), ending the line and closing the terminal', async () => {
     const term = standIn();
     const answered = ask(term).catch((e: unknown) => e);
-    while (!term.screen().includes('[y/N] ')) await new Promise((r) => setTimeout(r, 5));
+    await term.shown();
     interrupt.abort();
     expect(await answered).toMatchObject({ code: 'interrupted', exitCode: 130 });
     expect(term.screen().startsWith(`${QUESTION} [y/N] `)).toBe(true);
