@@ -45,7 +45,7 @@ const commandPatterns = [
 const restrict = (files, patterns) => ({ files, rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] } });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.peers/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.peers/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
