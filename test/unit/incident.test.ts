@@ -148,6 +148,56 @@ describe('revoke', () => {
     expect(status(leaked)).not.toBe('active');
   });
 
+  it('with an issuer that cannot deactivate keys: asks its last use first, then deletes it at once', async () => {
+    class Undeactivatable extends FakeIssuer {
+      readonly deactivates = false;
+      failLastUse = false;
+      override async lastUsed(id: string) {
+        this.calls.push(`lastUsed ${id}`);
+        if (this.failLastUse) throw new Error('ThrottlingException');
+        return super.lastUsed(id);
+      }
+    }
+    issuer = new Undeactivatable(() => clock.now());
+    const leaked = existingKey();
+    issuer.lastUse.set(leaked, new Date(clock.now().getTime() - 3 * MIN));
+    const { outcome, events } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(outcome.status).toBe('waiting');
+    expect(issuer.calls.slice(0, 2)).toEqual([`lastUsed ${leaked}`, `delete ${leaked}`]);
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+    expect(status(leaked)).toBe('deleted');
+    expect(events.find((e) => e.type === 'step' && e.action === 'revoke-key')).toMatchObject({ detail: `deleted leaked key ${leaked} at once: fake issuer cannot deactivate keys` });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'revoke', message: expect.stringMatching(new RegExp(`${leaked} was last used: .* by sts in us-east-1`)) }));
+    expect(readState(stateDirOf(plan()), 'api')!.deactivatedAt).toBe(clock.now().toISOString());
+  });
+
+  it('with an issuer that cannot deactivate keys and cannot say when it was last used: deletes it all the same', async () => {
+    class Undeactivatable extends FakeIssuer {
+      readonly deactivates = false;
+      override async lastUsed(): Promise<never> {
+        throw new Error('ThrottlingException');
+      }
+    }
+    issuer = new Undeactivatable(() => clock.now());
+    const leaked = existingKey();
+    const { events } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(status(leaked)).toBe('deleted');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'revoke', message: `${leaked} was last used: not reported by the issuer` }));
+  });
+
+  it('takes over a rotation waiting for the old key to go quiet, and goes straight to deactivate', async () => {
+    const leaked = existingKey();
+    const quiet = plan({ lastUsed: { quietFor: 30 * MIN, maxWait: 24 * 60 * MIN } });
+    await run(quiet, clock, { providers: providers(), wait: false }); // drain
+    clock.advance(15 * MIN);
+    issuer.lastUse.set(leaked, clock.now()); // busy: waiting in last-used
+    expect((await run(quiet, clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting');
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ phase: 'last-used' });
+    const { events } = await revoke(quiet, clock, leaked, { providers: providers() });
+    expect(events.filter((e) => e.type === 'phase').map((e) => e.type === 'phase' && e.phase)).toEqual(['revoke', 'deactivate', 'soak']);
+    expect(status(leaked)).toBe('inactive');
+  });
+
   it('refuses to revoke the new key of a rotation in flight, naming the way out', async () => {
     existingKey();
     await run(plan(), clock, { providers: providers(), wait: false });

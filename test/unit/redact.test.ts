@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
-import { installOutputFilter, redact, rememberSecret } from '../../src/secrets/redact.js';
+import { installOutputFilter, redact, rememberSecret, variablesNamedIn } from '../../src/secrets/redact.js';
 import { maskUserinfo, originAndPath, originOf, originOnly } from '../../src/secrets/urls.js';
 
 describe('URLs in messages keyrot did not write', () => {
@@ -124,5 +124,26 @@ describe('the output filter installed on the process', () => {
     expect(leaked(out.stdout + out.stderr, [token, awsSecret])).toEqual([]);
     expect(out.stdout).toContain(`[redacted ${fingerprint(token)}]`);
     expect(out.stderr).toContain(`[redacted ${fingerprint(awsSecret)}]`);
+  });
+});
+
+describe('what the filter learns', () => {
+  it('names the variables a plan\'s provider and hook settings say hold a credential: fields ending in Env, and headersFromEnv', () => {
+    const config = {
+      type: 'http', auth: { tokenEnv: 'VENDOR_TOKEN', header: 'Authorization', headersFromEnv: { 'X-Api-Key': 'VENDOR_KEY', 'X-Retries': 3 } },
+      notify: [{ type: 'webhook', signingKeyEnv: 'HOOK_SECRET', url: 'https://h.example/x' }, { type: 'command', run: 'true' }],
+      env: 'not a variable name', limitEnv: 5, Env: null,
+    };
+    expect(variablesNamedIn(config).sort()).toEqual(['HOOK_SECRET', 'VENDOR_KEY', 'VENDOR_TOKEN']);
+    expect(variablesNamedIn('TOKEN_Env')).toEqual([]);
+    expect(variablesNamedIn(null)).toEqual([]);
+  });
+
+  it('does not mask a value too short to be a secret (it would mask innocent words)', () => {
+    rememberSecret('admin12');
+    expect(redact('user admin12 logged in')).toBe('user admin12 logged in');
+    const eight = `k${randomBytes(8).toString('hex').slice(0, 7)}`;
+    rememberSecret(eight);
+    expect(redact(`x ${eight} y`)).toBe(`x [redacted ${fingerprint(eight)}] y`);
   });
 });

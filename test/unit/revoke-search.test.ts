@@ -40,11 +40,11 @@ const forgetRecords = () => {
 /** A plan whose issuer cannot be asked (its ledger is unreadable). */
 const unaskable = (plan: string) => ws.write(`.keyrot/generated/${plan}.json`, '{cut short');
 
-async function revoke(source: LeakSource, on = plans) {
+async function revoke(source: LeakSource, on = plans, opts: { answer?: 'yes' | 'no' | 'unattended'; delete?: boolean } = {}) {
   const events: RunEvent[] = [];
   const asked: string[] = [];
-  const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async (q: string) => (asked.push(q), 'yes' as const) };
-  const request: RevokeRequest = { source, delete: false, withYes: { command: 'keyrot revoke --yes', piped: false } };
+  const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async (q: string) => (asked.push(q), opts.answer ?? 'yes') };
+  const request: RevokeRequest = { source, delete: opts.delete ?? false, withYes: { command: 'keyrot revoke --yes --key K plans/', piped: false } };
   const results = await revokeKeys(on, request, options).catch((e: unknown) => e as Error & { code: string; exitCode: number });
   return { results, events, asked };
 }
@@ -150,5 +150,66 @@ describe('revoke without a key', () => {
 
   it('needs a key when given more than one plan (exit 2)', async () => {
     expect((await revoke({ current: true })).results).toMatchObject({ code: 'revoke-needs-key', exitCode: 2 });
+  });
+});
+
+describe('the revoke question, and --delete after the soak', () => {
+  it('holds when the operator says no, or when nobody can be asked (no terminal, no --yes): nothing is revoked', async () => {
+    const leaked = keyOf('alpha').keyId;
+    const declined = await revoke({ key: leaked }, plans, { answer: 'no' });
+    expect(declined.results).toEqual([{ plan: 'alpha', outcome: { status: 'held', code: 'revoke-declined' } }]);
+    expect(declined.events.find((e) => e.type === 'held')).toMatchObject({ phase: 'revoke', code: 'revoke-declined' });
+    const unattended = await revoke({ key: leaked }, plans, { answer: 'unattended' });
+    expect(unattended.results).toEqual([{ plan: 'alpha', outcome: { status: 'held', code: 'revoke-unattended' } }]);
+    expect(unattended.events.find((e) => e.type === 'held')).toMatchObject({ code: 'revoke-unattended', hint: expect.stringContaining('keyrot revoke --yes --key K plans/') });
+    expect(statusIn('alpha', leaked)).toBe('active');
+  });
+
+  it('says what comes next: the soak, then an explicit --delete (never a delete it was not asked for)', async () => {
+    const leaked = keyOf('alpha').keyId;
+    const { results, events } = await revoke({ key: leaked }, [plans[0]!]);
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(events.filter((e) => e.type === 'warning').map((e) => e.type === 'warning' && e.message)).toContain(`revoking ${leaked} of plan alpha now: anything still using it fails until it loads the replacement`);
+    const next = notes(events).find((n) => n.startsWith('alpha note: revoked'));
+    expect(next).toMatch(new RegExp(`^alpha note: revoked ${leaked}; replacement key-\\w+ published; delete the leaked key after \\S+ with \`keyrot revoke --delete --key ${leaked} .*alpha\\.yaml\``));
+    expect(statusIn('alpha', leaked)).toBe('inactive');
+  });
+
+  it('--delete is refused before a revoke, approved and held during the soak, and deletes the leaked key after it', async () => {
+    const leaked = keyOf('alpha').keyId;
+    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toEqual([
+      { plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } },
+    ]);
+    await revoke({ key: leaked }, [plans[0]!]);
+
+    const early = await revoke({ key: leaked }, [plans[0]!], { delete: true });
+    expect(early.asked).toEqual([`permanently delete the revoked key ${leaked} of plan alpha once its soak is over?`]);
+    expect(early.results).toEqual([{ plan: 'alpha', outcome: { status: 'waiting', until: expect.any(Date) } }]);
+    expect(statusIn('alpha', leaked)).toBe('inactive');
+    expect(ws.json<{ approvedBy: string }>('.keyrot/state/alpha.json').approvedBy).toEqual(expect.any(String));
+
+    clock.advance(8 * 24 * 60 * 60_000);
+    const later = await revoke({ key: leaked }, [plans[0]!], { delete: true });
+    expect(later.results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(statusIn('alpha', leaked)).toBe('gone');
+  });
+
+  it('without a key, finishes the revoke in flight rather than revoking its replacement', async () => {
+    const leaked = keyOf('bravo').keyId;
+    await revoke({ key: leaked }, [plans[1]!]);
+    const keys = readLedger(stateDir(), 'bravo').map((k) => k.id);
+    const { results } = await revoke({ current: true }, [plans[1]!]);
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(readLedger(stateDir(), 'bravo').map((k) => `${k.id}:${k.status}`)).toEqual(keys.map((id) => `${id}:${id === leaked ? 'inactive' : 'active'}`));
+  });
+
+  it('without a key, picks the active key the targets serve when the issuer holds two', async () => {
+    const served = keyOf('bravo').keyId;
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/bravo.json');
+    const spare = { id: 'key-0000000000aa', status: 'active', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
+    ws.write('.keyrot/generated/bravo.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    await revoke({ current: true }, [plans[1]!]);
+    expect(statusIn('bravo', served)).not.toBe('active'); // revoked (and deleted to make room: the ledger was full)
+    expect(statusIn('bravo', spare.id)).toBe('active');
   });
 });
