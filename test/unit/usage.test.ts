@@ -405,6 +405,54 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
     expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('down\\x1b[2J\\r\\nkeyrot: deleted; not deactivating it') });
   });
 
+  it('holds at maxWait (not a moment later) while the metrics still count requests, saying how many', async () => {
+    await go();
+    clock.advance(15 * MIN); // last-used starts: it gives up 24h from now
+    metrics = count(4.6); // increase() extrapolates: not a whole number
+    expect((await go()).outcome).toMatchObject({ status: 'waiting' });
+    clock.advance(24 * 60 * MIN);
+    const { outcome, events } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'old-key-in-use' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 5 time(s) in the last 30m (fake metrics)') });
+    metrics = count(0.42);
+    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 0.42 time(s) in the last 30m') });
+    metrics = count(3);
+    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining(' 3 time(s) in the last 30m') });
+    expect(issuer.keys[0]!.status).toBe('active');
+  });
+
+  it('a last use the source dates says when the key goes quiet, or that it cannot before maxWait', async () => {
+    const dated = (at: Date) => (): UsageAnswer => ({ answered: true, query: 'q', value: at.toISOString(), at: clock.now(), lastUsedAt: at });
+    await go();
+    clock.advance(15 * MIN);
+    metrics = dated(new Date(clock.now().getTime() - 10 * MIN));
+    expect((await go()).outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + 20 * MIN) });
+    // Used a moment before maxWait: it cannot go quiet in time, so the wait ends at maxWait.
+    clock.advance(24 * 60 * MIN - 10 * MIN);
+    metrics = dated(clock.now());
+    expect((await go()).outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + 10 * MIN) });
+  });
+
+  it('asks a source that counts again after the plan\'s interval', async () => {
+    const every5 = planObject(ws.dir, { ...plan().plan, usage: { type: 'prometheus', url: 'http://p:9090', query: QUERY, interval: 5 * MIN, timeout: 10_000 } });
+    const go5 = () => run(every5, clock, { providers: { issuer, stores: [store], usage }, wait: false });
+    await go5();
+    clock.advance(15 * MIN);
+    metrics = count(2);
+    expect((await go5()).outcome).toEqual({ status: 'waiting', until: new Date(clock.now().getTime() + 5 * MIN) });
+  });
+
+  it('cannot open a delete gate the issuer holds: unused by the metrics during the soak is still no delete', async () => {
+    await go();
+    clock.advance(15 * MIN);
+    expect((await go()).outcome).toMatchObject({ status: 'waiting' }); // deactivated, soaking
+    const state = JSON.parse(ws.read('.keyrot/state/api.json'));
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, phase: 'delete', stage: 'ready' })); // the soak wait skipped
+    const { outcome } = await go();
+    expect(outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(issuer.keys.map((k) => k.id)).toContain(old());
+  });
+
   it('a source that throws is no answer, not unused', async () => {
     await go();
     clock.advance(15 * MIN);
