@@ -1,0 +1,129 @@
+// The file store's plan lock (invariant 7), its time rules checked without waiting them out: a lock
+// folder is aged by setting its mtime, as a holder that stopped refreshing it would leave it. Two
+// seconds for a dead holder's lock (or one naming no holder), five for a live one's. The same lock
+// raced by real processes, and taken from a SIGKILLed or stalled one, is in lock.test.ts and the
+// file state store's contract suite.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeyrotError } from '../../src/errors.js';
+import { FileStateStore } from '../../src/state/file-store.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+let ws: Workspace;
+let store: FileStateStore;
+beforeEach(() => {
+  ws = workspace();
+  store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+});
+afterEach(() => ws.cleanup());
+
+const lockDir = () => path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+/** A lock folder as another holder left it, last refreshed `ageMs` ago. */
+function leftLock(content: string | undefined, ageMs: number): void {
+  mkdirSync(lockDir(), { recursive: true });
+  if (content !== undefined) writeFileSync(path.join(lockDir(), 'holder.json'), content);
+  age(lockDir(), ageMs);
+}
+const age = (file: string, ms: number) => utimesSync(file, new Date(Date.now() - ms), new Date(Date.now() - ms));
+const heldBy = () => JSON.parse(readFileSync(path.join(lockDir(), 'holder.json'), 'utf8'));
+/** Take the lock, and say how long it took. */
+async function timedLock(waitMs = 0) {
+  const started = Date.now();
+  const lock = await store.lock('api', holder(process.pid, 'the next run'), waitMs);
+  return { lock, ms: Date.now() - started };
+}
+
+describe('the file plan lock, by the clock', () => {
+  it('takes a dead holder\'s lock once it is 2 s old, not before', async () => {
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0001' }), 2_100);
+    const { lock, ms } = await timedLock();
+    expect(ms).toBeLessThan(240); // at once: no poll
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await lock.release();
+
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0002' }), 1_500);
+    const later = await timedLock(); // even with no wait asked: a dead holder's lock is waited out
+    expect(later.ms).toBeGreaterThanOrEqual(400);
+    expect(later.ms).toBeLessThan(1_500);
+    await later.lock.release();
+  });
+
+  it('takes a lock that names no holder (cut short, or an older keyrot\'s) once it is 2 s old', async () => {
+    leftLock('{"host":', 2_100);
+    const { lock, ms } = await timedLock();
+    expect(ms).toBeLessThan(240);
+    await lock.release();
+    leftLock(undefined, 2_100);
+    await (await timedLock()).lock.release();
+  });
+
+  it('refuses a live holder\'s lock at once, naming it, until it has gone 5 s unrefreshed; then takes it', async () => {
+    const live = JSON.stringify({ ...holder(process.pid, 'keyrot run --due plans/'), token: 'live0001' });
+    leftLock(live, 4_000);
+    const err = await store.lock('api', holder(process.pid), 0).catch((e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: `plan api is locked by pid ${process.pid} on ${os.hostname()} (keyrot run --due plans/) since 2026-11-27T10:00:00.000Z` });
+    expect(heldBy()).toMatchObject({ token: 'live0001' });
+
+    age(lockDir(), 5_100);
+    const { lock, ms } = await timedLock();
+    expect(ms).toBeLessThan(240);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await lock.release();
+  });
+
+  it('a live holder\'s lock is waited for up to the wait asked, and refused after it', async () => {
+    leftLock(JSON.stringify({ ...holder(process.pid), token: 'live0002' }), 0);
+    const started = Date.now();
+    const err = await store.lock('api', holder(process.pid), 600).catch((e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('clears a takeover claim left by a contender that died mid-takeover (2 s old), then takes the lock', async () => {
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0003' }), 0);
+    mkdirSync(path.join(lockDir(), 'takeover'));
+    age(path.join(lockDir(), 'takeover'), 2_100);
+    age(lockDir(), 3_000);
+    const { lock, ms } = await timedLock();
+    // Clearing the claim touches the lock folder: its dead holder's 2 s start again.
+    expect(ms).toBeGreaterThanOrEqual(1_800);
+    expect(ms).toBeLessThan(3_000);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    expect(existsSync(path.join(lockDir(), 'takeover'))).toBe(false);
+    await lock.release();
+  });
+
+  it('keeps its lock fresh while held (every second), and frees it on release leaving nothing behind', async () => {
+    const { lock } = await timedLock();
+    age(lockDir(), 3_000);
+    await new Promise((r) => setTimeout(r, 1_150));
+    expect(Date.now() - statSync(lockDir()).mtimeMs).toBeLessThan(1_000);
+    expect(lock.lost).toBeUndefined();
+    await lock.release();
+    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+  });
+
+  it('says the lock was removed when someone deleted it, and then releases nothing', async () => {
+    const { lock } = await timedLock();
+    rmSync(lockDir(), { recursive: true });
+    await new Promise((r) => setTimeout(r, 1_150));
+    expect(lock.lost).toBe('the lock was removed');
+    const next = await timedLock();
+    await lock.release();
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await next.lock.release();
+  });
+
+  it('locks plans independently, and a second lock of a held plan is refused even from the same process', async () => {
+    const a = await store.lock('api', holder(process.pid), 0);
+    const b = await store.lock('billing', holder(process.pid), 0);
+    expect(await store.lock('api', holder(process.pid), 0).catch((e: unknown) => (e as KeyrotError).code)).toBe('lock-held');
+    await Promise.all([a.release(), b.release()]);
+  });
+});
