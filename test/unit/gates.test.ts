@@ -57,12 +57,14 @@ describe('create: the issuer must have room', () => {
   });
 
   it('deletes an inactive key first when the plan allows it, and audits that', async () => {
-    existingKey();
+    const old = existingKey();
     const spare = issuer.seed('inactive');
     const { outcome } = await go(plan({ source: { type: 'generated', deleteInactiveKey: true } }), { wait: false });
     expect(outcome.status).toBe('waiting');
     expect(issuer.calls.slice(0, 2)).toEqual([`delete ${spare}`, 'create FAKE3']);
     expect(readAudit(stateDirOf(plan()))[0]).toMatchObject({ action: 'delete-inactive-key', detail: expect.stringContaining(spare) });
+    // The key list a resume looks for orphans against no longer names the deleted key.
+    expect(readState(stateDirOf(plan()), 'api')!.keysBeforeCreate).toEqual([old]);
   });
 });
 
@@ -73,6 +75,7 @@ describe('publish: never overwrite what keyrot does not manage', () => {
     const { outcome } = await go();
     expect(outcome).toEqual({ status: 'held', code: 'store-unmanaged' });
     expect(store.calls).toEqual([]);
+    expect(issuer.calls).toEqual([]); // held at the create gate: no key made only to be thrown away
   });
 
   it('adopts it when the target says adopt: true', async () => {
@@ -227,6 +230,65 @@ describe('delete: its own gate checks the soak, whatever the state says', () => 
     expect(status(old)).toBe('inactive');
     expect(issuer.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
     expect(store.calls.filter((c) => c.startsWith('onDelete'))).toEqual([]);
+  });
+});
+
+describe('delete: use at the very moment of deactivation counts as use since', () => {
+  it('holds when the old key was last used exactly when it was deactivated', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false }); // deactivated now
+    issuer.lastUse.set(old, new Date(readState(stateDirOf(plan()), 'api')!.deactivatedAt!));
+    clock.advance(7 * 24 * 60 * MIN);
+    expect((await go(plan(), { wait: false })).outcome).toEqual({ status: 'held', code: 'used-after-deactivate' });
+  });
+
+  it('holds a state at delete that says the key was never deactivated, whatever its soak deadline', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false });
+    clock.advance(7 * 24 * 60 * MIN);
+    const state = JSON.parse(ws.read('.keyrot/state/api.json'));
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, phase: 'delete', stage: 'ready', deactivatedAt: null }));
+    expect((await go(plan(), { wait: false })).outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(status(old)).toBe('inactive');
+  });
+});
+
+describe('create after a crash with no key list on record', () => {
+  it('deletes no key: only a key missing from a list saved before create can be an orphan', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    const state = JSON.parse(ws.read('.keyrot/state/api.json'));
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, phase: 'create', stage: 'acting', keysBeforeCreate: null, newKeyId: null, newFingerprint: null, published: [] }));
+    await issuer.delete('FAKE2'); // as if create never reached the issuer
+    issuer.calls = [];
+    await go(plan(), { wait: false });
+    expect(issuer.calls.filter((c) => c.startsWith('delete'))).toEqual([]);
+    expect(status(old)).toBe('active');
+  });
+});
+
+describe('deactivate with an issuer that cannot deactivate keys', () => {
+  it('stops every target serving the old key, records why the issuer still accepts it, and soaks', async () => {
+    class Undeactivatable extends FakeIssuer {
+      readonly deactivates = false;
+    }
+    issuer = new Undeactivatable(() => clock.now());
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    const { outcome, events } = await go(plan(), { wait: false });
+    expect(outcome).toMatchObject({ status: 'waiting' }); // soaking
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+    expect(store.calls).toContain(`onDeactivate ${old}`);
+    expect(events.find((e) => e.type === 'step' && e.action === 'deactivate-key')).toMatchObject({
+      detail: `fake issuer cannot deactivate keys: ${old} stays valid there until it is deleted after the soak`,
+    });
+    expect(readAudit(stateDirOf(plan())).find((r) => r.action === 'deactivate-key')).toMatchObject({ outcome: 'skipped' });
+    expect(readState(stateDirOf(plan()), 'api')!.deactivatedAt).toBe(clock.now().toISOString());
   });
 });
 

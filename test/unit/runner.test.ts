@@ -121,6 +121,35 @@ describe('a step cut short is finished by its resume rule', () => {
   });
 });
 
+describe('a deactivation cut short before the issuer call', () => {
+  async function cutShort() {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...saved(), phase: 'deactivate', stage: 'acting' }));
+    issuer.calls = [];
+    return old;
+  }
+
+  it('is made on resume: the key is still active, every target still serves the new one', async () => {
+    const old = await cutShort();
+    await go(plan(), { wait: false });
+    expect(issuer.calls).toEqual([`deactivate ${old}`]);
+    expect(status(old)).toBe('inactive');
+  });
+
+  it('goes back to verify first when a target lost the new key meanwhile: the old key stays active', async () => {
+    const old = await cutShort();
+    const fresh = { ...store.current! };
+    store.current = { keyId: old, secret: issuer.keys.find((k) => k.id === old)!.secret };
+    const { events } = await go(plan(), { wait: false });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', message: `a target no longer serves ${fresh.keyId}; publishing it again before the old key is deactivated` }));
+    expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
+    expect(status(old)).toBe('active');
+    expect(saved()).toMatchObject({ phase: 'verify' });
+  });
+});
+
 describe('a bug is reported as a bug', () => {
   it('an unexpected error is "internal" (exit 1), audited, and shown with its stack', async () => {
     existingKey();
@@ -171,6 +200,16 @@ describe('rollback', () => {
     const err = await decide(plan(), clock, (ctx) => rollBack(ctx, 'changed my mind'), { providers: providers() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'nothing-to-roll-back', message: expect.stringContaining('revoked (leaked)') });
     expect(status(leaked)).toBe('inactive');
+  });
+
+  it('is refused once the old key is gone from the issuer (deleted by hand): too late to bring it back', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false }); // deactivated, soaking
+    await issuer.delete(old);
+    const err = await decide(plan(), clock, (ctx) => rollBack(ctx, 'hook failed'), { providers: providers() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'rollback-too-late' });
   });
 
   it('is refused before the old key was deactivated', async () => {
