@@ -4,10 +4,10 @@
 // raced by real processes, and taken from a SIGKILLed or stalled one, is in lock.test.ts and the
 // file state store's contract suite.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
@@ -120,10 +120,61 @@ describe('the file plan lock, by the clock', () => {
     await next.lock.release();
   });
 
+  it('writes the holder before the lock exists: the lock folder always names who holds it', async () => {
+    const lock = await store.lock('api', holder(process.pid), 0);
+    expect(JSON.parse(readFileSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'), 'utf8'))).toMatchObject(holder(process.pid));
+    await lock.release();
+    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+  });
+
+
+  it("cleans what crashed runs left beside the lock, and nothing a live run is using", async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    mkdirSync(path.dirname(lockDir()), { recursive: true });
+    writeFileSync(path.join(path.dirname(lockDir()), 'api.holder.json.1234567'), '{"host":"x"'); // an older keyrot's temp file
+    utimesSync(path.join(path.dirname(lockDir()), 'api.holder.json.1234567'), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.tmp-${dead}-0a1b2c3d`));
+    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.old-${dead}-0a1b2c3e`));
+    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.tmp-${process.pid}-0a1b2c3f`)); // alive and fresh: kept
+    mkdirSync(path.join(path.dirname(lockDir()), `other.lock.tmp-${dead}-0a1b2c40`)); // another plan's: its own run cleans it
+    const lock = await store.lock('api', holder(process.pid), 0);
+    await lock.release();
+    expect(readdirSync(path.dirname(lockDir())).sort()).toEqual([`api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
+  });
+
+
+  it('notices when its lock was taken over, and then does not remove the new holder\'s lock', async () => {
+    const lock = await store.lock('api', holder(process.pid), 0);
+    // Another process judged it stale (this one stalled) and replaced it.
+    rmSync(path.join(path.dirname(lockDir()), 'api.lock'), { recursive: true });
+    mkdirSync(path.join(path.dirname(lockDir()), 'api.lock'));
+    writeFileSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other001' }));
+    await vi.waitFor(() => expect(lock.lost).toMatch(/^taken over by pid \d+ on .* \(keyrot run other\)/), { timeout: 3_000 });
+    await lock.release();
+    expect(existsSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'))).toBe(true);
+  });
+
   it('locks plans independently, and a second lock of a held plan is refused even from the same process', async () => {
     const a = await store.lock('api', holder(process.pid), 0);
     const b = await store.lock('billing', holder(process.pid), 0);
     expect(await store.lock('api', holder(process.pid), 0).catch((e: unknown) => (e as KeyrotError).code)).toBe('lock-held');
     await Promise.all([a.release(), b.release()]);
+  });
+
+  // Issue 25, defect 11: a file, a link or a pipe there is not a lock nobody releases: no spinning at it.
+  it.each([
+    ['a file', (p: string) => writeFileSync(p, 'x'), 'a file'],
+    ['a link to a folder', (p: string) => symlinkSync(os.tmpdir(), p), 'a symbolic link'],
+  ])('refuses %s where the lock folder belongs (state-folder-invalid, exit 2), at once whatever the wait', async (_, make, what) => {
+    mkdirSync(path.dirname(lockDir()), { recursive: true });
+    const at = lockDir();
+    make(at);
+    const started = Date.now();
+    const err = await store.lock('api', holder(process.pid), 600_000).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((err as KeyrotError).code).toBe('state-folder-invalid');
+    expect((err as KeyrotError).exitCode).toBe(2);
+    expect((err as KeyrotError).message).toBe(`cannot keep state in ${at}: it is ${what}, where the lock folder of plan api belongs`);
+    expect(readdirSync(path.dirname(at))).toEqual(['api.lock']);
   });
 });
