@@ -20,7 +20,7 @@ describe('SIGKILL right after every save a rotation makes, then run again', () =
     const plan = ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
     expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0); // first key
     // One rotation, traced: every save it makes is a point to kill at (phase:stage#n).
-    const traced = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_TEST_SAVES: path.join(ws.dir, 'saves.txt') } });
+    const traced = await keyrot(['run', '--yes', plan], { cwd: ws.dir, env: { KEYROT_TEST_SAVES: path.join(ws.dir, 'saves.txt'), KEYROT_TEST_TRACE_LEDGER: '1' } });
     expect(traced.code, traced.stderr).toBe(0);
     const BOUNDARIES = savePointsIn(path.join(ws.dir, 'saves.txt'));
     const stateSaves = BOUNDARIES.filter((b) => !b.startsWith('ledger:'));

@@ -7,30 +7,36 @@
 //   KEYROT_TEST_KILL_AFTER=ledger:saved#n right after the n-th save of a key ledger: right after a
 //                                        ledger-keeping issuer (generated, http) created, deactivated or
 //                                        deleted a key, before the rotation record says so
-//   KEYROT_TEST_SAVES=FILE               append `phase:stage` of every save, and `ledger:saved` of every
-//                                        ledger save, to FILE (the points to kill at)
+//   KEYROT_TEST_SAVES=FILE               append `phase:stage` of every save to FILE (the points to kill at)
+//   KEYROT_TEST_TRACE_LEDGER=1           with KEYROT_TEST_SAVES: `ledger:saved` of every ledger save too
 import { appendFileSync } from 'node:fs';
 
 const [killAt, nth] = (process.env.KEYROT_TEST_KILL_AFTER ?? '').split('#');
 const trace = process.env.KEYROT_TEST_SAVES;
 let seen = 0;
 
+const traceLedger = process.env.KEYROT_TEST_TRACE_LEDGER === '1';
 const reached = (at) => {
-  if (trace) appendFileSync(trace, `${at}\n`);
+  if (trace && (traceLedger || !at.startsWith('ledger:'))) appendFileSync(trace, `${at}\n`);
   if (killAt && at === killAt && ++seen >= Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
 };
 const afterSave = (saved) => reached(`${saved.phase}:${saved.stage}`);
 
 /** A plan's key ledger, with every save reported once it is durable: the issuer's side effect has happened. */
-const decorateLedger = (ledger) => ({
-  where: ledger.where,
-  load: () => ledger.load(),
-  save: async (keys, version) => {
-    const saved = await ledger.save(keys, version);
-    reached('ledger:saved');
-    return saved;
-  },
-});
+const decorateLedger = (ledger) =>
+  new Proxy(ledger, {
+    get(target, name) {
+      if (name === 'save') {
+        return async (...args) => {
+          const saved = await target.save(...args);
+          reached('ledger:saved');
+          return saved;
+        };
+      }
+      const value = Reflect.get(target, name, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 
 /** The store, with every save it makes reported to afterSave once it is durable. */
 const decorateStore = (store) =>
