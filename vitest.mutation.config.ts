@@ -4,10 +4,13 @@
 // need not run; anything else, the engine's.
 import { defineConfig } from 'vitest/config';
 
-const STATE = ['test/unit/file-lock.test.ts', 'test/unit/vault-lock.test.ts', 'test/unit/state-store.test.ts', 'test/unit/file-store.test.ts'];
-// The lock raced by real processes and taken from SIGKILLed and stalled ones: seconds of real waiting
-// per test, run by npm test. file-lock.test.ts checks the same time rules on aged lock folders.
-const SLOW = ['test/unit/lock.test.ts', 'test/contracts/file-state.contract.test.ts'];
+const STATE = [
+  'test/unit/file-lock.test.ts', 'test/unit/vault-lock.test.ts', 'test/unit/state-store.test.ts',
+  'test/contracts/file-state.contract.test.ts',
+];
+// The lock raced by eight processes and taken over with real 2 s waits: seconds per test (npm test
+// runs it). file-lock.test.ts checks the same time rules on aged lock folders.
+const SLOW = ['test/unit/lock.test.ts'];
 
 export default defineConfig({
   test: process.env.MUTATION_SET === 'state'

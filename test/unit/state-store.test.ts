@@ -1,6 +1,6 @@
 // The file state store on a bad day: a record that is not one, a folder that cannot be, a full disk.
 // Each is a message a user can act on (exit 2 or 4), never "internal error" with a stack.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -120,5 +120,49 @@ describe('a full disk', () => {
     // Space is back: the same step saves.
     disk.full = false;
     expect((await store.save({ ...first, phase: 'publish' })).version).toBe(2);
+  });
+});
+
+describe('the file state store\'s own rules', () => {
+  it('refuses a record larger than 4 MB without reading it all, and a folder where the record should be', async () => {
+    writeState(`{"padding":"${'x'.repeat(4 * 1024 * 1024)}"}`);
+    expect(await failure(store.load('api'))).toMatchObject({ code: 'state-corrupt', message: expect.stringContaining('it is larger than 4 MB; a record is a few kB') });
+    ws.cleanup();
+    ws = workspace();
+    store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    mkdirSync(stateFile(), { recursive: true });
+    expect(await failure(store.load('api'))).toMatchObject({ code: 'state-corrupt', message: expect.stringContaining('it is not a regular file') });
+  });
+
+  it('lists the records of every plan, and nothing else in the folder', async () => {
+    const saved = await store.save({ ...newRotation('api', new Date('2026-11-01T00:00:00Z'), 'r1'), version: 0 });
+    await store.save({ ...newRotation('billing', new Date('2026-11-01T00:00:00Z'), 'r2'), version: 0 });
+    writeFileSync(path.join(path.dirname(stateFile()), 'notes.txt'), 'not a record');
+    writeFileSync(path.join(path.dirname(stateFile()), 'api.json.unusable-20261101T000000000Z'), '{cut');
+    expect((await store.list()).map((s) => `${s.plan} v${s.version}`).sort()).toEqual([`api v${saved.version}`, 'billing v1']);
+    expect(await new FileStateStore(path.join(ws.dir, 'nothing-here')).list()).toEqual([]);
+  });
+
+  it('keeps each plan\'s generated-key ledger beside the records, and lists the plans that have one', async () => {
+    const ledger = store.ledger('api');
+    expect(path.resolve(ledger.where)).toBe(path.join(ws.dir, '.keyrot', 'generated', 'api.json'));
+    expect(await ledger.load()).toEqual({ keys: [], version: 0 });
+    await ledger.save([{ id: 'key-1', status: 'active', createdAt: '2026-11-01T00:00:00.000Z', fingerprint: 'sha256:00' }], 0);
+    expect(await store.ledgerPlans()).toEqual(['api']);
+  });
+
+  it('notices a record changed by another process since it was loaded, and refuses the stale save', async () => {
+    const first = await store.save({ ...record(), version: 0 });
+    const loaded = (await store.load('api'))!;
+    writeState({ ...first, version: first.version + 1, phase: 'publish' }); // another process wrote it
+    expect(await failure(store.save({ ...loaded, phase: 'verify' }))).toMatchObject({ code: 'state-conflict' });
+  });
+
+  it('makes the state folder again when it was removed under a running store, once a save has failed for it', async () => {
+    await store.save({ ...record(), version: 0 });
+    rmSync(path.join(ws.dir, '.keyrot'), { recursive: true });
+    expect(await failure(store.save({ ...record(), version: 0 }))).toMatchObject({ code: 'state-io' });
+    expect((await store.save({ ...record(), version: 0 })).version).toBe(1);
+    expect(readdirSync(path.dirname(stateFile()))).toEqual(['api.json']);
   });
 });

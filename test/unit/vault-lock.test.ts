@@ -157,6 +157,10 @@ describe('the Vault plan lock', () => {
   it('treats a lock it cannot read as free (an older keyrot, or a hand edit), and an empty one too', async () => {
     secret.writtenByOther({ pid: 'not a number', token: 'x' });
     await (await lock(202)).release();
+    secret.writtenByOther({ ...other(LEASE), token: undefined });
+    await (await lock(203)).release();
+    secret.data = { other: 'field' };
+    await (await lock(204)).release();
     secret.data = { lock: '{cut short' };
     await (await lock(303)).release();
     expect(secret.data).toEqual({ lock: '' });
