@@ -193,6 +193,17 @@ describe('the end of a rotation', () => {
   });
 });
 
+describe('telling consumers to reload', () => {
+  it('happens only once the overlap deadline they count on is on disk', async () => {
+    existingKey();
+    const notify = [{ type: 'command', run: 'cp .keyrot/state/api.json at-reload.json', timeout: 5000, on: ['reload'] }];
+    await go(plan({ notify }), { wait: false });
+    const seen = ws.json<{ phase: string; deadlines: Record<string, string> }>('at-reload.json');
+    expect(seen.phase).toBe('drain');
+    expect(seen.deadlines.drain).toBe(new Date(clock.now().getTime() + 15 * MIN).toISOString());
+  });
+});
+
 describe('rollback', () => {
   it('is refused for a revoke: a leaked key is never served again', async () => {
     const leaked = existingKey();
