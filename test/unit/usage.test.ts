@@ -12,7 +12,7 @@ import { planSchema } from '../../src/plan/schema.js';
 import { createHttpUsage } from '../../src/providers/usage/http.js';
 import { createPrometheusUsage } from '../../src/providers/usage/prometheus.js';
 import { httpUsageSchema, prometheusUsageSchema } from '../../src/providers/usage/schema.js';
-import type { UsageAnswer, UsageSource } from '../../src/providers/usage/source.js';
+import { usedIn, type UsageAnswer, type UsageSource } from '../../src/providers/usage/source.js';
 import type { ProviderContext } from '../../src/providers/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
@@ -212,6 +212,28 @@ describe('http usage source', () => {
   ])('gives no answer on %s', async (_, reply, reason) => {
     const { url } = await serve(() => reply);
     expect(await ask(endpoint(url))).toMatchObject({ answered: false, reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('what counts as use in an answer', () => {
+  const since = new Date(NOW.getTime() - 30 * MIN);
+  const answer = (extra: Record<string, unknown>) => ({ answered: true as const, query: 'q', value: 'v', at: NOW, ...extra });
+  it('any request, however few; a last use at or after the window opened; never a last use before it, or none', () => {
+    expect(usedIn(answer({ requests: 0 }), since)).toBe(false);
+    expect(usedIn(answer({ requests: 0.2 }), since)).toBe(true);
+    expect(usedIn(answer({ lastUsedAt: null }), since)).toBe(false);
+    expect(usedIn(answer({ lastUsedAt: new Date(since.getTime() - 1) }), since)).toBe(false);
+    expect(usedIn(answer({ lastUsedAt: since }), since)).toBe(true);
+    expect(usedIn(answer({ lastUsedAt: new Date(since.getTime() + 1) }), since)).toBe(true);
+  });
+
+  it('an answer larger than 1 MB is no answer (a server that streams without end never fills memory)', async () => {
+    const { url } = await serve(() => ({ body: `{"lastUsedAt": null, "padding": "${'x'.repeat(1 << 20)}"}` }));
+    const source = createHttpUsage(httpUsageSchema.parse({ type: 'http', url: `${url}/keys/{{keyId}}/usage` }), providerContext());
+    expect(await ask(source)).toMatchObject({ answered: false, reason: expect.stringContaining('larger than 1048576 bytes') });
+    const { url: small } = await serve(() => ({ body: `{"lastUsedAt": null, "padding": "${'x'.repeat((1 << 20) - 40)}"}` }));
+    const fits = createHttpUsage(httpUsageSchema.parse({ type: 'http', url: `${small}/keys/{{keyId}}/usage` }), providerContext());
+    expect(await ask(fits)).toMatchObject({ answered: true, lastUsedAt: null });
   });
 });
 
