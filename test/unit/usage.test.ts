@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planSchema } from '../../src/plan/schema.js';
+import { z } from 'zod';
+import { whatIsWrong } from '../../src/providers/usage/answers.js';
 import { createHttpUsage } from '../../src/providers/usage/http.js';
 import { createPrometheusUsage } from '../../src/providers/usage/prometheus.js';
 import { httpUsageSchema, prometheusUsageSchema } from '../../src/providers/usage/schema.js';
@@ -234,6 +236,20 @@ describe('what counts as use in an answer', () => {
     const { url: small } = await serve(() => ({ body: `{"lastUsedAt": null, "padding": "${'x'.repeat((1 << 20) - 40)}"}` }));
     const fits = createHttpUsage(httpUsageSchema.parse({ type: 'http', url: `${small}/keys/{{keyId}}/usage` }), providerContext());
     expect(await ask(fits)).toMatchObject({ answered: true, lastUsedAt: null });
+  });
+});
+
+describe('what a malformed answer is said to be', () => {
+  const wrong = (schema: z.ZodType, value: unknown) => whatIsWrong(schema.safeParse(value).error!);
+  it('names the field by its path, and never repeats a field name it would not print safely', () => {
+    const counts = z.object({ data: z.object({ result: z.array(z.object({ value: z.number() })) }) });
+    expect(wrong(counts, { data: { result: [{ value: 1 }, { value: 'x' }] } })).toMatch(/^malformed answer: data\.result\[1\]\.value: /);
+    expect(wrong(z.number(), 'x')).toMatch(/^malformed answer: the body: /);
+    const labels = z.record(z.string(), z.number());
+    expect(wrong(labels, { 'evil\x1b[2J': 'x' })).toMatch(/^malformed answer: \[…\]: /);
+    expect(wrong(labels, { [`k${'x'.repeat(41)}`]: 'x' })).toMatch(/^malformed answer: \[…\]: /);
+    expect(wrong(labels, { '9lives': 'x' })).toMatch(/^malformed answer: \[…\]: /);
+    expect(wrong(labels, { key_id: 'x' })).toMatch(/^malformed answer: key_id: /);
   });
 });
 
