@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Summarise the Stryker reports of `npm run mutation` (reports/mutation/*.json) for docs/TESTING.md:
 // the mutation score of each safety module and every mutant that survived, by file and line.
-//   node scripts/mutation-summary.mjs [report.json ...]     (default: every report in reports/mutation/)
+//   node scripts/mutation-summary.mjs [report.json ...]     (default: every report in reports/mutation/;
+//                                                           a file in several reports: the last one counts)
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -41,11 +42,12 @@ const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 
 const dir = 'reports/mutation';
 const files = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
-const mutants = files.flatMap((file) =>
-  Object.entries(JSON.parse(readFileSync(file, 'utf8')).files).flatMap(([name, f]) => {
-    const lines = f.source.split('\n');
-    return f.mutants.map((m) => ({ ...m, file: path.relative(process.cwd(), path.resolve(name)), line: lines[m.location.start.line - 1] ?? '' }));
-  }));
+// A file in several reports (a set, then a run of one file): the report named last counts.
+const byFile = new Map(files.flatMap((file) => Object.entries(JSON.parse(readFileSync(file, 'utf8')).files)));
+const mutants = [...byFile].flatMap(([name, f]) => {
+  const lines = f.source.split('\n');
+  return f.mutants.map((m) => ({ ...m, file: path.relative(process.cwd(), path.resolve(name)), line: lines[m.location.start.line - 1] ?? '' }));
+});
 
 const count = (ms, statuses) => ms.filter((m) => statuses.has(m.status)).length;
 const score = (ms) => {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { callProvider } from '../../src/engine/providers.js';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { installOutputFilter, redact, rememberSecret, variablesNamedIn } from '../../src/secrets/redact.js';
 import { maskUserinfo, originAndPath, originOf, originOnly } from '../../src/secrets/urls.js';
@@ -34,7 +35,6 @@ describe('URLs in messages keyrot did not write', () => {
 
 describe('a provider failure', () => {
   it('quotes a library message with every URL in it cut to its origin', async () => {
-    const { callProvider } = await import('../../src/engine/providers.js');
     const thrown = await callProvider({ label: 'vault-kv2 secret/api' }, 'publish', () => Promise.reject(new Error('GET https://u:p@vault.internal:8200/v1/secret/data/api?token=abc: socket hang up')))
       .catch((e: unknown) => e as { code: string; message: string });
     expect(thrown).toMatchObject({ code: 'provider-failed', message: 'vault-kv2 secret/api publish failed: GET https://vault.internal:8200: socket hang up' });
