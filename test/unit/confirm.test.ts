@@ -23,6 +23,8 @@ function standIn(discards = true) {
   return {
     terminal,
     done,
+    /** Whether anything still reads the keys typed on this terminal. */
+    listening: () => input.listenerCount('data') + input.listenerCount('keypress') > 0,
     screen: () => screen,
     /** Resolves once the question is on the screen; fails after a second (no question was asked). */
     shown: async () => {
@@ -129,5 +131,19 @@ describe('the question before a permanent step', { timeout: 2_000 }, () => {
     interrupt.abort();
     await new Promise((r) => setTimeout(r, 10));
     expect(term.screen()).toBe(`${QUESTION} [y/N] `);
+  });
+
+  it('stops reading the terminal once answered or interrupted: later keys answer nothing', async () => {
+    const answeredTerm = standIn();
+    const answered = ask(answeredTerm);
+    await answeredTerm.answer('n\n');
+    await answered;
+    expect(answeredTerm.listening()).toBe(false);
+    const interruptedTerm = standIn();
+    const interrupted = ask(interruptedTerm).catch(() => undefined);
+    await interruptedTerm.shown();
+    interrupt.abort();
+    await interrupted;
+    expect(interruptedTerm.listening()).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { runSession } from '../../src/engine/operations/run.js';
 import { newRotation } from '../../src/engine/rotation.js';
+import { KeyrotError } from '../../src/errors.js';
 import { advance, rollBack, type AdvanceOptions } from '../../src/engine/runner.js';
 import { rotationContext } from '../../src/engine/session.js';
 import { AuditLog } from '../../src/state/file-audit.js';
@@ -228,5 +229,60 @@ describe('rollback', () => {
     await go(plan(), { wait: false }); // in drain
     const err = await decide(plan(), clock, (ctx) => rollBack(ctx, 'too early'), { providers: providers() }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'nothing-to-roll-back', message: expect.stringContaining('has not been deactivated yet') });
+  });
+});
+
+describe('a phase found cut short that redoes its step', () => {
+  it('runs it again from its start (verify: read back again), and the rotation goes on', async () => {
+    existingKey();
+    await go(plan(), { wait: false });
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...saved(), phase: 'verify', stage: 'acting' }));
+    const { outcome, events } = await go(plan(), { wait: false });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'verify', message: 'resuming verify: it was interrupted (redo)' }));
+    expect(outcome).toMatchObject({ status: 'waiting' });
+    expect(saved()).toMatchObject({ phase: 'drain', stage: 'waiting' });
+  });
+});
+
+describe('a rotation rolled back', () => {
+  it('holds at the phase it went back to (deactivate), naming it in the audit log and the held event', async () => {
+    existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false }); // deactivated, soaking
+    await decide(plan(), clock, (ctx) => rollBack(ctx, 'errors went up'), { providers: providers() });
+    const { outcome, events } = await go(plan(), { wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'rolled-back' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', code: 'rolled-back' });
+    expect(readAudit(stateDirOf(plan())).at(-1)).toMatchObject({ phase: 'deactivate', action: 'held' });
+  });
+});
+
+describe('how a stop is reported', () => {
+  it('Ctrl-C at the question is an interruption (exit 130), not a failure: nothing held, nothing reported failed', async () => {
+    existingKey();
+    const { outcome, events, ctx } = await advanceWith({ confirm: async () => { throw new KeyrotError('interrupted'); } });
+    expect(outcome).toEqual({ status: 'interrupted' });
+    expect(ctx.state).toMatchObject({ phase: 'delete', hold: null });
+    expect(saved()).toMatchObject({ phase: 'delete', hold: null });
+    expect(events.filter((e) => e.type === 'failed' || e.type === 'held')).toEqual([]);
+  });
+
+  it('a provider failure (exit 4) holds nothing, so a re-run tries again; its hooks hear "failed", a refusal\'s "held"', async () => {
+    const old = existingKey();
+    const notify = [
+      { type: 'command', run: 'touch told-failed', timeout: 5000, on: ['failed'] },
+      { type: 'command', run: 'touch told-held', timeout: 5000, on: ['held'] },
+    ];
+    store.failPublish = true;
+    const { outcome, events } = await go(plan({ notify }));
+    expect(outcome).toMatchObject({ status: 'failed', code: 'provider-failed', exitCode: 4 });
+    expect(events.find((e) => e.type === 'failed')).toMatchObject({ phase: 'publish', hint: expect.stringContaining(`keyrot run ${plan().file}`) });
+    expect(saved()).toMatchObject({ phase: 'publish', hold: null });
+    expect([ws.exists('told-failed'), ws.exists('told-held')]).toEqual([true, false]);
+    store.failPublish = false;
+    issuer.lastUse.set(issuer.keys.find((k) => k.id !== old)!.id, clock.now()); // the orphan is in use: a refusal
+    expect((await go(plan({ notify }))).outcome).toEqual({ status: 'held', code: 'orphan-used' });
+    expect(ws.exists('told-held')).toBe(true);
   });
 });
