@@ -88,6 +88,44 @@ describe('publish: never overwrite what keyrot does not manage', () => {
   });
 });
 
+describe('publish: what it found at each target, and a run cut short midway', () => {
+  const second = () => new FakeStore('second store');
+  const twoTargets = () => plan({ publish: [{ type: 'file', path: 'a.json', adopt: true }, { type: 'file', path: 'b.json' }] });
+
+  it('says, target by target, whether it adopts an unmanaged secret or found nothing there', async () => {
+    existingKey();
+    store.managed = false;
+    store.adopt = true;
+    const other = second();
+    const { events } = await go(twoTargets(), { wait: false, providers: { issuer, stores: [store, other] } });
+    const notes = events.filter((e) => e.type === 'note' && e.phase === 'publish').map((e) => (e as { message: string }).message);
+    expect(notes).toEqual(['fake store: adopting an unmanaged secret', 'second store: absent']);
+  });
+
+  it('names the target whose secret keyrot does not manage', async () => {
+    existingKey();
+    store.managed = false;
+    const { events } = await go();
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ code: 'store-unmanaged', message: expect.stringContaining('fake store') });
+  });
+
+  it('a run cut short after the first target publishes only to the others on resume', async () => {
+    existingKey();
+    const other = second();
+    other.failPublish = true;
+    const stores = [store, other];
+    await go(twoTargets(), { wait: false, providers: { issuer, stores } });
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ phase: 'publish', published: [expect.any(String)] });
+    other.failPublish = false;
+    store.calls = [];
+    const { outcome, events } = await go(twoTargets(), { wait: false, providers: { issuer, stores } });
+    expect(outcome.status).toBe('waiting');
+    expect(store.calls).toEqual([]);
+    expect(other.calls).toEqual(['publish FAKE2']);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'publish', message: 'resuming publish: it was interrupted (recover)' }));
+  });
+});
+
 describe('verify: the new key must authenticate', () => {
   it('holds with the old key untouched when it does not', async () => {
     const old = existingKey();
