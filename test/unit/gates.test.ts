@@ -367,6 +367,20 @@ describe('invariant 1, checked by the deactivate gate itself', () => {
   });
 });
 
+describe('deactivate: a state that says the new key was never read back', () => {
+  it('holds (a tampered or half-written state), naming what is missing, and the old key stays active', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    const state = readState(stateDirOf(plan()), 'api')!;
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...state, phase: 'deactivate', stage: 'ready', verifiedAt: null }));
+    const { outcome, events } = await go(plan(), { wait: false });
+    expect(outcome).toEqual({ status: 'held', code: 'invariant' });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ phase: 'deactivate', message: expect.stringContaining('not read back from every target') });
+    expect(status(old)).toBe('active');
+  });
+});
+
 describe('create after a crash: an orphan someone already uses', () => {
   it('is not deleted: the run holds, naming the orphan and its last use, and the old key stays', async () => {
     const old = existingKey();

@@ -280,6 +280,17 @@ describe('health checks during the soak', () => {
     expect(readAudit(stateDirOf(plan())).map((r) => r.action)).toEqual(expect.arrayContaining(['reactivate-key', 'restore-to-store', 'held']));
   });
 
+  it('a probe interval longer than what is left of the soak: the soak still ends at its deadline', async () => {
+    existingKey();
+    const sparse = () => plan({ soak: 60 * MIN, healthCheck: { type: 'http', url, interval: 24 * 60 * MIN, timeout: 2000 } });
+    await run(sparse(), clock, { providers: providers(), wait: false });
+    clock.advance(15 * MIN);
+    const { outcome } = await run(sparse(), clock, { providers: providers(), wait: false }); // deactivated, soaking
+    const soakEnd = readState(stateDirOf(plan()), 'api')!.deadlines.soak!;
+    expect(soakEnd).toBe(new Date(clock.now().getTime() + 60 * MIN).toISOString());
+    expect(outcome).toEqual({ status: 'waiting', until: new Date(soakEnd) });
+  });
+
   it('a command probe works the same way', async () => {
     const old = existingKey();
     const { outcome } = await run(plan({ healthCheck: { type: 'command', run: 'exit 3', interval: MIN, timeout: 2000 } }), clock, { providers: providers() });

@@ -224,6 +224,20 @@ describe('rollback', () => {
     expect(err).toMatchObject({ code: 'rollback-too-late' });
   });
 
+  it('of a key someone reactivated by hand already: no second reactivation (nor an audit record of one), the targets serve it again', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    await go(plan(), { wait: false }); // deactivated, soaking
+    await issuer.reactivate(old);
+    issuer.calls = [];
+    await decide(plan(), clock, (ctx) => rollBack(ctx, 'errors went up'), { providers: providers() });
+    expect(issuer.calls).toEqual([]);
+    expect(readAudit(stateDirOf(plan())).filter((r) => r.action === 'reactivate-key')).toEqual([]);
+    expect(status(old)).toBe('active');
+    expect(store.served.has(old)).toBe(true);
+  });
+
   it('is refused before the old key was deactivated', async () => {
     existingKey();
     await go(plan(), { wait: false }); // in drain
