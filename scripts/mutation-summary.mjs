@@ -28,8 +28,14 @@ const REASONS = [
   [(m, line) => m.file === 'src/cli/confirm.ts' && /rl\.on\('SIGINT'/.test(line),
     'Ctrl-C as a key reaches readline only from a raw-mode terminal: test/e2e/terminal.e2e.test.ts, in a pseudo-terminal'],
   [(m, line) => m.file === 'src/cli/confirm.ts' && /once: true/.test(line), 'equivalent: the listener is removed in `finally` either way'],
+  [(m, line) => m.file === 'src/cli/confirm.ts' && /code === 'ABORT_ERR' \|\| asked\.signal\.aborted/.test(line),
+    'equivalent: rl.question rejects only when its signal aborts (on Node 20 it stays pending when the input closes), so `code === \'ABORT_ERR\'` and `asked.signal.aborted` are true together and either decides; the whole condition made false is killed'],
   [(m, line) => /-lock\.ts$/.test(m.file) && m.mutatorName === 'EqualityOperator' && /Date\.now\(\)/.test(line) && /[<>]=?/.test(m.replacement ?? ''),
     'equivalent in practice: `>` for `>=` on the real clock differs only at the exact millisecond'],
+  [(m, line) => m.file === 'src/state/file-store.ts' && /\bknown\b/.test(line) && /ConditionalExpression|LogicalOperator|ObjectLiteral|BlockStatement/.test(m.mutatorName),
+    'equivalent: the record remembered from the last load or save only spares a read; forgotten (or never remembered), the save reads the file and decides the same (a changed file is still noticed: the mutant that trusts a stale memory is killed)'],
+  [(m, line) => m.file === 'src/engine/runner.ts' && /\+\+restarts > MAX_RESTARTS/.test(line),
+    'unreachable with the phases there are: a walk is redirected at most once (deactivate back to verify only once verify succeeded, after which verify refuses with new-key-lost instead of redirecting; verify back to create only before that), so the limit of two is never reached; it guards a future phase that loops'],
 ];
 const KEYS = 'abcdefghij';
 const reasonOf = (m, line) => {
@@ -68,6 +74,11 @@ for (const [name, owns] of MODULES) {
 }
 console.log(row('**all**', mutants));
 
+// Mutants marked equivalent in the source (`// Stryker disable next-line <mutators>: <reason>`): not in
+// the score, listed with the reason given there.
+const STRYKER_OWN = /^(Ignored because of excluded mutation|Static mutant)/;
+const disabled = mutants.filter((m) => m.status === 'Ignored' && !STRYKER_OWN.test(m.statusReason ?? ''));
+
 const survivors = mutants.filter((m) => UNDETECTED.has(m.status)).sort((a, b) => a.file.localeCompare(b.file) || a.location.start.line - b.location.start.line);
 const explained = survivors.filter((m) => reasonOf(m, m.line));
 console.log(`\n${survivors.length} survivor(s): ${explained.length} with a reason, marked [a]-[${KEYS[REASONS.length - 1]}]; ${survivors.length - explained.length} open, unmarked (no test kills them yet).\n`);
@@ -77,4 +88,10 @@ for (const m of survivors) {
   const replacement = (m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 70);
   const why = reasonOf(m, m.line);
   console.log(`- ${m.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}${m.status === 'NoCoverage' ? ' (no coverage)' : ''} \`${replacement}\`${why ? ` [${why}]` : ''}`);
+}
+if (disabled.length) {
+  console.log(`\n${disabled.length} mutant(s) marked equivalent in the source (not counted in the score), with the reason given there:\n`);
+  for (const m of disabled.sort((a, b) => a.file.localeCompare(b.file) || a.location.start.line - b.location.start.line)) {
+    console.log(`- ${m.file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} \`${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 70)}\`: ${m.statusReason}`);
+  }
 }

@@ -52,7 +52,6 @@ async function ask(terminal: Terminal, question: string, interrupt: AbortSignal)
     const answer = await rl.question(`${question} [y/N] `, { signal: asked.signal });
     return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
   } catch (e) {
-    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: equivalent, rl.question rejects only when its signal aborts (Node 20 leaves it pending when the input closes), so both clauses are true together
     if ((e as NodeJS.ErrnoException).code === 'ABORT_ERR' || asked.signal.aborted) {
       terminal.output.write('\n');
       throw new KeyrotError('interrupted');
