@@ -50,6 +50,7 @@ describe('a state record that is not one', () => {
     ['null', null, /\(record\): /],
     ['a file cut short', JSON.stringify(record()).slice(0, 60), /it is not JSON, or was cut short/],
     ['an empty file', '', /it is empty/],
+    ['a file of blank lines only', '\n  \n', /it is empty/],
     ['a record from before formats', { ...record(), format: undefined }, /format: /],
   ])('%s: state-corrupt, exit 2, naming the file, what is wrong and how to recover', async (_what, value, reason) => {
     writeState(value);
@@ -155,7 +156,9 @@ describe('the file state store\'s own rules', () => {
     const first = await store.save({ ...record(), version: 0 });
     const loaded = (await store.load('api'))!;
     writeState({ ...first, version: first.version + 1, phase: 'publish' }); // another process wrote it
-    expect(await failure(store.save({ ...loaded, phase: 'verify' }))).toMatchObject({ code: 'state-conflict' });
+    expect(await failure(store.save({ ...loaded, phase: 'verify' }))).toMatchObject({
+      code: 'state-conflict', message: `state of plan api changed under this run (version ${loaded.version} expected, ${loaded.version + 1} found)`,
+    });
   });
 
   it('makes the state folder again when it was removed under a running store, once a save has failed for it', async () => {
