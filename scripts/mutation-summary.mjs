@@ -34,6 +34,8 @@ const REASONS = [
     'equivalent in practice: `>` for `>=` on the real clock differs only at the exact millisecond'],
   [(m, line) => m.file === 'src/state/file-store.ts' && /\bknown\b/.test(line) && /ConditionalExpression|LogicalOperator|ObjectLiteral|BlockStatement/.test(m.mutatorName),
     'equivalent: the record remembered from the last load or save only spares a read; forgotten (or never remembered), the save reads the file and decides the same (a changed file is still noticed: the mutant that trusts a stale memory is killed)'],
+  [(m, line) => m.file === 'src/secrets/redact.ts' && /at <= out\.length - MIN_SECRET/.test(line) && m.mutatorName === 'ArithmeticOperator',
+    'equivalent: past the end, the slice looked up is shorter than every remembered prefix (each MIN_SECRET long), so nothing more is found (run 1 counted it killed by a notify test, run 2 not: a verdict of the run, not of the mutant)'],
   [(m, line) => m.file === 'src/engine/runner.ts' && /\+\+restarts > MAX_RESTARTS/.test(line),
     'unreachable with the phases there are: a walk is redirected at most once (deactivate back to verify only once verify succeeded, after which verify refuses with new-key-lost instead of redirecting; verify back to create only before that), so the limit of two is never reached; it guards a future phase that loops'],
 ];
