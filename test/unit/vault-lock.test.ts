@@ -60,7 +60,7 @@ const other = (expiresInMs: number, leaseMs = LEASE) =>
 const timeout = () => new KeyrotError('provider-timeout', { provider: 'vault state', operation: 'write', timeout: '10s' });
 
 let secret: MemorySecret;
-const lock = (pid: number, waitMs = 0, leaseMs = LEASE) => leaseLock(secret.kv(), 'api', holder(pid), { waitMs, leaseMs, onRelease: () => undefined });
+const lock = (pid: number, waitMs = 0, leaseMs = LEASE) => leaseLock(secret.kv(), 'api', holder(pid), { waitMs, leaseMs, onRelease: async () => undefined });
 const refusal = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as KeyrotError);
 
 beforeEach(() => {
