@@ -49,7 +49,10 @@ async function ask(terminal: Terminal, question: string, interrupt: AbortSignal)
   // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent, the listener is removed in `finally` either way
   interrupt.addEventListener('abort', onInterrupt, { once: true });
   try {
-    const answer = await rl.question(`${question} [y/N] `, { signal: asked.signal });
+    // Ctrl-D (or a terminal that went away) closes the input: Node 20 leaves the question pending
+    // forever then, so the close answers it, as no.
+    const inputEnded = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
+    const answer = await Promise.race([rl.question(`${question} [y/N] `, { signal: asked.signal }), inputEnded]);
     return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ABORT_ERR' || asked.signal.aborted) {

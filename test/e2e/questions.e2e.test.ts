@@ -87,6 +87,16 @@ describe('the revoke question takes only a key pressed after it appeared', () =>
     expect(ledgerStatus('demo')[key]).toBe('active');
   });
 
+  it('Ctrl-D at the question is no: keyrot ends (exit 3) instead of waiting for a key, and the key stays active', async () => {
+    const key = await issued();
+    const term = inPty('keyrot revoke demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/Revoke\? \[y\/N\] /);
+    term.type('\x04');
+    expect((await term.exited).code).toBe(3);
+    expect(term.screen()).toContain(`not confirmed: nothing was done to ${key}`);
+    expect(ledgerStatus('demo')[key]).toBe('active');
+  });
+
   it('--secret-stdin asks on the terminal (stdin is the pipe), ignores what was typed before, and revokes on a fresh y', async () => {
     const key = await issued();
     const secret = readStore(path.join(ws.dir, 'demo-keys.json')).current!.secret;

@@ -37,6 +37,11 @@ function standIn(discards = true) {
       await this.shown();
       input.write(keys);
     },
+    /** The keyboard's end of input (Ctrl-D on an empty line) once the question is on the screen. */
+    async endInput() {
+      await this.shown();
+      input.end();
+    },
   };
 }
 
@@ -69,6 +74,14 @@ describe('the question before a permanent step', { timeout: 2_000 }, () => {
     const answered = ask(term);
     await term.answer(keys);
     expect(await answered).toBe('no');
+  });
+
+  it('takes the end of input (Ctrl-D) as no, instead of waiting for a key that can no longer come', async () => {
+    const term = standIn();
+    const answered = ask(term);
+    await term.endInput();
+    expect(await answered).toBe('no');
+    expect(term.done).toContain('close');
   });
 
   it('shows the question with [y/N], having paused the spinner and thrown away what was typed before, then closes the terminal', async () => {
