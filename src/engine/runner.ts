@@ -178,7 +178,7 @@ export async function advance(ctx: RotationContext, options: AdvanceOptions): Pr
       await ctx.notify('failed', 'internal error in keyrot').catch(() => undefined);
       return { status: 'failed', code: bug.code, exitCode: bug.exitCode };
     }
-    if (e.exitCode === EXIT.refused && phase) {
+    if (e.exitCode === EXIT.refused && phase && e.code !== 'lock-lost') {
       ctx.state.hold = { code: e.code, message: redact(e.message), since: ctx.clock.now().toISOString(), evidence: [] };
       await ctx.save().catch(() => undefined);
     }

@@ -78,8 +78,10 @@ describe('the runner stops before the next step', () => {
 
   it('when its lock was lost: refuses (exit 3) naming why, and touches nothing', async () => {
     existingKey();
-    const { outcome, events } = await advanceWith({ lockLost: () => 'taken over by pid 7 on other-host' });
+    const { outcome, events, ctx } = await advanceWith({ lockLost: () => 'taken over by pid 7 on other-host' });
     expect(outcome).toEqual({ status: 'held', code: 'lock-lost' });
+    // The record is the new holder's now: no hold of ours is written into it.
+    expect(ctx.state.hold).toBeNull();
     expect(events.find((e) => e.type === 'failed')).toMatchObject({ code: 'lock-lost', message: expect.stringContaining('taken over by pid 7 on other-host') });
     expect(issuer.calls).toEqual([]);
   });
