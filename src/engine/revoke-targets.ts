@@ -1,13 +1,15 @@
 // Which keys a revoke is about, each with the plan that owns it: the one --key names, every finding
-// of a scanner's report (or the secret piped on stdin), or the one plan's current key. Plans whose
-// issuer could not be asked are skipped and named: they never block an incident.
-import { readFile } from 'node:fs/promises';
+// of a scanner's report (or the secret piped on stdin), or the one plan's current key. Every finding
+// is accounted for: revoked, held by no plan that answered, or undecided because a plan that could
+// hold it could not be asked (named, and the command then exits 4). Plans that cannot be asked never
+// block an incident.
 import { KeyrotError } from '../errors.js';
+import { readFileOrPipe } from '../bounded-read.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { leakFromSecret, parseLeakReport, type LeakReport } from './leak-report.js';
+import { leakFromSecret, MAX_REPORT_BYTES, parseLeakReport, type LeakFinding, type LeakReport } from './leak-report.js';
 import type { SessionOptions } from './options.js';
 import { currentKeyOf, finishedRevokeOf } from './revoke.js';
-import { findOwner, type KeyMatch, type NotAsked, type SearchDeps } from './revoke-owner.js';
+import { findOwners, type NotAsked, type OwnerSearch, type Verdict } from './revoke-owner.js';
 
 /** What the leaked key is known by: its id, a scanner's report file, or the secret itself (stdin). */
 export type LeakSource = { key: string } | { reportFile: string } | { secret: string } | { current: true };
@@ -15,80 +17,99 @@ export type LeakSource = { key: string } | { reportFile: string } | { secret: st
 export interface RevokeTarget {
   plan: LoadedPlan;
   keyId: string;
-  /** Where the leak was seen (from a report), for the listing. */
-  where?: string;
+  /** Every place the leak was seen (from a report): shown, and written to the audit log. */
+  locations: string[];
 }
 
-const searchDeps = (options: SessionOptions): SearchDeps => ({ states: options.states, emit: (e) => options.reporter.event(e), clock: options.clock });
+export interface RevokeSelection {
+  targets: RevokeTarget[];
+  /** Findings that could not be decided (a plan that could hold them could not be asked): exit 4. */
+  undecided?: KeyrotError;
+}
 
-/** Plans whose issuer could not be asked are skipped, and each is named with the reason. */
+const planNamed = (p: LoadedPlan) => `${p.plan.name} (${p.file})`;
+const listed = (names: string[]) => (names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', '));
+
+/** What a finding is known by, never a secret: its AWS key id, or its secret's fingerprint. */
+const named = (f: LeakFinding) => (f.keyIds.length > 0 ? f.keyIds.join(', ') : `a secret (${f.fingerprints[0] ?? 'no value'})`);
+
+/** Each plan that could not be asked, once, by name and file, with the reason. */
 function warnNotAsked(options: SessionOptions, notAsked: NotAsked[]) {
-  for (const n of notAsked) {
-    options.reporter.event({ type: 'warning', plan: n.plan.plan.name, message: `could not ask (skipped, ${notAsked.length} plan(s) in all): ${n.reason}` });
-  }
+  for (const n of notAsked) options.reporter.event({ type: 'warning', plan: n.plan.plan.name, message: `could not ask plan ${planNamed(n.plan)}: ${n.reason}` });
+}
+
+function undecidedError(what: string, verdicts: Verdict[]): KeyrotError {
+  const plans = [...new Set(verdicts.flatMap((v) => ('undecided' in v ? v.undecided : [])))];
+  return new KeyrotError('revoke-not-asked', { what, count: plans.length, unasked: listed(plans.map((p) => p.file)) });
 }
 
 /** The owner of one key id, or an error naming why it was not found. */
 async function ownerOf(plans: LoadedPlan[], keyId: string, options: SessionOptions): Promise<RevokeTarget> {
-  const search = await findOwner(plans, { keyId }, searchDeps(options));
+  const search = await findOwners(plans, [{ keyIds: [keyId], fingerprints: [] }], searchDeps(options));
   warnNotAsked(options, search.notAsked);
-  if (search.found) {
-    const { plan } = search.found;
-    if (search.unneeded) {
-      const names = search.unneeded.map((p) => p.plan.name);
-      const listed = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ') || 'none';
-      options.reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; not asked: ${listed}` });
+  const verdict = search.verdicts[0]!;
+  if ('owner' in verdict) {
+    const { plan } = verdict.owner;
+    if (verdict.fromRecords && search.unasked.length > 0) {
+      options.reporter.event({ type: 'note', plan: plan.plan.name, message: `found ${keyId} in keyrot's records of plan ${plan.plan.name}; not asked: ${listed(search.unasked.map((p) => p.plan.name))}` });
     }
-    return { plan, keyId: search.found.keyId };
+    return { plan, keyId: verdict.owner.keyId, locations: [] };
   }
   const finished = await finishedRevokeOf(plans, keyId, options);
   if (finished) throw finished;
-  if (search.notAsked.length > 0) {
-    throw new KeyrotError('revoke-not-asked', { keyId, count: search.notAsked.length, unasked: search.notAsked.map((n) => n.plan.file).join(', ') });
-  }
-  throw new KeyrotError('revoke-no-owner', { keyId, asked: plans.map((p) => p.plan.name).join(', ') });
+  if ('undecided' in verdict) throw undecidedError(`key ${keyId}`, search.verdicts);
+  throw new KeyrotError('revoke-no-owner', { keyId, asked: listed(plans.map((p) => p.plan.name)) });
 }
 
-/** Every finding of a leak report attributed to a plan, or listed as not attributed. */
-async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, options: SessionOptions): Promise<RevokeTarget[]> {
+/** Every finding of a leak report: its owner, or why it has none; each said once, with every place it was seen. */
+function account(report: LeakReport, search: OwnerSearch, options: SessionOptions): RevokeSelection {
   const targets: RevokeTarget[] = [];
-  const unattributed: string[] = [];
-  const notAsked = new Map<LoadedPlan, NotAsked>();
-  for (const finding of report.findings) {
-    const matches: KeyMatch[] = [...finding.keyIds.map((keyId) => ({ keyId })), ...finding.fingerprints.map((fp) => ({ fingerprint: fp }))];
-    let owner: RevokeTarget | undefined;
-    for (const match of matches) {
-      const search = await findOwner(plans, match, searchDeps(options));
-      search.notAsked.forEach((n) => notAsked.set(n.plan, n));
-      if (search.found) {
-        owner = { plan: search.found.plan, keyId: search.found.keyId, where: finding.where };
-        break;
-      }
+  const say = (type: 'note' | 'warning', plan: string, message: string) => options.reporter.event({ type, plan, message });
+  for (const [i, verdict] of search.verdicts.entries()) {
+    const finding = report.findings[i]!;
+    const where = finding.locations.join('; ');
+    if ('owner' in verdict) {
+      const { plan, keyId } = verdict.owner;
+      const same = targets.find((t) => t.plan === plan && t.keyId === keyId);
+      if (same) same.locations.push(...finding.locations);
+      else targets.push({ plan, keyId, locations: [...finding.locations] });
+      say('note', plan.plan.name, `found: ${keyId} of plan ${plan.plan.name}, leaked at ${where}`);
+    } else if ('notHeld' in verdict) {
+      say('warning', 'leak-report', `not held by any plan that answered: ${named(finding)}, seen at ${where}`);
+    } else {
+      say('warning', 'leak-report', `could not be decided: ${named(finding)}, seen at ${where}; these plans could hold it but could not be asked: ${listed(verdict.undecided.map((p) => p.plan.name))}`);
     }
-    if (!owner) unattributed.push(finding.where);
-    else if (!targets.some((t) => t.plan === owner!.plan && t.keyId === owner!.keyId)) targets.push(owner);
   }
-  warnNotAsked(options, [...notAsked.values()]);
-  for (const t of targets) options.reporter.event({ type: 'note', plan: t.plan.plan.name, message: `found: ${t.keyId} of plan ${t.plan.plan.name}, leaked at ${t.where}` });
-  for (const where of unattributed) options.reporter.event({ type: 'warning', plan: 'leak-report', message: `not attributed to any plan: ${where}` });
-  if (targets.length === 0) {
-    if (notAsked.size > 0) throw new KeyrotError('revoke-not-asked', { keyId: 'any finding', count: notAsked.size, unasked: [...notAsked.keys()].map((p) => p.file).join(', ') });
-    throw new KeyrotError('revoke-nothing-attributed', { count: report.findings.length });
-  }
-  return targets;
+  const undecided = search.verdicts.filter((v) => 'undecided' in v).length;
+  const error = undecided > 0 ? undecidedError(`${undecided} of the ${report.findings.length} finding(s)`, search.verdicts) : undefined;
+  if (targets.length === 0) throw error ?? new KeyrotError('revoke-nothing-attributed', { count: report.findings.length });
+  return { targets, ...(error ? { undecided: error } : {}) };
 }
 
-async function readReport(file: string): Promise<LeakReport> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new KeyrotError('leak-report-invalid', { file, reason: `cannot read it (${e.code ?? e.message})` });
+const searchDeps = (options: SessionOptions) => ({ states: options.states, emit: options.reporter.event.bind(options.reporter), clock: options.clock });
+
+async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, options: SessionOptions): Promise<RevokeSelection> {
+  const search = await findOwners(plans, report.findings, searchDeps(options));
+  warnNotAsked(options, search.notAsked);
+  return account(report, search, options);
+}
+
+/** The report, bounded and read without blocking (a named pipe, `<(gitleaks …)`): Ctrl-C ends the wait. */
+async function readReport(file: string, signal: AbortSignal): Promise<LeakReport> {
+  const bad = (reason: string) => new KeyrotError('leak-report-invalid', { file, reason });
+  const text = await readFileOrPipe(file, MAX_REPORT_BYTES, signal).catch((e: NodeJS.ErrnoException) => {
+    if (signal.aborted) throw new KeyrotError('interrupted');
+    throw bad(`cannot read it (${e.code ?? 'error'})`);
   });
+  if (text === 'not-a-file') throw bad('not a file or a pipe (a folder, or a device such as a terminal)');
+  if (text === 'too-large') throw bad(`larger than ${MAX_REPORT_BYTES / 1024 / 1024} MB, the most a report may be`);
   return parseLeakReport(text, file);
 }
 
 /** The keys to revoke, each with its plan. */
-export async function revokeTargets(plans: LoadedPlan[], source: LeakSource, options: SessionOptions): Promise<RevokeTarget[]> {
-  if ('reportFile' in source) return ownersOfReport(plans, await readReport(source.reportFile), options);
+export async function revokeTargets(plans: LoadedPlan[], source: LeakSource, options: SessionOptions): Promise<RevokeSelection> {
+  if ('reportFile' in source) return ownersOfReport(plans, await readReport(source.reportFile, options.signal), options);
   if ('secret' in source) return ownersOfReport(plans, leakFromSecret(source.secret), options);
-  if ('key' in source) return [await ownerOf(plans, source.key, options)];
-  return [{ plan: plans[0]!, keyId: await currentKeyOf(plans[0]!, options) }];
+  if ('key' in source) return { targets: [await ownerOf(plans, source.key, options)] };
+  return { targets: [{ plan: plans[0]!, keyId: await currentKeyOf(plans[0]!, options), locations: [] }] };
 }

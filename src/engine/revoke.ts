@@ -71,6 +71,8 @@ export interface KeyRevoke {
   keyId: string;
   /** Finish a revoke in flight with the permanent delete (after its soak). */
   delete: boolean;
+  /** Every place a scanner saw the key: written to the audit log with the revoke. */
+  locations: string[];
   /** How many keys this command revokes, for the question. */
   count: number;
   /** Asked once every precondition held; 'unattended' (no terminal, no --yes) holds, as 'no' does. */
@@ -108,6 +110,7 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     if (!req.delete) options.reporter.event({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
 
     const ctx = session.context(start.state);
+    if (req.locations.length > 0) await ctx.audit('revoke', 'ok', `${keyId} leaked: seen at ${req.locations.join('; ')}`, 'leak-report');
     if (req.delete && !ctx.state.approvedBy) {
       ctx.state.approvedBy = actor();
       await ctx.save();

@@ -2,7 +2,7 @@
 // implementations (and their SDKs) are imported only when a plan uses them.
 import type { z } from 'zod';
 import type { IssuerTraits, KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './types.js';
-import { awsIamIssuerSchema } from './issuers/aws-iam/schema.js';
+import { awsIamIssuerSchema, awsIamKeysHeld } from './issuers/aws-iam/schema.js';
 import { generatedIssuerSchema } from './issuers/generated/schema.js';
 import { httpIssuerSchema } from './issuers/http/schema.js';
 import { mysqlIssuerSchema } from './issuers/mysql/schema.js';
@@ -29,9 +29,23 @@ interface Entry<S extends z.ZodType, T, Traits = StoreTraits> {
 
 const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Factory<S, T>, traits?: Traits): Entry<S, T, Traits> => ({ schema, load, traits });
 
+/**
+ * Which leaked keys an issuer could hold, for revoke's owner search, known without building it:
+ * `keyIds` the form of its key ids (an id of another form is never asked about); `fingerprints`
+ * whether it keeps its keys' fingerprints in the plan's ledger (a leaked secret can be traced to it).
+ */
+export interface KeysHeld {
+  keyIds?: RegExp;
+  fingerprints: boolean;
+}
+
+/** An issuer's entry, with what keys it could hold where it is narrower than "any id, fingerprints in the ledger". */
+const issuerEntry = <S extends z.ZodType>(schema: S, load: Factory<S, KeyIssuer>, holds?: Partial<KeysHeld>, traits?: IssuerTraits) =>
+  ({ ...entry<S, KeyIssuer, IssuerTraits>(schema, load, traits), holds });
+
 export const issuers = {
-  generated: entry<typeof generatedIssuerSchema, KeyIssuer, IssuerTraits>(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { keysInLedger: true }),
-  'aws-iam': entry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer),
+  generated: issuerEntry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, {}, { keysInLedger: true }),
+  'aws-iam': issuerEntry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer, awsIamKeysHeld),
   http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
   postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
   mysql: entry(mysqlIssuerSchema, async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
@@ -68,6 +82,11 @@ export const issuerTraits = (type: IssuerConfig['type']): IssuerTraits => (issue
 
 /** The store types that keep a retired key's secret (readRetired), for messages. */
 export const keepingTypes = (): string[] => Object.keys(stores).filter((type) => storeTraits(type as StoreConfig['type']).keepsRetired);
+
+/** What a plan's issuer could hold; an issuer that says nothing could hold any id, and keeps fingerprints. */
+export function keysHeldBy(config: IssuerConfig): KeysHeld {
+  return { fingerprints: true, ...(issuers[config.type] as { holds?: Partial<KeysHeld> }).holds };
+}
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {
   const make = await (issuers[config.type] as Entry<z.ZodType, KeyIssuer>).load();

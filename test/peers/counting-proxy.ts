@@ -10,6 +10,8 @@ export interface CountingProxy {
   take(): Record<string, number>;
   /** From now on answer these actions with AccessDenied (counted all the same); none: forward all. */
   deny(actions: string[]): void;
+  /** From now on never answer these actions (counted all the same): an endpoint that stalls. */
+  stall(actions: string[]): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const upstream = new URL(target);
   let counts: Record<string, number> = {};
   let denied = new Set<string>();
+  let stalled = new Set<string>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -29,6 +32,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       const body = Buffer.concat(chunks);
       const action = new URLSearchParams(body.toString('utf8')).get('Action') ?? `${req.method} ${req.url}`;
       counts[action] = (counts[action] ?? 0) + 1;
+      if (stalled.has(action)) return;
       if (denied.has(action)) {
         res.writeHead(403, { 'content-type': 'text/xml' });
         res.end(accessDenied(action));
@@ -52,6 +56,9 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     },
     deny(actions) {
       denied = new Set(actions);
+    },
+    stall(actions) {
+      stalled = new Set(actions);
     },
     async close() {
       server.closeAllConnections();

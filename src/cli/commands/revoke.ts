@@ -20,10 +20,14 @@ export interface RevokeOptions extends CommonRunFlags {
   delete?: boolean;
 }
 
-/** The one source of the leak the flags name; the secret on stdin is read here, bounded. */
-async function leakSource(opts: RevokeOptions): Promise<LeakSource> {
+/** The one source of the leak the flags name; the secret on stdin is read here, bounded, and Ctrl-C ends the wait. */
+async function leakSource(opts: RevokeOptions, signal: AbortSignal): Promise<LeakSource> {
   if (opts.fromReport) return { reportFile: opts.fromReport };
-  if (opts.secretStdin) return { secret: await readStdin(MAX_SECRET_BYTES) };
+  if (opts.secretStdin) {
+    return { secret: await readStdin(MAX_SECRET_BYTES, signal).catch((e: unknown) => {
+      throw signal.aborted ? new KeyrotError('interrupted') : e;
+    }) };
+  }
   if (opts.key) return { key: opts.key };
   return { current: true };
 }
@@ -50,7 +54,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions, wiring:
       // The secret came on stdin: the question goes to the terminal (/dev/tty), if there is one.
       confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), stdinTaken: opts.secretStdin }),
     });
-    const request = { source: await leakSource(opts), delete: Boolean(opts.delete), withYes: withYes(opts) };
+    const request = { source: await leakSource(opts, interrupt.signal), delete: Boolean(opts.delete), withYes: withYes(opts) };
     const results = await revokeKeys(plans, request, options);
     return interrupt.signal.aborted ? exitCodeOf({ status: 'interrupted' }) : exitCodeOfAll(results);
   } finally {

@@ -5,7 +5,7 @@
 import { KeyrotError } from '../../errors.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { SessionOptions } from '../options.js';
-import type { PlanResult } from '../outcome.js';
+import { outcomeOfError, type PlanResult } from '../outcome.js';
 import { revokeKey } from '../revoke.js';
 import { revokeTargets, type LeakSource } from '../revoke-targets.js';
 import type { Consent } from '../runner.js';
@@ -32,14 +32,19 @@ function askOnce(options: SessionOptions) {
 /** Revoke every key the source names, one after another; stops at an interruption. */
 export async function revokeKeys(plans: LoadedPlan[], request: RevokeRequest, options: SessionOptions): Promise<PlanResult[]> {
   if ('current' in request.source && plans.length !== 1) throw new KeyrotError('revoke-needs-key', {});
-  const targets = await revokeTargets(plans, request.source, options);
+  const { targets, undecided } = await revokeTargets(plans, request.source, options);
   const consent = askOnce(options);
   const results: PlanResult[] = [];
   for (const target of targets) {
     if (options.signal.aborted) break;
-    const one = { plan: target.plan, keyId: target.keyId, delete: request.delete, count: targets.length, consent, withYes: request.withYes };
+    const one = { plan: target.plan, keyId: target.keyId, locations: target.locations, delete: request.delete, count: targets.length, consent, withYes: request.withYes };
     const outcome = await revokeKey(one, options).catch(failedToStart(target.plan, options));
     results.push({ plan: target.plan.plan.name, outcome });
+  }
+  if (undecided) {
+    // Said last, where a person reading the end of the output (or a log) sees it: this is exit 4.
+    options.reporter.event({ type: 'failed', plan: 'leak-report', code: undecided.code, message: undecided.message, hint: undecided.hint });
+    results.push({ plan: 'leak-report', outcome: outcomeOfError(undecided) });
   }
   options.reporter.summary(results);
   return results;
