@@ -4,8 +4,9 @@
 // finishes or cleans up a step that was cut short (invariants 5 and 6).
 import { EXIT } from '../messages.js';
 
-/** How long a run may take to reach its next safe point after Ctrl-C before it exits regardless. */
-export const INTERRUPT_GRACE_MS = 1_000;
+/** How long a run may take to reach its next safe point after Ctrl-C before it exits regardless:
+ *  keyrot ends within a second of a signal, whatever it waits on. */
+export const INTERRUPT_GRACE_MS = 750;
 
 function exitNow(): never {
   process.stderr.write('\ninterrupted during a step; state was saved before it, and the next run finishes it\n');

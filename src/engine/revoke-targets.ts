@@ -45,7 +45,7 @@ function undecidedError(what: string, verdicts: Verdict[]): KeyrotError {
 
 /** The owner of one key id, or an error naming why it was not found. */
 async function ownerOf(plans: LoadedPlan[], keyId: string, options: SessionOptions): Promise<RevokeTarget> {
-  const search = await findOwners(plans, [{ keyIds: [keyId], fingerprints: [] }], searchDeps(options));
+  const search = await untilInterrupted(findOwners(plans, [{ keyIds: [keyId], fingerprints: [] }], searchDeps(options)), options.signal);
   warnNotAsked(options, search.notAsked);
   const verdict = search.verdicts[0]!;
   if ('owner' in verdict) {
@@ -88,8 +88,19 @@ function account(report: LeakReport, search: OwnerSearch, options: SessionOption
 
 const searchDeps = (options: SessionOptions) => ({ states: options.states, emit: options.reporter.event.bind(options.reporter), clock: options.clock });
 
+/** The search writes nothing: Ctrl-C or SIGTERM ends it at once, whatever provider it waits on. */
+function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new KeyrotError('interrupted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, interrupted]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
 async function ownersOfReport(plans: LoadedPlan[], report: LeakReport, options: SessionOptions): Promise<RevokeSelection> {
-  const search = await findOwners(plans, report.findings, searchDeps(options));
+  const search = await untilInterrupted(findOwners(plans, report.findings, searchDeps(options)), options.signal);
   warnNotAsked(options, search.notAsked);
   return account(report, search, options);
 }
