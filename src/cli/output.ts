@@ -4,6 +4,7 @@
 // (the shapes are published in schema/ and tested against).
 import { Option } from 'commander';
 import chalk from 'chalk';
+import { printableJson } from '../shared/printable.js';
 
 export type OutputFormat = 'text' | 'plain' | 'json';
 
@@ -44,7 +45,7 @@ export function applyColorChoice(argv: string[]): void {
   if (process.env.NO_COLOR) chalk.level = 0; // chalk itself does not read NO_COLOR
 }
 
-/** One JSON document on stdout. */
+/** One JSON document on stdout, every unprintable character in it escaped (the same JSON value). */
 export function writeJson(doc: object): void {
-  process.stdout.write(`${JSON.stringify(doc)}\n`);
+  process.stdout.write(`${printableJson(doc)}\n`);
 }

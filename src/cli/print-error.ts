@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import { isKeyrotError, KeyrotError } from '../errors.js';
+import { printableDeep } from '../shared/printable.js';
 import { formatProblem } from '../shared/problem.js';
 import { writeJson, type OutputFormat } from './output.js';
 
@@ -17,11 +18,12 @@ export function printError(e: unknown, format: OutputFormat = 'text'): void {
     writeJson({ type: 'error', code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode, ...(problems ? { problems } : {}) });
     return;
   }
-  for (const p of problems ?? []) process.stderr.write(`${formatProblem(p)}\n`);
+  // Text: a message may quote a server, a report or a plan; each of its fields is made printable.
+  for (const p of problems ?? []) process.stderr.write(`${formatProblem(printableDeep(p))}\n`);
   if (e instanceof KeyrotError) {
-    process.stderr.write(`${chalk.red('error')} ${e.message}\n  ${chalk.dim('hint:')} ${e.hint}\n`);
+    process.stderr.write(`${chalk.red('error')} ${printableDeep(e.message)}\n  ${chalk.dim('hint:')} ${printableDeep(e.hint)}\n`);
     return;
   }
   const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  process.stderr.write(`${chalk.red('internal error')} (${bugOf(e).hint})\n${stack}\n`);
+  process.stderr.write(`${chalk.red('internal error')} (${bugOf(e).hint})\n${stack.split('\n').map((l) => printableDeep(l)).join('\n')}\n`);
 }

@@ -24,3 +24,26 @@ export function printable(text: string, max = 500): string {
   const more = text.length - cut.length;
   return cut.replace(UNPRINTABLE, escapeOne) + (more > 0 ? `… (${more} more characters)` : '');
 }
+
+/**
+ * `value` with every string in it (deep, through arrays and plain objects) made printable: what a
+ * text renderer is handed, so no value from a server, a report or a plan reaches the terminal raw.
+ * Nothing is cut short here (a message may list many plans); the fields are escaped, not trimmed.
+ */
+export function printableDeep<T>(value: T): T {
+  if (typeof value === 'string') return printable(value, Number.MAX_SAFE_INTEGER) as T;
+  if (Array.isArray(value)) return value.map(printableDeep) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, printableDeep(v)])) as T;
+  }
+  return value;
+}
+
+// What JSON.stringify leaves raw inside a string: DEL, C1 controls (0x9b is CSI on some terminals),
+// the line and paragraph separators, bidi marks and overrides, BOM. C0 controls it escapes itself.
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** JSON text of `value` in which every unprintable character is a \u escape: the same value, safe on a terminal. */
+export function printableJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -3,6 +3,7 @@
 // value and asks it for a plan's store; nothing else constructs a store.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { printable } from '../shared/printable.js';
 import { stateDirOf } from './location.js';
 import type { StateStore } from './store.js';
 
@@ -27,7 +28,7 @@ export function openState(spec: string | undefined, env: NodeJS.ProcessEnv = pro
     // node-vault is loaded only when Vault state is asked for.
     const one = () =>
       (store ??= Promise.all([import('./vault-address.js'), import('./vault-store.js')]).then(([{ parseVaultSpec }, { VaultStateStore }]) =>
-        decorate(new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${m}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' }))));
+        decorate(new VaultStateStore(parseVaultSpec(spec), { env, planDir: process.cwd(), note: (m) => process.stderr.write(`${printable(m, 2_000)}\n`), authSetting: '`?auth=kubernetes&role=…` or `?auth=approle&…` in the --state URL' }))));
     return { spec, of: one, stores: async () => [await one()] };
   }
   // Loaded on first use: a bare `keyrot history` or `status` stays free of zod.

@@ -38,7 +38,7 @@ async function signalled(run: ReturnType<typeof startWaiting>, signal: NodeJS.Si
   await new Promise((r) => setTimeout(r, 1_500));
   const sent = Date.now();
   run.child.kill(signal);
-  const ended = await Promise.race([run.done, new Promise<undefined>((r) => setTimeout(r, 5_000))]);
+  const ended = await Promise.race([run.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
   if (!ended) run.child.kill('SIGKILL');
   return { ...(ended ?? { code: null, signal: null }), took: Date.now() - sent };
 }

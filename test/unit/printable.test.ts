@@ -2,7 +2,7 @@
 // bidi override reaches a terminal or a log line from them.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { printable } from '../../src/shared/printable.js';
+import { printable, printableDeep, printableJson } from '../../src/shared/printable.js';
 
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
@@ -27,5 +27,17 @@ describe('printable', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('printableDeep escapes every string of a document, deep, and cuts none short', () => {
+    const long = 'x'.repeat(2_000);
+    expect(printableDeep({ a: ['\x1b[2J', { b: 'ok\r\n' }], n: 3, long, none: null })).toEqual({ a: ['\\x1b[2J', { b: 'ok\\r\\n' }], n: 3, long, none: null });
+  });
+
+  it('printableJson is the same JSON value with every unprintable character a \\u escape', () => {
+    const value = { s: '\x1b]0;t\x07 \u009b2J \u2028 \u202e \u007f' };
+    const json = printableJson(value);
+    expect(json).not.toMatch(UNPRINTABLE);
+    expect(JSON.parse(json)).toEqual(value);
   });
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import chalk from 'chalk';
 import { loadPlans } from '../../engine/load-plans.js';
 import { doctor, type PlanDoctor } from '../../engine/operations/doctor.js';
+import { printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -30,7 +31,7 @@ export async function doctorCommand(args: string[], opts: OutputFlags & { state?
   const { ok, plans, exitCode } = await doctor(await loadPlans(named, opts.state), operationOptions(opts, wiring));
   if (outputOf(opts) === 'json') writeJson({ type: 'doctor', ok, plans });
   else {
-    plans.forEach(render);
+    printableDeep(plans).forEach(render);
     const failing = plans.filter((r) => !r.ok).map((r) => r.plan);
     process.stdout.write(ok ? 'every check passed (warnings, if any, are above)\n' : `checks failed for ${failing.join(', ')}: fix what each FAIL line says, then run keyrot doctor again\n`);
   }

@@ -2,6 +2,7 @@
 import chalk, { type ChalkInstance } from 'chalk';
 import { history, type History } from '../../engine/operations/history.js';
 import { EXIT } from '../../messages.js';
+import { printableDeep, printableJson } from '../../shared/printable.js';
 import { outputOf, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -29,10 +30,10 @@ function printTable(records: History['records'], paint: ChalkInstance): void {
 
 export async function historyCommand(plan: string | undefined, opts: HistoryOptions, wiring: Wiring): Promise<number> {
   const { records, logs, skipped, names } = await history({ plan, since: opts.since }, operationOptions(opts, wiring));
-  for (const s of skipped) process.stderr.write(`skipped ${s.unreadable} unreadable line(s) in ${s.where}\n`);
+  for (const s of skipped) process.stderr.write(`skipped ${s.unreadable} unreadable line(s) in ${printableDeep(s.where)}\n`);
 
   if (outputOf(opts) === 'json') {
-    for (const r of records) process.stdout.write(`${JSON.stringify(r)}\n`);
+    for (const r of records) process.stdout.write(`${printableJson(r)}\n`);
     return EXIT.ok;
   }
   if (logs.length === 0) {
@@ -44,6 +45,6 @@ export async function historyCommand(plan: string | undefined, opts: HistoryOpti
     process.stdout.write(`no audit records${which} in ${logs.join(', ')}\n`);
     return EXIT.ok;
   }
-  printTable(records, chalk); // colour as main chose it (terminal, NO_COLOR, --no-color)
+  printTable(printableDeep(records), chalk); // colour as main chose it (terminal, NO_COLOR, --no-color)
   return EXIT.ok;
 }

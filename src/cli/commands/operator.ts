@@ -4,6 +4,7 @@ import { loadPlans } from '../../engine/load-plans.js';
 import { decide, type Decision, type DecisionRequest } from '../../engine/operations/decide.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
+import { printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson } from '../output.js';
 import { pickReporter, type CliReporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
@@ -25,7 +26,8 @@ export async function operatorCommand(decision: Decision, args: string[], opts: 
     if (format === 'json') {
       writeJson({ type: 'decision', file: loaded.file, ...result });
     } else {
-      process.stdout.write(`${chalk.green('✔')} ${result.plan}: ${result.outcome}${result.next ? `.\nNext: \`${result.next}\`` : ''}\n`);
+      const shown = printableDeep(result);
+      process.stdout.write(`${chalk.green('✔')} ${shown.plan}: ${shown.outcome}${shown.next ? `.\nNext: \`${shown.next}\`` : ''}\n`);
     }
     return EXIT.ok;
   } finally {

@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import { loadPlans } from '../../engine/load-plans.js';
 import { preview, type PlanPreview } from '../../engine/operations/preview.js';
+import { printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -28,6 +29,6 @@ export async function planCommand(args: string[], opts: OutputFlags & { state?: 
   const options = operationOptions(opts, wiring);
   const { previews, exitCode } = await preview(await loadPlans(args, opts.state), options);
   if (outputOf(opts) === 'json') writeJson({ type: 'plan', plans: previews });
-  else previews.forEach(render);
+  else printableDeep(previews).forEach(render);
   return exitCode;
 }

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { migrateState } from '../../engine/operations/migrate.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
+import { printableDeep } from '../../shared/printable.js';
 import { openStates, type Wiring } from '../session-options.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
@@ -16,7 +17,7 @@ export async function stateMigrateCommand(opts: OutputFlags & { from: string; to
     writeJson({ type: 'state-migrate', ...moved });
     return EXIT.ok;
   }
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = (line: string) => process.stdout.write(`${printableDeep(line)}\n`);
   if (moved.plans.length === 0) out(`nothing to move: ${moved.from} holds no state, ledger or audit record`);
   for (const p of moved.plans) {
     const state = p.state === 'copied' ? `rotation record copied (${p.phase})` : p.state === 'present' ? 'rotation record already there' : 'no rotation record';

@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import type { PlanStatus, StatusReport } from '../../engine/operations/status.js';
 import { status } from '../../engine/operations/status.js';
+import { printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -69,12 +70,13 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
     writeJson({ type: 'status', plans: report.plans.map(keyShown), rotations: report.rotations.map(shown), idle: report.idle });
     return report.exitCode;
   }
-  report.plans.forEach(renderKey);
+  const shownReport = { plans: printableDeep(report.plans), rotations: printableDeep(report.rotations) };
+  shownReport.plans.forEach(renderKey);
   if (report.rotations.length === 0) {
     process.stdout.write(`nothing in flight${report.idle ? ` (${report.idle} plan(s) idle)` : ''}\n`);
     return report.exitCode;
   }
   if (report.plans.length > 0) process.stdout.write('\nin flight:\n');
-  report.rotations.forEach(renderRotation);
+  shownReport.rotations.forEach(renderRotation);
   return report.exitCode;
 }

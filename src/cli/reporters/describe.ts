@@ -1,12 +1,17 @@
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../shared/duration.js';
+import { printableDeep } from '../../shared/printable.js';
 import type { Outcome, PlanResult } from '../../engine/outcome.js';
 
 const outcomeText = (o: Outcome): string =>
   o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
-/** The words for an event, shared by the human and plain reporters. */
-export function describeEvent(e: RunEvent): { text: string; lines: string[] } {
+/**
+ * The words for an event, shared by the human and plain reporters. Every field is made printable
+ * first: an event may carry a server's text, a scanner's file name or a plan's value.
+ */
+export function describeEvent(event: RunEvent): { text: string; lines: string[] } {
+  const e = printableDeep(event);
   switch (e.type) {
     case 'start':
       return { text: `${e.resumed ? 'resuming' : 'starting'} rotation ${e.rotationId} at ${e.phase}`, lines: [] };

@@ -3,6 +3,7 @@
 import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import { formatDuration } from '../../shared/duration.js';
+import { printableDeep } from '../../shared/printable.js';
 import { describeEvent, lastWords, summaryTable } from './describe.js';
 import type { Reporter, RunEvent } from '../../engine/events.js';
 import type { PlanResult } from '../../engine/outcome.js';
@@ -37,7 +38,8 @@ export class HumanReporter implements Reporter {
     this.waitingFor = undefined;
   }
 
-  event(e: RunEvent): void {
+  event(raw: RunEvent): void {
+    const e = printableDeep(raw); // a reason or a message may quote a server, a report or a plan
     lastWords(e, this.words);
     const { text, lines } = describeEvent(e);
     switch (e.type) {

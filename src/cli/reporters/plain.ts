@@ -1,3 +1,4 @@
+import { printableDeep } from '../../shared/printable.js';
 import { describeEvent, lastWords, summaryTable } from './describe.js';
 import type { Reporter, RunEvent } from '../../engine/events.js';
 import type { PlanResult } from '../../engine/outcome.js';
@@ -6,7 +7,8 @@ import type { PlanResult } from '../../engine/outcome.js';
 export class PlainReporter implements Reporter {
   private words = new Map<string, string>();
 
-  event(e: RunEvent): void {
+  event(raw: RunEvent): void {
+    const e = printableDeep(raw); // a reason or a message may quote a server, a report or a plan
     lastWords(e, this.words);
     const { text, lines } = describeEvent(e);
     const stream = e.type === 'failed' || e.type === 'held' || e.type === 'warning' ? process.stderr : process.stdout;
