@@ -20,9 +20,15 @@ export class KeyrotError<C extends MessageCode = MessageCode> extends Error {
     return say(this.code, this.details).exit;
   }
 
-  /** Name the plan the error is about, so its hint carries a command that works when pasted. */
-  about(planArg: string): this {
-    (this.details as { file?: string }).file ??= planArg;
+  /**
+   * Name the plan the error is about, so its hint carries a command that works when pasted; `rerun`,
+   * the command that met it when that was not a run (`keyrot doctor payments.yaml`), for hints that
+   * say to run it again once the cause is fixed.
+   */
+  about(planArg: string, rerun?: string): this {
+    const details = this.details as { file?: string; rerun?: string };
+    details.file ??= planArg;
+    if (rerun) details.rerun ??= rerun;
     return this;
   }
 

@@ -3,12 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { PHASE_NAMES } from '../engine/rotation.js';
-import { KeyrotError } from '../errors.js';
+import { isKeyrotError, KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { packageFile } from '../package-file.js';
 import { installOutputFilter } from '../secrets/redact.js';
 import { applyColorChoice, jsonOption, noColorOption, outputFromArgv, outputOption, plainOption, type OutputFormat } from './output.js';
 import { keepYoungGenerationSmall } from './heap.js';
+import { commandNameIn, installInvocation, typedCommand } from './invocation.js';
 import { printError } from './print-error.js';
 import type { Wiring } from './session-options.js';
 
@@ -30,11 +31,9 @@ const stateOption = () =>
 const metricsFileOption = () => new Option('--metrics-file <path>', 'also write every plan\'s key age and rotation as a Prometheus text file (node_exporter textfile collector), atomically');
 const waitLockOption = () => new Option('--wait-lock <duration>', 'wait this long for another keyrot run holding the plan lock, e.g. 5m');
 
-/** What every command takes: the output format (and its aliases) and colour. */
-function common(command: Command, opts: { plain?: boolean } = {}): Command {
-  command.addOption(outputOption()).addOption(jsonOption());
-  if (opts.plain) command.addOption(plainOption());
-  return command.addOption(noColorOption());
+/** What every command takes: the output format (and both its aliases) and colour. */
+function common(command: Command): Command {
+  return command.addOption(outputOption()).addOption(jsonOption()).addOption(plainOption()).addOption(noColorOption());
 }
 
 /** Commands that change keys: run, revoke, and the operator's decisions. */
@@ -53,7 +52,7 @@ function rotationCommands(keyrot: Command, setExit: (code: number) => void, wiri
     .addOption(metricsFileOption())
     .addHelpText('after', '\nExamples:\n  keyrot run rotation-plans/payments.yaml\n  keyrot run --due --no-wait --yes rotation-plans/     # from cron, every few minutes\n' +
       '  keyrot run --due --no-wait --yes --metrics-file /var/lib/node_exporter/textfile_collector/keyrot.prom rotation-plans/')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts, wiring))), { plain: true });
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/run.js')).runCommand(plans, opts, wiring))));
 
   common(keyrot
     .command('revoke')
@@ -72,7 +71,7 @@ function rotationCommands(keyrot: Command, setExit: (code: number) => void, wiri
       'with --secret-stdin on /dev/tty); without one it needs --yes, else it exits 3 and changes nothing.\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
-    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts, wiring))), { plain: true });
+    .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts, wiring))));
 
   for (const [name, description] of [
     ['rollback', 'reactivate the old key while it is only deactivated (and serve it again); the rotation holds'],
@@ -196,6 +195,7 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
 export async function main(argv: string[], wiring: Wiring = {}): Promise<void> {
   keepYoungGenerationSmall();
   installOutputFilter();
+  installInvocation(process.env);
   applyColorChoice(argv);
   const format = outputFromArgv(argv);
   // A reader that goes away early (`keyrot history | head`) is not an error. keyrot goes on without its
@@ -212,6 +212,9 @@ export async function main(argv: string[], wiring: Wiring = {}): Promise<void> {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
       if (code !== EXIT.ok && format === 'json') printError(new KeyrotError('usage', { problem: e.message.replace(/^error: /, '') }), format);
     } else {
+      // A hint that says to look at the help, or to run the command again, names this command.
+      if (isKeyrotError(e, 'usage')) e.details.command ??= commandNameIn(argv);
+      if (isKeyrotError(e, 'interrupted')) e.details.command ??= typedCommand();
       printError(e, format);
       code = e instanceof KeyrotError ? e.exitCode : EXIT.internal;
     }

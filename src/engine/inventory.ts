@@ -109,7 +109,8 @@ async function activeKeyOf(loaded: LoadedPlan, ledger: LedgerEntry[] | undefined
     return { issuer, activeKey, error: null };
   } catch (e) {
     if (!(e instanceof KeyrotError)) throw e;
-    e.about(commandArg(loaded.file, options.states.spec));
+    const arg = commandArg(loaded.file, options.states.spec);
+    e.about(arg, `keyrot status ${arg}`);
     return { issuer, activeKey: null, error: { code: e.code, message: e.message, hint: e.hint } };
   }
 }

@@ -10,6 +10,7 @@ import { leakFromSecret, MAX_REPORT_BYTES, parseLeakReport, type LeakFinding, ty
 import type { SessionOptions } from './options.js';
 import { currentKeyOf, finishedRevokeOf } from './revoke.js';
 import { findOwners, type NotAsked, type OwnerSearch, type Verdict } from './revoke-owner.js';
+import { count } from '../shared/plural.js';
 
 /** What the leaked key is known by: its id, a scanner's report file, or the secret itself (stdin). */
 export type LeakSource = { key: string } | { reportFile: string } | { secret: string } | { current: true };
@@ -81,7 +82,7 @@ function account(report: LeakReport, search: OwnerSearch, options: SessionOption
     }
   }
   const undecided = search.verdicts.filter((v) => 'undecided' in v).length;
-  const error = undecided > 0 ? undecidedError(`${undecided} of the ${report.findings.length} finding(s)`, search.verdicts) : undefined;
+  const error = undecided > 0 ? undecidedError(`${undecided} of the ${count(report.findings.length, 'finding')}`, search.verdicts) : undefined;
   if (targets.length === 0) throw error ?? new KeyrotError('revoke-nothing-attributed', { count: report.findings.length });
   return { targets, ...(error ? { undecided: error } : {}) };
 }

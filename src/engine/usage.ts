@@ -7,6 +7,7 @@ import { usedIn, type UsageAnswer, type UsageSource } from '../providers/usage/s
 import type { RotationContext } from './context.js';
 import { audited, hold, open, waitUntil, type GateResult } from './gate.js';
 import { surveyKeys } from './keys.js';
+import { count } from '../shared/plural.js';
 
 export interface Finding {
   verdict: 'unused' | 'used' | 'unknown';
@@ -19,7 +20,7 @@ export interface Finding {
 }
 
 /** "12", "about 4.5": Prometheus' increase() extrapolates, so a count need not be whole. Never rounds a use to 0. */
-const times = (n: number) => (Number.isInteger(n) ? `${n} time(s)` : `about ${n >= 1 ? Math.round(n) : n.toPrecision(2)} time(s)`);
+const times = (n: number) => (Number.isInteger(n) ? count(n, 'time') : `about ${n >= 1 ? Math.round(n) : n.toPrecision(2)} times`);
 
 const isDate = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
 

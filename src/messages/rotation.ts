@@ -1,6 +1,7 @@
 // Messages of a rotation: the locks, the gates that hold it, the operator's decisions.
 import { EXIT } from './exit.js';
 import { planArg, s, spec, type Text } from './spec.js';
+import { count } from '../shared/plural.js';
 
 export const rotationMessages = {
   'lock-held': spec<{ plan: Text; holder: Text }>(EXIT.refused,
@@ -10,7 +11,7 @@ export const rotationMessages = {
     (d) => `lost the lock on plan ${s(d.plan)} (${s(d.reason)}); stopped before the next step`,
     (d) => `check \`keyrot status ${planArg(d)}\` and re-run; state was saved after the last step`),
   'key-limit': spec<{ issuer: Text; count: number; keys: Text; cleanup: Text }>(EXIT.refused,
-    (d) => `${s(d.issuer)} already holds ${s(d.count)} key(s), the most it allows: ${s(d.keys)}`,
+    (d) => `${s(d.issuer)} already holds ${count(d.count, 'key')}, the most it allows: ${s(d.keys)}`,
     (d) => `delete the unused one (${s(d.cleanup)}), or set \`source.deleteInactiveKey: true\` to let keyrot delete an inactive key first`),
   'active-key-ambiguous': spec<{ issuer: Text; keys: Text }>(EXIT.refused,
     (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,

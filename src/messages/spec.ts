@@ -13,6 +13,9 @@ export type Text = string | number | null;
 export interface Common {
   file?: string;
   plan?: Text;
+  /** The command that met the error, when it was not a run (`keyrot doctor payments.yaml`): the hint
+   *  then says to run that again, and nothing about state, which such a command never writes. */
+  rerun?: Text;
 }
 
 export interface MessageSpec<D extends object> {
@@ -26,5 +29,11 @@ export const spec = <D extends object = object>(exit: ExitCode, message: (d: D &
 
 export const s = (v: unknown) => String(v ?? '');
 
-/** The plan as the hint's command names it. */
-export const planArg = (d: Common) => s(d.file ?? d.plan ?? '<plan file>');
+/** The plan as the hint's command names it (a plan's name resolves among the plans here and in rotation-plans/). */
+export const planArg = (d: Common) => s(d.file ?? d.plan ?? 'rotation-plans/');
+
+/** "re-run `keyrot run payments.yaml`", or the command that met the error: `keyrot doctor payments.yaml`. */
+export const rerun = (d: Common) => (d.rerun ? `run \`${s(d.rerun)}\` again` : `re-run \`keyrot run ${planArg(d)}\``);
+
+/** "state was saved; " after a run, nothing after a command that writes no state (doctor, plan, status). */
+export const stateSaved = (d: Common) => (d.rerun ? '' : 'state was saved; ');

@@ -22,7 +22,7 @@ export async function login(conn: Connection, auth: VaultAuth, ctx: VaultContext
       await loginWith(conn, auth.mount, { role_id: roleId, secret_id: secretId }, [roleId, secretId], provider, (why) =>
         fail(`AppRole login at auth/${auth.mount} failed: ${why}`,
           `check the role_id and secret_id keyrot reads; a secret_id may have expired or run out of uses (issue one with \`vault write -f auth/${auth.mount}/role/<role>/secret-id\`)`));
-      return { source: `the AppRole login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again', selfLookup: await looksUpSelf(conn, provider) };
+      return { source: `the AppRole login at auth/${auth.mount}`, fix: 'the token of its login expired: a new run logs in again', selfLookup: await looksUpSelf(conn, provider) };
     }
     case 'kubernetes': {
       const jwtFile = path.resolve(ctx.planDir, auth.jwtFile);
@@ -30,7 +30,7 @@ export async function login(conn: Connection, auth: VaultAuth, ctx: VaultContext
       await loginWith(conn, auth.mount, { role: auth.role, jwt }, [jwt], provider, (why) =>
         fail(`Kubernetes login as role "${auth.role}" at auth/${auth.mount} failed: ${why}`,
           `check that Vault role "${auth.role}" admits this service account and namespace (\`vault read auth/${auth.mount}/role/${auth.role}\`)`));
-      return { source: `the Kubernetes login at auth/${auth.mount}`, fix: 're-run `keyrot run` to log in again', selfLookup: await looksUpSelf(conn, provider) };
+      return { source: `the Kubernetes login at auth/${auth.mount}`, fix: 'the token of its login expired: a new run logs in again', selfLookup: await looksUpSelf(conn, provider) };
     }
   }
 }

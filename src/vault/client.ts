@@ -20,7 +20,7 @@ export interface Connection {
 export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: string, setAddress = '`address` in the plan'): Connection {
   const address = (config.address ?? ctx.env.VAULT_ADDR)?.replace(/\/+$/, '');
   if (!address) {
-    throw new KeyrotError('usage', { problem: `${what} has no Vault address: set VAULT_ADDR or ${setAddress}` });
+    throw new KeyrotError('vault-address-missing', { what, setAddress });
   }
   const namespace = config.namespace ?? (ctx.env.VAULT_NAMESPACE || undefined);
   const skipVerify = config.tls?.skipVerify === true;

@@ -62,7 +62,7 @@ describe('keyrot doctor against moto and OpenBao', () => {
 
     const out = await keyrot(['doctor', 'plans/'], { env: { VAULT_ADDR: bao.address, VAULT_TOKEN: token } });
     expect(out.code, out.stdout + out.stderr).toBe(4);
-    expect(out.stdout).toMatch(/FAIL key count +aws-iam user payments-service already holds 2 key\(s\), the most it allows: .*: the next rotation will be refused/);
+    expect(out.stdout).toMatch(/FAIL key count +aws-iam user payments-service already holds 2 keys, the most it allows: .*: the next rotation will be refused/);
     expect(out.stdout).toMatch(/FAIL permissions +vault secret\/apps\/\S+: the token's policies miss: /);
     expect(out.stdout).toContain(`the token's policies miss: secret/destroy/${secretPath} lacks "update" (delete: destroy it)`);
     expect(out.stdout).toContain('hint: grant those capabilities in the policy of the token keyrot uses (`keyrot init` writes the policy a plan needs as a comment), then check again: `keyrot doctor plans/api.yaml`');
@@ -137,7 +137,7 @@ describe('keyrot doctor against moto and OpenBao', () => {
       const doc = JSON.parse(out.stdout) as { plans: Report[] };
       // Without credentials, one finding: not the same failure again for every IAM call.
       expect(doc.plans.find((p) => p.plan === 'payments')!.providers[0]!.checks).toEqual([
-        expect.objectContaining({ check: 'credentials', status: 'fail', hint: expect.stringContaining('keyrot run payments.yaml') }),
+        expect.objectContaining({ check: 'credentials', status: 'fail', hint: expect.stringContaining('then run `keyrot doctor payments.yaml` again') }),
       ]);
       expect(checksOf(doc, 'api')).toContainEqual(expect.objectContaining({ check: 'credentials', status: 'fail' }));
       expect(out.stdout).not.toContain('not-a-token');

@@ -24,7 +24,7 @@ describe('keyrot run on a folder of plans', () => {
     const rows = table.split('\n').filter((line) => /^demo-\d\d /.test(line));
     expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(names);
     expect(rows.every((r) => /^demo-\d\d\s+done\s+rotated key-\w+ -> key-\w+/.test(r))).toBe(true);
-    expect(table).toContain('20 plan(s): 20 done');
+    expect(table).toContain('20 plans: 20 done');
     for (const name of names) {
       const store = readStore(path.join(ws.dir, `${name}-keys.json`));
       expect(store.current?.keyId, name).toMatch(/^key-/);
@@ -45,6 +45,6 @@ describe('keyrot run on a folder of plans', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/\nblocked\s+held \(store-unmanaged\)/);
     expect(result.stdout).toMatch(/\nfine\s+done/);
-    expect(result.stdout).toContain('2 plan(s): 1 held, 1 done');
+    expect(result.stdout).toContain('2 plans: 1 held, 1 done');
   });
 });

@@ -122,7 +122,7 @@ describe('keyrot history', () => {
     const result = await keyrot(['history', '--state', path.dirname(copy), '--json'], { cwd: elsewhere.dir });
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(readAudit(stateDir()).length);
-    expect(result.stderr).toBe(`skipped 1 unreadable line(s) in ${copy}\n`);
+    expect(result.stderr).toBe(`skipped 1 unreadable line in ${copy}\n`);
   });
 
   it('skips and counts lines that are JSON but not records (42, a partial object, a record with a bad outcome), in the table and with --json', async () => {
@@ -132,7 +132,7 @@ describe('keyrot history', () => {
     for (const args of [[], ['--json'], ['demo']]) {
       const result = await keyrot(['history', '--state', path.dirname(copy), ...args], { cwd: elsewhere.dir });
       expect(result.code).toBe(0);
-      expect(result.stderr).toBe(`skipped ${bad.length} unreadable line(s) in ${copy}\n`);
+      expect(result.stderr).toBe(`skipped ${bad.length} unreadable lines in ${copy}\n`);
     }
     const json = await keyrot(['history', '--state', path.dirname(copy), '--json'], { cwd: elsewhere.dir });
     expect(json.stdout.trimEnd().split('\n')).toHaveLength(readAudit(stateDir()).length);

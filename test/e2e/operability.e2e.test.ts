@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot } from '../helpers/cli.js';
+import { BIN, keyrot, testEnv } from '../helpers/cli.js';
 import { inPty } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 import { installPrometheus } from '../peers/prometheus.js';
@@ -49,7 +49,7 @@ describe('--version and completion', () => {
 describe('keyrot init', () => {
   const cli = (args: string[], input?: string) => {
     try {
-      return { code: 0, stdout: execFileSync(process.execPath, [BIN, ...args], { cwd: ws.dir, encoding: 'utf8', input: input ?? '', env: { ...process.env, NO_COLOR: '1' }, stdio: 'pipe' }) };
+      return { code: 0, stdout: execFileSync(process.execPath, [BIN, ...args], { cwd: ws.dir, encoding: 'utf8', input: input ?? '', env: { ...testEnv(), NO_COLOR: '1' }, stdio: 'pipe' }) };
     } catch (e) {
       const failed = e as { status: number; stdout: string; stderr: string };
       return { code: failed.status, stdout: failed.stdout, stderr: failed.stderr };

@@ -73,7 +73,7 @@ describe('revoke finds the owner no matter what', () => {
     ws.plan('local', localPlan('local'));
     const result = await keyrot(['revoke', '--key', 'AKIAIOSFODNN7EXAMPLE', '--yes', '--state', STATE, ws.dir]);
     expect(result.code).toBe(4);
-    expect(result.stderr).toContain(`no plan that answered holds key AKIAIOSFODNN7EXAMPLE, and 1 plan(s) that could hold it could not be asked: ${path.join(ws.dir, 'broken.yaml')}`);
+    expect(result.stderr).toContain(`no plan that answered holds key AKIAIOSFODNN7EXAMPLE, and the plan that could hold it could not be asked: ${path.join(ws.dir, 'broken.yaml')}`);
     expect(result.stderr).toContain('broken.yaml');
   });
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot } from '../helpers/cli.js';
+import { BIN, keyrot, testEnv } from '../helpers/cli.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +25,7 @@ afterEach(() => ws.cleanup());
 
 /** keyrot started with stdin a pipe the test holds open and never writes to. */
 function startWaiting(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ws.dir, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ws.dir, env: { ...testEnv(), NO_COLOR: '1', ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot } from '../helpers/cli.js';
+import { BIN, keyrot, testEnv } from '../helpers/cli.js';
 import { readLedger, readStore } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -52,7 +52,7 @@ describe('keyrot revoke', () => {
     expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
     const { keyId: leaked, secret } = readStore(path.join(ws.dir, 'api-keys.json')).current!;
 
-    const piped = spawnSync(process.execPath, [BIN, 'revoke', '--yes', '--secret-stdin', ws.dir], { cwd: ws.dir, input: `${secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const piped = spawnSync(process.execPath, [BIN, 'revoke', '--yes', '--secret-stdin', ws.dir], { cwd: ws.dir, input: `${secret}\n`, encoding: 'utf8', env: { ...testEnv(), NO_COLOR: '1' } });
     expect(piped.status, piped.stderr).toBe(0);
     expect(`${piped.stdout}${piped.stderr}`.includes(secret)).toBe(false);
     expect(readLedger(path.join(ws.dir, '.keyrot'), 'api')).toContainEqual(expect.objectContaining({ id: leaked, status: 'inactive' }));

@@ -181,10 +181,10 @@ describe('keyrot state migrate', () => {
 
     const moved = await keyrot(['state', 'migrate', '--from', '.keyrot', '--to', spec], { cwd: here.dir, env: fileEnv });
     expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.stdout).toContain('shared  rotation record copied (drain), 2 ledger key(s)');
+    expect(moved.stdout).toContain('shared  rotation record copied (drain), 2 ledger keys');
     expect(await stateOf()).toMatchObject({ phase: 'drain', oldKeyId: oldKey });
     const again = await keyrot(['state', 'migrate', '--from', '.keyrot', '--to', spec], { cwd: here.dir, env: fileEnv });
-    expect(again.stdout).toContain('shared  rotation record already there, 2 ledger key(s), 0 audit record(s)');
+    expect(again.stdout).toContain('shared  rotation record already there, 2 ledger keys, 0 audit records');
 
     const finished = await keyrot(['run', '--yes', 'shared.yaml'], { cwd: there.dir, env: env() });
     expect(finished.code, finished.stderr).toBe(0);

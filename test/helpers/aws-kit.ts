@@ -6,7 +6,7 @@ import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Moto } from '../peers/moto.js';
-import { entryFor } from './cli.js';
+import { entryFor, testEnv } from './cli.js';
 import { readStore } from './inspect.js';
 import type { Workspace } from './workspace.js';
 
@@ -29,7 +29,7 @@ export function awsKit(get: () => { moto: Moto; ws: Workspace }) {
 
   /** keyrot with credentials from the environment only, as in a CI job (never the host's ~/.aws). */
   function keyrot(args: string[], opts: { creds?: typeof TESTING; env?: Record<string, string> } = {}): Promise<Run> {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KEYROT_')));
+    const inherited = Object.fromEntries(Object.entries(testEnv()).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KEYROT_')));
     const noFile = path.join(get().ws.dir, 'no-aws-config');
     const creds = opts.creds ?? TESTING;
     const env = {

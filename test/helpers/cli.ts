@@ -11,6 +11,11 @@ export const FAULTS_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.ur
 export const entryFor = (env: NodeJS.ProcessEnv = {}): string =>
   env.KEYROT_TEST_KILL_AFTER !== undefined || env.KEYROT_TEST_SAVES !== undefined ? FAULTS_BIN : BIN;
 
+/** The test runner's environment without what npm adds to it: run by `npx vitest`, keyrot would
+ *  take itself to be run through npx and write its hints `npx keyrot …`. */
+export const testEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'npm_lifecycle_event' && k !== 'npm_command'));
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -32,7 +37,7 @@ export function startKeyrot(args: string[], opts: CliOptions): { child: ChildPro
   const piped = opts.input !== undefined;
   const child = spawn(process.execPath, [entryFor(opts.env), ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    env: { ...testEnv(), NO_COLOR: '1', ...opts.env },
     stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     detached: piped,
   });

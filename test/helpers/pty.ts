@@ -3,7 +3,7 @@
 // terminal's line discipline turns into SIGINT, or not, as it would for a person), and what the
 // person would see is read back.
 import { spawn } from 'node:child_process';
-import { BIN } from './cli.js';
+import { BIN, testEnv } from './cli.js';
 
 export interface PtySession {
   /** Everything the terminal showed so far (stdout and stderr interleaved, escapes left in). */
@@ -29,7 +29,7 @@ export function inPty(command: string, opts: { cwd: string; env?: NodeJS.Process
   const line = `stty cols 120 rows 40; keyrot() { ${keyrot} "$@"; }; ${command}`;
   const child = spawn('script', ['-qfec', `bash -c ${shellWord(line)}`, '/dev/null'], {
     cwd: opts.cwd,
-    env: { ...process.env, NO_COLOR: '1', TERM: 'xterm', ...opts.env },
+    env: { ...testEnv(), NO_COLOR: '1', TERM: 'xterm', ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let shown = '';

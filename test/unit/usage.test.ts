@@ -390,7 +390,7 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
     metrics = count(42);
     const held = await go();
     expect(held.outcome).toEqual({ status: 'held', code: 'used-after-deactivate' });
-    expect(held.events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('was used 42 time(s) (fake metrics)'), hint: expect.stringContaining('keyrot rollback') });
+    expect(held.events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('was used 42 times (fake metrics)'), hint: expect.stringContaining('keyrot rollback') });
 
     await decide(plan(), clock, (ctx) => rollBack(ctx, 'a consumer still sends the old key'), { providers: { issuer, stores: [store], usage } });
     expect(issuer.keys[0]!.status).toBe('active');
@@ -416,7 +416,7 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
     const { outcome, events } = await go();
     expect(outcome.status).toBe('done');
     expect(issuer.keys.map((k) => k.id)).not.toContain(leaked);
-    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: 'WARNING: fake metrics saw the revoked key used 5 time(s) after it was revoked' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: 'WARNING: fake metrics saw the revoked key used 5 times after it was revoked' }));
   });
 
   it.each([

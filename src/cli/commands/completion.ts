@@ -63,7 +63,12 @@ function bash(commands: Spec[]): string {
     '  if [[ -n "$subs" && "$prev" == "$cmd" ]]; then COMPREPLY=($(compgen -W "$subs" -- "$cur")); return; fi',
     '  if [[ -n "$plans" ]]; then',
     '    compopt -o filenames 2>/dev/null',
-    "    COMPREPLY=($(compgen -d -- \"$cur\") $(compgen -f -X '!*.yaml' -- \"$cur\") $(compgen -f -X '!*.yml' -- \"$cur\"))",
+    "    COMPREPLY=($(compgen -f -X '!*.yaml' -- \"$cur\") $(compgen -f -X '!*.yml' -- \"$cur\"))",
+    // Folders of plans, but not keyrot's own state folder (.keyrot) nor any hidden one the user did not start typing.
+    '    local d; for d in $(compgen -d -- "$cur"); do',
+    '      case "${d##*/}" in .keyrot|.|..) continue ;; .*) [[ "${cur##*/}" == .* ]] || continue ;; esac',
+    '      COMPREPLY+=("$d")',
+    '    done',
     '  elif [[ "$cmd" == completion ]]; then',
     '    COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))',
     '  fi',

@@ -3,6 +3,7 @@ import chalk, { type ChalkInstance } from 'chalk';
 import { history, type History } from '../../engine/operations/history.js';
 import { EXIT } from '../../messages.js';
 import { printableDeep, printableJson } from '../../shared/printable.js';
+import { count } from '../../shared/plural.js';
 import { outputOf, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -30,7 +31,7 @@ function printTable(records: History['records'], paint: ChalkInstance): void {
 
 export async function historyCommand(plan: string | undefined, opts: HistoryOptions, wiring: Wiring): Promise<number> {
   const { records, logs, skipped, names } = await history({ plan, since: opts.since }, operationOptions(opts, wiring));
-  for (const s of skipped) process.stderr.write(`skipped ${s.unreadable} unreadable line(s) in ${printableDeep(s.where)}\n`);
+  for (const s of skipped) process.stderr.write(`skipped ${count(s.unreadable, 'unreadable line')} in ${printableDeep(s.where)}\n`);
 
   if (outputOf(opts) === 'json') {
     for (const r of records) process.stdout.write(`${printableJson(r)}\n`);

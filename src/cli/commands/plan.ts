@@ -9,6 +9,11 @@ import { operationOptions, type Wiring } from '../session-options.js';
 function render(p: PlanPreview): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`${chalk.bold(`plan ${p.plan}`)}  ${chalk.dim(p.file)}`);
+  if (p.error) {
+    out(`  ${chalk.red(`✖ cannot preview it: ${p.error.message}`)}`);
+    out(`    ${chalk.dim('hint:')} ${p.error.hint}`);
+    return;
+  }
   out(`  source   ${p.issuer}`);
   for (const target of p.targets) out(`  target   ${target}`);
   out(p.inFlight ? `  in flight: rotation ${p.inFlight.rotationId} at ${p.inFlight.phase} (${p.inFlight.stage})` : `  nothing in flight: \`${p.next}\` would start a rotation now`);
@@ -22,13 +27,17 @@ function render(p: PlanPreview): void {
       out(`       now    ${said}${evidence.length ? `: ${evidence.join('; ')}` : ''}`);
     }
   }
-  out(`  ${chalk.dim('a first rotation (no key yet) stops after verify')}`);
+  if (p.firstKey) out(`  ${chalk.dim(p.firstKey)}`);
 }
 
 export async function planCommand(args: string[], opts: OutputFlags & { state?: string }, wiring: Wiring): Promise<number> {
   const options = operationOptions(opts, wiring);
   const { previews, exitCode } = await preview(await loadPlans(args, opts.state), options);
   if (outputOf(opts) === 'json') writeJson({ type: 'plan', plans: previews });
-  else printableDeep(previews).forEach(render);
+  else {
+    printableDeep(previews).forEach(render);
+    const failed = previews.filter((p) => p.error).map((p) => p.plan);
+    if (failed.length > 0 && previews.length > 1) process.stdout.write(`${chalk.red(`could not preview ${failed.join(', ')}`)} (each says why above); the others are shown\n`);
+  }
   return exitCode;
 }

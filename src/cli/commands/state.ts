@@ -4,6 +4,7 @@ import { migrateState } from '../../engine/operations/migrate.js';
 import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { printableDeep } from '../../shared/printable.js';
+import { count } from '../../shared/plural.js';
 import { openStates, type Wiring } from '../session-options.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 
@@ -21,7 +22,7 @@ export async function stateMigrateCommand(opts: OutputFlags & { from: string; to
   if (moved.plans.length === 0) out(`nothing to move: ${moved.from} holds no state, ledger or audit record`);
   for (const p of moved.plans) {
     const state = p.state === 'copied' ? `rotation record copied (${p.phase})` : p.state === 'present' ? 'rotation record already there' : 'no rotation record';
-    out(`${p.plan}  ${state}, ${p.ledgerKeys} ledger key(s), ${p.auditRecords} audit record(s)`);
+    out(`${p.plan}  ${state}, ${count(p.ledgerKeys, 'ledger key')}, ${count(p.auditRecords, 'audit record')}`);
   }
   if (moved.plans.length > 0) {
     out(`moved to ${moved.to}; ${moved.from} is left as it was: keep it as a backup, and run keyrot with --state ${moved.to} (or KEYROT_STATE) from now on`);

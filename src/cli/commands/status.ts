@@ -1,5 +1,7 @@
 // keyrot status: render the engine's report of every plan named and every rotation in flight.
+import path from 'node:path';
 import chalk from 'chalk';
+import { shellWord } from '../../messages.js';
 import type { PlanStatus, StatusReport } from '../../engine/operations/status.js';
 import { status } from '../../engine/operations/status.js';
 import { printableDeep } from '../../shared/printable.js';
@@ -43,6 +45,12 @@ const keyShown = (p: PlanStatus) => ({
   next: p.next,
 });
 
+/** `keyrot status` over the plan folder that holds the state folder read (rotation-plans/.keyrot -> rotation-plans/). */
+function everyPlanCommand(places: string[]): string {
+  const folders = places.filter((p) => path.basename(p) === '.keyrot').map((p) => path.relative('.', path.dirname(p)) || '.');
+  return ['keyrot', 'status', ...(folders.length > 0 ? folders.map((f) => shellWord(f === '.' ? '.' : `${f}/`)) : ['rotation-plans/'])].join(' ');
+}
+
 function renderKey(p: PlanStatus): void {
   const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(p.age) : p.age}` : p.error ? chalk.red(`${p.error.message}`) : p.age;
   process.stdout.write(`${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`);
@@ -73,7 +81,9 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
   const shownReport = { plans: printableDeep(report.plans), rotations: printableDeep(report.rotations) };
   shownReport.plans.forEach(renderKey);
   if (report.rotations.length === 0) {
-    process.stdout.write(`nothing in flight${report.idle ? ` (${report.idle} plan(s) idle)` : ''}\n`);
+    process.stdout.write(`nothing in flight${plans.length === 0 ? ` in ${printableDeep(report.places.join(', ')) || 'any state folder here'}` : ''}\n`);
+    // Without plans only the state folder is read: it knows rotations, not every plan and its key.
+    if (plans.length === 0) process.stdout.write(`every plan's key and its age: \`${everyPlanCommand(report.places)}\`\n`);
     return report.exitCode;
   }
   if (report.plans.length > 0) process.stdout.write('\nin flight:\n');

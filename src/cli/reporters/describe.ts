@@ -1,9 +1,11 @@
 import type { RunEvent } from '../../engine/events.js';
 import { formatDuration } from '../../shared/duration.js';
 import { printableDeep } from '../../shared/printable.js';
+import { count } from '../../shared/plural.js';
+import { typedCommand } from '../invocation.js';
 import type { Outcome, PlanResult } from '../../engine/outcome.js';
 
-const outcomeText = (o: Outcome): string =>
+export const outcomeText = (o: Outcome): string =>
   o.status === 'waiting' ? `waiting until ${o.until.toISOString()}` : o.status === 'held' ? `held (${o.code})` : o.status === 'failed' ? `failed (${o.code})` : o.status;
 
 /**
@@ -31,7 +33,7 @@ export function describeEvent(event: RunEvent): { text: string; lines: string[] 
     case 'failed':
       return { text: e.message, lines: [`hint: ${e.hint}`] };
     case 'interrupted':
-      return { text: 'interrupted; state saved, run again to continue', lines: [] };
+      return { text: `interrupted; state saved: \`${typedCommand()}\` continues where it stopped`, lines: [] };
     case 'done': {
       const took = formatDuration(new Date(e.completedAt).getTime() - new Date(e.startedAt).getTime());
       return {
@@ -58,5 +60,5 @@ export function summaryTable(results: PlanResult[], words: Map<string, string>):
   const line = (cells: string[]) => `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padEnd(widths[1]!)}  ${cells[2]}`.trimEnd();
   const counts = new Map<string, number>();
   for (const r of results) counts.set(r.outcome.status, (counts.get(r.outcome.status) ?? 0) + 1);
-  return [line(['plan', 'outcome', 'last event']), ...rows.map(line), `${results.length} plan(s): ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`];
+  return [line(['plan', 'outcome', 'last event']), ...rows.map(line), `${count(results.length, 'plan')}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`];
 }

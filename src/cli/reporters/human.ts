@@ -9,6 +9,8 @@ import type { Reporter, RunEvent } from '../../engine/events.js';
 import type { PlanResult } from '../../engine/outcome.js';
 
 const pad = (phase: string | undefined) => chalk.bold((phase ?? '').padEnd(11));
+/** 2026-01-31T12:00:00Z: ISO 8601 in UTC, to the second. */
+const utcSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class HumanReporter implements Reporter {
   // ora would put stdin in raw mode to swallow keystrokes, and Ctrl-C would never become SIGINT.
@@ -65,9 +67,10 @@ export class HumanReporter implements Reporter {
         this.stopTicker();
         this.waitingFor = e.reason;
         const until = new Date(e.until).getTime();
+        // Whole seconds, rounded up (never "973ms left"), and the deadline in UTC as every other line writes it.
         const render = () => {
-          const left = Math.max(0, until - Date.now());
-          this.spinner.text = `${e.reason}: ${chalk.yellow(formatDuration(left))} left ${chalk.dim(`(until ${new Date(until).toLocaleTimeString()})`)}`;
+          const left = Math.ceil(Math.max(0, until - Date.now()) / 1000) * 1000;
+          this.spinner.text = `${e.reason}: ${chalk.yellow(formatDuration(left))} left ${chalk.dim(`(until ${utcSeconds(until)})`)}`;
         };
         render();
         if (!this.spinner.isSpinning) this.spinner.start();
@@ -77,7 +80,7 @@ export class HumanReporter implements Reporter {
       case 'held':
       case 'failed':
         this.settle(false);
-        process.stderr.write(`  ${chalk.red('✖')} ${pad(e.phase)} ${chalk.red(text)}\n`);
+        process.stderr.write(`  ${pad(e.phase)} ${chalk.red(`✖ ${text}`)}\n`);
         for (const l of lines) process.stderr.write(`      ${chalk.dim(l)}\n`);
         return;
       case 'interrupted':
@@ -87,7 +90,7 @@ export class HumanReporter implements Reporter {
         return;
       case 'done':
         this.settle(true);
-        this.line(`  ${chalk.green('✔')} ${chalk.bold('done'.padEnd(11))} ${text}`);
+        this.line(`  ${pad('done')} ${chalk.green('✔')} ${text}`);
         return;
     }
   }

@@ -1,5 +1,5 @@
 import { printableDeep } from '../../shared/printable.js';
-import { describeEvent, lastWords, summaryTable } from './describe.js';
+import { describeEvent, lastWords, outcomeText, summaryTable } from './describe.js';
 import type { Reporter, RunEvent } from '../../engine/events.js';
 import type { PlanResult } from '../../engine/outcome.js';
 
@@ -17,6 +17,12 @@ export class PlainReporter implements Reporter {
   }
 
   summary(results: PlanResult[]): void {
+    const [only] = results;
+    if (results.length === 1 && (only!.outcome.status === 'held' || only!.outcome.status === 'failed')) {
+      // The hold itself went to stderr; its outcome goes to stdout too, so `| tee run.log` keeps it.
+      process.stdout.write(`${new Date().toISOString()} ${only!.plan} outcome: ${outcomeText(only!.outcome)}: ${this.words.get(only!.plan) ?? ''}\n`);
+      return;
+    }
     if (results.length < 2) return;
     process.stdout.write(`\n${summaryTable(results, this.words).join('\n')}\n`);
   }

@@ -15,6 +15,7 @@ import type { OperationOptions } from '../options.js';
 import { askSource } from '../usage.js';
 import { buildEach, callProvider } from '../providers.js';
 import { inFlight } from '../rotation.js';
+import { count } from '../../shared/plural.js';
 
 export interface ProviderReport {
   role: 'issuer' | 'target' | 'usage';
@@ -32,7 +33,7 @@ export interface PlanDoctor {
 
 const failed = (check: string, e: unknown, planArg: string): Check => {
   if (e instanceof KeyrotError) {
-    e.about(planArg);
+    e.about(planArg, `keyrot doctor ${planArg}`);
     return { check, status: 'fail', detail: e.message, hint: e.hint };
   }
   return { check, status: 'fail', detail: redact(reasonOf(e)) };
@@ -53,7 +54,7 @@ async function issuerChecks(issuer: KeyIssuer, loaded: LoadedPlan, state: StateS
   } catch (e) {
     return [...checks, failed('list keys', e, planArg)];
   }
-  if (!issuer.doctor) checks.push({ check: 'endpoint', status: 'pass', detail: `answers: ${keys.length} key(s)` });
+  if (!issuer.doctor) checks.push({ check: 'endpoint', status: 'pass', detail: `answers: ${count(keys.length, 'key')}` });
   if (issuer.deactivates === false) {
     checks.push({
       check: 'deactivate', status: 'warn', detail: `${issuer.label} cannot deactivate keys: a rotation skips it, and the old key stays valid until it is deleted after the soak (${formatDuration(loaded.plan.soak)}); a revoke deletes a leaked key at once`,

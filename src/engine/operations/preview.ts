@@ -7,6 +7,8 @@ import { inFlight, newRotation, type PhaseName } from '../rotation.js';
 import { commandArg, EXIT, type ExitCode, type MessageCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { OperationOptions } from '../options.js';
+import { worstExitCode } from '../outcome.js';
+import { KeyrotError } from '../../errors.js';
 
 export interface GatePreview {
   verdict: 'pass' | 'wait' | 'hold';
@@ -33,12 +35,25 @@ export interface PlanPreview {
   inFlight: { rotationId: string; phase: string; stage: string } | null;
   /** The command that would start or continue the rotation. */
   next: string;
+  /** What a rotation started now would do when the issuer holds no key yet; null when it holds one. */
+  firstKey: string | null;
   phases: PhasePreview[];
+  /** Why this plan could not be previewed (the others still are). */
+  error?: { code: MessageCode; message: string; hint: string };
 }
 
 const noSideEffects = async (): Promise<never> => {
   throw new Error('keyrot plan attempted a side effect');
 };
+
+/** A first rotation issues the key and stops after verify, unless the plan rehearses a rotation of it at once. */
+async function firstKeyNote(ctx: RotationContext, rehearse: boolean): Promise<string | null> {
+  const keys = await callProvider(ctx.issuer, 'list', () => ctx.issuer.list());
+  if (keys.some((k) => k.status === 'active')) return null;
+  return rehearse
+    ? 'no key yet: the first key is issued, published and verified, then (rehearse: true) rotated at once through every phase'
+    : 'no key yet: the first rotation issues the key, publishes and verifies it, and stops there';
+}
 
 async function previewOne(loaded: LoadedPlan, options: OperationOptions): Promise<PlanPreview> {
   const { clock } = options;
@@ -80,13 +95,36 @@ async function previewOne(loaded: LoadedPlan, options: OperationOptions): Promis
     targets: providers.stores.map((s) => (s.writeOnly ? `${s.label} (write-only: ${s.writeOnly.reason})` : s.label)),
     inFlight: flying ? { rotationId: state.rotationId, phase: state.phase, stage: state.stage } : null,
     next: `keyrot run ${planArg}`,
+    firstKey: flying ? null : await firstKeyNote(ctx, loaded.plan.rehearse),
     phases,
+  };
+}
+
+/** A plan that could not be previewed: named, with the error and a hint to run this preview again. */
+function failedPreview(loaded: LoadedPlan, e: KeyrotError, planArg: string): PlanPreview {
+  e.about(planArg, `keyrot plan ${planArg}`);
+  return {
+    plan: loaded.plan.name, file: loaded.file, issuer: loaded.plan.source.type, targets: loaded.plan.publish.map((t) => t.type),
+    inFlight: null, next: `keyrot run ${planArg}`, firstKey: null, phases: [], error: { code: e.code, message: e.message, hint: e.hint },
   };
 }
 
 /** Each plan's dry run, one after another; exit 3 when a gate would hold now, as the run would be refused. */
 export async function preview(plans: LoadedPlan[], options: OperationOptions): Promise<{ previews: PlanPreview[]; exitCode: ExitCode }> {
   const previews: PlanPreview[] = [];
-  for (const loaded of plans) previews.push(await previewOne(loaded, options));
-  return { previews, exitCode: previews.some((p) => p.phases.some((ph) => ph.now?.verdict === 'hold')) ? EXIT.refused : EXIT.ok };
+  const codes: ExitCode[] = [];
+  // Plan by plan: one that cannot be previewed (no credentials, no Vault address) is named and the
+  // others are still shown; the exit code is the worst among them.
+  for (const loaded of plans) {
+    try {
+      const preview = await previewOne(loaded, options);
+      previews.push(preview);
+      codes.push(preview.phases.some((ph) => ph.now?.verdict === 'hold') ? EXIT.refused : EXIT.ok);
+    } catch (e) {
+      if (!(e instanceof KeyrotError)) throw e;
+      previews.push(failedPreview(loaded, e, commandArg(loaded.file, options.states.spec)));
+      codes.push(e.exitCode);
+    }
+  }
+  return { previews, exitCode: worstExitCode(codes) };
 }

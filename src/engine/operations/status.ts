@@ -1,7 +1,7 @@
 // keyrot status: every plan named (its active key's age, its last outcome) and every rotation in
 // flight in the state stores read, each with its next action. Read-only, but for --metrics-file.
 import { KeyrotError } from '../../errors.js';
-import { EXIT, type ExitCode } from '../../messages.js';
+import { commandArg, EXIT, type ExitCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { PlanInventory } from '../inventory.js';
@@ -25,18 +25,20 @@ export interface StatusReport {
   rotations: Array<{ state: RotationState; next: string }>;
   /** Plans in the stores read with nothing in flight. */
   idle: number;
+  /** The state stores read (a folder, or a Vault address). */
+  places: string[];
   /** 4 when a plan's issuer could not be asked (the rest is still reported). */
   exitCode: ExitCode;
 }
 
 /** What happens next to a rotation in flight, in words. */
-export function nextAction(s: RotationState, now: Date): string {
+export function nextAction(s: RotationState, now: Date, planArg: string = s.plan): string {
   if (s.hold) return `held: ${s.hold.message}`;
   const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
   if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
   if (s.stage === 'waiting' && deadline) {
     const left = new Date(deadline).getTime() - now.getTime();
-    return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: run again to continue`;
+    return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: \`keyrot run ${planArg}\` continues it`;
   }
   return `${s.phase} on the next run`;
 }
@@ -47,12 +49,19 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
     throw new KeyrotError('usage', { problem: '--metrics-file needs the plans to report on: `keyrot status --metrics-file keyrot.prom rotation-plans/`' });
   }
   const now = options.clock.now();
+  // The plan as a command names it: its file when named, else its name (resolved here and in rotation-plans/).
+  const argOf = (name: string) => {
+    const loaded = plans.find((p) => p.plan.name === name);
+    return loaded ? commandArg(loaded.file, options.states.spec) : commandArg(name, options.states.spec);
+  };
   // Every plan named, in flight or not: its key's age (one issuer list each), its record and its last
   // outcome, read once per store. The inventory (and through it the provider registry, zod) only when
   // plans are named: a bare status stays quick, and reads the rotations of the state folders here.
   const keys: PlanStatus[] = [];
   let flying: RotationState[];
   let idle: number;
+  /** The state stores read for a bare status (a folder, or a Vault address), which it names. */
+  let places: string[] = [];
   if (plans.length > 0) {
     const { inventory, describeAge } = await import('../inventory.js');
     const found = (await inventory(plans, options, now)).sort((a, b) => a.plan.localeCompare(b.plan));
@@ -62,7 +71,9 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
     if (request.metricsFile) await (await import('../metrics.js')).writeStatusMetrics(request.metricsFile, found, options, now);
   } else {
     const states: RotationState[] = [];
-    for (const store of await options.states.stores(plans)) states.push(...(await store.list()));
+    const stores = await options.states.stores(plans);
+    for (const store of stores) states.push(...(await store.list()));
+    places = stores.map((s) => s.location);
     flying = states.filter((s) => inFlight(s));
     idle = states.length - flying.length;
   }
@@ -70,8 +81,9 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
   return {
     now,
     plans: keys,
-    rotations: flying.map((state) => ({ state, next: nextAction(state, now) })),
+    rotations: flying.map((state) => ({ state, next: nextAction(state, now, argOf(state.plan)) })),
     idle,
+    places,
     exitCode: keys.some((k) => k.error) ? EXIT.provider : EXIT.ok,
   };
 }

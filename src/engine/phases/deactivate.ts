@@ -28,7 +28,7 @@ async function newKeyEverywhere(ctx: RotationContext): Promise<GateResult> {
     const found = stray.map((t) => `${t.store.label} serves ${t.found}`);
     return holdAndGoBack('target-lost', { targets: stray.map((t) => t.store.label).join(', '), keyId: state.newKeyId, oldKeyId: state.oldKeyId }, 'verify', ...found);
   }
-  return open(`new key ${state.newKeyId} verified at ${state.verifiedAt}, and served by all ${ctx.stores.length} target(s) now`);
+  return open(`new key ${state.newKeyId} verified at ${state.verifiedAt}, and served by ${ctx.stores.length === 1 ? 'its target' : `all ${ctx.stores.length} targets`} now`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { newCredential, strayTargets } from '../keys.js';
 import type { PhaseName } from '../rotation.js';
 import type { PhaseStory, Redirect } from './phase.js';
 import { retireNewKey } from './retire.js';
+import { count } from '../../shared/plural.js';
 
 async function readBackAndProve(ctx: RotationContext): Promise<void | Redirect> {
   const { state } = ctx;
@@ -41,7 +42,7 @@ async function readBackAndProve(ctx: RotationContext): Promise<void | Redirect> 
     await ctx.call(ctx.issuer, 'verify', () => ctx.issuer.verify(credential));
     state.authenticatedAt = ctx.clock.now().toISOString();
   }
-  await ctx.record('verify', `${ctx.stores.length} target(s) serve ${state.newKeyId} (${state.newFingerprint})${ctx.plan.verify ? '; it authenticates' : ''}`);
+  await ctx.record('verify', `${count(ctx.stores.length, 'target')} serve${ctx.stores.length === 1 ? 's' : ''} ${state.newKeyId} (${state.newFingerprint})${ctx.plan.verify ? '; it authenticates' : ''}`);
 }
 
 /** A first key is done here; a revoke skips the overlap (the old key is dead already). */

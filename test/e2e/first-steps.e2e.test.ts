@@ -1,0 +1,150 @@
+// What a new user meets in the first minutes (issue 21, items 4-10): hints that paste as keyrot was
+// run (`npx keyrot …` under npx) and fit the command that printed them, `plan` going on plan by plan,
+// the same output flags on every command, a held run's outcome in a `| tee` log, counts in words, and
+// a bare `status` that says what it read.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, keyrot } from '../helpers/cli.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+
+const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NO_VAULT = { VAULT_ADDR: '', VAULT_TOKEN: '' };
+
+let ws: Workspace;
+beforeAll(() => {
+  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+});
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const vaultPlan = (name: string) => ws.plan(name, { ...localPlan(name), publish: [{ type: 'vault-kv2', mount: 'secret', path: `apps/${name}`, data: { key: '{{secret}}' } }] });
+/** Every command a text names between backticks. */
+const quoted = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+
+describe('hints paste as keyrot was run (item 4)', () => {
+  it('under npx every command in a hint is `npx keyrot …`; run as keyrot, `keyrot …`', async () => {
+    ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
+    const env = { npm_lifecycle_event: 'npx', npm_command: 'exec' };
+    const held = await keyrot(['run', 'demo.yaml'], { cwd: ws.dir, env });
+    const second = await keyrot(['run', 'demo.yaml'], { cwd: ws.dir, env }); // the first key, then a rotation held at the delete
+    const hints = quoted(held.stderr + second.stderr);
+    expect(hints.length).toBeGreaterThan(0);
+    for (const h of hints.filter((c) => /keyrot /.test(c))) expect(h).toMatch(/^npx keyrot /);
+    const plain = await keyrot(['run', 'demo.yaml'], { cwd: ws.dir, env: { npm_lifecycle_event: '', npm_command: '' } });
+    for (const h of quoted(plain.stderr).filter((c) => /keyrot /.test(c))) expect(h).toMatch(/^keyrot /);
+  });
+
+  it('bash completion offers plan files and folders, never the .keyrot/ state folder or a hidden folder', () => {
+    ws.write('payments.yaml', '');
+    for (const folder of ['plans', '.keyrot', '.demo']) mkdirSync(path.join(ws.dir, folder));
+    const complete = (...words: string[]) =>
+      execFileSync('bash', ['-c', `source <("${process.execPath}" "${BIN}" completion bash); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _keyrot; echo "\${COMPREPLY[*]}"`, 'x', ...words], { cwd: ws.dir, encoding: 'utf8' }).trim();
+    expect(complete('keyrot', 'run', '').split(' ').sort()).toEqual(['payments.yaml', 'plans']);
+    expect(complete('keyrot', 'status', '.')).toBe('.demo'); // typed a dot: hidden folders, but never .keyrot
+  });
+});
+
+describe('keyrot plan goes on plan by plan (item 5)', () => {
+  it('names each plan it cannot preview, with a hint naming that plan; shows the others', async () => {
+    vaultPlan('alpha');
+    ws.plan('beta', localPlan('beta'));
+    vaultPlan('gamma');
+    const result = await keyrot(['plan', ws.dir], { cwd: ws.dir, env: NO_VAULT });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('plan beta');
+    expect(result.stdout).toContain('source   generated key');
+    for (const name of ['alpha', 'gamma']) {
+      expect(result.stdout).toContain(`plan ${name}`);
+      expect(result.stdout).toContain(`then run \`keyrot plan ${path.join(ws.dir, `${name}.yaml`)}\` again`);
+    }
+    expect(result.stdout).toContain('could not preview alpha, gamma');
+    expect(result.stdout + result.stderr).not.toContain('<plan file>');
+    const json = await keyrot(['plan', '--json', ws.dir], { cwd: ws.dir, env: NO_VAULT });
+    const doc = JSON.parse(json.stdout) as { plans: Array<{ plan: string; error?: { code: string } }> };
+    expect(doc.plans.map((p) => [p.plan, p.error?.code ?? null])).toEqual([['alpha', 'vault-address-missing'], ['beta', null], ['gamma', 'vault-address-missing']]);
+  });
+
+  it('says what a first rotation does: stops after verify, or (rehearse: true) rotates at once; nothing about it once a key exists', async () => {
+    ws.plan('once', localPlan('once'));
+    ws.plan('rehearsed', localPlan('rehearsed', { rehearse: true }));
+    const before = await keyrot(['plan', 'once.yaml', 'rehearsed.yaml'], { cwd: ws.dir });
+    expect(before.stdout).toContain('no key yet: the first rotation issues the key, publishes and verifies it, and stops there');
+    expect(before.stdout).toContain('no key yet: the first key is issued, published and verified, then (rehearse: true) rotated at once');
+    expect((await keyrot(['run', '--yes', 'once.yaml'], { cwd: ws.dir })).code).toBe(0);
+    expect((await keyrot(['plan', 'once.yaml'], { cwd: ws.dir })).stdout).not.toMatch(/no key yet|stops after verify/);
+  });
+});
+
+describe('one set of output flags on every command (item 6)', () => {
+  it('--plain, --json, --output and --no-color are taken by every command that reports', async () => {
+    ws.plan('demo', localPlan('demo'));
+    for (const args of [['status', 'demo.yaml'], ['validate', 'demo.yaml'], ['plan', 'demo.yaml'], ['doctor', 'demo.yaml'], ['history', 'demo'], ['rollback', 'demo.yaml'], ['approve', 'demo.yaml'], ['abandon', 'demo.yaml'], ['schema']]) {
+      const result = await keyrot([...args, '--plain', '--no-color'], { cwd: ws.dir });
+      expect(result.stderr, args.join(' ')).not.toMatch(/unknown option/);
+    }
+  });
+});
+
+describe('hints fit the command that printed them (item 7)', () => {
+  it('a plan without VAULT_ADDR: plan and doctor say how to set it and to run themselves again; no "state was saved"', async () => {
+    vaultPlan('payments');
+    const plan = await keyrot(['plan', 'payments.yaml'], { cwd: ws.dir, env: NO_VAULT });
+    expect(plan.stdout).toContain('`export VAULT_ADDR=https://vault.example.internal:8200`');
+    expect(plan.stdout).toContain('then run `keyrot plan payments.yaml` again');
+    expect(plan.stdout + plan.stderr).not.toContain('keyrot --help');
+    const doctor = await keyrot(['doctor', 'payments.yaml'], { cwd: ws.dir, env: NO_VAULT });
+    expect(doctor.stdout).toContain('then run `keyrot doctor payments.yaml` again');
+    expect(doctor.stdout).not.toMatch(/state was saved|`keyrot run /);
+  });
+
+  it('an invalid plan names the files to validate again; a bad flag names its command\'s help', async () => {
+    ws.write('bad.yaml', 'apiVersion: keyrot/v1\nname: bad\n');
+    const invalid = await keyrot(['run', 'bad.yaml'], { cwd: ws.dir });
+    expect(invalid.stderr).toContain('fix each line above, then check again: `keyrot validate bad.yaml`');
+    ws.plan('demo', localPlan('demo'));
+    const flag = await keyrot(['run', '--wait-lock', 'soon', 'demo.yaml'], { cwd: ws.dir });
+    expect(flag.stderr).toContain('see `keyrot run --help`');
+  });
+
+  it('status names the command that continues a rotation whose wait is over', async () => {
+    ws.plan('demo', localPlan('demo', { rehearse: true, drain: '0s', soak: '0s' }));
+    expect((await keyrot(['run', '--no-wait', 'demo.yaml'], { cwd: ws.dir })).code).toBe(3); // held at the delete: no terminal, no --yes
+    const status = await keyrot(['status', 'demo.yaml'], { cwd: ws.dir });
+    expect(status.stdout).not.toContain('run again to continue');
+  });
+});
+
+describe('a held run in a `| tee` log (item 9)', () => {
+  it('the outcome of a held run is on stdout too', async () => {
+    ws.plan('demo', localPlan('demo', { rehearse: true, drain: '0s', soak: '0s' }));
+    const held = await keyrot(['run', 'demo.yaml'], { cwd: ws.dir });
+    expect(held.code).toBe(3);
+    expect(held.stdout).toMatch(/demo outcome: held \(delete-unattended\): permanent delete of key-\w+ held/);
+  });
+});
+
+describe('small things (item 10)', () => {
+  it('counts in words: "1 target serves", "1 problem in 1 plan file", "2 plans"', async () => {
+    ws.plan('one', localPlan('one'));
+    ws.plan('two', localPlan('two'));
+    const run = await keyrot(['run', '--yes', 'one.yaml', 'two.yaml'], { cwd: ws.dir });
+    expect(run.stdout).toMatch(/1 target serves key-/);
+    expect(run.stdout).toContain('2 plans: 2 done');
+    expect(run.stdout + run.stderr).not.toContain('(s)');
+    ws.write('bad.yaml', 'apiVersion: keyrot/v1\nname: bad\nsource: { type: generated }\n');
+    expect((await keyrot(['validate', 'bad.yaml'], { cwd: ws.dir })).stderr).toContain('1 problem in 1 plan file');
+  });
+
+  it('a bare status says which state folder it read and how to see every plan, instead of "1 plan(s) idle"', async () => {
+    ws.plan('one', localPlan('one'));
+    ws.plan('two', localPlan('two'));
+    expect((await keyrot(['run', '--yes', 'one.yaml'], { cwd: ws.dir })).code).toBe(0);
+    const bare = await keyrot(['status'], { cwd: ws.dir });
+    expect(bare.stdout).toBe(`nothing in flight in ${path.join(ws.dir, '.keyrot')}\nevery plan's key and its age: \`keyrot status .\`\n`);
+  });
+});
