@@ -4,7 +4,8 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { reasonOf } from '../errors.js';
-import { planSchema, type Plan } from './schema.js';
+import { explainIssue, closestField } from './issues.js';
+import { planJsonSchema, planSchema, type Plan } from './schema.js';
 import { findLiteralCredentials } from './credentials.js';
 import { unknownPlaceholders } from '../shared/template.js';
 import type { PlanProblem } from '../shared/problem.js';
@@ -36,20 +37,35 @@ function nodeAt(doc: Document, p: Path, wantKey: boolean): Node | null {
   return node;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): { message: string; hint?: string } {
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
-    return { message: 'missing required field', hint: `add it (${issue.expected})` };
-  }
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    const options = (issue as { options?: unknown[] }).options;
-    return { message: 'unknown or missing type', hint: options?.length ? `type must be one of: ${options.join(', ')}` : undefined };
-  }
-  if (issue.code === 'invalid_value' && issue.values.length === 1) {
-    return { message: `must be ${JSON.stringify(issue.values[0])}` };
-  }
-  return { message: issue.message };
+type Position = { line: number; col: number };
+interface Placing {
+  at(line: number, col: number, field: string, message: string, hint?: string): PlanProblem;
+  locate(p: Path, wantKey?: boolean): Position;
+  /** Where a missing field goes. */
+  locateMissing(p: Path): Position;
 }
 
+/** The schema's complaints in the user's words (plan/issues.ts), each where it is, a misspelt field with its likely meaning. */
+function schemaProblems(issues: z.core.$ZodIssue[], data: unknown, { at, locate, locateMissing }: Placing): PlanProblem[] {
+  const schema = planJsonSchema() as Record<string, unknown>;
+  const problems: PlanProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const pos = locate([...issue.path as Path, key], true);
+        const meant = closestField(schema, issue.path as Path, key, data);
+        problems.push(at(pos.line, pos.col, formatField([...issue.path as Path, key]), 'unknown field',
+          meant ? `did you mean \`${meant}\`?` : 'remove it, or check its spelling against `keyrot schema`'));
+      }
+      continue;
+    }
+    const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
+    const pos = missing ? locateMissing(issue.path as Path) : locate(issue.path as Path);
+    const { message, hint } = explainIssue(issue, data, schema);
+    problems.push(at(pos.line, pos.col, formatField(issue.path as Path), message, hint));
+  }
+  return problems;
+}
 
 /** Where the document's first alias is: expanding aliases is what an alias bomb abuses. */
 function firstAlias(doc: Document): number {
@@ -94,6 +110,14 @@ export function parsePlan(file: string, text: string): PlanParse {
     const node = nodeAt(doc, p, wantKey);
     return lines.linePos(node?.range?.[0] ?? 0);
   };
+  /** Where a missing field goes: the end of the section that lacks it (for the plan itself, after its last field). */
+  const locateMissing = (p: Path) => {
+    const parent = nodeAt(doc, p.slice(0, -1), false);
+    let end = Math.max(0, Math.min(text.length, parent?.range?.[1] ?? 0));
+    // A section's own last line (the plan itself: the line after it, where a new field goes).
+    if (p.length > 1) while (end > 0 && /\s/.test(text[end - 1]!)) end--;
+    return lines.linePos(end);
+  };
   const problems: PlanProblem[] = [];
   let data: unknown;
   try {
@@ -110,21 +134,8 @@ export function parsePlan(file: string, text: string): PlanParse {
     };
   }
 
-  const result = planSchema.safeParse(data ?? {});
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) {
-          const pos = locate([...issue.path as Path, key], true);
-          problems.push(at(pos.line, pos.col, formatField([...issue.path as Path, key]), 'unknown field', 'remove it or check its spelling against `keyrot schema`'));
-        }
-        continue;
-      }
-      const pos = locate(issue.path as Path);
-      const { message, hint } = describeIssue(issue);
-      problems.push(at(pos.line, pos.col, formatField(issue.path as Path), message, hint));
-    }
-  }
+  const result = planSchema.safeParse(data ?? {}, { reportInput: true });
+  if (!result.success) problems.push(...schemaProblems(result.error.issues, data, { at, locate, locateMissing }));
 
   for (const finding of findLiteralCredentials(data)) {
     const pos = locate(finding.path);

@@ -1,5 +1,6 @@
 // keyrot init: a plan to start from, for one issuer and its stores, with safe defaults and, as
 // comments, the permissions its phases will need. What it writes validates as it stands.
+import { alignComments } from './align-comments.js';
 import { KeyrotError } from '../errors.js';
 import { IAM_ACTIONS } from '../providers/issuers/aws-iam/policy.js';
 import { DATABASE_ISSUERS, databaseSource, type DatabaseIssuer } from '../providers/issuers/database/scaffold.js';
@@ -176,7 +177,7 @@ export function scaffoldPlan(o: ScaffoldOptions): string {
     ...(database ? database.permissions : []),
     ...stores.flatMap((s) => s.permissions),
   ];
-  return [
+  return alignComments([
     `# yaml-language-server: $schema=${o.schemaPath}`,
     `# Written by \`keyrot init\`. Check it with \`keyrot validate\` and preview it with \`keyrot plan\`.`,
     ...(permissions.length ? ['# Permissions the identity keyrot runs as needs (`keyrot doctor` checks them):', ...permissions.map((l) => `#   ${l}`)] : []),
@@ -194,5 +195,5 @@ export function scaffoldPlan(o: ScaffoldOptions): string {
     ...(db ? ['lastUsed:', '  quietFor: 5m                # no session of the old login for this long (the session gate) before it is shut out', '  maxWait: 24h                # a pool that never reconnects holds the rotation (exit 3)'] : []),
     'soak: 7d                      # deactivated (reversible) this long before the permanent delete',
     '',
-  ].join('\n');
+  ]).join('\n');
 }

@@ -2,12 +2,12 @@
 // run (`npx keyrot …` under npx) and fit the command that printed them, `plan` going on plan by plan,
 // the same output flags on every command, a held run's outcome in a `| tee` log, counts in words, and
 // a bare `status` that says what it read.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot } from '../helpers/cli.js';
+import { BIN, keyrot, testEnv } from '../helpers/cli.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -148,3 +148,26 @@ describe('small things (item 10)', () => {
     expect(bare.stdout).toBe(`nothing in flight in ${path.join(ws.dir, '.keyrot')}\nevery plan's key and its age: \`keyrot status .\`\n`);
   });
 });
+
+describe('keyrot init for a new user (items 8, 10)', () => {
+  const init = (args: string[], stdin: 'ignore' | 'pipe' = 'ignore', out?: string) =>
+    spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" "$@"${out ? ` > ${out}` : ''}`, 'keyrot', ...args], { cwd: ws.dir, encoding: 'utf8', stdio: [stdin, 'pipe', 'pipe'], env: { ...testEnv(), NO_COLOR: '1' } });
+
+  it('with no flags and no terminal names the flags it needs, not `unknown issuer ""`', () => {
+    const result = init(['init']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('keyrot init needs --issuer (aws-iam, generated, http) and --store (one or more) when there is no terminal to ask');
+    expect(result.stderr).not.toContain('unknown issuer');
+  });
+
+  it('writes a $schema path that resolves from where the plan is written, and its comments in one column', () => {
+    mkdirSync(path.join(ws.dir, 'plans', 'team'), { recursive: true });
+    expect(init(['init', '--issuer', 'aws-iam', '--user', 'svc', '--store', 'vault-kv2:secret/svc/aws', '--store', 'file:keys.json'], 'ignore', 'plans/team/svc.yaml').status).toBe(0);
+    const plan = ws.read('plans/team/svc.yaml');
+    const schema = /\$schema=(\S+)/.exec(plan)![1]!;
+    expect(existsSync(path.resolve(ws.dir, 'plans', 'team', schema))).toBe(true);
+    const columns = new Set(plan.split('\n').filter((l) => /^\s*[^\s#].*\s# /.test(l)).map((l) => l.indexOf(' # ') + 1));
+    expect([...columns]).toEqual([30]);
+  });
+});
+

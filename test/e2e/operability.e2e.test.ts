@@ -139,7 +139,7 @@ describe('keyrot init', () => {
   it('an invalid plan on stdin is reported as <stdin>:line:col', () => {
     const out = cli(['validate', '-'], 'apiVersion: keyrot/v1\nname: x\n');
     expect(out.code).toBe(2);
-    expect((out as { stderr?: string }).stderr).toContain('<stdin>:1:1');
+    expect((out as { stderr?: string }).stderr).toContain('<stdin>:3:1  source  `source` is missing'); // where it goes: after the last field
   });
 });
 

@@ -52,8 +52,8 @@ describe('plan loading', () => {
     expect(problems).toEqual([
       { at: '1:13', field: 'apiVersion', message: 'must be "keyrot/v1"' },
       { at: '2:7', field: 'name', message: expect.stringContaining('lower-case letters') },
-      { at: '5:10', field: 'source.bytes', message: expect.stringContaining('>=16') },
-      { at: '7:5', field: 'publish[0].path', message: 'missing required field' },
+      { at: '5:10', field: 'source.bytes', message: '`bytes` must be at least 16, not 8' },
+      { at: '7:15', field: 'publish[0].path', message: '`path` is missing' },
       { at: '8:8', field: 'drain', message: expect.stringContaining('expected a duration') },
       { at: '9:1', field: 'colour', message: 'unknown field' },
     ]);
@@ -62,8 +62,39 @@ describe('plan loading', () => {
   it('names the allowed types for an unknown provider', async () => {
     const result = await loadPlan(ws.write('plan.yaml', 'apiVersion: keyrot/v1\nname: x\nsource: { type: gcp-iam }\npublish: [{ type: file, path: a }]\n'));
     expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
-      expect.stringMatching(/plan\.yaml:3:17 {2}source\.type {2}unknown or missing type {2}\(type must be one of: generated, aws-iam.*\)/),
+      expect.stringMatching(/plan\.yaml:3:17 {2}source\.type {2}unknown type "gcp-iam" for `source` {2}\(one of: generated, aws-iam.*\)/),
     ]);
+  });
+
+  // Issue 21, item 8: what is wrong, where, and the fix, in the user's words (never the schema library's text).
+  it('says each mistake a new user makes in their words, where it is, and the fix', async () => {
+    const withHints = async (yaml: string) => {
+      const result = await loadPlan(ws.write('plan.yaml', yaml));
+      return result.ok ? [] : result.problems.map((p) => ({ at: `${p.line}:${p.col}`, field: p.field, message: p.message, hint: p.hint }));
+    };
+    const problems = await withHints([
+      'apiVersion: keyrot/v1',
+      'name: p',
+      'source: { type: generatd }',             // 3: a misspelt type
+      'drain: 90',                              // 4: a duration without its unit
+      'drian: 15m',                             // 5: a misspelt field
+      'lastUsed: { quietFor: 30m, maxWait: "24" }',
+      'publish: { type: file, path: k.json }',  // 7: one store, not in a list
+      'verify: "yes"',
+    ].join('\n'));
+    expect(problems.map((p) => `${p.at} ${p.field}: ${p.message} (${p.hint ?? ''})`)).toEqual([
+      '3:17 source.type: unknown type "generatd" for `source` (did you mean `generated`? (one of: generated, aws-iam, http))',
+      '4:8 drain: 90 has no unit: `drain` is a duration (write the unit after the number: `drain: 90s` (seconds), 90m (minutes), 90h or 90d)',
+      '5:1 drian: unknown field (did you mean `drain`?)',
+      '6:37 lastUsed.maxWait: expected a duration such as 90s, 15m, 24h or 7d ()',
+      '7:10 publish: `publish` must be a list, even of one (put `- ` before the entry on its own line, or write it in brackets: `publish: [{ … }]`)',
+      '8:9 verify: `verify` must be true or false, not text (see its description: `keyrot schema`, or the README\'s table of fields)',
+    ]);
+    const bytes = await withHints('apiVersion: keyrot/v1\nname: p\nsource: { type: generated, bytes: "32" }\npublish: [{ type: file, path: k.json }]\n');
+    expect(bytes).toEqual([{ at: '3:35', field: 'source.bytes', message: '`bytes` is a number, written here as text ("32")', hint: 'write it without quotes: `bytes: 32`' }]);
+    // A missing field is placed where it goes (after the plan's last field), with an example to add.
+    const missing = await withHints('apiVersion: keyrot/v1\nname: p\nsource: { type: generated }\n');
+    expect(missing).toEqual([{ at: '4:1', field: 'publish', message: '`publish` is missing', hint: expect.stringContaining('add `publish: [{ type: file, path: keys.json }]`') }]);
   });
 
   it('reports YAML syntax errors with their position', async () => {

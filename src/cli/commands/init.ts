@@ -1,7 +1,9 @@
 // keyrot init: print a plan to start from. Flags say what it is for; at a terminal, what they leave
 // out is asked (on stderr, so `keyrot init > plan.yaml` still asks).
+import { fstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { packageFile } from '../../package-file.js';
 import { PRESET_LIST, SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../engine/operations/scaffold.js';
@@ -18,8 +20,24 @@ export interface InitOptions {
   schema?: string;
 }
 
-/** The schema keyrot ships (schema/ beside dist/), as a path from here: what the editor comment names. */
-const shippedSchema = () => path.relative(process.cwd(), packageFile('schema/rotation-plan.schema.json')) || 'rotation-plan.schema.json';
+/** The file stdout is redirected to (`keyrot init … > plans/payments.yaml`), where the system can tell. */
+function outputFile(): string | undefined {
+  try {
+    return fstatSync(1).isFile() ? realpathSync('/proc/self/fd/1') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The schema keyrot ships (schema/ beside dist/), as the editor comment names it: relative to the
+ * plan file being written when stdout is one (so a plan in a subfolder finds it too), else to here.
+ */
+const shippedSchema = () => {
+  const schema = packageFile('schema/rotation-plan.schema.json');
+  const written = outputFile();
+  return path.relative(written ? path.dirname(written) : process.cwd(), schema) || 'rotation-plan.schema.json';
+};
 
 async function ask(opts: InitOptions): Promise<InitOptions> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -38,7 +56,13 @@ async function ask(opts: InitOptions): Promise<InitOptions> {
 }
 
 export async function initCommand(flags: InitOptions): Promise<number> {
-  const opts = (!flags.issuer || !flags.store?.length) && canAsk() ? await ask(flags) : flags;
+  const missing = !flags.issuer || !flags.store?.length;
+  if (missing && !canAsk()) {
+    // Nobody to ask (stdin is not a terminal): say which flags are missing, not `unknown issuer ""`.
+    const need = [!flags.issuer ? `--issuer (${SCAFFOLD_ISSUERS.join(', ')})` : '', !flags.store?.length ? '--store (one or more)' : ''].filter(Boolean).join(' and ');
+    throw new KeyrotError('usage', { problem: `keyrot init needs ${need} when there is no terminal to ask, e.g. \`keyrot init --issuer generated --store file:keys.json > plan.yaml\``, command: 'init' });
+  }
+  const opts = missing ? await ask(flags) : flags;
   const scaffold: ScaffoldOptions = {
     issuer: (opts.issuer ?? '') as ScaffoldIssuer,
     stores: opts.store ?? [],

@@ -100,7 +100,7 @@ async function reactivateOldKey(ctx: RotationContext): Promise<void | PhaseName>
 
 export const deactivate: PhaseStory = {
   calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ctx.issuer.explain('deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
-  guards: () => 'the new key is published to every target, verified, and read back again from each just before (invariant 1)',
+  guards: () => 'the new key is published to every target, verified, and read back again from each just before',
   gate: newKeyEverywhere,
   act: (ctx) => deactivateOldKey(ctx),
   resume: finishDeactivation,

@@ -45,7 +45,7 @@ async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): P
 export const deleteOld: PhaseStory = {
   calls: (ctx) => [ctx.issuer.explain('lastUsed'), ...(ctx.usage ? [ctx.usage.explain()] : []), ctx.issuer.explain('delete'), ...ctx.stores.map((s) => s.explain('onDelete'))],
   guards: (ctx) =>
-    `inactive for the whole soak, unused since deactivation${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''} (invariant 2)`,
+    `inactive for the whole soak, unused since deactivation${ctx.usage ? ` by the issuer and by ${ctx.usage.label} (no answer holds)` : ''}, confirmed (unless --yes)${ctx.plan.delete.requireApproval ? ', approved (keyrot approve)' : ''}`,
   gate: withUsage(unusedSinceDeactivation, unusedByUsage),
   askNow: (ctx) => usageNow(ctx, unusedByUsage),
   act: (ctx) => deleteOldKey(ctx),
