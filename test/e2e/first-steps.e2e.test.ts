@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, keyrot, testEnv } from '../helpers/cli.js';
+import { inPty } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -169,5 +170,18 @@ describe('keyrot init for a new user (items 8, 10)', () => {
     const columns = new Set(plan.split('\n').filter((l) => /^\s*[^\s#].*\s# /.test(l)).map((l) => l.indexOf(' # ') + 1));
     expect([...columns]).toEqual([30]);
   });
+});
+
+describe('at a terminal (item 10)', () => {
+  it('the countdown is in whole seconds with its deadline in UTC, and the done line sits in the phase column', async () => {
+    ws.plan('demo', localPlan('demo', { rehearse: true, drain: '3s', soak: '0s' }));
+    const term = inPty('keyrot run --yes demo.yaml', { cwd: ws.dir });
+    await term.waitFor(/overlap window: \d+s left \(until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/);
+    expect((await term.exited).code).toBe(0);
+    const screen = term.screen();
+    expect(screen).not.toMatch(/\d+ms left|[AP]M\)/);
+    expect(screen).toMatch(/ {2}drain {7}overlap window/);
+    expect(screen).toMatch(/ {2}done {8}✔ rotated key-\w+ -> key-\w+/);
+  }, 30_000);
 });
 
