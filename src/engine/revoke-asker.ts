@@ -30,8 +30,9 @@ export interface PlanAsker {
   issuer(plan: LoadedPlan): Promise<KeyIssuer | undefined>;
   /** Does the plan's issuer list this key id? */
   holdsId(plan: LoadedPlan, keyId: string): Promise<Answer>;
-  /** Does the plan hold the key whose secret has this fingerprint (its ledger first, then its issuer's list)? */
-  holdsSecret(plan: LoadedPlan, fingerprint: string): Promise<Answer>;
+  /** Does the plan hold the key whose secret has this fingerprint? `where` its issuer keeps fingerprints:
+   *  'ledger' (read first; its issuer's list is asked only when the ledger has it) or its 'list'. */
+  holdsSecret(plan: LoadedPlan, fingerprint: string, where: 'ledger' | 'list'): Promise<Answer>;
   /** The principal of an account (scope) that holds a key id; 'unknown' when the account could not say. */
   holderIn(scope: string, plan: LoadedPlan, keyId: string): Promise<string | undefined | 'unknown'>;
   failures(): Map<LoadedPlan, string>;
@@ -81,7 +82,8 @@ export function planAsker(deps: { states: StateBackend; emit: Emit; clock: Clock
   return {
     issuer,
     holdsId: async (plan, keyId) => answer(plan, await keys(plan), (k) => k.id === keyId),
-    async holdsSecret(plan, fp) {
+    async holdsSecret(plan, fp, where) {
+      if (where === 'list') return answer(plan, await keys(plan), (k) => k.fingerprint === fp);
       // The ledger, read from keyrot's state, says whether the plan ever issued that secret; only
       // then is its issuer asked whether the key is still there.
       const entries = await ledger(plan);

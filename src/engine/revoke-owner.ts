@@ -2,7 +2,7 @@
 // some other plan's provider is down: one search for every finding at once, looking in what keyrot
 // itself recorded first (state, audit log), then asking only the plans whose issuer could hold the
 // key (an AWS id is never asked of a vendor's API; a secret's fingerprint is looked up in the key
-// ledgers, never at AWS). Each plan is asked at most once, with a time limit, and a plan that could
+// ledgers, or the lists of issuers that keep fingerprints there, never at AWS). Each plan is asked at most once, with a time limit, and a plan that could
 // not be asked is remembered and named: it never blocks the search, and never stalls it twice.
 import { KeyrotError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
@@ -128,7 +128,10 @@ export async function findOwners(plans: LoadedPlan[], findings: KeyClues[], deps
     if ('owner' in first) return first;
     const answers = await Promise.all([
       ...clues.keyIds.map((id) => askAboutId(asker, id, plans.filter((p) => held.get(p)!.keyIds?.test(id) ?? true))),
-      ...clues.fingerprints.map((fp) => Promise.all(plans.filter((p) => held.get(p)!.fingerprints).map((p) => asker.holdsSecret(p, fp)))),
+      ...clues.fingerprints.map((fp) => Promise.all(plans.flatMap((p) => {
+        const where = held.get(p)!.fingerprints;
+        return where === false ? [] : [asker.holdsSecret(p, fp, where)];
+      }))),
     ]);
     return verdictOf([...likely, ...answers.flat()], clues, false);
   };

@@ -32,21 +32,23 @@ const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Fa
 /**
  * Which leaked keys an issuer could hold, for revoke's owner search, known without building it:
  * `keyIds` the form of its key ids (an id of another form is never asked about); `fingerprints`
- * whether it keeps its keys' fingerprints in the plan's ledger (a leaked secret can be traced to it).
+ * where its keys' fingerprints are, by which a leaked secret is traced: 'ledger' (the plan's key
+ * ledger in keyrot's state, read without asking the provider), 'list' (its list of keys carries
+ * them), or false (it has none: a secret alone is never asked of it).
  */
 export interface KeysHeld {
   keyIds?: RegExp;
-  fingerprints: boolean;
+  fingerprints: 'ledger' | 'list' | false;
 }
 
-/** An issuer's entry, with what keys it could hold where it is narrower than "any id, fingerprints in the ledger". */
+/** An issuer's entry, with what keys it could hold where it is narrower than "any id, fingerprints in its list". */
 const issuerEntry = <S extends z.ZodType>(schema: S, load: Factory<S, KeyIssuer>, holds?: Partial<KeysHeld>, traits?: IssuerTraits) =>
   ({ ...entry<S, KeyIssuer, IssuerTraits>(schema, load, traits), holds });
 
 export const issuers = {
-  generated: issuerEntry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, {}, { keysInLedger: true }),
+  generated: issuerEntry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { fingerprints: 'ledger' }, { keysInLedger: true }),
   'aws-iam': issuerEntry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer, awsIamKeysHeld),
-  http: entry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer),
+  http: issuerEntry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer, { fingerprints: 'ledger' }),
   postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
   mysql: entry(mysqlIssuerSchema, async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
   redis: entry(redisIssuerSchema, async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
@@ -83,9 +85,9 @@ export const issuerTraits = (type: IssuerConfig['type']): IssuerTraits => (issue
 /** The store types that keep a retired key's secret (readRetired), for messages. */
 export const keepingTypes = (): string[] => Object.keys(stores).filter((type) => storeTraits(type as StoreConfig['type']).keepsRetired);
 
-/** What a plan's issuer could hold; an issuer that says nothing could hold any id, and keeps fingerprints. */
+/** What a plan's issuer could hold; an issuer that says nothing could hold any id, its list carrying fingerprints. */
 export function keysHeldBy(config: IssuerConfig): KeysHeld {
-  return { fingerprints: true, ...(issuers[config.type] as { holds?: Partial<KeysHeld> }).holds };
+  return { fingerprints: 'list', ...(issuers[config.type] as { holds?: Partial<KeysHeld> }).holds };
 }
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {

@@ -98,7 +98,7 @@ describe('an IAM key in a GitHub environment secret and an SSM parameter at once
     const shown = keyrotOutput([first, second]);
     for (const secret of [k1.secret, k2.secret]) expect(shown.includes(secret)).toBe(false);
     // A verify that could not read GitHub back says how it checked.
-    expect(second.stdout).toMatch(/target\(s\) serve/);
+    expect(second.stdout).toMatch(/targets serve/);
   });
 
   it('plan says GitHub cannot be read back; a rollback publishes the old key to GitHub again from SSM, and resuming publishes the new one', async () => {

@@ -105,7 +105,7 @@ describe('vault-approle on OpenBao', () => {
     const before = await accessors();
     const refused = await run(['run', '--yes', 'approle.yaml']);
     expect(refused.code, text(refused)).toBe(3);
-    expect(refused.stderr).toMatch(/Vault AppRole \(vault-approle\) at 127\.0\.0\.1:\d+ already holds 2 key\(s\), the most it allows/);
+    expect(refused.stderr).toMatch(/Vault AppRole \(vault-approle\) at 127\.0\.0\.1:\d+ already holds 2 keys, the most it allows/);
     expect(await accessors()).toEqual(before);
   });
 

@@ -146,7 +146,7 @@ export function vendorPresetSuite(preset: VendorRig['preset'], expected: VendorE
       const before = t.rig.keys();
       const refused = await t.run(['run', '--yes', plan]);
       expect(refused.code, text(refused)).toBe(3);
-      expect(refused.stderr).toMatch(new RegExp(`${t.rig.vendor} \\(${preset}\\) at 127\\.0\\.0\\.1:\\d+ already holds 2 key\\(s\\), the most it allows`));
+      expect(refused.stderr).toMatch(new RegExp(`${t.rig.vendor} \\(${preset}\\) at 127\\.0\\.0\\.1:\\d+ already holds 2 keys, the most it allows`));
       expect(t.rig.keys()).toEqual(before);
     });
 

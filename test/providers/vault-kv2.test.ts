@@ -368,7 +368,7 @@ describe('on OpenBao', () => {
     });
 
     it('without an address, says to set VAULT_ADDR', () => {
-      expect(() => makeStore({ VAULT_TOKEN: 'x' })).toThrow(/set VAULT_ADDR or `address` in the plan/);
+      expect(() => makeStore({ VAULT_TOKEN: 'x' })).toThrow(/has no Vault address: VAULT_ADDR is not set and the plan names none/);
     });
 
     it('rotation-plans/payments.yaml is a valid plan publishing to Vault', async () => {

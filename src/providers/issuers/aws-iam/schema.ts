@@ -43,4 +43,4 @@ export type AwsIamIssuerConfig = z.output<typeof awsIamIssuerSchema>;
 
 /** An IAM user's access keys: ids AKIA + 16 (an ASIA id is a temporary credential, no user's key);
  *  AWS never shows keyrot a fingerprint to keep, so a leaked secret alone cannot be traced to a plan. */
-export const awsIamKeysHeld = { keyIds: /^AKIA[0-9A-Z]{16}$/, fingerprints: false };
+export const awsIamKeysHeld = { keyIds: /^AKIA[0-9A-Z]{16}$/, fingerprints: false as const };
