@@ -39,9 +39,10 @@ function warnNotAsked(options: SessionOptions, notAsked: NotAsked[]) {
   for (const n of notAsked) options.reporter.event({ type: 'warning', plan: n.plan.plan.name, message: `could not ask plan ${planNamed(n.plan)}: ${n.reason}` });
 }
 
-function undecidedError(what: string, verdicts: Verdict[]): KeyrotError {
+/** `rerun`: this revoke as typed, which the hint says to run again once those plans can be asked. */
+function undecidedError(what: string, verdicts: Verdict[], rerun: string): KeyrotError {
   const plans = [...new Set(verdicts.flatMap((v) => ('undecided' in v ? v.undecided : [])))];
-  return new KeyrotError('revoke-not-asked', { what, count: plans.length, unasked: listed(plans.map((p) => p.file)) });
+  return new KeyrotError('revoke-not-asked', { what, count: plans.length, unasked: listed(plans.map((p) => p.file)), rerun });
 }
 
 /** The owner of one key id, or an error naming why it was not found. */
@@ -58,7 +59,7 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, options: SessionOptio
   }
   const finished = await finishedRevokeOf(plans, keyId, options);
   if (finished) throw finished;
-  if ('undecided' in verdict) throw undecidedError(`key ${keyId}`, search.verdicts);
+  if ('undecided' in verdict) throw undecidedError(`key ${keyId}`, search.verdicts, options.command);
   throw new KeyrotError('revoke-no-owner', { keyId, asked: listed(plans.map((p) => p.plan.name)) });
 }
 
@@ -82,7 +83,7 @@ function account(report: LeakReport, search: OwnerSearch, options: SessionOption
     }
   }
   const undecided = search.verdicts.filter((v) => 'undecided' in v).length;
-  const error = undecided > 0 ? undecidedError(`${undecided} of the ${count(report.findings.length, 'finding')}`, search.verdicts) : undefined;
+  const error = undecided > 0 ? undecidedError(`${undecided} of the ${count(report.findings.length, 'finding')}`, search.verdicts, options.command) : undefined;
   if (targets.length === 0) throw error ?? new KeyrotError('revoke-nothing-attributed', { count: report.findings.length });
   return { targets, ...(error ? { undecided: error } : {}) };
 }

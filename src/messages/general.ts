@@ -17,10 +17,12 @@ export const generalMessages = {
     (d) => `fix each line above, then check again: \`keyrot validate ${[...new Set((d.problems ?? []).map((p) => shellWord(p.file === '<stdin>' ? '-' : p.file)))].join(' ') || 'rotation-plans/'}\``),
   'plan-not-found': spec<{ path: Text }>(EXIT.usage,
     (d) => `no plan at ${s(d.path)}`,
-    () => 'pass plan files (.yaml/.yml) or folders that hold them'),
-  'plan-name-unknown': spec<{ name: Text; folders: Text }>(EXIT.usage,
+    () => 'pass plan files (.yaml/.yml), folders that hold them, or a plan\'s name; the plans of a folder and their names: `keyrot validate rotation-plans/`'),
+  'plan-name-unknown': spec<{ name: Text; folders: Text; holding: Text }>(EXIT.usage,
     (d) => `no plan named "${s(d.name)}" in ${s(d.folders)}`,
-    () => 'pass the plan file itself, or run keyrot from the folder that holds it'),
+    (d) => (d.holding
+      ? `pass the plan file itself, or run keyrot from the folder that holds it; the plans here and their names: \`keyrot validate ${s(d.holding)}\``
+      : 'pass the plan file itself, or run keyrot from the folder that holds it; to write one: `keyrot init --issuer generated --store file:keys.json > my-plan.yaml`')),
   'plan-name-duplicate': spec<{ name: Text; first: Text; second: Text }>(EXIT.usage,
     (d) => `plan name "${s(d.name)}" is used by both ${s(d.first)} and ${s(d.second)}`,
     () => 'plan names share one state folder and must be unique: rename one of them'),

@@ -8,7 +8,7 @@ export const revokeMessages = {
     () => 'check the key id, and pass the folder that holds the plan which issued it'),
   'revoke-not-asked': spec<{ what: Text; count: number; unasked: Text }>(EXIT.provider,
     (d) => `no plan that answered holds ${s(d.what)}, and ${d.count === 1 ? 'the plan' : `${s(d.count)} plans`} that could hold it could not be asked: ${s(d.unasked)}`,
-    () => 'fix access to those plans\' issuers (the reasons above), then run the same revoke again'),
+    (d) => `fix access to those plans' issuers (the reasons above), then run ${d.rerun ? `\`${s(d.rerun)}\`` : 'the same revoke'} again`),
   'leak-report-invalid': spec<{ file: Text; reason: Text }>(EXIT.usage,
     (d) => `cannot read the leak report ${s(d.file)}: ${s(d.reason)}`,
     () => 'pass the JSON report of `gitleaks detect --report-format json` or the output of `trufflehog ... --json`'),

@@ -26,7 +26,10 @@ async function planNamed(name: string): Promise<string> {
       if ((await declaredName(file)) === name) return file;
     }
   }
-  throw new KeyrotError('plan-name-unknown', { name, folders: NAME_FOLDERS.map((f) => `${f}/`).join(' and ') });
+  // The folders that hold plans, for the hint's `keyrot validate …` (which lists them with their names).
+  const holding: string[] = [];
+  for (const folder of NAME_FOLDERS) if ((await planFilesIn(folder)).length > 0) holding.push(folder === '.' ? '.' : `${folder}/`);
+  throw new KeyrotError('plan-name-unknown', { name, folders: NAME_FOLDERS.map((f) => `${f}/`).join(' and '), holding: holding.join(' ') });
 }
 
 export async function discoverPlanFiles(args: string[]): Promise<string[]> {

@@ -1,9 +1,8 @@
 // A node-vault client for one Vault server, configured from explicit settings and keyrot's environment
 // only. Shared by the vault-kv2 publish target and the Vault state backend (src/vault/ imports neither).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import vault from 'node-vault';
 import { KeyrotError } from '../errors.js';
+import { readCaFile } from '../ca-file.js';
 import { proxyConfigured, vaultHttp } from './http.js';
 import type { VaultConnectionConfig, VaultContext } from './schema.js';
 
@@ -25,15 +24,9 @@ export function connect(config: VaultConnectionConfig, ctx: VaultContext, what: 
   const namespace = config.namespace ?? (ctx.env.VAULT_NAMESPACE || undefined);
   const skipVerify = config.tls?.skipVerify === true;
   if (skipVerify) ctx.note(`TLS certificate checks are OFF for Vault at ${address} (tls.skipVerify): use this only for testing`);
-  const caFile = config.tls?.caFile ? path.resolve(ctx.planDir, config.tls.caFile) : ctx.env.VAULT_CACERT || undefined;
-  let ca: Buffer | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile);
-    } catch (e) {
-      throw new KeyrotError('usage', { problem: `cannot read the Vault CA file ${caFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
-    }
-  }
+  const ca = config.tls?.caFile
+    ? readCaFile(ctx.planDir, config.tls.caFile, `Vault at ${address}`)
+    : ctx.env.VAULT_CACERT ? readCaFile(process.cwd(), ctx.env.VAULT_CACERT, `Vault at ${address}`, 'VAULT_CACERT') : undefined;
 
   const client = vault({
     endpoint: address,

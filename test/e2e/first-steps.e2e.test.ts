@@ -3,7 +3,7 @@
 // the same output flags on every command, a held run's outcome in a `| tee` log, counts in words, and
 // a bare `status` that says what it read.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -81,6 +81,32 @@ describe('keyrot plan goes on plan by plan (item 5)', () => {
   });
 });
 
+describe('the repository\'s own rotation-plans/, as a fresh clone has them, with no credentials (item 5)', () => {
+  // No cloud account, no Vault, no database: each plan says what it misses, none stops the others
+  // (orders-postgresql.yaml names a CA file the clone does not have: once a stack trace, exit 1).
+  const noFile = () => path.join(ws.dir, 'no-such-file');
+  const bare = () => ({
+    ...NO_VAULT, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_PROFILE: '', AWS_CONFIG_FILE: noFile(), AWS_SHARED_CREDENTIALS_FILE: noFile(), AWS_EC2_METADATA_DISABLED: 'true',
+    AZURE_CLIENT_ID: '', AZURE_TENANT_ID: '', CLOUDFLARE_API_TOKEN: '', DD_API_KEY: '', KEYHUB_ADMIN_TOKEN: '', KEYROT_REDIS_PASSWORD: '', KEYROT_MYSQL_PASSWORD: '', PGPASSWORD: '',
+  });
+
+  it('plan, status and doctor name every plan, each failure with a hint that names a command, and never crash', async () => {
+    cpSync(path.join(REPO, 'rotation-plans'), path.join(ws.dir, 'rotation-plans'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.`) });
+    const names = (await keyrot(['validate', 'rotation-plans/'], { cwd: ws.dir })).stdout.match(/\(([a-z0-9-]+): /g)!.map((m) => m.slice(1, -2));
+    expect(names.length).toBeGreaterThan(5);
+    for (const command of ['plan', 'status', 'doctor']) {
+      const result = await keyrot([command, 'rotation-plans/'], { cwd: ws.dir, env: bare() });
+      const said = result.stdout + result.stderr;
+      expect(result.code, `${command}: ${said}`).not.toBe(1);
+      expect(said).not.toMatch(/internal error|ENOENT: no such file|\n {4}at /);
+      for (const name of names) expect(said, `${command} names ${name}`).toContain(name);
+      expect(said).toContain(`cannot read the CA file ${path.join(ws.dir, 'rotation-plans', 'orders-db-ca.pem')} that tls.caFile names (ENOENT)`);
+      expect(said).toContain(`put the CA bundle (PEM) there or fix \`tls.caFile\` in rotation-plans/orders-postgresql.yaml, then run \`keyrot ${command} rotation-plans/orders-postgresql.yaml\` again`);
+      expect(said).not.toContain('<plan file>');
+    }
+  });
+});
+
 describe('one set of output flags on every command (item 6)', () => {
   it('--plain, --json, --output and --no-color are taken by every command that reports', async () => {
     ws.plan('demo', localPlan('demo'));
@@ -110,6 +136,18 @@ describe('hints fit the command that printed them (item 7)', () => {
     ws.plan('demo', localPlan('demo'));
     const flag = await keyrot(['run', '--wait-lock', 'soon', 'demo.yaml'], { cwd: ws.dir });
     expect(flag.stderr).toContain('see `keyrot run --help`');
+  });
+
+  it('a plan name keyrot does not know, and a failed doctor: the hint names the command that lists or checks them', async () => {
+    ws.plan('api', localPlan('api'));
+    const unknown = await keyrot(['status', 'apj'], { cwd: ws.dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('the plans here and their names: `keyrot validate .`');
+    expect((await keyrot(['validate', '.'], { cwd: ws.dir })).stdout).toContain('(api: generated -> file)');
+    vaultPlan('payments');
+    const doctor = await keyrot(['doctor', 'payments.yaml', 'api.yaml'], { cwd: ws.dir, env: NO_VAULT });
+    expect(doctor.code).toBe(4);
+    expect(doctor.stdout).toContain('checks failed for payments: fix what each FAIL line says, then check again: `keyrot doctor payments.yaml api.yaml`');
   });
 
   it('status names the command that continues a rotation whose wait is over', async () => {

@@ -93,6 +93,8 @@ describe('revoke --from-report accounts for every finding', () => {
     expect(result.stderr).toContain(`could not be decided: ${NOT_HELD}, seen at config.env:4`);
     expect(result.stderr).toMatch(/no plan that answered holds 1 of the 1 finding, and 3 plans that could hold it could not be asked: .*pay\.yaml/);
     expect(result.stderr).not.toContain('any finding');
+    // The hint is this revoke as typed, to paste once those plans can be asked.
+    expect(result.stderr).toContain(`then run \`keyrot revoke --from-report gitleaks.json --yes --state ${STATE} ${ws.dir}\` again`);
   });
 
   it('an AWS key no plan that answered holds is said so, with its id; what was found is still revoked (exit 0)', async () => {

@@ -4,6 +4,7 @@ import chalk from 'chalk';
 import { loadPlans } from '../../engine/load-plans.js';
 import { doctor, type PlanDoctor } from '../../engine/operations/doctor.js';
 import { printableDeep } from '../../shared/printable.js';
+import { typedCommand } from '../invocation.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -33,7 +34,7 @@ export async function doctorCommand(args: string[], opts: OutputFlags & { state?
   else {
     printableDeep(plans).forEach(render);
     const failing = plans.filter((r) => !r.ok).map((r) => r.plan);
-    process.stdout.write(ok ? 'every check passed (warnings, if any, are above)\n' : `checks failed for ${failing.join(', ')}: fix what each FAIL line says, then run keyrot doctor again\n`);
+    process.stdout.write(ok ? 'every check passed (warnings, if any, are above)\n' : `checks failed for ${failing.join(', ')}: fix what each FAIL line says, then check again: \`${printableDeep(typedCommand())}\`\n`);
   }
   return exitCode;
 }

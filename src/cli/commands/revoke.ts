@@ -8,6 +8,7 @@ import type { LeakSource } from '../../engine/revoke-targets.js';
 import { KeyrotError } from '../../errors.js';
 import { shellWord } from '../../messages.js';
 import { confirmer } from '../confirm.js';
+import { typedCommand } from '../invocation.js';
 import { outputOf } from '../output.js';
 import { pickReporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
@@ -50,7 +51,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions, wiring:
   const interrupt = interruptSignal(() => undefined);
   try {
     const options = sessionOptions(opts, wiring, reporter, interrupt.signal, {
-      wait: false, due: false, command: ['keyrot', 'revoke', ...process.argv.slice(3)].join(' '),
+      wait: false, due: false, command: typedCommand(),
       // The secret came on stdin: the question goes to the terminal (/dev/tty), if there is one.
       confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), stdinTaken: opts.secretStdin }),
     });

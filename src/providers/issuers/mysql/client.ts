@@ -2,8 +2,6 @@
 // closed), the server's flavor (MariaDB or MySQL), and a login as a rotated user to prove a password.
 // Failures leave as KeyrotErrors (database/errors.ts); mysql2 keeps a failed statement on the error
 // (`sql`), which is never read: only the server's message, through the output filter.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { KeyrotError } from '../../../errors.js';
 import { redact } from '../../../secrets/redact.js';
@@ -12,6 +10,7 @@ import { adminPassword } from '../database/admin-password.js';
 import { databaseError, type FailureKind } from '../database/errors.js';
 import type { MysqlIssuerConfig } from './schema.js';
 import { VERSION, type Flavor } from './sql.js';
+import { readCaFile } from '../../../ca-file.js';
 
 export type Query = <R>(text: string, params?: unknown[]) => Promise<R[]>;
 
@@ -39,7 +38,7 @@ function kindOf(e: unknown): FailureKind {
 export function mysqlApi(config: MysqlIssuerConfig, ctx: ProviderContext, label: string): MysqlApi {
   const where = `${config.host}:${config.port}`;
   const ssl = config.tls
-    ? { rejectUnauthorized: config.tls.mode === 'verify-full', ...(config.tls.caFile ? { ca: readFileSync(path.resolve(ctx.planDir, config.tls.caFile), 'utf8') } : {}) }
+    ? { rejectUnauthorized: config.tls.mode === 'verify-full', ...(config.tls.caFile ? { ca: readCaFile(ctx.planDir, config.tls.caFile, label).toString('utf8') } : {}) }
     : undefined;
   const connect = (user: string, password: string, database?: string) =>
     mysql.createConnection({ host: config.host, port: config.port, user, password, connectTimeout: config.timeout, ...(ssl ? { ssl } : {}), ...(database ? { database } : {}) });

@@ -2,8 +2,6 @@
 // operations of a rotation that follow each other, closed once idle; an idle one never keeps the
 // process alive), optionally in a transaction, and a login as a rotated role to prove its password.
 // Every failure leaves as a KeyrotError (database/errors.ts).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { KeyrotError } from '../../../errors.js';
 import { redact } from '../../../secrets/redact.js';
@@ -11,6 +9,7 @@ import type { ProviderContext } from '../../types.js';
 import { adminPassword } from '../database/admin-password.js';
 import { databaseError, type Call, type FailureKind } from '../database/errors.js';
 import type { PostgresqlIssuerConfig } from './schema.js';
+import { readCaFile } from '../../../ca-file.js';
 
 export type Query = <R extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<R[]>;
 
@@ -38,7 +37,7 @@ export function pgApi(config: PostgresqlIssuerConfig, ctx: ProviderContext, labe
   const ssl = config.tls
     ? config.tls.mode === 'require'
       ? { rejectUnauthorized: false }
-      : { rejectUnauthorized: true, servername: config.host, ...(config.tls.caFile ? { ca: readFileSync(path.resolve(ctx.planDir, config.tls.caFile), 'utf8') } : {}) }
+      : { rejectUnauthorized: true, servername: config.host, ...(config.tls.caFile ? { ca: readCaFile(ctx.planDir, config.tls.caFile, label).toString('utf8') } : {}) }
     : false;
   const options = (user: string, password: string, database: string): pg.ClientConfig => ({
     host: config.host, port: config.port, user, password, database, ssl,

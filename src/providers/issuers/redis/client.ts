@@ -1,8 +1,6 @@
 // The few things the redis issuer asks of @redis/client (node-redis's core: no dependencies, and no
 // debug log that would print a command's arguments): one admin connection per operation, opened,
 // used and closed, and a login as the rotated user to prove a password. Failures leave as KeyrotErrors.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createClient } from '@redis/client';
 import { KeyrotError } from '../../../errors.js';
 import { redact } from '../../../secrets/redact.js';
@@ -10,6 +8,7 @@ import type { ProviderContext } from '../../types.js';
 import { adminPassword } from '../database/admin-password.js';
 import { databaseError, type FailureKind } from '../database/errors.js';
 import type { RedisIssuerConfig } from './schema.js';
+import { readCaFile } from '../../../ca-file.js';
 
 export type Send = (args: string[]) => Promise<unknown>;
 
@@ -40,7 +39,7 @@ function kindOf(e: unknown): FailureKind {
 export function redisApi(config: RedisIssuerConfig, ctx: ProviderContext, label: string): RedisApi {
   const where = `${config.host}:${config.port}`;
   const tls = config.tls
-    ? { tls: true as const, servername: config.host, rejectUnauthorized: config.tls.mode === 'verify-full', ...(config.tls.caFile ? { ca: readFileSync(path.resolve(ctx.planDir, config.tls.caFile), 'utf8') } : {}) }
+    ? { tls: true as const, servername: config.host, rejectUnauthorized: config.tls.mode === 'verify-full', ...(config.tls.caFile ? { ca: readCaFile(ctx.planDir, config.tls.caFile, label).toString('utf8') } : {}) }
     : {};
 
   async function connect(username: string, password: string) {

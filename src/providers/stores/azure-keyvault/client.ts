@@ -3,11 +3,10 @@
 //
 // Retries are keyrot's own (src/providers/retry.ts), not the SDK's: Key Vault throttles with 429
 // usually without Retry-After, and @azure/keyvault-secrets 4.11 then does not retry at all.
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretProperties } from '@azure/keyvault-secrets';
 import { KeyrotError } from '../../../errors.js';
+import { readCaFile } from '../../../ca-file.js';
 import { type Backoff, retrying } from '../../retry.js';
 import type { ProviderContext } from '../../types.js';
 import { type Call, askedWaitMs, isDisabled, isNotFound, isRetryable, isThrottled, statusOf, toKeyrotError } from './errors.js';
@@ -95,15 +94,7 @@ async function withinTimeout<T>(ms: number, run: (options: CallOptions) => Promi
 }
 
 export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, store: string, seam: Seam = {}): Secrets {
-  let ca: Buffer | undefined;
-  if (config.tls?.caFile) {
-    const file = path.resolve(ctx.planDir, config.tls.caFile);
-    try {
-      ca = readFileSync(file);
-    } catch (e) {
-      throw new KeyrotError('usage', { problem: `cannot read the Key Vault CA file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
-    }
-  }
+  const ca = config.tls?.caFile ? readCaFile(ctx.planDir, config.tls.caFile, store) : undefined;
   const client = new SecretClient(config.vaultUrl, seam.credential ?? new DefaultAzureCredential(), {
     serviceVersion: '7.6', // pinned: the API keyrot is written and tested against
     disableChallengeResourceVerification: config.disableChallengeResourceVerification,
