@@ -5,6 +5,7 @@ import { formatDuration } from '../shared/duration.js';
 import type { Credential, KeyInfo, LastUse, SecretStore, Written } from '../providers/types.js';
 import type { RotationContext } from './context.js';
 import { hold, open, type GateResult } from './gate.js';
+import { count } from '../shared/plural.js';
 
 export interface KeyPicture {
   keys: KeyInfo[];
@@ -15,7 +16,7 @@ export interface KeyPicture {
 
 export const describeLastUse = (use: LastUse): string =>
   use.reported === 'sessions'
-    ? use.sessions > 0 ? `by ${use.sessions} session(s) connected now${use.clients ? ` (from ${use.clients})` : ''}` : 'no session connected now'
+    ? use.sessions > 0 ? `by ${count(use.sessions, 'session')} connected now${use.clients ? ` (from ${use.clients})` : ''}` : 'no session connected now'
     : !use.reported
       ? 'not reported by the issuer'
       : use.at === null

@@ -3,6 +3,7 @@
 // service named a wait (Retry-After), how long to wait at least; the caller learns how many attempts
 // were made over how long, so its error can say so.
 import pRetry from 'p-retry';
+import { count } from '../shared/plural.js';
 
 export interface Backoff {
   /** Attempts in all, the first included. */
@@ -34,7 +35,7 @@ export class GaveUp extends Error {
     /** Each attempt's failure, in order (the last is `error`): what happened, attempt by attempt. */
     readonly failures: unknown[] = [error],
   ) {
-    super(`gave up after ${attempts} attempt(s)`);
+    super(`gave up after ${count(attempts, 'attempt')}`);
     this.name = 'GaveUp';
   }
 }

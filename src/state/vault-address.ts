@@ -35,7 +35,7 @@ export function parseVaultSpec(spec: string): VaultStateConfig {
   const q = Object.fromEntries(url.searchParams);
   const known = new Set(['address', 'lease', 'timeout', 'namespace', 'auth', 'role', 'authMount', 'jwtFile', 'roleIdEnv', 'roleIdFile', 'secretIdEnv', 'secretIdFile', 'caFile']);
   const unknown = Object.keys(q).filter((k) => !known.has(k));
-  if (unknown.length) throw bad(`unknown setting(s) ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
+  if (unknown.length) throw bad(`unknown ${unknown.length === 1 ? 'setting' : 'settings'} ${unknown.join(', ')} (known: ${[...known].join(', ')})`);
   if (q.address !== undefined && !/^https?:\/\/[^/?#]+\/?$/.test(q.address)) throw bad(`address=${q.address} is not a Vault address like https://vault.example.internal:8200`);
   const ms = (name: string, fallback: number) => {
     if (q[name] === undefined) return fallback;

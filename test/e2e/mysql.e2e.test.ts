@@ -82,7 +82,7 @@ it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes
   const doctor = await kit.cli(['doctor', plan]);
   await c.end();
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
-  expect(doctor.stdout).toContain(`${fixture.users[0]}: 1 session(s) now from 127.0.0.1; ${fixture.users[1]}: 0 session(s) now`);
+  expect(doctor.stdout).toContain(`${fixture.users[0]}: 1 session now from 127.0.0.1; ${fixture.users[1]}: 0 sessions now`);
   expect(doctor.stdout).toContain(`${fixture.users[0]}@{%, 127.0.0.1} and ${fixture.users[1]}@{%, 127.0.0.1}`);
   expect(doctor.stdout).toContain('holds no ALL PRIVILEGES or SUPER');
   expect(kit.leaks()).toEqual([]);

@@ -62,7 +62,7 @@ it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes
   const doctor = await kit.cli(['doctor', plan]);
   await client.end();
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
-  expect(doctor.stdout).toContain(`${fixture.roles[0]}: 1 session(s) now; ${fixture.roles[1]}: 0 session(s) now (NOLOGIN)`);
+  expect(doctor.stdout).toContain(`${fixture.roles[0]}: 1 session now; ${fixture.roles[1]}: 0 sessions now (NOLOGIN)`);
   expect(doctor.stdout).toContain(`${fixture.admin.user} has CREATEROLE and no SUPERUSER`);
   expect(kit.leaks()).toEqual([]);
 }, 60_000);

@@ -56,7 +56,7 @@ describe('deactivate reads every target again', () => {
 
     const held = await run(['run', '--yes', plan]);
     expect(held.code, held.stderr).toBe(3);
-    expect(held.stdout + held.stderr).toMatch(/no longer serve\(s\) the new key/);
+    expect(held.stdout + held.stderr).toMatch(/the new key \S+ is no longer served by /);
     expect(held.stdout + held.stderr).toContain(`keyrot run ${plan}`);
     expect(readLedger(stateDir(), 'api').find((k) => k.id === oldKey)?.status).toBe('active'); // guarantee 1 at deactivation
     expect(readState(stateDir(), 'api')).toMatchObject({ phase: 'verify', stage: 'ready', hold: { code: 'target-lost' } });

@@ -176,7 +176,7 @@ export function vendorPresetSuite(preset: VendorRig['preset'], expected: VendorE
       t.rig.server.fail(3, { kind: 'rate-limit' }, { operationId: t.rig.ops.list });
       const limited = await t.run(['run', '--yes', plan]);
       expect(limited.code, text(limited)).toBe(4);
-      expect(limited.stderr).toContain('was still rate limited (429) after 3 attempt(s)');
+      expect(limited.stderr).toContain('was still rate limited (429) after 3 attempts');
       expect(limited.stderr).toContain('it sent no Retry-After');
 
       t.rig.server.fail(1, { kind: 'rate-limit', retryAfterSeconds: 3_600 }, { operationId: t.rig.ops.list });

@@ -96,7 +96,7 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
 
       const waiting = await kit.cli(['run', '--no-wait', plan]);
       expect(waiting.code, waiting.stderr).toBe(75);
-      expect(waiting.stdout).toMatch(/old key must have no session for 0s: by 1 session\(s\) connected now/);
+      expect(waiting.stdout).toMatch(/old key must have no session for 0s: by 1 session connected now/);
       kit.expireDeadline('svc', 'last-used');
       const held = await kit.cli(['run', '--no-wait', plan]);
       expect(held.code).toBe(3);

@@ -79,7 +79,7 @@ describe('aws-ssm', () => {
     expect(versions.some((v) => v.Value === k1.secret)).toBe(false);
     expect(versions.every((v) => v.Value === k2.secret)).toBe(true);
     expect(shown(await store.readBack())).toBe(shown(k2));
-    expect(notes.join('\n')).toContain('writing the current value 99 more time(s)');
+    expect(notes.join('\n')).toContain('writing the current value 99 more times');
     expect(await store.readRetired!(k1.keyId)).toBeUndefined();
     expect(await store.onDelete(k1.keyId)).toBe('unchanged');
   });

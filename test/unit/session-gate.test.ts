@@ -48,7 +48,7 @@ describe('session gate before deactivate', () => {
 
     const connected = await go();
     expect(connected.outcome.status).toBe('waiting');
-    expect(waiting(connected)!.reason).toBe('old key must have no session for 10m: by 3 session(s) connected now (from 10.0.0.7)');
+    expect(waiting(connected)!.reason).toBe('old key must have no session for 10m: by 3 sessions connected now (from 10.0.0.7)');
     expect(new Date(waiting(connected)!.until).getTime() - clock.now().getTime()).toBe(MIN); // asks again in a minute
     const seenAt = clock.now().toISOString();
     expect(state().quietSince).toBe(seenAt);
@@ -91,7 +91,7 @@ describe('session gate before deactivate', () => {
     const { outcome, events } = await go();
     expect(outcome).toEqual({ status: 'held', code: 'old-key-in-use' });
     expect(exitCodeOf(outcome)).toBe(3);
-    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: `old key ${old} was still used by 2 session(s) connected now (from 10.0.0.7) after waiting 1h; not deactivating it` });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: `old key ${old} was still used by 2 sessions connected now (from 10.0.0.7) after waiting 1h; not deactivating it` });
     expect(status(old)).toBe('active');
   });
 
@@ -125,7 +125,7 @@ describe('session gate before delete', () => {
     const held = await go();
     expect(held.outcome).toEqual({ status: 'held', code: 'old-key-sessions' });
     expect(held.events.find((e) => e.type === 'held')).toMatchObject({
-      message: expect.stringContaining(`old key ${old} is still used by 1 session(s) connected now (from 10.0.0.7), opened before it was deactivated`),
+      message: expect.stringContaining(`old key ${old} is still used by 1 session connected now (from 10.0.0.7), opened before it was deactivated`),
       hint: expect.stringContaining('keyrot doctor'),
     });
     expect(status(old)).toBe('inactive');

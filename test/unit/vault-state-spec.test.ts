@@ -35,7 +35,7 @@ describe('--state vault://…', () => {
   it('refuses a credential in the URL, unknown settings, a missing prefix, a bad lease or address, incomplete auth', () => {
     expect(refused('vault://user:s3cr3t@secret/keyrot')).toContain('a credential does not belong in the URL');
     expect(refused('vault://user:s3cr3t@secret/keyrot')).not.toContain('s3cr3t');
-    expect(refused('vault://secret/keyrot?token=abc')).toContain('unknown setting(s) token');
+    expect(refused('vault://secret/keyrot?token=abc')).toContain('unknown setting token');
     expect(refused('vault://secret')).toContain('name a KV v2 mount and a path under it');
     expect(refused('vault://secret/keyrot?lease=soon')).toContain('lease=soon is not a duration');
     expect(refused('vault://secret/keyrot?address=vault.internal')).toContain('is not a Vault address');

@@ -7,6 +7,7 @@ import type { GaveUp } from '../../retry.js';
 import { NoAnswer, type Answer } from './client.js';
 import type { ResolvedHttp } from './resolve.js';
 import { shapeOfText } from './shape.js';
+import { count } from '../../../shared/plural.js';
 
 /** The vendor's own key limit, reached (a create): these statuses mean it holds its most keys. */
 export interface VendorLimitReached {
@@ -54,7 +55,7 @@ export function askedWait(a: Answer, config: ResolvedHttp, now: number): number 
 export function failureOf(gave: GaveUp, details: { vendor: string; call: string; request: string }, about: About, vendorLimit?: VendorLimitReached): KeyrotError {
   const { config, source, permissions } = about;
   const e = gave.error;
-  const tried = `${gave.attempts} attempt(s) over ${formatDuration(Math.round(gave.elapsedMs))}`;
+  const tried = `${count(gave.attempts, 'attempt')} over ${formatDuration(Math.round(gave.elapsedMs))}`;
   if (e instanceof KeyrotError) return e;
   if (e instanceof NoAnswer) {
     return new KeyrotError('http-no-answer', { ...details, reason: e.message, tried, setting: e.reason === 'connect' ? 'connectTimeout' : 'timeout' });

@@ -9,6 +9,7 @@ import { findOne } from './json-path.js';
 import type { Requester } from './request.js';
 import type { ResolvedHttp } from './resolve.js';
 import { fillText, type Vars } from './template.js';
+import { count } from '../../../shared/plural.js';
 
 const REFUSALS = [400, 401, 403, 404];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -30,7 +31,7 @@ export async function verifyKey(config: ResolvedHttp, req: Requester, base: Vars
     if (elapsed + wait > config.verifyTimeout) {
       throw new KeyrotError('verify-failed', {
         keyId: credential.keyId,
-        reason: `${config.vendor} answered ${answered} to ${req.describe(spec, base)} made with it, ${attempt} time(s) over ${formatDuration(elapsed)}`,
+        reason: `${config.vendor} answered ${answered} to ${req.describe(spec, base)} made with it, ${count(attempt, 'time')} over ${formatDuration(elapsed)}`,
       });
     }
     note(`${config.vendor}: verify answered ${answered}; asking again in ${formatDuration(wait)} (the vendor may still be propagating the key)`);

@@ -6,6 +6,7 @@ import type { Check } from '../../types.js';
 import type { MysqlApi, Query } from './client.js';
 import type { MysqlIssuerConfig } from './schema.js';
 import { ACCOUNTS, account, type Flavor } from './sql.js';
+import { count } from '../../../shared/plural.js';
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
@@ -69,7 +70,7 @@ export async function mysqlDoctor(config: MysqlIssuerConfig, db: MysqlApi): Prom
     checks.push(sameHosts && sameGrants !== false
       ? { check: 'logins', status: 'pass', detail: `${hostsText}${sameGrants ? ', with the same grants' : ' (grants not compared: SHOW GRANTS FOR was refused)'}` }
       : { check: 'logins', status: 'warn', detail: `${hostsText} differ in ${sameHosts ? 'grants' : 'hosts'}: consumers switching users would gain or lose access`, hint: 'grant both users the same role (GRANT role TO both), on the same hosts' });
-    checks.push({ check: 'sessions', status: 'pass', detail: config.users.map((u) => `${u}: ${f.sessions[u]!.n} session(s) now${f.sessions[u]!.from ? ` from ${f.sessions[u]!.from}` : ''}`).join('; ') });
+    checks.push({ check: 'sessions', status: 'pass', detail: config.users.map((u) => `${u}: ${count(f.sessions[u]!.n, 'session')} now${f.sessions[u]!.from ? ` from ${f.sessions[u]!.from}` : ''}`).join('; ') });
   }
   const broad = /ALL PRIVILEGES ON \*\.\*|SUPER/.test(all);
   checks.push(broad

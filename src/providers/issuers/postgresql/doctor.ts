@@ -6,6 +6,7 @@ import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { PgApi } from './client.js';
 import type { PostgresqlIssuerConfig } from './schema.js';
+import { count } from '../../../shared/plural.js';
 
 interface Me { user: string; version: string; rolsuper: boolean; rolcreaterole: boolean; stats: boolean; ssl: boolean | null }
 interface Role { rolname: string; rolsuper: boolean; rolcreaterole: boolean; rolcanlogin: boolean; groups: string[] | null; grants: number; sessions: number; clients: string | null }
@@ -52,9 +53,9 @@ export async function postgresqlDoctor(config: PostgresqlIssuerConfig, db: PgApi
     const groups = (r: Role) => (r.groups ?? []).join(', ') || 'no group';
     const same = groups(a) === groups(b) && a.grants === b.grants;
     checks.push(same
-      ? { check: 'logins', status: 'pass', detail: `${a.rolname} and ${b.rolname} are members of the same roles (${groups(a)}), with ${a.grants} direct grant(s) each in ${config.database}` }
-      : { check: 'logins', status: 'warn', detail: `${a.rolname} (member of ${groups(a)}, ${a.grants} direct grant(s)) and ${b.rolname} (member of ${groups(b)}, ${b.grants}) differ: consumers switching logins would gain or lose access`, hint: 'grant both logins the same group role, and grant privileges to that group only' });
-    checks.push({ check: 'sessions', status: 'pass', detail: roles.map((r) => `${r!.rolname}: ${r!.sessions} session(s) now${r!.clients ? ` from ${r!.clients}` : ''}${r!.rolcanlogin ? '' : ' (NOLOGIN)'}`).join('; ') });
+      ? { check: 'logins', status: 'pass', detail: `${a.rolname} and ${b.rolname} are members of the same roles (${groups(a)}), with ${count(a.grants, 'direct grant')} each in ${config.database}` }
+      : { check: 'logins', status: 'warn', detail: `${a.rolname} (member of ${groups(a)}, ${count(a.grants, 'direct grant')}) and ${b.rolname} (member of ${groups(b)}, ${b.grants}) differ: consumers switching logins would gain or lose access`, hint: 'grant both logins the same group role, and grant privileges to that group only' });
+    checks.push({ check: 'sessions', status: 'pass', detail: roles.map((r) => `${r!.rolname}: ${count(r!.sessions, 'session')} now${r!.clients ? ` from ${r!.clients}` : ''}${r!.rolcanlogin ? '' : ' (NOLOGIN)'}`).join('; ') });
   }
 
   const broad = [...(me.rolsuper ? [`keyrot's login ${me.user} is a superuser (it needs only CREATEROLE)`] : []), ...found.filter((r) => r.rolsuper || r.rolcreaterole).map((r) => `rotated role ${r.rolname} has ${r.rolsuper ? 'SUPERUSER' : 'CREATEROLE'}`)];

@@ -8,6 +8,7 @@ import * as cmd from './commands.js';
 import { REDIS_COMMANDS } from './commands.js';
 import { parseClients, parseUser } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
+import { count } from '../../../shared/plural.js';
 
 
 /** Whether ACL rules (ACL GETUSER's "commands") allow `command` ("acl|setuser"): +@all, +acl, +acl|setuser, minus what they take away. */
@@ -49,13 +50,13 @@ export async function redisDoctor(config: RedisIssuerConfig, redis: RedisApi): P
     const nopass = target.flags.includes('nopass');
     checks.push({
       check: 'user', status: nopass ? 'fail' : 'pass',
-      detail: `${config.user} is ${target.flags.join(', ') || 'off'} with ${target.passwords.length} password(s)${nopass ? ': nopass lets any password in, so none can be rotated' : ''}`,
+      detail: `${config.user} is ${target.flags.join(', ') || 'off'} with ${count(target.passwords.length, 'password')}${nopass ? ': nopass lets any password in, so none can be rotated' : ''}`,
       ...(nopass ? { hint: `ACL SETUSER ${config.user} resetpass, then keyrot run (it adds the first password)` } : {}),
     });
   }
   const mine = parseClients(clients).filter((c) => c.user === config.user);
   const addrs = [...new Set(mine.map((c) => c.addr))].join(', ');
-  checks.push({ check: 'sessions', status: 'pass', detail: `${config.user}: ${mine.length} connection(s) now${addrs ? ` from ${addrs}` : ''} (Redis does not say which password each one used)` });
+  checks.push({ check: 'sessions', status: 'pass', detail: `${config.user}: ${count(mine.length, 'connection')} now${addrs ? ` from ${addrs}` : ''} (Redis does not say which password each one used)` });
 
   const broad = allows(me.commands, 'flushall') || allows(me.commands, 'config|set');
   checks.push(broad

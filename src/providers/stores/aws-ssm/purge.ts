@@ -9,6 +9,7 @@ import { KeyrotError } from '../../../errors.js';
 import type { RetireResult } from '../../types.js';
 import type { ParameterApi, Version } from './client.js';
 import { OURS, T, writesToPushOut } from './versions.js';
+import { count } from '../../../shared/plural.js';
 
 export interface PushOut {
   label: string;
@@ -40,7 +41,7 @@ export async function pushOut(api: ParameterApi, p: PushOut): Promise<RetireResu
   const writes = writesToPushOut(latest.version, top);
   const current = await api.current();
   if (!current) return 'changed'; // deleted meanwhile: no copy left either
-  p.note(`${p.label}: writing the current value ${writes} more time(s), so versions up to ${top} (the old key's) fall out of the 100-version history`);
+  p.note(`${p.label}: writing the current value ${count(writes, 'more time')}, so versions up to ${top} (the old key's) fall out of the 100-version history`);
   let version = current.version;
   for (let i = 0; i < writes; i++) {
     const written = await api.put({ value: current.value, description: latest.description }, [current.value]);
