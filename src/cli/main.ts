@@ -188,6 +188,15 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
   rotationCommands(keyrot, setExit, wiring);
   inspectionCommands(keyrot, setExit, wiring);
   setupCommands(keyrot, setExit, wiring);
+  // A usage error names the help of the command that met it (`keyrot run --help`), not the list of commands.
+  const helpOf = (command: Command, words: string[]): void => {
+    for (const sub of command.commands) {
+      const name = [...words, sub.name()];
+      if (format !== 'json') sub.showHelpAfterError(`(run \`keyrot ${name.join(' ')} --help\` for usage)`);
+      helpOf(sub, name);
+    }
+  };
+  helpOf(keyrot, []);
   return keyrot;
 }
 
@@ -210,7 +219,7 @@ export async function main(argv: string[], wiring: Wiring = {}): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-      if (code !== EXIT.ok && format === 'json') printError(new KeyrotError('usage', { problem: e.message.replace(/^error: /, '') }), format);
+      if (code !== EXIT.ok && format === 'json') printError(new KeyrotError('usage', { problem: e.message.replace(/^error: /, ''), command: e.code === 'commander.unknownCommand' ? undefined : commandNameIn(argv) }), format);
     } else {
       // A hint that says to look at the help, or to run the command again, names this command.
       if (isKeyrotError(e, 'usage')) e.details.command ??= commandNameIn(argv);

@@ -50,7 +50,7 @@ export async function currentKeyOf(loaded: LoadedPlan, options: SessionOptions):
   const active = (await callProvider(issuer, 'list', () => issuer.list())).filter((k) => k.status === 'active');
   const served = await Promise.all(stores.map((s) => servedBy(callProvider, s)));
   const current = active.find((k) => served.some((c) => c?.keyId === k.id)) ?? (active.length === 1 ? active[0] : undefined);
-  if (!current) throw new KeyrotError('revoke-needs-key', {});
+  if (!current) throw new KeyrotError('revoke-no-current-key', { plan: loaded.plan.name, active: active.length, file: commandArg(loaded.file, options.states.spec) });
   return current.id;
 }
 

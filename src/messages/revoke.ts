@@ -29,6 +29,11 @@ export const revokeMessages = {
   'revoke-needs-key': spec(EXIT.usage,
     () => 'without --key, revoke takes exactly one plan (it revokes that plan\'s current key)',
     () => 'run `keyrot revoke --key KEY_ID <plans or folders>`, or name a single plan'),
+  'revoke-no-current-key': spec<{ plan: Text; active: number }>(EXIT.usage,
+    (d) => (d.active === 0
+      ? `plan ${s(d.plan)} has no key in use: its issuer holds no active key, so there is none to revoke`
+      : `plan ${s(d.plan)} has ${s(d.active)} active keys and no target serves one of them: which one leaked must be named`),
+    (d) => `its keys: \`keyrot status ${planArg(d)}\`; name the leaked one: \`keyrot revoke --key KEY_ID ${planArg(d)}\``),
   'revoke-new-key': spec<{ keyId: Text; plan: Text }>(EXIT.refused,
     (d) => `key ${s(d.keyId)} is the new key of the rotation in flight for ${s(d.plan)}; revoke takes over only a rotation whose old key leaked`,
     (d) => `run \`keyrot abandon ${planArg(d)}\`, then \`keyrot revoke --key ${s(d.keyId)} ${planArg(d)}\` again`),

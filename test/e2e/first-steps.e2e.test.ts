@@ -136,6 +136,14 @@ describe('hints fit the command that printed them (item 7)', () => {
     ws.plan('demo', localPlan('demo'));
     const flag = await keyrot(['run', '--wait-lock', 'soon', 'demo.yaml'], { cwd: ws.dir });
     expect(flag.stderr).toContain('see `keyrot run --help`');
+    // Flags commander refuses name the command's help too, in text and in JSON.
+    const unknown = await keyrot(['run', '--bogus', 'demo.yaml'], { cwd: ws.dir });
+    expect(unknown.stderr).toContain("unknown option '--bogus'\n(run `keyrot run --help` for usage)");
+    const nested = await keyrot(['state', 'migrate', '--to', 'x'], { cwd: ws.dir });
+    expect(nested.stderr).toContain('(run `keyrot state migrate --help` for usage)');
+    const json = await keyrot(['run', '--bogus', '--json', 'demo.yaml'], { cwd: ws.dir });
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: 'error', code: 'usage', hint: 'see `keyrot run --help`' });
+    expect(json.stderr).toBe('');
   });
 
   it('a plan name keyrot does not know, and a failed doctor: the hint names the command that lists or checks them', async () => {
@@ -148,6 +156,15 @@ describe('hints fit the command that printed them (item 7)', () => {
     const doctor = await keyrot(['doctor', 'payments.yaml', 'api.yaml'], { cwd: ws.dir, env: NO_VAULT });
     expect(doctor.code).toBe(4);
     expect(doctor.stdout).toContain('checks failed for payments: fix what each FAIL line says, then check again: `keyrot doctor payments.yaml api.yaml`');
+  });
+
+  it('revoke of a plan with no key yet says so, and names the command that shows its keys (not "takes exactly one plan")', async () => {
+    ws.plan('demo', localPlan('demo'));
+    const result = await keyrot(['revoke', '--yes', 'demo.yaml'], { cwd: ws.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('plan demo has no key in use: its issuer holds no active key, so there is none to revoke');
+    expect(result.stderr).toContain('its keys: `keyrot status demo.yaml`');
+    expect(result.stderr).not.toContain('takes exactly one plan');
   });
 
   it('status names the command that continues a rotation whose wait is over', async () => {
