@@ -451,11 +451,11 @@ describe('usage gates on fakes: the issuer and the metrics must both say unused'
     clock.advance(24 * 60 * MIN);
     const { outcome, events } = await go();
     expect(outcome).toEqual({ status: 'held', code: 'old-key-in-use' });
-    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 5 time(s) in the last 30m (fake metrics)') });
+    expect(events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 5 times in the last 30m (fake metrics)') });
     metrics = count(0.42);
-    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 0.42 time(s) in the last 30m') });
+    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining('about 0.42 times in the last 30m') });
     metrics = count(3);
-    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining(' 3 time(s) in the last 30m') });
+    expect((await go()).events.find((e) => e.type === 'held')).toMatchObject({ message: expect.stringContaining(' 3 times in the last 30m') });
     expect(issuer.keys[0]!.status).toBe('active');
   });
 
