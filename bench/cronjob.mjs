@@ -114,7 +114,7 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   if (!expect.includes(r.status)) throw new Error(`keyrot exited ${r.status ?? r.signal}: ${output.slice(-1500)}`);
   // A tick counts only if keyrot reported every plan (a run cut short must not pass as a fast one);
   // status, only if it showed every plan's key.
-  const summary = command[0] === 'status' ? undefined : new RegExp(`^${PLANS} plan\\(s\\): `, 'm');
+  const summary = command[0] === 'status' ? undefined : new RegExp(`^${PLANS} plans?: `, 'm');
   if (summary && !summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
   if (!summary && (output.match(/ active key-\w+ /g) ?? []).length !== PLANS) throw new Error(`keyrot status did not show ${PLANS} active keys: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
