@@ -12,7 +12,7 @@ export function fieldProblem(data: Record<string, unknown>, field: string): stri
   const others = Object.keys(data).filter((k) => k !== field);
   const fields = printable(others.slice(0, 5).join(', '), 120);
   if (value === undefined) return `it has no "${field}" field (only ${fields || 'none'})`;
-  if (others.length > 0) return `it holds field(s) keyrot never writes (${fields}) beside "${field}"`;
+  if (others.length > 0) return `it holds ${others.length === 1 ? 'a field' : 'fields'} keyrot never writes (${fields}) beside "${field}"`;
   if (typeof value !== 'string') return `its "${field}" is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}, not the JSON text keyrot writes`;
   return undefined;
 }

@@ -134,7 +134,7 @@ describe('two hosts, one plan, Vault state', () => {
 describe('a record or ledger in Vault that keyrot did not write in its own shape', () => {
   it.each([
     ['state', { record: 5 }, 'its "record" is a number, not the JSON text keyrot writes'],
-    ['state', { record: '{}', note: 'hand-written' }, 'it holds field(s) keyrot never writes (note) beside "record"'],
+    ['state', { record: '{}', note: 'hand-written' }, 'it holds a field keyrot never writes (note) beside "record"'],
     ['state', { other: 'x' }, 'it has no "record" field (only other)'],
     ['ledger', { ledger: ['a'] }, 'its "ledger" is a list, not the JSON text keyrot writes'],
   ])('%s %j: refused with exit 2 naming where it is, and left as it was', async (purpose, data, reason) => {
