@@ -3,38 +3,22 @@
 // new key, deactivate and delete; keyrot adds one key list (room for the key, orphan detection) and the
 // "no use since deactivation" check before delete (invariant 2): 6, and never a call more. And revoke's
 // owner search over a folder of plans on one account: one call names the key's user, whatever the count.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsKit } from '../helpers/aws-kit.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { awsKit, motoSuite } from '../helpers/aws-kit.js';
 import { startCountingProxy, type CountingProxy } from '../peers/counting-proxy.js';
-import { startMoto, type Moto } from '../peers/moto.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-let moto: Moto;
+const suite = motoSuite();
 let proxy: CountingProxy;
-let ws: Workspace;
-
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
-  moto = await startMoto();
-  proxy = await startCountingProxy(moto.endpoint);
-}, 300_000);
+  proxy = await startCountingProxy(suite.moto.endpoint);
+});
 afterAll(async () => {
   await proxy?.close();
-  await moto?.stop();
 });
-beforeEach(async () => {
-  await moto.reset();
-  proxy.deny([]);
-  ws = workspace();
-});
-afterEach(() => ws.cleanup());
+beforeEach(() => proxy.deny([]));
 
-const { run, keyrot, createUser, createKey, keysOf, iamPlan, published, STATE } = awsKit(() => ({ moto, ws }));
+const { run, keyrot, createUser, createKey, keysOf, iamPlan, published, STATE } = awsKit(() => suite);
 const total = (calls: Record<string, number>) => Object.values(calls).reduce((a, b) => a + b, 0);
 
 /** A plan whose every IAM and STS call goes through the counting proxy: zero waits, no lastUsed rule. */
@@ -112,11 +96,11 @@ describe('revoke\'s owner search in a folder of plans on one account, counted at
     const other = (await createKey('svc-3')).accessKeyId;
     proxy.take();
     // The baseline: the same revoke given the owner's plan file, so no search at all.
-    const single = await keyrot(['revoke', '--key', other, '--yes', '--state', STATE, path.join(ws.dir, 'p3.yaml')]);
+    const single = await keyrot(['revoke', '--key', other, '--yes', '--state', STATE, path.join(suite.ws.dir, 'p3.yaml')]);
     expect(single.code, single.stderr).toBe(0);
     const alone = proxy.take();
 
-    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, ws.dir]);
+    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, suite.ws.dir]);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(await keysOf('svc-7')).toContainEqual({ id: leaked, status: 'Inactive' });
     // The search: one GetAccessKeyLastUsed for the account, then the list of the plan it names, as for the
@@ -128,7 +112,7 @@ describe('revoke\'s owner search in a folder of plans on one account, counted at
     const leaked = await fleetWithLeak();
     proxy.deny(['GetAccessKeyLastUsed']);
     proxy.take();
-    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, ws.dir]);
+    const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, suite.ws.dir]);
     expect(await keysOf('svc-7')).toContainEqual({ id: leaked, status: 'Inactive' });
     expect(proxy.take().ListAccessKeys).toBe(PLANS + 1);
     // The last-use lookup after the revoke is refused too: said, not fatal to the revoke itself.

@@ -1,35 +1,19 @@
 // The built `keyrot` binary, run as a child process, rotating IAM access keys on moto.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { parse, stringify } from 'yaml';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACCOUNT, awsKit } from '../helpers/aws-kit.js';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, awsKit, motoSuite } from '../helpers/aws-kit.js';
 import { savePointsIn } from '../helpers/cli.js';
 import { readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
-import { startMoto, type Moto } from '../peers/moto.js';
 
 const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-let moto: Moto;
-let ws: Workspace;
+const suite = motoSuite();
 
-beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
-  moto = await startMoto();
-}, 300_000);
-afterAll(async () => {
-  await moto?.stop();
-});
-beforeEach(async () => {
-  await moto.reset();
-  ws = workspace();
-});
-afterEach(() => ws.cleanup());
-
-const { keyrot, run, keyrotOutput, iamClient, createUser, keysOf, createKey, whoIs, createAdmin, iamPlan, published, sleep, STATE } = awsKit(() => ({ moto, ws }));
+const { keyrot, run, keyrotOutput, iamClient, createUser, keysOf, createKey, whoIs, createAdmin, iamPlan, published, sleep, STATE } = awsKit(() => suite);
 
 // ---- the tests --------------------------------------------------------------------------------
 
@@ -37,7 +21,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
   it('rotates: the old key is gone, the one active key is the published one, and it authenticates', async () => {
     const admin = await createAdmin();
     await createUser('payments-service');
-    await moto.requireAuth(true); // from here on moto checks every signature, like AWS
+    await suite.moto.requireAuth(true); // from here on moto checks every signature, like AWS
     const plan = iamPlan('payments', 'payments-service');
 
     const first = await run(plan, [], { creds: admin });
@@ -66,7 +50,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
     await createUser('payments-service');
     await createKey('payments-service');
     const example = parse(readFileSync(path.join(REPO, 'rotation-plans', 'aws-iam-to-file.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
-    const plan = ws.write('aws-iam-to-file.yaml', stringify({ ...example, source: { ...example.source, endpoint: moto.endpoint } }));
+    const plan = suite.ws.write('aws-iam-to-file.yaml', stringify({ ...example, source: { ...example.source, endpoint: suite.moto.endpoint } }));
     const before = await keysOf('payments-service');
 
     const dry = await keyrot(['plan', '--state', STATE, plan]);
@@ -82,7 +66,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
       expect(dry.stdout).toContain(call);
     }
     expect(await keysOf('payments-service')).toEqual(before);
-    expect(ws.exists('.demo/payments-aws.json')).toBe(false);
+    expect(suite.ws.exists('.demo/payments-aws.json')).toBe(false);
   });
 
   it('refuses (exit 3) when the user already holds two keys, naming both and the clean-up', async () => {
@@ -113,7 +97,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
     const current = published('svc')!;
     expect(await keysOf('svc')).toEqual([{ id: current.keyId, status: 'Active' }]);
     expect(done.events.find((e) => e.type === 'done')).toMatchObject({ oldKeyId: active.accessKeyId });
-    expect(readFileSync(path.join(ws.dir, STATE, 'audit.jsonl'), 'utf8')).toContain(`deleted inactive key ${inactive.accessKeyId}`);
+    expect(readFileSync(path.join(suite.ws.dir, STATE, 'audit.jsonl'), 'utf8')).toContain(`deleted inactive key ${inactive.accessKeyId}`);
   });
 
   it('a missing user is a plan error (exit 2) naming the account', async () => {
@@ -150,7 +134,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
       for (let i = 0; i < 2; i++) {
         const waiting = await run(plan, ['--no-wait']);
         expect(waiting.code).toBe(75);
-        expect(readState(path.join(ws.dir, STATE), 'svc')?.phase).toBe('last-used');
+        expect(readState(path.join(suite.ws.dir, STATE), 'svc')?.phase).toBe('last-used');
         expect(await keysOf('svc')).toContainEqual({ id: old.keyId, status: 'Active' });
         await sleep(500);
       }
@@ -185,7 +169,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
     // after the n-th save of that state; KEYROT_TEST_SAVES lists the saves a run makes.
     /** The save points of one run of `plan`, which it completes. */
     async function boundaries(plan: string): Promise<string[]> {
-      const file = path.join(ws.dir, 'saves.txt');
+      const file = path.join(suite.ws.dir, 'saves.txt');
       rmSync(file, { force: true });
       const traced = await run(plan, [], { env: { KEYROT_TEST_SAVES: file } });
       expect(traced.code, traced.stderr).toBe(0);
@@ -197,7 +181,7 @@ describe('keyrot run with an aws-iam source, against moto', () => {
       const before = (await keysOf(name)).map((k) => k.id);
       const killed = await run(plan, [], { env: { KEYROT_TEST_KILL_AFTER: boundary } });
       expect(killed.signal, `${boundary}: ${killed.stderr}`).toBe('SIGKILL');
-      const saved = readState(path.join(ws.dir, STATE), name)!;
+      const saved = readState(path.join(suite.ws.dir, STATE), name)!;
       expect(`${saved.phase}:${saved.stage}`).toBe(boundary.split('#')[0]);
       expect((await keysOf(name)).length, boundary).toBeLessThanOrEqual(2);
 

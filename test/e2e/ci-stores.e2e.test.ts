@@ -1,9 +1,7 @@
 // One IAM key (moto) rotated by the built binary into a GitHub environment secret (the GitHub test
 // server, which opens every sealed box) and an SSM SecureString parameter (moto) at once; a rollback
 // that must publish the old key to GitHub again from SSM; a revoke that removes the leaked key from both.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetParameterCommand, GetParameterHistoryCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, awsKit, TESTING } from '../helpers/aws-kit.js';
@@ -11,8 +9,8 @@ import { doctorChecks, expireSoak } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { startMoto, type Moto } from '../peers/moto.js';
 import { type GithubTestServer, type Scope, startGithubServer } from '../peers/vendors/github.js';
+import { requireBuild } from '../helpers/cli.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const USER = 'deploy-bot';
 const PARAM = '/deploy/aws';
 const ENV_SCOPE: Scope = { repository: 'acme/deploy', environment: 'production' };
@@ -23,7 +21,7 @@ let ws: Workspace;
 let token: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
   [moto, github] = await Promise.all([startMoto(), startGithubServer()]);
   github.addRepository('acme/deploy', ['production']);
   token = github.token({ kind: 'fine-grained', repositories: ['acme/deploy'], permissions: { environments: 'write' } });

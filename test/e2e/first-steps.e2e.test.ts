@@ -7,7 +7,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot, testEnv } from '../helpers/cli.js';
+import { BIN, keyrot, requireBuild, testEnv } from '../helpers/cli.js';
 import { inPty } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -16,7 +16,7 @@ const NO_VAULT = { VAULT_ADDR: '', VAULT_TOKEN: '' };
 
 let ws: Workspace;
 beforeAll(() => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
 });
 beforeEach(() => {
   ws = workspace();

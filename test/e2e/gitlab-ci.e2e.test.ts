@@ -2,9 +2,7 @@
 // environment scope production, masked and protected) and an SSM SecureString parameter (moto) at once;
 // a rollback that publishes the old key to GitLab again from SSM (GitLab keeps no older value); a revoke
 // that replaces the leaked key in both, and holds without --yes when there is no terminal to ask.
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, awsKit, TESTING } from '../helpers/aws-kit.js';
@@ -12,8 +10,8 @@ import { doctorChecks, expireSoak } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 import { startMoto, type Moto } from '../peers/moto.js';
 import { type GitlabTestServer, type Owner, startGitlabServer } from '../peers/vendors/gitlab.js';
+import { requireBuild } from '../helpers/cli.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const USER = 'deploy-bot';
 const PARAM = '/deploy/aws';
 const KEY = 'AWS_SECRET_ACCESS_KEY';
@@ -25,7 +23,7 @@ let ws: Workspace;
 let token: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
   [moto, gitlab] = await Promise.all([startMoto(), startGitlabServer()]);
   gitlab.addProject('acme/deploy');
   token = gitlab.token({ scopes: ['api'], roles: { 'acme/deploy': 40 } });

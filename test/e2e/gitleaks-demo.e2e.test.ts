@@ -4,11 +4,11 @@
 // Go module by scripts/test-peers/gitleaks.sh (once, into the peer cache); a report in gitleaks' exact
 // format, recorded from that version (test/fixtures/), checks the same without the build.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { keyrot } from '../helpers/cli.js';
+import { keyrot, requireBuild } from '../helpers/cli.js';
 import { leakedIndexes, readLedger, readStore } from '../helpers/inspect.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -18,7 +18,7 @@ const NO_CLOUD = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE
 let gitleaks: string;
 let ws: Workspace;
 beforeAll(() => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
   gitleaks = execFileSync('bash', [path.join(REPO, 'scripts', 'test-peers', 'gitleaks.sh'), 'install'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }, 900_000);
 beforeEach(() => {

@@ -3,14 +3,12 @@
 // the screen or sets the window title, a carriage return that overwrites a line, a newline that forges
 // a log line, a bidi override. Text output shows them escaped; JSON carries them as JSON strings, with
 // every unprintable character a \u escape.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { keyrot } from '../helpers/cli.js';
+import { keyrot, requireBuild } from '../helpers/cli.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 // Anything a terminal would act on, besides the newline that ends each of keyrot's own lines.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
@@ -19,7 +17,7 @@ const HOSTILE_RULE = 'generic-api-key\r\n2026-01-01T00:00:00.000Z api done: forg
 
 let ws: Workspace;
 beforeAll(() => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
 });
 beforeEach(() => {
   ws = workspace();

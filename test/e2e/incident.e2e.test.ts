@@ -1,37 +1,23 @@
 // The on-call paths through the built binary, against moto: revoke a leaked IAM key, roll a
 // rotation back during its soak, approve a gated delete, and read it all back with `keyrot history`.
 // Waits are never slept through: a stored deadline is moved into the past instead.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/log.js';
 import type { PhaseName } from '../../src/engine/rotation.js';
-import { ACCOUNT, awsKit, type Run } from '../helpers/aws-kit.js';
+import { ACCOUNT, awsKit, motoSuite, type Run } from '../helpers/aws-kit.js';
 import { leakedIndexes, readAudit, readState, readStore, secretsIn, type StoreFile } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
-import { startMoto, type Moto } from '../peers/moto.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const suite = motoSuite();
 
-let moto: Moto;
-let ws: Workspace;
-
-beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
-  moto = await startMoto();
-}, 300_000);
-afterAll(async () => {
-  await moto?.stop();
-});
-
-const { keyrot, run, keyrotOutput, createUser, keysOf, whoIs, iamPlan, published, STATE } = awsKit(() => ({ moto, ws }));
+const { keyrot, run, keyrotOutput, createUser, keysOf, whoIs, iamPlan, published, STATE } = awsKit(() => suite);
 
 // ---- what the tests look at -----------------------------------------------------------------------
 
-const stateDir = () => path.join(ws.dir, STATE);
+const stateDir = () => path.join(suite.ws.dir, STATE);
 const stateOf = (plan: string) => readState(stateDir(), plan)!;
-const storeOf = (plan: string): StoreFile => readStore(path.join(ws.dir, `${plan}.json`));
+const storeOf = (plan: string): StoreFile => readStore(path.join(suite.ws.dir, `${plan}.json`));
 const auditOf = (rotationId: string): AuditRecord[] => readAudit(stateDir()).filter((r) => r.rotationId === rotationId);
 const eventsOf = (r: Run, type: string) => r.events.filter((e) => e.type === type);
 
@@ -52,13 +38,10 @@ const keep = (r: Run): Run => (runs.push(r), r);
 const cli = (args: string[]) => keyrot(args).then(keep);
 const rotate = (plan: string, flags: string[] = []) => run(plan, flags).then(keep);
 
-beforeEach(async () => {
-  await moto.reset();
-  ws = workspace();
+beforeEach(() => {
   secrets = new Set();
   runs = [];
 });
-afterEach(() => ws.cleanup());
 
 /** Invariant 3: no secret any store held is in what keyrot printed, its state or its audit log (indexes only). */
 const expectNoSecretShown = () => {
@@ -80,12 +63,12 @@ describe('keyrot revoke against moto', () => {
       await createUser(`${name}-svc`);
       iamPlan(name, `${name}-svc`, cautious);
     }
-    const issued = await cli(['run', '--yes', '--json', '--state', STATE, ws.dir]);
+    const issued = await cli(['run', '--yes', '--json', '--state', STATE, suite.ws.dir]);
     expect(issued.code, issued.stderr).toBe(0);
     noteSecrets('alpha', 'bravo', 'charlie');
     const leaked = published('bravo')!;
     const others = { alpha: await keysOf('alpha-svc'), charlie: await keysOf('charlie-svc') };
-    const otherStores = { alpha: ws.read('alpha.json'), charlie: ws.read('charlie.json') };
+    const otherStores = { alpha: suite.ws.read('alpha.json'), charlie: suite.ws.read('charlie.json') };
     expect(others.alpha).toHaveLength(1);
     expect(others.charlie).toHaveLength(1);
 
@@ -94,7 +77,7 @@ describe('keyrot revoke against moto', () => {
     expect(await whoIs(leaked.keyId, leaked.secret)).toBe(arn('bravo-svc'));
     const usedTo = Date.now();
 
-    const revoked = await cli(['revoke', '--key', leaked.keyId, '--yes', '--plain', '--state', STATE, ws.dir]);
+    const revoked = await cli(['revoke', '--key', leaked.keyId, '--yes', '--plain', '--state', STATE, suite.ws.dir]);
     expect(revoked.code, revoked.stderr).toBe(0);
     noteSecrets('bravo');
     const out = revoked.stdout + revoked.stderr;
@@ -131,20 +114,20 @@ describe('keyrot revoke against moto', () => {
     // The other plans were asked, not touched.
     expect(await keysOf('alpha-svc')).toEqual(others.alpha);
     expect(await keysOf('charlie-svc')).toEqual(others.charlie);
-    expect(ws.read('alpha.json')).toBe(otherStores.alpha);
-    expect(ws.read('charlie.json')).toBe(otherStores.charlie);
+    expect(suite.ws.read('alpha.json')).toBe(otherStores.alpha);
+    expect(suite.ws.read('charlie.json')).toBe(otherStores.charlie);
     expect(readState(stateDir(), 'alpha')?.phase).toBe('done');
     expect(readState(stateDir(), 'charlie')?.phase).toBe('done');
 
     // --delete before the soak is over: waits (75), the leaked key stays.
-    const early = await cli(['revoke', '--delete', '--key', leaked.keyId, '--json', '--state', STATE, ws.dir, '--yes']);
+    const early = await cli(['revoke', '--delete', '--key', leaked.keyId, '--json', '--state', STATE, suite.ws.dir, '--yes']);
     expect(early.code, early.stderr).toBe(75);
     expect(eventsOf(early, 'waiting')).toEqual([expect.objectContaining({ plan: 'bravo', phase: 'soak' })]);
     expect(await keysOf('bravo-svc')).toContainEqual({ id: leaked.keyId, status: 'Inactive' });
 
     // After the soak: the leaked key is deleted for good; the replacement is the one key left.
     expireDeadline('bravo', 'soak');
-    const deleted = await cli(['revoke', '--delete', '--key', leaked.keyId, '--json', '--state', STATE, ws.dir, '--yes']);
+    const deleted = await cli(['revoke', '--delete', '--key', leaked.keyId, '--json', '--state', STATE, suite.ws.dir, '--yes']);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(eventsOf(deleted, 'step').map((e) => e.action)).toContain('delete-key');
     expect(await keysOf('bravo-svc')).toEqual([{ id: replacement.keyId, status: 'Active' }]);
@@ -176,22 +159,22 @@ describe('keyrot revoke against moto', () => {
       await createUser(`${name}-svc`);
       iamPlan(name, `${name}-svc`, soaking);
     }
-    expect((await cli(['run', '--yes', '--json', '--state', STATE, ws.dir])).code).toBe(0);
+    expect((await cli(['run', '--yes', '--json', '--state', STATE, suite.ws.dir])).code).toBe(0);
     noteSecrets('alpha', 'bravo');
     const before = { alpha: await keysOf('alpha-svc'), bravo: await keysOf('bravo-svc') };
 
-    const unknown = await cli(['revoke', '--key', 'AKIAUNKNOWNKEY000000', '--yes', '--plain', '--state', STATE, ws.dir]);
+    const unknown = await cli(['revoke', '--key', 'AKIAUNKNOWNKEY000000', '--yes', '--plain', '--state', STATE, suite.ws.dir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("no plan's issuer holds key AKIAUNKNOWNKEY000000 (asked: alpha, bravo)");
     expect(await keysOf('alpha-svc')).toEqual(before.alpha);
     expect(await keysOf('bravo-svc')).toEqual(before.bravo);
 
-    const ambiguous = await cli(['revoke', '--yes', '--plain', '--state', STATE, ws.dir]);
+    const ambiguous = await cli(['revoke', '--yes', '--plain', '--state', STATE, suite.ws.dir]);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toContain('without --key, revoke takes exactly one plan');
 
     const current = published('alpha')!;
-    const revoked = await cli(['revoke', '--yes', '--json', '--state', STATE, path.join(ws.dir, 'alpha.yaml')]);
+    const revoked = await cli(['revoke', '--yes', '--json', '--state', STATE, path.join(suite.ws.dir, 'alpha.yaml')]);
     expect(revoked.code, revoked.stderr).toBe(0);
     noteSecrets('alpha');
     expect(stateOf('alpha')).toMatchObject({ mode: 'revoke', oldKeyId: current.keyId, phase: 'soak' });

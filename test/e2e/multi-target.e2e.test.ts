@@ -4,12 +4,11 @@
 // target got the new secret, and the next run finishes every target from that stored copy.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CreateUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
-import { type CliResult, startKeyrot } from '../helpers/cli.js';
+import { type CliResult, requireBuild, startKeyrot } from '../helpers/cli.js';
 import { leakedIndexes, readState } from '../helpers/inspect.js';
 import { type Workspace, workspace } from '../helpers/workspace.js';
 import { type KeyVaultTestServer, startKeyVaultServer } from '../peers/azure-keyvault-server.js';
@@ -17,7 +16,6 @@ import { type ForwardingProxy, startForwardingProxy } from '../peers/forwarding-
 import { type Moto, startMoto } from '../peers/moto.js';
 import { type OpenBao, startOpenBao } from '../peers/openbao.js';
 
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TESTING = { accessKeyId: 'testing', secretAccessKey: 'testing' }; // accepted while moto's signature checks are off
 const USER = 'payments-service';
 const STATE = '.keyrot-state';
@@ -29,7 +27,7 @@ let azure: KeyVaultTestServer;
 let ws: Workspace;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
   [moto, vault, azure] = await Promise.all([startMoto(), startOpenBao(), startKeyVaultServer()]);
   vaultProxy = await startForwardingProxy(vault.address);
 }, 300_000);

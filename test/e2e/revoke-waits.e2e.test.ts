@@ -3,19 +3,16 @@
 // SIGTERM or Ctrl-C (SIGINT) ends it within a second with exit 130, whatever it waits on, and a
 // report that is too large or not a file is refused at once.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, keyrot, testEnv } from '../helpers/cli.js';
+import { BIN, keyrot, requireBuild, testEnv } from '../helpers/cli.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
-
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let ws: Workspace;
 beforeAll(() => {
-  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+  requireBuild();
 });
 beforeEach(() => {
   ws = workspace();

@@ -5,10 +5,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, ListAccessKeysCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Moto } from '../peers/moto.js';
-import { entryFor, testEnv } from './cli.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startMoto, type Moto } from '../peers/moto.js';
+import { entryFor, requireBuild, testEnv } from './cli.js';
 import { readStore } from './inspect.js';
-import type { Workspace } from './workspace.js';
+import { workspace, type Workspace } from './workspace.js';
 
 export const ACCOUNT = '123456789012'; // moto's default account
 export const TESTING = { accessKeyId: 'testing', secretAccessKey: 'testing' }; // accepted while signature checks are off
@@ -22,10 +23,28 @@ export interface Run {
   events: Array<{ type: string; [k: string]: unknown }>;
 }
 
+/** An AWS end-to-end file's set-up: moto started once for the file and reset before each test, and a
+ *  fresh workspace for each test. The object returned holds the current ones. */
+export function motoSuite(): { moto: Moto; ws: Workspace } {
+  const current = {} as { moto: Moto; ws: Workspace };
+  beforeAll(async () => {
+    requireBuild();
+    current.moto = await startMoto();
+  }, 300_000);
+  afterAll(async () => {
+    await current.moto?.stop();
+  });
+  beforeEach(async () => {
+    await current.moto.reset();
+    current.ws = workspace();
+  });
+  afterEach(() => current.ws?.cleanup());
+  return current;
+}
+
 /** Helpers bound to the test file's current moto server and workspace. */
 export function awsKit(get: () => { moto: Moto; ws: Workspace }) {
   // ---- running keyrot --------------------------------------------------------------------------
-
 
   /** keyrot with credentials from the environment only, as in a CI job (never the host's ~/.aws). */
   function keyrot(args: string[], opts: { creds?: typeof TESTING; env?: Record<string, string> } = {}): Promise<Run> {

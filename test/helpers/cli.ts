@@ -1,12 +1,16 @@
 // Run the built keyrot binary as a user would: a child process, its output and its exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/keyrot.js');
 /** The same CLI with a state-store decorator that kills it after a chosen save, or lists its saves (faults.mjs). */
 export const FAULTS_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'faults.mjs');
+/** End-to-end tests run the built CLI: say how to build it rather than fail on a missing file. */
+export function requireBuild(): void {
+  if (!existsSync(path.join(path.dirname(BIN), '..', 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+}
 /** The entry point for a run with these variables: faults.mjs when they ask to kill it or trace its saves. */
 export const entryFor = (env: NodeJS.ProcessEnv = {}): string =>
   env.KEYROT_TEST_KILL_AFTER !== undefined || env.KEYROT_TEST_SAVES !== undefined ? FAULTS_BIN : BIN;

@@ -3,16 +3,12 @@
 // session gate until maxWait (exit 3), SIGKILL at every step converges, rollback in the soak restores
 // the old credential, and a leaked one is revoked. Each issuer's e2e file runs them with its adapter.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, savePointsIn } from './cli.js';
+import { BIN, requireBuild, savePointsIn } from './cli.js';
 import { ADMIN_ENV, databaseKit } from './database-kit.js';
 import type { StoredKey } from './inspect.js';
 import { workspace, type Workspace } from './workspace.js';
-
-const REPO = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface DatabaseUnderTest {
   kind: 'postgresql' | 'mysql' | 'redis';
@@ -41,7 +37,7 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
   const kit = databaseKit(() => ({ ws, adminPassword: fixture.adminPassword }));
 
   beforeAll(async () => {
-    if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('build first: `npm run build` (npm test does)');
+    requireBuild();
     server = await db.start();
   }, 120_000);
   afterAll(async () => {
