@@ -3,11 +3,10 @@
 //
 // Each publish is PutSecretValue with a ClientRequestToken derived from the rotation id and key id, so a
 // resumed publish can never add a second version. Secrets Manager itself moves AWSPREVIOUS to the
-// version AWSCURRENT leaves. What keyrot keeps in the secret's tags (never a secret):
+// version AWSCURRENT leaves. What keyrot keeps in the secret's tags (never a secret), tags.ts:
 //   managed-by=keyrot, keyrot-plan, keyrot-rotated-at,
 //   keyrot-key-id + keyrot-version                   the key in the version keyrot wrote,
 //   keyrot-previous-key-id + keyrot-previous-version the key (and version) it replaced ("" = adopted, id unknown).
-// Tags are claimed before the write, so after a crash they already say which key a version holds.
 //
 // Retiring the old key: on deactivate its version loses AWSPREVIOUS (consumers that accept the previous
 // key stop accepting it) and gets the label keyrot-retired, which keeps it for a rollback (a version with
@@ -16,22 +15,14 @@
 // readable only by its version id, until Secrets Manager removes deprecated versions itself.
 import { createHash } from 'node:crypto';
 import { KeyrotError } from '../../../errors.js';
-import type { Ownership, ProviderContext, SecretStore, StoreOp } from '../../types.js';
+import type { ProviderContext, SecretStore, StoreOp } from '../../types.js';
 import { secretValue } from '../secret-value.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
-import { scheduledForDeletion } from './errors.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
+import { T, claimTags, keyIdOf as keyIdOfTags, ownershipOf as ownershipOfTags, versionOf } from './tags.js';
 
-const T = {
-  managedBy: 'managed-by',
-  plan: 'keyrot-plan',
-  rotatedAt: 'keyrot-rotated-at',
-  keyId: 'keyrot-key-id',
-  version: 'keyrot-version',
-  previousKeyId: 'keyrot-previous-key-id',
-  previousVersion: 'keyrot-previous-version',
-} as const;
-const MARKER = 'keyrot';
+type SecretsManagerApi = ReturnType<typeof secretsManagerApi>;
+
 const CURRENT = 'AWSCURRENT';
 const PREVIOUS = 'AWSPREVIOUS';
 const RETIRED = 'keyrot-retired';
@@ -42,50 +33,30 @@ export function versionToken(rotationId: string, keyId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+const holderOf = (d: Described, stage: string) => Object.keys(d.stages).find((id) => d.stages[id]!.includes(stage));
+
+/** The old key's version, unless it is still what consumers read (then only a new publish retires it). */
+async function retiringVersion(api: SecretsManagerApi, keyId: string, note: (text: string) => void): Promise<{ d: Described; id: string; stages: string[] } | undefined> {
+  const d = await api.describe();
+  const id = d ? versionOf(d, keyId) : undefined;
+  if (!d || !id) return undefined;
+  const stages = d.stages[id] ?? [];
+  if (stages.includes(CURRENT)) {
+    note(`key ${keyId} is still AWSCURRENT; it stops being served when a new key is published there`);
+    return undefined;
+  }
+  return { d, id, stages };
+}
+
 export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfig, ctx: ProviderContext): SecretStore {
   const label = `aws-secrets-manager ${config.secretId} (${config.region})`;
   const api = secretsManagerApi(config, label);
   const shape = secretValue(config);
   const secretOf = (value: SecretValue | undefined): string | undefined => shape.secretOf(value?.text);
+  const keyIdOf = (d: Described, value: SecretValue) => keyIdOfTags(shape, d, value);
+  const ownershipOf = (d: Described | undefined) => ownershipOfTags(d, ctx.planName, { label, secretId: config.secretId, region: config.region });
 
-  /** Which key a version holds: keyrot's tags, else a {{keyId}} field, else "unknown". */
-  function keyIdOf(d: Described, value: SecretValue): string {
-    const { [T.version]: version, [T.keyId]: keyId, [T.previousVersion]: previousVersion, [T.previousKeyId]: previousKeyId } = d.tags;
-    if (keyId && version === value.versionId) return keyId;
-    if (previousKeyId && previousVersion === value.versionId) return previousKeyId;
-    return shape.keyIdOf(value.text) ?? 'unknown';
-  }
-
-  function ownershipOf(d: Described | undefined): Ownership {
-    if (!d) return { state: 'absent' };
-    if (d.deleted) throw scheduledForDeletion(label, config.secretId, config.region);
-    if (d.tags[T.managedBy] !== MARKER) return { state: 'unmanaged', detail: `the secret has no tag ${T.managedBy}=${MARKER}` };
-    // Another plan's secret is not ours either: two plans would take turns overwriting it.
-    if (d.tags[T.plan] && d.tags[T.plan] !== ctx.planName) return { state: 'unmanaged', detail: `it is managed by keyrot plan "${d.tags[T.plan]}"` };
-    return { state: 'managed', plan: d.tags[T.plan], keyId: d.tags[T.keyId] };
-  }
-
-  /** The version holding `keyId`, by keyrot's tags ("" marks an adopted version: the old key, id unknown). */
-  function versionOf(d: Described, keyId: string): string | undefined {
-    if (d.tags[T.keyId] === keyId) return d.tags[T.version];
-    const previous = d.tags[T.previousKeyId];
-    return d.tags[T.previousVersion] && (previous === keyId || previous === '') ? d.tags[T.previousVersion] : undefined;
-  }
-
-  const holderOf = (d: Described, stage: string) => Object.keys(d.stages).find((id) => d.stages[id]!.includes(stage));
-
-  /** The old key's version, unless it is still what consumers read (then only a new publish retires it). */
-  async function retiring(keyId: string): Promise<{ d: Described; id: string; stages: string[] } | undefined> {
-    const d = await api.describe();
-    const id = d ? versionOf(d, keyId) : undefined;
-    if (!d || !id) return undefined;
-    const stages = d.stages[id] ?? [];
-    if (stages.includes(CURRENT)) {
-      ctx.note(`${label}: key ${keyId} is still AWSCURRENT; it stops being served when a new key is published there`);
-      return undefined;
-    }
-    return { d, id, stages };
-  }
+  const retiring = (keyId: string) => retiringVersion(api, keyId, (text) => ctx.note(`${label}: ${text}`));
 
   return {
     label,
@@ -98,16 +69,8 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
       const text = shape.render(credential, context.rotatedAt);
       const sensitive = [credential.secret, text];
       const token = versionToken(context.rotationId, credential.keyId);
-      const claim = (d: Described | undefined, current: SecretValue | undefined): Record<string, string> => ({
-        [T.managedBy]: MARKER,
-        [T.plan]: context.plan,
-        [T.rotatedAt]: context.rotatedAt.toISOString(),
-        [T.keyId]: credential.keyId,
-        [T.version]: token,
-        ...(d && current && current.versionId !== token
-          ? { [T.previousVersion]: current.versionId, [T.previousKeyId]: keyIdOf(d, current).replace(/^unknown$/, '') }
-          : {}),
-      });
+      const claim = (d: Described | undefined, current: SecretValue | undefined) =>
+        claimTags(credential, context, token, d && current ? { versionId: current.versionId, keyId: keyIdOf(d, current) } : undefined);
 
       let d = await api.describe();
       if (!d) {
@@ -173,17 +136,20 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
       return secret === undefined ? undefined : { keyId, secret };
     },
 
-    explain(op: StoreOp) {
-      const id = config.secretId;
-      const calls: Record<StoreOp, string> = {
-        ownership: `secretsmanager:DescribeSecret(SecretId=${id}) (tag ${T.managedBy})`,
-        publish: `secretsmanager:TagResource + PutSecretValue(SecretId=${id}, ClientRequestToken from the rotation) or CreateSecret`,
-        readBack: `secretsmanager:GetSecretValue(SecretId=${id}, VersionStage=AWSCURRENT)`,
-        onDeactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses AWSPREVIOUS, gets ${RETIRED}`,
-        onReactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version gets AWSPREVIOUS back`,
-        onDelete: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses every label (Secrets Manager removes it itself)`,
-      };
-      return calls[op];
-    },
+    explain: (op: StoreOp) => explainCall(op, config.secretId),
+
   };
+}
+
+/** The Secrets Manager call behind each step, for `keyrot plan`. */
+function explainCall(op: StoreOp, id: string): string {
+  const calls: Record<StoreOp, string> = {
+    ownership: `secretsmanager:DescribeSecret(SecretId=${id}) (tag ${T.managedBy})`,
+    publish: `secretsmanager:TagResource + PutSecretValue(SecretId=${id}, ClientRequestToken from the rotation) or CreateSecret`,
+    readBack: `secretsmanager:GetSecretValue(SecretId=${id}, VersionStage=AWSCURRENT)`,
+    onDeactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses AWSPREVIOUS, gets ${RETIRED}`,
+    onReactivate: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version gets AWSPREVIOUS back`,
+    onDelete: `secretsmanager:UpdateSecretVersionStage(SecretId=${id}): old version loses every label (Secrets Manager removes it itself)`,
+  };
+  return calls[op];
 }
