@@ -93,14 +93,18 @@ async function withinTimeout<T>(ms: number, run: (options: CallOptions) => Promi
   }
 }
 
-export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, store: string, seam: Seam = {}): Secrets {
+function secretClient(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, store: string, seam: Seam): SecretClient {
   const ca = config.tls?.caFile ? readCaFile(ctx.planDir, config.tls.caFile, store) : undefined;
-  const client = new SecretClient(config.vaultUrl, seam.credential ?? new DefaultAzureCredential(), {
+  return new SecretClient(config.vaultUrl, seam.credential ?? new DefaultAzureCredential(), {
     serviceVersion: '7.6', // pinned: the API keyrot is written and tested against
     disableChallengeResourceVerification: config.disableChallengeResourceVerification,
-    retryOptions: { maxRetries: 0 }, // keyrot retries itself (see `attempt`)
+    retryOptions: { maxRetries: 0 }, // keyrot retries itself (see `attempt` in connect)
     ...(ca ? { tlsOptions: { ca } } : {}), // this client only: never the process-wide trust store
   });
+}
+
+export function connect(config: AzureKeyVaultStoreConfig, ctx: ProviderContext, store: string, seam: Seam = {}): Secrets {
+  const client = secretClient(config, ctx, store, seam);
   const { name, vaultUrl } = config;
   const call = (operation: string, permission: Call['permission'], sensitive?: string[]): Call => ({
     store, vaultUrl, name, operation, permission, sensitive, timeoutMs: config.timeout,

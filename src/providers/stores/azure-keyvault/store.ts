@@ -105,21 +105,24 @@ export function createAzureKeyVaultStore(config: AzureKeyVaultStoreConfig, ctx: 
     // Key Vault keeps every version: the old one stays disabled (made sure of again here).
     onDelete: (oldKeyId) => setEnabled(oldKeyId, false),
 
-    explain(op: StoreOp) {
-      const at = `${config.vaultUrl.replace(/\/+$/, '')}/secrets/${config.name}`;
-      const calls: Record<StoreOp, string> = {
-        ownership: `GET ${at} (tag ${T.managedBy})`,
-        publish: `PUT ${at} (new version tagged ${T.keyId}${config.expiresIn ? `, expires ${formatDuration(config.expiresIn)} after the rotation` : ''})`,
-        readBack: `GET ${at} (latest version)`,
-        onDeactivate: `PATCH ${at}/<old version> (enabled: false)`,
-        onReactivate: `PATCH ${at}/<old version> (enabled: true)`,
-        onDelete: `PATCH ${at}/<old version> (stays disabled: Key Vault cannot delete one version)`,
-      };
-      return `azure-keyvault: ${calls[op]}`;
-    },
+    explain: (op: StoreOp) => explainCall(op, config),
 
     doctor() {
       return azureKeyVaultDoctor(config.vaultUrl, () => this.ownership())();
     },
   };
+}
+
+/** The Key Vault call behind each step, for `keyrot plan`. */
+function explainCall(op: StoreOp, config: AzureKeyVaultStoreConfig): string {
+  const at = `${config.vaultUrl.replace(/\/+$/, '')}/secrets/${config.name}`;
+  const calls: Record<StoreOp, string> = {
+    ownership: `GET ${at} (tag ${T.managedBy})`,
+    publish: `PUT ${at} (new version tagged ${T.keyId}${config.expiresIn ? `, expires ${formatDuration(config.expiresIn)} after the rotation` : ''})`,
+    readBack: `GET ${at} (latest version)`,
+    onDeactivate: `PATCH ${at}/<old version> (enabled: false)`,
+    onReactivate: `PATCH ${at}/<old version> (enabled: true)`,
+    onDelete: `PATCH ${at}/<old version> (stays disabled: Key Vault cannot delete one version)`,
+  };
+  return `azure-keyvault: ${calls[op]}`;
 }
