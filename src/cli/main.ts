@@ -8,7 +8,7 @@ import { EXIT } from '../messages.js';
 import { packageFile } from '../package-file.js';
 import { installOutputFilter } from '../secrets/redact.js';
 import { applyColorChoice, jsonOption, noColorOption, outputFromArgv, outputOption, plainOption, type OutputFormat } from './output.js';
-import { keepYoungGenerationSmall } from './heap.js';
+import { keepHeapNearLiveData } from './heap.js';
 import { commandNameIn, installInvocation, typedCommand } from './invocation.js';
 import { printError } from './print-error.js';
 import type { Wiring } from './session-options.js';
@@ -202,7 +202,7 @@ function program(format: OutputFormat, setExit: (code: number) => void, wiring: 
 
 /** `wiring`: what the entry point installs (bin/keyrot.js nothing; the crash tests' entry point a store decorator). */
 export async function main(argv: string[], wiring: Wiring = {}): Promise<void> {
-  keepYoungGenerationSmall();
+  keepHeapNearLiveData();
   installOutputFilter();
   installInvocation(process.env);
   applyColorChoice(argv);
