@@ -128,6 +128,7 @@ export async function inventory(plans: LoadedPlan[], options: OperationOptions, 
       limit(async (): Promise<PlanInventory> => {
         const { plan } = loaded;
         const { ledger, recorded, rotation, lastSuccessAt, audit } = stored.get(loaded)!;
+        stored.delete(loaded); // its ledger and audit record are not needed once this plan is read
         const maxAge = plan.schedule?.maxAge ?? null;
         const { issuer, activeKey, error } = await activeKeyOf(loaded, ledger, options, now);
         const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;

@@ -51,15 +51,19 @@ function everyPlanCommand(places: string[]): string {
   return ['keyrot', 'status', ...(folders.length > 0 ? folders.map((f) => shellWord(f === '.' ? '.' : `${f}/`)) : ['rotation-plans/'])].join(' ');
 }
 
-function renderKey(p: PlanStatus): void {
+/** A plan's lines, escaped here (one plan at a time: 10,000 plans are never copied at once) and written in one go. */
+function renderKey(shownPlan: PlanStatus): void {
+  const p = printableDeep(shownPlan);
   const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(p.age) : p.age}` : p.error ? chalk.red(`${p.error.message}`) : p.age;
-  process.stdout.write(`${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`);
-  if (p.error) process.stdout.write(`  ${chalk.dim('hint:')} ${p.error.hint}\n`);
-  if (p.lastOutcome) process.stdout.write(`  last: ${p.lastOutcome.action} ${p.lastOutcome.outcome} at ${p.lastOutcome.at}${p.lastSuccessAt ? `; last rotation finished ${p.lastSuccessAt}` : ''}\n`);
-  if (!p.rotation && p.overdue) process.stdout.write(`  next: \`${p.next}\` rotates it now\n`);
+  let lines = `${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`;
+  if (p.error) lines += `  ${chalk.dim('hint:')} ${p.error.hint}\n`;
+  if (p.lastOutcome) lines += `  last: ${p.lastOutcome.action} ${p.lastOutcome.outcome} at ${p.lastOutcome.at}${p.lastSuccessAt ? `; last rotation finished ${p.lastSuccessAt}` : ''}\n`;
+  if (!p.rotation && p.overdue) lines += `  next: \`${p.next}\` rotates it now\n`;
+  process.stdout.write(lines);
 }
 
-function renderRotation({ state: s, next }: Rotation): void {
+function renderRotation(rotation: Rotation): void {
+  const { state: s, next } = printableDeep(rotation);
   const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
     .filter(Boolean)
     .join(', ');
@@ -78,8 +82,7 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
     writeJson({ type: 'status', plans: report.plans.map(keyShown), rotations: report.rotations.map(shown), idle: report.idle });
     return report.exitCode;
   }
-  const shownReport = { plans: printableDeep(report.plans), rotations: printableDeep(report.rotations) };
-  shownReport.plans.forEach(renderKey);
+  report.plans.forEach(renderKey);
   if (report.rotations.length === 0) {
     process.stdout.write(`nothing in flight${plans.length === 0 ? ` in ${printableDeep(report.places.join(', ')) || 'any state folder here'}` : ''}\n`);
     // Without plans only the state folder is read: it knows rotations, not every plan and its key.
@@ -87,6 +90,6 @@ export async function statusCommand(args: string[], opts: OutputFlags & { state?
     return report.exitCode;
   }
   if (report.plans.length > 0) process.stdout.write('\nin flight:\n');
-  shownReport.rotations.forEach(renderRotation);
+  report.rotations.forEach(renderRotation);
   return report.exitCode;
 }

@@ -31,6 +31,9 @@ export interface StatusReport {
   exitCode: ExitCode;
 }
 
+/** The order plans are shown in: String.localeCompare's, with one collator for every comparison (10,000 plans). */
+const byName = new Intl.Collator().compare;
+
 /** What happens next to a rotation in flight, in words. */
 export function nextAction(s: RotationState, now: Date, planArg: string = s.plan): string {
   if (s.hold) return `held: ${s.hold.message}`;
@@ -50,10 +53,8 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
   }
   const now = options.clock.now();
   // The plan as a command names it: its file when named, else its name (resolved here and in rotation-plans/).
-  const argOf = (name: string) => {
-    const loaded = plans.find((p) => p.plan.name === name);
-    return loaded ? commandArg(loaded.file, options.states.spec) : commandArg(name, options.states.spec);
-  };
+  const fileOf = new Map(plans.map((p) => [p.plan.name, p.file]));
+  const argOf = (name: string) => commandArg(fileOf.get(name) ?? name, options.states.spec);
   // Every plan named, in flight or not: its key's age (one issuer list each), its record and its last
   // outcome, read once per store. The inventory (and through it the provider registry, zod) only when
   // plans are named: a bare status stays quick, and reads the rotations of the state folders here.
@@ -64,8 +65,9 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
   let places: string[] = [];
   if (plans.length > 0) {
     const { inventory, describeAge } = await import('../inventory.js');
-    const found = (await inventory(plans, options, now)).sort((a, b) => a.plan.localeCompare(b.plan));
-    keys.push(...found.map((p) => ({ ...p, age: describeAge(p, now) })));
+    const found = (await inventory(plans, options, now)).sort((a, b) => byName(a.plan, b.plan));
+    // Each plan's age added in place: a second copy of 10,000 plans' inventories is not made.
+    for (const p of found) keys.push(Object.assign(p, { age: describeAge(p, now) }));
     flying = found.flatMap((p) => (p.rotation ? [p.rotation] : []));
     idle = found.filter((p) => p.recorded && !p.rotation).length;
     if (request.metricsFile) await (await import('../metrics.js')).writeStatusMetrics(request.metricsFile, found, options, now);
@@ -77,7 +79,7 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
     flying = states.filter((s) => inFlight(s));
     idle = states.length - flying.length;
   }
-  flying.sort((a, b) => a.plan.localeCompare(b.plan));
+  flying.sort((a, b) => byName(a.plan, b.plan));
   return {
     now,
     plans: keys,
