@@ -9,7 +9,9 @@
 // --state file keeps state in the default folder beside the plans instead of Vault (the keys are still
 // published to OpenBao). --status also times `keyrot status <folder>` after the ticks (every plan's key
 // age, rotation in flight and last outcome). --no-parked skips the parked tick (its quiet tick then has
-// nothing in flight).
+// nothing in flight). With --status, the same status also runs under V8's own heap sizing (node
+// --heap-growing-percent=0 --semi-space-growth-factor=2, which keyrot's src/cli/heap.ts leaves alone
+// when given): what keyrot's heap settings cost in CPU and save in peak RSS, in the same run.
 // Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests] [--state file] [--status] [--no-parked]
 // KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
 import { execFileSync, spawn } from 'node:child_process';
@@ -90,7 +92,7 @@ writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('ex
 
 let ticks = 0;
 /** One keyrot process over the plans: `run --due --no-wait --yes` (a CronJob tick), or the command given. */
-async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wait', '--yes', '--output', 'plain']) {
+async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wait', '--yes', '--output', 'plain'], nodeFlags = []) {
   const usageFile = path.join(work, 'usage.json');
   // keyrot's output goes to a file, not a pipe: spawnSync kills a child once its piped output passes
   // maxBuffer (1 MiB over stdout and stderr together), which the plain output of ~1000 plans does.
@@ -104,7 +106,7 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   const env = { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, RUSAGE_FILE: usageFile };
   if (spec) env.KEYROT_STATE = spec;
   else delete env.KEYROT_STATE;
-  const child = spawn(process.execPath, ['--import', preload, bin, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
+  const child = spawn(process.execPath, [...nodeFlags, '--import', preload, bin, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const baoMs = baoBefore === undefined ? undefined : baoCpuMs() - baoBefore;
@@ -122,7 +124,9 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, ...(requests ? { requests } : {}) };
 }
 
-const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [] } : {}) };
+const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [], statusV8: [] } : {}) };
+/** V8's own heap sizing: keyrot's src/cli/heap.ts sets neither flag when the user gave it. */
+const V8_DEFAULTS = ['--heap-growing-percent=0', '--semi-space-growth-factor=2'];
 try {
   for (let run = 0; run < RUNS; run++) {
     const plansDir = mkdtempSync(path.join(work, 'plans-'));
@@ -143,7 +147,10 @@ try {
       results.parked.push(await tick(plansDir, spec, [75]));
     }
     results.quiet.push(await tick(plansDir, spec, parked ? [75] : [0]));
-    if (timeStatus) results.status.push(await tick(plansDir, spec, [0], ['status']));
+    if (timeStatus) {
+      results.status.push(await tick(plansDir, spec, [0], ['status']));
+      results.statusV8.push(await tick(plansDir, spec, [0], ['status'], V8_DEFAULTS));
+    }
   }
 } finally {
   proxy?.close();
@@ -165,7 +172,7 @@ if (json) {
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, ${fileState ? 'state in files, keys' : 'state and keys'} in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
 console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)}${countRequests ? ' Vault requests/plan' : ''}`);
-const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>' };
+const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>', statusV8: 'status, V8 heap defaults' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
