@@ -5,8 +5,11 @@
 //   then peaked at ~180 MB, ~130 MB without the growth, for the same CPU time.
 // - an old generation allowed to grow by half its live size between two full collections. V8 picks up
 //   to 4× when the program allocates fast, so a status or a first tick grew ~50 MB of garbage ahead of
-//   its ~30 MB live before collecting: peak RSS 134-175 MB from one run to the next, 104-115 MB with
-//   the limit, for ~0.1 s more CPU over 10,000 plans (a few more full collections of ~30 MB each).
+//   its ~30 MB live before collecting: status peaked at 134-187 MB from one run to the next, 113-127
+//   MB with the limit, the first tick of 10,000 Vault plans at 173 MB, 129 MB with it. The cost is a
+//   few more full collections of ~30 MB each: ~0.1-0.3 s more CPU on a status over 10,000 plans, ~5%
+//   on a first tick (9.45 s against 8.8-9.1 s over 1000 plans); 75% or 100% cost nothing measurable
+//   there but left ~5-10 MB more, too close to the 150 MB of issue 27.
 // V8 reads both each time it sizes the heap, so setting them at start-up takes effect; a V8 that
 // ignored them would only use more memory.
 import v8 from 'node:v8';
