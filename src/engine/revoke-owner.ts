@@ -8,6 +8,7 @@ import { KeyrotError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { keysHeldBy } from '../providers/registry.js';
 import type { StateBackend } from '../state/open.js';
+import type { RotationState } from '../state/rotation-state.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
@@ -54,21 +55,31 @@ export interface SearchDeps {
 async function recordedOwners(plans: LoadedPlan[], keyIds: Set<string>, states: StateBackend): Promise<Map<string, LoadedPlan[]>> {
   const owners = new Map<string, LoadedPlan[]>();
   if (keyIds.size === 0) return owners;
-  const byStore = new Map<StateStore, LoadedPlan[]>();
+  const byStore = new Map<StateStore, Map<string, LoadedPlan>>();
   const stores = await Promise.all(plans.map((p) => states.of(p).catch(() => undefined)));
-  for (const [i, store] of stores.entries()) if (store) byStore.set(store, [...(byStore.get(store) ?? []), plans[i]!]);
+  for (const [i, store] of stores.entries()) {
+    if (!store) continue;
+    const named = byStore.get(store) ?? new Map<string, LoadedPlan>();
+    named.set(plans[i]!.plan.name, plans[i]!);
+    byStore.set(store, named);
+  }
   await Promise.all(
     [...byStore].map(async ([store, inStore]) => {
-      // Each plan's state read on its own (at once), so one unreadable record hides only its own plan;
-      // the audit log once per store, whatever the number of plans.
+      // The records read as a status or a --due tick reads them (StateStore.peek: one folder listing or
+      // Vault LIST, then only the records that exist), so a thousand plans with no record cost one
+      // request, not a thousand; one unreadable record hides only its own plan. The audit log once per store.
       const [saved, records] = await Promise.all([
-        Promise.all(inStore.map((p) => store.load(p.plan.name).catch(() => undefined))),
+        (async () => {
+          const found: RotationState[] = [];
+          for await (const page of store.peek([...inStore.keys()])) for (const p of page) if (p.state) found.push(p.state);
+          return found;
+        })().catch(() => [] as RotationState[]),
         store.audit.read().catch(() => []),
       ]);
-      for (const r of [...saved.filter((s) => s !== undefined), ...records]) {
+      for (const r of [...saved, ...records]) {
         for (const id of [r.oldKeyId, r.newKeyId]) {
           if (!id || !keyIds.has(id)) continue;
-          const plan = inStore.find((p) => p.plan.name === r.plan);
+          const plan = inStore.get(r.plan);
           if (plan && !owners.get(id)?.includes(plan)) owners.set(id, [...(owners.get(id) ?? []), plan]);
         }
       }
@@ -91,9 +102,11 @@ async function askAboutId(asker: PlanAsker, keyId: string, candidates: LoadedPla
     if (group.length === 1) return [await asker.holdsId(group[0]!, keyId)]; // one list says as much as the lookup
     const holder = await asker.holderIn(scope, group[0]!, keyId);
     if (holder === 'unknown') return Promise.all(group.map((p) => asker.holdsId(p, keyId)));
+    // The account named the holder: that is the answer (no list of its keys to confirm it; the revoke
+    // lists them again under the plan's lock before it touches the key, and refuses if it is not there).
     return Promise.all(group.map(async (p) => {
       const principal = (await asker.issuer(p))?.owner?.principal;
-      return holder !== undefined && principal?.toLowerCase() === holder.toLowerCase() ? asker.holdsId(p, keyId) : { plan: p };
+      return holder !== undefined && principal?.toLowerCase() === holder.toLowerCase() ? { plan: p, keyId } : { plan: p };
     }));
   });
   return (await Promise.all([Promise.all(direct.map((p) => asker.holdsId(p, keyId))), ...scoped])).flat();

@@ -91,7 +91,7 @@ describe('revoke\'s owner search in a folder of plans on one account, counted at
     return (await createKey('svc-7')).accessKeyId;
   }
 
-  it('asks IAM once whose key it is (GetAccessKeyLastUsed names the user): the folder costs one call more than the plan file', async () => {
+  it('asks IAM once whose key it is (GetAccessKeyLastUsed names the user): the folder costs no more calls than the plan file', async () => {
     const leaked = await fleetWithLeak();
     const other = (await createKey('svc-3')).accessKeyId;
     proxy.take();
@@ -103,9 +103,10 @@ describe('revoke\'s owner search in a folder of plans on one account, counted at
     const revoked = await keyrot(['revoke', '--key', leaked, '--yes', '--state', STATE, suite.ws.dir]);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(await keysOf('svc-7')).toContainEqual({ id: leaked, status: 'Inactive' });
-    // The search: one GetAccessKeyLastUsed for the account, then the list of the plan it names, as for the
-    // plan file alone; never the other 11 plans' lists.
-    expect(proxy.take()).toEqual({ ...alone, GetAccessKeyLastUsed: alone.GetAccessKeyLastUsed! + 1 });
+    // The search: one GetAccessKeyLastUsed for the account, in place of the plan file's search list (the
+    // user it names is the owner; the revoke lists that user's keys under the lock, as for the plan file);
+    // never the other 11 plans' lists.
+    expect(proxy.take()).toEqual({ ...alone, GetAccessKeyLastUsed: alone.GetAccessKeyLastUsed! + 1, ListAccessKeys: alone.ListAccessKeys! - 1 });
   });
 
   it('where IAM refuses to say (GetAccessKeyLastUsed denied), lists every plan\'s keys instead, and still revokes', async () => {
