@@ -37,7 +37,10 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
   return ok ? (value as AuditRecord) : undefined;
 }
 
-export const actor = (): string => `${os.userInfo().username}@${os.hostname()}`;
+let who: string | undefined;
+/** Who is acting: user@host, asked of the OS once per process (each ask reads the user database; a
+ *  fleet run appends several records per rotation). */
+export const actor = (): string => (who ??= `${os.userInfo().username}@${os.hostname()}`);
 
 /** What status shows of a plan's audit history: its newest record, and when it last failed. */
 export interface AuditSummary {
