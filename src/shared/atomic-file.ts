@@ -47,6 +47,8 @@ export interface WriteOptions {
    * names on the command line, where a link to someone's 0600 file must not make keyrot replace it.
    */
   links?: 'follow' | 'refuse';
+  /** What the caller's own lstat of `file` just found (undefined: nothing there): saves asking again. */
+  seen?: { stats: Stats | undefined };
 }
 
 /** What writeAtomic({ links: 'refuse' }) throws when something other than a regular file is at the path. */
@@ -70,7 +72,7 @@ const kindOf = (s: Stats) =>
 export async function writeAtomic(file: string, data: string, options: WriteOptions = {}): Promise<Stats> {
   const mode = options.mode ?? 0o600;
   let target = file;
-  let before = await lstat(file).catch(() => undefined);
+  let before = options.seen ? options.seen.stats : await lstat(file).catch(() => undefined);
   if (before && !before.isFile() && options.links === 'refuse') throw new NotARegularFile(file, kindOf(before));
   if (before?.isSymbolicLink()) {
     target = await realpath(file);

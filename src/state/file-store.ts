@@ -7,7 +7,8 @@
 // writes nothing: the file on disk already says all there is to say. One stat per save still makes
 // sure the file is the one this process last saw (a holder that stalled past its lease and lost the
 // lock must not overwrite its successor's record): if it is not, the file is read again as before.
-import { readdir, rename, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
@@ -82,11 +83,10 @@ export class FileStateStore implements StateStore {
     return state;
   }
 
-  /** The stored version and content, from memory while the file is still the one this process last saw. */
-  private async stored(file: string, plan: string): Promise<Stored> {
+  /** The stored version and content, from memory while the file (`now`, as lstat found it) is still the one this process last saw. */
+  private async stored(file: string, plan: string, now: Stats | undefined): Promise<Stored> {
     const known = this.known.get(plan);
     if (known) {
-      const now = await stat(file).catch(() => undefined);
       if (now && fileSignature(now) === known.file) return known;
       this.known.delete(plan);
     }
@@ -107,14 +107,17 @@ export class FileStateStore implements StateStore {
 
   async save(state: RotationState): Promise<RotationState> {
     const file = this.fileOf(state.plan);
-    const changed = nextRecord(state, await this.stored(file, state.plan));
+    // One lstat per save: it tells whether the file is still the one last written here, and it is the
+    // look writeAtomic takes before replacing it (handed over, not asked again).
+    const now = await lstat(file).catch(() => undefined);
+    const changed = nextRecord(state, await this.stored(file, state.plan, now));
     if (!changed) return { ...state }; // nothing changed: the file already holds it
     const { next, content } = changed;
     if (!this.stateDirReady) await ensureDir(this.stateDir);
     this.stateDirReady = true;
     try {
       // A failed write (disk full) leaves the previous record in place: only a complete file is renamed over it.
-      const written = await writeAtomic(file, `${JSON.stringify(next, null, 2)}\n`);
+      const written = await writeAtomic(file, `${JSON.stringify(next, null, 2)}\n`, { seen: { stats: now } });
       this.known.set(state.plan, { version: next.version, content, file: fileSignature(written) });
     } catch (e) {
       this.known.delete(state.plan);
