@@ -90,18 +90,20 @@ const suffix = (kind: 'tmp' | 'old') => `.${kind}-${process.pid}-${randomBytes(4
 async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
   const tmp = `${lockDir}${suffix('tmp')}`;
   await mkdir(tmp, { mode: 0o700 });
+  let placed = false;
   try {
     // Not fsync'd: a lock only matters while its holder lives. After a power cut every holder is dead,
     // and a lock whose holder.json was lost or cut short names no holder: it is taken over after 2 s.
     await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600 });
     await rename(tmp, lockDir);
+    placed = true;
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
     throw e;
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    if (!placed) await rm(tmp, { recursive: true, force: true }); // renamed into place, nothing is left
   }
 }
 
@@ -128,8 +130,25 @@ async function takeOver(lockDir: string, judged: string | undefined): Promise<vo
   if (await rename(lockDir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
 }
 
+/** Lock folders this process has made sure of: a fleet run locks hundreds of plans in one of them. */
+const readyDirs = new Set<string>();
+
+/** tryCreate, in a lock folder made sure of once per process (and again if it has gone since). */
+async function tryCreateIn(dir: string, lockDir: string, holder: Held): Promise<boolean> {
+  if (!readyDirs.has(dir)) {
+    await ensureDir(dir);
+    readyDirs.add(dir);
+  }
+  return tryCreate(lockDir, holder).catch(async (e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    readyDirs.delete(dir); // removed meanwhile: made again, and tried once more
+    await ensureDir(dir);
+    readyDirs.add(dir);
+    return tryCreate(lockDir, holder);
+  });
+}
+
 export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
-  await ensureDir(dir);
   const lockDir = path.join(dir, `${plan}.lock`);
   const mine: Held = { ...holder, token: randomBytes(8).toString('hex') };
   const giveUpAt = Date.now() + waitMs;
@@ -142,7 +161,7 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     if (++quick > QUICK_RETRIES) await pause();
   };
   for (;;) {
-    if (await tryCreate(lockDir, mine).catch(async (e: unknown) => { throw await stateIoError(e, lockDir, { plan }); })) break;
+    if (await tryCreateIn(dir, lockDir, mine).catch(async (e: unknown) => { throw await stateIoError(e, lockDir, { plan }); })) break;
     await refuseNotALock(lockDir, plan);
     const current = await readHolder(lockDir);
     const mtime = await mtimeOf(lockDir);

@@ -154,6 +154,16 @@ describe('the file plan lock, by the clock', () => {
     expect(existsSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'))).toBe(true);
   });
 
+  it('makes its locks folder again when it was removed after an earlier lock of this process', async () => {
+    const first = await store.lock('api', holder(process.pid), 0);
+    await first.release();
+    rmSync(path.dirname(lockDir()), { recursive: true });
+    const again = await store.lock('api', holder(process.pid, 'the next run'), 0);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await again.release();
+    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+  });
+
   it('locks plans independently, and a second lock of a held plan is refused even from the same process', async () => {
     const a = await store.lock('api', holder(process.pid), 0);
     const b = await store.lock('billing', holder(process.pid), 0);
