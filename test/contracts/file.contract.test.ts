@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { createFileStore } from '../../src/providers/stores/file/store.js';
 import { PLAN, secretStoreContract } from './secret-store.contract.js';
 
@@ -20,4 +21,21 @@ secretStoreContract('file', async () => {
     revision: async () => createHash('sha256').update(await content()).digest('hex'),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
+});
+
+describe('the file store, beyond the contract', () => {
+  it('makes the file\'s folder again when it was removed between two writes of one rotation', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-file-folder-'));
+    try {
+      const ctx = { planName: PLAN, planDir: dir, stateDir: dir, env: {}, now: () => new Date(), note: () => undefined };
+      const store = createFileStore({ type: 'file', path: 'out/keys.json', adopt: false }, ctx);
+      const at = { plan: PLAN, rotationId: 'r1', rotatedAt: new Date() };
+      await store.publish({ keyId: 'key-one', secret: 'first-secret-value-0001' }, at);
+      await rm(path.join(dir, 'out'), { recursive: true });
+      await store.publish({ keyId: 'key-two', secret: 'second-secret-value-002' }, at);
+      expect(JSON.parse(await readFile(path.join(dir, 'out', 'keys.json'), 'utf8')).current.keyId).toBe('key-two');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
