@@ -6,7 +6,7 @@
 // not be asked is remembered and named: it never blocks the search, and never stalls it twice.
 import { KeyrotError } from '../errors.js';
 import type { LoadedPlan } from '../plan/load.js';
-import { keysHeldBy } from '../providers/registry.js';
+import { keyOwnerOf, keysHeldBy } from '../providers/registry.js';
 import type { StateBackend } from '../state/open.js';
 import type { RotationState } from '../state/rotation-state.js';
 import type { StateStore } from '../state/store.js';
@@ -88,26 +88,24 @@ async function recordedOwners(plans: LoadedPlan[], keyIds: Set<string>, states: 
   return owners;
 }
 
-/** Ask every candidate about one key id; plans of one account share one "who holds it?" call. */
+/** Ask every candidate about one key id; plans of one account share one "who holds it?" call, and are
+ *  grouped by what their settings say (keyOwnerOf), so a folder of a thousand plans builds no issuer but
+ *  the one asked for the account and the one it names. */
 async function askAboutId(asker: PlanAsker, keyId: string, candidates: LoadedPlan[]): Promise<Answer[]> {
-  const built = await Promise.all(candidates.map(async (plan) => ({ plan, issuer: await asker.issuer(plan) })));
-  const byScope = new Map<string, LoadedPlan[]>();
+  const byScope = new Map<string, Array<{ plan: LoadedPlan; principal: string }>>();
   const direct: LoadedPlan[] = [];
-  for (const { plan, issuer } of built) {
-    const scope = issuer?.owner?.scope;
-    if (scope === undefined) direct.push(plan);
-    else byScope.set(scope, [...(byScope.get(scope) ?? []), plan]);
+  for (const plan of candidates) {
+    const owner = keyOwnerOf(plan.plan.source, process.env);
+    if (owner === undefined) direct.push(plan);
+    else byScope.set(owner.scope, [...(byScope.get(owner.scope) ?? []), { plan, principal: owner.principal }]);
   }
   const scoped = [...byScope].map(async ([scope, group]): Promise<Answer[]> => {
-    if (group.length === 1) return [await asker.holdsId(group[0]!, keyId)]; // one list says as much as the lookup
-    const holder = await asker.holderIn(scope, group[0]!, keyId);
-    if (holder === 'unknown') return Promise.all(group.map((p) => asker.holdsId(p, keyId)));
+    if (group.length === 1) return [await asker.holdsId(group[0]!.plan, keyId)]; // one list says as much as the lookup
+    const holder = await asker.holderIn(scope, group[0]!.plan, keyId);
+    if (holder === 'unknown') return Promise.all(group.map((m) => asker.holdsId(m.plan, keyId)));
     // The account named the holder: that is the answer (no list of its keys to confirm it; the revoke
     // lists them again under the plan's lock before it touches the key, and refuses if it is not there).
-    return Promise.all(group.map(async (p) => {
-      const principal = (await asker.issuer(p))?.owner?.principal;
-      return holder !== undefined && principal?.toLowerCase() === holder.toLowerCase() ? { plan: p, keyId } : { plan: p };
-    }));
+    return group.map((m) => (holder !== undefined && m.principal.toLowerCase() === holder.toLowerCase() ? { plan: m.plan, keyId } : { plan: m.plan }));
   });
   return (await Promise.all([Promise.all(direct.map((p) => asker.holdsId(p, keyId))), ...scoped])).flat();
 }

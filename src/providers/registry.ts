@@ -39,6 +39,15 @@ const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Fa
 export interface KeysHeld {
   keyIds?: RegExp;
   fingerprints: 'ledger' | 'list' | false;
+  /** For an issuer that can name a key id's holder (KeyIssuer.owner): the account a plan's keys are in
+   *  and the principal holding them, from the plan's settings alone (the same as its built issuer's). */
+  owner?: (config: never, env: NodeJS.ProcessEnv) => KeyOwner;
+}
+
+/** Whose keys a plan's are: `scope` the account (one "who holds this id?" call answers for all of it), `principal` the holder. */
+export interface KeyOwner {
+  scope: string;
+  principal: string;
 }
 
 /** An issuer's entry, with what keys it could hold where it is narrower than "any id, fingerprints in its list". */
@@ -88,6 +97,12 @@ export const keepingTypes = (): string[] => Object.keys(stores).filter((type) =>
 /** What a plan's issuer could hold; an issuer that says nothing could hold any id, its list carrying fingerprints. */
 export function keysHeldBy(config: IssuerConfig): KeysHeld {
   return { fingerprints: 'list', ...(issuers[config.type] as { holds?: Partial<KeysHeld> }).holds };
+}
+
+/** The account and principal of a plan's keys, known without building its issuer; undefined where its issuer cannot say. */
+export function keyOwnerOf(config: IssuerConfig, env: NodeJS.ProcessEnv): KeyOwner | undefined {
+  const owner = keysHeldBy(config).owner as ((c: IssuerConfig, e: NodeJS.ProcessEnv) => KeyOwner) | undefined;
+  return owner?.(config, env);
 }
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {

@@ -6,7 +6,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { identityKey, sharedClient } from '../../aws-clients.js';
 import { resolveAuth, type Auth } from './auth.js';
 import { sdkConfig } from './client.js';
-import type { AwsIamIssuerConfig } from './schema.js';
+import { identitySettings, type AwsIamIssuerConfig } from './schema.js';
 
 export interface AwsIdentity {
   auth: Auth;
@@ -14,16 +14,6 @@ export interface AwsIdentity {
   /** Built on first use: a rotation asks STS only to name the account of a missing user, and in doctor. */
   readonly sts: STSClient;
 }
-
-/** Every setting that changes whom the calls are made as, or how: the cache key of an identity. */
-export const identitySettings = (config: AwsIamIssuerConfig) => ({
-  region: config.region,
-  endpoint: config.endpoint,
-  profile: config.profile,
-  roleArn: config.roleArn,
-  timeout: config.timeout,
-  connectTimeout: config.connectTimeout,
-});
 
 export function sharedIdentity(config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv): AwsIdentity {
   return sharedClient('aws-iam', identityKey(identitySettings(config), env), () => {

@@ -5,9 +5,8 @@ import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../
 import { iamApi, stsApi } from './client.js';
 import { awsIamDoctor } from './doctor.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
-import { identityKey } from '../../aws-clients.js';
-import { identitySettings, sharedIdentity } from './identity.js';
-import type { AwsIamIssuerConfig } from './schema.js';
+import { sharedIdentity } from './identity.js';
+import { awsIamKeysHeld, type AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
 
 /** AWS answers "N/A" for the service and region of a key that was never used. */
@@ -128,8 +127,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
 
     // Revoke's owner search: one call per identity names the user, instead of listing every plan's keys.
     owner: {
-      scope: identityKey(identitySettings(config), ctx.env),
-      principal: user,
+      ...awsIamKeysHeld.owner(config, ctx.env),
       holderOf: (keyId) => guard('iam:GetAccessKeyLastUsed', keyId, () => iam.accessKeyHolder(keyId)),
     },
 

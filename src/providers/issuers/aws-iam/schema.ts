@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { duration } from '../../../shared/duration-field.js';
+import { identityKey } from '../../aws-clients.js';
 
 export const awsIamIssuerSchema = z
   .strictObject({
@@ -41,6 +42,22 @@ export const awsIamIssuerSchema = z
 
 export type AwsIamIssuerConfig = z.output<typeof awsIamIssuerSchema>;
 
+/** Every setting that changes whom the calls are made as, or how: the cache key of an identity (identity.ts). */
+export const identitySettings = (config: AwsIamIssuerConfig) => ({
+  region: config.region,
+  endpoint: config.endpoint,
+  profile: config.profile,
+  roleArn: config.roleArn,
+  timeout: config.timeout,
+  connectTimeout: config.connectTimeout,
+});
+
 /** An IAM user's access keys: ids AKIA + 16 (an ASIA id is a temporary credential, no user's key);
- *  AWS never shows keyrot a fingerprint to keep, so a leaked secret alone cannot be traced to a plan. */
-export const awsIamKeysHeld = { keyIds: /^AKIA[0-9A-Z]{16}$/, fingerprints: false as const };
+ *  AWS never shows keyrot a fingerprint to keep, so a leaked secret alone cannot be traced to a plan.
+ *  The account (the identity its calls are made as) and the user are known from the plan alone: revoke's
+ *  owner search groups a folder's plans by account without building their issuers. */
+export const awsIamKeysHeld = {
+  keyIds: /^AKIA[0-9A-Z]{16}$/,
+  fingerprints: false as const,
+  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv) => ({ scope: identityKey(identitySettings(config), env), principal: config.user }),
+};
