@@ -12,8 +12,8 @@ export class PlainReporter implements Reporter {
     lastWords(e, this.words);
     const { text, lines } = describeEvent(e);
     const stream = e.type === 'failed' || e.type === 'held' || e.type === 'warning' ? process.stderr : process.stdout;
-    stream.write(`${new Date().toISOString()} ${e.plan} ${e.type}${'phase' in e && e.phase ? ` ${e.phase}` : ''}: ${text}\n`);
-    for (const line of lines) stream.write(`    ${line}\n`);
+    // One write per event (its lines with it): each write is a system call and a pass of the output filter.
+    stream.write(`${new Date().toISOString()} ${e.plan} ${e.type}${'phase' in e && e.phase ? ` ${e.phase}` : ''}: ${text}\n${lines.map((line) => `    ${line}\n`).join('')}`);
   }
 
   summary(results: PlanResult[]): void {
