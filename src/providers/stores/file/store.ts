@@ -22,6 +22,21 @@ interface FileContent {
   retired?: Entry;
 }
 
+/** writeAtomic into `file`, its folder made on the first write (a rotation writes the file three
+ *  times), and again if it went away since. */
+function folderWriter(file: string): (text: string) => Promise<void> {
+  let folderMade = false;
+  const makeFolder = () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).then(() => (folderMade = true));
+  return async (text) => {
+    if (!folderMade) await makeFolder();
+    await writeAtomic(file, text).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+      await makeFolder();
+      await writeAtomic(file, text);
+    });
+  };
+}
+
 export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): SecretStore {
   const file = path.resolve(ctx.planDir, config.path);
   const shown = path.relative(process.cwd(), file) || file;
@@ -43,17 +58,9 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
 
   // Durable when it returns (temp file, fsync, rename; the folder fsync'd when the file is new): the
   // engine records a publish, and later retires the old key, on the strength of this write.
-  // The folder is made once per store (a rotation writes the file three times), and again if it went away.
-  let folderMade = false;
+  const writeInFolder = folderWriter(file);
   async function write(content: FileContent): Promise<void> {
-    const text = `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`;
-    const makeFolder = () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).then(() => (folderMade = true));
-    if (!folderMade) await makeFolder();
-    await writeAtomic(file, text).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-      await makeFolder();
-      await writeAtomic(file, text);
-    });
+    await writeInFolder(`${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`);
   }
 
   /** Move the entry holding `keyId`, from whichever of the `from` slots serve it, to `to`: one read, one write; a no-op if none does. */
