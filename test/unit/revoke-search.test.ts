@@ -177,9 +177,7 @@ describe('the revoke question, and --delete after the soak', () => {
 
   it('--delete is refused before a revoke, approved and held during the soak, and deletes the leaked key after it', async () => {
     const leaked = keyOf('alpha').keyId;
-    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toEqual([
-      { plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } },
-    ]);
+    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
     await revoke({ key: leaked }, [plans[0]!]);
 
     const early = await revoke({ key: leaked }, [plans[0]!], { delete: true });
@@ -208,8 +206,62 @@ describe('the revoke question, and --delete after the soak', () => {
     const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/bravo.json');
     const spare = { id: 'key-0000000000aa', status: 'active', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
     ws.write('.keyrot/generated/bravo.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
-    await revoke({ current: true }, [plans[1]!]);
-    expect(statusIn('bravo', served)).not.toBe('active'); // revoked (and deleted to make room: the ledger was full)
+    const { events } = await revoke({ current: true }, [plans[1]!]);
+    expect(statusIn('bravo', served)).toBe('gone'); // revoked, and deleted to make room: the ledger was full
     expect(statusIn('bravo', spare.id)).toBe('active');
+    // No --delete left to run, and the note says so instead of naming one.
+    expect(notes(events).find((n) => n.startsWith('bravo note: revoked'))).toMatch(/; the leaked key was deleted to make room for it \(the issuer was full\)$/);
+  });
+});
+
+describe('after the revoke: what stays to be done, and what --delete and a keyless revoke then pick', () => {
+  it('a plain revoke approves no delete: after the soak the leaked key stays until --delete says so', async () => {
+    const leaked = keyOf('alpha').keyId;
+    await revoke({ key: leaked }, [plans[0]!]);
+    expect(ws.json<{ approvedBy: string | null }>('.keyrot/state/alpha.json').approvedBy).toBeNull();
+    clock.advance(8 * 24 * 60 * 60_000);
+    expect((await run(plans[0]!, clock)).outcome).toEqual({ status: 'held', code: 'approval-required' });
+    expect(statusIn('alpha', leaked)).toBe('inactive');
+  });
+
+  it('--delete names the revoked key only: the replacement (or any other key) is refused as not being revoked', async () => {
+    const leaked = keyOf('alpha').keyId;
+    await revoke({ key: leaked }, [plans[0]!]);
+    const replacement = keyOf('alpha').keyId;
+    const { results, asked } = await revoke({ key: replacement }, [plans[0]!], { delete: true });
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } }]);
+    expect(asked).toEqual([]);
+    expect([statusIn('alpha', leaked), statusIn('alpha', replacement)]).toEqual(['inactive', 'active']);
+  });
+
+  it('once a revoke is finished (deleted), a keyless revoke takes the replacement, and --delete is refused', async () => {
+    const leaked = keyOf('alpha').keyId;
+    await revoke({ key: leaked }, [plans[0]!]);
+    clock.advance(8 * 24 * 60 * 60_000);
+    await revoke({ key: leaked }, [plans[0]!], { delete: true });
+    expect(statusIn('alpha', leaked)).toBe('gone');
+    const replacement = keyOf('alpha').keyId;
+    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
+    expect((await revoke({ key: replacement }, [plans[0]!], { delete: true })).results).toEqual([
+      { plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } },
+    ]);
+    const { results } = await revoke({ current: true }, [plans[0]!]);
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(statusIn('alpha', replacement)).toBe('inactive');
+  });
+
+  it('without a key and no target naming one: the only active key is taken; with two, none is guessed', async () => {
+    const only = keyOf('bravo').keyId;
+    rmSync(path.join(ws.dir, 'bravo-keys.json'));
+    const { results } = await revoke({ current: true }, [plans[1]!]);
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(statusIn('bravo', only)).toBe('inactive');
+
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/charlie.json');
+    const spare = { id: 'key-0000000000ab', status: 'active', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
+    ws.write('.keyrot/generated/charlie.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    rmSync(path.join(ws.dir, 'charlie-keys.json'));
+    expect((await revoke({ current: true }, [plans[2]!])).results).toMatchObject({ code: 'revoke-no-current-key' });
+    expect(readLedger(stateDir(), 'charlie').filter((k) => k.status === 'active')).toHaveLength(2);
   });
 });
