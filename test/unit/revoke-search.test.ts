@@ -177,7 +177,9 @@ describe('the revoke question, and --delete after the soak', () => {
 
   it('--delete is refused before a revoke, approved and held during the soak, and deletes the leaked key after it', async () => {
     const leaked = keyOf('alpha').keyId;
-    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
+    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toEqual([
+      { plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } },
+    ]);
     await revoke({ key: leaked }, [plans[0]!]);
 
     const early = await revoke({ key: leaked }, [plans[0]!], { delete: true });
