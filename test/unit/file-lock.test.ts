@@ -62,6 +62,43 @@ describe('the file plan lock, by the clock', () => {
     await (await timedLock()).lock.release();
   });
 
+  it('a holder record missing its host, or with a pid that is not a number, names no holder: taken once 2 s old', async () => {
+    leftLock(JSON.stringify({ pid: process.pid, command: 'keyrot run api.yaml', token: 'nohost01' }), 2_100);
+    const first = await timedLock();
+    expect(first.ms).toBeLessThan(240);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await first.lock.release();
+
+    leftLock(JSON.stringify({ ...holder(process.pid), pid: String(process.pid), token: 'strpid01' }), 2_100);
+    const second = await timedLock();
+    expect(second.ms).toBeLessThan(240);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await second.lock.release();
+  });
+
+  it('a holder on another host is never judged dead by its pid here: its lock waits the full 5 s', async () => {
+    leftLock(JSON.stringify({ ...holder(deadPid()), host: 'other-host.example', token: 'remote01' }), 2_100);
+    const err = await store.lock('api', holder(process.pid), 0).catch((e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('on other-host.example') });
+    expect(heldBy()).toMatchObject({ token: 'remote01' });
+  });
+
+  it('a holder this process may not signal (another user\'s pid: EPERM) is alive: its lock is not taken at 2 s', async () => {
+    const foreign = 999_999;
+    const kill = vi.spyOn(process, 'kill').mockImplementation((pid) => {
+      if (pid !== foreign) return true;
+      throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
+    });
+    try {
+      leftLock(JSON.stringify({ ...holder(foreign), token: 'eperm001' }), 2_100);
+      const err = await store.lock('api', holder(process.pid), 0).catch((e: unknown) => e as KeyrotError);
+      expect(err).toMatchObject({ code: 'lock-held' });
+      expect(heldBy()).toMatchObject({ token: 'eperm001' });
+    } finally {
+      kill.mockRestore();
+    }
+  });
+
   it('refuses a live holder\'s lock at once, naming it, until it has gone 5 s unrefreshed; then takes it', async () => {
     const live = JSON.stringify({ ...holder(process.pid, 'keyrot run --due plans/'), token: 'live0001' });
     leftLock(live, 4_000);
@@ -137,9 +174,10 @@ describe('the file plan lock, by the clock', () => {
     mkdirSync(path.join(path.dirname(lockDir()), `api.lock.old-${dead}-0a1b2c3e`));
     mkdirSync(path.join(path.dirname(lockDir()), `api.lock.tmp-${process.pid}-0a1b2c3f`)); // alive and fresh: kept
     mkdirSync(path.join(path.dirname(lockDir()), `other.lock.tmp-${dead}-0a1b2c40`)); // another plan's: its own run cleans it
+    writeFileSync(path.join(path.dirname(lockDir()), 'api.holder.json.7654321'), '{"host":"x"'); // an older keyrot's, being written now: kept
     const lock = await store.lock('api', holder(process.pid), 0);
     await lock.release();
-    expect(readdirSync(path.dirname(lockDir())).sort()).toEqual([`api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
+    expect(readdirSync(path.dirname(lockDir())).sort()).toEqual([`api.holder.json.7654321`, `api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
   });
 
 
