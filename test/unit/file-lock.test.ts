@@ -44,6 +44,9 @@ describe('the file plan lock, by the clock', () => {
     const { lock, ms } = await timedLock();
     expect(ms).toBeLessThan(240); // at once: no poll
     expect(heldBy()).toMatchObject({ command: 'the next run' });
+    expect(readdirSync(path.dirname(lockDir()))).toEqual(['api.lock']); // the dead holder's lock moved aside and removed
+    expect(statSync(lockDir()).mode & 0o777).toBe(0o700); // holder and command: for this user only
+    expect(statSync(path.join(lockDir(), 'holder.json')).mode & 0o777).toBe(0o600);
     await lock.release();
 
     leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0002' }), 1_500);
@@ -134,6 +137,32 @@ describe('the file plan lock, by the clock', () => {
     expect(heldBy()).toMatchObject({ command: 'the next run' });
     expect(existsSync(path.join(lockDir(), 'takeover'))).toBe(false);
     await lock.release();
+  });
+
+  it('a fresh takeover claim (another run is taking the lock over now) is left alone until it is 2 s old', async () => {
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0004' }), 0);
+    mkdirSync(path.join(lockDir(), 'takeover'));
+    age(path.join(lockDir(), 'takeover'), 1_500);
+    age(lockDir(), 3_000);
+    const { lock, ms } = await timedLock();
+    expect(ms).toBeGreaterThanOrEqual(400);
+    expect(heldBy()).toMatchObject({ command: 'the next run' });
+    await lock.release();
+  });
+
+  it('a release right after the lock was taken over or removed (before the heartbeat noticed) leaves the lock alone', async () => {
+    const taken = await timedLock();
+    rmSync(lockDir(), { recursive: true });
+    mkdirSync(lockDir());
+    writeFileSync(path.join(lockDir(), 'holder.json'), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other002' }));
+    await taken.lock.release();
+    expect(heldBy()).toMatchObject({ token: 'other002' });
+
+    rmSync(lockDir(), { recursive: true });
+    const removed = await timedLock();
+    rmSync(lockDir(), { recursive: true });
+    await removed.lock.release(); // nothing to give back, and no error
+    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
   });
 
   it('keeps its lock fresh while held (every second), and frees it on release leaving nothing behind', async () => {
