@@ -13,6 +13,11 @@ class MemorySecret {
   version = 0;
   data: Record<string, string> | undefined;
   writes = 0;
+  reads = 0;
+  /** Reads fail (Vault unreachable) while set. */
+  readsFail = false;
+  /** Runs just before the next write lands: another process writing in between. */
+  beforeWrite: (() => void) | undefined;
   /** The next writes fail this way (after taking effect, when `landed`). */
   failures: { error: Error; landed: boolean }[] = [];
 
@@ -20,9 +25,15 @@ class MemorySecret {
     const unused = () => Promise.reject(new Error('not used by the lock'));
     return {
       aclPath: () => 'secret/data/keyrot/lock/api',
-      read: async (): Promise<SecretVersion | undefined> =>
-        this.version === 0 ? undefined : { version: this.version, data: { ...this.data }, deleted: false, destroyed: false, customMetadata: {} },
+      read: async (): Promise<SecretVersion | undefined> => {
+        this.reads++;
+        if (this.readsFail) throw new Error('connection refused');
+        return this.version === 0 ? undefined : { version: this.version, data: { ...this.data }, deleted: false, destroyed: false, customMetadata: {} };
+      },
       write: async (data, cas) => {
+        const between = this.beforeWrite;
+        this.beforeWrite = undefined;
+        between?.();
         const failure = this.failures.shift();
         if (failure && !failure.landed) throw failure.error;
         if (cas !== this.version) {
@@ -204,5 +215,51 @@ describe('the Vault plan lock', () => {
     secret.failures = [{ error: new KeyrotError('provider-auth-failed', { provider: 'vault state', reason: 'permission denied', fix: 'check VAULT_TOKEN' }), landed: false }];
     expect(await refusal(lock(303))).toMatchObject({ code: 'provider-auth-failed' });
     expect(secret.failures).toEqual([]);
+  });
+
+  it('a contender that loses the check-and-set race looks again, and is refused naming the winner', async () => {
+    secret.beforeWrite = () => secret.writtenByOther(other(LEASE));
+    const err = await refusal(lock(202));
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('pid 4242 on ci-runner-7') });
+    expect(secret.lease()).toMatchObject({ token: 'other0001' });
+  });
+
+  it('a lease that names no length of its own (an older keyrot) is timed with ours', async () => {
+    secret.writtenByOther({ ...other(LEASE), leaseMs: undefined });
+    const next = lock(202, 10_000);
+    await vi.advanceTimersByTimeAsync(LEASE + 600);
+    expect(secret.lease()).toMatchObject({ pid: 202 });
+    await (await next).release();
+
+    secret.writtenByOther({ ...other(-LEASE - 1_000), leaseMs: undefined }); // and long expired: taken at once
+    await (await lock(203)).release();
+  });
+
+  it('gives up exactly at the wait asked, polling no more than twice a second', async () => {
+    const first = await lock(101);
+    const reads = secret.reads;
+    const waiting = refusal(lock(202, 1_200));
+    await vi.advanceTimersByTimeAsync(1_250);
+    expect(await Promise.race([waiting, Promise.resolve('still waiting')])).toMatchObject({ code: 'lock-held' });
+    expect(secret.reads - reads).toBeLessThanOrEqual(5);
+    await first.release();
+  });
+
+  it('a holder whose process stalled past its lease knows it lost the lock, though no renewal ran', async () => {
+    const held = await lock(101);
+    vi.setSystemTime(Date.now() + LEASE + 1); // the clock moved on, the timers did not run
+    expect(held.lost).toBe('the lease expired (not renewed within 3s)');
+    await held.release();
+  });
+
+  it('taken over while Vault could not be read back: the holder still knows it lost the lock', async () => {
+    const held = await lock(101);
+    secret.writtenByOther(other(LEASE));
+    secret.readsFail = true;
+    await vi.advanceTimersByTimeAsync(LEASE / 3 + 10);
+    expect(held.lost).toBe('the lock was released by another process');
+    secret.readsFail = false;
+    await held.release();
+    expect(secret.lease()).toMatchObject({ token: 'other0001' });
   });
 });
