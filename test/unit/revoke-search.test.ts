@@ -11,7 +11,7 @@ import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { load, run, sessionOptions } from '../helpers/engine.js';
-import { readLedger, readStore } from '../helpers/inspect.js';
+import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
@@ -99,6 +99,8 @@ describe('revoke --key', () => {
     ws.write('.keyrot/state/alpha.json', JSON.stringify({ ...state, phase: 'done', completedAt: clock.now().toISOString() }));
     const { results } = await revoke({ key: leaked });
     expect(results).toMatchObject({ code: 'revoke-finished', message: expect.stringContaining(`${state.rotationId}`) });
+    // Only that key: another key nobody holds is still "no owner", not a finished revoke.
+    expect((await revoke({ key: 'key-0000000000ff' })).results).toMatchObject({ code: 'revoke-no-owner' });
   });
 });
 
@@ -265,5 +267,25 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     rmSync(path.join(ws.dir, 'charlie-keys.json'));
     expect((await revoke({ current: true }, [plans[2]!])).results).toMatchObject({ code: 'revoke-no-current-key' });
     expect(readLedger(stateDir(), 'charlie').filter((k) => k.status === 'active')).toHaveLength(2);
+  });
+
+  it('a key that is already inactive (and no revoke of it in flight): nothing to revoke, nothing asked', async () => {
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/charlie.json');
+    const old = { id: 'key-0000000000ac', status: 'inactive', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0001' };
+    ws.write('.keyrot/generated/charlie.json', JSON.stringify({ ...ledger, keys: [old, ...ledger.keys] }));
+    const { results, events, asked } = await revoke({ key: old.id }, [plans[2]!]);
+    expect(results).toEqual([{ plan: 'charlie', outcome: { status: 'done' } }]);
+    expect(asked).toEqual([]);
+    expect(notes(events)).toContainEqual(expect.stringMatching(new RegExp(`^charlie note: nothing to revoke: ${old.id} is already inactive`)));
+    expect(statusIn('charlie', keyOf('charlie').keyId)).toBe('active');
+  });
+
+  it('writes where a leak was seen to the audit log with the revoke, and no such record for a revoke by key id', async () => {
+    const a = keyOf('alpha');
+    const report = ws.write('gitleaks.json', JSON.stringify([{ File: 'app/config.js', StartLine: 3, RuleID: 'generic-api-key', Secret: a.secret }]));
+    await revoke({ reportFile: report });
+    await revoke({ key: keyOf('bravo').keyId });
+    const leakRecords = readAudit(stateDir()).filter((r) => r.detail.includes('leaked: seen at'));
+    expect(leakRecords.map((r) => `${r.plan}: ${r.detail}`)).toEqual([`alpha: ${a.keyId} leaked: seen at app/config.js:3 (gitleaks generic-api-key)`]);
   });
 });
