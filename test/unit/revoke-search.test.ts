@@ -285,7 +285,7 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     const report = ws.write('gitleaks.json', JSON.stringify([{ File: 'app/config.js', StartLine: 3, RuleID: 'generic-api-key', Secret: a.secret }]));
     await revoke({ reportFile: report });
     await revoke({ key: keyOf('bravo').keyId });
-    const leakRecords = readAudit(stateDir()).filter((r) => r.detail.includes('leaked: seen at'));
+    const leakRecords = readAudit(stateDir()).filter((r) => r.detail?.includes('leaked: seen at'));
     expect(leakRecords.map((r) => `${r.plan}: ${r.detail}`)).toEqual([`alpha: ${a.keyId} leaked: seen at app/config.js:3 (gitleaks generic-api-key)`]);
   });
 });

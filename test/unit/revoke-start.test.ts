@@ -3,6 +3,7 @@
 // over, any other leaked key is refused while a rotation is in flight, and a key that is already
 // inactive or unknown is never "revoked" by deactivating some other key. In-process fakes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/engine/events.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
@@ -26,7 +27,7 @@ afterEach(() => ws.cleanup());
 const plan = () => planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }], delete: { requireApproval: false } });
 const providers = () => ({ issuer, stores: [store] });
 const status = (id: string) => issuer.keys.find((k) => k.id === id)?.status ?? 'deleted';
-const phases = (events: { type: string }[]) => events.flatMap((e) => (e.type === 'phase' ? [(e as { phase: string }).phase] : []));
+const phases = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'phase' ? [e.phase] : []));
 const changes = () => issuer.calls.filter((c) => !c.startsWith('lastUsed'));
 
 function servedKey(): string {
