@@ -2,6 +2,7 @@
 // or an I/O error while taking it is reported at once (state-io, naming the lock folder), never
 // waited on as if another run held the lock. Only rename is made to fail, in-process (as root, a
 // permission error cannot be staged on a real folder).
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,10 +10,11 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failRename = vi.hoisted(() => ({ code: undefined as string | undefined }));
+const failRename = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const rename: typeof fs.rename = async (from, to) => {
+    if (String(to).endsWith('.lock')) failRename.attempts++;
     if (failRename.code && String(to).endsWith('.lock')) throw Object.assign(new Error(`rename ${failRename.code}`), { code: failRename.code });
     return fs.rename(from, to);
   };
@@ -25,6 +27,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   failRename.code = undefined;
+  failRename.attempts = 0;
   ws.cleanup();
 });
 
@@ -40,6 +43,30 @@ describe('the file plan lock on a failing disk', () => {
 
     failRename.code = undefined; // nothing left behind: the next run takes the lock at once
     const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0);
+    await lock.release();
+  });
+
+  it('a system that answers EEXIST (not ENOTEMPTY) for a lock that exists: the lock is held, naming its holder', async () => {
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const first = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run first.yaml', since: '2026-11-27T10:00:00.000Z' }, 0);
+    failRename.code = 'EEXIST';
+    const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0)
+      .then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run first.yaml') });
+    failRename.code = undefined;
+    await first.release();
+  });
+
+  it('while another run is taking a stale lock over, the next one waits rather than spinning', async () => {
+    const lockDir = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(path.join(lockDir, 'takeover'), { recursive: true });
+    writeFileSync(path.join(lockDir, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: 999_999_999, command: 'x', since: 'x', token: 'dead0005' }));
+    const aged = (ms: number) => new Date(Date.now() - ms);
+    utimesSync(path.join(lockDir, 'takeover'), aged(1_200), aged(1_200)); // cleared once 2 s old: in 0.8 s
+    utimesSync(lockDir, aged(3_000), aged(3_000));
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0);
+    expect(failRename.attempts).toBeLessThan(30); // five at once, then one per 250 ms pause
     await lock.release();
   });
 });

@@ -14,6 +14,8 @@ class MemorySecret {
   data: Record<string, string> | undefined;
   writes = 0;
   reads = 0;
+  /** Writes sent, landed or not. */
+  attempts = 0;
   /** Reads fail (Vault unreachable) while set. */
   readsFail = false;
   /** Runs just before the next write lands: another process writing in between. */
@@ -31,6 +33,7 @@ class MemorySecret {
         return this.version === 0 ? undefined : { version: this.version, data: { ...this.data }, deleted: false, destroyed: false, customMetadata: {} };
       },
       write: async (data, cas) => {
+        this.attempts++;
         const between = this.beforeWrite;
         this.beforeWrite = undefined;
         between?.();
@@ -182,7 +185,10 @@ describe('the Vault plan lock', () => {
     secret.writtenByOther(other(LEASE));
     await vi.advanceTimersByTimeAsync(LEASE / 3 + 10);
     expect(held.lost).toBe('taken over by pid 4242 on ci-runner-7 (keyrot run --due plans/) since 2026-11-27T10:00:00.000Z');
-    await held.release();
+    const sent = secret.attempts;
+    await vi.advanceTimersByTimeAsync(2 * LEASE); // no more renewals of a lock that is not ours
+    await held.release(); // and no release of it
+    expect(secret.attempts).toBe(sent);
     expect(secret.lease()).toMatchObject({ pid: 4242, token: 'other0001' });
   });
 
