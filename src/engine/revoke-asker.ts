@@ -39,7 +39,9 @@ export interface PlanAsker {
   asked(plan: LoadedPlan): boolean;
 }
 
-export function planAsker(deps: { states: StateBackend; emit: Emit; clock: Clock }, timeoutMs: number): PlanAsker {
+/** `buildIssuer`: how a plan's issuer is made (the registry's; unit tests give in-process ones). */
+export function planAsker(deps: { states: StateBackend; emit: Emit; clock: Clock; buildIssuer?: typeof buildIssuer }, timeoutMs: number): PlanAsker {
+  const build = deps.buildIssuer ?? buildIssuer;
   const limit = pLimit(PROVIDER_CALLS_AT_ONCE);
   const failed = new Map<LoadedPlan, string>();
   const touched = new Set<LoadedPlan>();
@@ -64,7 +66,7 @@ export function planAsker(deps: { states: StateBackend; emit: Emit; clock: Clock
   };
 
   const issuer = (plan: LoadedPlan) =>
-    once(issuers, plan, () => attempt(plan, async () => buildIssuer(plan, await deps.states.of(plan), deps.emit, deps.clock)));
+    once(issuers, plan, () => attempt(plan, async () => build(plan, await deps.states.of(plan), deps.emit, deps.clock)));
   const keys = (plan: LoadedPlan) =>
     once(lists, plan, async () => {
       const built = await issuer(plan);

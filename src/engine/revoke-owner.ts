@@ -12,6 +12,7 @@ import type { RotationState } from '../state/rotation-state.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Emit } from './events.js';
+import type { buildIssuer } from './providers.js';
 import { planAsker, type Answer, type PlanAsker } from './revoke-asker.js';
 
 /** How long one issuer may take to answer "do you hold this key?" before it counts as not asked. */
@@ -49,6 +50,8 @@ export interface SearchDeps {
   emit: Emit;
   clock: Clock;
   timeoutMs?: number;
+  /** How a plan's issuer is made: the registry's unless a unit test gives in-process ones. */
+  buildIssuer?: typeof buildIssuer;
 }
 
 /** Plans whose own records (rotation state, audit log) name one of the key ids: the likely owners. */
