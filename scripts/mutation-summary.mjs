@@ -23,8 +23,14 @@ const MODULES = [
 // text of its source line and of the span it replaces, its mutator and replacement).
 const reasonOf = (m) => REASONS.find((r) => matches(r, m));
 const test = (pattern, text) => pattern === undefined || (typeof pattern === 'string' ? text === pattern : pattern.test(text));
+/** `after`: the mutated span starts after where this pattern matches in the line (inside a call's arguments, say). */
+const startsAfter = (pattern, m) => {
+  if (pattern === undefined) return true;
+  const at = m.line.search(pattern);
+  return at >= 0 && m.location.start.column - 1 > at;
+};
 const matches = (r, m) =>
-  test(r.file, m.file) && test(r.line, m.line) && test(r.code, m.code) && test(r.mutator, m.mutatorName) && test(r.replacement, m.replacement ?? '');
+  test(r.file, m.file) && test(r.line, m.line) && startsAfter(r.after, m) && test(r.code, m.code) && test(r.mutator, m.mutatorName) && test(r.replacement, m.replacement ?? '');
 
 const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
