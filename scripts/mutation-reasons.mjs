@@ -14,13 +14,6 @@
 export const REASONS = [
   // ---- everywhere -------------------------------------------------------------------------------
   {
-    id: 'already returns undefined',
-    file: /^src\//,
-    code: /^\(\) => undefined$/,
-    mutator: 'ArrowFunction',
-    reason: 'equivalent: the function replaced already returns undefined (`.catch(() => undefined)`, and the like).',
-  },
-  {
     id: 'message details',
     file: /^src\//,
     after: /new KeyrotError\(|\bhold\(|holdAndGoBack\(|holdAndRollBack\(|\bbad\(|throw new Error\(`/,
@@ -56,12 +49,6 @@ export const REASONS = [
     reason: 'Ctrl-C as a key reaches readline only from a raw-mode terminal: test/e2e/terminal.e2e.test.ts, in a pseudo-terminal.',
   },
   {
-    id: 'confirm: listener once',
-    file: 'src/cli/confirm.ts',
-    line: /once: true/,
-    reason: 'equivalent: the listener is removed in `finally` either way.',
-  },
-  {
     id: 'confirm: abort',
     file: 'src/cli/confirm.ts',
     line: /code === 'ABORT_ERR' \|\| asked\.signal\.aborted/,
@@ -81,6 +68,25 @@ export const REASONS = [
     line: /return \{ plan, failed: true \};|return key \? \{ plan, keyId: key\.id \} : \{ plan \};|\{ notHeld: true \}/,
     mutator: /BooleanLiteral|ObjectLiteral/,
     reason: 'equivalent: answers and verdicts are told apart by which field they have (`\'failed\' in a`, `\'notHeld\' in v`), never by its value, and an answer that holds nothing is never read for its plan.',
+  },
+  {
+    id: 'revoke: an account asked again',
+    file: 'src/engine/revoke-asker.ts',
+    line: /if \(scopesDown\.has\(scope\)\) return Promise\.resolve\('unknown' as const\);/,
+    reason: 'only whether an account whose lookup failed is asked again for a later key: the findings are settled at once, so the later lookups start before the first fails anyway; each plan is still listed once (its list is remembered).',
+  },
+  {
+    id: 'revoke: plans of an account have an issuer with the lookup',
+    file: /^src\/engine\/revoke-(asker|owner)\.ts$/,
+    line: /if \(!built\?\.owner\) return 'unknown' as const;|const principal = \(await asker\.issuer\(p\)\)\?\.owner\?\.principal;|principal\?\.toLowerCase\(\) === holder\.toLowerCase\(\)|if \(scope === undefined\) direct\.push\(plan\);/,
+    mutator: /OptionalChaining|ConditionalExpression|ObjectLiteral/,
+    reason: 'equivalent in outcome: a plan is grouped under an account only when its issuer (built once, remembered) has the lookup, so the optional steps never meet undefined; plans grouped under no account get "unknown" from the lookup and are each listed, as they are directly; an answer without a key is told by its fields, not its plan.',
+  },
+  {
+    id: 'evidence text of a decision',
+    file: /^src\/engine\/phases\//,
+    line: /return open\(`|`every target serves the new key's fingerprint\$\{/,
+    reason: 'text of the evidence or the guard shown with a decision (how many targets serve the key, a write-only target\'s note): the decision is the same.',
   },
   {
     id: 'revoke: records of other keys',
@@ -177,20 +183,6 @@ export const REASONS = [
     reason: 'equivalent: when the rename fails (the lock is gone already) the `rm` that follows has nothing to remove and is forced.',
   },
   {
-    id: 'file lock: mode of the holder file',
-    file: 'src/state/file-lock.ts',
-    line: /writeFile\(path\.join\(tmp, HOLDER\)/,
-    mutator: 'ObjectLiteral',
-    reason: 'the holder file inside the 0700 lock folder (the folder\'s mode is tested): without its own 0600 nobody else can reach it either.',
-  },
-  {
-    id: 'file lock: EEXIST from rename',
-    file: 'src/state/file-lock.ts',
-    line: /code === 'ENOTEMPTY' \|\| code === 'EEXIST' \|\| code === 'ENOTDIR'/,
-    code: /^code === 'EEXIST'$/,
-    reason: 'equivalent on Linux: renaming a folder onto a lock folder answers ENOTEMPTY there; EEXIST is what other systems (and some network file systems) answer for the same, kept for them.',
-  },
-  {
     id: 'file lock: takeover claim error kinds',
     file: 'src/state/file-lock.ts',
     line: /code === 'EEXIST' && since !== undefined && Date\.now\(\) - since > DEAD_HOLDER_STALE_MS/,
@@ -217,12 +209,6 @@ export const REASONS = [
     reason: 'equivalent in outcome: a lock released between the attempt and the look is retried after a pause instead of at once (NaN ages are never stale, and the deadline check is NaN too).',
   },
   {
-    id: 'locks: state object',
-    file: /-lock\.ts$/,
-    line: /const state: \{ lost: string \| undefined \} = \{ lost: undefined \};/,
-    reason: 'equivalent: `{}` leaves `lost` undefined, the same as `{ lost: undefined }`.',
-  },
-  {
     id: 'file lock: heartbeat after loss',
     file: 'src/state/file-lock.ts',
     line: /^\s*if \(state\.lost\) return;$/,
@@ -239,7 +225,7 @@ export const REASONS = [
     file: 'src/state/vault-lock.ts',
     line: /kv\.write\(/,
     mutator: 'ArrayDeclaration',
-    reason: 'the third argument names fields to mask if the write fails; the lock holds no secret, so an extra name masks nothing.',
+    reason: 'the third argument lists values to mask in the error text if the write fails; the lock holds no secret, so one more value to mask changes nothing a user sees.',
   },
   {
     id: 'vault lock: cas write succeeded',
@@ -247,12 +233,6 @@ export const REASONS = [
     line: /if \(written !== 'cas-mismatch'\) return written;/,
     replacement: 'false',
     reason: 'equivalent: after a write that took effect the loop reads again, finds its own token and returns that version.',
-  },
-  {
-    id: 'vault lock: after loss',
-    file: 'src/state/vault-lock.ts',
-    line: /^\s*if \(state\.lost\) return;$/,
-    reason: 'equivalent: once the lock is lost, another renewal or the release writes with our last version, which check-and-set refuses: nothing changes in Vault.',
   },
   {
     id: 'vault lock: wording of an expired lease',
@@ -277,12 +257,6 @@ export const REASONS = [
     line: /at <= out\.length - MIN_SECRET/,
     mutator: 'ArithmeticOperator',
     reason: 'equivalent: past the end, the slice looked up is shorter than every remembered prefix (each MIN_SECRET long), so nothing more is found.',
-  },
-  {
-    id: 'redact: the prefix key',
-    file: 'src/secrets/redact.ts',
-    line: /const headAt = /,
-    reason: 'equivalent: the same formula keys a prefix when a secret is remembered and when text is scanned, so a different formula only changes which prefixes share a bucket; each candidate is then compared in full.',
   },
   {
     id: 'redact: a secret remembered twice',
@@ -376,10 +350,24 @@ export const REASONS = [
     reason: 'differs only when something throws null or undefined, which no code under the runner does.',
   },
   {
-    id: 'runner: phase of a failure\'s audit record',
+    id: 'usage: wording',
+    file: /^src\/(engine\/usage\.ts|providers\/usage\/client\.ts)$/,
+    line: /const times = \(n: number\) =>|reason: \(e as Error\)\?\.message \?\? String\(e\)|`WARNING: \$\{finding\.source\} saw the revoked key|auth\.type === 'bearer' \? 'bearer token'/,
+    mutator: /EqualityOperator|LogicalOperator|OptionalChaining|ConditionalExpression|ArrayDeclaration/,
+    reason: 'text for people: how a count of uses is written ("about 1"), the reason quoted for a query that got no answer, the warning line shown with the evidence, or which credential a missing variable is named as; what keyrot decides is the same.',
+  },
+  {
+    id: 'usage: the earlier of two equal times',
+    file: 'src/engine/usage.ts',
+    line: /const next = quietAt < giveUp \? quietAt : giveUp;/,
+    mutator: 'EqualityOperator',
+    reason: 'equivalent: when the two times are equal either one is the same time.',
+  },
+  {
+    id: 'runner: the phase named in a failure after done',
     file: 'src/engine/runner.ts',
-    line: /options\.audit\(phase \?\? 'done'/,
-    reason: 'the phase named in a failure\'s audit record: audit text only.',
+    line: /const phase = ctx\.state\.phase === 'done' \? undefined : ctx\.state\.phase;/,
+    reason: 'only whether a failure after the rotation finished names the phase "done" or none in its event and audit record (text).',
   },
   {
     id: 'error text',
