@@ -1,6 +1,6 @@
 // revoke's owner search over AWS-style plans, in-process: several plans of one account share one
-// "who holds this key id?" call (aws-iam's GetAccessKeyLastUsed, issuer.owner), and only the plan of
-// the principal it names is listed; an account that cannot answer has each of its plans listed
+// "who holds this key id?" call (aws-iam's GetAccessKeyLastUsed, issuer.owner; plans grouped by account
+// from their settings), and its answer names the plan; an account that cannot answer has each of its plans listed
 // instead, and is not asked again; a plan that does not answer in time is named as not asked. The
 // issuers are in-process fakes (given as the search's buildIssuer); the same on moto: test/e2e/revoke-search.e2e.test.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -51,7 +51,9 @@ const buildIssuer = async (loaded: LoadedPlan): Promise<KeyIssuer> => {
   } as unknown as KeyIssuer;
 };
 
-const plan = (name: string): LoadedPlan => ({ file: `/plans/${name}.yaml`, dir: '/plans', plan: { name, source: { type: 'aws-iam' } } }) as unknown as LoadedPlan;
+/** A plan of an IAM user; plans with the same profile are in one account (keyOwnerOf, from the settings alone). */
+const plan = (name: string, user?: { profile: string; user: string }): LoadedPlan =>
+  ({ file: `/plans/${name}.yaml`, dir: '/plans', plan: { name, source: { type: 'aws-iam', ...user } } }) as unknown as LoadedPlan;
 /** keyrot's own records are empty: only the issuers can say who holds a key. */
 const states: StateBackend = {
   spec: undefined,
@@ -66,7 +68,7 @@ function account(scope: string, holders: Record<string, string> | 'fails', plans
   fakes.accounts.set(scope, holders === 'fails' ? 'fails' : new Map(Object.entries(holders)));
   return Object.entries(plans).map(([name, p]) => {
     fakes.byPlan.set(name, { keys: p.keys, lists: 0, owner: { scope, principal: p.principal } });
-    return plan(name);
+    return plan(name, { profile: scope, user: p.principal });
   });
 }
 const lists = (name: string) => fakes.byPlan.get(name)!.lists;
@@ -79,7 +81,7 @@ beforeEach(() => {
 });
 
 describe('the one-call owner lookup of an account (aws-iam)', () => {
-  it('asks the account once, and lists only the plan of the user it names (whatever the case of the name)', async () => {
+  it('asks the account once, and names the plan of the user it names (whatever the case of the name), listing none', async () => {
     const plans = account('123456789012', { [KEY]: 'Billing-App' }, {
       api: { principal: 'api-app', keys: [OTHER] },
       billing: { principal: 'billing-app', keys: [KEY] },
@@ -89,7 +91,8 @@ describe('the one-call owner lookup of an account (aws-iam)', () => {
     expect(ownerOf(search.verdicts[0])?.plan.plan.name).toBe('billing');
     expect(ownerOf(search.verdicts[0])?.keyId).toBe(KEY);
     expect(fakes.lookups).toEqual([`123456789012 ${KEY}`]);
-    expect([lists('api'), lists('billing'), lists('batch')]).toEqual([0, 1, 0]);
+    // The account's answer is the answer: no plan's keys are listed (the revoke lists them again under the plan's lock).
+    expect([lists('api'), lists('billing'), lists('batch')]).toEqual([0, 0, 0]);
     expect(search.notAsked).toEqual([]);
   });
 
