@@ -43,7 +43,6 @@ async function readHolder(lockDir: string): Promise<Held | undefined> {
   try {
     const value = JSON.parse(await readFile(path.join(lockDir, HOLDER), 'utf8')) as Held;
     return value && typeof value === 'object' && typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too
   } catch {
     return undefined;
   }

@@ -27,7 +27,6 @@ function parseLease(data: Record<string, unknown> | undefined): Lease | undefine
   try {
     const value = JSON.parse(text) as Lease;
     return typeof value.token === 'string' && typeof value.pid === 'number' ? value : undefined;
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too
   } catch {
     return undefined;
   }
