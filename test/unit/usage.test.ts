@@ -118,6 +118,11 @@ describe('prometheus usage source', () => {
     expect(await ask(prometheus(good))).toMatchObject({ answered: true, requests: 1e21 + 2.5 + 1e-7 });
   });
 
+  it('a negative series beside a positive one is no answer, never a sum of zero requests', async () => {
+    const { url } = await serve(() => ({ body: vector('5', '-5') }));
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringMatching(/returned 5 \+ -5, not a count of requests/) });
+  });
+
   it.each([
     ['far in the future', '1e20'],
     ['far in the past', '-1e15'],
