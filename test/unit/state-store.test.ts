@@ -144,6 +144,12 @@ describe('the file state store\'s own rules', () => {
     expect(await new FileStateStore(path.join(ws.dir, 'nothing-here')).list()).toEqual([]);
   });
 
+  it('peeks at plans before any run made the state folder (status on a fresh checkout): each plan without a record', async () => {
+    const pages = [];
+    for await (const page of new FileStateStore(path.join(ws.dir, 'nothing-here')).peek(['api', 'billing'])) pages.push(...page);
+    expect(pages).toEqual([{ plan: 'api', state: undefined }, { plan: 'billing', state: undefined }]);
+  });
+
   it('keeps each plan\'s generated-key ledger beside the records, and lists the plans that have one', async () => {
     const ledger = store.ledger('api');
     expect(path.resolve(ledger.where)).toBe(path.join(ws.dir, '.keyrot', 'generated', 'api.json'));
