@@ -479,4 +479,11 @@ export const REASONS = [
     reason: 'only the details that fill in the message of a state I/O error (the plan, the verb) are lost: the error code and exit status come from the file and the errno, and are the same.',
   },
 
+  {
+    id: 'state store: pages of ledgers and the folder listing',
+    file: 'src/state/file-store.ts',
+    line: /for \(let i = 0; i < plans\.length; i \+= 256\) yield await Promise\.all\(plans\.slice\(i, i \+ 256\)\.map\(read\)\);|const stored = new Set\(names\.filter\(\(n\) => n\.endsWith\('\.json'\)\)/,
+    mutator: /EqualityOperator|MethodExpression/,
+    reason: 'equivalent in what callers get: peekLedgers\' pages go into a Map by plan (src/engine/operations/run.ts, src/engine/inventory.ts), so a page repeated in full or an empty last page changes nothing but the reads done; a folder entry that is not a record only adds a name to `stored` that no plan\'s record file exists for, and reading it finds ENOENT, the same "no record" as not listed.',
+  },
 ];
