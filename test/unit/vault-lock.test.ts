@@ -168,6 +168,12 @@ describe('the Vault plan lock', () => {
     await held.release();
   });
 
+  it('does not take over a live holder whose written expiry is in the past by less than a lease (its clock may be behind)', async () => {
+    secret.writtenByOther(other(-LEASE / 2));
+    expect(await refusal(lock(202))).toMatchObject({ code: 'lock-held', exitCode: 3 });
+    expect(secret.lease()).toMatchObject({ pid: 4242 });
+  });
+
   it('treats a lock it cannot read as free (an older keyrot, or a hand edit), and an empty one too', async () => {
     secret.writtenByOther({ pid: 'not a number', token: 'x' });
     await (await lock(202)).release();
