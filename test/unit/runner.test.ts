@@ -80,8 +80,9 @@ describe('the runner stops before the next step', () => {
     existingKey();
     const { outcome, events, ctx } = await advanceWith({ lockLost: () => 'taken over by pid 7 on other-host' });
     expect(outcome).toEqual({ status: 'held', code: 'lock-lost' });
-    // The record is the new holder's now: no hold of ours is written into it.
+    // The record is the new holder's now: nothing of ours is written into it, not even the steps walked.
     expect(ctx.state.hold).toBeNull();
+    expect(readState(stateDirOf(plan()), 'api')).toBeUndefined();
     expect(events.find((e) => e.type === 'failed')).toMatchObject({ code: 'lock-lost', message: expect.stringContaining('taken over by pid 7 on other-host') });
     expect(issuer.calls).toEqual([]);
   });
