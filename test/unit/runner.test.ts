@@ -142,6 +142,15 @@ describe('a deactivation cut short before the issuer call', () => {
     expect(status(old)).toBe('inactive');
   });
 
+  it('finds the old key gone from the issuer meanwhile: recorded as gone, and on to the soak', async () => {
+    const old = await cutShort();
+    issuer.keys = issuer.keys.filter((k) => k.id !== old); // deleted by hand while keyrot was down
+    const { outcome } = await go(plan(), { wait: false });
+    expect(outcome.status).toBe('waiting');
+    expect(readAudit(stateDirOf(plan())).find((r) => r.action === 'deactivate-key')).toMatchObject({ outcome: 'skipped', detail: `found ${old} gone from the issuer` });
+    expect(saved()).toMatchObject({ phase: 'soak', stage: 'waiting' });
+  });
+
   it('goes back to verify first when a target lost the new key meanwhile: the old key stays active', async () => {
     const old = await cutShort();
     const fresh = { ...store.current! };
@@ -151,6 +160,23 @@ describe('a deactivation cut short before the issuer call', () => {
     expect(issuer.calls.filter((c) => c.startsWith('deactivate'))).toEqual([]);
     expect(status(old)).toBe('active');
     expect(saved()).toMatchObject({ phase: 'verify' });
+  });
+});
+
+describe('a deactivation that fails', () => {
+  it('while the key list fails too: not taken for a key gone, the rotation stops before the soak', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false });
+    clock.advance(15 * MIN);
+    issuer.deactivate = async () => {
+      issuer.list = async () => { throw new Error('ServiceUnavailable'); };
+      throw new Error('Throttling');
+    };
+    const { outcome } = await go(plan(), { wait: false });
+    expect(outcome.status).toBe('failed');
+    expect(status(old)).toBe('active');
+    expect(saved()).toMatchObject({ phase: 'deactivate', deactivatedAt: null });
+    expect(saved().deadlines.soak).toBeUndefined();
   });
 });
 
