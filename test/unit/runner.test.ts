@@ -267,6 +267,28 @@ describe('rollback', () => {
     expect(store.served.has(old)).toBe(true);
   });
 
+  it('is refused at deactivate before its gate passed: the old key was never touched', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false }); // in drain
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...saved(), phase: 'deactivate', stage: 'ready' }));
+    issuer.calls = [];
+    const err = await decide(plan(), clock, (ctx) => rollBack(ctx, 'too early'), { providers: providers() }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'nothing-to-roll-back' });
+    expect(issuer.calls).toEqual([]);
+    expect(status(old)).toBe('active');
+  });
+
+  it('of a deactivation cut short after the issuer call: the old key is reactivated', async () => {
+    const old = existingKey();
+    await go(plan(), { wait: false }); // in drain
+    clock.advance(15 * MIN);
+    await issuer.deactivate(old); // the issuer call went through; the process died before recording it
+    ws.write('.keyrot/state/api.json', JSON.stringify({ ...saved(), phase: 'deactivate', stage: 'acting' }));
+    await decide(plan(), clock, (ctx) => rollBack(ctx, 'errors went up'), { providers: providers() });
+    expect(status(old)).toBe('active');
+    expect(saved()).toMatchObject({ rolledBack: { reason: 'errors went up' } });
+  });
+
   it('is refused before the old key was deactivated', async () => {
     existingKey();
     await go(plan(), { wait: false }); // in drain
