@@ -184,6 +184,13 @@ describe('defect 3: keyrot abandon --retire-new', () => {
     expect(issuer.keys.map((k) => k.id)).toEqual([store.current!.keyId]);
   });
 
+  it('forgets the new key it retired: the abandoned record names no deleted key as its new one', async () => {
+    const { store, fresh } = await heldAtVerify();
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ newKeyId: fresh });
+    await abandon([store], true);
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ newKeyId: null, newFingerprint: null, published: [] });
+  });
+
   it('after a plain abandon that left two active keys, names --retire-new as the next command, which works', async () => {
     const { store, old } = await heldAtVerify();
     const plain = await abandon([store], false);
