@@ -547,4 +547,18 @@ export const REASONS = [
     mutator: 'ConditionalExpression',
     reason: 'only one more ownership call: a target keyrot published to already carries this plan\'s mark (the stores\' ownership contract), so it answers managed and the gate opens the same.',
   },
+  {
+    id: 'retire the new key: callers have one',
+    file: 'src/engine/phases/retire.ts',
+    line: /^\s*if \(!keyId\) return;$/,
+    mutator: 'ConditionalExpression',
+    reason: 'defensive: both callers have a new key id (abandon --retire-new returns before calling without one, decide.ts; verify runs after create recorded it).',
+  },
+  {
+    id: 'retire the new key: one already gone',
+    file: 'src/engine/phases/retire.ts',
+    line: /^\s*(if \(await findKey\(ctx, keyId\)\) \{|\} else \{)$/,
+    mutator: /ConditionalExpression|BlockStatement/,
+    reason: 'audit text only: the issuer contract makes deleting a key already gone succeed (every issuer\'s contract test; the fake does the same), so the key ends gone either way and only the audit record says "deleted" or "already gone".',
+  },
 ];
