@@ -161,6 +161,35 @@ describe('prometheus usage source', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  /** A server that answers 200 and then writes its body as `body` says, on the raw response. */
+  async function raw(body: (res: import('node:http').ServerResponse) => void): Promise<string> {
+    const server = createHttp((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      body(res);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  it('gives no answer when the server trickles its answer past the timeout, a byte at a time', async () => {
+    const url = await raw((res) => {
+      let n = 0;
+      const drip = setInterval(() => (++n < 30 ? res.write(' ') : (clearInterval(drip), res.end(JSON.stringify(vector('0'))))), 100);
+      res.on('close', () => clearInterval(drip));
+    });
+    expect(await ask(prometheus(url, { timeout: '300ms' }))).toMatchObject({ answered: false, reason: expect.stringMatching(/did not answer: no answer within 300 ms/) });
+  });
+
+  it('gives no answer when the connection is cut in the middle of the answer', async () => {
+    const url = await raw((res) => {
+      res.write('{"status":"succ');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    expect(await ask(prometheus(url))).toMatchObject({ answered: false, reason: expect.stringMatching(/did not answer: \w/) });
+  });
+
   it('sends a bearer token or basic credentials from the environment, and says which variable is missing without a value', async () => {
     const { url, seen } = await serve(() => ({ body: vector('0') }));
     const token = 'tok-usage-0123456789';
