@@ -561,4 +561,11 @@ export const REASONS = [
     mutator: /ConditionalExpression|BlockStatement/,
     reason: 'audit text only: the issuer contract makes deleting a key already gone succeed (every issuer\'s contract test; the fake does the same), so the key ends gone either way and only the audit record says "deleted" or "already gone".',
   },
+  {
+    id: 'usage client: the timer of a call already settled',
+    file: 'src/providers/usage/client.ts',
+    line: /^\s*request\.on\('close', \(\) => clearTimeout\(timer\)\);$/,
+    mutator: 'ArrowFunction',
+    reason: 'equivalent for what keyrot decides: a timer left running fires after the call has settled, where fail() only records a reason nobody reads and destroys a request already closed; the CLI ends with process.exit (src/cli/main.ts), so it does not hold the process open either.',
+  },
 ];
