@@ -568,4 +568,11 @@ export const REASONS = [
     mutator: 'ArrowFunction',
     reason: 'equivalent for what keyrot decides: a timer left running fires after the call has settled, where fail() only records a reason nobody reads and destroys a request already closed; the CLI ends with process.exit (src/cli/main.ts), so it does not hold the process open either.',
   },
+  {
+    id: 'redact: a secret shorter than the minimum',
+    file: 'src/secrets/redact.ts',
+    line: /^\s*if \(secret\.length < MIN_SECRET\) return;$/,
+    mutator: 'ConditionalExpression',
+    reason: 'it can only add masking, never remove it: a short secret remembered is filed under a prefix shorter than the MIN_SECRET characters a text is looked up by, so it is matched at most where a text ends with it; every secret of MIN_SECRET characters or more is masked the same.',
+  },
 ];
