@@ -106,6 +106,15 @@ describe('findings of one key', () => {
 });
 
 describe('the search and the report', () => {
+  it("--key on the one plan that keyrot's records name: no 'not asked' note, as no other plan was left unasked", async () => {
+    const leaked = keyOf('alpha').keyId;
+    const events: RunEvent[] = [];
+    const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async () => 'yes' as const };
+    const request: RevokeRequest = { source: { key: leaked }, delete: false, withYes: { command: 'keyrot revoke --yes --key K plans/alpha.yaml', piped: false } };
+    expect(await revokeKeys([plans[0]!], request, options)).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(notes(events).filter((n) => n.includes('not asked'))).toEqual([]);
+  });
+
   it('an interrupt (Ctrl-C) before the search ends it: nothing asked, nothing revoked', async () => {
     const a = keyOf('alpha');
     const stop = new AbortController();
