@@ -141,11 +141,18 @@ describe('the file plan lock, by the clock', () => {
 
   it('a fresh takeover claim (another run is taking the lock over now) is left alone until it is 2 s old', async () => {
     leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0004' }), 0);
-    mkdirSync(path.join(lockDir(), 'takeover'));
-    age(path.join(lockDir(), 'takeover'), 1_500);
+    const claim = path.join(lockDir(), 'takeover');
+    mkdirSync(claim);
+    age(claim, 1_000);
     age(lockDir(), 3_000);
-    const { lock, ms } = await timedLock();
-    expect(ms).toBeGreaterThanOrEqual(400);
+    const taking = timedLock();
+    // A tenth of a second in, the claim (1.1 s old) is still there: the other run may be mid-takeover.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(existsSync(claim)).toBe(true);
+    const { lock, ms } = await taking;
+    // Cleared once 2 s old (1 s from now), which touches the lock folder: its dead holder's 2 s start
+    // again. A claim cleared at once would have the lock taken after those 2 s alone.
+    expect(ms).toBeGreaterThanOrEqual(2_900);
     expect(heldBy()).toMatchObject({ command: 'the next run' });
     await lock.release();
   });
