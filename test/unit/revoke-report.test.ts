@@ -2,7 +2,7 @@
 // (exit 4 beside the revokes that could be done), when two findings are one key (one revoke, every
 // place kept), and when the search is interrupted or the report is no file. In-process over
 // generated-key plans, as test/unit/revoke-search.test.ts (which covers the plain cases).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -75,6 +75,19 @@ describe('a report whose findings cannot all be decided', () => {
     expect(JSON.stringify(results) + (results as Error).message).toContain('charlie.yaml');
     expect(asked).toEqual([]);
   });
+
+  it('names ten of the plans it could not ask and counts the rest, in the warning and in the error', async () => {
+    for (const n of ['01', '02', '03', '04', '05', '06', '07', '08', '09', '10', '11']) {
+      plans.push(await load(ws.plan(`p${n}`, localPlan(`p${n}`))));
+      unaskable(`p${n}`);
+    }
+    unaskable('charlie'); // twelve in all
+    const { results, events } = await revoke({ reportFile: gitleaks([{ File: 'ops/notes.md', Secret: 'sk_not_one_of_ours_0123456789' }]) });
+    expect(notes(events)).toContainEqual(expect.stringMatching(/could not be asked: charlie, p01, p02, p03, p04, p05, p06, p07, p08, p09 and 2 more$/));
+    const said = JSON.stringify(results) + (results as Error).message;
+    expect(said).toMatch(/p09\.yaml and 2 more/);
+    expect(said).not.toContain('p10.yaml');
+  });
 });
 
 describe('findings of one key', () => {
@@ -131,6 +144,13 @@ describe('the search and the report', () => {
     mkdirSync(path.join(ws.dir, 'reports'));
     const { results } = await revoke({ reportFile: path.join(ws.dir, 'reports') });
     expect(results).toMatchObject({ code: 'leak-report-invalid', message: expect.stringContaining('not a file or a pipe') });
+  });
+
+  it('refuses a report larger than 256 MB, saying so, without reading it', async () => {
+    const huge = ws.write('huge.json', '[]');
+    truncateSync(huge, 256 * 1024 * 1024 + 1); // sparse: nothing written
+    const { results } = await revoke({ reportFile: huge });
+    expect(results).toMatchObject({ code: 'leak-report-invalid', message: expect.stringContaining('larger than 256 MB') });
   });
 
   it('a keyless revoke writes no "seen at" record: the key was not reported anywhere', async () => {
