@@ -198,6 +198,20 @@ describe('revoke', () => {
     expect(status(leaked)).toBe('inactive');
   });
 
+  it('takes over a rotation in its soak and goes back to the soak it stood in, its deadline kept', async () => {
+    const leaked = existingKey();
+    await run(plan(), clock, { providers: providers(), wait: false }); // drain
+    clock.advance(15 * MIN);
+    expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting');
+    const before = readState(stateDirOf(plan()), 'api') as { phase: string; deadlines: { soak: string } };
+    expect(before.phase).toBe('soak');
+    clock.advance(MIN);
+    const { outcome, events } = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(outcome.status).toBe('waiting');
+    expect(events.filter((e) => e.type === 'phase').map((e) => e.type === 'phase' && e.phase)).toEqual(['revoke']); // no deactivate again: the soak is not restarted
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'soak', deadlines: { soak: before.deadlines.soak } });
+  });
+
   it('refuses to revoke the new key of a rotation in flight, naming the way out', async () => {
     existingKey();
     await run(plan(), clock, { providers: providers(), wait: false });
