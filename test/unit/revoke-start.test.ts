@@ -59,6 +59,15 @@ describe('which rotation a revoke runs in', () => {
     expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'rotate', phase: 'drain', oldKeyId: old });
   });
 
+  it('while a revoke is in flight, a revoke of another key is refused, not taken for the same revoke again', async () => {
+    const leaked = servedKey();
+    expect((await revoke(plan(), clock, leaked, { providers: providers() })).outcome.status).toBe('waiting'); // in the soak
+    const third = issuer.seed('active'); // made by hand: neither the leaked key nor its replacement
+    const err = await revoke(plan(), clock, third, { providers: providers() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'revoke-conflict', message: expect.stringContaining(leaked) });
+    expect(status(third)).toBe('active');
+  });
+
   it('a key that is already inactive: nothing to revoke, and the active key is left alone', async () => {
     const active = servedKey();
     const inactive = issuer.seed('inactive');
