@@ -254,6 +254,32 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     expect(statusIn('alpha', replacement)).toBe('inactive');
   });
 
+  it('without a key during a rotation: the key the targets serve is the new one, refused as the rotation\'s new key; the old key is left alone', async () => {
+    const old = keyOf('alpha').keyId;
+    expect((await run(plans[0]!, clock, { wait: false })).outcome.status).toBe('waiting'); // in drain: the targets serve the new key
+    const fresh = keyOf('alpha').keyId;
+    expect(fresh).not.toBe(old);
+    const { results } = await revoke({ current: true }, [plans[0]!]);
+    expect(results).toMatchObject([{ plan: 'alpha', outcome: { status: 'held', code: 'revoke-new-key' } }]);
+    expect([statusIn('alpha', old), statusIn('alpha', fresh)]).toEqual(['active', 'active']);
+  });
+
+  it('without a key on a plan with no record (its state lost): the key the targets serve is revoked', async () => {
+    const served = keyOf('alpha').keyId;
+    forgetRecords();
+    const { results } = await revoke({ current: true }, [plans[0]!]);
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(statusIn('alpha', served)).toBe('inactive');
+  });
+
+  it('a key no plan holds, on plans with no record: refused as having no owner, nothing revoked', async () => {
+    const served = keyOf('alpha').keyId;
+    forgetRecords();
+    const { results } = await revoke({ key: 'key-nobody-has' });
+    expect(results).toMatchObject({ code: 'revoke-no-owner' });
+    expect(statusIn('alpha', served)).toBe('active');
+  });
+
   it('without a key and no target naming one: the only active key is taken; with two, none is guessed', async () => {
     const only = keyOf('bravo').keyId;
     rmSync(path.join(ws.dir, 'bravo-keys.json'));
