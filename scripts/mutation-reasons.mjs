@@ -699,19 +699,19 @@ export const REASONS = [
     id: 'revoke: which refusal names a key no issuer lists',
     file: 'src/engine/revoke.ts',
     line: exact("if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {"),
-    code: /^(saved\?\.mode === 'revoke'|saved\.phase === 'done')$/,
+    code: "saved.phase === 'done'",
     mutator: 'ConditionalExpression',
-    reason: 'only which refusal names a key no issuer lists (revoke-finished, with the revoke\'s record, or revoke-no-owner): nothing is revoked either way, and both are refusals.',
+    reason: 'only which refusal names a key no issuer lists (revoke-finished, with the revoke\'s record, or revoke-no-owner) when the revoke of that key is still in flight: nothing is revoked either way, and both are refusals.',
   },
 
   // ---- not yet tested: a bug of this shape would be noticed, but no fast test plants it yet -------
   {
-    id: 'not yet tested: a rotation\'s own record read as a keyless revoke\'s',
+    id: 'killed later: a keyless revoke reads only a revoke\'s record',
     file: 'src/engine/revoke.ts',
     line: exact("if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;"),
     code: /^saved\?\.mode(?: === 'revoke')?$/,
     mutator: /ConditionalExpression|OptionalChaining/,
-    reason: 'not yet tested: a keyless revoke would take the old key of a plain rotation in flight for the key in use (and revoke it instead of the new key its consumers use), or crash (internal error) on a plan with no record.',
+    reason: 'killed by test/unit/revoke-search.test.ts "without a key during a rotation: the key the targets serve is the new one, refused as the rotation\'s new key; the old key is left alone" and "without a key on a plan with no record (its state lost): the key the targets serve is revoked", added after the run of record.',
   },
   {
     id: 'not yet tested: the key in use, for a keyless revoke',
@@ -729,11 +729,12 @@ export const REASONS = [
     reason: 'not yet tested: a revoke held before it created the replacement (at the key limit), run again, would answer "already inactive" instead of going on to create and publish the replacement.',
   },
   {
-    id: 'not yet tested: a finished revoke\'s crash on a plan without a record',
+    id: 'killed later: a key no plan holds, no record',
     file: 'src/engine/revoke.ts',
     line: exact("if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {"),
-    mutator: 'OptionalChaining',
-    reason: 'not yet tested: a revoke of a key no issuer lists would crash (internal error, exit 1) on a plan without a record instead of refusing with revoke-no-owner.',
+    code: /^saved\?\.mode(?: === 'revoke')?$/,
+    mutator: /ConditionalExpression|OptionalChaining/,
+    reason: 'killed by test/unit/revoke-search.test.ts "a key no plan holds, on plans with no record: refused as having no owner, nothing revoked", added after the run of record.',
   },
   {
     id: 'not yet tested: what a revoke without --delete ends with',
