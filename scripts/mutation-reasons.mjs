@@ -737,10 +737,19 @@ export const REASONS = [
     reason: 'killed by test/unit/revoke-search.test.ts "a key no plan holds, on plans with no record: refused as having no owner, nothing revoked", added after the run of record.',
   },
   {
-    id: 'not yet tested: what a revoke without --delete ends with',
+    id: 'killed later: a failed revoke is not done',
     file: 'src/engine/revoke.ts',
     line: /^\s*(const soakOver = result\.status === 'held' && result\.code === 'approval-required';|if \(\(result\.status === 'waiting' \|\| soakOver\) && !req\.delete\) \{)$/,
-    reason: 'not yet tested in a unit test: a revoke that failed or was held would end as done (exit 0), or one whose soak is over would end held: test/unit/revoke-*.test.ts drive the phases through the test helper (test/helpers/engine.ts revoke), which does not run this end of the command.',
+    code: /^(result\.status === 'held' && result\.code === 'approval-required'|result\.status === 'waiting' \|\| soakOver)$/,
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    reason: 'killed by test/unit/revoke-search.test.ts "a revoke that fails midway ends failed, not done: its target cannot be written", added after the run of record.',
+  },
+  {
+    id: 'not yet tested: a held revoke, or one past its soak',
+    file: 'src/engine/revoke.ts',
+    line: exact("const soakOver = result.status === 'held' && result.code === 'approval-required';"),
+    reason: 'not yet tested: a revoke held for another reason (a gate, the key limit) would end as done (exit 0), or one run again past its soak would end held (approval-required) instead of done; no unit test holds a revoke or runs one again after its soak.',
   },
   {
     id: 'not yet tested: an unknown plan among the recorded owners',

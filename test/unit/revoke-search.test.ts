@@ -2,7 +2,7 @@
 // plans (real ledgers and state files): keyrot's own records first, then every issuer, skipping and
 // naming the plans that cannot be asked; a scanner's report or a piped secret found by fingerprint.
 // The same on the built CLI with AWS keys in moto: test/e2e/revoke-search.e2e.test.ts.
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -278,6 +278,14 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     const { results } = await revoke({ key: 'key-nobody-has' });
     expect(results).toMatchObject({ code: 'revoke-no-owner' });
     expect(statusIn('alpha', served)).toBe('active');
+  });
+
+  it('a revoke that fails midway ends failed, not done: its target cannot be written', async () => {
+    const leaked = keyOf('alpha').keyId;
+    rmSync(path.join(ws.dir, 'alpha-keys.json'));
+    mkdirSync(path.join(ws.dir, 'alpha-keys.json')); // a folder where the target file should be
+    const { results } = await revoke({ key: leaked }, [plans[0]!]);
+    expect(results).toMatchObject([{ plan: 'alpha', outcome: { status: 'failed' } }]);
   });
 
   it('without a key and no target naming one: the only active key is taken; with two, none is guessed', async () => {
