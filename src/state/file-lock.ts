@@ -42,7 +42,8 @@ interface Held extends LockHolder {
 async function readHolder(lockDir: string): Promise<Held | undefined> {
   try {
     const value = JSON.parse(await readFile(path.join(lockDir, HOLDER), 'utf8')) as Held;
-    return value && typeof value === 'object' && typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
+    // `null` throws here, and any other JSON value has no number `pid`: both name no holder.
+    return typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
   } catch {
     return undefined;
   }
@@ -90,20 +91,17 @@ const suffix = (kind: 'tmp' | 'old') => `.${kind}-${process.pid}-${randomBytes(4
 async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
   const tmp = `${lockDir}${suffix('tmp')}`;
   await mkdir(tmp, { mode: 0o700 });
-  let placed = false;
   try {
     // Not fsync'd: a lock only matters while its holder lives. After a power cut every holder is dead,
     // and a lock whose holder.json was lost or cut short names no holder: it is taken over after 2 s.
     await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600 });
-    await rename(tmp, lockDir);
-    placed = true;
+    await rename(tmp, lockDir); // renamed into place: nothing is left beside the lock
     return true;
   } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
     throw e;
-  } finally {
-    if (!placed) await rm(tmp, { recursive: true, force: true }); // renamed into place, nothing is left
   }
 }
 
