@@ -3,7 +3,7 @@
 //
 // Each publish is PutSecretValue with a ClientRequestToken derived from the rotation id and key id, so a
 // resumed publish can never add a second version. Secrets Manager itself moves AWSPREVIOUS to the
-// version AWSCURRENT leaves. What keyrot keeps in the secret's tags (never a secret), tags.ts:
+// version AWSCURRENT leaves. What keyrot keeps in the secret's tags (never a secret), ../aws-tags.ts:
 //   managed-by=keyrot, keyrot-plan, keyrot-rotated-at,
 //   keyrot-key-id + keyrot-version                   the key in the version keyrot wrote,
 //   keyrot-previous-key-id + keyrot-previous-version the key (and version) it replaced ("" = adopted, id unknown).
@@ -19,7 +19,8 @@ import type { ProviderContext, SecretStore, StoreOp } from '../../types.js';
 import { secretValue } from '../secret-value.js';
 import { type Described, type SecretValue, secretsManagerApi } from './client.js';
 import type { AwsSecretsManagerStoreConfig } from './schema.js';
-import { T, claimTags, keyIdOf as keyIdOfTags, ownershipOf as ownershipOfTags, versionOf } from './tags.js';
+import { T, claimTags } from '../aws-tags.js';
+import { keyIdOf as keyIdOfTags, ownershipOf as ownershipOfTags, versionOf } from './tags.js';
 
 type SecretsManagerApi = ReturnType<typeof secretsManagerApi>;
 
@@ -70,7 +71,7 @@ export function createAwsSecretsManagerStore(config: AwsSecretsManagerStoreConfi
       const sensitive = [credential.secret, text];
       const token = versionToken(context.rotationId, credential.keyId);
       const claim = (d: Described | undefined, current: SecretValue | undefined) =>
-        claimTags(credential, context, token, d && current ? { versionId: current.versionId, keyId: keyIdOf(d, current) } : undefined);
+        claimTags(credential, context, token, d && current && current.versionId !== token ? { version: current.versionId, keyId: keyIdOf(d, current) } : undefined);
 
       let d = await api.describe();
       if (!d) {

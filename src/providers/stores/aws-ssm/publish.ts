@@ -6,7 +6,8 @@ import { KeyrotError } from '../../../errors.js';
 import type { Credential, Ownership, PublishContext } from '../../types.js';
 import type { SecretValue } from '../secret-value.js';
 import type { ParameterApi } from './client.js';
-import { describeVersion, MARKER, PREVIOUS, T } from './versions.js';
+import { claimTags, T } from '../aws-tags.js';
+import { describeVersion, PREVIOUS } from './versions.js';
 
 export interface Publisher {
   api: ParameterApi;
@@ -22,14 +23,8 @@ export async function publishTo(p: Publisher, credential: Credential, context: P
   const text = p.shape.render(credential, context.rotatedAt);
   const sensitive = [credential.secret, text];
   const description = describeVersion(context.plan, credential.keyId);
-  const claim = (version: number, replaced?: { version: number; keyId: string }): Record<string, string> => ({
-    [T.managedBy]: MARKER,
-    [T.plan]: context.plan,
-    [T.rotatedAt]: context.rotatedAt.toISOString(),
-    [T.keyId]: credential.keyId,
-    [T.version]: String(version),
-    ...(replaced ? { [T.previousVersion]: String(replaced.version), [T.previousKeyId]: replaced.keyId.replace(/^unknown$/, '') } : {}),
-  });
+  const claim = (version: number, replaced?: { version: number; keyId: string }): Record<string, string> =>
+    claimTags(credential, context, String(version), replaced && { version: String(replaced.version), keyId: replaced.keyId });
 
   let latest = await api.current();
   if (!latest) {

@@ -8,7 +8,8 @@
 import { KeyrotError } from '../../../errors.js';
 import type { RetireResult } from '../../types.js';
 import type { ParameterApi, Version } from './client.js';
-import { OURS, T, writesToPushOut } from './versions.js';
+import { T } from '../aws-tags.js';
+import { OURS, writesToPushOut } from './versions.js';
 import { count } from '../../../shared/plural.js';
 
 export interface PushOut {

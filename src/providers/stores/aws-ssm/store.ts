@@ -20,7 +20,8 @@ import { type ParameterApi, parameterApi } from './client.js';
 import { publishTo } from './publish.js';
 import { pushOut } from './purge.js';
 import type { AwsSsmStoreConfig } from './schema.js';
-import { holding, keyIdIn, MARKER, PREVIOUS, RETIRED, T } from './versions.js';
+import { T, tagOwnership } from '../aws-tags.js';
+import { holding, keyIdIn, PREVIOUS, RETIRED } from './versions.js';
 
 /** Put `on` on the newest of the old key's versions and take `off` off all of them. */
 async function moveLabels(api: ParameterApi, held: { version: number; labels: string[] }[], on: string, off: string): Promise<RetireResult> {
@@ -43,12 +44,7 @@ export function createAwsSsmStore(config: AwsSsmStoreConfig, ctx: ProviderContex
   const api = parameterApi(config, label);
   const shape = secretValue(config);
 
-  function ownershipOf(tags: Record<string, string>): Ownership {
-    if (tags[T.managedBy] !== MARKER) return { state: 'unmanaged', detail: `the parameter has no tag ${T.managedBy}=${MARKER}` };
-    // Another plan's parameter is not ours either: two plans would take turns overwriting it.
-    if (tags[T.plan] && tags[T.plan] !== ctx.planName) return { state: 'unmanaged', detail: `it is managed by keyrot plan "${tags[T.plan]}"` };
-    return { state: 'managed', plan: tags[T.plan], keyId: tags[T.keyId] };
-  }
+  const ownershipOf = (tags: Record<string, string>): Ownership => tagOwnership(tags, ctx.planName, 'the parameter');
 
   /** The key the latest version holds: the tags when they name that version, else its description, else a {{keyId}} field. */
   async function keyIdOfLatest(latest: { version: number; value: string }, tags: Record<string, string>): Promise<string> {

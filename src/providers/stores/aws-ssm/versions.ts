@@ -2,18 +2,9 @@
 // version, so keyrot writes the key id into each version's description ("keyrot plan P: key K"), which
 // GetParameterHistory returns per version; the tags name the version keyrot wrote last and the one it
 // replaced. A version keyrot did not write (adopted) is known only as "the one it replaced".
+import { T } from '../aws-tags.js';
 import type { Version } from './client.js';
 
-export const T = {
-  managedBy: 'managed-by',
-  plan: 'keyrot-plan',
-  rotatedAt: 'keyrot-rotated-at',
-  keyId: 'keyrot-key-id',
-  version: 'keyrot-version',
-  previousKeyId: 'keyrot-previous-key-id',
-  previousVersion: 'keyrot-previous-version',
-} as const;
-export const MARKER = 'keyrot';
 /** On the version a publish replaced: consumers that accept the previous key read NAME:keyrot-previous. */
 export const PREVIOUS = 'keyrot-previous';
 /** On the old key's version once it is no longer served, kept for a rollback until the delete. */
