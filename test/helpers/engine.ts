@@ -11,11 +11,24 @@ import { openState } from '../../src/state/open.js';
 import type { RotationContext } from '../../src/engine/context.js';
 import { loadPlan, type LoadedPlan } from '../../src/plan/load.js';
 import type { FakeClock } from './fake-clock.js';
+import { localPlan, type Workspace } from './workspace.js';
 
 export async function load(file: string): Promise<LoadedPlan> {
   const result = await loadPlan(file);
   if (!result.ok) throw new Error(`plan did not load: ${JSON.stringify(result.problems)}`);
   return result.loaded;
+}
+
+/** Local plans (a generated issuer, a file target) written to `ws`, each run once: its first key issued. */
+export async function issuedPlans(ws: Workspace, clock: FakeClock, names: string[]): Promise<LoadedPlan[]> {
+  const plans: LoadedPlan[] = [];
+  for (const name of names) {
+    const loaded = await load(ws.plan(name, localPlan(name)));
+    const { outcome } = await run(loaded, clock);
+    if (outcome.status !== 'done') throw new Error(`plan ${name} did not issue its first key: ${outcome.status}`);
+    plans.push(loaded);
+  }
+  return plans;
 }
 
 export interface RunResult {

@@ -1,23 +1,13 @@
 // Each gate holds when it should, says why, and releases when its condition clears.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { planObject, run, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { fakeRig, type Rig } from '../helpers/rig.js';
 
 const MIN = 60_000;
-let ws: Workspace;
-let clock: FakeClock;
-let issuer: FakeIssuer;
-let store: FakeStore;
-
-beforeEach(() => {
-  ws = workspace();
-  clock = new FakeClock();
-  issuer = new FakeIssuer(() => clock.now());
-  store = new FakeStore();
-});
+let { ws, clock, issuer, store } = {} as Rig;
+beforeEach(() => ({ ws, clock, issuer, store } = fakeRig()));
 afterEach(() => ws.cleanup());
 
 const plan = (extra: Record<string, unknown> = {}) =>

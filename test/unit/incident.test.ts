@@ -4,25 +4,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollBack } from '../../src/engine/runner.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
+import { FakeIssuer } from '../helpers/fakes.js';
 import { decide, planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { fakeRig, type Rig } from '../helpers/rig.js';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
-let ws: Workspace;
-let clock: FakeClock;
-let issuer: FakeIssuer;
-let store: FakeStore;
-
-beforeEach(() => {
-  ws = workspace();
-  clock = new FakeClock();
-  issuer = new FakeIssuer(() => clock.now());
-  store = new FakeStore();
-});
+let { ws, clock, issuer, store } = {} as Rig;
+beforeEach(() => ({ ws, clock, issuer, store } = fakeRig()));
 afterEach(() => ws.cleanup());
 
 const plan = (extra: Record<string, unknown> = {}) =>

@@ -11,7 +11,7 @@ import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { load, run, sessionOptions } from '../helpers/engine.js';
+import { issuedPlans, load, sessionOptions } from '../helpers/engine.js';
 import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -21,12 +21,7 @@ let plans: LoadedPlan[];
 beforeEach(async () => {
   ws = workspace();
   clock = new FakeClock();
-  plans = [];
-  for (const name of ['alpha', 'bravo', 'charlie']) {
-    const loaded = await load(ws.plan(name, localPlan(name)));
-    expect((await run(loaded, clock)).outcome.status).toBe('done');
-    plans.push(loaded);
-  }
+  plans = await issuedPlans(ws, clock, ['alpha', 'bravo', 'charlie']);
 });
 afterEach(() => ws.cleanup());
 

@@ -10,9 +10,9 @@ import { revokeKeys, type RevokeRequest } from '../../src/engine/operations/revo
 import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { load, run, sessionOptions } from '../helpers/engine.js';
+import { issuedPlans, run, sessionOptions } from '../helpers/engine.js';
 import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
-import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
 let clock: FakeClock;
@@ -20,12 +20,7 @@ let plans: LoadedPlan[];
 beforeEach(async () => {
   ws = workspace();
   clock = new FakeClock();
-  plans = [];
-  for (const name of ['alpha', 'bravo', 'charlie']) {
-    const loaded = await load(ws.plan(name, localPlan(name)));
-    expect((await run(loaded, clock)).outcome.status).toBe('done'); // each has its first key
-    plans.push(loaded);
-  }
+  plans = await issuedPlans(ws, clock, ['alpha', 'bravo', 'charlie']);
 });
 afterEach(() => ws.cleanup());
 

@@ -4,24 +4,13 @@
 // inactive or unknown is never "revoked" by deactivating some other key. In-process fakes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
 import { readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { fakeRig, type Rig } from '../helpers/rig.js';
 
 const DAY = 24 * 60 * 60_000;
-let ws: Workspace;
-let clock: FakeClock;
-let issuer: FakeIssuer;
-let store: FakeStore;
-
-beforeEach(() => {
-  ws = workspace();
-  clock = new FakeClock();
-  issuer = new FakeIssuer(() => clock.now());
-  store = new FakeStore();
-});
+let { ws, clock, issuer, store } = {} as Rig;
+beforeEach(() => ({ ws, clock, issuer, store } = fakeRig()));
 afterEach(() => ws.cleanup());
 
 const plan = () => planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }], delete: { requireApproval: false } });

@@ -11,24 +11,13 @@ import { advance, rollBack, type AdvanceOptions } from '../../src/engine/runner.
 import { rotationContext } from '../../src/engine/session.js';
 import { AuditLog } from '../../src/state/file-audit.js';
 import { FileStateStore } from '../../src/state/file-store.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { decide, planObject, revoke, run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { fakeRig, type Rig } from '../helpers/rig.js';
 
 const MIN = 60_000;
-let ws: Workspace;
-let clock: FakeClock;
-let issuer: FakeIssuer;
-let store: FakeStore;
-
-beforeEach(() => {
-  ws = workspace();
-  clock = new FakeClock();
-  issuer = new FakeIssuer(() => clock.now());
-  store = new FakeStore();
-});
+let { ws, clock, issuer, store } = {} as Rig;
+beforeEach(() => ({ ws, clock, issuer, store } = fakeRig()));
 afterEach(() => ws.cleanup());
 
 const plan = (extra: Record<string, unknown> = {}) =>

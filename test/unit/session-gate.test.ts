@@ -2,24 +2,15 @@
 // last use. The quiet period is measured by the engine from the last session it saw, kept in state.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/engine/outcome.js';
-import { FakeClock } from '../helpers/fake-clock.js';
-import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { planObject, run, stateDirOf } from '../helpers/engine.js';
 import { readState } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { fakeRig, type Rig } from '../helpers/rig.js';
 
 const MIN = 60_000;
-let ws: Workspace;
-let clock: FakeClock;
-let issuer: FakeIssuer;
-let store: FakeStore;
-
+let { ws, clock, issuer, store } = {} as Rig;
 beforeEach(() => {
-  ws = workspace();
-  clock = new FakeClock();
-  issuer = new FakeIssuer(() => clock.now());
+  ({ ws, clock, issuer, store } = fakeRig());
   issuer.sessions = new Map();
-  store = new FakeStore();
 });
 afterEach(() => ws.cleanup());
 
