@@ -3,7 +3,9 @@
 // (--state vault://secret/keyrot-bench), against a local OpenBao dev server. Three ticks: the first
 // (every plan issues its first key), a tick where a rotation is started and parked in its drain, and
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
-// peak RSS of the keyrot process, read from process.resourceUsage() at its exit; OpenBao's CPU from /proc.
+// peak RSS of the keyrot process, read from process.resourceUsage() at its exit; OpenBao's CPU from /proc;
+// and the CPU every other process on the machine used meanwhile (/proc/stat's busy time less keyrot's,
+// OpenBao's and this script's): on a shared machine, what took the cores from the two being timed.
 // With --count-requests, keyrot reaches OpenBao through a counting proxy in this process, and each tick
 // also reports the HTTP requests it sent per plan (the proxy's own cost then lands in the timings).
 // --state file keeps state in the default folder beside the plans instead of Vault (the keys are still
@@ -81,6 +83,21 @@ function baoCpuMs() {
   }
 }
 
+/** CPU time (ms) the whole machine has spent busy so far (every core, every process), from /proc/stat; undefined elsewhere. */
+function machineBusyMs() {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+const ownCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 const bao = await startBao();
@@ -102,6 +119,8 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   const out = openSync(outFile, 'w');
   proxy?.counts.clear();
   const baoBefore = baoCpuMs();
+  const machineBefore = machineBusyMs();
+  const ownBefore = ownCpuMs();
   const start = process.hrtime.bigint();
   const env = { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, RUSAGE_FILE: usageFile };
   if (spec) env.KEYROT_STATE = spec;
@@ -110,6 +129,8 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const baoMs = baoBefore === undefined ? undefined : baoCpuMs() - baoBefore;
+  const machineMs = machineBefore === undefined ? undefined : machineBusyMs() - machineBefore;
+  const ownMs = ownCpuMs() - ownBefore;
   closeSync(out);
   const output = readFileSync(outFile, 'utf8');
   if (process.env.KEYROT_BENCH_KEEP) copyFileSync(outFile, `${process.env.KEYROT_BENCH_KEEP}-${ticks}.txt`);
@@ -121,7 +142,10 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   if (!summary && (output.match(/ active key-\w+ /g) ?? []).length !== PLANS) throw new Error(`keyrot status did not show ${PLANS} active keys: ${output.slice(-1500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
   const requests = proxy ? Object.fromEntries([...proxy.counts].sort((a, b) => b[1] - a[1])) : undefined;
-  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, ...(requests ? { requests } : {}) };
+  const cpuMs = (u.userCPUTime + u.systemCPUTime) / 1000;
+  // What else ran on the machine meanwhile: never below 0 (the counters tick at different moments).
+  const othersCpuMs = machineMs === undefined || baoMs === undefined ? undefined : Math.max(0, machineMs - cpuMs - baoMs - ownMs);
+  return { wallMs, cpuMs, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, othersCpuMs, ...(requests ? { requests } : {}) };
 }
 
 const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [], statusV8: [] } : {}) };
@@ -165,20 +189,22 @@ if (json) {
   const summary = (rows) => ({
     wallMsMedian: pct(rows.map((r) => r.wallMs).sort((a, b) => a - b), 50), cpuMsMedian: pct(rows.map((r) => r.cpuMs).sort((a, b) => a - b), 50),
     rssMbMax: Math.max(...rows.map((r) => r.rssMb)), baoCpuMsMedian: rows[0].baoCpuMs === undefined ? undefined : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50),
+    othersCpuMsMedian: rows[0].othersCpuMs === undefined ? undefined : pct(rows.map((r) => r.othersCpuMs).sort((a, b) => a - b), 50),
     ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
   });
   console.log(JSON.stringify({ plans: PLANS, runs: RUNS, state: fileState ? 'file' : 'vault', node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
   process.exit(0);
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, ${fileState ? 'state in files, keys' : 'state and keys'} in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
-console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)}${countRequests ? ' Vault requests/plan' : ''}`);
+console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)} ${'others CPU ms'.padStart(13)}${countRequests ? ' Vault requests/plan' : ''}`);
 const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>', statusV8: 'status, V8 heap defaults' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
   const rss = Math.max(...rows.map((r) => r.rssMb));
   const baoCpu = rows[0].baoCpuMs === undefined ? '?' : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50).toFixed(0);
-  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
+  const others = rows[0].othersCpuMs === undefined ? '?' : pct(rows.map((r) => r.othersCpuMs).sort((a, b) => a - b), 50).toFixed(0);
+  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)} ${others.padStart(13)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
 }
 if (countRequests) {
   console.log('\nrequests per plan in the first tick, by kind:');

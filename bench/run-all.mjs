@@ -212,7 +212,14 @@ if (vault.small.failed || vault.mid.failed) {
       `${VM} plans: ${s(q1)}; ${BIG} = ${x(q / q1)} that`, `≤ 1 Vault request per plan not due; ≤ ${x(bound)} the ${VM}-plan tick`,
       ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 500 at a time from OpenBao's detailed-metadata listing of their mirrors` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > bound * q1 ? ` ${x(q / q1)} the ${VM}-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
   }
-  // First tick: linear and peak RSS.
+  // First tick: linear and peak RSS. On a shared machine the cores are not all the two timed processes':
+  // the share other processes took during each tick (bench/cronjob.mjs, from /proc/stat) says when that,
+  // not keyrot or OpenBao, made the larger tick slower than linear.
+  const busyShare = (t) => (t.othersCpuMsMedian === undefined ? undefined : t.othersCpuMsMedian / (os.cpus().length * t.wallMsMedian));
+  const othersShare = (small, large) => {
+    const [a, b] = [busyShare(small), busyShare(large)];
+    return a === undefined || b === undefined ? '' : `; other processes on the machine used ${(b * 100).toFixed(0)}% of its cores during the ${BIG}-plan tick, ${(a * 100).toFixed(0)}% during the ${VM}-plan one`;
+  };
   if (failed(mid, big)) {
     rows.push([`first tick over ${BIG} generated → vault-kv2 plans`, `**failed**: ${failed(mid, big)}`, `${VM} plans`, `linear against ${VM}; peak RSS ≤ 150 MB`, `${met(false)}: the run did not complete`]);
   } else {
@@ -222,7 +229,7 @@ if (vault.small.failed || vault.mid.failed) {
     rows.push([`first tick over ${BIG} generated → vault-kv2 plans, state in Vault`, `${s(f.wallMsMedian)} (CPU ${s(f.cpuMsMedian)}, OpenBao CPU ${s(f.baoCpuMsMedian ?? 0)}); peak RSS ${f.rssMbMax.toFixed(0)} MB`,
       `${VM} plans: ${s(f1.wallMsMedian)}; ${BIG} = ${x(f.wallMsMedian / f1.wallMsMedian)} that (linear: ≤ ${x(bound)})`, `linear against ${VM}; peak RSS ≤ 150 MB`,
       linear && f.rssMbMax <= 150 ? `${met(true)}: V8's old generation held to 1.5× its live size (~25 MB live in a heap snapshot mid-tick) and its young one kept small (src/cli/heap.ts)` : `${met(false)}: ${[
-        !linear && `${x(f.wallMsMedian / f1.wallMsMedian)} the ${VM}-plan tick: keyrot's CPU ${x(f.cpuMsMedian / f1.cpuMsMedian)} its ${VM}-plan figure, OpenBao's ${x((f.baoCpuMsMedian ?? 0) / (f1.baoCpuMsMedian || 1))} (on the same cores)`,
+        !linear && `${x(f.wallMsMedian / f1.wallMsMedian)} the ${VM}-plan tick: keyrot's CPU ${x(f.cpuMsMedian / f1.cpuMsMedian)} its ${VM}-plan figure, OpenBao's ${x((f.baoCpuMsMedian ?? 0) / (f1.baoCpuMsMedian || 1))} (on the same cores)${othersShare(f1, f)}`,
         f.rssMbMax > 150 && `${(f.rssMbMax - 150).toFixed(0)} MB over — V8 sizes its heap ahead of the live data (a heap snapshot mid-tick holds ~25 MB live), even with the old generation held to 1.5× its live size and the young one kept small (src/cli/heap.ts)`,
       ].filter(Boolean).join('; ')}`]);
   }
