@@ -5,7 +5,9 @@
 // a quiet tick (nothing due: the usual one). Measured per tick: wall time, CPU (user + system) and
 // peak RSS of the keyrot process, read from process.resourceUsage() at its exit; OpenBao's CPU from /proc;
 // and the CPU every other process on the machine used meanwhile (/proc/stat's busy time less keyrot's,
-// OpenBao's and this script's): on a shared machine, what took the cores from the two being timed.
+// OpenBao's and this script's): on a shared machine, what took the cores from the two being timed;
+// and how often (sampled every 10 ms) neither keyrot nor OpenBao had a thread running or ready to run:
+// the time the two spent waiting on something other than a core (a timer, the disk, each other idle).
 // With --count-requests, keyrot reaches OpenBao through a counting proxy in this process, and each tick
 // also reports the HTTP requests it sent per plan (the proxy's own cost then lands in the timings).
 // --state file keeps state in the default folder beside the plans instead of Vault (the keys are still
@@ -17,7 +19,7 @@
 // Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests] [--state file] [--status] [--no-parked]
 // KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,6 +100,39 @@ const ownCpuMs = () => {
   return (user + system) / 1000;
 };
 
+/** Whether any thread of `pid` is running or ready to run (state R in /proc); undefined once it is gone or elsewhere. */
+function runnable(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`).some((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ').at(-1).startsWith('R');
+      } catch {
+        return false; // that thread ended
+      }
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples, until stopped, whether keyrot (`pid`) and OpenBao both wait: the share of samples where neither could run. */
+function watchWaiting(pid) {
+  let samples = 0;
+  let waiting = 0;
+  let timer;
+  const sample = () => {
+    const k = runnable(pid);
+    const b = runnable(bao.pid);
+    if (k !== undefined && b !== undefined) {
+      samples++;
+      if (!k && !b) waiting++;
+    }
+    timer = setTimeout(sample, 10);
+  };
+  sample();
+  return () => (clearTimeout(timer), samples > 0 ? waiting / samples : undefined);
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 const bao = await startBao();
@@ -126,7 +161,9 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   if (spec) env.KEYROT_STATE = spec;
   else delete env.KEYROT_STATE;
   const child = spawn(process.execPath, [...nodeFlags, '--import', preload, bin, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
+  const stopWatching = watchWaiting(child.pid);
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
+  const bothWaiting = stopWatching();
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const baoMs = baoBefore === undefined ? undefined : baoCpuMs() - baoBefore;
   const machineMs = machineBefore === undefined ? undefined : machineBusyMs() - machineBefore;
@@ -145,7 +182,7 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   const cpuMs = (u.userCPUTime + u.systemCPUTime) / 1000;
   // What else ran on the machine meanwhile: never below 0 (the counters tick at different moments).
   const othersCpuMs = machineMs === undefined || baoMs === undefined ? undefined : Math.max(0, machineMs - cpuMs - baoMs - ownMs);
-  return { wallMs, cpuMs, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, othersCpuMs, ...(requests ? { requests } : {}) };
+  return { wallMs, cpuMs, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, othersCpuMs, bothWaiting, ...(requests ? { requests } : {}) };
 }
 
 const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [], statusV8: [] } : {}) };
@@ -190,21 +227,23 @@ if (json) {
     wallMsMedian: pct(rows.map((r) => r.wallMs).sort((a, b) => a - b), 50), cpuMsMedian: pct(rows.map((r) => r.cpuMs).sort((a, b) => a - b), 50),
     rssMbMax: Math.max(...rows.map((r) => r.rssMb)), baoCpuMsMedian: rows[0].baoCpuMs === undefined ? undefined : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50),
     othersCpuMsMedian: rows[0].othersCpuMs === undefined ? undefined : pct(rows.map((r) => r.othersCpuMs).sort((a, b) => a - b), 50),
+    bothWaitingMax: rows[0].bothWaiting === undefined ? undefined : Math.max(...rows.map((r) => r.bothWaiting)),
     ...(countRequests ? { vaultRequestsPerPlan: perPlan(rows) } : {}), samples: rows,
   });
   console.log(JSON.stringify({ plans: PLANS, runs: RUNS, state: fileState ? 'file' : 'vault', node: process.version, ticks: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)])) }, null, 2));
   process.exit(0);
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, ${fileState ? 'state in files, keys' : 'state and keys'} in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
-console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)} ${'others CPU ms'.padStart(13)}${countRequests ? ' Vault requests/plan' : ''}`);
+console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)} ${'others CPU ms'.padStart(13)} ${'both waiting'.padStart(12)}${countRequests ? ' Vault requests/plan' : ''}`);
 const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>', statusV8: 'status, V8 heap defaults' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
   const rss = Math.max(...rows.map((r) => r.rssMb));
   const baoCpu = rows[0].baoCpuMs === undefined ? '?' : pct(rows.map((r) => r.baoCpuMs).sort((a, b) => a - b), 50).toFixed(0);
+  const waiting = rows[0].bothWaiting === undefined ? '?' : `${(Math.max(...rows.map((r) => r.bothWaiting)) * 100).toFixed(1)}%`;
   const others = rows[0].othersCpuMs === undefined ? '?' : pct(rows.map((r) => r.othersCpuMs).sort((a, b) => a - b), 50).toFixed(0);
-  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)} ${others.padStart(13)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
+  console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)} ${others.padStart(13)} ${waiting.padStart(12)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
 }
 if (countRequests) {
   console.log('\nrequests per plan in the first tick, by kind:');

@@ -213,12 +213,14 @@ if (vault.small.failed || vault.mid.failed) {
       ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 500 at a time from OpenBao's detailed-metadata listing of their mirrors` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > bound * q1 ? ` ${x(q / q1)} the ${VM}-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
   }
   // First tick: linear and peak RSS. On a shared machine the cores are not all the two timed processes':
-  // the share other processes took during each tick (bench/cronjob.mjs, from /proc/stat) says when that,
-  // not keyrot or OpenBao, made the larger tick slower than linear.
+  // the share other processes took during each tick (bench/cronjob.mjs, from /proc/stat), and how often
+  // keyrot and OpenBao were both waiting, say whether that or a wait of their own made the larger tick slower than linear.
   const busyShare = (t) => (t.othersCpuMsMedian === undefined ? undefined : t.othersCpuMsMedian / (os.cpus().length * t.wallMsMedian));
   const othersShare = (small, large) => {
     const [a, b] = [busyShare(small), busyShare(large)];
-    return a === undefined || b === undefined ? '' : `; other processes on the machine used ${(b * 100).toFixed(0)}% of its cores during the ${BIG}-plan tick, ${(a * 100).toFixed(0)}% during the ${VM}-plan one`;
+    const others = a === undefined || b === undefined ? '' : `; other processes on the machine used ${(b * 100).toFixed(0)}% of its cores during the ${BIG}-plan tick, ${(a * 100).toFixed(0)}% during the ${VM}-plan one`;
+    const waits = [small.bothWaitingMax, large.bothWaitingMax].some((w) => w === undefined) ? '' : `; neither keyrot nor OpenBao could run (both waiting) ${(large.bothWaitingMax * 100).toFixed(1)}% and ${(small.bothWaitingMax * 100).toFixed(1)}% of the time`;
+    return others + waits;
   };
   if (failed(mid, big)) {
     rows.push([`first tick over ${BIG} generated → vault-kv2 plans`, `**failed**: ${failed(mid, big)}`, `${VM} plans`, `linear against ${VM}; peak RSS ≤ 150 MB`, `${met(false)}: the run did not complete`]);
