@@ -2,7 +2,7 @@
 // counting proxy on 127.0.0.1 (keyrot -> proxy -> moto): N IAM plans (one user each, file store,
 // drain 0s, soak 0s, no lastUsed), each with a first key already issued, then `keyrot run --yes`
 // over the folder at --concurrency 16 and at 1, alternating, RUNS times each. Measured per run: wall
-// time, peak RSS and CPU of the keyrot process (process.resourceUsage() at its exit), and the HTTP
+// time, peak RSS, CPU and voluntary context switches of the keyrot process (process.resourceUsage() at its exit), and the HTTP
 // calls the server saw, by action. Then one plan's rotation alone, counted call by call, next to the
 // minimum a rotation needs (create, STS check with the new key, deactivate, delete: 4).
 // The shell baseline (bench/aws-shell-rotate.sh: the article's script per user, one aws CLI process
@@ -14,7 +14,7 @@
 // (state saved before and after each side effect, the lock, the audit log, the checks) costs.
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -117,6 +117,29 @@ async function floorUsers(n) {
 }
 
 /** One floor run over its users (each ends holding one key again, ready for the next run). */
+/** CPU (user and system), peak RSS and the context switches a process waited in (each thread-pool round
+ *  trip is two: the pool thread's and the event loop's wake-up), from its process.resourceUsage(). */
+const usageOf = (u) => ({
+  cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, systemCpuMs: u.systemCPUTime / 1000, rssMb: u.maxRSS / 1024, switches: u.voluntaryContextSwitches,
+});
+
+/** moto's CPU time so far in ms (Linux: /proc/PID/stat, user + system); undefined elsewhere. moto is one
+ *  Python process on the same cores: what it needs per run is what keyrot's CPU competes with. */
+function motoCpuMs() {
+  const file = `/proc/${moto.pid}/stat`;
+  if (!existsSync(file)) return undefined;
+  const fields = readFileSync(file, 'utf8').split(') ').pop().split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** `run()` timed, with the CPU moto spent meanwhile added to its usage. */
+async function withMotoCpu(run) {
+  const before = motoCpuMs();
+  const result = await run();
+  const after = motoCpuMs();
+  return { ...result, motoCpuMs: before === undefined || after === undefined ? undefined : after - before };
+}
+
 async function floorRun(dir) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
@@ -127,7 +150,7 @@ async function floorRun(dir) {
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`the floor exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, calls: proxy.take() };
+  return { wallMs, ...usageOf(u), calls: proxy.take() };
 }
 
 async function keyrotRun(target, args) {
@@ -140,7 +163,7 @@ async function keyrotRun(target, args) {
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`keyrot run exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, rssMb: u.maxRSS / 1024, calls: proxy.take() };
+  return { wallMs, ...usageOf(u), calls: proxy.take() };
 }
 
 const out = { plans: PLANS, runs: RUNS, node: process.version };
@@ -160,9 +183,9 @@ try {
   const c1 = [];
   const floor = [];
   for (let run = 0; run < RUNS; run++) {
-    c16.push(await keyrotRun(dir, ['--concurrency', '16']));
+    c16.push(await withMotoCpu(() => keyrotRun(dir, ['--concurrency', '16'])));
     log(`run ${run + 1}/${RUNS}: C=16 ${c16.at(-1).wallMs.toFixed(0)} ms, ${c16.at(-1).rssMb.toFixed(0)} MB`);
-    floor.push(await floorRun(floorDir));
+    floor.push(await withMotoCpu(() => floorRun(floorDir)));
     log(`run ${run + 1}/${RUNS}: floor ${floor.at(-1).wallMs.toFixed(0)} ms, ${floor.at(-1).rssMb.toFixed(0)} MB`);
     if (NO_C1) continue;
     c1.push(await keyrotRun(dir, ['--concurrency', '1']));
@@ -171,6 +194,8 @@ try {
   const summary = (rows) => ({
     wallMsMedian: median(rows.map((r) => r.wallMs)), wallMs: rows.map((r) => r.wallMs),
     cpuMsMedian: median(rows.map((r) => r.cpuMs)),
+    systemCpuMsMedian: median(rows.map((r) => r.systemCpuMs)), switchesMedian: median(rows.map((r) => r.switches)),
+    motoCpuMsMedian: rows.every((r) => r.motoCpuMs !== undefined) ? median(rows.map((r) => r.motoCpuMs)) : undefined,
     rssMbMedian: median(rows.map((r) => r.rssMb)), rssMbMax: Math.max(...rows.map((r) => r.rssMb)),
     callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
   });
@@ -213,7 +238,7 @@ if (json) {
 } else {
   console.log(`${PLANS} IAM rotations (zero waits, file store) on moto, ${RUNS} run(s), node ${process.version}, ${os.cpus().length} CPU(s)`);
   for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
-    console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s, peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
+    console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s (system ${(s.systemCpuMsMedian / 1000).toFixed(2)} s, ${s.switchesMedian} voluntary context switches${s.motoCpuMsMedian === undefined ? '' : `; moto ${(s.motoCpuMsMedian / 1000).toFixed(2)} s`}), peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);
 }

@@ -25,7 +25,7 @@ export async function startMoto() {
   const endpoint = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(`${endpoint}/moto-api/data.json`)).ok) return { endpoint, stop: () => child.kill() };
+      if ((await fetch(`${endpoint}/moto-api/data.json`)).ok) return { endpoint, pid: child.pid, stop: () => child.kill() };
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
