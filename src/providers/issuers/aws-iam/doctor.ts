@@ -1,24 +1,13 @@
 // keyrot doctor for the aws-iam issuer: whom the credentials belong to (STS GetCallerIdentity),
 // whether that principal may call what the rotation calls on the user (IAM SimulatePrincipalPolicy,
 // "not checked" where the endpoint or the caller cannot simulate), and least privilege: a rotated
-// user holding admin-level access is a warning, since a leak of its key is a leak of the account.
+// user holding admin-level access is a warning, since a leak of its key is a leak of the account (admin-access.ts).
 // Read-only calls only.
-import {
-  GetGroupPolicyCommand,
-  GetPolicyCommand,
-  GetPolicyVersionCommand,
-  GetUserPolicyCommand,
-  type IAMClient,
-  ListAttachedGroupPoliciesCommand,
-  ListAttachedUserPoliciesCommand,
-  ListGroupPoliciesCommand,
-  ListGroupsForUserCommand,
-  ListUserPoliciesCommand,
-  SimulatePrincipalPolicyCommand,
-} from '@aws-sdk/client-iam';
+import { type IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
-import { attempt, type CallOptions, type StsApi } from './client.js';
+import { adminSources } from './admin-access.js';
+import type { CallOptions, StsApi } from './client.js';
 import { awsCode, toKeyrotError, type CallContext } from './errors.js';
 import { IAM_ACTIONS, userArn } from './policy.js';
 
@@ -39,32 +28,8 @@ export function principalOf(callerArn: string): { arn: string } | { root: true }
   return { arn: callerArn };
 }
 
-interface Statement {
-  Effect?: string;
-  Action?: string | string[];
-  Resource?: string | string[];
-}
-
-/** Whether a policy document allows every action on every resource. */
-export function allowsEverything(document: string | undefined): boolean {
-  if (!document) return false;
-  let parsed: { Statement?: Statement | Statement[] };
-  try {
-    parsed = JSON.parse(decodeURIComponent(document)) as typeof parsed;
-  } catch {
-    return false;
-  }
-  const all = (v: string | string[] | undefined) => (Array.isArray(v) ? v : [v]).includes('*');
-  const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
-  return statements.some((s) => s.Effect === 'Allow' && all(s.Action) && all(s.Resource));
-}
-
-const ADMIN_POLICY = /:policy\/AdministratorAccess$/;
-const READ_POLICIES = 'iam:ListAttachedUserPolicies, iam:ListUserPolicies, iam:GetUserPolicy, iam:ListGroupsForUser, iam:ListAttachedGroupPolicies, iam:ListGroupPolicies, iam:GetGroupPolicy, iam:GetPolicy, iam:GetPolicyVersion';
-
 export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
   const { iam } = d;
-  const send = <T>(action: string, run: () => Promise<T>) => attempt(d.callOptions, action, run);
   const fail = (check: string, e: unknown, action: string): Check => {
     const error = toKeyrotError(e, d.callContext(action));
     return { check, status: 'fail', detail: error.message, error };
@@ -88,52 +53,9 @@ export function awsIamDoctor(d: DoctorContext): () => Promise<Check[]> {
     }
   }
 
-  /** Where the rotated user gets admin-level access from, if anywhere; undefined when it may not be read. */
-  async function adminSources(): Promise<{ found: string[]; looked: number } | { denied: string }> {
-    const found: string[] = [];
-    let looked = 0;
-    const managed = async (arn: string, where: string) => {
-      looked += 1;
-      if (ADMIN_POLICY.test(arn)) return void found.push(`${where} policy ${arn}`);
-      const policy = await send('iam:GetPolicy', () => iam.send(new GetPolicyCommand({ PolicyArn: arn })));
-      const version = policy.Policy?.DefaultVersionId;
-      if (!version) return;
-      const doc = await send('iam:GetPolicyVersion', () => iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
-      if (allowsEverything(doc.PolicyVersion?.Document)) found.push(`${where} policy ${arn} allows "*" on "*"`);
-    };
-    const inline = (name: string, document: string | undefined, where: string) => {
-      looked += 1;
-      if (allowsEverything(document)) found.push(`${where} inline policy ${name} allows "*" on "*"`);
-    };
-    try {
-      const attached = await send('iam:ListAttachedUserPolicies', () => iam.send(new ListAttachedUserPoliciesCommand({ UserName: d.user, MaxItems: 1000 })));
-      for (const p of attached.AttachedPolicies ?? []) if (p.PolicyArn) await managed(p.PolicyArn, 'attached');
-      const names = await send('iam:ListUserPolicies', () => iam.send(new ListUserPoliciesCommand({ UserName: d.user, MaxItems: 1000 })));
-      for (const name of names.PolicyNames ?? []) {
-        const p = await send('iam:GetUserPolicy', () => iam.send(new GetUserPolicyCommand({ UserName: d.user, PolicyName: name })));
-        inline(name, p.PolicyDocument, 'its');
-      }
-      const groups = await send('iam:ListGroupsForUser', () => iam.send(new ListGroupsForUserCommand({ UserName: d.user, MaxItems: 1000 })));
-      for (const g of groups.Groups ?? []) {
-        const group = g.GroupName!;
-        const attachedToGroup = await send('iam:ListAttachedGroupPolicies', () => iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, MaxItems: 1000 })));
-        for (const p of attachedToGroup.AttachedPolicies ?? []) if (p.PolicyArn) await managed(p.PolicyArn, `group ${group}'s`);
-        const groupNames = await send('iam:ListGroupPolicies', () => iam.send(new ListGroupPoliciesCommand({ GroupName: group, MaxItems: 1000 })));
-        for (const name of groupNames.PolicyNames ?? []) {
-          const p = await send('iam:GetGroupPolicy', () => iam.send(new GetGroupPolicyCommand({ GroupName: group, PolicyName: name })));
-          inline(name, p.PolicyDocument, `group ${group}'s`);
-        }
-      }
-    } catch (e) {
-      if (awsCode(e) === 'AccessDenied') return { denied: READ_POLICIES };
-      throw e;
-    }
-    return { found, looked };
-  }
-
   async function leastPrivilege(): Promise<Check> {
     try {
-      const result = await adminSources();
+      const result = await adminSources(iam, d.user, d.callOptions);
       if ('denied' in result) return { check: 'least privilege', status: 'skip', detail: `not checked: reading the user's policies needs ${result.denied}` };
       if (result.found.length === 0) return { check: 'least privilege', status: 'pass', detail: `user ${d.user} holds no admin-level policy (${result.looked} policies read)` };
       const error = new KeyrotError('aws-admin-access', { user: d.user, sources: result.found.join('; ') });

@@ -1,11 +1,10 @@
 // The aws-iam issuer: access keys of one IAM user. Loaded only when a plan uses it (it pulls in the SDK).
-import { isKeyrotError, KeyrotError } from '../../../errors.js';
+import { KeyrotError } from '../../../errors.js';
 import { formatDuration } from '../../../shared/duration.js';
 import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
-import { iamApi, stsApi } from './client.js';
+import { planCalls } from './calls.js';
 import { awsIamDoctor } from './doctor.js';
-import { awsCode, toKeyrotError, type CallContext } from './errors.js';
-import { sharedIdentity } from './identity.js';
+import { awsCode, toKeyrotError } from './errors.js';
 import { awsIamKeysHeld, type AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
 
@@ -14,36 +13,8 @@ const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
 
 export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderContext): KeyIssuer {
   const { user, region, endpoint } = config;
-  const label = `aws-iam user ${user}`;
-  // The SDK clients and credential chain are shared with every plan of the same identity, looked up at
-  // each call (the chain reads the environment at its first call, as before); retry notes stay this plan's.
-  const identity = () => sharedIdentity(config, ctx.env);
+  const { label, identity, callOptions, iam, sts, callContext, guard } = planCalls(config, ctx);
   const timeouts = { timeoutMs: config.timeout, connectTimeoutMs: config.connectTimeout };
-  const callOptions = { note: (m: string) => ctx.note(m) };
-  const iam = iamApi(callOptions, () => identity().iam);
-  const sts = stsApi(callOptions, () => identity().sts);
-  const callContext = (action: string, keyId?: string): CallContext => ({
-    issuer: label,
-    action,
-    user,
-    chain: identity().auth.chain,
-    timeoutMs: config.timeout,
-    connectTimeoutMs: config.connectTimeout,
-    ...(keyId ? { keyId } : {}),
-    ...(endpoint ? { endpoint } : {}),
-  });
-
-  // Every failure becomes a KeyrotError; a missing user also names the account we looked in.
-  async function guard<T>(action: string, keyId: string | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      const error = toKeyrotError(e, callContext(action, keyId));
-      if (!isKeyrotError(error, 'aws-user-not-found')) throw error;
-      const account = await sts.callerIdentity().then((id) => id.account, () => undefined);
-      throw account ? new KeyrotError('aws-user-not-found', { ...error.details, account }) : error;
-    }
-  }
 
   const explanations: Record<IssuerOp, string> = {
     list: `iam:ListAccessKeys(UserName=${user})`,
