@@ -3,6 +3,7 @@
 import { KeyrotError } from '../errors.js';
 import type { Connection } from './client.js';
 import { looksUpSelf } from './auth.js';
+import { checkKv2Mount } from './mount.js';
 import { type Call, type Session, isCasMismatch, isInvalidToken, tokenGone, toKeyrotError, vaultBody, vaultErrors, vaultStatus } from './errors.js';
 
 export interface SecretVersion {
@@ -113,30 +114,7 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
       }
     },
 
-    async checkMount() {
-      let found: { type?: string; path?: string; options?: { version?: unknown } | null } | undefined;
-      try {
-        found = ((await client.read(`sys/internal/ui/mounts/${mount}/${encoded}`)) as { data?: typeof found }).data;
-      } catch (e) {
-        const status = vaultStatus(e);
-        if (status === 404) return; // a Vault too old for this check: the KV calls will tell
-        if (status === 403 && !isInvalidToken(e)) {
-          // Vault answers 403 both when nothing is mounted there and when no policy touches the path.
-          throw new KeyrotError('vault-mount-missing', {
-            address: conn.address, mount, reason: `nothing there is visible to this token (no such mount, or no policy grants anything under ${mount}/)`,
-          });
-        }
-        throw toKeyrotError(e, call('look up the mount', 'sys', 'read'));
-      }
-      if (!found) return;
-      if (found.path && !found.path.endsWith(`${mount}/`)) {
-        throw new KeyrotError('vault-mount-missing', { address: conn.address, mount, reason: `the engine for that path is mounted at "${found.path}"` });
-      }
-      if (found.type !== 'kv' || String(found.options?.version) !== '2') {
-        const what = found.type === 'kv' ? `KV version ${String(found.options?.version ?? 1)}` : `a "${found.type ?? 'unknown'}" engine`;
-        throw new KeyrotError('vault-mount-missing', { address: conn.address, mount, reason: `it is ${what}` });
-      }
-    },
+    checkMount: () => checkKv2Mount(conn, mount, encoded, () => call('look up the mount', 'sys', 'read')),
   };
 }
 
