@@ -140,11 +140,14 @@ async function withMotoCpu(run) {
   return { ...result, motoCpuMs: before === undefined || after === undefined ? undefined : after - before };
 }
 
-async function floorRun(dir) {
+/** Durable state saves per rotation in the second floor: keyrot's (bench/fsops.mjs counts 12 fsyncs per rotation, one of them the publish). */
+const DURABLE_SAVES = 11;
+
+async function floorRun(dir, saves = 0) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
   const start = process.hrtime.bigint();
-  const r = await exec(process.execPath, ['--import', preload, path.join(root, 'bench', 'iam-floor.mjs'), proxy.endpoint, path.join(dir, 'users.txt'), dir, '16'], {
+  const r = await exec(process.execPath, ['--import', preload, path.join(root, 'bench', 'iam-floor.mjs'), proxy.endpoint, path.join(dir, 'users.txt'), dir, '16', String(saves)], {
     cwd: dir, env: { ...env, RUSAGE_FILE: usageFile },
   });
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
@@ -182,11 +185,14 @@ try {
   const c16 = [];
   const c1 = [];
   const floor = [];
+  const durableFloor = [];
   for (let run = 0; run < RUNS; run++) {
     c16.push(await withMotoCpu(() => keyrotRun(dir, ['--concurrency', '16'])));
     log(`run ${run + 1}/${RUNS}: C=16 ${c16.at(-1).wallMs.toFixed(0)} ms, ${c16.at(-1).rssMb.toFixed(0)} MB`);
     floor.push(await withMotoCpu(() => floorRun(floorDir)));
     log(`run ${run + 1}/${RUNS}: floor ${floor.at(-1).wallMs.toFixed(0)} ms, ${floor.at(-1).rssMb.toFixed(0)} MB`);
+    durableFloor.push(await withMotoCpu(() => floorRun(floorDir, DURABLE_SAVES)));
+    log(`run ${run + 1}/${RUNS}: floor with ${DURABLE_SAVES} durable saves per rotation ${durableFloor.at(-1).wallMs.toFixed(0)} ms`);
     if (NO_C1) continue;
     c1.push(await keyrotRun(dir, ['--concurrency', '1']));
     log(`run ${run + 1}/${RUNS}: C=1 ${c1.at(-1).wallMs.toFixed(0)} ms, ${c1.at(-1).rssMb.toFixed(0)} MB`);
@@ -201,6 +207,7 @@ try {
   });
   out.c16 = summary(c16);
   out.floor = summary(floor);
+  out.durableFloor = { ...summary(durableFloor), saves: DURABLE_SAVES };
   if (!NO_C1) out.c1 = summary(c1);
 
   if (SHELL > 0) {
@@ -237,7 +244,7 @@ if (json) {
   console.log(JSON.stringify(out, null, 2));
 } else {
   console.log(`${PLANS} IAM rotations (zero waits, file store) on moto, ${RUNS} run(s), node ${process.version}, ${os.cpus().length} CPU(s)`);
-  for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
+  for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], [`floor + ${DURABLE_SAVES} saves`, out.durableFloor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
     console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s (system ${(s.systemCpuMsMedian / 1000).toFixed(2)} s, ${s.switchesMedian} voluntary context switches${s.motoCpuMsMedian === undefined ? '' : `; moto ${(s.motoCpuMsMedian / 1000).toFixed(2)} s`}), peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);

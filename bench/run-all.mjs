@@ -163,9 +163,13 @@ function floorCause(f) {
   const one = (f, n) => `${n} plans: ${s(f.c16.wallMsMedian)} against ${s(f.floor.wallMsMedian)} = ${x(ratio(f))} (CPU ${s(f.c16.cpuMsMedian)} against ${s(f.floor.cpuMsMedian)})`;
   const big = fleet1000 && !fleet1000.failed ? fleet1000 : undefined;
   const worst = Math.max(ratio(fleet), big ? ratio(big) : 0);
+  // The same floor with keyrot's durable state saves added: what invariant 5 costs by itself (older JSON has none).
+  const durable = (f, n) => f.durableFloor && `${n} plans: ${s(f.durableFloor.wallMsMedian)} (CPU ${s(f.durableFloor.cpuMsMedian)}), keyrot ${x(f.c16.wallMsMedian / f.durableFloor.wallMsMedian)} that`;
+  const durables = [durable(fleet, P), big && durable(big, 1000)].filter(Boolean);
   rows.push([`${P} and 1000 IAM rotations, zero waits, \`--concurrency 16\`, against the bare-SDK floor`,
     [one(fleet, P), big ? one(big, 1000) : `1000 plans: ${fleet1000?.failed ? `**failed**: ${fleet1000.failed}` : 'only with `npm run bench`'}`].join('; '),
-    'bench/iam-floor.mjs: the same six calls and the same fsync\'d publish per user, one shared client, 16 at a time, no bookkeeping, alternating with keyrot\'s runs',
+    'bench/iam-floor.mjs: the same six calls and the same fsync\'d publish per user, one shared client, 16 at a time, no bookkeeping, alternating with keyrot\'s runs' +
+      (durables.length ? `. The same floor with ${fleet.durableFloor.saves} durable state saves per rotation added (invariant 5 alone, no lock, audit or checks): ${durables.join('; ')}` : ''),
     '≤ 1.15× the floor',
     worst <= 1.15 && big ? met(true) : `${met(false)}: ${x(worst)} — ${floorCause(fleet)}`]);
 }
