@@ -742,11 +742,11 @@ export const REASONS = [
     reason: 'only which refusal (both exit 3): after done the old key is deleted, so a rollback is refused as rollback-too-late, or with the mutant as nothing-to-roll-back; nothing is touched either way.',
   },
   {
-    id: 'not yet tested: resuming a deactivation cut short',
+    id: 'killed later: resuming a deactivation cut short',
     file: 'src/engine/phases/deactivate.ts',
     line: exact("if (key?.status === 'active' && (await strayTargets(ctx)).length) {"),
     mutator: /ConditionalExpression|LogicalOperator/,
-    reason: 'not yet tested: resuming a deactivation cut short would go back to verify (publish again, a new overlap) when the old key is already inactive or no target strays: a longer rotation, no key touched wrongly.',
+    reason: 'killed by test/unit/phase-edges.test.ts "deactivate: a deactivation cut short before its issuer call > is finished on resume (the key still active, every target on the new key), not sent back to verify", added after the run of record, checked by planting each.',
   },
   {
     id: 'not yet tested: a rollback and single-value stores',
@@ -784,12 +784,12 @@ export const REASONS = [
     reason: 'not yet tested: `keyrot plan` of a plan with a usage source, no rotation in flight and an issuer that picks no old key (full: key-limit; or two active keys served: active-key-ambiguous) would crash (internal error) asking usage about the current key.',
   },
   {
-    id: 'not yet tested: the wait past maxWait',
+    id: 'killed later: the wait past maxWait',
     file: 'src/engine/phases/last-used.ts',
     line: /return waitUntil\(quietAt < giveUp \? quietAt : giveUp, /,
     code: 'quietAt < giveUp',
     mutator: 'ConditionalExpression',
-    reason: 'not yet tested: a wait would end when the key would be quiet even past the give-up time, so a key used meanwhile would be held (old-key-in-use, exit 3) later than maxWait says.',
+    reason: 'killed by test/unit/phase-edges.test.ts "last-used: the wait never runs past maxWait > a key used again late in the wait: the run wakes at maxWait and holds then, not when the key would be quiet", added after the run of record, checked by planting it.',
   },
   {
     id: 'phase invariant: an old key recorded',
@@ -799,10 +799,10 @@ export const REASONS = [
     reason: 'defensive: an invariant check; create records the old key (or the revoke its leaked key) before any phase that asks for it, so it never throws in a run.',
   },
   {
-    id: 'not yet tested: readable targets published first',
+    id: 'killed later: readable targets published first',
     file: 'src/engine/phases/publish.ts',
     line: /const order = \[\.\.\.ctx\.stores\.entries\(\)\]\.sort\(/,
-    reason: 'not yet tested: with a write-only target listed before a readable one, a run killed between the two publishes could not read the new secret back on resume, and would create another key (the first retired as an orphan).',
+    reason: 'killed by test/unit/phase-edges.test.ts "publish: readable targets first > a write-only target listed first: a run cut short there has the new key on the readable one, and the resume reads it back instead of making another", added after the run of record, checked by planting each.',
   },
   {
     id: 'not yet tested: the context of a publish again at verify',
