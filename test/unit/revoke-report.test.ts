@@ -1,6 +1,6 @@
 // keyrot revoke with a scanner's report: what an operator sees when not every finding can be decided
 // (exit 4 beside the revokes that could be done), when two findings are one key (one revoke, every
-// place kept), and when the search is interrupted or the report is no file. In-process over
+// place kept; two keys of one plan stay two), and when the search is interrupted or the report is no file. In-process over
 // generated-key plans, as test/unit/revoke-search.test.ts (which covers the plain cases).
 import { mkdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
@@ -103,6 +103,26 @@ describe('findings of one key', () => {
     ]);
     const leakRecords = readAudit(stateDir()).filter((r) => r.detail?.includes('leaked: seen at'));
     expect(leakRecords.map((r) => `${r.plan}: ${r.detail}`)).toEqual([`bravo: ${keyId} leaked: seen at ci/env:1 (gitleaks generic-api-key); ci/secrets:1 (gitleaks generic-api-key)`]);
+  });
+
+  it('two keys of one plan in one report are two keys: the first revoked, the second refused by name (exit 3), never dropped', async () => {
+    const keyId = 'AKIAIOSFODNN7EXAMPLE';
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/bravo.json');
+    const spare = { id: keyId, status: 'active', createdAt: clock.now().toISOString(), fingerprint: fingerprint('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY') };
+    ws.write('.keyrot/generated/bravo.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    const b = keyOf('bravo');
+    const report = gitleaks([{ File: 'ci/env', Secret: keyId }, { File: 'app/config.js', Secret: b.secret }]);
+    const { results, events, asked } = await revoke({ reportFile: report });
+    expect(asked).toEqual(['revoke 2 keys (listed above) now: anything still using it fails until it loads the replacement. Revoke?']);
+    // One rotation per plan at a time: the second key waits for the first's, and the refusal says to deactivate it by hand.
+    expect(results).toEqual([
+      { plan: 'bravo', outcome: { status: 'done' } },
+      { plan: 'bravo', outcome: { status: 'held', code: 'revoke-conflict' } },
+    ]);
+    expect(statusIn('bravo', keyId)).toBe('gone');
+    expect(events.find((e) => 'code' in e && e.code === 'revoke-conflict')).toMatchObject({ message: expect.stringContaining(`${b.keyId} is another active key`) });
+    const leakRecords = readAudit(stateDir()).filter((r) => r.detail?.includes('leaked: seen at'));
+    expect(leakRecords.map((r) => r.detail)).toEqual([`${keyId} leaked: seen at ci/env:1 (gitleaks generic-api-key)`]);
   });
 
   it('an AWS key id no plan holds is named by its id (an identifier, not a secret)', async () => {
