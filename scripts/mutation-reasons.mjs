@@ -690,10 +690,19 @@ export const REASONS = [
     reason: 'killed by test/unit/revoke-search.test.ts "a revoke that fails midway ends failed, not done: its target cannot be written", added after the run of record.',
   },
   {
-    id: 'not yet tested: a held revoke, or one past its soak',
+    id: 'revoke: approval-required is a hold',
     file: 'src/engine/revoke.ts',
     line: exact("const soakOver = result.status === 'held' && result.code === 'approval-required';"),
-    reason: 'not yet tested: a revoke held for another reason (a gate, the key limit) would end as done (exit 0), or one run again past its soak would end held (approval-required) instead of done; no unit test holds a revoke or runs one again after its soak.',
+    code: "result.status === 'held'",
+    mutator: 'ConditionalExpression',
+    replacement: 'true',
+    reason: 'equivalent: approval-required is only ever the code of a hold (the delete gate, phases/delete.ts), never of a failure, so a result with that code is held anyway (planted by hand: the revoke and incident unit tests all pass).',
+  },
+  {
+    id: 'killed later: a held revoke, or one past its soak',
+    file: 'src/engine/revoke.ts',
+    line: exact("const soakOver = result.status === 'held' && result.code === 'approval-required';"),
+    reason: 'killed by test/unit/revoke-search.test.ts "a revoke held on its way (a target keyrot does not manage) ends held, exit 3, not done" and "the same revoke run again after its soak, without --delete: done, saying the --delete still to run, not held for an approval", added after the run of record, checked by planting each.',
   },
   {
     id: 'not yet tested: an unknown plan among the recorded owners',

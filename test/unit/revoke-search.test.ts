@@ -283,6 +283,25 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     expect(results).toMatchObject([{ plan: 'alpha', outcome: { status: 'failed' } }]);
   });
 
+  it('a revoke held on its way (a target keyrot does not manage) ends held, exit 3, not done', async () => {
+    const leaked = keyOf('alpha').keyId;
+    ws.write('alpha-keys.json', JSON.stringify({ current: { keyId: 'someone-elses', secret: 'x' } })); // no keyrot marker
+    const { results, events } = await revoke({ key: leaked }, [plans[0]!]);
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'held', code: 'store-unmanaged' } }]);
+    expect(statusIn('alpha', leaked)).toBe('inactive'); // revoked all the same: the hold is about its replacement
+    expect(notes(events).filter((n) => n.startsWith('alpha note: revoked'))).toEqual([]);
+  });
+
+  it('the same revoke run again after its soak, without --delete: done, saying the --delete still to run, not held for an approval', async () => {
+    const leaked = keyOf('alpha').keyId;
+    await revoke({ key: leaked }, [plans[0]!]);
+    clock.advance(8 * 24 * 60 * 60_000);
+    const { results, events } = await revoke({ key: leaked }, [plans[0]!]);
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(notes(events).find((n) => n.startsWith('alpha note: revoked'))).toMatch(new RegExp(`with \`keyrot revoke --delete --key ${leaked} `));
+    expect(statusIn('alpha', leaked)).toBe('inactive');
+  });
+
   it('without a key and no target naming one: the only active key is taken; with two, none is guessed', async () => {
     const only = keyOf('bravo').keyId;
     rmSync(path.join(ws.dir, 'bravo-keys.json'));
