@@ -821,11 +821,11 @@ export const REASONS = [
     reason: 'not yet tested: a target published again at verify (it served something else) would get no plan, rotation id or time in what the store writes beside the secret (tags, labels); the secret published is the same.',
   },
   {
-    id: 'not yet tested: the time a revoke deactivated the key',
+    id: 'killed later: the time a revoke deactivated the key',
     file: 'src/engine/phases/revoke.ts',
     line: exact('ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();'),
     mutator: 'AssignmentOperator',
-    reason: 'not yet tested: a fresh revoke would record no deactivation time until its deactivate phase (after the replacement is published), and one taken over in the soak would move it to now: the delete gate\'s "unused since deactivation" would miss uses in between.',
+    reason: 'killed by test/unit/incident.test.ts "revoke: the time the leaked key stopped working is the revoke\'s > a revoke held before its replacement is published, finished an hour later: deactivated at the revoke, not at the finish" (one case per issuer: one that deactivates, one that deletes at once), added after the run of record, checked by planting each.',
   },
   {
     id: 'revoke: last use when the issuer cannot say',

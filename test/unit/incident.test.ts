@@ -210,6 +210,40 @@ describe('revoke', () => {
   });
 });
 
+describe('revoke: the time the leaked key stopped working is the revoke\'s', () => {
+  class Undeactivatable extends FakeIssuer {
+    readonly deactivates = false;
+  }
+
+  it.each([['deactivates it', false], ['cannot deactivate keys (deletes it at once)', true]])(
+    'a revoke held before its replacement is published, finished an hour later: deactivated at the revoke, not at the finish (the issuer %s)',
+    async (_, deletes) => {
+      if (deletes) issuer = new Undeactivatable(() => clock.now());
+      const leaked = existingKey();
+      store.managed = false; // the target holds a secret keyrot does not manage: the revoke holds at publish
+      const revokedAt = clock.now().toISOString();
+      expect((await revoke(plan(), clock, leaked, { providers: providers() })).outcome).toEqual({ status: 'held', code: 'store-unmanaged' });
+      expect(status(leaked)).toBe(deletes ? 'deleted' : 'inactive');
+
+      clock.advance(60 * MIN);
+      issuer.lastUse.set(leaked, new Date(clock.now().getTime() - 30 * MIN)); // tried after the revoke: likely the attacker
+      store.managed = true; // on-call sorted the target out
+      expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting');
+      expect(readState(stateDirOf(plan()), 'api')!.deactivatedAt).toBe(revokedAt);
+      if (deletes) return;
+
+      clock.advance(8 * DAY);
+      await decide(plan(), clock, async (ctx) => {
+        ctx.state.approvedBy = 'oncall@host';
+        await ctx.save();
+      }, { providers: providers() });
+      const { events } = await run(plan(), clock, { providers: providers() });
+      expect(status(leaked)).toBe('deleted');
+      expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: expect.stringContaining('tried after it was revoked') }));
+    },
+  );
+});
+
 describe('rollback', () => {
   async function inSoak(extra: Record<string, unknown> = {}) {
     const old = existingKey();
