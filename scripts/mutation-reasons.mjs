@@ -786,11 +786,11 @@ export const REASONS = [
     reason: 'defensive: the plan schema refuses a usage source without lastUsed (src/plan/schema.ts), and usageNow returns before this line without a usage source, so lastUsed is always there.',
   },
   {
-    id: 'not yet tested: keyrot plan with no old key picked',
+    id: 'killed later: keyrot plan with no old key picked',
     file: 'src/engine/usage.ts',
     line: exact('const keyId = ctx.state.oldKeyId ?? (await surveyKeys(ctx)).picture?.oldKeyId;'),
     mutator: 'OptionalChaining',
-    reason: 'not yet tested: `keyrot plan` of a plan with a usage source, no rotation in flight and an issuer that picks no old key (full: key-limit; or two active keys served: active-key-ambiguous) would crash (internal error) asking usage about the current key.',
+    reason: 'killed by test/unit/preview.test.ts "keyrot plan > with a usage source and an issuer with no room: says create would hold at the key limit, and asks usage about no key" (the mutant throws a TypeError there), added after the run of record, checked by planting it.',
   },
   {
     id: 'killed later: the wait past maxWait',

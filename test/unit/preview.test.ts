@@ -69,6 +69,19 @@ describe('keyrot plan', () => {
     expect(store).toContain('api-keys.json');
   });
 
+  it('with a usage source and an issuer with no room: says create would hold at the key limit, and asks usage about no key', async () => {
+    const loaded = await load(ws.plan('api', localPlan('api', { lastUsed: { quietFor: '30m', maxWait: '1d' }, usage: { type: 'http', url: usageUrl } })));
+    await run(loaded, clock);
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/api.json');
+    const spare = { id: 'key-0000000000aa', status: 'inactive', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
+    ws.write('.keyrot/generated/api.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    const { previews, exitCode } = await preview([loaded], options());
+    expect(exitCode).toBe(3);
+    const ph = byPhase(previews[0]!.phases);
+    expect(ph.create!.now).toMatchObject({ verdict: 'hold', code: 'key-limit', evidence: [expect.stringMatching(/^key-0000000000aa \(inactive/), expect.stringMatching(/\(active/)] });
+    expect(ph['last-used']!.now).toBeNull(); // no old key picked: nothing to ask the usage source about
+  });
+
   it('for a plan with no rules beyond the defaults: no usage calls, no health check, no approval', async () => {
     const loaded = await load(ws.plan('api', localPlan('api', { verify: false })));
     await run(loaded, clock);
