@@ -1,6 +1,6 @@
 // The file state store on a bad day: a record that is not one, a folder that cannot be, a full disk.
 // Each is a message a user can act on (exit 2 or 4), never "internal error" with a stack.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -85,6 +85,11 @@ describe('a state record that is not one', () => {
     expect(path.basename(aside)).toMatch(/^api\.json\.unusable-\d{8}T\d{9}Z$/);
     expect(await store.load('api')).toBeUndefined();
   });
+
+  it('set aside when it cannot be moved (gone meanwhile): fails with state-io naming it, instead of saying where it went', async () => {
+    mkdirSync(path.dirname(stateFile()), { recursive: true });
+    expect(await failure(store.setAside('api'))).toMatchObject({ code: 'state-io', exitCode: 4, message: expect.stringContaining(stateFile()) });
+  });
 });
 
 describe('a state folder that cannot be one', () => {
@@ -142,6 +147,13 @@ describe('the file state store\'s own rules', () => {
     writeFileSync(path.join(path.dirname(stateFile()), 'api.json.unusable-20261101T000000000Z'), '{cut');
     expect((await store.list()).map((s) => `${s.plan} v${s.version}`).sort()).toEqual([`api v${saved.version}`, 'billing v1']);
     expect(await new FileStateStore(path.join(ws.dir, 'nothing-here')).list()).toEqual([]);
+  });
+
+  it('lists the records there are when one is gone between the folder listing and its read (status over every plan)', async () => {
+    await store.save({ ...record(), version: 0 });
+    // A name listed whose file is not there to read: a record removed between readdir and open, held still.
+    symlinkSync(path.join(ws.dir, 'removed.json'), path.join(path.dirname(stateFile()), 'billing.json'));
+    expect((await store.list()).map((s) => s.plan)).toEqual(['api']);
   });
 
   it('peeks at plans before any run made the state folder (status on a fresh checkout): each plan without a record', async () => {
