@@ -1,7 +1,7 @@
 // revoke's owner search over AWS-style plans, in-process: several plans of one account share one
 // "who holds this key id?" call (aws-iam's GetAccessKeyLastUsed, issuer.owner; plans grouped by account
 // from their settings), and its answer names the plan; an account that cannot answer has each of its plans listed
-// instead, and is not asked again; a plan that does not answer in time is named as not asked. The
+// instead, and is not asked again; a plan that does not answer in time is named as not asked; keyrot's own records that cannot be read, or name a plan not searched, only leave the issuers to ask. The
 // issuers are in-process fakes (given as the search's buildIssuer); the same on moto: test/e2e/revoke-search.e2e.test.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyInfo, KeyIssuer } from '../../src/providers/types.js';
@@ -147,5 +147,34 @@ describe('plans that cannot be asked', () => {
     expect(search.verdicts.map((v) => ('undecided' in v ? v.undecided.map((p) => p.plan.name).sort() : v))).toEqual([['broken', 'slow'], ['broken', 'slow']]);
     expect(search.notAsked.map((n) => `${n.plan.plan.name}: ${n.reason}`).sort()).toEqual(['broken: InvalidClientTokenId', 'slow: no answer within 0.2s']);
     expect(lists('slow')).toBe(1); // asked once, not once per finding
+  });
+});
+
+describe("keyrot's own records, when they cannot help", () => {
+  /** One state folder shared by the plans searched (and maybe others): its audit log, or a failure to read it. */
+  const recordsOf = (audit: () => Promise<unknown[]>, cannotOpen: string[] = []): StateBackend => {
+    const store = { load: async () => undefined, peek: async function* () {}, audit: { read: audit } };
+    return { spec: undefined, of: async (p: LoadedPlan) => (cannotOpen.includes(p.plan.name) ? Promise.reject(new Error('EACCES')) : store) as never, stores: async () => [] };
+  };
+  const twoPlans = () => {
+    fakes.byPlan.set('api', { keys: [OTHER], lists: 0 });
+    fakes.byPlan.set('billing', { keys: [KEY], lists: 0 });
+    return [plan('api'), plan('billing')];
+  };
+  /** The owner found, and the plans named as not asked (a warning each). */
+  const search = async (states: StateBackend) => {
+    const found = await findOwners(twoPlans(), [{ keyIds: [KEY], fingerprints: [] }], { ...deps, states });
+    return { owner: ownerOf(found.verdicts[0])?.plan.plan.name, notAsked: found.notAsked.map((n) => `${n.plan?.plan.name}: ${n.reason}`) };
+  };
+
+  it('an audit log naming a plan not searched (another plan of the shared state folder): that plan is skipped, the issuers are asked', async () => {
+    const elsewhere = { at: '2026-01-01T00:00:00Z', plan: 'payments', rotationId: 'r1', phase: 'create', action: 'create-key', outcome: 'ok', detail: '', oldKeyId: KEY, newKeyId: KEY };
+    expect(await search(recordsOf(async () => [elsewhere]))).toEqual({ owner: 'billing', notAsked: [] });
+  });
+
+  it('an audit log that cannot be read, or a plan whose state cannot be opened: the other plans\' issuers are asked all the same', async () => {
+    expect(await search(recordsOf(() => Promise.reject(new Error('EIO'))))).toEqual({ owner: 'billing', notAsked: [] });
+    // The plan whose state cannot be opened cannot be asked either: named, with why; the owner is found without it.
+    expect(await search(recordsOf(async () => [], ['api']))).toEqual({ owner: 'billing', notAsked: ['api: EACCES'] });
   });
 });
