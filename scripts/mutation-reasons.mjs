@@ -658,11 +658,11 @@ export const REASONS = [
     reason: 'killed by test/unit/revoke-search.test.ts "without a key during a rotation: the key the targets serve is the new one, refused as the rotation\'s new key; the old key is left alone" and "without a key on a plan with no record (its state lost): the key the targets serve is revoked", added after the run of record.',
   },
   {
-    id: 'not yet tested: the key in use, for a keyless revoke',
+    id: 'killed later: the key in use, for a keyless revoke',
     file: 'src/engine/revoke.ts',
     line: /^\s*const (active = \(await callProvider\(issuer, 'list', \(\) => issuer\.list\(\)\)\)\.filter|current = active\.find\(\(k\) => served\.some)/,
     mutator: /MethodExpression|ConditionalExpression/,
-    reason: 'not yet tested: a keyless revoke would count inactive keys as active, or miss the served key when one of several targets serves nothing or another key; it then refuses (revoke-no-current-key) or answers "already inactive" for an inactive key served somewhere, never revokes a key no target serves.',
+    reason: 'killed by test/unit/revoke-search.test.ts "without a key and no target naming one: an inactive key beside the active one is not counted, the active one is taken" and "without a key, two targets, one of them empty: the active key the other serves is taken, though the issuer holds two", added after the run of record, checked by planting each.',
   },
   {
     id: 'not yet tested: a revoke held before its replacement',

@@ -10,9 +10,9 @@ import { revokeKeys, type RevokeRequest } from '../../src/engine/operations/revo
 import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { issuedPlans, run, sessionOptions } from '../helpers/engine.js';
+import { issuedPlans, load, run, sessionOptions } from '../helpers/engine.js';
 import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
 let clock: FakeClock;
@@ -315,6 +315,29 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     rmSync(path.join(ws.dir, 'charlie-keys.json'));
     expect((await revoke({ current: true }, [plans[2]!])).results).toMatchObject({ code: 'revoke-no-current-key' });
     expect(readLedger(stateDir(), 'charlie').filter((k) => k.status === 'active')).toHaveLength(2);
+  });
+
+  it('without a key and no target naming one: an inactive key beside the active one is not counted, the active one is taken', async () => {
+    const only = keyOf('bravo').keyId;
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/bravo.json');
+    const spare = { id: 'key-0000000000ac', status: 'inactive', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
+    ws.write('.keyrot/generated/bravo.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    rmSync(path.join(ws.dir, 'bravo-keys.json'));
+    expect((await revoke({ current: true }, [plans[1]!])).results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(statusIn('bravo', only)).not.toBe('active');
+  });
+
+  it('without a key, two targets, one of them empty: the active key the other serves is taken, though the issuer holds two', async () => {
+    const delta = await load(ws.plan('delta', localPlan('delta', { publish: [{ type: 'file', path: 'delta-a.json' }, { type: 'file', path: 'delta-b.json' }] })));
+    await run(delta, clock);
+    const served = readStore(path.join(ws.dir, 'delta-a.json')).current!.keyId;
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/delta.json');
+    const spare = { id: 'key-0000000000ad', status: 'active', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0000' };
+    ws.write('.keyrot/generated/delta.json', JSON.stringify({ ...ledger, keys: [spare, ...ledger.keys] }));
+    rmSync(path.join(ws.dir, 'delta-b.json')); // this target serves nothing now
+    expect((await revoke({ current: true }, [delta])).results).toEqual([{ plan: 'delta', outcome: { status: 'done' } }]);
+    expect(statusIn('delta', served)).not.toBe('active');
+    expect(statusIn('delta', spare.id)).toBe('active');
   });
 
   it('a key that is already inactive (and no revoke of it in flight): nothing to revoke, nothing asked', async () => {
