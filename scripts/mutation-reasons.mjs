@@ -758,11 +758,11 @@ export const REASONS = [
     reason: 'killed by test/unit/phase-edges.test.ts "deactivate: a deactivation cut short before its issuer call > is finished on resume (the key still active, every target on the new key), not sent back to verify", added after the run of record, checked by planting each.',
   },
   {
-    id: 'not yet tested: a rollback and single-value stores',
+    id: 'killed later: a rollback and single-value stores',
     file: 'src/engine/phases/deactivate.ts',
     line: /for \(const store of ctx\.stores\.filter\(\(s\) => !s\.singleValue\)\) await retireIn\(ctx, store, 'onReactivate'/,
     mutator: 'MethodExpression',
-    reason: 'not yet tested: a rollback would also run the onReactivate step of single-value stores (which hold one value, written back by republishOldKey just after); no unit test has a single-value store with that step.',
+    reason: 'killed by test/unit/incident.test.ts "rollback > with a single-value target (GitHub Actions): the old key is published there again from the target that kept it, and its onReactivate is not called", added after the run of record, checked by planting it.',
   },
   {
     id: 'killed later: a record gone between listing and reading',

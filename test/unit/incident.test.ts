@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollBack } from '../../src/engine/runner.js';
-import { FakeIssuer } from '../helpers/fakes.js';
+import type { RetireResult } from '../../src/providers/types.js';
+import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
 import { decide, planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
 import { fakeRig, type Rig } from '../helpers/rig.js';
@@ -267,6 +268,35 @@ describe('rollback', () => {
     expect(resumed.outcome.status).toBe('done');
     expect(status(old)).toBe('deleted');
     expect(issuer.calls).toEqual(['create FAKE2', `deactivate ${old}`, `reactivate ${old}`, `deactivate ${old}`, `delete ${old}`]);
+  });
+
+  it('with a single-value target (GitHub Actions): the old key is published there again from the target that kept it, and its onReactivate is not called', async () => {
+    class Keeping extends FakeStore {
+      override async readRetired(keyId: string) {
+        const key = issuer.keys.find((k) => k.id === keyId);
+        return key && { keyId, secret: key.secret };
+      }
+    }
+    class SingleValue extends FakeStore {
+      readonly singleValue = true;
+      override async onReactivate(id: string): Promise<RetireResult> {
+        this.calls.push(`onReactivate ${id}`);
+        return 'unchanged';
+      }
+    }
+    store = new Keeping();
+    const single = new SingleValue('single-value target');
+    const two = plan({ publish: [{ type: 'file', path: 'a.json' }, { type: 'file', path: 'b.json' }] });
+    const both = { providers: { issuer, stores: [store, single] }, wait: false };
+    const old = existingKey();
+    await run(two, clock, both);
+    clock.advance(15 * MIN);
+    expect((await run(two, clock, both)).outcome.status).toBe('waiting'); // in the soak
+    await decide(two, clock, (ctx) => rollBack(ctx, 'by hand'), both);
+    expect([store.current?.keyId, single.current?.keyId]).toEqual(['FAKE2', old]);
+    expect(single.calls.filter((c) => !c.startsWith('onDeactivate'))).toEqual(['publish FAKE2', `publish ${old}`]);
+    const restores = readAudit(stateDirOf(two)).filter((r) => r.action === 'restore-to-store').map((r) => `${r.outcome}: ${r.detail}`);
+    expect(restores).toEqual([`ok: fake store serves ${old} again`, `ok: single-value target serves ${old} again (published from fake store)`]);
   });
 
   it('is refused before the old key was deactivated, and for a revoked key', async () => {
