@@ -814,11 +814,11 @@ export const REASONS = [
     reason: 'killed by test/unit/phase-edges.test.ts "publish: readable targets first > a write-only target listed first: a run cut short there has the new key on the readable one, and the resume reads it back instead of making another", added after the run of record, checked by planting each.',
   },
   {
-    id: 'not yet tested: the context of a publish again at verify',
+    id: 'killed later: the context of a publish again at verify',
     file: 'src/engine/phases/verify.ts',
     line: exact('const context = { plan: ctx.plan.name, rotationId: state.rotationId, rotatedAt: ctx.clock.now() };'),
     mutator: 'ObjectLiteral',
-    reason: 'not yet tested: a target published again at verify (it served something else) would get no plan, rotation id or time in what the store writes beside the secret (tags, labels); the secret published is the same.',
+    reason: 'killed by test/unit/phase-edges.test.ts "verify: a target that lost the new key gets it again, with what a store writes beside it > the plan, the rotation id and the time go with the publish again, as with the first", added after the run of record, checked by planting it.',
   },
   {
     id: 'killed later: the time a revoke deactivated the key',

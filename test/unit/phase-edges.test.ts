@@ -1,8 +1,9 @@
 // Phase rules that only show at an edge: a key used again late in the last-used wait, a run cut
 // short between the publishes to a write-only and a readable target, a deactivation cut short before
-// its issuer call. Each was a mutation survivor (docs/TESTING.md); in-process over fakes.
+// its issuer call, a target that lost the new key published again at verify. Each was a mutation
+// survivor (docs/TESTING.md); in-process over fakes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Written } from '../../src/providers/types.js';
+import type { Credential, PublishContext, Written } from '../../src/providers/types.js';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { FakeStore } from '../helpers/fakes.js';
 import { planObject, run, stateDirOf } from '../helpers/engine.js';
@@ -98,5 +99,30 @@ describe('deactivate: a deactivation cut short before its issuer call', () => {
       'create create-key', 'publish publish', 'verify verify', 'deactivate failed', 'deactivate deactivate-key', 'deactivate retire-from-store',
     ]);
     expect(store.calls.filter((c) => c.startsWith('publish'))).toEqual(['publish FAKE2']);
+  });
+});
+
+describe('verify: a target that lost the new key gets it again, with what a store writes beside it', () => {
+  it('the plan, the rotation id and the time go with the publish again, as with the first', async () => {
+    class Labelling extends FakeStore {
+      contexts: PublishContext[] = [];
+      override async publish(c: Credential, context: PublishContext) {
+        this.contexts.push(context);
+        await super.publish(c);
+      }
+    }
+    const labelled = new Labelling('labelled target');
+    const stores = [store, labelled];
+    const twoTargets = plan({ publish: [{ type: 'file', path: 'a.json' }, { type: 'file', path: 'b.json' }] });
+    const old = existingKey();
+    await go(twoTargets, stores); // published, verified, waiting in drain
+    labelled.current = { keyId: old, secret: issuer.keys.find((k) => k.id === old)!.secret }; // restored from an old backup
+    clock.advance(15 * MIN);
+    expect((await go(twoTargets, stores)).outcome).toEqual({ status: 'held', code: 'target-lost' }); // back to verify
+    clock.advance(MIN);
+    await go(twoTargets, stores);
+    const { rotationId } = readState(stateDirOf(twoTargets), 'api')!;
+    expect(labelled.calls.filter((c) => c.startsWith('publish'))).toEqual(['publish FAKE2', 'publish FAKE2']);
+    expect(labelled.contexts[1]).toEqual({ plan: 'api', rotationId, rotatedAt: clock.now() });
   });
 });
