@@ -730,11 +730,11 @@ export const REASONS = [
     reason: 'killed by test/unit/revoke-report.test.ts "findings of one key > two keys of one plan in one report are two keys: the first revoked, the second refused by name (exit 3), never dropped", added after the run of record, checked by planting each.',
   },
   {
-    id: 'not yet tested: Ctrl-C while the report is read',
+    id: 'killed later: Ctrl-C while the report is read',
     file: 'src/engine/revoke-targets.ts',
     line: exact("if (signal.aborted) throw new KeyrotError('interrupted');"),
     mutator: 'ConditionalExpression',
-    reason: 'not yet tested: Ctrl-C while a report is read from a pipe would end as "cannot read it" (leak-report-invalid) instead of interrupted: another message and exit code, nothing revoked either way.',
+    reason: 'killed by test/unit/revoke-report.test.ts "the search and the report > an interrupt (Ctrl-C) while the report is still coming down a pipe: interrupted, not \\"cannot read it\\"", added after the run of record, checked by planting it.',
   },
   {
     id: 'completion time',

@@ -2,6 +2,7 @@
 // (exit 4 beside the revokes that could be done), when two findings are one key (one revoke, every
 // place kept; two keys of one plan stay two), and when the search is interrupted or the report is no file. In-process over
 // generated-key plans, as test/unit/revoke-search.test.ts (which covers the plain cases).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -153,6 +154,16 @@ describe('the search and the report', () => {
     expect(statusIn('alpha', a.keyId)).toBe('active');
     const byKey = await revoke({ key: a.keyId }, stop.signal);
     expect(byKey.results).toMatchObject({ code: 'interrupted' });
+  });
+
+  it('an interrupt (Ctrl-C) while the report is still coming down a pipe: interrupted, not "cannot read it"', async () => {
+    const pipe = path.join(ws.dir, 'gitleaks.fifo');
+    execFileSync('mkfifo', [pipe]); // a scanner still running: nothing written to the pipe yet
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 100);
+    const { results, asked } = await revoke({ reportFile: pipe }, stop.signal);
+    expect(results).toMatchObject({ code: 'interrupted' });
+    expect(asked).toEqual([]);
   });
 
   it('refuses a folder given as the report, saying it is not a file', async () => {
