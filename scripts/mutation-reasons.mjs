@@ -711,17 +711,17 @@ export const REASONS = [
     reason: 'killed by test/unit/revoke-owner.test.ts "keyrot\'s own records, when they cannot help > an audit log naming a plan not searched (another plan of the shared state folder): that plan is skipped, the issuers are asked" and "… an audit log that cannot be read, or a plan whose state cannot be opened: the other plans\' issuers are asked all the same", added after the run of record, checked by planting each.',
   },
   {
-    id: 'not yet tested: plans asked about a key id of another shape',
+    id: 'killed later: plans asked about a key id of another shape',
     file: 'src/engine/revoke-owner.ts',
     line: /clues\.keyIds\.map\(\(id\) => askAboutId\(asker, id, plans\.filter\(\(p\) => held\.get\(p\)!\.keyIds\?\.test\(id\) \?\? true\)\)\),/,
     mutator: 'MethodExpression',
-    reason: 'not yet tested: plans whose key ids cannot have that shape would be asked too; they hold no such key, but one that cannot be asked would leave the finding undecided (exit 4) instead of revoked.',
+    reason: 'killed by test/unit/revoke-owner.test.ts "plans that cannot hold the finding are not asked about it > a key id of another shape (not an AWS access key id): no AWS plan is asked, so one that would not answer leaves it not held, not undecided", added after the run of record, checked by planting it.',
   },
   {
-    id: 'not yet tested: plans that cannot hold a secret',
+    id: 'killed later: plans that cannot hold a secret',
     file: 'src/engine/revoke-owner.ts',
     line: exact('return where === false ? [] : [asker.holdsSecret(p, fp, where)];'),
-    reason: 'not yet tested (no test has a plan that cannot hold a secret): such plans would be asked about a fingerprint, or a string would be put among the answers (a TypeError on `in`: internal error, exit 1).',
+    reason: 'killed by test/unit/revoke-owner.test.ts "plans that cannot hold the finding are not asked about it > a secret (by its fingerprint) and plans whose issuer cannot look one up: none asked, not held", added after the run of record, checked by planting each.',
   },
   {
     id: 'killed later: two keys of one plan in one report',

@@ -150,6 +150,23 @@ describe('plans that cannot be asked', () => {
   });
 });
 
+describe('plans that cannot hold the finding are not asked about it', () => {
+  it('a key id of another shape (not an AWS access key id): no AWS plan is asked, so one that would not answer leaves it not held, not undecided', async () => {
+    fakes.byPlan.set('slow', { keys: [KEY], lists: 0, hangs: true });
+    const search = await findOwners([plan('slow')], [{ keyIds: ['key-0000000000aa'], fingerprints: [] }], deps);
+    expect(search.verdicts).toEqual([{ notHeld: true }]);
+    expect([lists('slow'), search.notAsked.length]).toEqual([0, 0]);
+  });
+
+  it('a secret (by its fingerprint) and plans whose issuer cannot look one up: none asked, not held', async () => {
+    fakes.byPlan.set('slow', { keys: [KEY], lists: 0, hangs: true });
+    fakes.byPlan.set('fine', { keys: [OTHER], lists: 0 });
+    const search = await findOwners([plan('slow'), plan('fine')], [{ keyIds: [], fingerprints: ['sha256:0123456789ab'] }], deps);
+    expect(search.verdicts).toEqual([{ notHeld: true }]);
+    expect([lists('slow'), lists('fine'), search.notAsked.length]).toEqual([0, 0, 0]);
+  });
+});
+
 describe("keyrot's own records, when they cannot help", () => {
   /** One state folder shared by the plans searched (and maybe others): its audit log, or a failure to read it. */
   const recordsOf = (audit: () => Promise<unknown[]>, cannotOpen: string[] = []): StateBackend => {
