@@ -100,6 +100,20 @@ describe('revoke', () => {
     expect(store.current?.keyId).not.toBe(leaked);
   });
 
+  it('held before it created the replacement (a target it may not write), run again once that is fixed: goes on to replace the key', async () => {
+    const leaked = existingKey();
+    store.managed = false;
+    expect((await revoke(plan(), clock, leaked, { providers: providers() })).outcome).toEqual({ status: 'held', code: 'store-unmanaged' });
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'create', keysBeforeCreate: null });
+    expect(status(leaked)).toBe('inactive');
+
+    store.managed = true;
+    const again = await revoke(plan(), clock, leaked, { providers: providers() });
+    expect(again.outcome.status).toBe('waiting'); // replaced, in the soak: not "already inactive"
+    expect(issuer.calls).toEqual([`deactivate ${leaked}`, 'create FAKE2']);
+    expect(store.current?.keyId).toBe('FAKE2');
+  });
+
   it('takes over a rotation in flight whose old key leaked, skipping the rest of its overlap', async () => {
     const leaked = existingKey();
     expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting'); // in drain
