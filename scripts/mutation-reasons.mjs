@@ -648,7 +648,7 @@ export const REASONS = [
     reason: 'only which refusal names a key no issuer lists (revoke-finished, with the revoke\'s record, or revoke-no-owner) when the revoke of that key is still in flight: nothing is revoked either way, and both are refusals.',
   },
 
-  // ---- not yet tested: a bug of this shape would be noticed, but no fast test plants it yet -------
+  // ---- once "not yet tested": each killed by a test added after the run of record (or shown equivalent)
   {
     id: 'killed later: a keyless revoke reads only a revoke\'s record',
     file: 'src/engine/revoke.ts',

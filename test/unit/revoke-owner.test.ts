@@ -1,7 +1,8 @@
 // revoke's owner search over AWS-style plans, in-process: several plans of one account share one
 // "who holds this key id?" call (aws-iam's GetAccessKeyLastUsed, issuer.owner; plans grouped by account
 // from their settings), and its answer names the plan; an account that cannot answer has each of its plans listed
-// instead, and is not asked again; a plan that does not answer in time is named as not asked; keyrot's own records that cannot be read, or name a plan not searched, only leave the issuers to ask. The
+// instead, and is not asked again; a plan that does not answer in time is named as not asked; keyrot's
+// own records that cannot be read, or name a plan not searched, leave the issuers to ask. The
 // issuers are in-process fakes (given as the search's buildIssuer); the same on moto: test/e2e/revoke-search.e2e.test.ts.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { KeyInfo, KeyIssuer } from '../../src/providers/types.js';

@@ -1,7 +1,7 @@
 // keyrot revoke with a scanner's report: what an operator sees when not every finding can be decided
 // (exit 4 beside the revokes that could be done), when two findings are one key (one revoke, every
-// place kept; two keys of one plan stay two), and when the search is interrupted or the report is no file. In-process over
-// generated-key plans, as test/unit/revoke-search.test.ts (which covers the plain cases).
+// place kept) and two keys of one plan stay two, and when the search is interrupted or the report is
+// no file. In-process over generated-key plans, as test/unit/revoke-search.test.ts (the plain cases).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
