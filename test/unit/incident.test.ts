@@ -286,7 +286,7 @@ describe('rollback', () => {
 
   it('with a single-value target (GitHub Actions): the old key is published there again from the target that kept it, and its onReactivate is not called', async () => {
     class Keeping extends FakeStore {
-      override async readRetired(keyId: string) {
+      async readRetired(keyId: string) {
         const key = issuer.keys.find((k) => k.id === keyId);
         return key && { keyId, secret: key.secret };
       }
