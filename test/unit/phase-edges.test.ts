@@ -6,27 +6,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Credential, PublishContext, Written } from '../../src/providers/types.js';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { FakeStore } from '../helpers/fakes.js';
-import { planObject, run, stateDirOf } from '../helpers/engine.js';
+import { run, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
-import { fakeRig, type Rig } from '../helpers/rig.js';
+import { DAY, fakeRig, MIN, rigPlan, servedKey, type Rig } from '../helpers/rig.js';
 
-const MIN = 60_000;
-const DAY = 24 * 60 * MIN;
+let rig: Rig;
 let { ws, clock, issuer, store } = {} as Rig;
-beforeEach(() => ({ ws, clock, issuer, store } = fakeRig()));
+beforeEach(() => ({ ws, clock, issuer, store } = rig = fakeRig()));
 afterEach(() => ws.cleanup());
 
-const plan = (extra: Record<string, unknown> = {}) =>
-  planObject(ws.dir, { name: 'api', source: { type: 'generated' }, publish: [{ type: 'file' }], ...extra });
+const plan = (extra: Record<string, unknown> = {}) => rigPlan(rig, extra);
 const go = (p = plan(), stores = [store]) => run(p, clock, { providers: { issuer, stores }, wait: false });
 const at = (ms: number) => new Date(clock.now().getTime() + ms);
-
-/** The key consumers use now, served by `store`. */
-function existingKey(): string {
-  const id = issuer.seed('active', new Date(clock.now().getTime() - 40 * DAY));
-  store.current = { keyId: id, secret: issuer.keys[0]!.secret };
-  return id;
-}
+/** The key consumers use now, 40 days old. */
+const existingKey = () => servedKey(rig, new Date(clock.now().getTime() - 40 * DAY));
 
 /** A target that cannot be read back (GitHub Actions secrets): it vouches only for what it recorded writing. */
 class WriteOnlyStore extends FakeStore {
