@@ -50,8 +50,8 @@ export interface Viewed {
 
 /**
  * Each of `names` among this purpose's secrets, as `view` derives it from the data: from a fresh mirror
- * in the detailed listing (a page of 500 secrets per request), or by reading the secret. Answered a
- * listing page at a time, each name exactly once.
+ * in the detailed listing (a page of 500 secrets per request, the next asked for while this one is used),
+ * or by reading the secret. Answered a listing page at a time, each name exactly once.
  */
 export async function* peekViews(space: VaultSpace, purpose: Purpose, names: readonly string[], view: (data: Record<string, unknown> | undefined) => string | undefined): AsyncGenerator<Viewed[]> {
   const wanted = new Set(names);
@@ -65,20 +65,28 @@ export async function* peekViews(space: VaultSpace, purpose: Purpose, names: rea
         return { name, view: undefined, failed: true };
       }
     });
-  let after = '';
+  // The next page is asked for while this one is used (and while the caller uses it): OpenBao builds
+  // one page as keyrot parses the last, instead of each waiting on the other.
+  const pageAfter = (after: string) => {
+    const asked = space.listDetailed(purpose, after, LISTED_PER_PAGE);
+    asked.catch(() => undefined); // awaited below; a caller that stops early leaves no unhandled rejection
+    return asked;
+  };
+  let next = pageAfter('');
   for (;;) {
-    const page = await space.listDetailed(purpose, after, LISTED_PER_PAGE);
+    const page = await next;
     if (!page) break; // no detailed listing here: one LIST, then a read per secret
+    const full = page.size >= LISTED_PER_PAGE;
+    if (full) next = pageAfter([...page.keys()].sort().at(-1)!);
     const listed = [...page.keys()].filter((name) => wanted.delete(name));
     yield await Promise.all(listed.map((name) => {
       const mirrored = mirroredView(page.get(name)!);
       return mirrored !== undefined ? { name, view: mirrored } : read(name);
     }));
-    if (page.size < LISTED_PER_PAGE) {
+    if (!full) {
       yield [...wanted].map((name) => ({ name, view: undefined }));
       return;
     }
-    after = [...page.keys()].sort().at(-1)!;
   }
   const stored = new Set(await space.names(purpose));
   const all = [...wanted];

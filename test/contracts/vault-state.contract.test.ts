@@ -1,6 +1,7 @@
 // The Vault state backend (--state vault://secret/<prefix>) against the StateStore contract, on
 // OpenBao 2.7.2 (test/peers/openbao.ts), with a token limited to the prefix by an ACL policy.
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRotation } from '../../src/engine/rotation.js';
 import { openState } from '../../src/state/open.js';
@@ -16,6 +17,8 @@ let token: string;
 /** Every request a store sends goes through it, counted. */
 let proxy: ForwardingProxy;
 let requests = 0;
+/** Of them, OpenBao's detailed listings. */
+let listings = 0;
 
 beforeAll(async () => {
   bao = await startOpenBao();
@@ -32,7 +35,11 @@ beforeAll(async () => {
   ].join('\n'));
   token = await bao.token(['keyrot-state']);
   proxy = await startForwardingProxy(bao.address);
-  proxy.injectFaults(() => void requests++);
+  proxy.injectFaults((req) => {
+    requests++;
+    if (req.url?.includes('/detailed-metadata/')) listings++;
+    return undefined;
+  });
 }, 120_000);
 afterAll(async () => {
   await proxy?.close();
@@ -151,6 +158,39 @@ describe('vault state: many plans read at once (issue 27)', () => {
     expect(again.records.get('many-3')).toBe('r-many-3/soak'); // read, since its copy is of an older version
     expect(requests - after).toBe(4);
   });
+
+  it('pages through more than one listing page, each plan answered once, the next page asked for while the caller still holds this one', async () => {
+    const spec = `vault://secret/keyrot-contract/${randomUUID()}`;
+    const env = { VAULT_ADDR: proxy.address, VAULT_TOKEN: await bao.token(['keyrot-state']) };
+    const store = await openState(spec, env).of({ dir: process.cwd() });
+    // 520 records, each copied by its lock holder: a listing page holds 500.
+    const plans = Array.from({ length: 520 }, (_, i) => `paged-${String(i).padStart(3, '0')}`);
+    const limit = pLimit(16);
+    await Promise.all(plans.map((p) => limit(async () => {
+      const lock = await store.lock(p, holder(), 0);
+      await store.save({ ...newRotation(p, new Date(), `r-${p}`), phase: 'drain' });
+      await lock.release();
+    })));
+    const reader = await openState(spec, env).of({ dir: process.cwd() });
+    const answered: string[] = [];
+    const before = listings;
+    let pages = 0;
+    for await (const page of reader.peek([...plans, 'never-run'])) {
+      if (pages++ === 0) {
+        // The caller holds the first page: the second listing reaches OpenBao meanwhile, not after it is done.
+        const deadline = Date.now() + 10_000;
+        while (listings - before < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        expect(listings - before).toBe(2);
+      }
+      for (const p of page) {
+        answered.push(p.plan);
+        if (p.plan !== 'never-run') expect(p.state?.rotationId).toBe(`r-${p.plan}`);
+      }
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(answered.sort()).toEqual([...plans, 'never-run'].sort());
+    expect(listings - before).toBe(2); // 520 secrets: two pages, nothing asked twice
+  }, 120_000);
 
   it('answers the same without the detailed listing or metadata writes (HashiCorp Vault, or an older policy): one read per secret', async () => {
     const { store, plans } = await fleet('keyrot-state-plain', 12);
