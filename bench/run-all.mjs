@@ -148,7 +148,11 @@ function floorCause(f) {
   const saves = `${fsops.skipped ? 'about 11' : fsops.fsync - 1} fsync'd state writes besides the publish (invariant 5: state durable before and after each side effect) where the floor has one`;
   if (c16.motoCpuMsMedian === undefined) return `each rotation's critical path holds ${saves}, and keyrot's CPU (${s(c16.cpuMsMedian)} against ${s(floor.cpuMsMedian)}) competes with moto for the cores`;
   const together = (c16.cpuMsMedian + c16.motoCpuMsMedian) / machine.cpus;
-  return `keyrot needs ${s(c16.cpuMsMedian)} of CPU where the floor needs ${s(floor.cpuMsMedian)}: ${s(c16.cpuMsMedian - c16.systemCpuMsMedian)} of it user time, ` +
+  // The floor with keyrot's durable saves (older JSON has none): how much of the gap invariant 5 explains.
+  const durable = f.durableFloor
+    ? `the ${f.durableFloor.saves} durable state saves alone are not the gap: the floor with them takes ${s(f.durableFloor.wallMsMedian)}, ${x(f.durableFloor.wallMsMedian / floor.wallMsMedian)} the bare floor. `
+    : '';
+  return `${durable}keyrot needs ${s(c16.cpuMsMedian)} of CPU where the floor needs ${s(floor.cpuMsMedian)}: ${s(c16.cpuMsMedian - c16.systemCpuMsMedian)} of it user time, ` +
     `most of that on its one JavaScript thread, which every rotation's next step waits for; with moto's ${s(c16.motoCpuMsMedian)} (the floor's run: ${s(floor.motoCpuMsMedian)}) ` +
     `the two fill ${machine.cpus} cores for at least ${s(together)}, ${x(together / floor.wallMsMedian)} the floor's wall time. The difference is spread thin over the profile: ` +
     `V8's young-generation collections under src/cli/heap.ts (a fixed 8 MB young generation, \`--min-semi-space-size=8 --max-semi-space-size=8\`, ` +
@@ -234,7 +238,7 @@ if (vault.small.failed || vault.mid.failed) {
     rows.push([`quiet tick of \`run --due --no-wait\` over ${BIG} plans, state in Vault (OpenBao)${motoNote}`,
       `${s(q)} (one rotation waiting in its drain); ${perPlan.toFixed(3)} Vault requests per plan (${VM} plans, nothing due, counted at a proxy)`,
       `${VM} plans: ${s(q1)}; ${BIG} = ${x(q / q1)} that`, `≤ 1 Vault request per plan not due; ≤ ${x(bound)} the ${VM}-plan tick`,
-      ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 500 at a time from OpenBao's detailed-metadata listing of their mirrors` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > bound * q1 ? ` ${x(q / q1)} the ${VM}-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
+      ok ? `${met(true)}: no lock is taken for a plan not due (its record, peeked, says so), and the records come 1000 at a time from OpenBao's detailed-metadata listing of their mirrors (the next page asked for while keyrot reads this one)` : `${met(false)}: ${perPlan > 1 ? `${perPlan.toFixed(2)} requests per plan` : ''}${q > bound * q1 ? ` ${x(q / q1)} the ${VM}-plan tick: loading ${BIG} plans (cache hits: one read and a SHA-256 each) and the listing's pages, not linear work per plan` : ''}`]);
   }
   // First tick: linear and peak RSS. On a shared machine the cores are not all the two timed processes':
   // the share other processes took during each tick (bench/cronjob.mjs, from /proc/stat), and how often
