@@ -11,6 +11,7 @@ import { openState } from '../../src/state/open.js';
 import type { RotationContext } from '../../src/engine/context.js';
 import { loadPlan, type LoadedPlan } from '../../src/plan/load.js';
 import type { FakeClock } from './fake-clock.js';
+import { readLedger, readStore } from './inspect.js';
 import { localPlan, type Workspace } from './workspace.js';
 
 export async function load(file: string): Promise<LoadedPlan> {
@@ -29,6 +30,21 @@ export async function issuedPlans(ws: Workspace, clock: FakeClock, names: string
     plans.push(loaded);
   }
   return plans;
+}
+
+/**
+ * What a test asks of issuedPlans' folder (`workspace()` is read at each call: a fresh one per test):
+ * its state folder, the key a plan's file target serves, the status a plan's ledger gives a key
+ * ('gone' once deleted), and a plan made impossible to ask (its ledger unreadable).
+ */
+export function issuedLookups(workspace: () => Workspace) {
+  const stateDir = () => path.join(workspace().dir, '.keyrot');
+  return {
+    stateDir,
+    keyOf: (plan: string) => readStore(path.join(workspace().dir, `${plan}-keys.json`)).current!,
+    statusIn: (plan: string, keyId: string) => readLedger(stateDir(), plan).find((k) => k.id === keyId)?.status ?? 'gone',
+    unaskable: (plan: string) => workspace().write(`.keyrot/generated/${plan}.json`, '{cut short'),
+  };
 }
 
 export interface RunResult {

@@ -12,8 +12,8 @@ import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { fingerprint } from '../../src/secrets/fingerprint.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { issuedPlans, load, sessionOptions } from '../helpers/engine.js';
-import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
+import { issuedLookups, issuedPlans, load, sessionOptions } from '../helpers/engine.js';
+import { readAudit } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
@@ -26,20 +26,17 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-const stateDir = () => path.join(ws.dir, '.keyrot');
-const keyOf = (plan: string) => readStore(path.join(ws.dir, `${plan}-keys.json`)).current!;
-const statusIn = (plan: string, keyId: string) => readLedger(stateDir(), plan).find((k) => k.id === keyId)?.status ?? 'gone';
-const unaskable = (plan: string) => ws.write(`.keyrot/generated/${plan}.json`, '{cut short');
+const { stateDir, keyOf, statusIn, unaskable } = issuedLookups(() => ws);
 const notes = (events: RunEvent[]) => events.flatMap((e) => (e.type === 'note' || e.type === 'warning' ? [`${e.plan} ${e.type}: ${e.message}`] : []));
 const gitleaks = (findings: Array<{ File: string; Secret: string }>) =>
   ws.write('gitleaks.json', JSON.stringify(findings.map((f) => ({ ...f, StartLine: 1, RuleID: 'generic-api-key' }))));
 
-async function revoke(source: LeakSource, signal?: AbortSignal) {
+async function revoke(source: LeakSource, { signal, on = plans }: { signal?: AbortSignal; on?: LoadedPlan[] } = {}) {
   const events: RunEvent[] = [];
   const asked: string[] = [];
   const options = { ...sessionOptions(clock, events, { wait: false, ...(signal ? { signal } : {}) }), confirm: async (q: string) => (asked.push(q), 'yes' as const) };
   const request: RevokeRequest = { source, delete: false, withYes: { command: 'keyrot revoke --yes --report R plans/', piped: false } };
-  const results = await revokeKeys(plans, request, options).catch((e: unknown) => e as Error & { code: string; exitCode: number });
+  const results = await revokeKeys(on, request, options).catch((e: unknown) => e as Error & { code: string; exitCode: number });
   return { results, events, asked };
 }
 
@@ -137,10 +134,8 @@ describe('findings of one key', () => {
 describe('the search and the report', () => {
   it("--key on the one plan that keyrot's records name: no 'not asked' note, as no other plan was left unasked", async () => {
     const leaked = keyOf('alpha').keyId;
-    const events: RunEvent[] = [];
-    const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async () => 'yes' as const };
-    const request: RevokeRequest = { source: { key: leaked }, delete: false, withYes: { command: 'keyrot revoke --yes --key K plans/alpha.yaml', piped: false } };
-    expect(await revokeKeys([plans[0]!], request, options)).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    const { results, events } = await revoke({ key: leaked }, { on: [plans[0]!] });
+    expect(results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
     expect(notes(events).filter((n) => n.includes('not asked'))).toEqual([]);
   });
 
@@ -148,11 +143,11 @@ describe('the search and the report', () => {
     const a = keyOf('alpha');
     const stop = new AbortController();
     stop.abort();
-    const { results, asked } = await revoke({ reportFile: gitleaks([{ File: 'app/config.js', Secret: a.secret }]) }, stop.signal);
+    const { results, asked } = await revoke({ reportFile: gitleaks([{ File: 'app/config.js', Secret: a.secret }]) }, { signal: stop.signal });
     expect(results).toMatchObject({ code: 'interrupted' });
     expect(asked).toEqual([]);
     expect(statusIn('alpha', a.keyId)).toBe('active');
-    const byKey = await revoke({ key: a.keyId }, stop.signal);
+    const byKey = await revoke({ key: a.keyId }, { signal: stop.signal });
     expect(byKey.results).toMatchObject({ code: 'interrupted' });
   });
 
@@ -161,7 +156,7 @@ describe('the search and the report', () => {
     execFileSync('mkfifo', [pipe]); // a scanner still running: nothing written to the pipe yet
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 100);
-    const { results, asked } = await revoke({ reportFile: pipe }, stop.signal);
+    const { results, asked } = await revoke({ reportFile: pipe }, { signal: stop.signal });
     expect(results).toMatchObject({ code: 'interrupted' });
     expect(asked).toEqual([]);
   });
@@ -181,10 +176,8 @@ describe('the search and the report', () => {
 
   it('a keyless revoke writes no "seen at" record: the key was not reported anywhere', async () => {
     const current = keyOf('bravo').keyId;
-    const events: RunEvent[] = [];
-    const options = { ...sessionOptions(clock, events, { wait: false }), confirm: async () => 'yes' as const };
-    const request: RevokeRequest = { source: { current: true }, delete: false, withYes: { command: 'keyrot revoke --yes plans/bravo.yaml', piped: false } };
-    expect(await revokeKeys([plans[1]!], request, options)).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    const { results } = await revoke({ current: true }, { on: [plans[1]!] });
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
     expect(statusIn('bravo', current)).toBe('inactive');
     expect(readAudit(stateDir()).filter((r) => r.detail?.includes('seen at'))).toEqual([]);
   });

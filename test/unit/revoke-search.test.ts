@@ -10,7 +10,7 @@ import { revokeKeys, type RevokeRequest } from '../../src/engine/operations/revo
 import type { LeakSource } from '../../src/engine/revoke-targets.js';
 import type { LoadedPlan } from '../../src/plan/load.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { issuedPlans, load, run, sessionOptions } from '../helpers/engine.js';
+import { issuedLookups, issuedPlans, load, run, sessionOptions } from '../helpers/engine.js';
 import { readAudit, readLedger, readStore } from '../helpers/inspect.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
@@ -24,16 +24,12 @@ beforeEach(async () => {
 });
 afterEach(() => ws.cleanup());
 
-const stateDir = () => path.join(ws.dir, '.keyrot');
-const keyOf = (plan: string) => readStore(path.join(ws.dir, `${plan}-keys.json`)).current!;
-const statusIn = (plan: string, keyId: string) => readLedger(stateDir(), plan).find((k) => k.id === keyId)?.status ?? 'gone';
+const { stateDir, keyOf, statusIn, unaskable } = issuedLookups(() => ws);
 /** keyrot's own records lost: only the issuers can say who holds a key. */
 const forgetRecords = () => {
   rmSync(path.join(stateDir(), 'audit.jsonl'));
   for (const p of ['alpha', 'bravo', 'charlie']) rmSync(path.join(stateDir(), 'state', `${p}.json`));
 };
-/** A plan whose issuer cannot be asked (its ledger is unreadable). */
-const unaskable = (plan: string) => ws.write(`.keyrot/generated/${plan}.json`, '{cut short');
 
 async function revoke(source: LeakSource, on = plans, opts: { answer?: 'yes' | 'no' | 'unattended'; delete?: boolean } = {}) {
   const events: RunEvent[] = [];
