@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './peers.mjs';
+import { cpuMsOf } from './process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
@@ -75,15 +76,8 @@ async function countingProxy(target) {
   return { address: `http://127.0.0.1:${server.address().port}`, counts, close: () => server.close() };
 }
 
-/** CPU time (user + system, ms) OpenBao has used so far, from /proc (Linux); undefined elsewhere. */
-function baoCpuMs() {
-  try {
-    const fields = readFileSync(`/proc/${bao.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return undefined;
-  }
-}
+/** CPU time (user + system, ms) OpenBao has used so far; undefined where /proc is not. */
+const baoCpuMs = () => cpuMsOf(bao.pid);
 
 /** CPU time (ms) the whole machine has spent busy so far (every core, every process), from /proc/stat; undefined elsewhere. */
 function machineBusyMs() {

@@ -14,14 +14,14 @@
 // (state saved before and after each side effect, the lock, the audit log, the checks) costs.
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startMoto } from './peers.mjs';
-import { exec, median } from './process.mjs';
+import { cpuMsOf, exec, median } from './process.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -125,12 +125,7 @@ const usageOf = (u) => ({
 
 /** moto's CPU time so far in ms (Linux: /proc/PID/stat, user + system); undefined elsewhere. moto is one
  *  Python process on the same cores: what it needs per run is what keyrot's CPU competes with. */
-function motoCpuMs() {
-  const file = `/proc/${moto.pid}/stat`;
-  if (!existsSync(file)) return undefined;
-  const fields = readFileSync(file, 'utf8').split(') ').pop().split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
+const motoCpuMs = () => cpuMsOf(moto.pid);
 
 /** `run()` timed, with the CPU moto spent meanwhile added to its usage. */
 async function withMotoCpu(run) {
