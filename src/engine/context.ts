@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { KeyrotError } from '../errors.js';
 import type { NotifyOutcome } from '../notify/notice.js';
 import type { Plan } from '../plan/schema.js';
 import type { KeyIssuer, SecretStore } from '../providers/types.js';
@@ -39,6 +40,9 @@ export interface RotationContext {
   notify(outcome: NotifyOutcome, message?: string): Promise<void>;
   /** Why the plan lock was lost, if it was. */
   lockLost(): string | undefined;
+  /** A failure that did not stop the rotation (a revoke that could not end the leaked key's sessions): the
+   *  command ends with its exit code once the rotation has gone as far as it can. Memory only. */
+  unfinished?: KeyrotError;
   /** Call a provider, turning any failure into a KeyrotError that names the provider and operation. */
   call<T>(provider: { label: string }, operation: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -7,7 +7,8 @@ import { KeyrotError } from '../errors.js';
 import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { SessionOptions } from './options.js';
-import type { Outcome } from './outcome.js';
+import { outcomeOfError, type Outcome } from './outcome.js';
+import { endLeakedSessions } from './revoke-sessions.js';
 import { servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
 import type { RotationState } from './rotation.js';
@@ -91,6 +92,12 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     // --delete finishes a revoke; it never starts one (that would skip the warning below).
     if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start = await beginRevoke(session, keyId);
+    // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
+    const again = (s: RotationState | undefined): s is RotationState => !req.delete && s?.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke';
+    if ('nothing' in start && again(session.saved) && session.providers.issuer.openSessions?.end) {
+      const failed = await endLeakedSessions(session.context(session.saved), keyId);
+      if (failed) return outcomeOfError(failed);
+    }
     if ('nothing' in start) {
       options.reporter.event({ type: 'note', plan, message: `nothing to revoke: ${start.nothing}` });
       return { status: 'done' as const };
@@ -110,6 +117,7 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     if (!req.delete) options.reporter.event({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
 
     const ctx = session.context(start.state);
+    if (again(start.state)) ctx.unfinished = await endLeakedSessions(ctx, keyId);
     if (req.locations.length > 0) await ctx.audit('revoke', 'ok', `${keyId} leaked: seen at ${req.locations.join('; ')}`, 'leak-report');
     if (req.delete && !ctx.state.approvedBy) {
       ctx.state.approvedBy = actor();
@@ -127,8 +135,8 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
         ? (ctx.issuer.deactivates === false ? `the leaked key was deleted at once (${ctx.issuer.label} cannot deactivate keys)` : 'the leaked key was deleted to make room for it (the issuer was full)')
         : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
       options.reporter.event({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
-      return { status: 'done' as const };
+      return ctx.unfinished ? outcomeOfError(ctx.unfinished) : { status: 'done' as const };
     }
-    return result;
+    return ctx.unfinished && result.status === 'done' ? outcomeOfError(ctx.unfinished) : result;
   });
 }

@@ -89,6 +89,25 @@ export interface KeyIssuer {
   /** Preflight checks beyond list() (whom the credentials are, permissions, least privilege): read-only;
    *  a failed check is a finding, not a throw. Without it, doctor checks that list() answers. */
   doctor?(): Promise<Check[]>;
+  /** Where a key's login holds sessions that outlive its deactivation (a database login): what a revoke
+   *  does about them (see OpenSessions). Without it, a key opens no session that outlives it. */
+  readonly openSessions?: OpenSessions;
+}
+
+/**
+ * Sessions a deactivated key leaves open: NOLOGIN or ACCOUNT LOCK stops new logins only. Only revoke
+ * ends them, right after the deactivate: an attacker's open session is what a revoke must end. A planned
+ * rotation never does (its session gate waits for them to go), so no consumer is cut off by one.
+ */
+export interface OpenSessions {
+  /** For `keyrot plan`: the call that ends them, or why they are left open. */
+  readonly explain: string;
+  /** Ends every session open now as the key's login, never keyrot's own connection, and resolves how many
+   *  it ended: 0 when the login holds another key now (the next rotation's password), so a newer key's
+   *  consumers are never cut off. Throws `KeyrotError('db-sessions-not-ended')` when keyrot's login may not
+   *  (its hint names the grant). Absent where ending them would cut consumers of the new key too (Redis:
+   *  one user holds both passwords): the revoke then says they were left open, and `explain` says why. */
+  end?(keyId: string): Promise<number>;
 }
 
 /** What a retire hook did: 'changed' (or nothing returned) when it changed the store, 'unchanged' when it

@@ -1,6 +1,6 @@
 // The built keyrot rotating MariaDB 10.11 passwords between two users, each defined for two hosts,
-// logged in with CREATE USER, PROCESS and SELECT on mysql.global_priv only: the shared database
-// scenarios, then host variants that disagree, and what `keyrot plan` and `keyrot doctor` show.
+// logged in with CREATE USER, PROCESS, CONNECTION ADMIN and SELECT on mysql.global_priv only: the
+// shared database scenarios, then host variants that disagree, and what `keyrot plan` and `keyrot doctor` show.
 import { expect, it } from 'vitest';
 import { ADMIN_ENV } from '../helpers/database-kit.js';
 import { databaseScenarios, userOf } from '../helpers/database-scenarios.js';
@@ -40,7 +40,11 @@ const { kit } = databaseScenarios({
   },
   async hold(user, password) {
     const c = await db.connect(user, password, fixture.database);
-    return { end: () => c.end() };
+    return { alive: () => c.query('SELECT 1').then(() => true, () => false), end: () => c.end().catch(() => c.destroy()) };
+  },
+  endsSessions: true,
+  async sessionPrivilege(granted) {
+    await db.sql(granted ? `GRANT CONNECTION ADMIN ON *.* TO '${fixture.admin.user}'@'%'` : `REVOKE CONNECTION ADMIN ON *.* FROM '${fixture.admin.user}'@'%'`);
   },
   /** The published user is unlocked with one password on both its hosts; the other locked without one; both keep their grants. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {
@@ -78,12 +82,18 @@ it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes
   const dry = await kit.cli(['plan', plan]);
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.stdout).toContain(`IDENTIFIED BY PASSWORD '<hash, masked>'`);
-  expect(dry.stdout).toContain("ALTER USER '<old user>'@'<each host>' ACCOUNT LOCK");
+  expect(dry.stdout).toContain("ALTER USER '<old user>'@'<each host>' ACCOUNT LOCK (open sessions go on: a rotation waits for them to disconnect, a revoke ends them)");
   const doctor = await kit.cli(['doctor', plan]);
   await c.end();
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
   expect(doctor.stdout).toContain(`${fixture.users[0]}: 1 session now from 127.0.0.1; ${fixture.users[1]}: 0 sessions now`);
   expect(doctor.stdout).toContain(`${fixture.users[0]}@{%, 127.0.0.1} and ${fixture.users[1]}@{%, 127.0.0.1}`);
   expect(doctor.stdout).toContain('holds no ALL PRIVILEGES or SUPER');
+  expect(doctor.stdout).toContain(`${fixture.admin.user}@% may end the sessions of a revoked user (CONNECTION ADMIN)`);
+  await db.sql(`REVOKE CONNECTION ADMIN ON *.* FROM '${fixture.admin.user}'@'%'`);
+  const without = await kit.cli(['doctor', plan]);
+  expect(without.code, 'a warning, not a failure: rotations do not need it').toBe(0);
+  expect(without.stdout).toContain(`${fixture.admin.user}@% lacks CONNECTION ADMIN: a revoke would lock the leaked user out (ACCOUNT LOCK) but could not end the sessions it already has open`);
+  expect(without.stdout).toContain(`GRANT CONNECTION ADMIN ON *.* TO '${fixture.admin.user}'@'%'`);
   expect(kit.leaks()).toEqual([]);
 }, 60_000);

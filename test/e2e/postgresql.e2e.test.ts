@@ -1,6 +1,6 @@
 // The built keyrot rotating PostgreSQL passwords between two login roles, on a real PostgreSQL 15,
-// logged in as a CREATEROLE-only login: the shared database scenarios, then what `keyrot plan` and
-// `keyrot doctor` show. Waits are never slept through: a stored deadline is moved into the past.
+// logged in as a login with CREATEROLE and pg_signal_backend only: the shared database scenarios,
+// then what `keyrot plan` and `keyrot doctor` show. Waits are never slept through: a stored deadline is moved into the past.
 import { expect, it } from 'vitest';
 import { ADMIN_ENV } from '../helpers/database-kit.js';
 import { databaseScenarios, userOf } from '../helpers/database-scenarios.js';
@@ -33,7 +33,11 @@ const { kit } = databaseScenarios({
   canLogIn,
   async hold(user, password) {
     const client = await db.connect(user, password);
-    return { end: () => client.end() };
+    return { alive: () => client.query('SELECT 1').then(() => true, () => false), end: () => client.end().catch(() => undefined) };
+  },
+  endsSessions: true,
+  async sessionPrivilege(granted) {
+    await db.sql(granted ? `GRANT pg_signal_backend TO ${fixture.admin.user}` : `REVOKE pg_signal_backend FROM ${fixture.admin.user}`);
   },
   /** Exactly one role logs in, with the published password; both stay in the group and may read the table. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {
@@ -58,11 +62,17 @@ it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes
   const dry = await kit.cli(['plan', plan]);
   expect(dry.code, dry.stderr).toBe(0);
   expect(dry.stdout).toContain(`ALTER ROLE <the role of ${fixture.roles.join('/')} holding no key> WITH LOGIN PASSWORD '<SCRAM-SHA-256 verifier, masked>'`);
-  expect(dry.stdout).toContain('ALTER ROLE <old role> WITH NOLOGIN');
+  expect(dry.stdout).toContain('ALTER ROLE <old role> WITH NOLOGIN (open sessions go on: a rotation waits for them to disconnect, a revoke ends them)');
   const doctor = await kit.cli(['doctor', plan]);
   await client.end();
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
   expect(doctor.stdout).toContain(`${fixture.roles[0]}: 1 session now; ${fixture.roles[1]}: 0 sessions now (NOLOGIN)`);
   expect(doctor.stdout).toContain(`${fixture.admin.user} has CREATEROLE and no SUPERUSER`);
+  expect(doctor.stdout).toContain(`${fixture.admin.user} may end the sessions of a revoked role (pg_signal_backend)`);
+  await db.sql(`REVOKE pg_signal_backend FROM ${fixture.admin.user}`);
+  const without = await kit.cli(['doctor', plan]);
+  expect(without.code, 'a warning, not a failure: rotations do not need it').toBe(0);
+  expect(without.stdout).toContain(`${fixture.admin.user} lacks pg_signal_backend: a revoke would shut the leaked role out (NOLOGIN) but could not end the sessions it already has open`);
+  expect(without.stdout).toContain(`GRANT pg_signal_backend TO "${fixture.admin.user}"`);
   expect(kit.leaks()).toEqual([]);
 }, 60_000);

@@ -33,8 +33,9 @@ const { kit } = databaseScenarios({
   canLogIn,
   async hold(user, password) {
     const client = await redis.connect(user, password);
-    return { end: async () => client.destroy() };
+    return { alive: () => client.ping().then(() => true, () => false), end: async () => client.destroy() };
   },
+  endsSessions: false,
   /** The user holds exactly one password, the published one, and the ACL file says so too. */
   async onlyPublishedInUse({ secret }) {
     expect(parseUser(await redis.command('ACL', 'GETUSER', fixture.user))!.passwords).toEqual([sha256(secret)]);

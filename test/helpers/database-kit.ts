@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { PhaseName } from '../../src/engine/rotation.js';
 import { keyrot, type CliResult } from './cli.js';
-import { leakedIndexes, readState, readStore, type StoredKey } from './inspect.js';
+import { leakedIndexes, readAudit, readState, readStore, type StoredKey } from './inspect.js';
 import type { Workspace } from './workspace.js';
 
 const CONSUMER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'peers', 'db-consumer.mjs');
@@ -39,6 +39,7 @@ export function databaseKit(get: () => { ws: Workspace; adminPassword: string })
     storeFile,
     published,
     state: (plan: string) => readState(path.join(get().ws.dir, '.keyrot'), plan),
+    audit: () => readAudit(path.join(get().ws.dir, '.keyrot')),
 
     /** A plan: `source` as given, a file target, no overlap, a session gate without quiet time, a short soak. */
     plan(name: string, source: Record<string, unknown>, extra: Record<string, unknown> = {}): string {

@@ -17,14 +17,24 @@ export interface DatabaseUnderTest {
   /** A fresh rotated login (or pair) per test: the plan's `source` and the admin's password. */
   fixture(n: number): Promise<{ source: Record<string, unknown>; adminPassword: string }>;
   canLogIn(user: string, password: string): Promise<boolean>;
-  /** A connection that logs in once and never reconnects; end() closes it. */
-  hold(user: string, password: string): Promise<{ end(): Promise<void> }>;
+  /** A connection that logs in once and never reconnects; alive() answers whether a query on it still
+   *  succeeds; end() closes it. */
+  hold(user: string, password: string): Promise<Held>;
+  /** Whether a revoke ends the sessions the leaked password opened (Redis: no, it says why). */
+  endsSessions: boolean;
+  /** Grant or take back from keyrot's login the privilege a revoke needs to end another login's sessions. */
+  sessionPrivilege?(granted: boolean): Promise<void>;
   /** After a finished rotation: only the published credential logs in, and the grants are intact. */
   onlyPublishedInUse(published: StoredKey): Promise<void>;
   /** Which login the first and the second key go to (alternating users), or the one user (Redis). */
   logins(source: Record<string, unknown>): [string, string];
   /** The database the consumer's pool opens (SQL servers). */
   consumerDatabase?: string;
+}
+
+export interface Held {
+  alive(): Promise<boolean>;
+  end(): Promise<void>;
 }
 
 export const userOf = (keyId: string) => keyId.slice(0, keyId.lastIndexOf('@'));
@@ -98,6 +108,7 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
       expect(held.code).toBe(3);
       expect(held.stderr).toMatch(new RegExp(`old key ${old.keyId} was still used by 1 session connected now( \\(from [^)]+\\))? after waiting 1h; not deactivating it`));
       expect(await db.canLogIn(userOf(old.keyId), old.secret)).toBe(true);
+      expect(await stuck.alive(), 'a planned rotation never ends a consumer\'s session').toBe(true);
 
       await stuck.end(); // it reconnects at last (with the new credential)
       const on = await kit.cli(['run', '--no-wait', plan]);
@@ -148,21 +159,72 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
       expect(kit.leaks()).toEqual([]);
     }, 60_000);
 
-    it('a leaked password piped to `keyrot revoke --secret-stdin` is found by its fingerprint, shut out at once, and replaced', async () => {
+    it('a leaked password piped to `keyrot revoke --secret-stdin` is found by its fingerprint, shut out at once, its open session ended (not Redis), and replaced', async () => {
       const plan = kit.plan('svc', fixture.source);
       expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
       const leaked = kit.published('svc');
+      const attacker = await db.hold(userOf(leaked.keyId), leaked.secret);
       const revoke = spawnSync(process.execPath, [BIN, 'revoke', '--yes', '--secret-stdin', ws.dir], {
         cwd: ws.dir, input: `${leaked.secret}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', [ADMIN_ENV]: fixture.adminPassword },
       });
       expect(revoke.status, revoke.stderr).toBe(0);
       expect(`${revoke.stdout}${revoke.stderr}`.includes(leaked.secret)).toBe(false);
       expect(revoke.stdout).toContain(`deactivated leaked key ${leaked.keyId}`);
+      expect(revoke.stdout).toContain(db.endsSessions ? `ended 1 session open as leaked key ${leaked.keyId}` : `sessions open as leaked ${leaked.keyId} left open: connections already authenticated`);
+      expect(await attacker.alive()).toBe(!db.endsSessions);
+      const ended = kit.audit().find((r) => r.action === 'end-sessions');
+      expect(ended && [ended.outcome, ended.detail]).toEqual(db.endsSessions ? ['ok', `ended 1 session open as leaked key ${leaked.keyId}`] : ['skipped', expect.stringContaining('left open')]);
       expect(await db.canLogIn(userOf(leaked.keyId), leaked.secret)).toBe(false);
       const replacement = kit.published('svc');
       expect(replacement.keyId).not.toBe(leaked.keyId);
       expect(await db.canLogIn(userOf(replacement.keyId), replacement.secret)).toBe(true);
       expect(kit.leaks()).toEqual([]);
+      await attacker.end();
+    }, 60_000);
+
+    it('the old password leaks during the overlap: revoke ends its sessions (not Redis) and never one on the new password', async () => {
+      const plan = kit.plan('svc', fixture.source);
+      expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+      const leaked = kit.published('svc');
+      const attacker = await db.hold(userOf(leaked.keyId), leaked.secret);
+      expect((await kit.cli(['run', '--no-wait', plan])).code).toBe(75); // the session gate waits for it
+      const fresh = kit.published('svc');
+      const consumer = await db.hold(userOf(fresh.keyId), fresh.secret);
+
+      const revoke = await kit.cli(['revoke', '--yes', '--key', leaked.keyId, plan]);
+      expect(revoke.code, revoke.stderr).toBe(0);
+      expect(await attacker.alive()).toBe(!db.endsSessions);
+      expect(await consumer.alive(), 'a session on the new password survives').toBe(true);
+      expect(await db.canLogIn(userOf(leaked.keyId), leaked.secret)).toBe(false);
+      expect(kit.published('svc').keyId).toBe(fresh.keyId);
+      expect(kit.leaks()).toEqual([]);
+      await Promise.all([attacker.end(), consumer.end()]);
+    }, 60_000);
+
+    it.runIf(db.sessionPrivilege)('keyrot\'s login may not end sessions: the key is revoked anyway, exit 4 says how to end them, and the hinted re-run does', async () => {
+      const plan = kit.plan('svc', fixture.source);
+      expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+      const leaked = kit.published('svc');
+      const attacker = await db.hold(userOf(leaked.keyId), leaked.secret);
+      await db.sessionPrivilege!(false);
+
+      const revoke = await kit.cli(['revoke', '--yes', '--key', leaked.keyId, plan]);
+      expect(revoke.code, revoke.stderr).toBe(4);
+      expect(revoke.stderr).toContain(`leaked key ${leaked.keyId} is revoked (no new login as ${userOf(leaked.keyId)}), but the sessions already open as ${userOf(leaked.keyId)} were not ended`);
+      expect(revoke.stderr).toMatch(/as an administrator of the database run `GRANT [^`]+`, then `keyrot revoke --yes --key /);
+      expect(await db.canLogIn(userOf(leaked.keyId), leaked.secret)).toBe(false);
+      expect(await attacker.alive()).toBe(true);
+      const replacement = kit.published('svc');
+      expect(await db.canLogIn(userOf(replacement.keyId), replacement.secret)).toBe(true);
+      expect(kit.audit().find((r) => r.action === 'end-sessions')).toMatchObject({ outcome: 'failed', detail: expect.stringContaining(`sessions open as leaked ${leaked.keyId} not ended`) });
+
+      await db.sessionPrivilege!(true);
+      const again = await kit.cli(['revoke', '--yes', '--key', leaked.keyId, plan]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain(`ended 1 session open as leaked key ${leaked.keyId}`);
+      expect(await attacker.alive()).toBe(false);
+      expect(kit.leaks()).toEqual([]);
+      await attacker.end();
     }, 60_000);
   });
 

@@ -1,7 +1,7 @@
 // In-memory providers for unit tests: small, honest implementations of the two interfaces.
 import { randomBytes } from 'node:crypto';
 import { KeyrotError } from '../../src/errors.js';
-import type { Credential, KeyInfo, KeyIssuer, LastUse, Ownership, RetireResult, SecretStore } from '../../src/providers/types.js';
+import type { Credential, KeyInfo, KeyIssuer, LastUse, OpenSessions, Ownership, RetireResult, SecretStore } from '../../src/providers/types.js';
 
 export class FakeIssuer implements KeyIssuer {
   readonly label = 'fake issuer';
@@ -13,6 +13,8 @@ export class FakeIssuer implements KeyIssuer {
   reportsLastUse = true;
   /** Answer as a database does (LastUse `sessions`): the sessions open now per key id, instead of a date. */
   sessions: Map<string, number> | undefined;
+  /** As a database login: the sessions a revoke may end (see OpenSessions). */
+  openSessions: OpenSessions | undefined;
   rejectVerify = false;
   mostKeysSeen = 0;
   private n = 0;

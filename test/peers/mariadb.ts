@@ -22,7 +22,8 @@ export interface MariaDb {
    * Alternating users as a team would set them up: a database `<name>` with a table `items`, and two
    * users `<name>_blue`, `<name>_green`, each on two hosts ('%' and '127.0.0.1', the one a loopback
    * client matches), locked and without a password, both allowed SELECT and INSERT on `<name>`. Also
-   * keyrot's own login `<name>_keyrot` with CREATE USER, PROCESS and SELECT on mysql.global_priv only.
+   * keyrot's own login `<name>_keyrot` with CREATE USER, PROCESS, CONNECTION ADMIN (a revoke ends the
+   * leaked user's sessions) and SELECT on mysql.global_priv only.
    */
   alternating(name: string): Promise<{ users: [string, string]; hosts: string[]; database: string; admin: { user: string; password: string } }>;
   kill(): Promise<void>;
@@ -61,7 +62,7 @@ export async function startMariaDb(): Promise<MariaDb> {
       ...accounts.map((a) => `CREATE USER ${a} IDENTIFIED VIA mysql_native_password USING 'invalid' ACCOUNT LOCK`),
       ...accounts.map((a) => `GRANT SELECT, INSERT ON ${name}.* TO ${a}`),
       `CREATE USER '${admin.user}'@'%' IDENTIFIED BY '${admin.password}'`,
-      `GRANT CREATE USER, PROCESS ON *.* TO '${admin.user}'@'%'`, `GRANT SELECT ON mysql.global_priv TO '${admin.user}'@'%'`,
+      `GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.* TO '${admin.user}'@'%'`, `GRANT SELECT ON mysql.global_priv TO '${admin.user}'@'%'`,
     ].join('; '));
     return { users, hosts, database: name, admin };
   };

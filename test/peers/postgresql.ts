@@ -22,7 +22,8 @@ export interface Postgres {
   /**
    * Alternating logins as a team would set them up: a group role `<name>` holding the grants (a table
    * `<name>_items` it may read and write), and two NOLOGIN members `<name>_blue`, `<name>_green`. Also
-   * keyrot's own login `<name>_keyrot` with CREATEROLE only. Answers the names and keyrot's password.
+   * keyrot's own login `<name>_keyrot` with CREATEROLE and pg_signal_backend (a revoke ends the leaked
+   * role's sessions) only. Answers the names and keyrot's password.
    */
   alternating(name: string): Promise<{ roles: [string, string]; table: string; admin: { user: string; password: string } }>;
   /** SIGKILL the server, as a crash. */
@@ -60,7 +61,7 @@ export async function startPostgres(): Promise<Postgres> {
     const table = `${name}_items`;
     await sql(`CREATE ROLE ${name} NOLOGIN; CREATE ROLE ${roles[0]} NOLOGIN IN ROLE ${name}; CREATE ROLE ${roles[1]} NOLOGIN IN ROLE ${name};
       CREATE TABLE ${table} (id serial PRIMARY KEY, note text); GRANT SELECT, INSERT ON ${table} TO ${name}; GRANT USAGE ON SEQUENCE ${table}_id_seq TO ${name};
-      CREATE ROLE ${admin.user} LOGIN CREATEROLE PASSWORD '${admin.password}'`);
+      CREATE ROLE ${admin.user} LOGIN CREATEROLE PASSWORD '${admin.password}'; GRANT pg_signal_backend TO ${admin.user}`);
     return { roles, table, admin };
   };
   return {

@@ -1,7 +1,9 @@
-// revoke (keyrot revoke): a key leaked. Deactivate it at once, stop every target serving it, drop
-// every copy of its secret; only then look up what it last touched, for the investigation.
+// revoke (keyrot revoke): a key leaked. Deactivate it at once, end the sessions it opened (a database
+// login), stop every target serving it, drop every copy of its secret; only then look up what it last
+// touched, for the investigation.
 import type { RotationContext } from '../context.js';
 import { describeLastUse } from '../keys.js';
+import { endLeakedSessions } from '../revoke-sessions.js';
 import type { PhaseName } from '../rotation.js';
 import { oldKey, retireIn, type PhaseStory } from './phase.js';
 
@@ -21,6 +23,8 @@ async function revokeLeakedKey(ctx: RotationContext): Promise<void> {
     ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
     await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
   }
+  // No new login is possible now; an attacker's session already open is ended next (where the issuer can).
+  ctx.unfinished = await endLeakedSessions(ctx, keyId);
   // The stores stop serving it too: for a generated key that is what revokes it. A leaked key is
   // never served again (revoke allows no rollback), so every copy of its secret goes now too.
   for (const store of ctx.stores) {
@@ -40,7 +44,10 @@ const afterRevoke = ({ state }: RotationContext): PhaseName => {
 };
 
 export const revoke: PhaseStory = {
-  calls: (ctx) => [ctx.issuer.explain('lastUsed'), ctx.issuer.explain(ctx.issuer.deactivates === false ? 'delete' : 'deactivate'), ...ctx.stores.map((s) => s.explain('onDeactivate'))],
+  calls: (ctx) => [
+    ctx.issuer.explain('lastUsed'), ctx.issuer.explain(ctx.issuer.deactivates === false ? 'delete' : 'deactivate'),
+    ...(ctx.issuer.openSessions ? [ctx.issuer.openSessions.explain] : []), ...ctx.stores.map((s) => s.explain('onDeactivate')),
+  ],
   guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
   act: revokeLeakedKey,
   next: afterRevoke,

@@ -1,11 +1,12 @@
 // keyrot doctor for the mysql issuer, read-only: whom keyrot logs in as and whether its grants allow
-// what a rotation runs (CREATE USER, PROCESS, reading the account table), whether both users exist on
-// the same hosts with the same grants, who is connected as each now, least privilege, encryption.
+// what a rotation runs (CREATE USER, PROCESS, reading the account table) and what a revoke runs (CONNECTION
+// ADMIN, to end the leaked user's sessions), whether both users exist on the same hosts with the same
+// grants, who is connected as each now, least privilege, encryption.
 import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { MysqlApi, Query } from './client.js';
 import type { MysqlIssuerConfig } from './schema.js';
-import { ACCOUNTS, account, type Flavor } from './sql.js';
+import { ACCOUNTS, account, grantTo, KILL_PRIVILEGE, type Flavor } from './sql.js';
 import { count } from '../../../shared/plural.js';
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
@@ -18,6 +19,7 @@ interface Found {
   userGrants: Record<string, string[] | undefined>;
   sessions: Record<string, { n: number; from: string | null }>;
   ssl: boolean;
+  flavor: Flavor;
 }
 
 async function look(config: MysqlIssuerConfig, query: Query, flavor: Flavor): Promise<Found> {
@@ -38,7 +40,7 @@ async function look(config: MysqlIssuerConfig, query: Query, flavor: Flavor): Pr
     sessions[u] = { n: Number(row?.n ?? 0), from: row?.from ?? null };
   }
   const [ssl] = await query<{ Value: string }>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
-  return { me, version, grants, hosts, userGrants, sessions, ssl: Boolean(ssl?.Value) };
+  return { me, version, grants, hosts, userGrants, sessions, ssl: Boolean(ssl?.Value), flavor };
 }
 
 export async function mysqlDoctor(config: MysqlIssuerConfig, db: MysqlApi): Promise<Check[]> {
@@ -57,6 +59,11 @@ export async function mysqlDoctor(config: MysqlIssuerConfig, db: MysqlApi): Prom
     ? { check: 'permissions', status: 'fail', detail: `${f.me} lacks ${missing.join(', ')}`, hint: `GRANT ${missing[0]} TO ${f.me}, then keyrot doctor again` }
     : { check: 'permissions', status: 'pass', detail: `${f.me} may ALTER USER (CREATE USER), see every session (PROCESS) and read the account table` });
 
+  const kill = KILL_PRIVILEGE[f.flavor];
+  checks.push(has('CONNECTION ADMIN|CONNECTION_ADMIN|SUPER')
+    ? { check: 'revoke sessions', status: 'pass', detail: `${f.me} may end the sessions of a revoked user (${kill})` }
+    : { check: 'revoke sessions', status: 'warn', detail: `${f.me} lacks ${kill}: a revoke would lock the leaked user out (ACCOUNT LOCK) but could not end the sessions it already has open`, hint: `as an administrator run \`${grantTo(kill, f.me)}\`, then keyrot doctor again` });
+
   const absent = config.users.filter((u) => f.hosts[u]!.length === 0);
   if (absent.length) {
     checks.push({ check: 'logins', status: 'fail', detail: `user ${absent.join(' and ')} does not exist (for any host)`, hint: `CREATE USER '${absent[0]}'@'<host>' ACCOUNT LOCK with the same grants as the other, then keyrot doctor again` });
@@ -74,7 +81,7 @@ export async function mysqlDoctor(config: MysqlIssuerConfig, db: MysqlApi): Prom
   }
   const broad = /ALL PRIVILEGES ON \*\.\*|SUPER/.test(all);
   checks.push(broad
-    ? { check: 'least privilege', status: 'warn', detail: `${f.me} holds far more than keyrot needs (${f.grants[0]})`, hint: 'grant keyrot\'s login only CREATE USER, PROCESS and SELECT on the account table' }
+    ? { check: 'least privilege', status: 'warn', detail: `${f.me} holds far more than keyrot needs (${f.grants[0]})`, hint: `grant keyrot's login only CREATE USER, PROCESS, ${kill} and SELECT on the account table` }
     : { check: 'least privilege', status: 'pass', detail: `${f.me} holds no ALL PRIVILEGES or SUPER` });
   if (!f.ssl && !LOOPBACK.test(config.host)) {
     checks.push({ check: 'encryption', status: 'warn', detail: `the connection to ${db.where} is not encrypted`, hint: 'add `tls: { mode: verify-full }` to the source' });

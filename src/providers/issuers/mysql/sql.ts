@@ -40,6 +40,15 @@ export const SESSIONS = `SELECT COUNT(*) AS sessions, GROUP_CONCAT(DISTINCT SUBS
      AND GRANTEE = CONCAT("'", SUBSTRING_INDEX(CURRENT_USER(), '@', 1), "'@'", SUBSTRING_INDEX(CURRENT_USER(), '@', -1), "'")) AS may_see
   FROM information_schema.PROCESSLIST WHERE USER = ?`;
 
+/** Revoke only: the sessions of the leaked user (any host part) but keyrot's own (all of them only with PROCESS: see SESSIONS). */
+export const SESSION_IDS = `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()`;
+export const kill = (id: number) => `KILL CONNECTION ${Math.trunc(id)}`;
+export const killExplained = "KILL CONNECTION <id> for each information_schema.PROCESSLIST row of the leaked user, any host (revoke only: ends the sessions the leaked password opened; needs CONNECTION ADMIN, MySQL 8: CONNECTION_ADMIN)";
+/** What keyrot's login needs to end other users' sessions, by server. */
+export const KILL_PRIVILEGE: Record<Flavor, string> = { mariadb: 'CONNECTION ADMIN', mysql: 'CONNECTION_ADMIN' };
+/** `me` as CURRENT_USER() answers it ("keyrot@%"), quoted for a GRANT that works when pasted. */
+export const grantTo = (privilege: string, me: string) => `GRANT ${privilege} ON *.* TO ${account(me.slice(0, me.lastIndexOf('@')), me.slice(me.lastIndexOf('@') + 1))}`;
+
 const accounts = (user: string, hosts: string[]) => hosts.map((h) => account(user, h));
 
 export function setPassword(flavor: Flavor, user: string, hosts: string[], password: string): string {
@@ -57,7 +66,7 @@ export function explainSql(op: IssuerOp, users: readonly [string, string], where
     case 'create': return `ALTER USER '<the user of ${users.join('/')} holding no key>'@'<each of its hosts>' IDENTIFIED BY PASSWORD '<hash, masked>' (MySQL 8: BY '<password, masked>') ACCOUNT UNLOCK`;
     case 'verify': return `log in to ${where} as the new user with the new password; SELECT CURRENT_USER()`;
     case 'lastUsed': return 'SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = <user> (sessions connected now)';
-    case 'deactivate': return "ALTER USER '<old user>'@'<each host>' ACCOUNT LOCK (open sessions go on until they disconnect)";
+    case 'deactivate': return "ALTER USER '<old user>'@'<each host>' ACCOUNT LOCK (open sessions go on: a rotation waits for them to disconnect, a revoke ends them)";
     case 'reactivate': return "ALTER USER '<old user>'@'<each host>' ACCOUNT UNLOCK";
     case 'delete': return "ALTER USER '<old user>'@'<each host>' IDENTIFIED VIA mysql_native_password USING 'invalid' (MySQL 8: an invalid caching_sha2 hash) ACCOUNT LOCK";
   }

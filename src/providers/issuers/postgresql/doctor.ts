@@ -1,18 +1,19 @@
 // keyrot doctor for the postgresql issuer, read-only: whom keyrot logs in as and whether it may alter
 // the two roles (CREATEROLE), whether the roles exist and share their grants (consumers switch from
-// one to the other), who is connected as each now (the session gate's question), least privilege,
-// and whether the connection is encrypted.
+// one to the other), whether it may end a revoked role's sessions (pg_signal_backend), who is connected
+// as each now (the session gate's question), least privilege, and whether the connection is encrypted.
 import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { PgApi } from './client.js';
 import type { PostgresqlIssuerConfig } from './schema.js';
 import { count } from '../../../shared/plural.js';
+import { grantSignal } from './sql.js';
 
-interface Me { user: string; version: string; rolsuper: boolean; rolcreaterole: boolean; stats: boolean; ssl: boolean | null }
+interface Me { user: string; version: string; rolsuper: boolean; rolcreaterole: boolean; stats: boolean; signal: boolean; ssl: boolean | null }
 interface Role { rolname: string; rolsuper: boolean; rolcreaterole: boolean; rolcanlogin: boolean; groups: string[] | null; grants: number; sessions: number; clients: string | null }
 
 const ME = `SELECT current_user AS user, current_setting('server_version') AS version, r.rolsuper, r.rolcreaterole,
-  pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS stats, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl
+  pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER') AS stats, pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl
   FROM pg_roles r WHERE r.rolname = current_user`;
 
 const ROLES = `SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolcanlogin,
@@ -46,6 +47,10 @@ export async function postgresqlDoctor(config: PostgresqlIssuerConfig, db: PgApi
     checks.push({ check: 'permissions', status: 'pass', detail: `${me.user} may ALTER ROLE and COMMENT ON ROLE ${config.roles.join(' and ')} (${me.rolsuper ? 'SUPERUSER' : 'CREATEROLE'})${stats}` });
   }
 
+  checks.push(me.rolsuper || me.signal
+    ? { check: 'revoke sessions', status: 'pass', detail: `${me.user} may end the sessions of a revoked role (${me.rolsuper ? 'SUPERUSER' : 'pg_signal_backend'})` }
+    : { check: 'revoke sessions', status: 'warn', detail: `${me.user} lacks pg_signal_backend: a revoke would shut the leaked role out (NOLOGIN) but could not end the sessions it already has open`, hint: `as a superuser run \`${grantSignal(me.user)}\`, then keyrot doctor again` });
+
   if (missing.length) {
     checks.push({ check: 'logins', status: 'fail', detail: `role ${missing.join(' and ')} does not exist`, hint: `CREATE ROLE ${missing[0]} NOLOGIN IN ROLE <the group role holding the grants>, then keyrot doctor again` });
   } else {
@@ -58,9 +63,9 @@ export async function postgresqlDoctor(config: PostgresqlIssuerConfig, db: PgApi
     checks.push({ check: 'sessions', status: 'pass', detail: roles.map((r) => `${r!.rolname}: ${count(r!.sessions, 'session')} now${r!.clients ? ` from ${r!.clients}` : ''}${r!.rolcanlogin ? '' : ' (NOLOGIN)'}`).join('; ') });
   }
 
-  const broad = [...(me.rolsuper ? [`keyrot's login ${me.user} is a superuser (it needs only CREATEROLE)`] : []), ...found.filter((r) => r.rolsuper || r.rolcreaterole).map((r) => `rotated role ${r.rolname} has ${r.rolsuper ? 'SUPERUSER' : 'CREATEROLE'}`)];
+  const broad = [...(me.rolsuper ? [`keyrot's login ${me.user} is a superuser (it needs only CREATEROLE, and pg_signal_backend for revoke)`] : []), ...found.filter((r) => r.rolsuper || r.rolcreaterole).map((r) => `rotated role ${r.rolname} has ${r.rolsuper ? 'SUPERUSER' : 'CREATEROLE'}`)];
   checks.push(broad.length
-    ? { check: 'least privilege', status: 'warn', detail: broad.join('; '), hint: 'give keyrot\'s login CREATEROLE only, and the rotated logins only their grants' }
+    ? { check: 'least privilege', status: 'warn', detail: broad.join('; '), hint: 'give keyrot\'s login CREATEROLE and pg_signal_backend only, and the rotated logins only their grants' }
     : { check: 'least privilege', status: 'pass', detail: `${me.user} has CREATEROLE and no SUPERUSER; the rotated roles hold neither` });
 
   if (!me.ssl && !LOOPBACK.test(config.host)) {

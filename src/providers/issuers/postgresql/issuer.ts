@@ -3,10 +3,11 @@
 // crash before publish locks no consumer out: resume finds that key an orphan, removes its password
 // and sets a fresh one. Deactivate is NOLOGIN (open sessions go on: the session gate waits for them),
 // reactivate LOGIN, delete removes the password (NOLOGIN, PASSWORD NULL) until the role is next in turn.
+// A revoke also ends the leaked role's open sessions (openSessions: pg_terminate_backend).
 // Loaded only when a plan uses it (it pulls in `pg`).
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
-import { rememberSecret } from '../../../secrets/redact.js';
+import { redact, rememberSecret } from '../../../secrets/redact.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
 import { freeLogin, keyIdOf, parseKeyId, verifyLogin } from '../database/login-key.js';
 import { newPassword } from '../database/password.js';
@@ -96,5 +97,21 @@ export function createPostgresqlIssuer(config: PostgresqlIssuerConfig, ctx: Prov
 
     explain,
     doctor: () => postgresqlDoctor(config, db),
+
+    openSessions: {
+      explain: sql.terminateExplained,
+      end: (keyId) =>
+        db.admin('pg_terminate_backend', async (query) => {
+          const { role, key } = await current(query, keyId);
+          if (!key) return 0; // the role holds another key now: its sessions are not the leaked password's
+          try {
+            const [row] = await query<{ ended: number }>(sql.TERMINATE, [role]);
+            return row?.ended ?? 0;
+          } catch (e) {
+            if ((e as { code?: string }).code !== '42501') throw e;
+            throw new KeyrotError('db-sessions-not-ended', { provider: label, keyId, login: role, user: config.admin.user, reason: redact((e as Error).message), grant: sql.grantSignal(config.admin.user) });
+          }
+        }),
+    },
   };
 }

@@ -15,6 +15,13 @@ export const SESSIONS = `SELECT count(*)::int AS sessions,
   string_agg(DISTINCT coalesce(host(client_addr), CASE WHEN client_port = -1 THEN 'local socket' END), ', ') AS clients
   FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`;
 
+/** Revoke only: end every session of the leaked role but keyrot's own; answers how many were ended. */
+export const TERMINATE = `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS ended
+  FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`;
+export const terminateExplained = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = <leaked role> (revoke only: ends the sessions the leaked password opened; needs pg_signal_backend)';
+/** What keyrot's login needs to end another role's sessions (it is no member of the rotated roles). */
+export const grantSignal = (admin: string) => `GRANT pg_signal_backend TO ${ident(admin)}`;
+
 export const setPassword = (role: string, verifier: string) => `ALTER ROLE ${ident(role)} WITH LOGIN PASSWORD ${literal(verifier)}`;
 export const removePassword = (role: string) => `ALTER ROLE ${ident(role)} WITH NOLOGIN PASSWORD NULL`;
 export const setLogin = (role: string, login: boolean) => `ALTER ROLE ${ident(role)} WITH ${login ? 'LOGIN' : 'NOLOGIN'}`;
@@ -28,7 +35,7 @@ export function explainSql(op: IssuerOp, roles: readonly [string, string], where
     case 'create': return `BEGIN; ALTER ROLE <the role of ${roles.join('/')} holding no key> WITH LOGIN PASSWORD '<SCRAM-SHA-256 verifier, masked>'; COMMENT ON ROLE … IS 'keyrot: password set <time> (<fingerprint>)'; COMMIT`;
     case 'verify': return `log in to ${where}/${verifyDatabase} as the new role with the new password; SELECT current_user`;
     case 'lastUsed': return 'SELECT count(*) FROM pg_stat_activity WHERE usename = <role> (sessions connected now)';
-    case 'deactivate': return 'ALTER ROLE <old role> WITH NOLOGIN (open sessions go on until they disconnect)';
+    case 'deactivate': return 'ALTER ROLE <old role> WITH NOLOGIN (open sessions go on: a rotation waits for them to disconnect, a revoke ends them)';
     case 'reactivate': return 'ALTER ROLE <old role> WITH LOGIN';
     case 'delete': return `BEGIN; ALTER ROLE <old role> WITH NOLOGIN PASSWORD NULL; COMMENT ON ROLE … IS 'keyrot: password removed <time>'; COMMIT`;
   }

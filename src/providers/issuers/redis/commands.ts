@@ -17,8 +17,12 @@ export function explainCommand(op: IssuerOp, user: string, where: string): strin
     case 'create': return `ACL SETUSER ${user} #<SHA-256 of the new password>; ACL SAVE (the password itself is never sent)`;
     case 'verify': return `AUTH ${user} <the new password, masked> on a new connection to ${where}`;
     case 'lastUsed': return `CLIENT LIST: connections as ${user} opened before the newer password was added (Redis does not say which password a connection used)`;
-    case 'deactivate': return `ACL SETUSER ${user} !<SHA-256 of the old password>; ACL SAVE (connections already open stay authenticated)`;
+    case 'deactivate': return `ACL SETUSER ${user} !<SHA-256 of the old password>; ACL SAVE (connections already open stay authenticated, after a revoke too: Redis does not say which password each used)`;
     case 'reactivate': return `ACL SETUSER ${user} #<SHA-256 of the old password>; ACL SAVE`;
     case 'delete': return `ACL SETUSER ${user} !<SHA-256 of the old password> if it is there; keyrot forgets its hash`;
   }
 }
+
+/** Why a revoke leaves the user's connections open: one user holds both passwords, and a connection does not say which it used. */
+export const sessionsKept = (user: string) =>
+  `connections already authenticated as ${user} stay open: Redis does not say which password a connection used, and ${user} holds the replacement's too, so ending them would cut off consumers already on the new password (\`CLIENT KILL USER ${user}\` ends them all, if that outage is acceptable)`;

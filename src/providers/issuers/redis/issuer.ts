@@ -110,5 +110,7 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
 
     explain,
     doctor: () => redisDoctor(config, redis),
+    // No end(): a revoke says they were left open, and why (README, "Revoking a database password").
+    openSessions: { explain: cmd.sessionsKept(user) },
   };
 }

@@ -1,0 +1,30 @@
+// The sessions a leaked key left open. Deactivating a database login stops new logins only: a session
+// an attacker opened with the leaked password goes on. Revoke ends them right after the deactivate,
+// where the issuer can (KeyIssuer.openSessions); a planned rotation never calls this (its session gate waits).
+// A failure to end them never undoes the revoke: it is reported, audited, and ends the command with
+// its exit code (4) once the replacement has gone as far as it can.
+import { KeyrotError } from '../errors.js';
+import { count } from '../shared/plural.js';
+import type { RotationContext } from './context.js';
+
+/** End the sessions still open as revoked `keyId`; resolves the failure to report, never throws one the user can act on. */
+export async function endLeakedSessions(ctx: RotationContext, keyId: string): Promise<KeyrotError | undefined> {
+  const sessions = ctx.issuer.openSessions;
+  if (!sessions) return undefined;
+  if (!sessions.end) {
+    await ctx.record('end-sessions', `sessions open as leaked ${keyId} left open: ${sessions.explain}`, 'skipped');
+    return undefined;
+  }
+  const end = sessions.end;
+  try {
+    const ended = await ctx.call(ctx.issuer, 'end sessions', () => end(keyId));
+    await ctx.record('end-sessions', `ended ${count(ended, 'session')} open as leaked key ${keyId}`);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof KeyrotError)) throw e;
+    e.about(ctx.planArg);
+    await ctx.audit('revoke', 'failed', `sessions open as leaked ${keyId} not ended: ${e.message}`, 'end-sessions');
+    ctx.emit({ type: 'failed', plan: ctx.plan.name, phase: 'revoke', code: e.code, message: e.message, hint: e.hint });
+    return e;
+  }
+}
