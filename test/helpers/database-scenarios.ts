@@ -201,7 +201,7 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
       await Promise.all([attacker.end(), consumer.end()]);
     }, 60_000);
 
-    it.runIf(db.sessionPrivilege)('keyrot\'s login may not end sessions: the key is revoked anyway, exit 4 says how to end them, and the hinted re-run does', async () => {
+    if (db.sessionPrivilege) it('keyrot\'s login may not end sessions: the key is revoked anyway, exit 4 says how to end them, and the hinted re-run does', async () => {
       const plan = kit.plan('svc', fixture.source);
       expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
       const leaked = kit.published('svc');
