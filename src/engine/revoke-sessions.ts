@@ -17,8 +17,9 @@ export async function endLeakedSessions(ctx: RotationContext, keyId: string): Pr
   }
   const end = sessions.end;
   try {
-    const ended = await ctx.call(ctx.issuer, 'end sessions', () => end(keyId));
-    await ctx.record('end-sessions', `ended ${count(ended, 'session')} open as leaked key ${keyId}`);
+    const { ended, leftOpen } = await ctx.call(ctx.issuer, 'end sessions', () => end(keyId));
+    const kept = leftOpen?.count ? `; ${count(leftOpen.count, 'session')} left open: ${leftOpen.why}` : '';
+    await ctx.record('end-sessions', `ended ${count(ended, 'session')} open as leaked key ${keyId}${kept}`);
     return undefined;
   } catch (e) {
     if (!(e instanceof KeyrotError)) throw e;

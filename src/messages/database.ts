@@ -14,7 +14,7 @@ export const databaseMessages = {
     (d) => `${s(d.provider)}: ${s(d.hosts)} differ in password, plugin or lock: keyrot rotates every host of user ${s(d.user)} as one and cannot tell which one consumers use; nothing was changed`,
     (d) => `make them the same (or DROP USER the host you no longer need), then \`keyrot doctor ${planArg(d)}\``),
   'db-sessions-not-ended': spec<{ provider: Text; keyId: Text; login: Text; user: Text; reason: Text; grant: Text }>(EXIT.provider,
-    (d) => `${s(d.provider)}: leaked key ${s(d.keyId)} is revoked (no new login as ${s(d.login)}), but the sessions already open as ${s(d.login)} were not ended: ${s(d.user)} may not end them (${s(d.reason)})`,
+    (d) => `${s(d.provider)}: leaked key ${s(d.keyId)} is revoked (its password logs in no more), but the sessions it already opened as ${s(d.login)} were not ended: ${s(d.user)} may not end them (${s(d.reason)})`,
     (d) => `as an administrator of the database run \`${s(d.grant)}\`, then \`keyrot revoke --yes --key ${s(d.keyId)} ${planArg(d)}\` ends them (the key stays revoked meanwhile)`),
   'db-key-not-found': spec<{ provider: Text; keyId: Text; login: Text; found: Text }>(EXIT.refused,
     (d) => `${s(d.provider)}: key ${s(d.keyId)} is not there any more: ${s(d.login)} now holds ${s(d.found)} (changed outside keyrot?); nothing was changed`,

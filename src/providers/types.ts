@@ -95,19 +95,27 @@ export interface KeyIssuer {
 }
 
 /**
- * Sessions a deactivated key leaves open: NOLOGIN or ACCOUNT LOCK stops new logins only. Only revoke
- * ends them, right after the deactivate: an attacker's open session is what a revoke must end. A planned
- * rotation never does (its session gate waits for them to go), so no consumer is cut off by one.
+ * Sessions a deactivated key leaves open: NOLOGIN, ACCOUNT LOCK or a removed Redis password stops new
+ * logins only. Only revoke ends them, right after the deactivate: an attacker's open session is what a
+ * revoke must end. A planned rotation never does (its session gate waits for them to go), so no
+ * consumer is cut off by one.
  */
 export interface OpenSessions {
   /** For `keyrot plan`: the call that ends them, or why they are left open. */
   readonly explain: string;
-  /** Ends every session open now as the key's login, never keyrot's own connection, and resolves how many
-   *  it ended: 0 when the login holds another key now (the next rotation's password), so a newer key's
-   *  consumers are never cut off. Throws `KeyrotError('db-sessions-not-ended')` when keyrot's login may not
-   *  (its hint names the grant). Absent where ending them would cut consumers of the new key too (Redis:
-   *  one user holds both passwords): the revoke then says they were left open, and `explain` says why. */
-  end?(keyId: string): Promise<number>;
+  /** Ends every session open now with the key, never keyrot's own connection, and never one that may be
+   *  using another key: none when the login holds another key now (the next rotation's password). Throws
+   *  `KeyrotError('db-sessions-not-ended')` when keyrot's login may not (its hint names the grant). Absent
+   *  where the issuer cannot tell them apart at all: the revoke then says they were left open, and why. */
+  end?(keyId: string): Promise<SessionsEnded>;
+}
+
+/** What ending a revoked key's sessions did. */
+export interface SessionsEnded {
+  ended: number;
+  /** Sessions that may be the revoked key's but cannot be told from the replacement's (Redis: opened
+   *  after the replacement's password was added, while both worked): left open, with why. */
+  leftOpen?: { count: number; why: string };
 }
 
 /** What a retire hook did: 'changed' (or nothing returned) when it changed the store, 'unchanged' when it

@@ -42,9 +42,11 @@ const { kit } = databaseScenarios({
     const c = await db.connect(user, password, fixture.database);
     return { alive: () => c.query('SELECT 1').then(() => true, () => false), end: () => c.end().catch(() => c.destroy()) };
   },
-  endsSessions: true,
-  async sessionPrivilege(granted) {
-    await db.sql(granted ? `GRANT CONNECTION ADMIN ON *.* TO '${fixture.admin.user}'@'%'` : `REVOKE CONNECTION ADMIN ON *.* FROM '${fixture.admin.user}'@'%'`);
+  async withoutSessionPrivilege() {
+    await db.sql(`REVOKE CONNECTION ADMIN ON *.* FROM '${fixture.admin.user}'@'%'`);
+  },
+  async asAdministrator(statement) {
+    await db.sql(statement);
   },
   /** The published user is unlocked with one password on both its hosts; the other locked without one; both keep their grants. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {

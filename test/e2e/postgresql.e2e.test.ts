@@ -35,9 +35,11 @@ const { kit } = databaseScenarios({
     const client = await db.connect(user, password);
     return { alive: () => client.query('SELECT 1').then(() => true, () => false), end: () => client.end().catch(() => undefined) };
   },
-  endsSessions: true,
-  async sessionPrivilege(granted) {
-    await db.sql(granted ? `GRANT pg_signal_backend TO ${fixture.admin.user}` : `REVOKE pg_signal_backend FROM ${fixture.admin.user}`);
+  async withoutSessionPrivilege() {
+    await db.sql(`REVOKE pg_signal_backend FROM ${fixture.admin.user}`);
+  },
+  async asAdministrator(statement) {
+    await db.sql(statement);
   },
   /** Exactly one role logs in, with the published password; both stay in the group and may read the table. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {

@@ -35,7 +35,12 @@ const { kit } = databaseScenarios({
     const client = await redis.connect(user, password);
     return { alive: () => client.ping().then(() => true, () => false), end: async () => client.destroy() };
   },
-  endsSessions: false,
+  async withoutSessionPrivilege() {
+    await redis.command('ACL', 'SETUSER', fixture.admin.user, '-client|kill');
+  },
+  async asAdministrator(statement) {
+    await redis.command(...statement.split(' ')); // as redis-cli takes it
+  },
   /** The user holds exactly one password, the published one, and the ACL file says so too. */
   async onlyPublishedInUse({ secret }) {
     expect(parseUser(await redis.command('ACL', 'GETUSER', fixture.user))!.passwords).toEqual([sha256(secret)]);
@@ -60,5 +65,11 @@ it('`keyrot plan` shows the ACL commands without a password; `keyrot doctor` pas
   expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
   expect(doctor.stdout).toMatch(new RegExp(`${fixture.user}: 1 connection now from 127\\.0\\.0\\.1`));
   expect(doctor.stdout).toContain(`${fixture.admin.user} may run little beyond what keyrot needs`);
+  expect(doctor.stdout).toContain(`${fixture.admin.user} may end the connections of a revoked password (client|kill)`);
+  await redis.command('ACL', 'SETUSER', fixture.admin.user, '-client|kill');
+  const without = await kit.cli(['doctor', plan]);
+  expect(without.code, 'a warning, not a failure: rotations do not need it').toBe(0);
+  expect(without.stdout).toContain(`${fixture.admin.user} may not run client|kill: a revoke would remove the leaked password but could not end the connections it already opened`);
+  expect(without.stdout).toContain(`ACL SETUSER ${fixture.admin.user} +client|kill, then keyrot doctor again`);
   expect(kit.leaks()).toEqual([]);
 }, 60_000);

@@ -55,7 +55,7 @@ export async function startRedis(): Promise<Redis> {
   const fixture = async (name: string) => {
     const admin = { user: `${name}-keyrot`, password: randomBytes(12).toString('hex') };
     await command('ACL', 'SETUSER', name, 'on', 'resetpass', `~${name}:*`, '+@read', '+@write', '+ping');
-    await command('ACL', 'SETUSER', admin.user, 'on', `>${admin.password}`, '-@all', '+acl|getuser', '+acl|setuser', '+acl|save', '+client|list', '+time');
+    await command('ACL', 'SETUSER', admin.user, 'on', `>${admin.password}`, '-@all', '+acl|getuser', '+acl|setuser', '+acl|save', '+client|list', '+client|kill', '+time');
     return { user: name, admin };
   };
   return {

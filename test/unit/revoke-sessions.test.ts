@@ -33,7 +33,7 @@ function sessionsOpen(open: number, fail?: (keyId: string) => Error): void {
     end: async (keyId) => {
       rig.issuer.calls.push(`end sessions ${keyId}`);
       if (fail) throw fail(keyId);
-      return open;
+      return { ended: open };
     },
   };
 }
@@ -76,9 +76,16 @@ describe('revoke ends the leaked key\'s open sessions', () => {
     expect(again.events).toContainEqual(expect.objectContaining({ type: 'step', action: 'end-sessions', detail: `ended 1 session open as leaked key ${leaked}` }));
   });
 
-  it('an issuer that leaves them open (Redis) says so, and why, instead', async () => {
+  it('sessions the issuer cannot tell from the replacement\'s are left open, counted, with why', async () => {
     const leaked = servedKey(rig);
-    rig.issuer.openSessions = { explain: 'one user holds both passwords' };
+    rig.issuer.openSessions = { explain: 'kill the old ones', end: async () => ({ ended: 1, leftOpen: { count: 2, why: 'they may be on the new password' } }) };
+    const { events } = await revoke(leaked);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step', action: 'end-sessions', detail: `ended 1 session open as leaked key ${leaked}; 2 sessions left open: they may be on the new password` }));
+  });
+
+  it('an issuer that cannot tell them apart at all says they were left open, and why', async () => {
+    const leaked = servedKey(rig);
+    rig.issuer.openSessions = { explain: 'one user holds both passwords' }; // no end()
     const { outcome, events } = await revoke(leaked);
     expect(outcome.status).toBe('done');
     expect(events).toContainEqual(expect.objectContaining({ type: 'step', action: 'end-sessions', detail: `sessions open as leaked ${leaked} left open: one user holds both passwords` }));

@@ -6,7 +6,7 @@
 // CONNECTION). Loaded only when a plan uses it (it pulls in `mysql2`).
 import { KeyrotError } from '../../../errors.js';
 import { fingerprint } from '../../../secrets/fingerprint.js';
-import { redact, rememberSecret } from '../../../secrets/redact.js';
+import { rememberSecret } from '../../../secrets/redact.js';
 import type { LedgerEntry } from '../../../state/store.js';
 import { ledgerOf } from '../../ledger.js';
 import type { IssuerOp, KeyIssuer, LastUse, ProviderContext } from '../../types.js';
@@ -15,6 +15,7 @@ import { newPassword } from '../database/password.js';
 import { keyOfUser, type AccountRow, type UserKey } from './accounts.js';
 import { mysqlApi, type Query } from './client.js';
 import { mysqlDoctor } from './doctor.js';
+import { killSessions } from './sessions.js';
 import type { MysqlIssuerConfig } from './schema.js';
 import * as sql from './sql.js';
 
@@ -110,32 +111,10 @@ export function createMysqlIssuer(config: MysqlIssuerConfig, ctx: ProviderContex
     explain,
     doctor: () => mysqlDoctor(config, db),
 
-    openSessions: {
-      explain: sql.killExplained,
-      end: (keyId) =>
-        db.admin('KILL CONNECTION', async (query, flavor) => {
-          const { user, matches } = await current(query, flavor, keyId);
-          if (!matches) return 0; // the user holds another key now: its sessions are not the leaked password's
-          const [me] = (await query<{ me: string }>('SELECT CURRENT_USER() AS me')).map((r) => r.me);
-          const notEnded = (reason: string, privileges: string) =>
-            new KeyrotError('db-sessions-not-ended', { provider: label, keyId, login: user, user: me ?? config.admin.user, reason, grant: sql.grantTo(privileges, me ?? `${config.admin.user}@%`) });
-          // Without PROCESS a login sees only its own sessions: "none to end" would be a guess.
-          const [seen] = await query<{ may_see: number }>(sql.SESSIONS, [user]);
-          if (!Number(seen?.may_see)) throw notEnded('it lacks the PROCESS privilege, so it cannot see them', `PROCESS, ${sql.KILL_PRIVILEGE[flavor]}`);
-          let ended = 0;
-          for (const { id } of await query<{ id: number }>(sql.SESSION_IDS, [user])) {
-            try {
-              await query(sql.kill(Number(id)));
-              ended++;
-            } catch (e) {
-              const code = (e as { code?: string }).code;
-              if (code === 'ER_NO_SUCH_THREAD') continue; // it ended on its own meanwhile
-              if (code === 'ER_KILL_DENIED_ERROR') throw notEnded(redact((e as Error).message), sql.KILL_PRIVILEGE[flavor]);
-              throw e;
-            }
-          }
-          return ended;
-        }),
-    },
+    // A revoke ends the leaked user's sessions; none when the user holds another key now.
+    openSessions: killSessions(db, label, config.admin.user, async (query, flavor, keyId) => {
+      const { user, matches } = await current(query, flavor, keyId);
+      return matches ? user : undefined;
+    }),
   };
 }

@@ -103,10 +103,10 @@ export function createPostgresqlIssuer(config: PostgresqlIssuerConfig, ctx: Prov
       end: (keyId) =>
         db.admin('pg_terminate_backend', async (query) => {
           const { role, key } = await current(query, keyId);
-          if (!key) return 0; // the role holds another key now: its sessions are not the leaked password's
+          if (!key) return { ended: 0 }; // the role holds another key now: its sessions are not the leaked password's
           try {
             const [row] = await query<{ ended: number }>(sql.TERMINATE, [role]);
-            return row?.ended ?? 0;
+            return { ended: row?.ended ?? 0 };
           } catch (e) {
             if ((e as { code?: string }).code !== '42501') throw e;
             throw new KeyrotError('db-sessions-not-ended', { provider: label, keyId, login: role, user: config.admin.user, reason: redact((e as Error).message), grant: sql.grantSignal(config.admin.user) });

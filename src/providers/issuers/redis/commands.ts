@@ -4,6 +4,8 @@ import type { IssuerOp } from '../../types.js';
 
 /** What keyrot's own ACL user must be allowed to run (doctor checks it; init and the README print it). */
 export const REDIS_COMMANDS = ['acl|getuser', 'acl|setuser', 'acl|save', 'client|list', 'time'] as const;
+/** What a revoke also runs, to end the leaked password's connections (doctor warns without it). */
+export const REVOKE_COMMAND = 'client|kill';
 
 export const getUser = (user: string) => ['ACL', 'GETUSER', user];
 export const addHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `#${hash}`];
@@ -17,12 +19,13 @@ export function explainCommand(op: IssuerOp, user: string, where: string): strin
     case 'create': return `ACL SETUSER ${user} #<SHA-256 of the new password>; ACL SAVE (the password itself is never sent)`;
     case 'verify': return `AUTH ${user} <the new password, masked> on a new connection to ${where}`;
     case 'lastUsed': return `CLIENT LIST: connections as ${user} opened before the newer password was added (Redis does not say which password a connection used)`;
-    case 'deactivate': return `ACL SETUSER ${user} !<SHA-256 of the old password>; ACL SAVE (connections already open stay authenticated, after a revoke too: Redis does not say which password each used)`;
+    case 'deactivate': return `ACL SETUSER ${user} !<SHA-256 of the old password>; ACL SAVE (connections already open stay authenticated: a rotation waits for them to go, a revoke ends those opened before the replacement)`;
     case 'reactivate': return `ACL SETUSER ${user} #<SHA-256 of the old password>; ACL SAVE`;
     case 'delete': return `ACL SETUSER ${user} !<SHA-256 of the old password> if it is there; keyrot forgets its hash`;
   }
 }
 
-/** Why a revoke leaves the user's connections open: one user holds both passwords, and a connection does not say which it used. */
-export const sessionsKept = (user: string) =>
-  `connections already authenticated as ${user} stay open: Redis does not say which password a connection used, and ${user} holds the replacement's too, so ending them would cut off consumers already on the new password (\`CLIENT KILL USER ${user}\` ends them all, if that outage is acceptable)`;
+export const killClient = (id: number) => ['CLIENT', 'KILL', 'ID', String(Math.trunc(id))];
+/** What a revoke runs to end the leaked password's connections (sessions.ts says which ones). */
+export const killExplained = (user: string) =>
+  `CLIENT KILL ID <id> for each connection as ${user} opened before the replacement's password was added, all of them when there is none yet (revoke only: a connection opened while both passwords worked may be on the new one and is left open; needs +client|kill)`;

@@ -1,11 +1,12 @@
 // keyrot doctor for the redis issuer, read-only: whom keyrot logs in as and whether its ACL rules
-// allow what a rotation sends, whether the rotated user exists and can be rotated (not nopass), who
-// is connected as it now, least privilege, and whether the connection is encrypted.
+// allow what a rotation sends (and a revoke: CLIENT KILL), whether the rotated user exists and can be
+// rotated (not nopass), who is connected as it now, least privilege, and whether the connection is
+// encrypted.
 import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { RedisApi } from './client.js';
 import * as cmd from './commands.js';
-import { REDIS_COMMANDS } from './commands.js';
+import { REDIS_COMMANDS, REVOKE_COMMAND } from './commands.js';
 import { parseClients, parseUser } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
 import { count } from '../../../shared/plural.js';
@@ -44,6 +45,10 @@ export async function redisDoctor(config: RedisIssuerConfig, redis: RedisApi): P
     ? { check: 'permissions', status: 'fail', detail: `${config.admin.user} may not run ${missing.join(', ')} (its rules: ${me.commands})`, hint: `ACL SETUSER ${config.admin.user} ${missing.map((c) => `+${c}`).join(' ')}` }
     : { check: 'permissions', status: 'pass', detail: `${config.admin.user} may run ${REDIS_COMMANDS.join(', ')}` });
 
+  checks.push(allows(me.commands, REVOKE_COMMAND)
+    ? { check: 'revoke sessions', status: 'pass', detail: `${config.admin.user} may end the connections of a revoked password (${REVOKE_COMMAND})` }
+    : { check: 'revoke sessions', status: 'warn', detail: `${config.admin.user} may not run ${REVOKE_COMMAND}: a revoke would remove the leaked password but could not end the connections it already opened`, hint: `ACL SETUSER ${config.admin.user} +${REVOKE_COMMAND}, then keyrot doctor again` });
+
   if (!target) {
     checks.push({ check: 'user', status: 'fail', detail: `ACL user ${config.user} does not exist`, hint: `ACL SETUSER ${config.user} on <its permissions> (keyrot adds its passwords)` });
   } else {
@@ -60,7 +65,7 @@ export async function redisDoctor(config: RedisIssuerConfig, redis: RedisApi): P
 
   const broad = allows(me.commands, 'flushall') || allows(me.commands, 'config|set');
   checks.push(broad
-    ? { check: 'least privilege', status: 'warn', detail: `${config.admin.user} may run far more than keyrot needs (${me.commands})`, hint: `ACL SETUSER ${config.admin.user} -@all ${REDIS_COMMANDS.map((c) => `+${c}`).join(' ')}` }
+    ? { check: 'least privilege', status: 'warn', detail: `${config.admin.user} may run far more than keyrot needs (${me.commands})`, hint: `ACL SETUSER ${config.admin.user} -@all ${[...REDIS_COMMANDS, REVOKE_COMMAND].map((c) => `+${c}`).join(' ')}` }
     : { check: 'least privilege', status: 'pass', detail: `${config.admin.user} may run little beyond what keyrot needs` });
   if (!config.tls && !LOOPBACK.test(config.host)) {
     checks.push({ check: 'encryption', status: 'warn', detail: `the connection to ${redis.where} is not encrypted: AUTH sends passwords in clear`, hint: 'add `tls: { mode: verify-full }` to the source' });

@@ -2,7 +2,8 @@
 // hash (the old one keeps working); deactivate removes the old one by its hash (connections already
 // authenticated stay so: the session gate waits for them), reactivate adds it back by hash, delete
 // forgets the hash. Redis cannot say which password a connection used, so the session gate counts the
-// user's connections opened before the newer password existed: those cannot be using it.
+// user's connections opened before the newer password existed: those cannot be using it. A revoke ends
+// the leaked password's connections that cannot be using a password still active (sessions.ts).
 // Loaded only when a plan uses it (it pulls in @redis/client).
 import { KeyrotError } from '../../../errors.js';
 import { rememberSecret } from '../../../secrets/redact.js';
@@ -12,6 +13,7 @@ import { newPassword, sha256Hex } from '../database/password.js';
 import { redisApi, serverTime, type Send } from './client.js';
 import * as cmd from './commands.js';
 import { redisDoctor } from './doctor.js';
+import { killConnections } from './sessions.js';
 import { passwordLedger } from './ledger.js';
 import { checkRoom, keysOf, parseClients, parseUser, sessionsOf, short, type PasswordKey } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
@@ -110,7 +112,6 @@ export function createRedisIssuer(config: RedisIssuerConfig, ctx: ProviderContex
 
     explain,
     doctor: () => redisDoctor(config, redis),
-    // No end(): a revoke says they were left open, and why (README, "Revoking a database password").
-    openSessions: { explain: cmd.sessionsKept(user) },
+    openSessions: killConnections(redis, { user, admin: config.admin.user, provider: label, keys, clients }),
   };
 }
