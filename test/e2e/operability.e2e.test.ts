@@ -130,10 +130,10 @@ describe('keyrot init', () => {
     const pg = cli(['init', '--issuer', 'postgresql', '--user', 'orders', '--store', 'vault-kv2:secret/orders/db']).stdout;
     expect(pg).toContain('roles: [orders_blue, orders_green]');
     expect(pg).toContain('data: { username: "{{username}}", password: "{{secret}}" }');
-    expect(pg).toContain('CREATE ROLE keyrot LOGIN CREATEROLE');
+    expect(pg).toContain('CREATE ROLE keyrot LOGIN CREATEROLE; GRANT pg_signal_backend TO keyrot');
     expect(pg).toMatch(/lastUsed:\n {2}quietFor: 5m/);
-    expect(cli(['init', '--issuer', 'mysql', '--user', 'orders', '--store', 'file:k.json']).stdout).toContain('GRANT CREATE USER, PROCESS ON *.*');
-    expect(cli(['init', '--issuer', 'redis', '--user', 'cache', '--store', 'file:k.json']).stdout).toContain('-@all +acl|getuser +acl|setuser +acl|save +client|list +time');
+    expect(cli(['init', '--issuer', 'mysql', '--user', 'orders', '--store', 'file:k.json']).stdout).toContain('GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.*');
+    expect(cli(['init', '--issuer', 'redis', '--user', 'cache', '--store', 'file:k.json']).stdout).toContain('-@all +acl|getuser +acl|setuser +acl|save +client|list +time +client|kill');
   });
 
   it('an invalid plan on stdin is reported as <stdin>:line:col', () => {

@@ -2,7 +2,7 @@
 // host to replace, the admin login and where its password comes from, the logins to rotate (NAME_blue
 // and NAME_green for alternating users; NAME itself for Redis), and, as comments, the setup and the
 // privileges keyrot's own login needs (README, "Database privileges"). No module here loads a driver.
-import { REDIS_COMMANDS } from '../redis/commands.js';
+import { REDIS_COMMANDS, REVOKE_COMMAND } from '../redis/commands.js';
 
 export const DATABASE_ISSUERS = ['postgresql', 'mysql', 'redis'] as const;
 export type DatabaseIssuer = (typeof DATABASE_ISSUERS)[number];
@@ -23,7 +23,8 @@ export function databaseSource(issuer: DatabaseIssuer, name: string): { lines: s
         permissions: [
           `PostgreSQL, once: CREATE ROLE ${name} NOLOGIN (grant it what the service needs);`,
           `  CREATE ROLE ${blue} NOLOGIN IN ROLE ${name}; CREATE ROLE ${green} NOLOGIN IN ROLE ${name};`,
-          '  keyrot\'s login: CREATE ROLE keyrot LOGIN CREATEROLE (and pg_read_all_stats to see the sessions\' addresses)',
+          '  keyrot\'s login: CREATE ROLE keyrot LOGIN CREATEROLE; GRANT pg_signal_backend TO keyrot (a revoke ends the leaked role\'s sessions)',
+          '  (and pg_read_all_stats to see the sessions\' addresses)',
         ],
       };
     case 'mysql':
@@ -37,7 +38,8 @@ export function databaseSource(issuer: DatabaseIssuer, name: string): { lines: s
         ],
         permissions: [
           `MySQL / MariaDB, once: CREATE USER '${blue}'@'%' and '${green}'@'%' ACCOUNT LOCK, with the same grants;`,
-          '  keyrot\'s login: GRANT CREATE USER, PROCESS ON *.*, and SELECT ON mysql.global_priv (MariaDB) or mysql.user (MySQL 8)',
+          '  keyrot\'s login: GRANT CREATE USER, PROCESS, CONNECTION ADMIN ON *.* (MySQL 8: CONNECTION_ADMIN; a revoke ends the leaked user\'s sessions),',
+          '  and SELECT ON mysql.global_priv (MariaDB) or mysql.user (MySQL 8)',
         ],
       };
     case 'redis':
@@ -49,7 +51,7 @@ export function databaseSource(issuer: DatabaseIssuer, name: string): { lines: s
           '  tls: { mode: verify-full }',
           `  user: ${name}                   # one ACL user, two passwords during the overlap`,
         ],
-        permissions: [`Redis ACL, keyrot's own user: ACL SETUSER keyrot on >… -@all ${REDIS_COMMANDS.map((c) => `+${c}`).join(' ')}`],
+        permissions: [`Redis ACL, keyrot's own user: ACL SETUSER keyrot on >… -@all ${[...REDIS_COMMANDS, REVOKE_COMMAND].map((c) => `+${c}`).join(' ')}`],
       };
   }
 }
