@@ -15,9 +15,11 @@ export const SESSIONS = `SELECT count(*)::int AS sessions,
   string_agg(DISTINCT coalesce(host(client_addr), CASE WHEN client_port = -1 THEN 'local socket' END), ', ') AS clients
   FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`;
 
-/** Revoke only: end every session of the leaked role but keyrot's own; answers how many were ended. */
+/** Revoke only: end every session of the leaked role but keyrot's own (a replication connection too);
+ *  answers how many were ended. A parallel worker ends with its session and is not counted, where
+ *  keyrot's login may see backend types (pg_read_all_stats: without it they read NULL). */
 export const TERMINATE = `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS ended
-  FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`;
+  FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid() AND backend_type IS DISTINCT FROM 'parallel worker'`;
 export const terminateExplained = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = <leaked role> (revoke only: ends the sessions the leaked password opened; needs pg_signal_backend)';
 /** What keyrot's login needs to end another role's sessions (it is no member of the rotated roles). */
 export const grantSignal = (admin: string) => `GRANT pg_signal_backend TO ${ident(admin)}`;
