@@ -23,9 +23,12 @@ export async function endLeakedSessions(ctx: RotationContext, keyId: string): Pr
     return undefined;
   } catch (e) {
     if (!(e instanceof KeyrotError)) throw e;
-    e.about(ctx.planArg);
-    await ctx.audit('revoke', 'failed', `sessions open as leaked ${keyId} not ended: ${e.message}`, 'end-sessions');
-    ctx.emit({ type: 'failed', plan: ctx.plan.name, phase: 'revoke', code: e.code, message: e.message, hint: e.hint });
-    return e;
+    // A refused privilege says which grant fixes it; any other failure (the server unreachable) is
+    // said with the revoke's own next step: `keyrot run` would not end them, the same revoke does.
+    const failure = e.code === 'db-sessions-not-ended' ? e : new KeyrotError('revoke-sessions-failed', { keyId, reason: e.message });
+    failure.about(ctx.planArg);
+    await ctx.audit('revoke', 'failed', `sessions open as leaked ${keyId} not ended: ${failure.message}`, 'end-sessions');
+    ctx.emit({ type: 'failed', plan: ctx.plan.name, phase: 'revoke', code: failure.code, message: failure.message, hint: failure.hint });
+    return failure;
   }
 }

@@ -93,8 +93,9 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start = await beginRevoke(session, keyId);
     // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
-    const again = (s: RotationState | undefined): s is RotationState => !req.delete && s?.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke';
-    if ('nothing' in start && again(session.saved) && session.providers.issuer.openSessions?.end) {
+    const again = (s: RotationState | undefined): s is RotationState =>
+      !req.delete && Boolean(session.providers.issuer.openSessions?.end) && s?.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke';
+    if ('nothing' in start && again(session.saved)) {
       const failed = await endLeakedSessions(session.context(session.saved), keyId);
       if (failed) return outcomeOfError(failed);
     }

@@ -76,6 +76,17 @@ describe('revoke ends the leaked key\'s open sessions', () => {
     expect(again.events).toContainEqual(expect.objectContaining({ type: 'step', action: 'end-sessions', detail: `ended 1 session open as leaked key ${leaked}` }));
   });
 
+  it('any other failure (the server unreachable) is said with the revoke to run again, not `keyrot run`', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1, () => new Error('ECONNRESET'));
+    const { outcome, events } = await revoke(leaked);
+    expect(outcome).toEqual({ status: 'failed', code: 'revoke-sessions-failed', exitCode: 4 });
+    const failed = events.find((e) => e.type === 'failed');
+    expect(failed).toMatchObject({ message: `leaked key ${leaked} is revoked, but the sessions it already opened were not ended: fake issuer end sessions failed: ECONNRESET` });
+    expect(failed?.type === 'failed' && failed.hint).toContain(`\`keyrot revoke --yes --key ${leaked} ${rigPlan(rig).file}\` ends them`);
+    expect(rig.store.current?.keyId).toBe('FAKE2');
+  });
+
   it('sessions the issuer cannot tell from the replacement\'s are left open, counted, with why', async () => {
     const leaked = servedKey(rig);
     rig.issuer.openSessions = { explain: 'kill the old ones', end: async () => ({ ended: 1, leftOpen: { count: 2, why: 'they may be on the new password' } }) };
