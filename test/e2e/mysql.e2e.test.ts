@@ -99,3 +99,18 @@ it('`keyrot plan` shows the SQL with the password masked; `keyrot doctor` passes
   expect(without.stdout).toContain(`GRANT CONNECTION ADMIN ON *.* TO '${fixture.admin.user}'@'%'`);
   expect(kit.leaks()).toEqual([]);
 }, 60_000);
+
+it('`keyrot doctor` without PROCESS and the account table fails, and the GRANTs its hint names, pasted as they are, make it pass', async () => {
+  const plan = kit.plan('svc', source());
+  await db.sql(`REVOKE PROCESS ON *.* FROM '${fixture.admin.user}'@'%'`);
+  await db.sql(`REVOKE SELECT ON mysql.global_priv FROM '${fixture.admin.user}'@'%'`);
+  const without = await kit.cli(['doctor', plan]);
+  expect(without.code, without.stdout + without.stderr).toBe(4);
+  expect(without.stdout).toContain(`${fixture.admin.user}@% lacks PROCESS ON *.*, SELECT ON mysql.global_priv`);
+  const grants = [...without.stdout.matchAll(/`(GRANT [^`]+)`/g)].map((m) => m[1]!).filter((g) => !g.includes('CONNECTION ADMIN'));
+  expect(grants).toEqual([`GRANT PROCESS ON *.* TO '${fixture.admin.user}'@'%'`, `GRANT SELECT ON mysql.global_priv TO '${fixture.admin.user}'@'%'`]);
+  for (const grant of grants) await db.sql(grant);
+  const fixed = await kit.cli(['doctor', plan]);
+  expect(fixed.code, fixed.stdout + fixed.stderr).toBe(0);
+  expect(fixed.stdout).toContain(`${fixture.admin.user}@% may ALTER USER (CREATE USER), see every session (PROCESS) and read the account table`);
+}, 60_000);

@@ -54,9 +54,15 @@ export async function mysqlDoctor(config: MysqlIssuerConfig, db: MysqlApi): Prom
   const all = f.grants.join('\n');
   const has = (privilege: string) => new RegExp(`GRANT (.*, )?(${privilege}|ALL PRIVILEGES)(,.*)? ON \\*\\.\\*`).test(all);
   const readsAccounts = has('SELECT') || /GRANT .*SELECT.* ON `mysql`\.(\*|`global_priv`|`user`)/.test(all);
-  const missing = [...(has('CREATE USER') ? [] : ['CREATE USER ON *.*']), ...(has('PROCESS') ? [] : ['PROCESS ON *.*']), ...(readsAccounts ? [] : ['SELECT ON mysql.global_priv (MariaDB) or mysql.user (MySQL 8)'])];
+  // [privilege, on what]: each pastes as a GRANT with keyrot's account quoted.
+  type Grant = [privilege: string, on: string];
+  const missing: Grant[] = [
+    ...(has('CREATE USER') ? [] : [['CREATE USER', '*.*'] as Grant]),
+    ...(has('PROCESS') ? [] : [['PROCESS', '*.*'] as Grant]),
+    ...(readsAccounts ? [] : [['SELECT', f.flavor === 'mariadb' ? 'mysql.global_priv' : 'mysql.user'] as Grant]),
+  ];
   checks.push(missing.length
-    ? { check: 'permissions', status: 'fail', detail: `${f.me} lacks ${missing.join(', ')}`, hint: `GRANT ${missing[0]} TO ${f.me}, then keyrot doctor again` }
+    ? { check: 'permissions', status: 'fail', detail: `${f.me} lacks ${missing.map(([p, on]) => `${p} ON ${on}`).join(', ')}`, hint: `as an administrator run ${missing.map(([p, on]) => `\`${grantTo(p, f.me, on)}\``).join(' and ')}, then keyrot doctor again` }
     : { check: 'permissions', status: 'pass', detail: `${f.me} may ALTER USER (CREATE USER), see every session (PROCESS) and read the account table` });
 
   const kill = KILL_PRIVILEGE[f.flavor];

@@ -47,7 +47,7 @@ export const killExplained = "KILL CONNECTION <id> for each information_schema.P
 /** What keyrot's login needs to end other users' sessions, by server. */
 export const KILL_PRIVILEGE: Record<Flavor, string> = { mariadb: 'CONNECTION ADMIN', mysql: 'CONNECTION_ADMIN' };
 /** `me` as CURRENT_USER() answers it ("keyrot@%"), quoted for a GRANT that works when pasted. */
-export const grantTo = (privilege: string, me: string) => `GRANT ${privilege} ON *.* TO ${account(me.slice(0, me.lastIndexOf('@')), me.slice(me.lastIndexOf('@') + 1))}`;
+export const grantTo = (privilege: string, me: string, on = '*.*') => `GRANT ${privilege} ON ${on} TO ${account(me.slice(0, me.lastIndexOf('@')), me.slice(me.lastIndexOf('@') + 1))}`;
 
 const accounts = (user: string, hosts: string[]) => hosts.map((h) => account(user, h));
 
