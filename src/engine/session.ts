@@ -96,6 +96,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
   const providers = options.providers ?? (await buildProviders(loaded, store, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
   const lock = await store.lock(plan.name, holder, options.waitLockMs);
+  const releaseAudit = audit.hold?.();
   try {
     let setAside: PlanSession['setAside'];
     const saved = await store.load(plan.name).catch(async (e: unknown) => {
@@ -113,6 +114,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
       context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.states.spec }),
     });
   } finally {
+    await releaseAudit?.();
     await lock.release();
   }
 }

@@ -114,6 +114,8 @@ export interface PlanLedger {
  */
 export interface AuditTrail {
   append(record: Omit<AuditRecord, 'actor'>): Promise<void>;
+  /** Where a store can, keep what appends need open (the file store: the log file) until the answered release. */
+  hold?(): () => Promise<void>;
   /** Records written elsewhere (keyrot state migrate), appended in order as they are, actor included. */
   copyIn(records: AuditRecord[]): Promise<void>;
   read(): Promise<AuditRecord[]>;
