@@ -1,10 +1,11 @@
 // A local JSON file that consumers read. It holds the current key and, during the overlap, the
 // previous one: consumers accept both. A deactivated key moves to `retired`, which consumers must
 // not accept, and is kept only so a rollback can serve it again; delete removes it.
-import { mkdir, readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
-import { writeAtomic } from '../../../shared/atomic-file.js';
+import { fileSignature, writeAtomic, type FileSignature } from '../../../shared/atomic-file.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore } from '../../types.js';
 import type { FileStoreConfig } from './schema.js';
 
@@ -23,16 +24,16 @@ interface FileContent {
 }
 
 /** writeAtomic into `file`, its folder made on the first write (a rotation writes the file three
- *  times), and again if it went away since. */
-function folderWriter(file: string): (text: string) => Promise<void> {
+ *  times), and again if it went away since; answers the written file's stat. */
+function folderWriter(file: string): (text: string) => Promise<Stats> {
   let folderMade = false;
   const makeFolder = () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).then(() => (folderMade = true));
   return async (text) => {
     if (!folderMade) await makeFolder();
-    await writeAtomic(file, text).catch(async (e: NodeJS.ErrnoException) => {
+    return writeAtomic(file, text).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
       await makeFolder();
-      await writeAtomic(file, text);
+      return writeAtomic(file, text);
     });
   };
 }
@@ -40,12 +41,27 @@ function folderWriter(file: string): (text: string) => Promise<void> {
 export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): SecretStore {
   const file = path.resolve(ctx.planDir, config.path);
   const shown = path.relative(process.cwd(), file) || file;
+  // What this process last read or wrote there, and which file that was (as the state store remembers
+  // its records): a rotation reads the file six times more, each right after its own write or read.
+  // While a stat finds the same file (inode, size, mtime: writeAtomic makes a new inode each time),
+  // its text is the one remembered; anyone else's write, even through another link, is read again.
+  let known: { file: FileSignature; text: string } | undefined;
+
+  async function readText(): Promise<string> {
+    // The stat comes first: if the file changes in between, the next read sees another file and reads it.
+    const now = fileSignature(await stat(file));
+    if (known?.file === now) return known.text;
+    const text = await readFile(file, 'utf8');
+    known = { file: now, text };
+    return text;
+  }
 
   async function read(): Promise<FileContent | undefined> {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readText();
     } catch (e) {
+      known = undefined;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
     }
@@ -60,7 +76,9 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
   // engine records a publish, and later retires the old key, on the strength of this write.
   const writeInFolder = folderWriter(file);
   async function write(content: FileContent): Promise<void> {
-    await writeInFolder(`${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`);
+    const text = `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`;
+    known = undefined; // a failed write may or may not have replaced the file: read it again
+    known = { file: fileSignature(await writeInFolder(text)), text };
   }
 
   /** Move the entry holding `keyId`, from whichever of the `from` slots serve it, to `to`: one read, one write; a no-op if none does. */
