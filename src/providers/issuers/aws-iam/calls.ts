@@ -5,7 +5,7 @@ import type { ProviderContext } from '../../types.js';
 import { iamApi, stsApi, type CallOptions, type IamApi, type StsApi } from './client.js';
 import { toKeyrotError, type CallContext } from './errors.js';
 import { sharedIdentity, type AwsIdentity } from './identity.js';
-import type { AwsIamIssuerConfig } from './schema.js';
+import { awsIamIdentityKey, type AwsIamIssuerConfig } from './schema.js';
 
 export interface PlanCalls {
   /** "aws-iam user NAME", as every message names the issuer. */
@@ -19,12 +19,14 @@ export interface PlanCalls {
   guard<T>(action: string, keyId: string | undefined, fn: () => Promise<T>): Promise<T>;
 }
 
-export function planCalls(config: AwsIamIssuerConfig, ctx: ProviderContext): PlanCalls {
+export function planCalls(config: AwsIamIssuerConfig, ctx: ProviderContext, key = awsIamIdentityKey(config, ctx.env)): PlanCalls {
   const { user, endpoint } = config;
   const label = `aws-iam user ${user}`;
   // The SDK clients and credential chain are shared with every plan of the same identity, looked up at
   // each call (the chain reads the environment at its first call, as before); retry notes stay this plan's.
-  const identity = () => sharedIdentity(config, ctx.env);
+  // The identity's key (it digests the environment) is computed once per plan, not at each of a
+  // rotation's six calls; the client is looked up by it at each (resetAwsClients then builds a new one).
+  const identity = () => sharedIdentity(config, ctx.env, key);
   const callOptions = { note: (m: string) => ctx.note(m) };
   const sts = stsApi(callOptions, () => identity().sts);
   const callContext = (action: string, keyId?: string): CallContext => ({

@@ -3,10 +3,10 @@
 // (../../aws-clients.ts). Only the SDK clients are shared: each plan keeps its own retry reporting.
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
-import { identityKey, sharedClient } from '../../aws-clients.js';
+import { sharedClient } from '../../aws-clients.js';
 import { resolveAuth, type Auth } from './auth.js';
 import { sdkConfig } from './client.js';
-import { identitySettings, type AwsIamIssuerConfig } from './schema.js';
+import { awsIamIdentityKey, type AwsIamIssuerConfig } from './schema.js';
 
 export interface AwsIdentity {
   auth: Auth;
@@ -15,8 +15,8 @@ export interface AwsIdentity {
   readonly sts: STSClient;
 }
 
-export function sharedIdentity(config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv): AwsIdentity {
-  return sharedClient('aws-iam', identityKey(identitySettings(config), env), () => {
+export function sharedIdentity(config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv, key = awsIamIdentityKey(config, env)): AwsIdentity {
+  return sharedClient('aws-iam', key, () => {
     const auth = resolveAuth(config, env);
     const options = {
       region: config.region,

@@ -52,6 +52,10 @@ export const identitySettings = (config: AwsIamIssuerConfig) => ({
   connectTimeout: config.connectTimeout,
 });
 
+/** The cache key of the identity `config` calls AWS as in `env` (../../aws-clients.ts): it digests every
+ *  AWS_* variable, so a plan computes it once, not at each of its calls. */
+export const awsIamIdentityKey = (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv): string => identityKey(identitySettings(config), env);
+
 /** An IAM user's access keys: ids AKIA + 16 (an ASIA id is a temporary credential, no user's key);
  *  AWS never shows keyrot a fingerprint to keep, so a leaked secret alone cannot be traced to a plan.
  *  The account (the identity its calls are made as) and the user are known from the plan alone: revoke's
@@ -59,5 +63,5 @@ export const identitySettings = (config: AwsIamIssuerConfig) => ({
 export const awsIamKeysHeld = {
   keyIds: /^AKIA[0-9A-Z]{16}$/,
   fingerprints: false as const,
-  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv) => ({ scope: identityKey(identitySettings(config), env), principal: config.user }),
+  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv) => ({ scope: awsIamIdentityKey(config, env), principal: config.user }),
 };
