@@ -5,7 +5,7 @@
 // every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead (same
 // host, pid gone) or that names no holder (left by an older keyrot) is taken over after 2 s.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { KeyrotError } from '../errors.js';
@@ -72,6 +72,17 @@ async function cleanLeftovers(dir: string, plan: string): Promise<void> {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 
+/** Remove a lock folder moved aside: its holder, then the folder (two calls, where a recursive rm makes
+ *  ten: every plan of a fleet run releases one); anything else in it (a takeover claim), recursively. */
+async function removeAside(aside: string): Promise<void> {
+  try {
+    await unlink(path.join(aside, HOLDER));
+    await rmdir(aside);
+  } catch {
+    await rm(aside, { recursive: true, force: true });
+  }
+}
+
 /**
  * Something other than a folder where the plan's lock folder belongs (a file, a link, a pipe) is not
  * a lock: no holder could ever release it, nor can keyrot move it aside. The state folder is unusable
@@ -125,7 +136,7 @@ async function takeOver(lockDir: string, judged: string | undefined): Promise<vo
     return;
   }
   const aside = `${lockDir}${suffix('old')}`;
-  if (await rename(lockDir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+  if (await rename(lockDir, aside).then(() => true, () => false)) await removeAside(aside);
 }
 
 /** Lock folders this process has made sure of: a fleet run locks hundreds of plans in one of them. */
@@ -208,7 +219,7 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
       if (state.lost || (await readHolder(lockDir))?.token !== mine.token) return; // not ours any more
       // Moved aside first, then removed: nobody sees a lock folder without its holder.
       const aside = `${lockDir}${suffix('old')}`;
-      if (await rename(lockDir, aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+      if (await rename(lockDir, aside).then(() => true, () => false)) await removeAside(aside);
     },
   };
 }
