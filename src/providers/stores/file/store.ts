@@ -2,10 +2,10 @@
 // previous one: consumers accept both. A deactivated key moves to `retired`, which consumers must
 // not accept, and is kept only so a rollback can serve it again; delete removes it.
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
-import { fileSignature, writeAtomic, type FileSignature } from '../../../shared/atomic-file.js';
+import { fileSignature, writeAtomic, type FileSignature, type WriteOptions } from '../../../shared/atomic-file.js';
 import type { Credential, Ownership, ProviderContext, PublishContext, RetireResult, SecretStore } from '../../types.js';
 import type { FileStoreConfig } from './schema.js';
 
@@ -25,12 +25,12 @@ interface FileContent {
 
 /** writeAtomic into `file`, its folder made on the first write (a rotation writes the file three
  *  times), and again if it went away since; answers the written file's stat. */
-function folderWriter(file: string): (text: string) => Promise<Stats> {
+function folderWriter(file: string): (text: string, seen?: WriteOptions['seen']) => Promise<Stats> {
   let folderMade = false;
   const makeFolder = () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).then(() => (folderMade = true));
-  return async (text) => {
+  return async (text, seen) => {
     if (!folderMade) await makeFolder();
-    return writeAtomic(file, text).catch(async (e: NodeJS.ErrnoException) => {
+    return writeAtomic(file, text, seen ? { seen } : {}).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
       await makeFolder();
       return writeAtomic(file, text);
@@ -47,43 +47,53 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
   // its text is the one remembered; anyone else's write, even through another link, is read again.
   let known: { file: FileSignature; text: string } | undefined;
 
-  async function readText(): Promise<string> {
-    // The stat comes first: if the file changes in between, the next read sees another file and reads it.
-    const now = fileSignature(await stat(file));
-    if (known?.file === now) return known.text;
+  /** What is at the path, as writeAtomic's own look would find it (lstat: a link is a link there). */
+  type Look = WriteOptions['seen'];
+
+  /** The text, and the look a write that follows can take over; the stat comes first: if the file
+   *  changes in between, the next read sees another file and reads it again. */
+  async function readText(): Promise<{ text: string; seen: Look }> {
+    const at = await lstat(file);
+    // Through a link, the file it points to is the one remembered; writeAtomic looks at a link itself.
+    const now = fileSignature(at.isSymbolicLink() ? await stat(file) : at);
+    const seen = at.isFile() ? { stats: at } : undefined;
+    if (known?.file === now) return { text: known.text, seen };
     const text = await readFile(file, 'utf8');
     known = { file: now, text };
-    return text;
+    return { text, seen };
   }
 
-  async function read(): Promise<FileContent | undefined> {
-    let text: string;
+  async function look(): Promise<{ content: FileContent | undefined; seen: Look }> {
+    let read: { text: string; seen: Look };
     try {
-      text = await readText();
+      read = await readText();
     } catch (e) {
       known = undefined;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { content: undefined, seen: undefined };
       throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
     }
     try {
-      return JSON.parse(text) as FileContent;
+      return { content: JSON.parse(read.text) as FileContent, seen: read.seen };
     } catch {
-      return {}; // not ours: a file keyrot wrote always parses
+      return { content: {}, seen: read.seen }; // not ours: a file keyrot wrote always parses
     }
   }
 
+  const read = async (): Promise<FileContent | undefined> => (await look()).content;
+
   // Durable when it returns (temp file, fsync, rename; the folder fsync'd when the file is new): the
-  // engine records a publish, and later retires the old key, on the strength of this write.
+  // engine records a publish, and later retires the old key, on the strength of this write. `seen` is
+  // the look of the read just before it, when that found a regular file: not asked again.
   const writeInFolder = folderWriter(file);
-  async function write(content: FileContent): Promise<void> {
+  async function write(content: FileContent, seen: Look): Promise<void> {
     const text = `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`;
     known = undefined; // a failed write may or may not have replaced the file: read it again
-    known = { file: fileSignature(await writeInFolder(text)), text };
+    known = { file: fileSignature(await writeInFolder(text, seen)), text };
   }
 
   /** Move the entry holding `keyId`, from whichever of the `from` slots serve it, to `to`: one read, one write; a no-op if none does. */
   async function move(keyId: string, from: Array<'previous' | 'retired' | 'current'>, to: 'previous' | 'retired'): Promise<RetireResult> {
-    const content = await read();
+    const { content, seen } = await look();
     const slots = from.filter((slot) => content?.[slot]?.keyId === keyId);
     if (!content || slots.length === 0) return 'unchanged';
     const next: FileContent = { ...content };
@@ -91,7 +101,7 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
       next[to] = next[slot];
       delete next[slot];
     }
-    await write(next);
+    await write(next, seen);
     return 'changed';
   }
 
@@ -108,14 +118,14 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     },
 
     async publish(credential: Credential, context: PublishContext) {
-      const content = (await read()) ?? {};
+      const { content = {}, seen } = await look();
       const ours = content.managedBy === MARKER && content.plan === ctx.planName;
       if (Object.keys(content).length > 0 && !ours && !config.adopt) {
         throw new KeyrotError('store-unmanaged', { store: `file ${shown}`, detail: content.managedBy === MARKER ? `managed by keyrot plan "${content.plan}"` : 'no "managedBy": "keyrot" marker' });
       }
       if (content.current?.keyId === credential.keyId) return; // already published
       const entry: Entry = { keyId: credential.keyId, secret: credential.secret, publishedAt: context.rotatedAt.toISOString() };
-      await write({ current: entry, previous: content.current, retired: content.retired });
+      await write({ current: entry, previous: content.current, retired: content.retired }, seen);
     },
 
     async readBack() {
@@ -129,10 +139,10 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     onReactivate: (oldKeyId) => move(oldKeyId, ['retired'], 'previous'),
 
     async onDelete(oldKeyId) {
-      const content = await read();
+      const { content, seen } = await look();
       if (!content || (content.previous?.keyId !== oldKeyId && content.retired?.keyId !== oldKeyId)) return 'unchanged';
       const keep = (e: Entry | undefined) => (e?.keyId === oldKeyId ? undefined : e);
-      await write({ current: content.current, previous: keep(content.previous), retired: keep(content.retired) });
+      await write({ current: content.current, previous: keep(content.previous), retired: keep(content.retired) }, seen);
       return 'changed';
     },
 
