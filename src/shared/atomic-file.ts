@@ -59,6 +59,12 @@ export class NotARegularFile extends Error {
   }
 }
 
+// The temporary file's name: this process's id, random bits drawn once, and a count. Unique within the
+// process by the count, and against a left-over of an earlier process with the same id by the random
+// bits (open 'wx' would refuse it): one draw per process instead of one per write (a rotation makes 14).
+const tmpPrefix = randomBytes(4).toString('hex');
+let tmpCount = 0;
+
 const kindOf = (s: Stats) =>
   s.isSymbolicLink() ? 'a symbolic link' : s.isDirectory() ? 'a folder' : s.isFIFO() ? 'a named pipe' : s.isSocket() ? 'a socket' : 'a device';
 
@@ -78,7 +84,7 @@ export async function writeAtomic(file: string, data: string, options: WriteOpti
     target = await realpath(file);
     before = await lstat(target).catch(() => undefined);
   }
-  const tmp = `${target}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${target}.${process.pid}-${tmpPrefix}${(tmpCount++).toString(36)}.tmp`;
   const handle = await open(tmp, 'wx', mode);
   let written: Stats;
   try {
