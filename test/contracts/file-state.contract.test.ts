@@ -90,4 +90,20 @@ describe('the file state store on disk', () => {
     expect((await store.list()).map((s) => s.plan)).toEqual(['api']);
     expect((await store.save({ ...first, phase: 'publish' })).version).toBe(first.version + 1);
   });
+
+  it('a held audit log is opened by its first append only, and every record is in the file as soon as its append returns', async () => {
+    const store = new FileStateStore(dir);
+    const log = path.join(dir, 'audit.jsonl');
+    const at = (action: string) => ({ time: new Date().toISOString(), plan: 'api', rotationId: 'r1', phase: 'create', action, oldKeyId: null, newKeyId: null, outcome: 'ok' as const, detail: '' });
+    const release = store.audit.hold!();
+    expect(readdirSync(dir)).not.toContain('audit.jsonl'); // a plan with nothing to do leaves no log behind
+    await store.audit.append(at('created'));
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).action)).toEqual(['created']);
+    // Another process (another store on the same folder) appends in between: the lines never interleave.
+    await new FileStateStore(dir).audit.append(at('theirs'));
+    await store.audit.append(at('published'));
+    await release();
+    await store.audit.append(at('after-release'));
+    expect((await new FileStateStore(dir).audit.read()).map((r) => r.action)).toEqual(['created', 'theirs', 'published', 'after-release']);
+  });
 });

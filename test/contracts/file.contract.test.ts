@@ -1,6 +1,6 @@
 // The file store against the shared SecretStore contract, on a real temporary folder.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,25 @@ describe('the file store, beyond the contract', () => {
       await rm(path.join(dir, 'out'), { recursive: true });
       await store.publish({ keyId: 'key-two', secret: 'second-secret-value-002' }, at);
       expect(JSON.parse(await readFile(path.join(dir, 'out', 'keys.json'), 'utf8')).current.keyId).toBe('key-two');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads again a file someone else put in place after its own write, even one of the same size', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-file-theirs-'));
+    try {
+      const ctx = { planName: PLAN, planDir: dir, stateDir: dir, env: {}, now: () => new Date(), note: () => undefined };
+      const store = createFileStore({ type: 'file', path: 'keys.json', adopt: false }, ctx);
+      const at = { plan: PLAN, rotationId: 'r1', rotatedAt: new Date() };
+      await store.publish({ keyId: 'key-one', secret: 'first-secret-value-0001' }, at);
+      expect((await store.readBack())?.keyId).toBe('key-one');
+      // An editor's save: a new file renamed over it, with the same length as keyrot's.
+      const file = path.join(dir, 'keys.json');
+      const theirs = (await readFile(file, 'utf8')).replace('key-one', 'key-two').replace('first-secret-value-0001', 'other-secret-value-0002');
+      await writeFile(`${file}.editor`, theirs);
+      await rename(`${file}.editor`, file);
+      expect(await store.readBack()).toEqual({ keyId: 'key-two', secret: 'other-secret-value-0002' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
