@@ -13,9 +13,7 @@ const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
 
 export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderContext): KeyIssuer {
   const { user, region, endpoint } = config;
-  // The owner's scope is the identity's key: computed once, for both.
-  const owner = awsIamKeysHeld.owner(config, ctx.env);
-  const { label, identity, callOptions, iam, sts, callContext, guard } = planCalls(config, ctx, owner.scope);
+  const { label, identity, callOptions, iam, sts, callContext, guard } = planCalls(config, ctx);
   const timeouts = { timeoutMs: config.timeout, connectTimeoutMs: config.connectTimeout };
 
   const explanations: Record<IssuerOp, string> = {
@@ -100,7 +98,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
 
     // Revoke's owner search: one call per identity names the user, instead of listing every plan's keys.
     owner: {
-      ...owner,
+      ...awsIamKeysHeld.owner(config, ctx.env),
       holderOf: (keyId) => guard('iam:GetAccessKeyLastUsed', keyId, () => iam.accessKeyHolder(keyId)),
     },
 

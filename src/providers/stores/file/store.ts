@@ -38,20 +38,20 @@ function folderWriter(file: string): (text: string, seen?: WriteOptions['seen'])
   };
 }
 
-export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): SecretStore {
-  const file = path.resolve(ctx.planDir, config.path);
-  const shown = path.relative(process.cwd(), file) || file;
-  // What this process last read or wrote there, and which file that was (as the state store remembers
-  // its records): a rotation reads the file six times more, each right after its own write or read.
-  // While a stat finds the same file (inode, size, mtime: writeAtomic makes a new inode each time),
-  // its text is the one remembered; anyone else's write, even through another link, is read again.
+/** What is at the path, as writeAtomic's own look would find it (lstat: a link is a link there). */
+type Look = WriteOptions['seen'];
+
+/**
+ * Reads the file, remembering what this process last read or wrote there and which file that was (as
+ * the state store remembers its records): a rotation reads the file six times more, each right after
+ * its own write or read. While a stat finds the same file (inode, size, mtime: writeAtomic makes a new
+ * inode each time), its text is the one remembered; anyone else's write, even through another link,
+ * is read again. Each read also answers its look, for a write that follows to take over.
+ */
+function fileReader(file: string, shown: string) {
   let known: { file: FileSignature; text: string } | undefined;
 
-  /** What is at the path, as writeAtomic's own look would find it (lstat: a link is a link there). */
-  type Look = WriteOptions['seen'];
-
-  /** The text, and the look a write that follows can take over; the stat comes first: if the file
-   *  changes in between, the next read sees another file and reads it again. */
+  /** The stat comes first: if the file changes in between, the next read sees another file and reads it again. */
   async function readText(): Promise<{ text: string; seen: Look }> {
     const at = await lstat(file);
     // Through a link, the file it points to is the one remembered; writeAtomic looks at a link itself.
@@ -63,22 +63,33 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
     return { text, seen };
   }
 
-  async function look(): Promise<{ content: FileContent | undefined; seen: Look }> {
-    let read: { text: string; seen: Look };
-    try {
-      read = await readText();
-    } catch (e) {
-      known = undefined;
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { content: undefined, seen: undefined };
-      throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
-    }
-    try {
-      return { content: JSON.parse(read.text) as FileContent, seen: read.seen };
-    } catch {
-      return { content: {}, seen: read.seen }; // not ours: a file keyrot wrote always parses
-    }
-  }
+  return {
+    async look(): Promise<{ content: FileContent | undefined; seen: Look }> {
+      let read: { text: string; seen: Look };
+      try {
+        read = await readText();
+      } catch (e) {
+        known = undefined;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { content: undefined, seen: undefined };
+        throw new KeyrotError('provider-failed', { provider: `file ${shown}`, operation: 'read', reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
+      }
+      try {
+        return { content: JSON.parse(read.text) as FileContent, seen: read.seen };
+      } catch {
+        return { content: {}, seen: read.seen }; // not ours: a file keyrot wrote always parses
+      }
+    },
+    /** This process wrote `text` and writeAtomic answered `stats`; undefined: what is there is not known. */
+    wrote(written: { stats: Stats; text: string } | undefined): void {
+      known = written ? { file: fileSignature(written.stats), text: written.text } : undefined;
+    },
+  };
+}
 
+export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): SecretStore {
+  const file = path.resolve(ctx.planDir, config.path);
+  const shown = path.relative(process.cwd(), file) || file;
+  const { look, wrote } = fileReader(file, shown);
   const read = async (): Promise<FileContent | undefined> => (await look()).content;
 
   // Durable when it returns (temp file, fsync, rename; the folder fsync'd when the file is new): the
@@ -87,8 +98,8 @@ export function createFileStore(config: FileStoreConfig, ctx: ProviderContext): 
   const writeInFolder = folderWriter(file);
   async function write(content: FileContent, seen: Look): Promise<void> {
     const text = `${JSON.stringify({ ...content, managedBy: MARKER, plan: ctx.planName }, null, 2)}\n`;
-    known = undefined; // a failed write may or may not have replaced the file: read it again
-    known = { file: fileSignature(await writeInFolder(text, seen)), text };
+    wrote(undefined); // a failed write may or may not have replaced the file: read it again
+    wrote({ stats: await writeInFolder(text, seen), text });
   }
 
   /** Move the entry holding `keyId`, from whichever of the `from` slots serve it, to `to`: one read, one write; a no-op if none does. */
