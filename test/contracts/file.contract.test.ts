@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFileStore } from '../../src/providers/stores/file/store.js';
+import type { SecretStore } from '../../src/providers/types.js';
 import { PLAN, secretStoreContract } from './secret-store.contract.js';
 
 secretStoreContract('file', async () => {
@@ -24,27 +25,28 @@ secretStoreContract('file', async () => {
 });
 
 describe('the file store, beyond the contract', () => {
-  it('makes the file\'s folder again when it was removed between two writes of one rotation', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-file-folder-'));
+  const at = { plan: PLAN, rotationId: 'r1', rotatedAt: new Date() };
+  /** A file store of `target` (relative to a fresh folder), handed to `fn` with that folder; removed after. */
+  async function inFolder(target: string, fn: (store: SecretStore, dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-file-store-'));
     try {
       const ctx = { planName: PLAN, planDir: dir, stateDir: dir, env: {}, now: () => new Date(), note: () => undefined };
-      const store = createFileStore({ type: 'file', path: 'out/keys.json', adopt: false }, ctx);
-      const at = { plan: PLAN, rotationId: 'r1', rotatedAt: new Date() };
+      await fn(createFileStore({ type: 'file', path: target, adopt: false }, ctx), dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('makes the file\'s folder again when it was removed between two writes of one rotation', () =>
+    inFolder('out/keys.json', async (store, dir) => {
       await store.publish({ keyId: 'key-one', secret: 'first-secret-value-0001' }, at);
       await rm(path.join(dir, 'out'), { recursive: true });
       await store.publish({ keyId: 'key-two', secret: 'second-secret-value-002' }, at);
       expect(JSON.parse(await readFile(path.join(dir, 'out', 'keys.json'), 'utf8')).current.keyId).toBe('key-two');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('reads again a file someone else put in place after its own write, even one of the same size', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'keyrot-file-theirs-'));
-    try {
-      const ctx = { planName: PLAN, planDir: dir, stateDir: dir, env: {}, now: () => new Date(), note: () => undefined };
-      const store = createFileStore({ type: 'file', path: 'keys.json', adopt: false }, ctx);
-      const at = { plan: PLAN, rotationId: 'r1', rotatedAt: new Date() };
+  it('reads again a file someone else put in place after its own write, even one of the same size', () =>
+    inFolder('keys.json', async (store, dir) => {
       await store.publish({ keyId: 'key-one', secret: 'first-secret-value-0001' }, at);
       expect((await store.readBack())?.keyId).toBe('key-one');
       // An editor's save: a new file renamed over it, with the same length as keyrot's.
@@ -53,8 +55,5 @@ describe('the file store, beyond the contract', () => {
       await writeFile(`${file}.editor`, theirs);
       await rename(`${file}.editor`, file);
       expect(await store.readBack()).toEqual({ keyId: 'key-two', secret: 'other-secret-value-0002' });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
