@@ -6,10 +6,12 @@ import { KeyrotError } from '../../src/errors.js';
 import { exitCodeOf } from '../../src/engine/outcome.js';
 import { PHASES } from '../../src/engine/phases/table.js';
 import { revokeKey } from '../../src/engine/revoke.js';
+import { endLeakedSessions } from '../../src/engine/revoke-sessions.js';
+import { callProvider } from '../../src/engine/providers.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit } from '../helpers/inspect.js';
-import { fakeRig, rigPlan, servedKey, type Rig } from '../helpers/rig.js';
+import { DAY, fakeRig, rigPlan, servedKey, type Rig } from '../helpers/rig.js';
 
 let rig: Rig;
 beforeEach(() => (rig = fakeRig()));
@@ -18,11 +20,11 @@ afterEach(() => rig.ws.cleanup());
 const providers = () => ({ issuer: rig.issuer, stores: [rig.store] });
 const refused = (keyId: string) => new KeyrotError('db-sessions-not-ended', { provider: 'fake db', keyId, login: 'app_blue', user: 'keyrot', reason: 'permission denied', grant: 'GRANT pg_signal_backend TO keyrot' });
 
-/** `keyrot revoke --yes --key <keyId>`, in process. */
-async function revoke(keyId: string) {
+/** `keyrot revoke --yes --key <keyId>` (with `--delete` when asked), in process. */
+async function revoke(keyId: string, { del = false } = {}) {
   const events: RunEvent[] = [];
   const options = sessionOptions(rig.clock, events, { wait: false, providers: providers() });
-  const outcome = await revokeKey({ plan: rigPlan(rig), keyId, delete: false, locations: [], count: 1, consent: async () => 'yes', withYes: { command: 'keyrot revoke --yes', piped: false } }, options);
+  const outcome = await revokeKey({ plan: rigPlan(rig), keyId, delete: del, locations: [], count: 1, consent: async () => 'yes', withYes: { command: 'keyrot revoke --yes', piped: false } }, options);
   return { outcome, events };
 }
 
@@ -112,5 +114,108 @@ describe('revoke ends the leaked key\'s open sessions', () => {
     expect((await run(plan, rig.clock, { wait: false, providers: providers() })).outcome.status).toBe('waiting'); // soaking
     expect(rig.issuer.keys.find((k) => k.id === old)?.status).toBe('inactive');
     expect(rig.issuer.calls.some((c) => c.startsWith('end sessions'))).toBe(false);
+  });
+});
+
+describe('the same revoke again ends the sessions it could not end, and only then', () => {
+  const SOAK_OVER = 8 * DAY;
+  const ended = () => rig.issuer.calls.filter((c) => c.startsWith('end sessions'));
+  const endSteps = (events: RunEvent[]) => events.filter((e) => e.type === 'step' && e.action === 'end-sessions');
+
+  it('--delete after the soak deletes the key and ends no session (that is the revoke again, not the delete)', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1, refused);
+    expect((await revoke(leaked)).outcome.status).toBe('failed');
+    sessionsOpen(1);
+    rig.clock.advance(SOAK_OVER);
+    const { outcome, events } = await revoke(leaked, { del: true });
+    expect(outcome).toEqual({ status: 'done' });
+    expect(rig.issuer.keys.some((k) => k.id === leaked)).toBe(false);
+    expect(ended()).toEqual([`end sessions ${leaked}`]); // the first revoke's, refused
+    expect(endSteps(events)).toEqual([]);
+  });
+
+  it('an issuer that cannot end sessions is not asked again: a re-run does not say once more they were left open', async () => {
+    const leaked = servedKey(rig);
+    rig.issuer.openSessions = { explain: 'one user holds both passwords' }; // no end()
+    expect(endSteps((await revoke(leaked)).events)).toHaveLength(1);
+    const again = await revoke(leaked);
+    expect(again.outcome).toEqual({ status: 'done' });
+    expect(endSteps(again.events)).toEqual([]);
+  });
+
+  it('a key already inactive that no revoke recorded: nothing to revoke, exit 0, no session ended', async () => {
+    servedKey(rig);
+    const inactive = rig.issuer.seed('inactive');
+    sessionsOpen(1);
+    const { outcome, events } = await revoke(inactive);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', message: `nothing to revoke: ${inactive} is already inactive at fake issuer` }));
+    expect(ended()).toEqual([]);
+  });
+
+  it('while the revoke of one key soaks, another key already inactive is nothing to revoke: its sessions are not ended', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1);
+    await revoke(leaked);
+    const other = rig.issuer.seed('inactive');
+    const { outcome } = await revoke(other);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(ended()).toEqual([`end sessions ${leaked}`]);
+  });
+
+  it('after --delete finished it, at an issuer that still lists the deleted login as inactive: the re-run ends the sessions (exit 0), or says again why not (exit 4)', async () => {
+    const leaked = servedKey(rig);
+    rig.issuer.delete = async (id) => { rig.issuer.calls.push(`delete ${id}`); }; // the login stays listed, inactive
+    sessionsOpen(1, refused);
+    await revoke(leaked);
+    rig.clock.advance(SOAK_OVER);
+    expect((await revoke(leaked, { del: true })).outcome).toEqual({ status: 'done' });
+    expect(rig.issuer.calls).toContain(`delete ${leaked}`);
+
+    const still = await revoke(leaked);
+    expect(still.outcome).toEqual({ status: 'failed', code: 'db-sessions-not-ended', exitCode: 4 });
+    sessionsOpen(1);
+    const { outcome, events } = await revoke(leaked);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(ended()).toEqual([`end sessions ${leaked}`, `end sessions ${leaked}`, `end sessions ${leaked}`]);
+    expect(endSteps(events)).toEqual([expect.objectContaining({ detail: `ended 1 session open as leaked key ${leaked}` })]);
+  });
+
+  it('a re-run that finishes the revoke (its delete approved earlier) but cannot end the sessions exits 4, not 0', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1, refused);
+    await revoke(leaked);
+    expect((await revoke(leaked, { del: true })).outcome.status).toBe('waiting'); // approved, held for the soak
+    rig.clock.advance(SOAK_OVER);
+    const { outcome } = await revoke(leaked);
+    expect(rig.issuer.keys.some((k) => k.id === leaked)).toBe(false); // the revoke finished
+    expect(outcome).toEqual({ status: 'failed', code: 'db-sessions-not-ended', exitCode: 4 });
+  });
+
+  it('a re-run whose replacement is then held keeps that hold, not the sessions\' error', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1, refused);
+    rig.issuer.rejectVerify = true;
+    await revoke(leaked);
+    const { outcome } = await revoke(leaked);
+    expect(ended()).toEqual([`end sessions ${leaked}`, `end sessions ${leaked}`]);
+    expect(outcome).toMatchObject({ status: 'held', code: 'verify-failed' }); // held for the replacement, not exit 4 for the sessions
+  });
+});
+
+describe('what is reported as sessions not ended', () => {
+  it('only a failure of the issuer\'s call: an audit log that cannot be written after they were ended is that error, not "not ended"', async () => {
+    const diskFull = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    const ctx = {
+      issuer: { label: 'fake db', openSessions: { explain: 'kill them', end: async () => ({ ended: 2 }) } },
+      call: callProvider,
+      record: async () => { throw diskFull; },
+      audit: async () => undefined,
+      emit: () => undefined,
+      plan: { name: 'api' },
+      planArg: 'api.yaml',
+    };
+    await expect(endLeakedSessions(ctx as never, 'FAKE1')).rejects.toBe(diskFull);
   });
 });
