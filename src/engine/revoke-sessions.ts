@@ -5,6 +5,7 @@
 // its exit code (4) once the replacement has gone as far as it can.
 import { KeyrotError } from '../errors.js';
 import { count } from '../shared/plural.js';
+import type { SessionsEnded } from '../providers/types.js';
 import type { RotationContext } from './context.js';
 
 /** End the sessions still open as revoked `keyId`; resolves the failure to report, never throws one the user can act on. */
@@ -16,19 +17,22 @@ export async function endLeakedSessions(ctx: RotationContext, keyId: string): Pr
     return undefined;
   }
   const end = sessions.end;
+  let done: SessionsEnded;
   try {
-    const { ended, leftOpen } = await ctx.call(ctx.issuer, 'end sessions', () => end(keyId));
-    const kept = leftOpen?.count ? `; ${count(leftOpen.count, 'session')} left open: ${leftOpen.why}` : '';
-    await ctx.record('end-sessions', `ended ${count(ended, 'session')} open as leaked key ${keyId}${kept}`);
-    return undefined;
+    done = await ctx.call(ctx.issuer, 'end sessions', () => end(keyId));
   } catch (e) {
-    if (!(e instanceof KeyrotError)) throw e;
+    const error = e as KeyrotError; // ctx.call turns every failure of the call into one
     // A refused privilege says which grant fixes it; any other failure (the server unreachable) is
     // said with the revoke's own next step: `keyrot run` would not end them, the same revoke does.
-    const failure = e.code === 'db-sessions-not-ended' ? e : new KeyrotError('revoke-sessions-failed', { keyId, reason: e.message });
+    const failure = error.code === 'db-sessions-not-ended' ? error : new KeyrotError('revoke-sessions-failed', { keyId, reason: error.message });
     failure.about(ctx.planArg);
     await ctx.audit('revoke', 'failed', `sessions open as leaked ${keyId} not ended: ${failure.message}`, 'end-sessions');
     ctx.emit({ type: 'failed', plan: ctx.plan.name, phase: 'revoke', code: failure.code, message: failure.message, hint: failure.hint });
     return failure;
   }
+  // Recorded outside the try: they were ended, so a record that cannot be written (the disk full, the
+  // lock lost) is that error, never "not ended".
+  const kept = done.leftOpen?.count ? `; ${count(done.leftOpen.count, 'session')} left open: ${done.leftOpen.why}` : '';
+  await ctx.record('end-sessions', `ended ${count(done.ended, 'session')} open as leaked key ${keyId}${kept}`);
+  return undefined;
 }

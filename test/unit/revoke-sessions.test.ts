@@ -217,5 +217,8 @@ describe('what is reported as sessions not ended', () => {
       planArg: 'api.yaml',
     };
     await expect(endLeakedSessions(ctx as never, 'FAKE1')).rejects.toBe(diskFull);
+    // The same for keyrot's own errors after the call (the state folder unwritable, the lock lost).
+    const lockLost = new KeyrotError('lock-lost', { plan: 'api', reason: 'taken over' });
+    await expect(endLeakedSessions({ ...ctx, record: async () => { throw lockLost; } } as never, 'FAKE1')).rejects.toBe(lockLost);
   });
 });
