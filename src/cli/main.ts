@@ -69,6 +69,8 @@ function rotationCommands(keyrot: Command, setExit: (code: number) => void, wiri
       'The owner is looked up in keyrot\'s own records first, then every other plan\'s issuer is asked at once;\n' +
       'a plan whose provider cannot be reached is skipped and named. At a terminal it asks once (after every check;\n' +
       'with --secret-stdin on /dev/tty); without one it needs --yes, else it exits 3 and changes nothing.\n' +
+      'A leaked database password (postgresql, mysql, redis): the sessions already open with it are ended too;\n' +
+      'if keyrot\'s login may not end them, the key is still revoked and it exits 4 with the grant that fixes it.\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts, wiring))));
