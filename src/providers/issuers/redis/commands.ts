@@ -6,6 +6,8 @@ import type { IssuerOp } from '../../types.js';
 export const REDIS_COMMANDS = ['acl|getuser', 'acl|setuser', 'acl|save', 'client|list', 'time'] as const;
 /** What a revoke also runs, to end the leaked password's connections (doctor warns without it). */
 export const REVOKE_COMMAND = 'client|kill';
+/** The ACL rule that allows keyrot's user `commands`, as a command to paste into redis-cli. */
+export const allowCommands = (user: string, commands: readonly string[]) => `ACL SETUSER ${user} ${commands.map((c) => `+${c}`).join(' ')}`;
 
 export const getUser = (user: string) => ['ACL', 'GETUSER', user];
 export const addHash = (user: string, hash: string) => ['ACL', 'SETUSER', user, `#${hash}`];

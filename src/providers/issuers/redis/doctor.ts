@@ -6,7 +6,7 @@ import { KeyrotError } from '../../../errors.js';
 import type { Check } from '../../types.js';
 import type { RedisApi } from './client.js';
 import * as cmd from './commands.js';
-import { REDIS_COMMANDS, REVOKE_COMMAND } from './commands.js';
+import { allowCommands, REDIS_COMMANDS, REVOKE_COMMAND } from './commands.js';
 import { parseClients, parseUser } from './passwords.js';
 import type { RedisIssuerConfig } from './schema.js';
 import { count } from '../../../shared/plural.js';
@@ -42,12 +42,12 @@ export async function redisDoctor(config: RedisIssuerConfig, redis: RedisApi): P
   const checks: Check[] = [{ check: 'credentials', status: 'pass', detail: `logged in to ${redis.where} as ${config.admin.user}` }];
   const missing = REDIS_COMMANDS.filter((c) => !allows(me.commands, c));
   checks.push(missing.length
-    ? { check: 'permissions', status: 'fail', detail: `${config.admin.user} may not run ${missing.join(', ')} (its rules: ${me.commands})`, hint: `ACL SETUSER ${config.admin.user} ${missing.map((c) => `+${c}`).join(' ')}` }
+    ? { check: 'permissions', status: 'fail', detail: `${config.admin.user} may not run ${missing.join(', ')} (its rules: ${me.commands})`, hint: allowCommands(config.admin.user, missing) }
     : { check: 'permissions', status: 'pass', detail: `${config.admin.user} may run ${REDIS_COMMANDS.join(', ')}` });
 
   checks.push(allows(me.commands, REVOKE_COMMAND)
     ? { check: 'revoke sessions', status: 'pass', detail: `${config.admin.user} may end the connections of a revoked password (${REVOKE_COMMAND})` }
-    : { check: 'revoke sessions', status: 'warn', detail: `${config.admin.user} may not run ${REVOKE_COMMAND}: a revoke would remove the leaked password but could not end the connections it already opened`, hint: `ACL SETUSER ${config.admin.user} +${REVOKE_COMMAND}, then keyrot doctor again` });
+    : { check: 'revoke sessions', status: 'warn', detail: `${config.admin.user} may not run ${REVOKE_COMMAND}: a revoke would remove the leaked password but could not end the connections it already opened`, hint: `${allowCommands(config.admin.user, [REVOKE_COMMAND])}, then keyrot doctor again` });
 
   if (!target) {
     checks.push({ check: 'user', status: 'fail', detail: `ACL user ${config.user} does not exist`, hint: `ACL SETUSER ${config.user} on <its permissions> (keyrot adds its passwords)` });

@@ -40,7 +40,7 @@ export function killConnections(redis: RedisApi, { user, admin, provider, keys, 
             ended += Number(await send(cmd.killClient(c.id))); // 0: it closed on its own meanwhile
           } catch (e) {
             if (!/^NOPERM/.test((e as Error)?.message ?? '')) throw e;
-            throw new KeyrotError('db-sessions-not-ended', { provider, keyId, login: user, user: admin, reason: redact((e as Error).message), grant: `ACL SETUSER ${admin} +client|kill` });
+            throw new KeyrotError('db-sessions-not-ended', { provider, keyId, login: user, user: admin, reason: redact((e as Error).message), grant: cmd.allowCommands(admin, [cmd.REVOKE_COMMAND]) });
           }
         }
         const left = mine.length - safe.length;
