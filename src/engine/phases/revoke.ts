@@ -7,20 +7,24 @@ import { endLeakedSessions } from '../revoke-sessions.js';
 import type { PhaseName } from '../rotation.js';
 import { oldKey, retireIn, type PhaseStory } from './phase.js';
 
-async function revokeLeakedKey(ctx: RotationContext): Promise<void> {
-  const keyId = oldKey(ctx);
+/**
+ * Everything revoke does to one leaked key, in incident order: stop it at the issuer, end its sessions,
+ * drop it from every target, then look up what it last touched. `stopped` records when it was stopped
+ * (the rotation's old key: deactivatedAt; another leaked key: its own entry), written with the step's record.
+ */
+export async function revokeLeaked(ctx: RotationContext, keyId: string, stopped: (at: string) => void): Promise<void> {
   // An issuer that cannot deactivate keys: deleting the key is the only way to stop it. Its last use
   // is asked first (a deleted key has none to report); a failure to answer never delays the delete.
   const early = ctx.issuer.deactivates === false ? await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId)).catch(() => undefined) : undefined;
   if (ctx.issuer.deactivates === false) {
     await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId));
-    ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+    stopped(ctx.clock.now().toISOString());
     await ctx.record('revoke-key', `deleted leaked key ${keyId} at once: ${ctx.issuer.label} cannot deactivate keys`);
   } else {
     // Deactivate before anything that is not needed to do it: every second counts during a leak.
     // Deactivating an inactive key is a no-op at every issuer, so no list is read first.
     await ctx.call(ctx.issuer, 'deactivate', () => ctx.issuer.deactivate(keyId));
-    ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();
+    stopped(ctx.clock.now().toISOString());
     await ctx.record('revoke-key', `deactivated leaked key ${keyId}`);
   }
   // No new login is possible now; an attacker's session already open is ended next (where the issuer can).
@@ -37,6 +41,11 @@ async function revokeLeakedKey(ctx: RotationContext): Promise<void> {
   ctx.emit({ type: 'note', plan: ctx.plan.name, phase: 'revoke', message: `${keyId} was last used: ${describeLastUse(use)}` });
 }
 
+const revokeOldKey = (ctx: RotationContext): Promise<void> =>
+  revokeLeaked(ctx, oldKey(ctx), (at) => {
+    ctx.state.deactivatedAt ??= at;
+  });
+
 /** Straight on to the replacement; a rotation taken over skips its overlap (the old key is dead). */
 const afterRevoke = ({ state }: RotationContext): PhaseName => {
   const at = state.resumeAt?.phase;
@@ -49,6 +58,6 @@ export const revoke: PhaseStory = {
     ...(ctx.issuer.openSessions ? [ctx.issuer.openSessions.explain] : []), ...ctx.stores.map((s) => s.explain('onDeactivate')),
   ],
   guards: () => 'none, on purpose: consumers still using the leaked key fail until they load the replacement',
-  act: revokeLeakedKey,
+  act: revokeOldKey,
   next: afterRevoke,
 };
