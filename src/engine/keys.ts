@@ -56,6 +56,12 @@ export async function findKey(ctx: RotationContext, keyId: string): Promise<KeyI
 /** Every key the issuer holds now (never a kept list). */
 export const currentKeys = (ctx: RotationContext): Promise<KeyInfo[]> => listKeys(ctx);
 
+/** Whether a revoke's leaked key is gone already: keyrot deleted it to make room for its replacement (the
+ *  issuer was full), or at once where the issuer cannot deactivate. Either way it is not in the list
+ *  create saved; the issuer no longer knows it, so there is no last use left to ask about. */
+export const revokedKeyDeleted = (state: RotationContext['state']): boolean =>
+  state.mode === 'revoke' && state.oldKeyId !== null && state.keysBeforeCreate !== null && !state.keysBeforeCreate.includes(state.oldKeyId);
+
 /** Where surveyKeys takes the key list from: `keys` (read by the caller), the list kept for this step
  *  (`reuse`), or the issuer now; `keep` keeps it for the step right after. */
 export interface SurveyList {
@@ -90,8 +96,10 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
 
   let evict: string | null = null;
   // A revoked (leaked) key is never reactivated, and its last use is already in the audit log: when
-  // the issuer is full it is the key that makes room for its replacement, whatever the plan says.
-  const revoked = ctx.state.mode === 'revoke' ? keys.find((k) => k.id === named && k.status === 'inactive') : undefined;
+  // the issuer is full it is the key that makes room for its replacement, whatever the plan says. So is
+  // another leaked key revoked inside this rotation (revoke-also.ts), after the revoke's own.
+  const leaked = [...(ctx.state.mode === 'revoke' && named ? [named] : []), ...(ctx.state.alsoRevoked ?? []).map((k) => k.keyId)];
+  const revoked = leaked.map((id) => keys.find((k) => k.id === id && k.status === 'inactive')).find((k) => k !== undefined);
   if (keys.length >= issuer.maxKeys && revoked) {
     evict = revoked.id;
   } else if (keys.length >= issuer.maxKeys) {

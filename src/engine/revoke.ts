@@ -8,14 +8,17 @@ import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { SessionOptions } from './options.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
+import { alsoRevoking, finishAlsoRevoked, withAlsoRevoked } from './revoke-also.js';
 import { endLeakedSessions } from './revoke-sessions.js';
-import { servedBy } from './keys.js';
+import { revokedKeyDeleted, servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
+import type { RotationContext } from './context.js';
 import type { RotationState } from './rotation.js';
 import type { Consent } from './runner.js';
 import { drive, withPlan, type PlanSession } from './session.js';
 
-export type RevokeStart = { state: RotationState } | { nothing: string };
+/** The record to run in; `also`: the key is another leaked key of the rotation in flight (revoke-also.ts). */
+export type RevokeStart = { state: RotationState; also?: string } | { nothing: string };
 
 export async function beginRevoke(session: PlanSession, keyId: string): Promise<RevokeStart> {
   const { saved, providers, loaded } = session;
@@ -31,13 +34,19 @@ export async function beginRevoke(session: PlanSession, keyId: string): Promise<
       const resumeAt = { phase: flying.phase, stage: flying.stage };
       return { state: { ...flying, mode: 'revoke', phase: 'revoke', stage: 'ready', resumeAt, hold: null, rolledBack: null } };
     }
+    if (alsoRevoking(flying, keyId)) return { state: flying, also: keyId }; // its revoke was cut short: finish it
   }
 
   const key = (await callProvider(providers.issuer, 'list', () => providers.issuer.list())).find((k) => k.id === keyId);
   if (!key) throw new KeyrotError('revoke-no-owner', { keyId, asked: plan });
   if (key.status !== 'active') return { nothing: `${keyId} is already inactive at ${providers.issuer.label}` };
   if (flying) {
-    throw new KeyrotError('revoke-conflict', { plan, keyId, oldKeyId: flying.oldKeyId, newKeyId: flying.newKeyId });
+    // Deactivating a key a target serves would cut its consumers off with no replacement in place.
+    const served = await Promise.all(providers.stores.map((s) => servedBy(callProvider, s)));
+    if (served.some((found) => found?.keyId === keyId)) {
+      throw new KeyrotError('revoke-conflict', { plan, keyId, oldKeyId: flying.oldKeyId, newKeyId: flying.newKeyId });
+    }
+    return { state: withAlsoRevoked(flying, keyId), also: keyId };
   }
   return { state: { ...session.fresh(), mode: 'revoke', phase: 'revoke', oldKeyId: keyId } };
 }
@@ -88,13 +97,19 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
   const planArg = commandArg(owner.file, options.states.spec);
   const plan = owner.plan.name;
   return withPlan(owner, options, async (session) => {
-    const revoking = session.saved?.mode === 'revoke' && session.saved.phase !== 'done' && session.saved.oldKeyId === keyId;
+    const { saved } = session;
+    // The revoke in flight this key was revoked in: as its old key, or as another leaked key (revoke-also.ts).
+    const revoking = saved?.mode === 'revoke' && saved.phase !== 'done' &&
+      (saved.oldKeyId === keyId || (saved.alsoRevoked ?? []).some((k) => k.keyId === keyId && k.finished));
     // --delete finishes a revoke; it never starts one (that would skip the warning below).
     if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
-    const start = await beginRevoke(session, keyId);
+    const start: RevokeStart = req.delete ? { state: saved! } : await beginRevoke(session, keyId);
     // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
+    // The same for another leaked key revoked inside a rotation (revoke-also.ts).
+    const revoked = (s: RotationState) =>
+      (s.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke') || (s.alsoRevoked ?? []).some((k) => k.keyId === keyId && k.finished);
     const again = (s: RotationState | undefined): s is RotationState =>
-      !req.delete && Boolean(session.providers.issuer.openSessions?.end) && s?.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke';
+      !req.delete && Boolean(session.providers.issuer.openSessions?.end) && s !== undefined && revoked(s);
     if ('nothing' in start && again(session.saved)) {
       const failed = await endLeakedSessions(session.context(session.saved), keyId);
       if (failed) return outcomeOfError(failed);
@@ -120,6 +135,7 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     const ctx = session.context(start.state);
     if (again(start.state)) ctx.unfinished = await endLeakedSessions(ctx, keyId);
     if (req.locations.length > 0) await ctx.audit('revoke', 'ok', `${keyId} leaked: seen at ${req.locations.join('; ')}`, 'leak-report');
+    if (start.also) return revokeAlso(ctx, keyId);
     if (req.delete && !ctx.state.approvedBy) {
       ctx.state.approvedBy = actor();
       await ctx.save();
@@ -131,8 +147,7 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     if ((result.status === 'waiting' || soakOver) && !req.delete) {
       // Revoked and replaced: the soak runs on its own; the delete is a later, explicit step (unless
       // the issuer was full and the leaked key was deleted already to make room for its replacement).
-      const evicted = ctx.state.keysBeforeCreate !== null && !ctx.state.keysBeforeCreate.includes(keyId);
-      const next = evicted
+      const next = revokedKeyDeleted(ctx.state)
         ? (ctx.issuer.deactivates === false ? `the leaked key was deleted at once (${ctx.issuer.label} cannot deactivate keys)` : 'the leaked key was deleted to make room for it (the issuer was full)')
         : `delete the leaked key after ${ctx.state.deadlines.soak} with \`keyrot revoke --delete --key ${keyId} ${planArg}\``;
       options.reporter.event({ type: 'note', plan, message: `revoked ${keyId}; replacement ${ctx.state.newKeyId} published; ${next}` });
@@ -140,4 +155,24 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     }
     return ctx.unfinished && result.status === 'done' ? outcomeOfError(ctx.unfinished) : result;
   });
+}
+
+/**
+ * Another leaked key of the rotation in flight: revoked at once inside it; the rotation itself is not
+ * driven here (its overlap, gates and confirmation are its own runs' business) and stays where it stood.
+ */
+async function revokeAlso(ctx: RotationContext, keyId: string): Promise<Outcome> {
+  await finishAlsoRevoked(ctx);
+  const { state, issuer, planArg } = ctx;
+  const old = state.oldKeyId;
+  const later = issuer.deactivates === false
+    ? `it was deleted at once (${issuer.label} cannot deactivate keys)`
+    : !old
+      ? `it stays inactive at ${issuer.label} (a first rotation deletes no key)`
+      : state.mode === 'revoke'
+        ? `\`keyrot revoke --delete --key ${keyId} ${planArg}\` deletes it with ${old} after the soak`
+        : `the rotation's delete deletes it with ${old} after the soak`;
+  const where = state.phase === 'done' ? 'done' : `${state.phase} (${state.stage})`;
+  ctx.emit({ type: 'note', plan: ctx.plan.name, message: `revoked ${keyId}; the rotation in flight goes on where it stood, at ${where}; ${later}` });
+  return ctx.unfinished ? outcomeOfError(ctx.unfinished) : { status: 'done' };
 }

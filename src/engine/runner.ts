@@ -8,6 +8,7 @@ import { hold, open, type GateResult } from './gate.js';
 import type { Phase, Redirect } from './phases/phase.js';
 import { PHASES } from './phases/table.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
+import { finishAlsoRevoked } from './revoke-also.js';
 import { PHASE_NAMES } from './rotation.js';
 
 /**
@@ -85,6 +86,8 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
     await ctx.save();
   };
 
+  // A leaked key whose revoke a run began inside this rotation and did not finish: revoke first.
+  await finishAlsoRevoked(ctx);
   if (ctx.state.rolledBack) {
     const phase = PHASES[ctx.state.phase === 'done' ? 'delete' : ctx.state.phase];
     if (!options.resumeAfterRollback) return settle(ctx, phase, hold('rolled-back', { plan: ctx.plan.name, reason: ctx.state.rolledBack.reason }) as Held, options);

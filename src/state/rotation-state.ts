@@ -18,6 +18,15 @@ export interface Hold {
   evidence: string[];
 }
 
+/** A leaked key revoked inside a rotation it is not part of (neither its old nor its new key). */
+export interface AlsoRevoked {
+  keyId: string;
+  /** When the issuer stopped it (deactivated, or deleted where it cannot deactivate); null until then. */
+  revokedAt: string | null;
+  /** Every step of its revoke done; false: begun and cut short, so the next run finishes it first. */
+  finished: boolean;
+}
+
 export interface RotationState {
   format: 1;
   plan: string;
@@ -46,6 +55,9 @@ export interface RotationState {
   /** Stored deadlines: waits survive Ctrl-C, crashes and reboots (invariant 9). */
   deadlines: Partial<Record<PhaseName, string>>;
   deactivatedAt: string | null;
+  /** Other leaked keys of the plan that a revoke deactivated inside this rotation (engine/revoke-also.ts);
+   *  The delete phase deletes them with the old key. Absent in older records. */
+  alsoRevoked?: AlsoRevoked[];
   /** The session gate (engine/sessions.ts): from when the old key counts as quiet, i.e. the last time
    *  a session was seen using it, else the first time the gate looked. Absent in older records. */
   quietSince?: string | null;

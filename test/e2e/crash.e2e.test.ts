@@ -50,6 +50,48 @@ describe('SIGKILL right after every save a rotation makes, then run again', () =
   }, 120_000);
 });
 
+describe('SIGKILL right after every save a revoke of another leaked key makes (a rotation in flight)', () => {
+  const STRAY = 'kr_stray_made_by_hand';
+  /** demo rotating in its overlap window, and a second active key in its ledger that no target serves. */
+  async function rotatingWithStray(): Promise<string> {
+    const plan = ws.plan('demo', localPlan('demo', { drain: '1h', soak: '0s' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0); // first key
+    expect((await keyrot(['run', '--no-wait', plan], { cwd: ws.dir })).code).toBe(75); // in drain
+    const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/demo.json');
+    const stray = { id: STRAY, status: 'active', createdAt: new Date().toISOString(), fingerprint: 'sha256:0123456789ab' };
+    ws.write('.keyrot/generated/demo.json', JSON.stringify({ ...ledger, keys: [...ledger.keys, stray] }));
+    return plan;
+  }
+
+  it('is finished by the next run: the key inactive, the rotation where it stood, its deadline kept', async () => {
+    let plan = await rotatingWithStray();
+    const traced = await keyrot(['revoke', '--yes', '--key', STRAY, plan], { cwd: ws.dir, env: { KEYROT_TEST_SAVES: path.join(ws.dir, 'saves.txt'), KEYROT_TEST_TRACE_LEDGER: '1' } });
+    expect(traced.code, traced.stderr).toBe(0);
+    const BOUNDARIES = savePointsIn(path.join(ws.dir, 'saves.txt'));
+    // The record before the deactivate, the ledger's deactivate, the record after it, once finished (the
+    // file target never served the key: nothing to record there): all in the rotation's own phase,
+    // which the revoke leaves as it was.
+    expect(BOUNDARIES).toEqual(['drain:waiting#1', 'ledger:saved#1', 'drain:waiting#2', 'drain:waiting#3']);
+
+    for (const boundary of BOUNDARIES) {
+      ws.cleanup();
+      ws = workspace();
+      plan = await rotatingWithStray();
+      const before = readState(stateDir(), 'demo')!;
+      const killed = await keyrot(['revoke', '--yes', '--key', STRAY, plan], { cwd: ws.dir, env: { KEYROT_TEST_KILL_AFTER: boundary } });
+      expect(killed.signal, boundary).toBe('SIGKILL');
+      expect(readState(stateDir(), 'demo')!.alsoRevoked?.[0]?.keyId, boundary).toBe(STRAY); // on disk before the deactivate
+
+      const resumed = await keyrot(['run', '--no-wait', plan], { cwd: ws.dir });
+      expect(resumed.code, `${boundary}: ${resumed.stderr}`).toBe(75);
+      expect(readLedger(stateDir(), 'demo').find((k) => k.id === STRAY)?.status, boundary).toBe('inactive');
+      const after = readState(stateDir(), 'demo')!;
+      expect(after, boundary).toMatchObject({ phase: 'drain', stage: 'waiting', newKeyId: before.newKeyId, deadlines: before.deadlines, alsoRevoked: [{ keyId: STRAY, finished: true }] });
+      expect(readStore(storeFile()).current?.keyId, boundary).toBe(before.newKeyId);
+    }
+  }, 120_000);
+});
+
 describe('Ctrl-C', () => {
   it('during the overlap window exits 130 with state saved; the next run keeps the same deadline', async () => {
     const plan = ws.plan('demo', localPlan('demo', { drain: '1h' }));

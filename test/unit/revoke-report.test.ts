@@ -103,7 +103,7 @@ describe('findings of one key', () => {
     expect(leakRecords.map((r) => `${r.plan}: ${r.detail}`)).toEqual([`bravo: ${keyId} leaked: seen at ci/env:1 (gitleaks generic-api-key); ci/secrets:1 (gitleaks generic-api-key)`]);
   });
 
-  it('two keys of one plan in one report are two keys: the first revoked, the second refused by name (exit 3), never dropped', async () => {
+  it('two keys of one plan in one report are two keys: both revoked (the second inside the first\'s rotation), exit 0, never dropped', async () => {
     const keyId = 'AKIAIOSFODNN7EXAMPLE';
     const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/bravo.json');
     const spare = { id: keyId, status: 'active', createdAt: clock.now().toISOString(), fingerprint: fingerprint('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY') };
@@ -112,15 +112,19 @@ describe('findings of one key', () => {
     const report = gitleaks([{ File: 'ci/env', Secret: keyId }, { File: 'app/config.js', Secret: b.secret }]);
     const { results, events, asked } = await revoke({ reportFile: report });
     expect(asked).toEqual(['revoke 2 keys (listed above) now: anything still using it fails until it loads the replacement. Revoke?']);
-    // One rotation per plan at a time: the second key waits for the first's, and the refusal says to deactivate it by hand.
+    // One rotation per plan at a time: the first key's replaces it; the second, served by no target
+    // once the replacement is, is revoked inside that rotation.
     expect(results).toEqual([
       { plan: 'bravo', outcome: { status: 'done' } },
-      { plan: 'bravo', outcome: { status: 'held', code: 'revoke-conflict' } },
+      { plan: 'bravo', outcome: { status: 'done' } },
     ]);
     expect(statusIn('bravo', keyId)).toBe('gone');
-    expect(events.find((e) => 'code' in e && e.code === 'revoke-conflict')).toMatchObject({ message: expect.stringContaining(`${b.keyId} is another active key`) });
+    expect(statusIn('bravo', b.keyId)).toBe('inactive');
+    expect(keyOf('bravo').keyId).not.toBe(b.keyId);
+    expect(statusIn('bravo', keyOf('bravo').keyId)).toBe('active');
+    expect(notes(events)).toContainEqual(expect.stringMatching(new RegExp(`^bravo note: revoked ${b.keyId}; the rotation in flight goes on where it stood, at soak \\(waiting\\); `)));
     const leakRecords = readAudit(stateDir()).filter((r) => r.detail?.includes('leaked: seen at'));
-    expect(leakRecords.map((r) => r.detail)).toEqual([`${keyId} leaked: seen at ci/env:1 (gitleaks generic-api-key)`]);
+    expect(leakRecords.map((r) => r.detail)).toEqual([`${keyId} leaked: seen at ci/env:1 (gitleaks generic-api-key)`, `${b.keyId} leaked: seen at app/config.js:1 (gitleaks generic-api-key)`]);
   });
 
   it('an AWS key id no plan holds is named by its id (an identifier, not a secret)', async () => {

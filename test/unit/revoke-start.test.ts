@@ -1,6 +1,7 @@
 // Which rotation record a revoke runs in, with a rotation in flight or not (src/engine/revoke.ts,
 // beginRevoke): the same revoke again goes on where it stood, a leaked old key takes the rotation
-// over, any other leaked key is refused while a rotation is in flight, and a key that is already
+// over, any other leaked key is revoked inside the rotation in flight unless a target serves it
+// (revoke-also.test.ts has the rest), and a key that is already
 // inactive or unknown is never "revoked" by deactivating some other key. In-process fakes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
@@ -37,10 +38,11 @@ describe('which rotation a revoke runs in', () => {
     expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'soak', oldKeyId: leaked });
   });
 
-  it('while a rotation is in flight, another leaked key is refused (naming both keys), and nothing is deactivated', async () => {
+  it('while a rotation is in flight, another leaked key that a target serves is refused (naming both keys), and nothing is deactivated', async () => {
     const old = servedKey();
     expect((await run(plan(), clock, { providers: providers(), wait: false })).outcome.status).toBe('waiting'); // in drain
-    const third = issuer.seed('active'); // made by hand: not the rotation's
+    const third = issuer.seed('active'); // made by hand, and put in the target by hand: not the rotation's
+    store.current = { keyId: third, secret: issuer.keys.find((k) => k.id === third)!.secret };
     const err = await revoke(plan(), clock, third, { providers: providers() }).catch((e: Error & { code: string }) => e);
     expect(err).toMatchObject({ code: 'revoke-conflict', message: expect.stringContaining(old) });
     expect(changes()).toEqual(['create FAKE2']);
@@ -48,13 +50,15 @@ describe('which rotation a revoke runs in', () => {
     expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'rotate', phase: 'drain', oldKeyId: old });
   });
 
-  it('while a revoke is in flight, a revoke of another key is refused, not taken for the same revoke again', async () => {
+  it('while a revoke is in flight, another leaked key is revoked inside it, not taken for the same revoke again', async () => {
     const leaked = servedKey();
     expect((await revoke(plan(), clock, leaked, { providers: providers() })).outcome.status).toBe('waiting'); // in the soak
     const third = issuer.seed('active'); // made by hand: neither the leaked key nor its replacement
-    const err = await revoke(plan(), clock, third, { providers: providers() }).catch((e: Error & { code: string }) => e);
-    expect(err).toMatchObject({ code: 'revoke-conflict', message: expect.stringContaining(leaked) });
-    expect(status(third)).toBe('active');
+    const { outcome, events } = await revoke(plan(), clock, third, { providers: providers() });
+    expect(outcome.status).toBe('waiting');
+    expect(phases(events)).toEqual([]); // no phase runs again: the rotation stays in its soak
+    expect([status(leaked), status(third)]).toEqual(['inactive', 'inactive']);
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ mode: 'revoke', phase: 'soak', oldKeyId: leaked, alsoRevoked: [{ keyId: third, finished: true }] });
   });
 
   it('a key that is already inactive: nothing to revoke, and the active key is left alone', async () => {

@@ -25,6 +25,7 @@ const shown = ({ state: s, next }: Rotation) => ({
   hold: s.hold ? { code: s.hold.code, message: s.hold.message, since: s.hold.since } : null,
   rolledBack: s.rolledBack !== null,
   approvedBy: s.approvedBy,
+  alsoRevoked: (s.alsoRevoked ?? []).map(({ keyId, revokedAt }) => ({ keyId, revokedAt })),
   next,
 });
 
@@ -69,6 +70,7 @@ function renderRotation(rotation: Rotation): void {
     .join(', ');
   process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}${tags ? `  [${tags}]` : ''}\n`);
   process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
+  for (const k of s.alsoRevoked ?? []) process.stdout.write(`  also revoked (leaked) ${k.keyId}${k.revokedAt ? ` at ${k.revokedAt}` : ''}${k.finished ? '' : ': unfinished, the next run finishes it'}\n`);
   process.stdout.write(`  next: ${next}\n`);
 }
 

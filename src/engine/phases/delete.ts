@@ -1,6 +1,6 @@
 // delete: the permanent step. Invariant 2 first: inactive for the whole soak, approved where the plan
 // (or a revoke) asks for it, and not used since it was deactivated; then asked (unless --yes).
-import { describeLastUse, findKey } from '../keys.js';
+import { describeLastUse, findKey, revokedKeyDeleted } from '../keys.js';
 import type { RotationContext } from '../context.js';
 import { hold, open, type GateResult } from '../gate.js';
 import { wasUsed } from '../sessions.js';
@@ -18,6 +18,9 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
     return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
   }
+  // Asked of a key the issuer no longer holds, an issuer such as IAM answers "no such key": the
+  // delete left to do is that of the leaked keys revoked inside this rotation.
+  if (revokedKeyDeleted(state)) return open(`${keyId} was deleted already, when it was revoked or to make room for its replacement`);
   const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
   const usedSince = wasUsed(use, new Date(state.deactivatedAt));
   if (usedSince && state.mode === 'revoke') {
@@ -40,6 +43,14 @@ async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): P
   if (gone) await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
   else await ctx.record('delete-key', `deleted ${keyId}`);
   for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
+  // Other leaked keys revoked inside this rotation (revoke-also.ts) go with it, under the same gate and
+  // question. Deleting is idempotent, so a resumed delete deletes them again rather than read a list.
+  for (const { keyId: leaked } of ctx.state.alsoRevoked ?? []) {
+    const already = (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(leaked))) === 'gone';
+    if (already) await ctx.record('delete-key', `found leaked ${leaked} already gone`, 'skipped');
+    else await ctx.record('delete-key', `deleted leaked ${leaked} (revoked inside this rotation)`);
+    for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', leaked, 'purge-from-store', `${store.explain('onDelete')}: ${leaked}`);
+  }
 }
 
 export const deleteOld: PhaseStory = {

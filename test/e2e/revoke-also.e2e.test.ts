@@ -1,0 +1,51 @@
+// Both access keys of one IAM user leaked, both in one gitleaks report: the built keyrot against moto.
+// The first key's revoke replaces it (the user is full, so the revoked key makes room); the second key,
+// served by no target once the replacement is, is revoked inside that rotation instead of refused.
+// What the user sees (exit code, lines) and what IAM holds afterwards, through the delete after the soak.
+import { describe, expect, it } from 'vitest';
+import { awsKit, motoSuite, type Run } from '../helpers/aws-kit.js';
+
+const suite = motoSuite();
+const { keyrot, run, createUser, createKey, keysOf, whoIs, iamPlan, published, sleep, STATE } = awsKit(() => suite);
+const text = (...runs: Run[]) => runs.map((r) => r.stdout + r.stderr).join('\n');
+
+const gitleaks = (findings: Array<{ file: string; line: number; keyId: string }>) =>
+  suite.ws.write('gitleaks.json', JSON.stringify(findings.map((f) => ({
+    RuleID: 'aws-access-token', Description: 'AWS', StartLine: f.line, File: f.file, Match: f.keyId, Secret: f.keyId, Fingerprint: `${f.file}:aws-access-token:${f.line}`,
+  }))));
+
+describe('a gitleaks report with both access keys of one IAM user', () => {
+  it('revokes both (exit 0): the first replaced, the second deactivated inside that rotation; the second\'s --delete after the soak ends it', async () => {
+    await createUser('svc');
+    const plan = iamPlan('svc', 'svc');
+    expect((await run(plan)).code).toBe(0); // the first key, published
+    const served = published('svc')!.keyId;
+    const stray = (await createKey('svc')).accessKeyId; // made by hand: the user's second key
+    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
+
+    const revoked = await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan]);
+    expect(revoked.code, text(revoked)).toBe(0);
+    const replacement = published('svc')!.keyId;
+    expect([served, stray]).not.toContain(replacement);
+    // IAM: the first key deleted to make room (two keys per user, an inactive one counts), the
+    // replacement active and working, the second leaked key inactive.
+    expect((await keysOf('svc')).sort((a, b) => a.id.localeCompare(b.id))).toEqual([{ id: replacement, status: 'Active' }, { id: stray, status: 'Inactive' }].sort((a, b) => a.id.localeCompare(b.id)));
+    expect(await whoIs(replacement, published('svc')!.secret)).toBe('arn:aws:iam::123456789012:user/svc');
+    expect(revoked.stdout).toContain(`revoked ${served}; replacement ${replacement} published; the leaked key was deleted to make room for it (the issuer was full)`);
+    expect(revoked.stdout).toContain(`revoked ${stray}; the rotation in flight goes on where it stood, at soak (waiting); \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it with ${served} after the soak`);
+    expect(text(revoked)).not.toContain('revoke-conflict');
+
+    const status = await keyrot(['status', '--state', STATE, plan]);
+    expect(status.stdout).toMatch(new RegExp(`^  also revoked \\(leaked\\) ${stray} at \\S+Z$`, 'm'));
+    const history = await keyrot(['history', '--state', STATE, plan]);
+    expect(history.stdout).toContain(`deactivated leaked key ${stray}`);
+    expect(history.stdout).toContain(`${stray} leaked: seen at ci/deploy.sh:9 (gitleaks aws-access-token)`);
+
+    await sleep(1_500); // the plan's soak is 1s
+    // The first key is gone already (it made room), so the second is the one named: its revoke's delete.
+    const deleted = await keyrot(['revoke', '--delete', '--key', stray, '--yes', '--state', STATE, plan]);
+    expect(deleted.code, text(deleted)).toBe(0);
+    expect(await keysOf('svc')).toEqual([{ id: replacement, status: 'Active' }]);
+    expect(deleted.stdout).toContain(`deleted leaked ${stray} (revoked inside this rotation)`);
+  }, 120_000);
+});
