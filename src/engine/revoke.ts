@@ -172,7 +172,6 @@ async function revokeAlso(ctx: RotationContext, keyId: string): Promise<Outcome>
       : state.mode === 'revoke'
         ? `\`keyrot revoke --delete --key ${keyId} ${planArg}\` deletes it with ${old} after the soak`
         : `the rotation's delete deletes it with ${old} after the soak`;
-  const where = state.phase === 'done' ? 'done' : `${state.phase} (${state.stage})`;
-  ctx.emit({ type: 'note', plan: ctx.plan.name, message: `revoked ${keyId}; the rotation in flight goes on where it stood, at ${where}; ${later}` });
+  ctx.emit({ type: 'note', plan: ctx.plan.name, message: `revoked ${keyId}; the rotation in flight goes on where it stood, at ${state.phase} (${state.stage}); ${later}` });
   return ctx.unfinished ? outcomeOfError(ctx.unfinished) : { status: 'done' };
 }

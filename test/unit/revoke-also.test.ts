@@ -146,6 +146,12 @@ describe('another leaked key while a planned rotation is in flight', () => {
     expect(status(stray)).toBe('deleted');
     expect(saved().alsoRevoked).toEqual([{ keyId: stray, revokedAt: rig.clock.now().toISOString(), finished: true }]);
     expect(notes(events).at(-1)).toMatch(/; it was deleted at once \(fake issuer cannot deactivate keys\)$/);
+    // The rotation's delete finds it gone (an issuer that can tell says so), and says that instead.
+    const remove = rig.issuer.delete.bind(rig.issuer);
+    Object.assign(rig.issuer, { delete: async (id: string) => (status(id) === 'deleted' ? 'gone' : remove(id)) });
+    rig.clock.advance(9 * DAY);
+    expect((await run(plan, rig.clock, { providers: providers() })).outcome).toEqual({ status: 'done' });
+    expect(audit()).toContain(`delete-key: found leaked ${stray} already gone`);
   });
 
   it('the sessions a leaked database login opened are ended, as the revoke phase ends them', async () => {
@@ -156,6 +162,48 @@ describe('another leaked key while a planned rotation is in flight', () => {
     expect((await revokeOne(stray)).outcome).toEqual({ status: 'done' });
     expect(ended).toEqual([stray]);
     expect(audit()).toContain(`end-sessions: ended 2 sessions open as leaked key ${stray}`);
+  });
+
+  it('sessions that could not be ended: the key stays revoked, exit 4, and the same revoke again ends them', async () => {
+    let refuse = true;
+    const ended: string[] = [];
+    rig.issuer.openSessions = {
+      explain: 'fake:end',
+      end: async (id) => {
+        if (refuse) throw new Error('server unreachable');
+        ended.push(id);
+        return { ended: 1 };
+      },
+    };
+    await rotationInDrain();
+    const stray = rig.issuer.seed('active');
+    expect((await revokeOne(stray)).outcome).toMatchObject({ status: 'failed', code: 'revoke-sessions-failed', exitCode: 4 });
+    expect(status(stray)).toBe('inactive');
+    expect(saved().alsoRevoked).toEqual([expect.objectContaining({ keyId: stray, finished: true })]);
+    refuse = false;
+    expect((await revokeOne(stray)).outcome).toEqual({ status: 'done' });
+    expect(ended).toEqual([stray]);
+  });
+
+  it('a key revoked again after someone reactivated it by hand is remembered once', async () => {
+    await rotationInDrain();
+    const stray = rig.issuer.seed('active');
+    await revokeOne(stray);
+    await rig.issuer.reactivate(stray);
+    expect((await revokeOne(stray)).outcome).toEqual({ status: 'done' });
+    expect(status(stray)).toBe('inactive');
+    expect(saved().alsoRevoked?.map((k) => k.keyId)).toEqual([stray]);
+  });
+
+  it('during a first rotation (no old key to delete it with), it is said to stay inactive', async () => {
+    rig.store.failPublish = true;
+    expect((await run(plan, rig.clock, { providers: providers(), wait: false })).outcome).toMatchObject({ status: 'failed' });
+    expect(saved()).toMatchObject({ phase: 'publish', oldKeyId: null, keysBeforeCreate: [] });
+    const stray = rig.issuer.seed('active');
+    const { outcome, events } = await revokeOne(stray);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(status(stray)).toBe('inactive');
+    expect(notes(events).at(-1)).toBe(`revoked ${stray}; the rotation in flight goes on where it stood, at publish (acting); it stays inactive at fake issuer (a first rotation deletes no key)`);
   });
 });
 
@@ -277,6 +325,16 @@ describe('the issuer\'s key limit', () => {
     // revoked second key is the one deleted first, whatever the plan says about inactive keys.
     const { picture } = await decide(plan, rig.clock, (ctx) => surveyKeys(ctx), { providers: providers() });
     expect(picture?.evict).toBe(second);
+  });
+
+  it('of two revoked keys the issuer still holds, the revoke\'s own is deleted first to make room', async () => {
+    const first = servedKey(rig);
+    await revokeOne(first); // the issuer had room: the first key stays, inactive, beside its replacement
+    const second = rig.issuer.seed('active'); // made by hand since
+    await revokeOne(second);
+    expect([status(first), status(second)]).toEqual(['inactive', 'inactive']);
+    const { picture } = await decide(plan, rig.clock, (ctx) => surveyKeys(ctx), { providers: providers() });
+    expect(picture?.evict).toBe(first);
   });
 
   it('in a planned rotation too; an inactive key nobody revoked is not deleted without the plan\'s leave', async () => {
