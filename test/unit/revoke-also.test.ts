@@ -5,6 +5,7 @@
 // through the command's own path (revokeKey), with a fake clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
+import { decide as operate } from '../../src/engine/operations/decide.js';
 import { surveyKeys } from '../../src/engine/keys.js';
 import { revokeKey } from '../../src/engine/revoke.js';
 import type { RotationState } from '../../src/engine/rotation.js';
@@ -14,17 +15,21 @@ import { stateProblem } from '../../src/state/schema.js';
 import type { StateStore } from '../../src/state/store.js';
 import { decide, run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
+import { FakeStore } from '../helpers/fakes.js';
 import { DAY, fakeRig, rigPlan, servedKey, type Rig } from '../helpers/rig.js';
 
 let rig: Rig;
 let plan: LoadedPlan;
+/** Targets beside the rig's one (a plan publishing to more than one). */
+let others: FakeStore[];
 beforeEach(() => {
   rig = fakeRig();
   plan = rigPlan(rig, { delete: { requireApproval: false } });
+  others = [];
 });
 afterEach(() => rig.ws.cleanup());
 
-const providers = () => ({ issuer: rig.issuer, stores: [rig.store] });
+const providers = () => ({ issuer: rig.issuer, stores: [rig.store, ...others] });
 const status = (id: string) => rig.issuer.keys.find((k) => k.id === id)?.status ?? 'deleted';
 const changes = () => rig.issuer.calls.filter((c) => !c.startsWith('lastUsed'));
 const saved = () => readState(stateDirOf(plan), 'api')!;
@@ -365,5 +370,101 @@ describe('the record', () => {
     expect(stateProblem(record({}), 'api')).toBeUndefined();
     expect(stateProblem(record({ alsoRevoked: [{ keyId: 'K3', revokedAt: '2026-01-01T00:01:00Z', finished: true }] }), 'api')).toBeUndefined();
     expect(stateProblem(record({ alsoRevoked: [{ keyId: 'K3', revokedAt: null }] }), 'api')?.reason).toMatch(/^alsoRevoked\[0\]\.finished: /);
+  });
+});
+
+describe('which key each decision is about (the survivors of mutation run 12)', () => {
+  it('two leaked keys revoked one after the other inside one rotation: each deactivated and its sessions ended once, both remembered, the delete deletes both', async () => {
+    const ended: string[] = [];
+    rig.issuer.openSessions = { explain: 'fake:end', end: async (id) => (ended.push(id), { ended: 1 }) };
+    const { old, fresh } = await rotationInDrain();
+    const first = rig.issuer.seed('active');
+    expect((await revokeOne(first)).outcome).toEqual({ status: 'done' });
+    const second = rig.issuer.seed('active');
+    expect((await revokeOne(second)).outcome).toEqual({ status: 'done' });
+    expect(ended).toEqual([first, second]);
+    expect([status(first), status(second)]).toEqual(['inactive', 'inactive']);
+    expect(saved().alsoRevoked?.map((k) => `${k.keyId}:${k.finished}`)).toEqual([`${first}:true`, `${second}:true`]);
+    rig.clock.advance(DAY);
+    expect((await run(plan, rig.clock, { providers: providers(), wait: false })).outcome).toMatchObject({ status: 'waiting' }); // the soak
+    rig.clock.advance(8 * DAY);
+    expect((await run(plan, rig.clock, { providers: providers(), wait: false })).outcome).toEqual({ status: 'done' });
+    expect(rig.issuer.keys.map((k) => k.id)).toEqual([fresh]);
+    expect(changes().filter((c) => c.startsWith('delete'))).toEqual([`delete ${old}`, `delete ${first}`, `delete ${second}`]);
+  });
+
+  it('a leaked key revoked while another one\'s revoke is cut short: both are revoked, not just the one cut short', async () => {
+    await rotationInDrain();
+    const first = rig.issuer.seed('active');
+    const deactivate = rig.issuer.deactivate.bind(rig.issuer);
+    rig.issuer.deactivate = async () => {
+      throw new Error('connection reset');
+    };
+    expect((await revokeOne(first)).outcome).toMatchObject({ exitCode: 4 });
+    expect(status(first)).toBe('active');
+    rig.issuer.deactivate = deactivate;
+    const second = rig.issuer.seed('active');
+    expect((await revokeOne(second)).outcome).toEqual({ status: 'done' });
+    expect([status(first), status(second)]).toEqual(['inactive', 'inactive']);
+    expect(changes().slice(-2)).toEqual([`deactivate ${first}`, `deactivate ${second}`]);
+    expect(saved().alsoRevoked?.map((k) => `${k.keyId}:${k.finished}`)).toEqual([`${first}:true`, `${second}:true`]);
+  });
+
+  it('a leaked key one of two targets serves is refused (revoke-conflict), and stays active', async () => {
+    plan = rigPlan(rig, { publish: [{ type: 'file', path: 'a.json' }, { type: 'file', path: 'b.json' }], delete: { requireApproval: false } });
+    others = [new FakeStore('second store')];
+    const { fresh } = await rotationInDrain();
+    expect([rig.store.current?.keyId, others[0]!.current?.keyId]).toEqual([fresh, fresh]);
+    const stray = rig.issuer.seed('active');
+    others[0]!.current = { keyId: stray, secret: rig.issuer.keys.find((k) => k.id === stray)!.secret }; // put there by hand
+    const { outcome, asked } = await revokeOne(stray);
+    expect(outcome).toMatchObject({ code: 'revoke-conflict' });
+    expect(asked).toEqual([]);
+    expect(status(stray)).toBe('active');
+    expect(saved().alsoRevoked).toBeUndefined();
+  });
+
+  it('`revoke --delete` of a key no revoke in flight revoked (beside one that did revoke another) is refused: nothing asked, nothing deleted', async () => {
+    const first = servedKey(rig);
+    const second = rig.issuer.seed('active');
+    await revokeOne(first);
+    await revokeOne(second);
+    const replacement = saved().newKeyId!;
+    rig.clock.advance(8 * DAY);
+    const before = [...rig.issuer.calls];
+    const { outcome, asked } = await revokeOne(replacement, { delete: true });
+    expect(outcome).toMatchObject({ code: 'revoke-delete-first', exitCode: 2 });
+    expect(asked).toEqual([]);
+    expect(rig.issuer.calls).toEqual(before);
+    expect([status(second), status(replacement)]).toEqual(['inactive', 'active']);
+  });
+
+  it('the old key an abandoned rotation left inactive, revoked: nothing to revoke, its sessions untouched (keyrot ends those of a key it revoked)', async () => {
+    const ended: string[] = [];
+    rig.issuer.openSessions = { explain: 'fake:end', end: async (id) => (ended.push(id), { ended: 1 }) };
+    const { old } = await rotationInDrain();
+    rig.clock.advance(DAY);
+    expect((await run(plan, rig.clock, { providers: providers(), wait: false })).outcome).toMatchObject({ status: 'waiting' }); // the soak
+    await operate(plan, { decision: 'abandon', retireNew: false }, { ...sessionOptions(rig.clock, [], { wait: false, providers: providers() }), command: 'keyrot abandon' });
+    expect(saved()).toMatchObject({ mode: 'rotate', phase: 'done', abandoned: true, oldKeyId: old });
+    expect(status(old)).toBe('inactive');
+    const { outcome, events } = await revokeOne(old);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(notes(events)).toEqual([`nothing to revoke: ${old} is already inactive at fake issuer`]);
+    expect(ended).toEqual([]);
+    expect(audit().filter((line) => line.startsWith('end-sessions'))).toEqual([]);
+  });
+
+  it('`revoke --delete` again once the revoke is done is refused: nothing asked, no key made or deleted', async () => {
+    const first = servedKey(rig);
+    await revokeOne(first);
+    rig.clock.advance(8 * DAY);
+    expect((await revokeOne(first, { delete: true })).outcome).toEqual({ status: 'done' });
+    expect(saved()).toMatchObject({ mode: 'revoke', phase: 'done' });
+    const before = [...rig.issuer.calls];
+    const { outcome, asked } = await revokeOne(first, { delete: true });
+    expect(outcome).toMatchObject({ code: 'revoke-delete-first', exitCode: 2 });
+    expect(asked).toEqual([]);
+    expect(rig.issuer.calls).toEqual(before);
   });
 });
