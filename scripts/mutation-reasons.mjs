@@ -589,6 +589,15 @@ export const REASONS = [
     reason: 'equivalent: a string among the records has no oldKeyId or newKeyId, so it names no key and is skipped like a record of another key.',
   },
   {
+    id: 'revoke: a string among the keys revoked inside a rotation',
+    file: /^src\/engine\/revoke(-also)?\.ts$/,
+    line: /\.alsoRevoked \?\? \[\]\)\.some\(\(k\) => k\.keyId === keyId && !?k\.finished\)/,
+    code: '[]',
+    mutator: 'ArrayDeclaration',
+    replacement: '["Stryker was here"]',
+    reason: 'equivalent: only a record with no alsoRevoked gets the list, and a string in it has no keyId (undefined), never the key id asked about (always a string), so `.some` finds nothing, as in the empty list (planted by hand in all three places: the revoke unit tests all pass).',
+  },
+  {
     id: 'revoke: the records are a shortcut',
     file: 'src/engine/revoke-owner.ts',
     line: exact('for await (const page of store.peek([...inStore.keys()])) for (const p of page) if (p.state) found.push(p.state);'),
