@@ -57,8 +57,8 @@ interface Stored {
 }
 
 /**
- * Every plan's record and audit summary, read once per state store: records peeked a page at a time
- * (no lock; only what status shows is kept of each), the audit log read as a stream.
+ * Every plan's record, ledger and audit summary, read once per state store without the locks, a page
+ * at a time (StateStore.peekPlans); only what status shows is kept of each.
  */
 async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promise<Map<LoadedPlan, Stored>> {
   const groups = new Map<StateStore, Map<string, LoadedPlan>>();
@@ -70,23 +70,18 @@ async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promis
   const found = new Map<LoadedPlan, Stored>();
   for (const [store, byName] of groups) {
     const names = [...byName.keys()];
-    const audits = await store.audit.summaries(names).catch(() => new Map<string, AuditSummary>());
-    // An issuer whose keys are keyrot's own ledger is asked nothing: its ledgers are read many at once.
-    const ledgers = new Map<string, LedgerEntry[]>();
-    const ledgered = names.filter((n) => issuerTraits(byName.get(n)!.plan.source.type).keysInLedger);
-    if (ledgered.length > 0) {
-      for await (const page of store.peekLedgers(ledgered)) for (const { plan, keys } of page) if (keys) ledgers.set(plan, keys);
-    }
-    for await (const page of store.peek(names)) {
-      for (const { plan, state: peeked, unknown } of page) {
+    // An issuer whose keys are keyrot's own ledger is asked nothing: its ledgers are read with the records.
+    const ledgered = new Set(names.filter((n) => issuerTraits(byName.get(n)!.plan.source.type).keysInLedger));
+    for await (const page of store.peekPlans(names, ledgered)) {
+      for (const { plan, state: peeked, unknown, ledger, audit } of page) {
         // A record peek could not read: load it, which says what is wrong with it.
         const state = unknown ? await store.load(plan) : peeked;
         found.set(byName.get(plan)!, {
-          ...(ledgers.has(plan) ? { ledger: ledgers.get(plan)! } : {}),
+          ...(ledger ? { ledger } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
           lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
-          audit: audits.get(plan),
+          audit,
         });
       }
     }

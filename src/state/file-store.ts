@@ -19,8 +19,9 @@ import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
 import { peekPages } from './peek.js';
+import { peekSeparately } from './peek-plans.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
-import type { LockHolder, Peeked, PeekedLedger, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PeekedLedger, PeekedPlan, PlanLedger, PlanLock, StateStore } from './store.js';
 
 /** A record is a few kB; anything this size is not one (and is not read further). */
 const MAX_STATE_BYTES = 4 * 1024 * 1024;
@@ -145,6 +146,11 @@ export class FileStateStore implements StateStore {
     const stored = new Set(await this.ledgerPlans());
     const read = async (plan: string): Promise<PeekedLedger> => ({ plan, keys: stored.has(plan) ? await this.ledger(plan).load().then((l) => l.keys, () => undefined) : [] });
     for (let i = 0; i < plans.length; i += 256) yield await Promise.all(plans.slice(i, i + 256).map(read));
+  }
+
+  /** The audit log streamed once, the ledgers and records peeked (peek-plans.ts). */
+  peekPlans(plans: readonly string[], ledgered: ReadonlySet<string>): AsyncIterable<PeekedPlan[]> {
+    return peekSeparately(this, plans, ledgered);
   }
 
   lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {

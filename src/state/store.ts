@@ -28,6 +28,15 @@ export interface PeekedLedger {
   keys: LedgerEntry[] | undefined;
 }
 
+/**
+ * A plan as `peekPlans` found it for keyrot status, with no lock taken: its record (as `peek`), its
+ * generated-issuer ledger (only when asked for, and readable) and its audit summary (when it has one).
+ */
+export interface PeekedPlan extends Peeked {
+  ledger?: LedgerEntry[];
+  audit?: AuditSummary;
+}
+
 export interface PlanLock {
   release(): Promise<void>;
   /** Set when the lock was lost (e.g. taken over as stale): the runner stops before its next step. */
@@ -77,6 +86,12 @@ export interface StateStore {
   readonly audit: AuditTrail;
   /** The ledgers of `plans` without their locks, a page at a time, as `peek` reads records: for keyrot status. */
   peekLedgers(plans: readonly string[]): AsyncIterable<PeekedLedger[]>;
+  /**
+   * For keyrot status: each of `plans` (its record, its audit summary, and its ledger when in
+   * `ledgered`), taking no lock, a page at a time, each plan answered once; as `peek` otherwise
+   * (a record it cannot read is answered `unknown`, a ledger it cannot read is left out).
+   */
+  peekPlans(plans: readonly string[], ledgered: ReadonlySet<string>): AsyncIterable<PeekedPlan[]>;
   /** The plans that have a ledger (keyrot state migrate). */
   ledgerPlans(): Promise<string[]>;
 }

@@ -3,7 +3,7 @@
 import { type AuditRecord, type AuditSummary, actor, parseAuditLine, summarize } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import type { AuditTrail } from './store.js';
-import { peekViews } from './vault-mirror.js';
+import { peekViews, type PeekWay } from './vault-mirror.js';
 import type { VaultSpace } from './vault-space.js';
 
 /** Audit records kept per plan: the history a rotation needs, bounded so the secret stays small. */
@@ -33,6 +33,16 @@ function summaryView(records: AuditRecord[]): string | undefined {
   summarize(found, new Set(records.map((r) => r.plan)), records);
   const [summary] = found.values();
   return summary ? JSON.stringify(summary) : undefined;
+}
+
+/** The summary a mirror's view holds, checked; undefined if it is not one. */
+export function summaryIn(view: string): AuditSummary | undefined {
+  try {
+    const summary = JSON.parse(view) as AuditSummary;
+    return parseAuditLine(JSON.stringify(summary.last)) && (summary.lastFailureAt === null || typeof summary.lastFailureAt === 'string') ? summary : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class VaultAudit implements AuditTrail {
@@ -66,18 +76,14 @@ export class VaultAudit implements AuditTrail {
   }
 
   /** Many plans' summaries at once: from their mirrors in OpenBao's detailed listing, else each history read. */
-  async summaries(plans: readonly string[]): Promise<Map<string, AuditSummary>> {
+  async summaries(plans: readonly string[], way?: PeekWay): Promise<Map<string, AuditSummary>> {
     const found = new Map<string, AuditSummary>();
     const summaryOf = (data: Record<string, unknown> | undefined) => summaryView(recordsIn(data?.records).records);
-    for await (const page of peekViews(this.space, 'audit', plans, summaryOf)) {
+    for await (const page of peekViews(this.space, 'audit', plans, summaryOf, way)) {
       for (const { name, view } of page) {
         if (view === undefined) continue;
-        try {
-          const summary = JSON.parse(view) as AuditSummary;
-          if (parseAuditLine(JSON.stringify(summary.last))) found.set(name, summary);
-        } catch {
-          // a garbled mirror: that plan shows no outcome
-        }
+        const summary = summaryIn(view);
+        if (summary) found.set(name, summary); // else a garbled mirror: that plan shows no outcome
       }
     }
     return found;

@@ -2,9 +2,20 @@
 // states, fingerprints; never a secret), written with cas so a lost update is refused.
 import { KeyrotError } from '../errors.js';
 import type { LedgerEntry, PeekedLedger, PlanLedger } from './store.js';
-import { peekViews } from './vault-mirror.js';
+import { peekViews, type PeekWay } from './vault-mirror.js';
 import { ownText, ownView } from './vault-own-text.js';
 import type { VaultSpace } from './vault-space.js';
+
+/** The keys a ledger's text holds ([] for none); undefined if it is not a ledger. */
+export function ledgerKeysIn(view: string | undefined): LedgerEntry[] | undefined {
+  if (view === undefined || view === '') return [];
+  try {
+    const keys = (JSON.parse(view) as { keys?: unknown }).keys;
+    return Array.isArray(keys) ? (keys as LedgerEntry[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class VaultLedgers {
   /**
@@ -30,21 +41,17 @@ export class VaultLedgers {
     return this.wrote.get(plan);
   }
 
+  /** The ledger's text as this process last read or wrote it under the plan's lock ('' for none); undefined if it does not know. */
+  heldView(plan: string): string | undefined {
+    return this.locked.has(plan) ? this.seen.get(plan)?.text : undefined;
+  }
+
   /** Many plans' ledgers at once: from their mirrors in OpenBao's detailed listing, else read one by one. */
-  async *peek(plans: readonly string[]): AsyncGenerator<PeekedLedger[]> {
+  async *peek(plans: readonly string[], way?: PeekWay): AsyncGenerator<PeekedLedger[]> {
     // A ledger of the wrong shape throws here: the peek says unknown (keys undefined).
     const ledgerOf = (data: Record<string, unknown> | undefined) => ownView(data, 'ledger');
-    for await (const page of peekViews(this.space, 'ledger', plans, ledgerOf)) {
-      yield page.map(({ name: plan, view, failed }): PeekedLedger => {
-        if (failed) return { plan, keys: undefined };
-        if (view === undefined || view === '') return { plan, keys: [] };
-        try {
-          const keys = (JSON.parse(view) as { keys?: unknown }).keys;
-          return { plan, keys: Array.isArray(keys) ? (keys as LedgerEntry[]) : undefined };
-        } catch {
-          return { plan, keys: undefined };
-        }
-      });
+    for await (const page of peekViews(this.space, 'ledger', plans, ledgerOf, way)) {
+      yield page.map(({ name: plan, view, failed }): PeekedLedger => ({ plan, keys: failed ? undefined : ledgerKeysIn(view) }));
     }
   }
 

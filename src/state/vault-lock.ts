@@ -72,8 +72,14 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
   }
 }
 
+/** What the holder does at release: `before` while still holding it; `after` once its release took effect, given the KV version it wrote. */
+interface Releasing {
+  onRelease: () => Promise<void>;
+  onReleased?: (version: number) => Promise<void>;
+}
+
 /** Hold the lease written at `version`: renewed three times a lease until released. */
-function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => Promise<void>): PlanLock {
+function holdLease(kv: Kv2, mine: Lease, version: number, { onRelease, onReleased }: Releasing): PlanLock {
   const { leaseMs } = mine;
   // Stryker disable next-line ObjectLiteral: equivalent, `lost` is undefined in `{}` too
   const state: { lost: string | undefined } = { lost: undefined };
@@ -111,14 +117,19 @@ function holdLease(kv: Kv2, mine: Lease, version: number, onRelease: () => Promi
       clearInterval(heartbeat);
       await beating;
       if (state.lost) return;
-      await kv.write({ lock: '' }, version, []).catch(() => undefined); // cas: never frees a lock another took over
+      const freed = await kv.write({ lock: '' }, version, []).catch(() => undefined); // cas: never frees a lock another took over
+      // Only a release of ours that took effect: its version is then the lock's, until the next holder takes it.
+      if (typeof freed === 'number') await onReleased?.(freed).catch(() => undefined);
     },
   };
 }
 
-/** Lock `plan` for `holder`; `onRelease` runs first when the lock is given back, while it is still held. */
-export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number; onRelease: () => Promise<void> }): Promise<PlanLock> {
+/**
+ * Lock `plan` for `holder`; `onRelease` runs first when the lock is given back, while it is still held;
+ * `onReleased` once the release took effect, with the lock's KV version it wrote (not when it was refused).
+ */
+export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number } & Releasing): Promise<PlanLock> {
   const mine: Lease = { ...holder, token: randomBytes(8).toString('hex'), expiresAt: '', leaseMs: opts.leaseMs };
   const version = await acquire(kv, plan, mine, opts.waitMs);
-  return holdLease(kv, mine, version, opts.onRelease);
+  return holdLease(kv, mine, version, opts);
 }

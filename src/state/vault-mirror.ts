@@ -11,6 +11,9 @@ import type { VaultSpace } from './vault-space.js';
 
 type Purpose = 'state' | 'ledger' | 'audit';
 
+/** How peekViews finds the secrets: 'listed' (the detailed listing, reading only what it does not mirror) or 'read' (each name read: for a few names in a large folder, cheaper than listing it). */
+export type PeekWay = 'listed' | 'read';
+
 const OF = 'keyrot-of';
 const PART = 'keyrot-';
 /** custom_metadata takes at most 64 keys of at most 512 bytes each. */
@@ -55,9 +58,10 @@ export interface Viewed {
 /**
  * Each of `names` among this purpose's secrets, as `view` derives it from the data: from a fresh mirror
  * in the detailed listing (a page of LISTED_PER_PAGE secrets per request, the next asked for while this one is used),
- * or by reading the secret. Answered a listing page at a time, each name exactly once.
+ * or by reading the secret. Answered a listing page at a time, each name exactly once. With way 'read',
+ * no listing: each name read, a page of names at a time.
  */
-export async function* peekViews(space: VaultSpace, purpose: Purpose, names: readonly string[], view: (data: Record<string, unknown> | undefined) => string | undefined): AsyncGenerator<Viewed[]> {
+export async function* peekViews(space: VaultSpace, purpose: Purpose, names: readonly string[], view: (data: Record<string, unknown> | undefined) => string | undefined, way: PeekWay = 'listed'): AsyncGenerator<Viewed[]> {
   const wanted = new Set(names);
   const limit = pLimit(READS_AT_ONCE);
   const read = (name: string) =>
@@ -69,6 +73,10 @@ export async function* peekViews(space: VaultSpace, purpose: Purpose, names: rea
         return { name, view: undefined, failed: true };
       }
     });
+  if (way === 'read') {
+    for (let i = 0; i < names.length; i += LISTED_PER_PAGE) yield await Promise.all(names.slice(i, i + LISTED_PER_PAGE).map(read));
+    return;
+  }
   // The next page is asked for while this one is used (and while the caller uses it): OpenBao builds
   // one page as keyrot parses the last, instead of each waiting on the other.
   const pageAfter = (after: string) => {

@@ -4,7 +4,7 @@ import { KeyrotError } from '../errors.js';
 import { contentOf, nextRecord, parseRecord, type Stored } from './record.js';
 import type { RotationState } from './rotation-state.js';
 import type { Peeked } from './store.js';
-import { peekViews } from './vault-mirror.js';
+import { peekViews, type PeekWay } from './vault-mirror.js';
 import { ownText, ownView } from './vault-own-text.js';
 import type { VaultSpace } from './vault-space.js';
 
@@ -24,18 +24,32 @@ export class VaultRecords {
 
   /** The text of the last record this process wrote per plan, and its KV version (until the lock is released). */
   private readonly wrote = new Map<string, { view: string; version: number }>();
+  /** Per plan whose lock this process holds, the record's text as last read or written here ('' for none). */
+  private readonly held = new Map<string, string>();
 
   forget(plan: string): void {
     this.seen.delete(plan);
     this.wrote.delete(plan);
+    this.held.delete(plan);
+  }
+
+  /** The record's text as this process last read or wrote it under the plan's lock ('' for none); undefined if it does not know. */
+  heldView(plan: string): string | undefined {
+    return this.held.get(plan);
   }
 
   /** The stored record and the KV version it is in (0: none); an empty record is none (set aside). */
   private async read(plan: string): Promise<{ record: RotationState | undefined; kvVersion: number }> {
+    this.held.delete(plan); // known again only once read in full
     const found = await (await this.space.kv('state', plan)).read();
     const text = ownText(found, 'record', this.space.where('state', plan), plan);
-    if (!found || text === '') return { record: undefined, kvVersion: found?.version ?? 0 };
-    return { record: parseRecord(text, this.space.where('state', plan), plan), kvVersion: found.version };
+    if (!found || text === '') {
+      if (this.locked.has(plan)) this.held.set(plan, '');
+      return { record: undefined, kvVersion: found?.version ?? 0 };
+    }
+    const record = parseRecord(text, this.space.where('state', plan), plan);
+    if (this.locked.has(plan)) this.held.set(plan, text);
+    return { record, kvVersion: found.version };
   }
 
   /** Read the record, and remember it for the next save. */
@@ -47,10 +61,10 @@ export class VaultRecords {
   }
 
   /** The records of a page of OpenBao's detailed listing at once, from their mirrors (vault-mirror.ts), else read one by one. */
-  async *peek(plans: readonly string[]): AsyncGenerator<Peeked[]> {
+  async *peek(plans: readonly string[], way?: PeekWay): AsyncGenerator<Peeked[]> {
     // A record of the wrong shape throws here: the peek says unknown, and the check under the lock refuses it.
     const recordOf = (data: Record<string, unknown> | undefined) => ownView(data, 'record') || undefined;
-    for await (const page of peekViews(this.space, 'state', plans, recordOf)) {
+    for await (const page of peekViews(this.space, 'state', plans, recordOf, way)) {
       yield page.map(({ name: plan, view, failed }): Peeked => {
         if (failed) return { plan, state: undefined, unknown: true };
         try {
@@ -87,17 +101,22 @@ export class VaultRecords {
     const written = await (await this.space.kv('state', plan)).write({ record: text }, stored.kvVersion, []);
     if (written === 'cas-mismatch') {
       this.seen.delete(plan);
+      this.held.delete(plan);
       const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
       throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
     }
     this.seen.set(plan, { version: changed.next.version, kvVersion: written, content: changed.content });
-    if (this.locked.has(plan)) this.wrote.set(plan, { view: text, version: written });
+    if (this.locked.has(plan)) {
+      this.wrote.set(plan, { view: text, version: written });
+      this.held.set(plan, text);
+    }
     return changed.next;
   }
 
   /** Move an unusable record to `unusable/<plan>-<time>` (keyrot abandon): returns where it went. */
   async setAside(plan: string): Promise<string> {
     this.seen.delete(plan);
+    this.held.delete(plan);
     const kv = await this.space.kv('state', plan);
     const found = await kv.read();
     const name = `${plan}-${new Date().toISOString().replace(/[-:.]/g, '')}`;

@@ -66,13 +66,13 @@ export class VaultSpace {
   }
 
   /** One page of OpenBao's detailed listing of this purpose's secrets (undefined: no such listing here). */
-  async listDetailed(purpose: 'state' | 'ledger' | 'audit', after: string, limit: number): Promise<Map<string, ListedSecret> | undefined> {
+  async listDetailed(purpose: 'state' | 'ledger' | 'audit' | 'lock', after: string, limit: number): Promise<Map<string, ListedSecret> | undefined> {
     await this.start();
     return listDetailedPage(this.conn, this.config.mount, `${this.config.prefix}/${purpose}`, after, limit);
   }
 
   /** Replace the secret's custom_metadata (a mirror of its data): best effort, never an error. */
-  async writeMirror(purpose: 'state' | 'ledger' | 'audit', name: string, custom: Record<string, string>): Promise<void> {
+  async writeMirror(purpose: 'state' | 'ledger' | 'audit' | 'lock', name: string, custom: Record<string, string>): Promise<void> {
     if (!this.mirrors) return;
     await (await this.kv(purpose, name)).setCustomMetadata(custom).catch((e: unknown) => {
       // Refused (no create/update on metadata/…): say nothing, read the secrets one by one instead.

@@ -3,15 +3,18 @@
 // secret per plan and purpose (vault-space.ts):
 //   state/<plan>    {record}   the rotation record (JSON), as the file store keeps it (vault-record.ts)
 //   ledger/<plan>   {ledger}   the generated issuer's keys: ids, states, fingerprints (vault-ledger.ts)
-//   lock/<plan>     {lock}     the lease: holder (host, pid, command, since), token, expiry (vault-lock.ts)
+//   lock/<plan>     {lock}     the lease: holder (host, pid, command, since), token, expiry (vault-lock.ts);
+//                              its custom_metadata a copy of what status shows of the plan (vault-lock-mirror.ts)
 //   audit/<plan>    {records}  the newest AUDIT_KEEP audit records of the plan (vault-audit.ts)
 //   unusable/<plan>-<time>     a record set aside by keyrot abandon
 // Every write carries `cas` (the KV version read just before), so of two writers one is refused:
 // a lost update is impossible, and the lock is a lease whose renewal fails once another took it.
 import type { VaultContext } from '../vault/schema.js';
 import type { RotationState } from './rotation-state.js';
-import type { LockHolder, Peeked, PeekedLedger, PlanLedger, PlanLock, StateStore } from './store.js';
+import type { LockHolder, Peeked, PeekedLedger, PeekedPlan, PlanLedger, PlanLock, StateStore } from './store.js';
+import { lockMirrorOf, type PlanViews } from './vault-lock-mirror.js';
 import { mirrorOf } from './vault-mirror.js';
+import { peekPlansInVault } from './vault-peek-plans.js';
 import type { VaultStateConfig } from './vault-address.js';
 import { VaultAudit } from './vault-audit.js';
 import { VaultLedgers } from './vault-ledger.js';
@@ -60,7 +63,12 @@ export class VaultStateStore implements StateStore {
     return this.ledgers.peek(plans);
   }
 
+  peekPlans(plans: readonly string[], ledgered: ReadonlySet<string>): AsyncIterable<PeekedPlan[]> {
+    return peekPlansInVault({ space: this.space, records: this.records, ledgers: this.ledgers, audit: this.audit }, plans, ledgered);
+  }
+
   async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
+    let views: PlanViews = {};
     const release = async () => {
       // What this process wrote under the lock, mirrored for the next peek (vault-mirror.ts): last, and
       // best effort, since a mirror that is missing or late is only read around.
@@ -68,14 +76,32 @@ export class VaultStateStore implements StateStore {
         const custom = written && mirrorOf(written.view, written.version);
         if (custom) await this.space.writeMirror(purpose, plan, custom);
       }
+      views = this.heldViews(plan);
       this.locked.delete(plan);
       this.records.forget(plan);
       this.audit.forget(plan);
       this.ledgers.forget(plan);
     };
-    const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, leaseMs: this.space.config.leaseMs, onRelease: release });
+    // Once released: what status shows of the plan, copied into the lock at the version the release wrote (vault-lock-mirror.ts).
+    const released = async (version: number) => {
+      const custom = lockMirrorOf(views, version);
+      if (custom) await this.space.writeMirror('lock', plan, custom);
+    };
+    const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, leaseMs: this.space.config.leaseMs, onRelease: release, onReleased: released });
     this.locked.add(plan);
     return lock;
+  }
+
+  /** What this process read or wrote of the plan under its lock, as status shows it; a purpose it does not know is left out. */
+  private heldViews(plan: string): PlanViews {
+    const views: PlanViews = {};
+    const record = this.records.heldView(plan);
+    if (record !== undefined) views.state = record || null;
+    const ledger = this.ledgers.heldView(plan);
+    if (ledger !== undefined) views.ledger = ledger || null;
+    const audit = this.audit.written(plan);
+    if (audit) views.audit = audit.view;
+    return views;
   }
 
   ledger(plan: string): PlanLedger {

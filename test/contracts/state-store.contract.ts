@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/log.js';
 import { newRotation } from '../../src/engine/rotation.js';
-import type { StateStore } from '../../src/state/store.js';
+import type { PeekedPlan, StateStore } from '../../src/state/store.js';
 import { failure } from './secret-store.contract.js';
 
 /**
@@ -237,6 +237,50 @@ export function stateStoreContract(name: string, make: () => Promise<StateStoreU
         expect(after.record.state, when).toMatchObject({ phase: 'soak', version: second.version });
         expect(after.ledger.keys?.map((k) => k.id), when).toEqual(['key-1', 'key-2']);
       }
+    });
+
+    it('reads what keyrot status shows of many plans at once (record, ledger where asked, audit summary): as last written, a session in flight or not', async () => {
+      const [ran, none, noLedger] = [plan(), plan(), plan()];
+      const key = (id: string) => ({ id, status: 'active' as const, createdAt: new Date().toISOString(), fingerprint: 'sha256:0123abcd' });
+      const status = async () => {
+        const answers: PeekedPlan[] = [];
+        for await (const page of h.reopen().peekPlans([ran, none, noLedger], new Set([ran, none]))) answers.push(...page);
+        expect(answers.map((a) => a.plan).sort()).toEqual([ran, none, noLedger].sort());
+        const of = (p: string) => answers.find((a) => a.plan === p)!;
+        return { ran: of(ran), none: of(none), noLedger: of(noLedger) };
+      };
+      let lock = await h.store.lock(ran, holder(), 0);
+      const first = await h.store.save({ ...newRotation(ran, new Date(), 'r1'), phase: 'drain' });
+      const ledgerVersion = await h.store.ledger(ran).save([key('key-1')], 0);
+      await h.store.audit.append({ ...record(ran, 'verify'), outcome: 'failed' });
+      await h.store.audit.append(record(ran, 'publish'));
+      await lock.release();
+      const other = await h.store.lock(noLedger, holder(), 0);
+      await h.store.save(newRotation(noLedger, new Date(), 'r9'));
+      await h.store.ledger(noLedger).save([key('key-9')], 0);
+      await other.release();
+
+      const before = await status();
+      expect(before.ran.state).toMatchObject({ phase: 'drain', version: first.version });
+      expect(before.ran.ledger?.map((k) => k.id)).toEqual(['key-1']);
+      expect(before.ran.audit?.last.action).toBe('publish');
+      expect(before.ran.audit?.lastFailureAt).not.toBeNull();
+      expect(before.none).toEqual({ plan: none, state: undefined, ledger: [] });
+      expect(before.noLedger.state?.rotationId).toBe('r9');
+      expect(before.noLedger.ledger).toBeUndefined(); // not asked for
+
+      // Another host takes the lock and moves the rotation on, then dies before releasing it: status shows where it got to.
+      const second = h.reopen();
+      lock = await second.lock(ran, holder(), 0);
+      const moved = await second.save({ ...(await second.load(ran))!, phase: 'soak' });
+      await second.ledger(ran).save([key('key-1'), key('key-2')], ledgerVersion);
+      await second.audit.append(record(ran, 'soak-start'));
+      const after = await status();
+      expect(after.ran.state).toMatchObject({ phase: 'soak', version: moved.version });
+      expect(after.ran.ledger?.map((k) => k.id)).toEqual(['key-1', 'key-2']);
+      expect(after.ran.audit?.last.action).toBe('soak-start');
+      await lock.release();
+      expect((await status()).ran.state).toMatchObject({ phase: 'soak', version: moved.version });
     });
 
     it('peeks past a record it cannot read: that plan answered unknown (its lock holder will say why), the others as usual', async () => {

@@ -193,6 +193,74 @@ describe('vault state: many plans read at once (issue 27)', () => {
     expect(listings - before).toBe(2); // two pages, nothing asked twice
   }, 240_000);
 
+  /** What keyrot status reads (StateStore.peekPlans), as it shows it: phase, keys in the ledger, last outcome. */
+  async function status(store: StateStore, plans: string[]) {
+    const shown = new Map<string, { record: string | undefined; keys: number | undefined; last: string | undefined }>();
+    for await (const page of store.peekPlans(plans, new Set(plans))) {
+      for (const p of page) {
+        expect(shown.has(p.plan)).toBe(false);
+        shown.set(p.plan, { record: p.state ? `${p.state.rotationId}/${p.state.phase}` : undefined, keys: p.ledger?.length, last: p.audit?.last.outcome });
+      }
+    }
+    expect([...shown.keys()].sort()).toEqual([...plans].sort());
+    return shown;
+  }
+  const lockPath = (store: StateStore, plan: string) => `${store.location.replace('vault://secret/', 'secret/data/')}/lock/${plan}`;
+  const lockMeta = (store: StateStore, plan: string) => lockPath(store, plan).replace('secret/data/', 'secret/metadata/');
+
+  it('status: every plan from one listing of the locks once their holders released them; a session that died after taking the lock is read instead', async () => {
+    const { store, other, plans } = await fleet('keyrot-state', 30);
+    const before = requests;
+    const seen = await status(store, plans);
+    expect(requests - before).toBe(1); // the detailed listing of lock/, nothing else
+    expect(seen.get('many-7')).toEqual({ record: 'r-many-7/drain', keys: 1, last: 'ok' });
+
+    // Another host takes many-3's lock, saves a newer record and an audit record, and dies before releasing it.
+    const held = await other.lock('many-3', holder(), 0);
+    await other.save({ ...(await other.load('many-3'))!, phase: 'soak' });
+    await other.audit.append(audit('many-3', 'failed'));
+    const after = requests;
+    const again = await status(store, plans);
+    expect(again.get('many-3')).toEqual({ record: 'r-many-3/soak', keys: 1, last: 'failed' });
+    expect(again.get('many-4')).toEqual({ record: 'r-many-4/drain', keys: 1, last: 'ok' });
+    expect(requests - after).toBe(4); // the listing, and many-3's record, ledger and audit history read
+
+    // A plan never run (no lock) is read, and has nothing.
+    const never = await status(store, ['never-run']);
+    expect(never.get('never-run')).toEqual({ record: undefined, keys: 0, last: undefined });
+    await held.release();
+  });
+
+  it('status: a copy left behind by a release from a keyrot that writes none (an older version) is not used', async () => {
+    const { store, other, plans } = await fleet('keyrot-state', 5);
+    // An older keyrot: takes the lock (a plain cas write of its lease), saves, releases with a plain cas write of {lock: ''}.
+    const meta = async () => (await bao.root.get(lockMeta(store, 'many-2'))).body.data.current_version as number;
+    let answer = await bao.root.post(lockPath(store, 'many-2'), { data: { lock: JSON.stringify({ host: 'old', pid: 1, command: 'keyrot run', since: new Date().toISOString(), token: 'old', expiresAt: new Date(Date.now() + 60_000).toISOString(), leaseMs: 60_000 }) }, options: { cas: await meta() } });
+    expect(answer.status).toBe(200);
+    await other.save({ ...(await other.load('many-2'))!, phase: 'delete' });
+    answer = await bao.root.post(lockPath(store, 'many-2'), { data: { lock: '' }, options: { cas: await meta() } });
+    expect(answer.status).toBe(200);
+    const seen = await status(store, plans);
+    expect(seen.get('many-2')).toEqual({ record: 'r-many-2/delete', keys: 1, last: 'ok' });
+    expect(seen.get('many-1')).toEqual({ record: 'r-many-1/drain', keys: 1, last: 'ok' });
+  });
+
+  it('status: a garbled copy, at the lock\'s current version, costs a read, never a wrong answer', async () => {
+    const { store, plans } = await fleet('keyrot-state', 5);
+    const current = (await bao.root.get(lockMeta(store, 'many-1'))).body.data.current_version as number;
+    const garbled: Record<string, Record<string, string>> = {
+      'not JSON': { 'keyrot-of': String(current), 'keyrot-0': '{"state": "{\\"format' },
+      'views that do not decode': { 'keyrot-of': String(current), 'keyrot-0': JSON.stringify({ state: '{"format": 1}', ledger: '[1, 2]', audit: '{"last": 5}' }) },
+    };
+    for (const [what, custom] of Object.entries(garbled)) {
+      expect((await bao.root.post(lockMeta(store, 'many-1'), { custom_metadata: custom })).status, what).toBe(204);
+      const before = requests;
+      const seen = await status(store, plans);
+      expect(seen.get('many-1'), what).toEqual({ record: 'r-many-1/drain', keys: 1, last: 'ok' });
+      expect(requests - before, what).toBe(4); // the listing, and many-1's three secrets read
+    }
+  });
+
   it('answers the same without the detailed listing or metadata writes (HashiCorp Vault, or an older policy): one read per secret', async () => {
     const { store, plans } = await fleet('keyrot-state-plain', 12);
     const before = requests;

@@ -28,6 +28,7 @@ async function runUntilCrash(file: string, clock: FakeClock, k: number, when: 'b
     list: () => real.list(),
     peek: (p) => real.peek(p),
     peekLedgers: (p) => real.peekLedgers(p),
+    peekPlans: (p, l) => real.peekPlans(p, l),
     lock: (...args) => real.lock(...args),
     setAside: (p) => real.setAside(p),
     ledger: (p) => real.ledger(p),
