@@ -58,16 +58,15 @@ interface Stored {
 
 /**
  * Every plan's record, ledger and audit summary, read once per state store without the locks, a page
- * at a time (StateStore.peekPlans); only what status shows is kept of each.
+ * at a time (StateStore.peekPlans), each plan yielded as its page arrives; only what status shows is kept of each.
  */
-async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promise<Map<LoadedPlan, Stored>> {
+async function* storedFor(plans: LoadedPlan[], options: OperationOptions): AsyncGenerator<[LoadedPlan, Stored]> {
   const groups = new Map<StateStore, Map<string, LoadedPlan>>();
   for (const loaded of plans) {
     const store = await options.states.of(loaded);
     if (!groups.has(store)) groups.set(store, new Map());
     groups.get(store)!.set(loaded.plan.name, loaded);
   }
-  const found = new Map<LoadedPlan, Stored>();
   for (const [store, byName] of groups) {
     const names = [...byName.keys()];
     // An issuer whose keys are keyrot's own ledger is asked nothing: its ledgers are read with the records.
@@ -76,17 +75,16 @@ async function storedFor(plans: LoadedPlan[], options: OperationOptions): Promis
       for (const { plan, state: peeked, unknown, ledger, audit } of page) {
         // A record peek could not read: load it, which says what is wrong with it.
         const state = unknown ? await store.load(plan) : peeked;
-        found.set(byName.get(plan)!, {
+        yield [byName.get(plan)!, {
           ...(ledger ? { ledger } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
           lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
           audit,
-        });
+        }];
       }
     }
   }
-  return found;
 }
 
 /** A plan's active key: the newest its issuer lists as active (one list), or why it could not be asked. */
@@ -116,38 +114,40 @@ const ISSUERS_AT_ONCE = 16;
 /** Every plan's inventory at `now`: one issuer list each, and what the state store and audit log hold. */
 export async function inventory(plans: LoadedPlan[], options: OperationOptions, now: Date): Promise<PlanInventory[]> {
   const stateDirOption = options.states.spec;
-  const stored = await storedFor(plans, options);
   const limit = pLimit(ISSUERS_AT_ONCE);
-  return Promise.all(
-    plans.map((loaded) =>
-      limit(async (): Promise<PlanInventory> => {
-        const { plan } = loaded;
-        const { ledger, recorded, rotation, lastSuccessAt, audit } = stored.get(loaded)!;
-        stored.delete(loaded); // its ledger and audit record are not needed once this plan is read
-        const maxAge = plan.schedule?.maxAge ?? null;
-        const { issuer, activeKey, error } = await activeKeyOf(loaded, ledger, options, now);
-        const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
-        const last = audit?.last;
-        return {
-          plan: plan.name,
-          file: loaded.file,
-          stateDir: stateDirOf(loaded, stateDirOption),
-          issuer,
-          activeKey,
-          maxAgeSeconds: maxAge === null ? null : Math.floor(maxAge / 1000),
-          dueAt,
-          overdue: dueAt !== null && Date.parse(dueAt) <= now.getTime(),
-          rotation,
-          recorded,
-          lastOutcome: last ? { outcome: last.outcome, phase: last.phase, action: last.action, at: last.time } : null,
-          lastSuccessAt,
-          lastFailureAt: audit?.lastFailureAt ?? null,
-          error,
-          next: `keyrot run ${commandArg(loaded.file, stateDirOption)}`,
-        };
-      }),
-    ),
-  );
+  const one = async (loaded: LoadedPlan, { ledger, recorded, rotation, lastSuccessAt, audit }: Stored): Promise<PlanInventory> => {
+    const { plan } = loaded;
+    const maxAge = plan.schedule?.maxAge ?? null;
+    const { issuer, activeKey, error } = await activeKeyOf(loaded, ledger, options, now);
+    const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
+    const last = audit?.last;
+    return {
+      plan: plan.name,
+      file: loaded.file,
+      stateDir: stateDirOf(loaded, stateDirOption),
+      issuer,
+      activeKey,
+      maxAgeSeconds: maxAge === null ? null : Math.floor(maxAge / 1000),
+      dueAt,
+      overdue: dueAt !== null && Date.parse(dueAt) <= now.getTime(),
+      rotation,
+      recorded,
+      lastOutcome: last ? { outcome: last.outcome, phase: last.phase, action: last.action, at: last.time } : null,
+      lastSuccessAt,
+      lastFailureAt: audit?.lastFailureAt ?? null,
+      error,
+      next: `keyrot run ${commandArg(loaded.file, stateDirOption)}`,
+    };
+  };
+  // Each plan's issuer is asked as its page of the store arrives: keyrot's work on one page runs while
+  // the store answers the next (a Vault listing page is OpenBao's CPU), instead of after the last.
+  const asked = new Map<LoadedPlan, Promise<PlanInventory>>();
+  for await (const [loaded, stored] of storedFor(plans, options)) {
+    const answer = limit(() => one(loaded, stored));
+    answer.catch(() => undefined); // awaited below, in the plans' order
+    asked.set(loaded, answer);
+  }
+  return Promise.all(plans.map((loaded) => asked.get(loaded)!));
 }
 
 /** "12d old (maxAge 30d, due in 18d)" or "31d old: overdue since …" */

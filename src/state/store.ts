@@ -92,6 +92,8 @@ export interface StateStore {
    * (a record it cannot read is answered `unknown`, a ledger it cannot read is left out).
    */
   peekPlans(plans: readonly string[], ledgered: ReadonlySet<string>): AsyncIterable<PeekedPlan[]>;
+  /** Where a store can, start reading what the next peekPlans will (status calls it while it loads the plans). */
+  readAhead?(): void;
   /** The plans that have a ledger (keyrot state migrate). */
   ledgerPlans(): Promise<string[]>;
 }

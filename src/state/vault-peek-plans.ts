@@ -11,6 +11,7 @@ import { summaryIn, type VaultAudit } from './vault-audit.js';
 import { ledgerKeysIn, type VaultLedgers } from './vault-ledger.js';
 import { lockMirrorViews, type PlanViews } from './vault-lock-mirror.js';
 import { LISTED_PER_PAGE, type PeekWay } from './vault-mirror.js';
+import type { ListedSecret } from '../vault/kv2.js';
 import type { VaultRecords } from './vault-record.js';
 import type { VaultSpace } from './vault-space.js';
 
@@ -60,39 +61,109 @@ const answered = (known: Known, ledgered: boolean) => known.record !== undefined
 const answer = (plan: string, known: Known, ledgered: ReadonlySet<string>): PeekedPlan =>
   withParts(known.record!, ledgered.has(plan) ? known.ledger ?? undefined : undefined, known.audit ?? undefined);
 
-export async function* peekPlansInVault(parts: VaultParts, plans: readonly string[], ledgered: ReadonlySet<string>): AsyncGenerator<PeekedPlan[]> {
+type Page = Map<string, ListedSecret> | undefined;
+/** Its last page was taken: nothing more from this listing. */
+const END = 'end' as const;
+
+const lastKey = (page: Map<string, ListedSecret>) => [...page.keys()].sort().at(-1)!;
+
+/**
+ * lock/'s detailed listing from `from` on, a page at a time, up to `ahead` pages asked for before they
+ * are taken: the next page is built by OpenBao while keyrot uses this one, and a listing started before
+ * the plans are loaded (VaultStateStore.readAhead) is under way while they are. It stops after `until`
+ * once that is set (another listing goes on from there).
+ */
+export class LockListing {
+  private readonly queue: Promise<Page | typeof END>[] = [];
+  private last: Promise<Page | typeof END>;
+  /** The last key of the newest page that arrived: how far it has listed. */
+  reached = '';
+  until: string | undefined;
+
+  constructor(
+    private readonly space: VaultSpace,
+    from: string,
+    private readonly ahead: number,
+  ) {
+    this.last = this.ask(from);
+    this.queue.push(this.last);
+    this.fill();
+  }
+
+  /** The next page (undefined: no detailed listing here), or END. */
+  next(): Promise<Page | typeof END> {
+    const page = this.queue.shift()!;
+    this.fill();
+    return page;
+  }
+
+  private ask(after: string): Promise<Page> {
+    const asked = this.space.listDetailed('lock', after, LISTED_PER_PAGE).then((page) => {
+      if (page && page.size > 0) this.reached = lastKey(page);
+      return page;
+    });
+    asked.catch(() => undefined); // awaited by next()'s caller; one that stops early leaves no unhandled rejection
+    return asked;
+  }
+
+  private fill(): void {
+    while (this.queue.length < this.ahead) {
+      this.last = this.last.then<Page | typeof END>((page) => {
+        if (page === END || !page || page.size < LISTED_PER_PAGE) return END;
+        const after = lastKey(page);
+        return this.until !== undefined && after >= this.until ? END : this.ask(after);
+      });
+      this.last.catch(() => undefined);
+      this.queue.push(this.last);
+    }
+  }
+}
+
+/**
+ * Two listings at once, each over half the names not yet listed, once there are this many or more:
+ * OpenBao builds a page on one core (~90 µs a secret), so a second core halves the listing's time.
+ */
+const SPLIT_AT = 2 * LISTED_PER_PAGE;
+
+export async function* peekPlansInVault(parts: VaultParts, first: LockListing, plans: readonly string[], ledgered: ReadonlySet<string>): AsyncGenerator<PeekedPlan[]> {
   const { space } = parts;
   const wanted = new Set(plans);
   const partly = new Map<string, Known>();
+  const listings = [first];
+  const ahead = [...wanted].filter((plan) => plan > first.reached).sort();
+  if (ahead.length >= SPLIT_AT) {
+    first.until = ahead[Math.floor(ahead.length / 2)]!;
+    listings.push(new LockListing(space, first.until, 1));
+  }
+  // Each page used as it arrives, from whichever listing; the next one of that listing asked for first.
+  const heads = new Map(listings.map((listing) => [listing, listing.next()]));
   let listed = 0;
-  // The next page is asked for while this one is used, as vault-mirror.ts does.
-  const pageAfter = (after: string) => {
-    const asked = space.listDetailed('lock', after, LISTED_PER_PAGE);
-    asked.catch(() => undefined); // awaited below; a caller that stops early leaves no unhandled rejection
-    return asked;
-  };
-  let next = pageAfter('');
-  for (;;) {
-    const page = await next;
+  while (heads.size > 0) {
+    const [listing, page] = await Promise.race([...heads].map(([l, next]) => next.then((p) => [l, p] as const)));
+    if (page === END) {
+      heads.delete(listing);
+      continue;
+    }
+    heads.set(listing, listing.next());
     if (!page && listed === 0) {
       // No detailed listing here (HashiCorp Vault, or a token not allowed it): the per-purpose way.
       yield* peekSeparately({ peek: (p) => parts.records.peek(p), peekLedgers: (p) => parts.ledgers.peek(p), audit: parts.audit }, plans, ledgered);
       return;
     }
-    if (!page) break; // a later page refused: the plans not yet listed are read the per-purpose way
+    if (!page) {
+      heads.delete(listing); // a later page refused: the plans it did not list are read the per-purpose way
+      continue;
+    }
     listed += page.size;
-    const full = page.size >= LISTED_PER_PAGE;
-    if (full) next = pageAfter([...page.keys()].sort().at(-1)!);
     const done: PeekedPlan[] = [];
     for (const [plan, lock] of page) {
-      if (!wanted.delete(plan)) continue;
+      if (!wanted.delete(plan)) continue; // not asked, or listed by the other listing too
       const views = lockMirrorViews(lock);
       const known = views ? fromCopy(plan, views, space) : {};
       if (answered(known, ledgered.has(plan))) done.push(answer(plan, known, ledgered));
       else partly.set(plan, known);
     }
     if (done.length > 0) yield done;
-    if (!full) break;
   }
   for (const plan of wanted) partly.set(plan, {}); // never locked (nothing written), or not listed
   if (partly.size > 0) yield* theRest(parts, partly, ledgered, listed);

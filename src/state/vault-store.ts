@@ -14,7 +14,7 @@ import type { RotationState } from './rotation-state.js';
 import type { LockHolder, Peeked, PeekedLedger, PeekedPlan, PlanLedger, PlanLock, StateStore } from './store.js';
 import { lockMirrorOf, type PlanViews } from './vault-lock-mirror.js';
 import { mirrorOf } from './vault-mirror.js';
-import { peekPlansInVault } from './vault-peek-plans.js';
+import { LockListing, peekPlansInVault } from './vault-peek-plans.js';
 import type { VaultStateConfig } from './vault-address.js';
 import { VaultAudit } from './vault-audit.js';
 import { VaultLedgers } from './vault-ledger.js';
@@ -22,12 +22,20 @@ import { leaseLock } from './vault-lock.js';
 import { VaultRecords } from './vault-record.js';
 import { VaultSpace } from './vault-space.js';
 
+/**
+ * Pages of lock/'s listing read ahead while status loads its plans (each ~2 MB of JSON per 1000 plans):
+ * about what OpenBao lists meanwhile, and few enough that keyrot's peak memory stays where it was.
+ */
+const READ_AHEAD_PAGES = 3;
+
 export class VaultStateStore implements StateStore {
   readonly location: string;
   readonly audit: VaultAudit;
   private readonly space: VaultSpace;
   private readonly records: VaultRecords;
   private readonly ledgers: VaultLedgers;
+  /** lock/'s listing, started before the plans were loaded (readAhead), for the next peekPlans. */
+  private ahead: LockListing | undefined;
   /** The plans whose lock this process holds: what it remembers of them is kept only meanwhile. */
   private readonly locked = new Set<string>();
 
@@ -63,8 +71,15 @@ export class VaultStateStore implements StateStore {
     return this.ledgers.peek(plans);
   }
 
+  /** One listing of lock/ (vault-peek-plans.ts): the one readAhead started, if any, else a new one. */
   peekPlans(plans: readonly string[], ledgered: ReadonlySet<string>): AsyncIterable<PeekedPlan[]> {
-    return peekPlansInVault({ space: this.space, records: this.records, ledgers: this.ledgers, audit: this.audit }, plans, ledgered);
+    const listing = this.ahead ?? new LockListing(this.space, '', 1);
+    this.ahead = undefined;
+    return peekPlansInVault({ space: this.space, records: this.records, ledgers: this.ledgers, audit: this.audit }, listing, plans, ledgered);
+  }
+
+  readAhead(): void {
+    this.ahead ??= new LockListing(this.space, '', READ_AHEAD_PAGES);
   }
 
   async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {

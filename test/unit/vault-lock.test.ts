@@ -274,4 +274,25 @@ describe('the Vault plan lock', () => {
     await held.release();
     expect(secret.lease()).toMatchObject({ token: 'other0001' });
   });
+
+  it('tells what it wrote last once its release took effect (the version freeing it), and nothing when the release was refused', async () => {
+    const released: number[] = [];
+    const order: string[] = [];
+    const take = () => leaseLock(secret.kv(), 'api', holder(101), {
+      waitMs: 0, leaseMs: LEASE, onRelease: async () => void order.push(`before, lock at ${secret.version}`), onReleased: async (v) => void released.push(v),
+    });
+    const held = await take();
+    await vi.advanceTimersByTimeAsync(LEASE / 3 + 10); // renewed once
+    await held.release();
+    expect(secret.data).toEqual({ lock: '' });
+    expect(released).toEqual([secret.version]);
+    expect(order).toEqual([`before, lock at ${secret.version - 1}`]);
+
+    // Taken over: the release is refused by cas, so nothing is said about a version another wrote.
+    const lost = await take();
+    secret.writtenByOther(other(LEASE));
+    await lost.release();
+    expect(released).toHaveLength(1);
+    expect(secret.lease()).toMatchObject({ token: 'other0001' });
+  });
 });
