@@ -85,8 +85,12 @@ export function openPlanCache(root: string, build: string): PlanCache | undefine
   const folders = new Map<string, FolderFile>();
   const changed = new Set<string>();
   const fileOf = (folder: string) => path.join(root, `${createHash('sha256').update(folder).digest('hex').slice(0, 32)}.json`);
+  /** The absolute folder of each folder named (10,000 plans in one folder: resolved once, not per plan). */
+  const resolved = new Map<string, string>();
   const folderOf = (file: string): FolderFile => {
-    const folder = path.dirname(path.resolve(file));
+    const named = path.dirname(file);
+    let folder = resolved.get(named);
+    if (folder === undefined) resolved.set(named, (folder = path.resolve(named)));
     let found = folders.get(folder);
     if (!found) {
       let stored: FolderFile | undefined;

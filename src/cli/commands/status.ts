@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import { shellWord } from '../../messages.js';
 import type { PlanStatus, StatusReport } from '../../engine/operations/status.js';
 import { status } from '../../engine/operations/status.js';
-import { printableDeep } from '../../shared/printable.js';
+import { printable, printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
 import { operationOptions, type Wiring } from '../session-options.js';
 
@@ -55,15 +55,18 @@ function everyPlanCommand(places: string[]): string {
 /** Output is written this many characters at a time: 10,000 plans are neither one write each nor one string. */
 const WRITE_CHARS = 64 * 1024;
 
-/** A plan's lines, escaped here: only what they show (one plan at a time, never the record in flight). */
-function keyLines(plan: PlanStatus): string {
-  const { rotation, ...shownPlan } = plan;
-  const p = printableDeep(shownPlan);
-  const key = p.activeKey ? `active ${p.activeKey.id} ${p.overdue ? chalk.red.bold(p.age) : p.age}` : p.error ? chalk.red(`${p.error.message}`) : p.age;
-  let lines = `${chalk.bold(p.plan)}  ${p.issuer}  ${key}\n`;
-  if (p.error) lines += `  ${chalk.dim('hint:')} ${p.error.hint}\n`;
-  if (p.lastOutcome) lines += `  last: ${p.lastOutcome.action} ${p.lastOutcome.outcome} at ${p.lastOutcome.at}${p.lastSuccessAt ? `; last rotation finished ${p.lastSuccessAt}` : ''}\n`;
-  if (!rotation && p.overdue) lines += `  next: \`${p.next}\` rotates it now\n`;
+/** Text from a plan, a server or a record, escaped for the terminal (shared/printable.ts), never cut. */
+const shownText = (text: string) => printable(text, Number.MAX_SAFE_INTEGER);
+
+/** A plan's lines: each value shown escaped here, one at a time (not a copy of the plan's whole inventory). */
+function keyLines(p: PlanStatus): string {
+  const age = shownText(p.age);
+  const key = p.activeKey ? `active ${shownText(p.activeKey.id)} ${p.overdue ? chalk.red.bold(age) : age}` : p.error ? chalk.red(shownText(p.error.message)) : age;
+  let lines = `${chalk.bold(shownText(p.plan))}  ${shownText(p.issuer)}  ${key}\n`;
+  if (p.error) lines += `  ${chalk.dim('hint:')} ${shownText(p.error.hint)}\n`;
+  const last = p.lastOutcome;
+  if (last) lines += `  last: ${shownText(last.action)} ${shownText(last.outcome)} at ${shownText(last.at)}${p.lastSuccessAt ? `; last rotation finished ${shownText(p.lastSuccessAt)}` : ''}\n`;
+  if (!p.rotation && p.overdue) lines += `  next: \`${shownText(p.next)}\` rotates it now\n`;
   return lines;
 }
 
