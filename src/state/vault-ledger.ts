@@ -87,6 +87,7 @@ export class VaultLedgers {
         const written = await (await this.space.kv('ledger', plan)).write({ ledger: text }, version, []);
         if (written === 'cas-mismatch') {
           this.seen.delete(plan);
+          this.wrote.delete(plan); // another wrote after it: what this process wrote is no longer the ledger
           throw new KeyrotError('state-conflict', { plan, expected: version, found: 'a newer ledger' });
         }
         if (this.locked.has(plan)) {

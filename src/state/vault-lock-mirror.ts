@@ -14,7 +14,11 @@
 //
 // What the holder copies: what it wrote under the lock, or read there (under the lock that is
 // current). A purpose it neither read nor wrote is left out (the reader reads that one); so is one
-// too large for the 64 keys of custom_metadata (never truncated).
+// too large for the 64 keys of custom_metadata (never truncated). A holder that took the lock over
+// from an expired lease copies only the record and ledger it wrote: the old holder may still be
+// running (frozen past its lease), and a write of its landing after this one read that secret is not
+// in what was read; after this one's write, cas refuses it. (A holder frozen through a whole later
+// session and waking in the next one is not caught: its write then shows at that plan's next session.)
 import type { ListedSecret } from '../vault/kv2.js';
 import { mirroredView, mirrorOf } from './vault-mirror.js';
 

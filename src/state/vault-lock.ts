@@ -32,8 +32,11 @@ function parseLease(data: Record<string, unknown> | undefined): Lease | undefine
   }
 }
 
-/** Take the lease `mine` once it is free or expired, waiting up to `waitMs`: the KV version it is written at. */
-async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Promise<number> {
+/**
+ * Take the lease `mine` once it is free or expired, waiting up to `waitMs`: the KV version it is written
+ * at, and whether it was taken over from a holder whose lease expired (who may still be running).
+ */
+async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Promise<{ version: number; tookOver: boolean }> {
   const { leaseMs } = mine;
   const giveUpAt = Date.now() + waitMs;
   // The lease another holds, as first seen unchanged: expired once it has not been renewed for a
@@ -46,7 +49,7 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
     const current = found && !found.deleted ? parseLease(found.data) : undefined;
     const foundVersion = found?.version ?? 0;
     // Our own lease (the token is this call's): a write of ours took effect though its answer was lost.
-    if (current?.token === mine.token) return foundVersion;
+    if (current?.token === mine.token) return { version: foundVersion, tookOver: false };
     if (seen?.version !== foundVersion) seen = { version: foundVersion, at: Date.now() };
     const expired =
       current !== undefined &&
@@ -62,7 +65,7 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
         if (!(e instanceof KeyrotError) || !UNANSWERED.has(e.code) || ++unanswered > 2) throw e;
         continue;
       }
-      if (written !== 'cas-mismatch') return written;
+      if (written !== 'cas-mismatch') return { version: written, tookOver: expired };
       continue; // another took it (or renewed it) in between: look again
     }
     if (Date.now() >= giveUpAt) {
@@ -72,14 +75,17 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
   }
 }
 
-/** What the holder does at release: `before` while still holding it; `after` once its release took effect, given the KV version it wrote. */
+/**
+ * What the holder does at release: `onRelease` while still holding it; `onReleased` once its release
+ * took effect, given the KV version it wrote and whether the lock had been taken over from an expired holder.
+ */
 interface Releasing {
   onRelease: () => Promise<void>;
-  onReleased?: (version: number) => Promise<void>;
+  onReleased?: (version: number, taken: { tookOver: boolean }) => Promise<void>;
 }
 
 /** Hold the lease written at `version`: renewed three times a lease until released. */
-function holdLease(kv: Kv2, mine: Lease, version: number, { onRelease, onReleased }: Releasing): PlanLock {
+function holdLease(kv: Kv2, mine: Lease, version: number, tookOver: boolean, { onRelease, onReleased }: Releasing): PlanLock {
   const { leaseMs } = mine;
   // Stryker disable next-line ObjectLiteral: equivalent, `lost` is undefined in `{}` too
   const state: { lost: string | undefined } = { lost: undefined };
@@ -119,17 +125,18 @@ function holdLease(kv: Kv2, mine: Lease, version: number, { onRelease, onRelease
       if (state.lost) return;
       const freed = await kv.write({ lock: '' }, version, []).catch(() => undefined); // cas: never frees a lock another took over
       // Only a release of ours that took effect: its version is then the lock's, until the next holder takes it.
-      if (typeof freed === 'number') await onReleased?.(freed).catch(() => undefined);
+      if (typeof freed === 'number') await onReleased?.(freed, { tookOver }).catch(() => undefined);
     },
   };
 }
 
 /**
  * Lock `plan` for `holder`; `onRelease` runs first when the lock is given back, while it is still held;
- * `onReleased` once the release took effect, with the lock's KV version it wrote (not when it was refused).
+ * `onReleased` once the release took effect, with the lock's KV version it wrote (not when it was refused),
+ * and whether the lock was taken over from an expired holder.
  */
 export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number } & Releasing): Promise<PlanLock> {
   const mine: Lease = { ...holder, token: randomBytes(8).toString('hex'), expiresAt: '', leaseMs: opts.leaseMs };
-  const version = await acquire(kv, plan, mine, opts.waitMs);
-  return holdLease(kv, mine, version, opts);
+  const { version, tookOver } = await acquire(kv, plan, mine, opts.waitMs);
+  return holdLease(kv, mine, version, tookOver, opts);
 }

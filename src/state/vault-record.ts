@@ -102,6 +102,7 @@ export class VaultRecords {
     if (written === 'cas-mismatch') {
       this.seen.delete(plan);
       this.held.delete(plan);
+      this.wrote.delete(plan); // another wrote after it: what this process wrote is no longer the record
       const found = await this.load(plan).then((r) => r?.version ?? 0, () => 'unreadable');
       throw new KeyrotError('state-conflict', { plan, expected: state.version, found });
     }

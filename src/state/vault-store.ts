@@ -84,6 +84,7 @@ export class VaultStateStore implements StateStore {
 
   async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
     let views: PlanViews = {};
+    let written: PlanViews = {};
     const release = async () => {
       // What this process wrote under the lock, mirrored for the next peek (vault-mirror.ts): last, and
       // best effort, since a mirror that is missing or late is only read around.
@@ -92,19 +93,33 @@ export class VaultStateStore implements StateStore {
         if (custom) await this.space.writeMirror(purpose, plan, custom);
       }
       views = this.heldViews(plan);
+      written = this.writtenViews(plan);
       this.locked.delete(plan);
       this.records.forget(plan);
       this.audit.forget(plan);
       this.ledgers.forget(plan);
     };
     // Once released: what status shows of the plan, copied into the lock at the version the release wrote (vault-lock-mirror.ts).
-    const released = async (version: number) => {
-      const custom = lockMirrorOf(views, version);
+    const released = async (version: number, { tookOver }: { tookOver: boolean }) => {
+      // Taken over from a holder whose lease expired: that one may still be running, and a write of its
+      // landing after this one read a secret would not show in what was read. What this one wrote is safe
+      // (cas: the older writer's write is refused after it), except the audit history (appends retry).
+      const custom = lockMirrorOf(tookOver ? written : views, version);
       if (custom) await this.space.writeMirror('lock', plan, custom);
     };
     const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, leaseMs: this.space.config.leaseMs, onRelease: release, onReleased: released });
     this.locked.add(plan);
     return lock;
+  }
+
+  /** The record and ledger this process wrote under the plan's lock (not what it only read, nor the audit summary). */
+  private writtenViews(plan: string): PlanViews {
+    const views: PlanViews = {};
+    const record = this.records.written(plan);
+    if (record) views.state = record.view || null;
+    const ledger = this.ledgers.written(plan);
+    if (ledger) views.ledger = ledger.view || null;
+    return views;
   }
 
   /** What this process read or wrote of the plan under its lock, as status shows it; a purpose it does not know is left out. */

@@ -245,6 +245,22 @@ describe('vault state: many plans read at once (issue 27)', () => {
     expect(seen.get('many-1')).toEqual({ record: 'r-many-1/drain', keys: 1, last: 'ok' });
   });
 
+  it('status: after taking over an expired lock, the holder copies only what it wrote; a late write of the old holder shows', async () => {
+    const { store, other, plans } = await fleet('keyrot-state', 3);
+    // The old holder read the record under its lock, then froze past its lease (its lease written an hour ago).
+    const before = (await other.load('many-1'))!;
+    const version = (await bao.root.get(lockMeta(store, 'many-1'))).body.data.current_version as number;
+    const lease = { host: 'frozen', pid: 7, command: 'keyrot run', since: new Date().toISOString(), token: 'frozen', expiresAt: new Date(Date.now() - 3_600_000).toISOString(), leaseMs: 60_000 };
+    expect((await bao.root.post(lockPath(store, 'many-1'), { data: { lock: JSON.stringify(lease) }, options: { cas: version } })).status).toBe(200);
+    // This host takes the lock over and reads the record; the old holder wakes and its save lands (nobody wrote since it read).
+    const lock = await store.lock('many-1', holder(), 0);
+    expect((await store.load('many-1'))?.phase).toBe('drain');
+    await other.save({ ...before, phase: 'soak' });
+    await lock.release();
+    const seen = await status(store, plans);
+    expect(seen.get('many-1')).toEqual({ record: 'r-many-1/soak', keys: 1, last: 'ok' });
+  });
+
   it('status: a garbled copy, at the lock\'s current version, costs a read, never a wrong answer', async () => {
     const { store, plans } = await fleet('keyrot-state', 5);
     const current = (await bao.root.get(lockMeta(store, 'many-1'))).body.data.current_version as number;

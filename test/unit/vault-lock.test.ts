@@ -276,23 +276,29 @@ describe('the Vault plan lock', () => {
   });
 
   it('tells what it wrote last once its release took effect (the version freeing it), and nothing when the release was refused', async () => {
-    const released: number[] = [];
+    const released: { version: number; tookOver: boolean }[] = [];
     const order: string[] = [];
     const take = () => leaseLock(secret.kv(), 'api', holder(101), {
-      waitMs: 0, leaseMs: LEASE, onRelease: async () => void order.push(`before, lock at ${secret.version}`), onReleased: async (v) => void released.push(v),
+      waitMs: 0, leaseMs: LEASE, onRelease: async () => void order.push(`before, lock at ${secret.version}`), onReleased: async (version, { tookOver }) => void released.push({ version, tookOver }),
     });
     const held = await take();
     await vi.advanceTimersByTimeAsync(LEASE / 3 + 10); // renewed once
     await held.release();
     expect(secret.data).toEqual({ lock: '' });
-    expect(released).toEqual([secret.version]);
+    expect(released).toEqual([{ version: secret.version, tookOver: false }]);
     expect(order).toEqual([`before, lock at ${secret.version - 1}`]);
 
-    // Taken over: the release is refused by cas, so nothing is said about a version another wrote.
+    // Taken over by another: the release is refused by cas, so nothing is said about a version another wrote.
     const lost = await take();
     secret.writtenByOther(other(LEASE));
     await lost.release();
     expect(released).toHaveLength(1);
     expect(secret.lease()).toMatchObject({ token: 'other0001' });
+
+    // Taken over from that holder once its lease expired: said so at release (it may still be running).
+    await vi.advanceTimersByTimeAsync(3 * LEASE);
+    const after = await take();
+    await after.release();
+    expect(released.at(-1)).toEqual({ version: secret.version, tookOver: true });
   });
 });
