@@ -27,6 +27,11 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
   } catch {
     return undefined;
   }
+  return auditRecordOf(value);
+}
+
+/** A value already parsed from JSON as a record, or undefined when it is not one. */
+export function auditRecordOf(value: unknown): AuditRecord | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const r = value as Record<string, unknown>;
   const ok =

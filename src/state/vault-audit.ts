@@ -1,6 +1,6 @@
 // The audit log in Vault: `audit/<plan>` holds {records: JSON} the plan's newest AUDIT_KEEP records,
 // appended with cas (read again when another process appended in between).
-import { type AuditRecord, type AuditSummary, actor, parseAuditLine, summarize } from '../audit/log.js';
+import { type AuditRecord, type AuditSummary, actor, auditRecordOf, summarize } from '../audit/log.js';
 import { KeyrotError } from '../errors.js';
 import type { AuditTrail } from './store.js';
 import { peekViews, type PeekWay } from './vault-mirror.js';
@@ -23,7 +23,7 @@ function recordsIn(text: unknown): { records: AuditRecord[]; unreadable: number 
     return { records: [], unreadable: 1 };
   }
   if (!Array.isArray(list)) return { records: [], unreadable: 1 };
-  const records = list.flatMap((r) => parseAuditLine(JSON.stringify(r)) ?? []);
+  const records = list.flatMap((r) => auditRecordOf(r) ?? []);
   return { records, unreadable: list.length - records.length };
 }
 
@@ -39,7 +39,7 @@ function summaryView(records: AuditRecord[]): string | undefined {
 export function summaryIn(view: string): AuditSummary | undefined {
   try {
     const summary = JSON.parse(view) as AuditSummary;
-    return parseAuditLine(JSON.stringify(summary.last)) && (summary.lastFailureAt === null || typeof summary.lastFailureAt === 'string') ? summary : undefined;
+    return auditRecordOf(summary.last) && (summary.lastFailureAt === null || typeof summary.lastFailureAt === 'string') ? summary : undefined;
   } catch {
     return undefined;
   }
