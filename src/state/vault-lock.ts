@@ -44,12 +44,14 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
   // expiry is a further lease in the past (a clock skew of up to one lease is tolerated).
   let seen: { version: number; at: number } | undefined;
   let unanswered = 0;
+  // Whether the write whose answer was lost was a takeover: if it landed, the lock was taken over.
+  let triedTakeover = false;
   for (;;) {
     const found = await kv.read();
     const current = found && !found.deleted ? parseLease(found.data) : undefined;
     const foundVersion = found?.version ?? 0;
     // Our own lease (the token is this call's): a write of ours took effect though its answer was lost.
-    if (current?.token === mine.token) return { version: foundVersion, tookOver: false };
+    if (current?.token === mine.token) return { version: foundVersion, tookOver: triedTakeover };
     if (seen?.version !== foundVersion) seen = { version: foundVersion, at: Date.now() };
     const expired =
       current !== undefined &&
@@ -63,6 +65,7 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
         // No answer (a timeout, a dropped connection): the write may have taken effect. Look again,
         // where our token tells; twice at most.
         if (!(e instanceof KeyrotError) || !UNANSWERED.has(e.code) || ++unanswered > 2) throw e;
+        triedTakeover = expired;
         continue;
       }
       if (written !== 'cas-mismatch') return { version: written, tookOver: expired };

@@ -217,6 +217,24 @@ describe('the Vault plan lock', () => {
     await held.release();
   });
 
+  it('a takeover whose answer was lost but which took effect is still told as a takeover at release (the holder it replaced may be running)', async () => {
+    const released: { version: number; tookOver: boolean }[] = [];
+    const take = () => leaseLock(secret.kv(), 'api', holder(101), {
+      waitMs: 0, leaseMs: LEASE, onRelease: async () => undefined, onReleased: async (version, { tookOver }) => void released.push({ version, tookOver }),
+    });
+    secret.writtenByOther(other(-LEASE - 1_000)); // left by a holder long gone
+    secret.failures = [{ error: timeout(), landed: true }];
+    const taken = await take();
+    expect(secret.lease()).toMatchObject({ pid: 101 });
+    await taken.release();
+    expect(released).toEqual([{ version: secret.version, tookOver: true }]);
+    // A free lock, its answer lost the same way: no takeover.
+    secret.failures = [{ error: timeout(), landed: true }];
+    const free = await take();
+    await free.release();
+    expect(released.at(-1)).toEqual({ version: secret.version, tookOver: false });
+  });
+
   it('looks again after an unanswered write that did not land, twice at most; any other failure is thrown at once', async () => {
     secret.failures = [{ error: timeout(), landed: false }, { error: timeout(), landed: false }];
     await (await lock(101)).release();
