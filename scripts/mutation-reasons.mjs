@@ -193,11 +193,10 @@ export const REASONS = [
     reason: 'the third argument lists values to mask in the error text if the write fails; the lock holds no secret, so one more value to mask changes nothing a user sees.',
   },
   {
-    id: 'vault lock: cas write succeeded',
+    id: 'vault lock: a takeover not yet tried',
     file: 'src/state/vault-lock.ts',
-    line: /if \(written !== 'cas-mismatch'\) return written;/,
-    replacement: 'false',
-    reason: 'equivalent: after a write that took effect the loop reads again, finds its own token and returns that version.',
+    line: exact('let triedTakeover = false;'),
+    reason: 'equivalent: its first value is never read; the holder finds its own token only after a write of its own lost its answer, and that write set it.',
   },
   {
     id: 'vault lock: wording of an expired lease',
