@@ -5,7 +5,7 @@
 //     reports: default every report in reports/mutation/ (a file in several reports: the last one counts)
 //     --write  replace the part of that file between the mutation-summary markers instead of printing
 //     --check  exit 1 when a survivor has no reason in scripts/mutation-reasons.mjs
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REASONS } from './mutation-reasons.mjs';
 
@@ -40,7 +40,9 @@ const flag = (name) => (args.includes(name) ? args.splice(args.indexOf(name), na
 const writeTo = flag('--write');
 const check = flag('--check') !== undefined;
 const dir = 'reports/mutation';
-const files = args.length ? args : readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f));
+// Without names: every report there, oldest first (by when it was written), so a later partial run's
+// report of a file replaces the whole set's older one.
+const files = args.length ? args : readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f)).sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
 // A file in several reports (a set, then a run of one file): the report named last counts.
 const byFile = new Map(files.flatMap((file) => Object.entries(JSON.parse(readFileSync(file, 'utf8')).files)));
 const mutants = [...byFile].flatMap(([name, f]) => {
