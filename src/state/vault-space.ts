@@ -71,10 +71,10 @@ export class VaultSpace {
     return listDetailedPage(this.conn, this.config.mount, `${this.config.prefix}/${purpose}`, after, limit);
   }
 
-  /** Replace the secret's custom_metadata (a mirror of its data): best effort, never an error. */
-  async writeMirror(purpose: 'state' | 'ledger' | 'audit' | 'lock', name: string, custom: Record<string, string>): Promise<void> {
+  /** Replace the secret's custom_metadata (a mirror of its data), and keep at most `maxVersions` of it if given: best effort, never an error. */
+  async writeMirror(purpose: 'state' | 'ledger' | 'audit' | 'lock', name: string, custom: Record<string, string>, maxVersions?: number): Promise<void> {
     if (!this.mirrors) return;
-    await (await this.kv(purpose, name)).setCustomMetadata(custom).catch((e: unknown) => {
+    await (await this.kv(purpose, name)).setCustomMetadata(custom, maxVersions).catch((e: unknown) => {
       // Refused (no create/update on metadata/…): say nothing, read the secrets one by one instead.
       if (e instanceof KeyrotError && (e.code === 'provider-denied' || e.code === 'provider-auth-failed')) this.mirrors = false;
     });

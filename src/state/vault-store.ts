@@ -27,6 +27,12 @@ import { VaultSpace } from './vault-space.js';
  * about what OpenBao lists meanwhile, and few enough that keyrot's peak memory stays where it was.
  */
 const READ_AHEAD_PAGES = 3;
+/**
+ * Versions kept of a lock secret, set with its copy: the lease is taken and freed with cas, which needs
+ * only the current version, and nothing reads an older one. OpenBao's default (10) lists each version's
+ * entry in lock/'s detailed listing that status reads (issue 27). Older versions go at the next write.
+ */
+const LOCK_VERSIONS_KEPT = 1;
 
 export class VaultStateStore implements StateStore {
   readonly location: string;
@@ -105,7 +111,7 @@ export class VaultStateStore implements StateStore {
       // landing after this one read a secret would not show in what was read. What this one wrote is safe
       // (cas: the older writer's write is refused after it), except the audit history (appends retry).
       const custom = lockMirrorOf(tookOver ? written : views, version);
-      if (custom) await this.space.writeMirror('lock', plan, custom);
+      if (custom) await this.space.writeMirror('lock', plan, custom, LOCK_VERSIONS_KEPT);
     };
     const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, leaseMs: this.space.config.leaseMs, onRelease: release, onReleased: released });
     this.locked.add(plan);

@@ -34,7 +34,8 @@ export interface Kv2 {
   read(version?: number): Promise<SecretVersion | undefined>;
   /** Write a new version if the current one is still `cas`; returns the new version number. */
   write(data: Record<string, string>, cas: number, sensitive: string[]): Promise<number | 'cas-mismatch'>;
-  setCustomMetadata(custom: Record<string, string>): Promise<void>;
+  /** Replace the custom_metadata; with `maxVersions`, also keep at most that many versions (older ones go at the next write). */
+  setCustomMetadata(custom: Record<string, string>, maxVersions?: number): Promise<void>;
   changeVersions(action: 'delete' | 'undelete' | 'destroy', versions: number[]): Promise<void>;
   /** Fail early, and clearly, when the mount is missing or is not KV v2. */
   checkMount(): Promise<void>;
@@ -97,9 +98,10 @@ export function kv2(conn: Connection, mount: string, secretPath: string, provide
       }
     },
 
-    async setCustomMetadata(custom) {
+    async setCustomMetadata(custom, maxVersions) {
       try {
-        await client.write(url('metadata'), { custom_metadata: custom });
+        // A metadata write keeps the settings it leaves out (OpenBao 2.7: max_versions, custom_metadata).
+        await client.write(url('metadata'), { custom_metadata: custom, ...(maxVersions === undefined ? {} : { max_versions: maxVersions }) });
       } catch (e) {
         throw await failure(e, call('mark the secret in custom_metadata', 'metadata', 'create/update'));
       }

@@ -231,6 +231,30 @@ describe('vault state: many plans read at once (issue 27)', () => {
     await held.release();
   });
 
+  it('status: a lock keeps only its current version once a holder copied into it, so the listing does not grow with every session', async () => {
+    const { store, plans } = await fleet('keyrot-state', 2);
+    const versions = async () => {
+      const { body } = await bao.root.get(lockMeta(store, 'many-1'));
+      return { kept: body.data.max_versions as number, listed: Object.keys(body.data.versions as object), current: String(body.data.current_version) };
+    };
+    expect((await versions()).kept).toBe(1);
+    // The next session's lease written with cas over the one version kept, and freed again.
+    for (let session = 0; session < 2; session++) {
+      const lock = await store.lock('many-1', holder(), 0);
+      await store.save({ ...(await store.load('many-1'))!, phase: session === 0 ? 'soak' : 'delete' });
+      await store.ledger('many-1').load();
+      await store.audit.append(audit('many-1', 'ok'));
+      await lock.release();
+    }
+    const { listed, current } = await versions();
+    expect(listed).toEqual([current]);
+    expect(Number(current)).toBeGreaterThan(4); // every lease written and freed with cas since: no write refused
+    const before = requests;
+    const seen = await status(store, plans);
+    expect(requests - before).toBe(1);
+    expect(seen.get('many-1')).toEqual({ record: 'r-many-1/delete', keys: 1, last: 'ok' });
+  });
+
   it('status: a copy left behind by a release from a keyrot that writes none (an older version) is not used', async () => {
     const { store, other, plans } = await fleet('keyrot-state', 5);
     // An older keyrot: takes the lock (a plain cas write of its lease), saves, releases with a plain cas write of {lock: ''}.
