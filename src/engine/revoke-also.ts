@@ -13,6 +13,10 @@ export const withAlsoRevoked = (state: RotationState, keyId: string): RotationSt
   alsoRevoked: [...(state.alsoRevoked ?? []).filter((k) => k.keyId !== keyId), { keyId, revokedAt: null, finished: false }],
 });
 
+/** Whether `keyId` is a leaked key whose revoke inside `state` was finished. */
+export const alsoRevoked = (state: RotationState, keyId: string): boolean =>
+  (state.alsoRevoked ?? []).some((k) => k.keyId === keyId && k.finished);
+
 /** Whether `keyId` is a leaked key whose revoke inside `state` was begun and not finished. */
 export const alsoRevoking = (state: RotationState, keyId: string): boolean =>
   (state.alsoRevoked ?? []).some((k) => k.keyId === keyId && !k.finished);

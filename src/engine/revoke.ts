@@ -8,7 +8,7 @@ import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { SessionOptions } from './options.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
-import { alsoRevoking, finishAlsoRevoked, withAlsoRevoked } from './revoke-also.js';
+import { alsoRevoked, alsoRevoking, finishAlsoRevoked, withAlsoRevoked } from './revoke-also.js';
 import { endLeakedSessions } from './revoke-sessions.js';
 import { revokedKeyDeleted, servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
@@ -100,14 +100,14 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     const { saved } = session;
     // The revoke in flight this key was revoked in: as its old key, or as another leaked key (revoke-also.ts).
     const revoking = saved?.mode === 'revoke' && saved.phase !== 'done' &&
-      (saved.oldKeyId === keyId || (saved.alsoRevoked ?? []).some((k) => k.keyId === keyId && k.finished));
+      (saved.oldKeyId === keyId || alsoRevoked(saved, keyId));
     // --delete finishes a revoke; it never starts one (that would skip the warning below).
     if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start: RevokeStart = req.delete ? { state: saved! } : await beginRevoke(session, keyId);
     // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
     // The same for another leaked key revoked inside a rotation (revoke-also.ts).
     const revoked = (s: RotationState) =>
-      (s.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke') || (s.alsoRevoked ?? []).some((k) => k.keyId === keyId && k.finished);
+      (s.mode === 'revoke' && s.oldKeyId === keyId && s.phase !== 'revoke') || alsoRevoked(s, keyId);
     const again = (s: RotationState | undefined): s is RotationState =>
       !req.delete && Boolean(session.providers.issuer.openSessions?.end) && s !== undefined && revoked(s);
     if ('nothing' in start && again(session.saved)) {

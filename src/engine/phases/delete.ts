@@ -39,18 +39,20 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
  */
 async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): Promise<void> {
   const keyId = oldKey(ctx);
-  const gone = seen?.exists === false || (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId))) === 'gone';
-  if (gone) await ctx.record('delete-key', `found ${keyId} already gone`, 'skipped');
-  else await ctx.record('delete-key', `deleted ${keyId}`);
-  for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
+  await deleteKey(ctx, keyId, { deleted: `deleted ${keyId}`, gone: `found ${keyId} already gone` }, seen);
   // Other leaked keys revoked inside this rotation (revoke-also.ts) go with it, under the same gate and
   // question. Deleting is idempotent, so a resumed delete deletes them again rather than read a list.
   for (const { keyId: leaked } of ctx.state.alsoRevoked ?? []) {
-    const already = (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(leaked))) === 'gone';
-    if (already) await ctx.record('delete-key', `found leaked ${leaked} already gone`, 'skipped');
-    else await ctx.record('delete-key', `deleted leaked ${leaked} (revoked inside this rotation)`);
-    for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', leaked, 'purge-from-store', `${store.explain('onDelete')}: ${leaked}`);
+    await deleteKey(ctx, leaked, { deleted: `deleted leaked ${leaked} (revoked inside this rotation)`, gone: `found leaked ${leaked} already gone` });
   }
+}
+
+/** Delete one key at the issuer (unless a list just showed it gone), then every copy of it in the stores; `said` is the audit record's text either way. */
+async function deleteKey(ctx: RotationContext, keyId: string, said: { deleted: string; gone: string }, seen?: { exists: boolean }): Promise<void> {
+  const gone = seen?.exists === false || (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId))) === 'gone';
+  if (gone) await ctx.record('delete-key', said.gone, 'skipped');
+  else await ctx.record('delete-key', said.deleted);
+  for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
 }
 
 export const deleteOld: PhaseStory = {
