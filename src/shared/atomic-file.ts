@@ -11,10 +11,32 @@
 // Hand-written rather than write-file-atomic: that library resolves the real path (an lstat per path
 // component), stats, chowns and chmods on every call (it cannot be told not to realpath), and never
 // fsyncs a folder.
+//
+// Of the calls a write makes, those that wait on the disk or the file system's journal (creating the
+// temporary file, writing it, fdatasync, rename) go through the thread pool. The others answer from
+// memory in microseconds and are made synchronously: the look before (lstat) when the caller has none,
+// the stat of the written file (fstat of a descriptor) and closing it once synced. Each of those
+// through the pool was a round trip (two thread wake-ups) on every save, several times per rotation.
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { lstat, open, realpath, rename, rm } from 'node:fs/promises';
+import fs, { closeSync, fstatSync, lstatSync, type Stats } from 'node:fs';
+import { open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const openFd = promisify(fs.open);
+const writeFd = promisify(fs.writeFile);
+const datasyncFd = promisify(fs.fdatasync);
+const chmodFd = promisify(fs.fchmod);
+const chownFd = promisify(fs.fchown);
+
+/** lstat, or undefined when nothing is there (any failure, as `lstat(...).catch(() => undefined)` was). */
+export function lookAt(file: string): Stats | undefined {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 /** Which file is at a path: writeAtomic replaces it (a new inode), so another writer's save changes this.
  *  A store that remembers it after its own write can tell, with one stat, that nobody wrote since. */
@@ -78,34 +100,38 @@ const kindOf = (s: Stats) =>
 export async function writeAtomic(file: string, data: string, options: WriteOptions = {}): Promise<Stats> {
   const mode = options.mode ?? 0o600;
   let target = file;
-  let before = options.seen ? options.seen.stats : await lstat(file).catch(() => undefined);
+  let before = options.seen ? options.seen.stats : lookAt(file);
   if (before && !before.isFile() && options.links === 'refuse') throw new NotARegularFile(file, kindOf(before));
   if (before?.isSymbolicLink()) {
     target = await realpath(file);
-    before = await lstat(target).catch(() => undefined);
+    before = lookAt(target);
   }
   const tmp = `${target}.${process.pid}-${tmpPrefix}${(tmpCount++).toString(36)}.tmp`;
-  const handle = await open(tmp, 'wx', mode);
+  const fd = await openFd(tmp, 'wx', mode);
   let written: Stats;
   try {
     // The umask narrows the mode open() gives; a wider mode asked for is meant (node_exporter reads a
     // metrics file as another user). Owner-only, the default, needs no call.
-    if (mode !== 0o600) await handle.chmod(mode);
+    if (mode !== 0o600) await chmodFd(fd, mode);
     if (before && process.getuid && (before.uid !== process.getuid() || before.gid !== process.getgid!())) {
       // Only root may give a file away; anyone else writes it as their own, as before.
-      await handle.chown(before.uid, before.gid).catch((e: NodeJS.ErrnoException) => {
+      await chownFd(fd, before.uid, before.gid).catch((e: NodeJS.ErrnoException) => {
         if (!['EPERM', 'EINVAL'].includes(e.code ?? '')) throw e;
       });
     }
-    await handle.writeFile(data, 'utf8');
-    await handle.datasync();
-    written = await handle.stat();
+    await writeFd(fd, data, 'utf8');
+    await datasyncFd(fd);
+    written = fstatSync(fd);
   } catch (e) {
-    await handle.close().catch(() => undefined);
+    try {
+      closeSync(fd);
+    } catch {
+      // closing is all that is left to do with it
+    }
     await rm(tmp, { force: true });
     throw e;
   }
-  await handle.close();
+  closeSync(fd);
   try {
     await rename(tmp, target);
   } catch (e) {

@@ -5,9 +5,10 @@
 // every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead (same
 // host, pid gone) or that names no holder (left by an older keyrot) is taken over after 2 s.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import { ensureDir, stateIoError } from './io.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
@@ -39,9 +40,16 @@ interface Held extends LockHolder {
   token: string;
 }
 
+/** A holder is a line of JSON; anything this size is not one. */
+const MAX_HOLDER_BYTES = 64 * 1024;
+
 async function readHolder(lockDir: string): Promise<Held | undefined> {
   try {
-    const value = JSON.parse(await readFile(path.join(lockDir, HOLDER), 'utf8')) as Held;
+    // Synchronous, as records are read (bounded-read.ts): a few hundred bytes, read at every release
+    // and heartbeat; through the thread pool that was four round trips (open, fstat, read, close).
+    const text = readBounded(path.join(lockDir, HOLDER), MAX_HOLDER_BYTES);
+    if (text === 'too-large' || text === 'not-a-file') return undefined;
+    const value = JSON.parse(text) as Held;
     // `null` throws here, and any other JSON value has no number `pid`: both name no holder.
     return typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
   } catch {

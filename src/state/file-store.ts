@@ -7,14 +7,14 @@
 // writes nothing: the file on disk already says all there is to say. One stat per save still makes
 // sure the file is the one this process last saw (a holder that stalled past its lease and lost the
 // lock must not overwrite its successor's record): if it is not, the file is read again as before.
-import type { Stats } from 'node:fs';
-import { lstat, readdir, rename, stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
 import { AuditLog } from './file-audit.js';
-import { fileSignature, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
+import { fileSignature, lookAt, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
@@ -77,7 +77,12 @@ export class FileStateStore implements StateStore {
   async load(plan: string): Promise<RotationState | undefined> {
     const file = this.fileOf(plan);
     // The stat comes first: if the file changes in between, the next save sees a new file and reads it again.
-    const before = await stat(file).catch(() => undefined);
+    let before: Stats | undefined;
+    try {
+      before = statSync(file, { throwIfNoEntry: false });
+    } catch {
+      before = undefined; // the read below says what is wrong
+    }
     const state = await this.read(file, plan);
     if (state && before) this.known.set(plan, { version: state.version, content: contentOf(state), file: fileSignature(before) });
     else this.known.delete(plan);
@@ -108,9 +113,9 @@ export class FileStateStore implements StateStore {
 
   async save(state: RotationState): Promise<RotationState> {
     const file = this.fileOf(state.plan);
-    // One lstat per save: it tells whether the file is still the one last written here, and it is the
-    // look writeAtomic takes before replacing it (handed over, not asked again).
-    const now = await lstat(file).catch(() => undefined);
+    // One lstat per save (synchronous: it answers from memory): it tells whether the file is still the
+    // one last written here, and it is the look writeAtomic takes before replacing it (handed over).
+    const now = lookAt(file);
     const changed = nextRecord(state, await this.stored(file, state.plan, now));
     if (!changed) return { ...state }; // nothing changed: the file already holds it
     const { next, content } = changed;

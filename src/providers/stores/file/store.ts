@@ -1,8 +1,8 @@
 // A local JSON file that consumers read. It holds the current key and, during the overlap, the
 // previous one: consumers accept both. A deactivated key moves to `retired`, which consumers must
 // not accept, and is kept only so a rollback can serve it again; delete removes it.
-import type { Stats } from 'node:fs';
-import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KeyrotError } from '../../../errors.js';
 import { fileSignature, writeAtomic, type FileSignature, type WriteOptions } from '../../../shared/atomic-file.js';
@@ -23,13 +23,17 @@ interface FileContent {
   retired?: Entry;
 }
 
-/** writeAtomic into `file`, its folder made on the first write (a rotation writes the file three
- *  times), and again if it went away since; answers the written file's stat. */
+/** Folders this process has made sure of: a fleet run publishes hundreds of plans' files into one. */
+const foldersMade = new Set<string>();
+
+/** writeAtomic into `file`, its folder made on the first write into it (a rotation writes the file
+ *  three times, a fleet run many files into one folder), and again if it went away since; answers
+ *  the written file's stat. */
 function folderWriter(file: string): (text: string, seen?: WriteOptions['seen']) => Promise<Stats> {
-  let folderMade = false;
-  const makeFolder = () => mkdir(path.dirname(file), { recursive: true, mode: 0o700 }).then(() => (folderMade = true));
+  const folder = path.dirname(file);
+  const makeFolder = () => mkdir(folder, { recursive: true, mode: 0o700 }).then(() => foldersMade.add(folder));
   return async (text, seen) => {
-    if (!folderMade) await makeFolder();
+    if (!foldersMade.has(folder)) await makeFolder();
     return writeAtomic(file, text, seen ? { seen } : {}).catch(async (e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
       await makeFolder();
@@ -53,12 +57,16 @@ function fileReader(file: string, shown: string) {
 
   /** The stat comes first: if the file changes in between, the next read sees another file and reads it again. */
   async function readText(): Promise<{ text: string; seen: Look }> {
-    const at = await lstat(file);
+    // The looks are synchronous (they answer from memory), and so is reading a regular file of a few
+    // hundred bytes; anything else there (a pipe would block a read until someone writes) is read
+    // through the thread pool, as before.
+    const at = lstatSync(file);
     // Through a link, the file it points to is the one remembered; writeAtomic looks at a link itself.
-    const now = fileSignature(at.isSymbolicLink() ? await stat(file) : at);
+    const pointed = at.isSymbolicLink() ? statSync(file) : at;
+    const now = fileSignature(pointed);
     const seen = at.isFile() ? { stats: at } : undefined;
     if (known?.file === now) return { text: known.text, seen };
-    const text = await readFile(file, 'utf8');
+    const text = pointed.isFile() ? readFileSync(file, 'utf8') : await readFile(file, 'utf8');
     known = { file: now, text };
     return { text, seen };
   }
