@@ -158,9 +158,12 @@ function floorCause(f) {
     `V8's young-generation collections under src/cli/heap.ts (a fixed 8 MB young generation, \`--min-semi-space-size=8 --max-semi-space-size=8\`, ` +
     `took ~0.2 s of CPU off 200 rotations for ~15 MB more peak RSS, within a shared machine's noise; V8's own growth, 16 MB, no less CPU at ~30 MB more), ` +
     `${saves}, and ${c16.switchesMedian} voluntary context switches against the floor's ${floor.switchesMedian}: the thread-pool round trips of the saves, publishes, ` +
-    `audit appends, lock and file reads (~7 per save). Measured and refuted: a larger libuv pool (UV_THREADPOOL_SIZE=16: more CPU, not faster); those calls made synchronous ` +
-    `(half the context switches, no less CPU, and slower in most same-run pairs: likely the event loop waiting whenever the file system's journal holds a rename, ` +
-    `an append or a read's access-time update behind another rotation's fsync); new connections (moto closes each one: 1200 per 200 rotations for keyrot and the floor alike)`;
+    `audit appends and lock, about 65 per rotation (each write: create, write, fdatasync, rename; the looks, fstat, close and small reads that answer from memory are ` +
+    `synchronous since, which took 118 round trips to 65 and ~5% off keyrot's CPU in same-run pairs), and V8 collecting ~0.6 MB of keyrot's own garbage per rotation ` +
+    `(state and audit JSON, file stats, events; the SDK allocates as much as in the floor) in a young generation kept small for memory. Measured and refuted: a larger libuv pool ` +
+    `(UV_THREADPOOL_SIZE=16: more CPU, not faster); every file-system call made synchronous (half the context switches, no less CPU, and slower in most same-run ` +
+    `pairs: likely the event loop waiting whenever the file system's journal holds a rename, an append or a read's access-time update behind another rotation's ` +
+    `fsync); new connections (moto closes each one: 1200 per 200 rotations for keyrot and the floor alike)`;
 }
 {
   const ratio = (f) => f.c16.wallMsMedian / f.floor.wallMsMedian;
