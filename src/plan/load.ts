@@ -34,6 +34,17 @@ function readPlan(file: string, given: string | undefined): string | PlanProblem
   }
 }
 
+/** The last folder resolved, kept: the plans of one folder are loaded one after another (10,000 of them). */
+let lastFolder: { named: string; cwd: string; resolved: string } | undefined;
+
+/** The absolute folder of `file`. */
+function folderOf(file: string): string {
+  const named = path.dirname(file);
+  const cwd = process.cwd();
+  if (lastFolder?.named !== named || lastFolder.cwd !== cwd) lastFolder = { named, cwd, resolved: path.resolve(named) };
+  return lastFolder.resolved;
+}
+
 /** `given`: the plan's text when it did not come from a file (`keyrot validate -` reads stdin). */
 export async function loadPlan(file: string, given?: string, cache?: PlanCache): Promise<PlanLoad> {
   const text = readPlan(file, given);
@@ -48,5 +59,5 @@ export async function loadPlan(file: string, given?: string, cache?: PlanCache):
   }
   // The credentials the plan names by variable (secretIdEnv, signingKeyEnv, …) are masked like the well-known ones.
   rememberVariables(process.env, variablesNamedIn(plan));
-  return { ok: true, loaded: { file, dir: path.dirname(path.resolve(file)), plan } };
+  return { ok: true, loaded: { file, dir: folderOf(file), plan } };
 }

@@ -27,7 +27,13 @@ interface Entry<S extends z.ZodType, T, Traits = StoreTraits> {
   traits?: Traits;
 }
 
-const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Factory<S, T>, traits?: Traits): Entry<S, T, Traits> => ({ schema, load, traits });
+/** `load` run once: each plan's provider is built through it (10,000 plans, each an import() to resolve again). */
+const once = <F>(load: () => Promise<F>): (() => Promise<F>) => {
+  let loaded: Promise<F> | undefined;
+  return () => (loaded ??= load());
+};
+
+const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Factory<S, T>, traits?: Traits): Entry<S, T, Traits> => ({ schema, load: once(load), traits });
 
 /**
  * Which leaked keys an issuer could hold, for revoke's owner search, known without building it:
