@@ -11,6 +11,9 @@ import type { Readable } from 'node:stream';
 
 export type BoundedText = string | 'too-large' | 'not-a-file';
 
+/** Reused by every first read of a small file (synchronous: never two at once). */
+const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+
 /**
  * The file's text; 'too-large' past `max` bytes; 'not-a-file' for a folder, device or pipe.
  * Synchronous on purpose: a plan or a record is a few kB, and read through the thread pool each costs
@@ -29,8 +32,18 @@ export function readBounded(file: string, max: number): BoundedText {
     let length = 0;
     for (;;) {
       const expected = info.size > length ? info.size - length + 1 : 1 << 16;
-      const chunk = Buffer.allocUnsafe(Math.min(expected, max + 1 - length, 1 << 20));
+      const wanted = Math.min(expected, max + 1 - length, 1 << 20);
+      // The first read of a small file goes to the scratch buffer, decoded from there when it is the
+      // whole file: no buffer made per file (10,000 plans and as many records in a large folder).
+      const chunk = length === 0 && wanted <= SCRATCH.length ? SCRATCH.subarray(0, wanted) : Buffer.allocUnsafe(wanted);
       const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
+      if (chunk.buffer === SCRATCH.buffer) {
+        if (bytesRead < chunk.length) return SCRATCH.toString('utf8', 0, bytesRead);
+        chunks.push(Buffer.from(chunk)); // it grew: the scratch buffer is not kept
+        length += bytesRead;
+        if (length > max) return 'too-large';
+        continue;
+      }
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;

@@ -58,31 +58,35 @@ interface Stored {
 
 /**
  * Every plan's record, ledger and audit summary, read once per state store without the locks, a page
- * at a time (StateStore.peekPlans), each plan yielded as its page arrives; only what status shows is kept of each.
+ * at a time (StateStore.peekPlans), each page yielded as it arrives; only what status shows is kept of each.
  */
-async function* storedFor(plans: LoadedPlan[], options: OperationOptions): AsyncGenerator<[LoadedPlan, Stored]> {
+async function* storedFor(plans: LoadedPlan[], options: OperationOptions): AsyncGenerator<Array<[LoadedPlan, Stored]>> {
+  // Every plan's store asked at once, awaited once: not an await per plan (10,000 of them).
+  const storeOf = await Promise.all(plans.map((loaded) => options.states.of(loaded)));
   const groups = new Map<StateStore, Map<string, LoadedPlan>>();
-  for (const loaded of plans) {
-    const store = await options.states.of(loaded);
+  plans.forEach((loaded, i) => {
+    const store = storeOf[i]!;
     if (!groups.has(store)) groups.set(store, new Map());
     groups.get(store)!.set(loaded.plan.name, loaded);
-  }
+  });
   for (const [store, byName] of groups) {
     const names = [...byName.keys()];
     // An issuer whose keys are keyrot's own ledger is asked nothing: its ledgers are read with the records.
     const ledgered = new Set(names.filter((n) => issuerTraits(byName.get(n)!.plan.source.type).keysInLedger));
     for await (const page of store.peekPlans(names, ledgered)) {
+      const stored: Array<[LoadedPlan, Stored]> = [];
       for (const { plan, state: peeked, unknown, ledger, audit } of page) {
         // A record peek could not read: load it, which says what is wrong with it.
         const state = unknown ? await store.load(plan) : peeked;
-        yield [byName.get(plan)!, {
+        stored.push([byName.get(plan)!, {
           ...(ledger ? { ledger } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
           lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
           audit,
-        }];
+        }]);
       }
+      yield stored;
     }
   }
 }
@@ -142,10 +146,12 @@ export async function inventory(plans: LoadedPlan[], options: OperationOptions, 
   // Each plan's issuer is asked as its page of the store arrives: keyrot's work on one page runs while
   // the store answers the next (a Vault listing page is OpenBao's CPU), instead of after the last.
   const asked = new Map<LoadedPlan, Promise<PlanInventory>>();
-  for await (const [loaded, stored] of storedFor(plans, options)) {
-    const answer = limit(() => one(loaded, stored));
-    answer.catch(() => undefined); // awaited below, in the plans' order
-    asked.set(loaded, answer);
+  for await (const page of storedFor(plans, options)) {
+    for (const [loaded, stored] of page) {
+      const answer = limit(() => one(loaded, stored));
+      answer.catch(() => undefined); // awaited below, in the plans' order
+      asked.set(loaded, answer);
+    }
   }
   return Promise.all(plans.map((loaded) => asked.get(loaded)!));
 }
