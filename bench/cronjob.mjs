@@ -16,7 +16,11 @@
 // nothing in flight). With --status, the same status also runs under V8's own heap sizing (node
 // --heap-growing-percent=0 --semi-space-growth-factor=2, which keyrot's src/cli/heap.ts leaves alone
 // when given): what keyrot's heap settings cost in CPU and save in peak RSS, in the same run.
-// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests] [--state file] [--status] [--no-parked]
+// --status --against <other checkout>/bin/keyrot.js: an A/B of two builds of keyrot over the same state:
+// the status step alone, --pairs N times (default 3) each build, in alternating order, each build with a
+// plan cache of its own (warmed first); and the outputs of both (text and --output json) compared byte
+// for byte under one fixed clock (a --import preload: the ages shown depend on the time).
+// Usage: npm run build && node bench/cronjob.mjs [plans=50] [runs=3] [--json] [--count-requests] [--state file] [--status [--against BIN [--pairs N]]] [--no-parked]
 // KEYROT_BENCH_KEEP=<prefix> keeps each tick's output in <prefix>-<n>.txt.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, copyFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +37,10 @@ const countRequests = process.argv.includes('--count-requests');
 const fileState = process.argv.includes('file') && process.argv[process.argv.indexOf('file') - 1] === '--state';
 const timeStatus = process.argv.includes('--status');
 const parked = !process.argv.includes('--no-parked');
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--state');
+const valueOf = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const against = valueOf('--against') && path.resolve(valueOf('--against'));
+const PAIRS = Number(valueOf('--pairs') ?? 3);
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--state', '--against', '--pairs'].includes(all[i - 1]));
 const PLANS = Number(positional[0] ?? 50);
 const RUNS = Number(positional[1] ?? 3);
 const bin = path.join(root, 'bin', 'keyrot.js');
@@ -129,6 +136,7 @@ function watchWaiting(pid) {
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
+const loadAtStart = os.loadavg()[0];
 const bao = await startBao();
 const proxy = countRequests ? await countingProxy(bao.address) : undefined;
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-cron-'));
@@ -138,7 +146,7 @@ writeFileSync(preload, "import { writeFileSync } from 'node:fs';\nprocess.on('ex
 
 let ticks = 0;
 /** One keyrot process over the plans: `run --due --no-wait --yes` (a CronJob tick), or the command given. */
-async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wait', '--yes', '--output', 'plain'], nodeFlags = []) {
+async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wait', '--yes', '--output', 'plain'], nodeFlags = [], { keyrot = bin, env: extraEnv = {}, keepOutput } = {}) {
   const usageFile = path.join(work, 'usage.json');
   // keyrot's output goes to a file, not a pipe: spawnSync kills a child once its piped output passes
   // maxBuffer (1 MiB over stdout and stderr together), which the plain output of ~1000 plans does.
@@ -151,10 +159,10 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   const machineBefore = machineBusyMs();
   const ownBefore = ownCpuMs();
   const start = process.hrtime.bigint();
-  const env = { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, RUSAGE_FILE: usageFile };
+  const env = { ...process.env, NO_COLOR: '1', VAULT_ADDR: (proxy ?? bao).address, VAULT_TOKEN: bao.token, RUSAGE_FILE: usageFile, ...extraEnv };
   if (spec) env.KEYROT_STATE = spec;
   else delete env.KEYROT_STATE;
-  const child = spawn(process.execPath, [...nodeFlags, '--import', preload, bin, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
+  const child = spawn(process.execPath, [...nodeFlags, '--import', preload, keyrot, ...command, plansDir], { cwd: work, stdio: ['ignore', out, out], env });
   const stopWatching = watchWaiting(child.pid);
   const r = await new Promise((resolve) => child.on('exit', (status, signal) => resolve({ status, signal })));
   const bothWaiting = stopWatching();
@@ -170,16 +178,36 @@ async function tick(plansDir, spec, expect, command = ['run', '--due', '--no-wai
   // status, only if it showed every plan's key.
   const summary = command[0] === 'status' ? undefined : new RegExp(`^${PLANS} plans?: `, 'm');
   if (summary && !summary.test(output)) throw new Error(`keyrot's summary does not account for ${PLANS} plans: ${output.slice(-1500)}`);
-  if (!summary && (output.match(/ active key-\w+ /g) ?? []).length !== PLANS) throw new Error(`keyrot status did not show ${PLANS} active keys: ${output.slice(-1500)}`);
+  if (!summary && !command.includes('json') && (output.match(/ active key-\w+ /g) ?? []).length !== PLANS) throw new Error(`keyrot status did not show ${PLANS} active keys: ${output.slice(-1500)}`);
+  if (keepOutput) keepOutput(output);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
   const requests = proxy ? Object.fromEntries([...proxy.counts].sort((a, b) => b[1] - a[1])) : undefined;
   const cpuMs = (u.userCPUTime + u.systemCPUTime) / 1000;
   // What else ran on the machine meanwhile: never below 0 (the counters tick at different moments).
   const othersCpuMs = machineMs === undefined || baoMs === undefined ? undefined : Math.max(0, machineMs - cpuMs - baoMs - ownMs);
-  return { wallMs, cpuMs, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, othersCpuMs, bothWaiting, ...(requests ? { requests } : {}) };
+  return { wallMs, cpuMs, rssMb: u.maxRSS / 1024, baoCpuMs: baoMs, othersCpuMs, bothWaiting, load: os.loadavg()[0], ...(requests ? { requests } : {}) };
 }
 
-const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? { status: [], statusV8: [] } : {}) };
+const results = { first: [], ...(parked ? { parked: [] } : {}), quiet: [], ...(timeStatus ? (against ? { status: [], statusAgainst: [] } : { status: [], statusV8: [] }) : {}) };
+// Written for the comparison of the two builds' outputs: every Date made without arguments, and Date.now(), at one instant.
+const fixedClock = path.join(work, 'fixed-clock.mjs');
+writeFileSync(fixedClock, "const at = Date.parse(process.env.FIXED_NOW);\nconst Real = Date;\nglobalThis.Date = class extends Real {\n  constructor(...a) {\n    if (a.length > 0) super(...a);\n    else super(at);\n  }\n  static now() {\n    return at;\n  }\n};\n");
+
+/** The status step, this build against the other (`against`): warmed, compared under a fixed clock, then timed in alternating pairs. */
+async function statusAgainst(plansDir, spec) {
+  const builds = [{ keyrot: bin, rows: results.status, cache: 'this' }, { keyrot: against, rows: results.statusAgainst, cache: 'against' }];
+  for (const b of builds) b.env = { KEYROT_PLAN_CACHE: path.join(work, `plan-cache-${b.cache}`) };
+  for (const b of builds) await tick(plansDir, spec, [0], ['status'], [], b); // each build's plan cache written
+  const fixed = { FIXED_NOW: new Date(Date.now() + 3_600_000).toISOString() };
+  for (const command of [['status'], ['status', '--output', 'json']]) {
+    const outputs = [];
+    for (const b of builds) await tick(plansDir, spec, [0], command, ['--import', fixedClock], { ...b, env: { ...b.env, ...fixed }, keepOutput: (o) => outputs.push(o) });
+    if (outputs[0] !== outputs[1]) throw new Error(`keyrot ${command.join(' ')}: the two builds' outputs differ (${outputs[0].length} and ${outputs[1].length} characters)`);
+  }
+  for (let pair = 0; pair < PAIRS; pair++) {
+    for (const b of pair % 2 === 0 ? builds : [...builds].reverse()) b.rows.push(await tick(plansDir, spec, [0], ['status'], [], b));
+  }
+}
 /** V8's own heap sizing: keyrot's src/cli/heap.ts sets neither flag when the user gave it. */
 const V8_DEFAULTS = ['--heap-growing-percent=0', '--semi-space-growth-factor=2'];
 try {
@@ -202,7 +230,8 @@ try {
       results.parked.push(await tick(plansDir, spec, [75]));
     }
     results.quiet.push(await tick(plansDir, spec, parked ? [75] : [0]));
-    if (timeStatus) {
+    if (timeStatus && against) await statusAgainst(plansDir, spec);
+    else if (timeStatus) {
       results.status.push(await tick(plansDir, spec, [0], ['status']));
       results.statusV8.push(await tick(plansDir, spec, [0], ['status'], V8_DEFAULTS));
     }
@@ -229,7 +258,7 @@ if (json) {
 }
 console.log(`keyrot run --due --no-wait --yes over ${PLANS} plans, ${fileState ? 'state in files, keys' : 'state and keys'} in OpenBao; ${RUNS} run(s) per tick, node ${process.version}, ${os.cpus().length} CPU(s)`);
 console.log(`${'tick'.padEnd(34)} ${'wall ms (median/max)'.padStart(22)} ${'CPU ms (median/max)'.padStart(21)} ${'peak RSS MB (max)'.padStart(18)} ${'OpenBao CPU ms'.padStart(14)} ${'others CPU ms'.padStart(13)} ${'both waiting'.padStart(12)}${countRequests ? ' Vault requests/plan' : ''}`);
-const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>', statusV8: 'status, V8 heap defaults' };
+const label = { first: 'first tick (every plan: first key)', parked: 'one rotation started, parked', quiet: parked ? 'quiet tick (a rotation waiting)' : 'quiet tick', status: 'keyrot status <folder>', statusV8: 'status, V8 heap defaults', statusAgainst: 'status, the --against build' };
 for (const [name, rows] of Object.entries(results)) {
   const wall = rows.map((r) => r.wallMs).sort((a, b) => a - b);
   const cpu = rows.map((r) => r.cpuMs).sort((a, b) => a - b);
@@ -239,6 +268,15 @@ for (const [name, rows] of Object.entries(results)) {
   const others = rows[0].othersCpuMs === undefined ? '?' : pct(rows.map((r) => r.othersCpuMs).sort((a, b) => a - b), 50).toFixed(0);
   console.log(`${label[name].padEnd(34)} ${`${pct(wall, 50).toFixed(0)}/${wall.at(-1).toFixed(0)}`.padStart(22)} ${`${pct(cpu, 50).toFixed(0)}/${cpu.at(-1).toFixed(0)}`.padStart(21)} ${rss.toFixed(0).padStart(18)} ${baoCpu.padStart(14)} ${others.padStart(13)} ${waiting.padStart(12)}${countRequests ? perPlan(rows).toFixed(2).padStart(20) : ''}`);
 }
+if (against) {
+  console.log(`\nA/B, status alone (this build / ${against}), in the order run: keyrot CPU ms, wall ms, peak RSS MB, load (1 min) after`);
+  results.status.forEach((a, i) => {
+    const b = results.statusAgainst[i];
+    console.log(`  pair ${i + 1}: ${a.cpuMs.toFixed(0)} / ${b.cpuMs.toFixed(0)} CPU, ${a.wallMs.toFixed(0)} / ${b.wallMs.toFixed(0)} wall, ${a.rssMb.toFixed(0)} / ${b.rssMb.toFixed(0)} MB, load ${a.load.toFixed(1)} / ${b.load.toFixed(1)}`);
+  });
+  console.log('  outputs (text and --output json, one fixed clock): byte-identical');
+}
+console.log(`load average (1 min): ${loadAtStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end`);
 if (countRequests) {
   console.log('\nrequests per plan in the first tick, by kind:');
   for (const [shape, n] of Object.entries(results.first[0].requests)) console.log(`${(n / PLANS).toFixed(2).padStart(8)}  ${shape}`);
