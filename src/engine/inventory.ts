@@ -48,6 +48,8 @@ export interface PlanInventory {
 
 /** What a plan's state store holds for it: the rotation in flight, the last one finished, its audit summary. */
 interface Stored {
+  /** The plan's state store (asked once per plan, here). */
+  store: StateStore;
   /** The issuer's keys where they are keyrot's own ledger (generated), read with the records. */
   ledger?: LedgerEntry[];
   recorded: boolean;
@@ -79,6 +81,7 @@ async function* storedFor(plans: LoadedPlan[], options: OperationOptions): Async
         // A record peek could not read: load it, which says what is wrong with it.
         const state = unknown ? await store.load(plan) : peeked;
         stored.push([byName.get(plan)!, {
+          store,
           ...(ledger ? { ledger } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
@@ -92,15 +95,13 @@ async function* storedFor(plans: LoadedPlan[], options: OperationOptions): Async
 }
 
 /** A plan's active key: the newest its issuer lists as active (one list), or why it could not be asked. */
-async function activeKeyOf(loaded: LoadedPlan, ledger: LedgerEntry[] | undefined, options: OperationOptions, now: Date): Promise<Pick<PlanInventory, 'issuer' | 'activeKey' | 'error'>> {
+async function activeKeyOf(loaded: LoadedPlan, store: StateStore, ledger: LedgerEntry[] | undefined, options: OperationOptions, now: Date): Promise<Pick<PlanInventory, 'issuer' | 'activeKey' | 'error'>> {
   let issuer = loaded.plan.source.type as string;
   try {
-    const store = await options.states.of(loaded);
     const read = ledger && readLedger(store.ledger(loaded.plan.name).where, ledger);
-    const keys = await buildIssuer(loaded, store, () => undefined, options.clock, read).then(async (i) => {
-      issuer = i.label;
-      return callProvider(i, 'list', () => i.list());
-    });
+    const built = await buildIssuer(loaded, store, () => undefined, options.clock, read);
+    issuer = built.label;
+    const keys = await callProvider(built, 'list', () => built.list());
     const newest = keys.filter((k) => k.status === 'active').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
     const activeKey = newest ? { id: newest.id, createdAt: newest.createdAt.toISOString(), ageSeconds: Math.max(0, Math.floor((now.getTime() - newest.createdAt.getTime()) / 1000)) } : null;
     return { issuer, activeKey, error: null };
@@ -119,10 +120,10 @@ const ISSUERS_AT_ONCE = 16;
 export async function inventory(plans: LoadedPlan[], options: OperationOptions, now: Date): Promise<PlanInventory[]> {
   const stateDirOption = options.states.spec;
   const limit = pLimit(ISSUERS_AT_ONCE);
-  const one = async (loaded: LoadedPlan, { ledger, recorded, rotation, lastSuccessAt, audit }: Stored): Promise<PlanInventory> => {
+  const one = async (loaded: LoadedPlan, { store, ledger, recorded, rotation, lastSuccessAt, audit }: Stored): Promise<PlanInventory> => {
     const { plan } = loaded;
     const maxAge = plan.schedule?.maxAge ?? null;
-    const { issuer, activeKey, error } = await activeKeyOf(loaded, ledger, options, now);
+    const { issuer, activeKey, error } = await activeKeyOf(loaded, store, ledger, options, now);
     const dueAt = activeKey && maxAge !== null ? new Date(Date.parse(activeKey.createdAt) + maxAge).toISOString() : null;
     const last = audit?.last;
     return {
