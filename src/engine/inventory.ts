@@ -12,6 +12,7 @@ import { issuerTraits } from '../providers/registry.js';
 import type { LedgerEntry, StateStore } from '../state/store.js';
 import type { OperationOptions } from './options.js';
 import { buildIssuer, callProvider, readLedger } from './providers.js';
+import { leftToDelete } from './revoke-also.js';
 import { inFlight, type RotationState } from './rotation.js';
 
 export interface KeyAge {
@@ -33,6 +34,8 @@ export interface PlanInventory {
   overdue: boolean;
   /** The rotation in flight, or null. */
   rotation: RotationState | null;
+  /** A finished rotation (abandoned) that left leaked keys revoked and not deleted: status lists them (revoke-also.ts). */
+  leakedLeft: RotationState | null;
   /** The state store holds a record of this plan (in flight or finished). */
   recorded: boolean;
   /** The last audit record for this plan: what happened last, and when. */
@@ -54,6 +57,7 @@ interface Stored {
   ledger?: LedgerEntry[];
   recorded: boolean;
   rotation: RotationState | null;
+  leakedLeft: RotationState | null;
   lastSuccessAt: string | null;
   audit: AuditSummary | undefined;
 }
@@ -85,6 +89,7 @@ async function* storedFor(plans: LoadedPlan[], options: OperationOptions): Async
           ...(ledger ? { ledger } : {}),
           recorded: state !== undefined,
           rotation: inFlight(state) ? state! : null,
+          leakedLeft: leftToDelete(state).length > 0 ? state! : null,
           lastSuccessAt: state && !inFlight(state) && !state.abandoned ? state.completedAt : null,
           audit,
         }]);
@@ -120,7 +125,7 @@ const ISSUERS_AT_ONCE = 16;
 export async function inventory(plans: LoadedPlan[], options: OperationOptions, now: Date): Promise<PlanInventory[]> {
   const stateDirOption = options.states.spec;
   const limit = pLimit(ISSUERS_AT_ONCE);
-  const one = async (loaded: LoadedPlan, { store, ledger, recorded, rotation, lastSuccessAt, audit }: Stored): Promise<PlanInventory> => {
+  const one = async (loaded: LoadedPlan, { store, ledger, recorded, rotation, leakedLeft, lastSuccessAt, audit }: Stored): Promise<PlanInventory> => {
     const { plan } = loaded;
     const maxAge = plan.schedule?.maxAge ?? null;
     const { issuer, activeKey, error } = await activeKeyOf(loaded, store, ledger, options, now);
@@ -136,6 +141,7 @@ export async function inventory(plans: LoadedPlan[], options: OperationOptions, 
       dueAt,
       overdue: dueAt !== null && Date.parse(dueAt) <= now.getTime(),
       rotation,
+      leakedLeft,
       recorded,
       lastOutcome: last ? { outcome: last.outcome, phase: last.phase, action: last.action, at: last.time } : null,
       lastSuccessAt,

@@ -8,7 +8,8 @@ import { commandArg } from '../messages.js';
 import type { LoadedPlan } from '../plan/load.js';
 import type { SessionOptions } from './options.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
-import { alsoRevoked, alsoRevoking, finishAlsoRevoked, withAlsoRevoked } from './revoke-also.js';
+import { alsoRevoked, alsoRevoking, finishAlsoRevoked, leftToDelete, withAlsoRevoked } from './revoke-also.js';
+import { deleteLeftover } from './revoke-leftover.js';
 import { endLeakedSessions } from './revoke-sessions.js';
 import { revokedKeyDeleted, servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
@@ -101,8 +102,10 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     // The revoke in flight this key was revoked in: as its old key, or as another leaked key (revoke-also.ts).
     const revoking = saved?.mode === 'revoke' && saved.phase !== 'done' &&
       (saved.oldKeyId === keyId || alsoRevoked(saved, keyId));
-    // --delete finishes a revoke; it never starts one (that would skip the warning below).
-    if (req.delete && !revoking) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
+    // --delete finishes a revoke; it never starts one (that would skip the warning below). A leaked key
+    // revoked inside a rotation since abandoned is the one exception: revoked already, only its delete is left.
+    const left = !revoking && saved !== undefined && leftToDelete(saved).some((k) => k.keyId === keyId);
+    if (req.delete && !revoking && !left) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start: RevokeStart = req.delete ? { state: saved! } : await beginRevoke(session, keyId);
     // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
     // The same for another leaked key revoked inside a rotation (revoke-also.ts).
@@ -133,6 +136,7 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     if (!req.delete) options.reporter.event({ type: 'warning', plan, message: `revoking ${keyId} of plan ${plan} now: anything still using it fails until it loads the replacement` });
 
     const ctx = session.context(start.state);
+    if (req.delete && left) return deleteLeftover(ctx, keyId);
     if (again(start.state)) ctx.unfinished = await endLeakedSessions(ctx, keyId);
     if (req.locations.length > 0) await ctx.audit('revoke', 'ok', `${keyId} leaked: seen at ${req.locations.join('; ')}`, 'leak-report');
     if (start.also) return revokeAlso(ctx, keyId);
@@ -168,7 +172,7 @@ async function revokeAlso(ctx: RotationContext, keyId: string): Promise<Outcome>
   const later = issuer.deactivates === false
     ? `it was deleted at once (${issuer.label} cannot deactivate keys)`
     : !old
-      ? `it stays inactive at ${issuer.label} (a first rotation deletes no key)`
+      ? `this first rotation's delete deletes it after the soak (\`keyrot run ${planArg}\`)`
       : state.mode === 'revoke'
         ? `\`keyrot revoke --delete --key ${keyId} ${planArg}\` deletes it with ${old} after the soak`
         : `the rotation's delete deletes it with ${old} after the soak`;

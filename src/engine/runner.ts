@@ -111,10 +111,11 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
         if (gate.kind !== 'open') return settle(ctx, phase, gate, options);
         ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
         showEvidence(ctx, phase, gate.evidence);
-        const consent = phase.permanent ? await options.confirm(`${phase.summary}: ${ctx.state.oldKeyId}. Go ahead?`) : 'yes';
+        const keys = phase.keys ? phase.keys(ctx) : ctx.state.oldKeyId;
+        const consent = phase.permanent ? await options.confirm(`${phase.summary}: ${keys}. Go ahead?`) : 'yes';
         if (consent !== 'yes') {
           const code = consent === 'no' ? 'delete-declined' : 'delete-unattended';
-          return settle(ctx, phase, hold(code, { keyId: ctx.state.oldKeyId }) as Held, options);
+          return settle(ctx, phase, hold(code, { keyId: keys }) as Held, options);
         }
         ctx.state.stage = 'acting';
         // A redo phase found 'acting' or 'ready' on resume does the same: runs again from its start.

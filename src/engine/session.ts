@@ -15,6 +15,7 @@ import type { SessionOptions } from './options.js';
 import { newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
+import { leftToDelete } from './revoke-also.js';
 import { advance } from './runner.js';
 
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
@@ -77,7 +78,7 @@ export interface PlanSession {
   providers: Providers;
   /** The plan's rotation as stored when the lock was taken (in flight, finished, or none). */
   saved: RotationState | undefined;
-  /** A new rotation record that replaces the saved one on its first save. */
+  /** A new rotation record that replaces the saved one on its first save (taking over the leaked keys it left undeleted). */
   fresh(): RotationState;
   context(state: RotationState): RotationContext;
   audit: AuditTrail;
@@ -110,7 +111,12 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
       saved,
       audit,
       ...(setAside ? { setAside } : {}),
-      fresh: () => ({ ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 }),
+      fresh: () => {
+        const started = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 };
+        // Leaked keys the last rotation revoked and never deleted (abandoned): this rotation's delete deletes them.
+        const left = leftToDelete(saved);
+        return left.length > 0 ? { ...started, alsoRevoked: left } : started;
+      },
       context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.states.spec }),
     });
   } finally {

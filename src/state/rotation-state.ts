@@ -25,6 +25,9 @@ export interface AlsoRevoked {
   revokedAt: string | null;
   /** Every step of its revoke done; false: begun and cut short, so the next run finishes it first. */
   finished: boolean;
+  /** When keyrot deleted it (a rotation's delete, or at once where the issuer cannot deactivate);
+   *  null or absent while it is still to delete. Absent in older records. */
+  deletedAt?: string | null;
 }
 
 export interface RotationState {
@@ -56,7 +59,9 @@ export interface RotationState {
   deadlines: Partial<Record<PhaseName, string>>;
   deactivatedAt: string | null;
   /** Other leaked keys of the plan that a revoke deactivated inside this rotation (engine/revoke-also.ts);
-   *  The delete phase deletes them with the old key. Absent in older records. */
+   *  The delete phase deletes them with the old key (a first rotation has a soak and a delete for them);
+   *  a rotation abandoned, or finished before its delete, hands the ones not deleted to the next rotation
+   *  of the plan (revoke-also.ts: leftToDelete). Absent in older records. */
   alsoRevoked?: AlsoRevoked[];
   /** The session gate (engine/sessions.ts): from when the old key counts as quiet, i.e. the last time
    *  a session was seen using it, else the first time the gate looked. Absent in older records. */

@@ -25,7 +25,7 @@ const shown = ({ state: s, next }: Rotation) => ({
   hold: s.hold ? { code: s.hold.code, message: s.hold.message, since: s.hold.since } : null,
   rolledBack: s.rolledBack !== null,
   approvedBy: s.approvedBy,
-  alsoRevoked: (s.alsoRevoked ?? []).map(({ keyId, revokedAt }) => ({ keyId, revokedAt })),
+  alsoRevoked: (s.alsoRevoked ?? []).map(({ keyId, revokedAt, deletedAt }) => ({ keyId, revokedAt, deletedAt: deletedAt ?? null })),
   next,
 });
 
@@ -84,12 +84,15 @@ function renderKeys(plans: PlanStatus[]): void {
 
 function renderRotation(rotation: Rotation): void {
   const { state: s, next } = printableDeep(rotation);
-  const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
+  const tags = [s.mode === 'revoke' ? chalk.red('revoke') : '', s.abandoned ? chalk.yellow('abandoned') : '', s.rolledBack ? chalk.yellow('rolled back') : '', s.approvedBy ? `delete approved by ${s.approvedBy}` : '']
     .filter(Boolean)
     .join(', ');
   process.stdout.write(`${chalk.bold(s.plan)}  ${s.phase} (${s.stage})  rotation ${s.rotationId}${tags ? `  [${tags}]` : ''}\n`);
   process.stdout.write(`  old key ${s.oldKeyId ?? '(none)'}  new key ${s.newKeyId ?? '(not yet created)'}${s.newFingerprint ? ` ${s.newFingerprint}` : ''}\n`);
-  for (const k of s.alsoRevoked ?? []) process.stdout.write(`  also revoked (leaked) ${k.keyId}${k.revokedAt ? ` at ${k.revokedAt}` : ''}${k.finished ? '' : ': unfinished, the next run finishes it'}\n`);
+  for (const k of s.alsoRevoked ?? []) {
+    const after = !k.finished ? ': unfinished, the next run finishes it' : k.deletedAt ? `, deleted at ${k.deletedAt}` : s.phase === 'done' ? ', not deleted' : '';
+    process.stdout.write(`  also revoked (leaked) ${k.keyId}${k.revokedAt ? ` at ${k.revokedAt}` : ''}${after}\n`);
+  }
   process.stdout.write(`  next: ${next}\n`);
 }
 

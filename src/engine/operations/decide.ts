@@ -8,6 +8,7 @@ import type { RotationContext } from '../context.js';
 import { strayTargets } from '../keys.js';
 import type { SessionOptions } from '../options.js';
 import { retireNewKey } from '../phases/retire.js';
+import { leftToDelete, leftToDeleteAdvice } from '../revoke-also.js';
 import { inFlight } from '../rotation.js';
 import { rollBack } from '../runner.js';
 import { withPlan, type PlanSession } from '../session.js';
@@ -72,12 +73,15 @@ const acts: Record<Decision, Act> = {
       await ctx.audit('done', 'ok', `rotation abandoned by ${actor()}`, 'abandon');
     }
     const status = (id: string | null) => (id ? `${id} (${keys.find((k) => k.id === id)?.status ?? 'gone'})` : '(none)');
-    if (retired) return { outcome: `rotation abandoned; ${retired}; old key ${status(oldKeyId)}`, next: null };
+    // Leaked keys revoked inside it are not forgotten: the plan's next rotation takes them over and deletes them.
+    const left = leftToDelete(ctx.state).filter((k) => keys.some((key) => key.id === k.keyId)).map((k) => k.keyId);
+    const leaked = left.length > 0 ? `; ${leftToDeleteAdvice(left, ctx.planArg)}` : '';
+    if (retired) return { outcome: `rotation abandoned; ${retired}; old key ${status(oldKeyId)}${leaked}`, next: null };
     // Two active keys: the next run could not tell which one is current. Until then, the new one can still be retired.
     const both = [oldKeyId, newKeyId].every((id) => keys.find((k) => k.id === id)?.status === 'active');
     return {
       outcome: `rotation abandoned; keys left as they are: old ${status(oldKeyId)}, new ${status(newKeyId)}` +
-        (both ? '; to retire the new key (if no target serves it), run the command below before the next run' : '. Clean up by hand if needed'),
+        leaked + (both ? '; to retire the new key (if no target serves it), run the command below before the next run' : '. Clean up by hand if needed'),
       next: both ? `keyrot abandon --retire-new ${ctx.planArg}` : null,
     };
   },

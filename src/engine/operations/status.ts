@@ -6,6 +6,7 @@ import type { LoadedPlan } from '../../plan/load.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { PlanInventory } from '../inventory.js';
 import type { OperationOptions } from '../options.js';
+import { leftToDelete, leftToDeleteAdvice } from '../revoke-also.js';
 import { inFlight, type RotationState } from '../rotation.js';
 
 export interface StatusRequest {
@@ -21,7 +22,8 @@ export interface StatusReport {
   now: Date;
   /** The plans named, by name. */
   plans: PlanStatus[];
-  /** The rotations in flight, by plan name, each with what happens next. */
+  /** The rotations in flight, by plan name, each with what happens next; and a finished one that left
+   *  leaked keys revoked and not deleted (abandoned), until the next rotation deletes them. */
   rotations: Array<{ state: RotationState; next: string }>;
   /** Plans in the stores read with nothing in flight. */
   idle: number;
@@ -36,6 +38,8 @@ const byName = new Intl.Collator().compare;
 
 /** What happens next to a rotation in flight, in words. */
 export function nextAction(s: RotationState, now: Date, planArg: string = s.plan): string {
+  const left = leftToDelete(s);
+  if (left.length > 0) return leftToDeleteAdvice(left.map((k) => k.keyId), planArg);
   if (s.hold) return `held: ${s.hold.message}`;
   const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
   if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
@@ -68,15 +72,15 @@ export async function status(plans: LoadedPlan[], request: StatusRequest, option
     const found = (await inventory(plans, options, now)).sort((a, b) => byName(a.plan, b.plan));
     // Each plan's age added in place: a second copy of 10,000 plans' inventories is not made.
     for (const p of found) keys.push(Object.assign(p, { age: describeAge(p, now) }));
-    flying = found.flatMap((p) => (p.rotation ? [p.rotation] : []));
-    idle = found.filter((p) => p.recorded && !p.rotation).length;
+    flying = found.flatMap((p) => (p.rotation ? [p.rotation] : p.leakedLeft ? [p.leakedLeft] : []));
+    idle = found.filter((p) => p.recorded && !p.rotation && !p.leakedLeft).length;
     if (request.metricsFile) await (await import('../metrics.js')).writeStatusMetrics(request.metricsFile, found, options, now);
   } else {
     const states: RotationState[] = [];
     const stores = await options.states.stores(plans);
     for (const store of stores) states.push(...(await store.list()));
     places = stores.map((s) => s.location);
-    flying = states.filter((s) => inFlight(s));
+    flying = states.filter((s) => inFlight(s) || leftToDelete(s).length > 0);
     idle = states.length - flying.length;
   }
   flying.sort((a, b) => byName(a.plan, b.plan));

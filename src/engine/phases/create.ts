@@ -55,7 +55,9 @@ async function discardOrphansAndCreate(ctx: RotationContext): Promise<void> {
   // left after deleting them is the list createKey surveys, since only our own deletes ran in between.
   let left: KeyInfo[] | undefined;
   if (state.keysBeforeCreate) {
-    const before = new Set(state.keysBeforeCreate);
+    // A leaked key revoked inside this rotation is no orphan, even one made after the list (by hand):
+    // it is deleted after its soak, under the delete's question, never here.
+    const before = new Set([...state.keysBeforeCreate, ...(state.alsoRevoked ?? []).map((k) => k.keyId)]);
     const keys = await currentKeys(ctx);
     const orphans = keys.filter((k) => !before.has(k.id));
     for (const orphan of orphans) {

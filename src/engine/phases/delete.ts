@@ -2,33 +2,50 @@
 // (or a revoke) asks for it, and not used since it was deactivated; then asked (unless --yes).
 import { describeLastUse, findKey, revokedKeyDeleted } from '../keys.js';
 import type { RotationContext } from '../context.js';
-import { hold, open, type GateResult } from '../gate.js';
+import { hold, open, waitUntil, type GateResult } from '../gate.js';
+import { leakedToDelete } from '../revoke-also.js';
 import { wasUsed } from '../sessions.js';
 import { unusedByUsage, usageNow, withUsage } from '../usage.js';
-import { oldKey, retireIn, type PhaseStory } from './phase.js';
+import { retireIn, type PhaseStory } from './phase.js';
+
+/** The keys this delete deletes, as its question and holds name them: the old key, then each leaked key revoked inside the rotation. */
+export const keysToDelete = (state: RotationContext['state']): string =>
+  [...(state.oldKeyId ? [state.oldKeyId] : []), ...leakedToDelete(state).map((k) => `${k.keyId} (leaked)`)].join(', ');
+
+/** When the last leaked key revoked inside this rotation has been inactive for a whole soak (one revoked during the soak ends later). */
+function leakedSoakEnd(ctx: RotationContext): Date | undefined {
+  const ends = leakedToDelete(ctx.state).flatMap((k) => (k.revokedAt ? [Date.parse(k.revokedAt) + ctx.plan.soak] : []));
+  return ends.length > 0 ? new Date(Math.max(...ends)) : undefined;
+}
 
 /** Invariant 2: inactive for the whole soak, and not used since it was deactivated. */
 async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult> {
   const { state } = ctx;
-  const keyId = oldKey(ctx);
+  const keyId = keysToDelete(state);
   const soakEnd = state.deadlines.soak ? new Date(state.deadlines.soak) : undefined;
-  if (!state.deactivatedAt || !soakEnd || ctx.clock.now() < soakEnd) {
+  // No old key (a first rotation): the keys to delete are the leaked ones, inactive since their revoke.
+  if ((state.oldKeyId && !state.deactivatedAt) || !soakEnd || ctx.clock.now() < soakEnd) {
     return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
   }
+  const leakedEnd = leakedSoakEnd(ctx);
+  if (leakedEnd && ctx.clock.now() < leakedEnd) return waitUntil(leakedEnd, 'soak of the leaked keys revoked inside this rotation');
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
     return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
   }
+  // A leaked key tried after its revocation is evidence, not a reason to keep it: no last use is asked of those.
+  if (!state.oldKeyId) return open(`leaked ${keyId} inactive for the whole soak`);
   // Asked of a key the issuer no longer holds, an issuer such as IAM answers "no such key": the
   // delete left to do is that of the leaked keys revoked inside this rotation.
-  if (revokedKeyDeleted(state)) return open(`${keyId} was deleted already, when it was revoked or to make room for its replacement`);
-  const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(keyId));
-  const usedSince = wasUsed(use, new Date(state.deactivatedAt));
+  if (revokedKeyDeleted(state)) return open(`${state.oldKeyId} was deleted already, when it was revoked or to make room for its replacement`);
+  const old = state.oldKeyId;
+  const use = await ctx.call(ctx.issuer, 'lastUsed', () => ctx.issuer.lastUsed(old));
+  const usedSince = wasUsed(use, new Date(state.deactivatedAt!));
   if (usedSince && state.mode === 'revoke') {
     // A leaked key tried after its revocation is likely the attacker: evidence, not a reason to keep it.
     return open(`inactive since ${state.deactivatedAt}`, `WARNING: the revoked key was tried after it was revoked: ${describeLastUse(use)}`);
   }
-  if (usedSince && use.reported === 'sessions') return hold('old-key-sessions', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
-  if (usedSince) return hold('used-after-deactivate', { keyId, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
+  if (usedSince && use.reported === 'sessions') return hold('old-key-sessions', { keyId: old, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
+  if (usedSince) return hold('used-after-deactivate', { keyId: old, lastUsed: describeLastUse(use), deactivatedAt: state.deactivatedAt });
   return open(`inactive since ${state.deactivatedAt}`, `last used: ${describeLastUse(use)}`);
 }
 
@@ -38,18 +55,25 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
  * at every issuer, and one that can tell says 'gone' when there was nothing left to delete.
  */
 async function deleteOldKey(ctx: RotationContext, seen?: { exists: boolean }): Promise<void> {
-  const keyId = oldKey(ctx);
-  await deleteKey(ctx, keyId, { deleted: `deleted ${keyId}`, gone: `found ${keyId} already gone` }, seen);
+  const keyId = ctx.state.oldKeyId; // none in a first rotation: only leaked keys to delete
+  if (keyId) await deleteKey(ctx, keyId, { deleted: `deleted ${keyId}`, gone: `found ${keyId} already gone` }, seen);
   // Other leaked keys revoked inside this rotation (revoke-also.ts) go with it, under the same gate and
   // question. Deleting is idempotent, so a resumed delete deletes them again rather than read a list.
-  for (const { keyId: leaked } of ctx.state.alsoRevoked ?? []) {
-    await deleteKey(ctx, leaked, { deleted: `deleted leaked ${leaked} (revoked inside this rotation)`, gone: `found leaked ${leaked} already gone` });
+  for (const leaked of ctx.state.alsoRevoked ?? []) {
+    const id = leaked.keyId;
+    await deleteKey(ctx, id, { deleted: `deleted leaked ${id} (revoked inside this rotation)`, gone: `found leaked ${id} already gone` }, undefined, () => {
+      leaked.deletedAt ??= ctx.clock.now().toISOString(); // saved with the step's record
+    });
   }
 }
 
-/** Delete one key at the issuer (unless a list just showed it gone), then every copy of it in the stores; `said` is the audit record's text either way. */
-async function deleteKey(ctx: RotationContext, keyId: string, said: { deleted: string; gone: string }, seen?: { exists: boolean }): Promise<void> {
+/**
+ * Delete one key at the issuer (unless a list just showed it gone), then every copy of it in the stores;
+ * `said` is the audit record's text either way; `deleted` notes it in the record before that record is saved.
+ */
+export async function deleteKey(ctx: RotationContext, keyId: string, said: { deleted: string; gone: string }, seen?: { exists: boolean }, deleted?: () => void): Promise<void> {
   const gone = seen?.exists === false || (await ctx.call(ctx.issuer, 'delete', () => ctx.issuer.delete(keyId))) === 'gone';
+  deleted?.();
   if (gone) await ctx.record('delete-key', said.gone, 'skipped');
   else await ctx.record('delete-key', said.deleted);
   for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.explain('onDelete')}: ${keyId}`);
@@ -62,7 +86,8 @@ export const deleteOld: PhaseStory = {
   gate: withUsage(unusedSinceDeactivation, unusedByUsage),
   askNow: (ctx) => usageNow(ctx, unusedByUsage),
   act: (ctx) => deleteOldKey(ctx),
+  keys: (ctx) => keysToDelete(ctx.state),
   // After a crash the list is read again (time has passed): the audit log then says whether the
   // delete had reached the issuer, whatever the issuer's delete can tell.
-  resume: async (ctx) => deleteOldKey(ctx, { exists: (await findKey(ctx, oldKey(ctx))) !== undefined }),
+  resume: async (ctx) => deleteOldKey(ctx, ctx.state.oldKeyId ? { exists: (await findKey(ctx, ctx.state.oldKeyId)) !== undefined } : undefined),
 };

@@ -30,6 +30,8 @@ export interface PhaseStory {
   waitFor?(ctx: RotationContext): Promise<GateResult>;
   /** Where to go from here, when it is not simply the next phase in PHASE_NAMES. */
   next?(ctx: RotationContext): PhaseName | 'done';
+  /** The keys the side effect acts on, as its question names them, when not just the old key. */
+  keys?(ctx: RotationContext): string;
 }
 
 export interface Phase extends PhaseStory {

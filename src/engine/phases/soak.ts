@@ -9,7 +9,8 @@ import { deadline, oldKey, waitForDeadline, type PhaseStory } from './phase.js';
 async function soakOver(ctx: RotationContext): Promise<GateResult> {
   const check = ctx.plan.healthCheck;
   const soakEnd = new Date(ctx.state.deadlines.soak!);
-  if (!check) return waitForDeadline('soak', 'soak')(ctx);
+  // No old key (a first rotation soaking only leaked keys): nothing a failed probe could bring back.
+  if (!check || !ctx.state.oldKeyId) return waitForDeadline('soak', 'soak')(ctx);
   const health = await probe(check, ctx.planDir);
   if (!health.healthy) {
     return holdAndRollBack('health-check-failed', { plan: ctx.plan.name, keyId: oldKey(ctx), detail: health.detail }, health.detail);

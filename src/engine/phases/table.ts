@@ -34,7 +34,8 @@ const ROWS: Row[] = [
   { name: 'soak', summary: 'soak: the old key stays inactive but restorable', onResume: 'redo',
     act: soak.act, waitFor: soak.waitFor, calls: soak.calls, guards: soak.guards },
   { name: 'delete', summary: 'delete the old key (permanent)', onResume: 'check', announces: 'deleted', permanent: true,
-    gate: deleteOld.gate, askNow: deleteOld.askNow, act: deleteOld.act, resume: deleteOld.resume, calls: deleteOld.calls, guards: deleteOld.guards },
+    gate: deleteOld.gate, askNow: deleteOld.askNow, act: deleteOld.act, resume: deleteOld.resume, calls: deleteOld.calls, guards: deleteOld.guards,
+    keys: deleteOld.keys },
 ];
 
 /** The rows by name, each knowing where it goes next; refuses (at load) a table out of PHASE_NAMES order. */

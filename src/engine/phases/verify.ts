@@ -3,6 +3,7 @@
 import { KeyrotError } from '../../errors.js';
 import type { RotationContext } from '../context.js';
 import { newCredential, strayTargets } from '../keys.js';
+import { leakedToDelete } from '../revoke-also.js';
 import type { PhaseName } from '../rotation.js';
 import type { PhaseStory, Redirect } from './phase.js';
 import { retireNewKey } from './retire.js';
@@ -45,8 +46,12 @@ async function readBackAndProve(ctx: RotationContext): Promise<void | Redirect> 
   await ctx.record('verify', `${count(ctx.stores.length, 'target')} serve${ctx.stores.length === 1 ? 's' : ''} ${state.newKeyId} (${state.newFingerprint})${ctx.plan.verify ? '; it authenticates' : ''}`);
 }
 
-/** A first key is done here; a revoke skips the overlap (the old key is dead already). */
-const afterVerify = ({ state }: RotationContext): PhaseName | 'done' => (!state.oldKeyId ? 'done' : state.mode === 'revoke' ? 'deactivate' : 'drain');
+/**
+ * A first key is done here, unless leaked keys were revoked inside its rotation: they soak, then its
+ * delete deletes them. A revoke skips the overlap (the old key is dead already).
+ */
+const afterVerify = ({ state }: RotationContext): PhaseName | 'done' =>
+  !state.oldKeyId ? (leakedToDelete(state).length > 0 ? 'soak' : 'done') : state.mode === 'revoke' ? 'deactivate' : 'drain';
 
 export const verify: PhaseStory = {
   calls: (ctx) => [...ctx.stores.map((s) => s.explain('readBack')), ...(ctx.plan.verify ? [ctx.issuer.explain('verify')] : [])],
