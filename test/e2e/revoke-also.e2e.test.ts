@@ -49,3 +49,34 @@ describe('a gitleaks report with both access keys of one IAM user', () => {
     expect(deleted.stdout).toContain(`deleted leaked ${stray} (revoked inside this rotation)`);
   }, 120_000);
 });
+
+describe('the second leaked key, its revoke abandoned before the delete', () => {
+  it('abandon and status name it as not deleted; `revoke --delete --key` of it after its soak deletes it (exit 0)', async () => {
+    await createUser('svc');
+    const plan = iamPlan('svc', 'svc');
+    expect((await run(plan)).code).toBe(0);
+    const served = published('svc')!.keyId;
+    const stray = (await createKey('svc')).accessKeyId;
+    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
+    const revoked = await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan]);
+    expect(revoked.code, text(revoked)).toBe(0);
+    const replacement = published('svc')!.keyId;
+
+    const abandoned = await keyrot(['abandon', '--state', STATE, plan]);
+    expect(abandoned.code, text(abandoned)).toBe(0);
+    const advice = `leaked ${stray} inactive, not deleted: \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it once its soak is over, or the plan's next rotation (\`keyrot run --state ${STATE} ${plan}\`) does`;
+    expect(abandoned.stdout).toContain(advice);
+    const status = await keyrot(['status', '--state', STATE, plan]);
+    expect(status.stdout).toMatch(new RegExp(`^  also revoked \\(leaked\\) ${stray} at \\S+Z, not deleted$`, 'm'));
+    expect(status.stdout).toContain(`  next: ${advice}`);
+    expect((await keysOf('svc')).find((k) => k.id === stray)).toEqual({ id: stray, status: 'Inactive' });
+
+    await sleep(1_500); // the plan's soak is 1s
+    const deleted = await keyrot(['revoke', '--delete', '--key', stray, '--yes', '--state', STATE, plan]);
+    expect(deleted.code, text(deleted)).toBe(0);
+    expect(deleted.stdout).toContain(`deleted leaked ${stray}, inactive since `);
+    expect(await keysOf('svc')).toEqual([{ id: replacement, status: 'Active' }]);
+    const after = await keyrot(['status', '--state', STATE, plan]);
+    expect(after.stdout).not.toContain(stray);
+  }, 120_000);
+});
