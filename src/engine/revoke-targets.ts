@@ -8,7 +8,7 @@ import { readFileOrPipe } from '../bounded-read.js';
 import type { LoadedPlan } from '../plan/load.js';
 import { leakFromSecret, MAX_REPORT_BYTES, parseLeakReport, type LeakFinding, type LeakReport } from './leak-report.js';
 import type { SessionOptions } from './options.js';
-import { currentKeyOf, finishedRevokeOf } from './revoke.js';
+import { currentKeyOf, deletedRevokeOf, finishedRevokeOf } from './revoke.js';
 import { findOwners, type NotAsked, type OwnerSearch, type Verdict } from './revoke-owner.js';
 import { count } from '../shared/plural.js';
 
@@ -57,6 +57,8 @@ async function ownerOf(plans: LoadedPlan[], keyId: string, options: SessionOptio
     }
     return { plan, keyId: verdict.owner.keyId, locations: [] };
   }
+  const deleted = await deletedRevokeOf(plans, keyId, options);
+  if (deleted) return { plan: deleted, keyId, locations: [] };
   const finished = await finishedRevokeOf(plans, keyId, options);
   if (finished) throw finished;
   if ('undecided' in verdict) throw undecidedError(`key ${keyId}`, search.verdicts, options.command);

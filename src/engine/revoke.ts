@@ -76,6 +76,25 @@ export async function finishedRevokeOf(plans: LoadedPlan[], keyId: string, optio
   return undefined;
 }
 
+/**
+ * A key no issuer lists whose revoke is still in flight: keyrot deleted it itself, to make room for its
+ * replacement (the issuer was full) or at once (it cannot deactivate). Its plan, said plainly: the
+ * revoke goes on there (with --delete, its delete deletes what is left of it) instead of "not found".
+ */
+export async function deletedRevokeOf(plans: LoadedPlan[], keyId: string, options: Pick<SessionOptions, 'states' | 'reporter'>): Promise<LoadedPlan | undefined> {
+  for (const loaded of plans) {
+    const saved = await (await options.states.of(loaded)).load(loaded.plan.name).catch(() => undefined);
+    if (saved?.phase === 'done' || saved?.oldKeyId !== keyId || !revokedKeyDeleted(saved)) continue;
+    const file = commandArg(loaded.file, options.states.spec);
+    options.reporter.event({
+      type: 'note', plan: saved.plan,
+      message: `${keyId} was deleted already by its own revoke, rotation ${saved.rotationId} of plan ${saved.plan} (keyrot's records; \`keyrot history ${file}\` says when and why); that revoke goes on`,
+    });
+    return loaded;
+  }
+  return undefined;
+}
+
 /** One key to revoke, and the command's one question. */
 export interface KeyRevoke {
   plan: LoadedPlan;

@@ -80,3 +80,25 @@ describe('the second leaked key, its revoke abandoned before the delete', () => 
     expect(after.stdout).not.toContain(stray);
   }, 120_000);
 });
+
+describe('`revoke --delete --key` naming the first key, which made room for its replacement', () => {
+  it('says plainly that keyrot deleted it already, and in which rotation; its revoke\'s delete deletes the second (exit 0)', async () => {
+    await createUser('svc');
+    const plan = iamPlan('svc', 'svc');
+    expect((await run(plan)).code).toBe(0);
+    const served = published('svc')!.keyId;
+    const stray = (await createKey('svc')).accessKeyId;
+    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
+    expect((await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan])).code).toBe(0);
+    const replacement = published('svc')!.keyId;
+    const rotationId = (JSON.parse(suite.ws.read(`${STATE}/state/svc.json`)) as { rotationId: string }).rotationId;
+
+    await sleep(1_500); // the plan's soak is 1s
+    const deleted = await keyrot(['revoke', '--delete', '--key', served, '--yes', '--state', STATE, plan]);
+    expect(deleted.code, text(deleted)).toBe(0);
+    expect(text(deleted)).not.toContain('revoke-no-owner');
+    expect(deleted.stdout).toContain(`${served} was deleted already by its own revoke, rotation ${rotationId} of plan svc (keyrot's records; \`keyrot history --state ${STATE} ${plan}\` says when and why); that revoke goes on`);
+    expect(deleted.stdout).toContain(`deleted leaked ${stray} (revoked inside this rotation)`);
+    expect(await keysOf('svc')).toEqual([{ id: replacement, status: 'Active' }]);
+  }, 120_000);
+});
