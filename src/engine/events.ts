@@ -34,6 +34,8 @@ export type Emit = (event: RunEvent) => void;
  */
 export interface Reporter {
   event(e: RunEvent): void;
+  /** One result as soon as it is known, where a command has several for one plan (a revoke of two of its keys). */
+  result?(r: PlanResult): void;
   summary(results: PlanResult[]): void;
   pause?(): void;
 }

@@ -34,6 +34,14 @@ describe('a gitleaks report with both access keys of one IAM user', () => {
     expect(revoked.stdout).toContain(`revoked ${served}; replacement ${replacement} published; the leaked key was deleted to make room for it (the issuer was full)`);
     expect(revoked.stdout).toContain(`revoked ${stray}; the rotation in flight goes on where it stood, at soak (waiting); \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it with ${served} after the soak`);
     expect(text(revoked)).not.toContain('revoke-conflict');
+    // The summary: one row per key, each with its own last event (not the first key's twice).
+    const table = revoked.stdout.slice(revoked.stdout.lastIndexOf('\nplan ')).trim().split('\n');
+    expect(table).toEqual([
+      'plan  outcome  last event',
+      expect.stringMatching(/^svc   done     soak until \S+Z$/),
+      `svc   done     revoked ${stray}; the rotation in flight goes on where it stood, at soak (waiting); \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it with ${served} after the soak`,
+      '2 plans: 2 done',
+    ]);
 
     const status = await keyrot(['status', '--state', STATE, plan]);
     expect(status.stdout).toMatch(new RegExp(`^  also revoked \\(leaked\\) ${stray} at \\S+Z$`, 'm'));

@@ -46,16 +46,50 @@ export function describeEvent(event: RunEvent): { text: string; lines: string[] 
   }
 }
 
-/** The last thing worth saying about each plan, kept by reporters for the summary table. */
-export function lastWords(e: RunEvent, words: Map<string, string>): void {
-  if (e.type === 'done' || e.type === 'held' || e.type === 'failed' || e.type === 'not-due' || e.type === 'waiting') {
-    words.set(e.plan, describeEvent(e).text);
+/**
+ * The last thing worth saying about each plan, kept by reporters for the summary table: its last outcome
+ * event (done, held, failed, not due, waiting), else its last note. A command that has several results for
+ * one plan (a revoke of two of its keys) says when each is known (Reporter.result): what was said up to
+ * then is that result's row, and the next one starts afresh, so a row never shows another key's event.
+ */
+export class LastWords {
+  private settled = new Map<string, string>();
+  private noted = new Map<string, string>();
+  private taken: Array<{ plan: string; words: string }> = [];
+
+  hear(e: RunEvent): void {
+    if (e.type === 'done' || e.type === 'held' || e.type === 'failed' || e.type === 'not-due' || e.type === 'waiting') {
+      this.settled.set(e.plan, describeEvent(e).text);
+    } else if (e.type === 'note') {
+      this.noted.set(e.plan, describeEvent(e).text);
+    }
+  }
+
+  /** A result is known: its row's words are what was said about its plan since the last one. */
+  take(result: PlanResult): void {
+    this.taken.push({ plan: result.plan, words: this.of(result.plan) });
+    this.settled.delete(result.plan);
+    this.noted.delete(result.plan);
+  }
+
+  of(plan: string): string {
+    return this.settled.get(plan) ?? this.noted.get(plan) ?? '';
+  }
+
+  /** Each result's words, in order: the ones taken when it was known, else what was said about its plan. */
+  rows(results: PlanResult[]): string[] {
+    const taken = [...this.taken];
+    return results.map((r) => {
+      const i = taken.findIndex((t) => t.plan === r.plan);
+      return i >= 0 ? taken.splice(i, 1)[0]!.words : this.of(r.plan);
+    });
   }
 }
 
 /** One row per plan: name, outcome, and what happened last. */
-export function summaryTable(results: PlanResult[], words: Map<string, string>): string[] {
-  const rows = results.map((r) => [r.plan, outcomeText(r.outcome), words.get(r.plan) ?? '']);
+export function summaryTable(results: PlanResult[], words: LastWords): string[] {
+  const said = words.rows(results);
+  const rows = results.map((r, i) => [r.plan, outcomeText(r.outcome), said[i]!]);
   const widths = [0, 1].map((i) => Math.max(i === 0 ? 4 : 7, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padEnd(widths[1]!)}  ${cells[2]}`.trimEnd();
   const counts = new Map<string, number>();

@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import ora, { type Ora } from 'ora';
 import { formatDuration } from '../../shared/duration.js';
 import { printableDeep } from '../../shared/printable.js';
-import { describeEvent, lastWords, summaryTable } from './describe.js';
+import { describeEvent, LastWords, summaryTable } from './describe.js';
 import type { Reporter, RunEvent } from '../../engine/events.js';
 import type { PlanResult } from '../../engine/outcome.js';
 
@@ -17,7 +17,7 @@ export class HumanReporter implements Reporter {
   private spinner: Ora = ora({ stream: process.stdout, discardStdin: false });
   private ticker: NodeJS.Timeout | undefined;
   private waitingFor: string | undefined;
-  private words = new Map<string, string>();
+  private words = new LastWords();
 
   private stopTicker() {
     if (this.ticker) clearInterval(this.ticker);
@@ -42,7 +42,7 @@ export class HumanReporter implements Reporter {
 
   event(raw: RunEvent): void {
     const e = printableDeep(raw); // a reason or a message may quote a server, a report or a plan
-    lastWords(e, this.words);
+    this.words.hear(e);
     const { text, lines } = describeEvent(e);
     switch (e.type) {
       case 'start':
@@ -93,6 +93,10 @@ export class HumanReporter implements Reporter {
         this.line(`  ${pad('done')} ${chalk.green('✔')} ${text}`);
         return;
     }
+  }
+
+  result(r: PlanResult): void {
+    this.words.take(r);
   }
 
   summary(results: PlanResult[]): void {

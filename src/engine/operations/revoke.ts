@@ -39,7 +39,9 @@ export async function revokeKeys(plans: LoadedPlan[], request: RevokeRequest, op
     if (options.signal.aborted) break;
     const one = { plan: target.plan, keyId: target.keyId, locations: target.locations, delete: request.delete, count: targets.length, consent, withYes: request.withYes };
     const outcome = await revokeKey(one, options).catch(failedToStart(target.plan, options));
-    results.push({ plan: target.plan.plan.name, outcome });
+    const result = { plan: target.plan.plan.name, outcome };
+    options.reporter.result?.(result);
+    results.push(result);
   }
   if (undecided) {
     // Said last, where a person reading the end of the output (or a log) sees it: this is exit 4.
