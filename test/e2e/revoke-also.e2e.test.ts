@@ -38,7 +38,7 @@ describe('a gitleaks report with both access keys of one IAM user', () => {
     const table = revoked.stdout.slice(revoked.stdout.lastIndexOf('\nplan ')).trim().split('\n');
     expect(table).toEqual([
       'plan  outcome  last event',
-      expect.stringMatching(/^svc   done     soak until \S+Z$/),
+      expect.stringMatching(/^svc {3}done {5}soak until \S+Z$/),
       `svc   done     revoked ${stray}; the rotation in flight goes on where it stood, at soak (waiting); \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it with ${served} after the soak`,
       '2 plans: 2 done',
     ]);
