@@ -35,7 +35,7 @@ export interface RotationContext {
    *  'skipped') one found already done: by a run that died before recording it, or by someone else. */
   record(action: string, detail: string, outcome?: 'ok' | 'skipped'): Promise<void>;
   /** Write one audit record for a hold, a failure or an operator's decision (approve, abandon). */
-  audit(phase: string, outcome: 'held' | 'failed' | 'ok', detail: string, action?: string): Promise<void>;
+  audit(phase: string, outcome: 'held' | 'failed' | 'ok' | 'skipped', detail: string, action?: string): Promise<void>;
   /** Tell the plan's notify hooks; never fails (a failed hook is reported and audited). */
   notify(outcome: NotifyOutcome, message?: string): Promise<void>;
   /** Why the plan lock was lost, if it was. */

@@ -10,7 +10,7 @@ import type { SessionOptions } from './options.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
 import { alsoRevoked, alsoRevoking, finishAlsoRevoked, leftToDelete, withAlsoRevoked } from './revoke-also.js';
 import { deleteLeftover } from './revoke-leftover.js';
-import { endLeakedSessions } from './revoke-sessions.js';
+import { endInactiveKeySessions, endLeakedSessions } from './revoke-sessions.js';
 import { revokedKeyDeleted, servedBy } from './keys.js';
 import { buildProviders, callProvider } from './providers.js';
 import type { RotationContext } from './context.js';
@@ -138,7 +138,10 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
     }
     if ('nothing' in start) {
       options.reporter.event({ type: 'note', plan, message: `nothing to revoke: ${start.nothing}` });
-      return { status: 'done' as const };
+      // Inactive already, but not by a revoke of keyrot's: the sessions it opened before are still the attacker's.
+      const ours = session.saved !== undefined && revoked(session.saved);
+      const failed = !req.delete && !ours ? await endInactiveKeySessions(session.context(session.saved ?? session.fresh()), keyId) : undefined;
+      return failed ? outcomeOfError(failed) : { status: 'done' as const };
     }
     const what = req.count > 1 ? `${req.count} keys (listed above)` : `${keyId} of plan ${plan}`;
     const answer = await req.consent(req.delete

@@ -108,6 +108,10 @@ export interface OpenSessions {
    *  `KeyrotError('db-sessions-not-ended')` when keyrot's login may not (its hint names the grant). Absent
    *  where the issuer cannot tell them apart at all: the revoke then says they were left open, and why. */
   end?(keyId: string): Promise<SessionsEnded>;
+  /** Set where one login holds every key (Redis: one ACL user, several passwords), so a session cannot be
+   *  told to be a given key's: why. A revoke then ends sessions only by what keyrot knows of the keys it
+   *  stopped itself; for a leaked key found inactive already, they are left open, and it says so. */
+  readonly sharedLogin?: string;
 }
 
 /** What ending a revoked key's sessions did. */

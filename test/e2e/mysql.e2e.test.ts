@@ -48,6 +48,7 @@ const { kit } = databaseScenarios({
   async asAdministrator(statement) {
     await db.sql(statement);
   },
+  disableByHand: (user) => `ALTER USER '${user}'@'%', '${user}'@'127.0.0.1' ACCOUNT LOCK`,
   /** The published user is unlocked with one password on both its hosts; the other locked without one; both keep their grants. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {
     const user = userOf(keyId);

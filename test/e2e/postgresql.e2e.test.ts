@@ -41,6 +41,7 @@ const { kit } = databaseScenarios({
   async asAdministrator(statement) {
     await db.sql(statement);
   },
+  disableByHand: (role) => `ALTER ROLE "${role}" NOLOGIN`,
   /** Exactly one role logs in, with the published password; both stay in the group and may read the table. */
   async onlyPublishedInUse({ keyId, secret }: StoredKey) {
     const user = userOf(keyId);

@@ -30,6 +30,8 @@ export interface DatabaseUnderTest {
   logins(source: Record<string, unknown>): [string, string];
   /** The database the consumer's pool opens (SQL servers). */
   consumerDatabase?: string;
+  /** The statement an administrator runs to disable a login by hand (SQL servers: a login per key). */
+  disableByHand?(user: string): string;
 }
 
 export interface Held {
@@ -229,6 +231,62 @@ export function databaseScenarios(db: DatabaseUnderTest): { ws(): Workspace; kit
       await attacker.end();
     }, 60_000);
   });
+
+  describe(`${db.kind}: the old password an abandoned rotation left inactive leaks`, () => {
+    // Where each key is its own login its sessions are ended; Redis (one user, every password) cannot tell which.
+    const tellsKeys = db.kind !== 'redis';
+    it(tellsKeys ? 'nothing to revoke, but the session it opened is ended (exit 0)' : 'nothing to revoke, and its sessions are said plainly to be left open: Redis cannot tell which (exit 0)', async () => {
+      const plan = kit.plan('svc', fixture.source);
+      expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+      const old = kit.published('svc');
+      await runUntil(plan, 'soak');
+      expect((await kit.cli(['rollback', plan])).code).toBe(0);
+      const attacker = await db.hold(userOf(old.keyId), old.secret); // opened while it logged in again
+      expect((await kit.cli(['run', '--no-wait', '--resume-after-rollback', plan])).code).toBe(75); // deactivated again: the soak
+      expect((await kit.cli(['abandon', plan])).code).toBe(0);
+      expect(await db.canLogIn(userOf(old.keyId), old.secret)).toBe(false);
+      expect(await attacker.alive()).toBe(true);
+
+      const revoke = await kit.cli(['revoke', '--yes', '--key', old.keyId, plan]);
+      expect(revoke.code, revoke.stderr).toBe(0);
+      expect(revoke.stdout).toContain(`nothing to revoke: ${old.keyId} is already inactive`);
+      if (tellsKeys) {
+        expect(revoke.stdout).toContain(`ended 1 session open as leaked key ${old.keyId}`);
+        expect(await attacker.alive()).toBe(false);
+      } else {
+        const said = `sessions open as leaked ${old.keyId} (inactive already) left open: keyrot cannot tell them from the current key's: one ACL user (${userOf(old.keyId)}) holds every password, and Redis does not say which password a connection used`;
+        expect(revoke.stderr).toContain(said);
+        expect(kit.audit().find((r) => r.action === 'end-sessions')).toMatchObject({ outcome: 'skipped', detail: said });
+        expect(await attacker.alive()).toBe(true);
+      }
+      expect(kit.leaks()).toEqual([]);
+      await attacker.end();
+    }, 60_000);
+  });
+
+  if (db.disableByHand) {
+    const disable = db.disableByHand.bind(db);
+    describe(`${db.kind}: a leaked password found inactive already`, () => {
+      it('disabled by hand, not by keyrot: nothing to revoke, but the session it opened is ended, shown and audited (exit 0)', async () => {
+        const plan = kit.plan('svc', fixture.source);
+        expect((await kit.cli(['run', '--yes', plan])).code).toBe(0);
+        const leaked = kit.published('svc');
+        const attacker = await db.hold(userOf(leaked.keyId), leaked.secret);
+        await db.asAdministrator(disable(userOf(leaked.keyId)));
+        const before = kit.state('svc');
+
+        const revoke = await kit.cli(['revoke', '--yes', '--key', leaked.keyId, plan]);
+        expect(revoke.code, revoke.stderr).toBe(0);
+        expect(revoke.stdout).toContain(`nothing to revoke: ${leaked.keyId} is already inactive`);
+        expect(revoke.stdout).toContain(`ended 1 session open as leaked key ${leaked.keyId}`);
+        expect(await attacker.alive()).toBe(false);
+        expect(kit.audit().find((r) => r.action === 'end-sessions')).toMatchObject({ outcome: 'ok', phase: 'revoke', detail: `ended 1 session open as leaked key ${leaked.keyId}` });
+        expect(kit.state('svc')).toEqual(before); // no rotation started
+        expect(kit.leaks()).toEqual([]);
+        await attacker.end();
+      }, 60_000);
+    });
+  }
 
   return { ws: () => ws, kit, server: () => server, source: () => fixture.source };
 }

@@ -430,7 +430,7 @@ describe('which key each decision is about (the survivors of mutation run 12)', 
     expect([status(second), status(replacement)]).toEqual(['inactive', 'active']);
   });
 
-  it('the old key an abandoned rotation left inactive, revoked: nothing to revoke, its sessions untouched (keyrot ends those of a key it revoked)', async () => {
+  it('the old key an abandoned rotation left inactive, revoked: nothing to revoke, but its open sessions are ended (the attacker\'s foothold); the abandoned record is left as it was', async () => {
     const ended: string[] = [];
     rig.issuer.openSessions = { explain: 'fake:end', end: async (id) => (ended.push(id), { ended: 1 }) };
     const { old } = await rotationInDrain();
@@ -438,12 +438,14 @@ describe('which key each decision is about (the survivors of mutation run 12)', 
     expect((await run(plan, rig.clock, { providers: providers(), wait: false })).outcome).toMatchObject({ status: 'waiting' }); // the soak
     await operate(plan, { decision: 'abandon', retireNew: false }, { ...sessionOptions(rig.clock, [], { wait: false, providers: providers() }), command: 'keyrot abandon' });
     expect(saved()).toMatchObject({ mode: 'rotate', phase: 'done', abandoned: true, oldKeyId: old });
+    const record = saved();
     expect(status(old)).toBe('inactive');
     const { outcome, events } = await revokeOne(old);
     expect(outcome).toEqual({ status: 'done' });
     expect(notes(events)).toEqual([`nothing to revoke: ${old} is already inactive at fake issuer`]);
-    expect(ended).toEqual([]);
-    expect(audit().filter((line) => line.startsWith('end-sessions'))).toEqual([]);
+    expect(ended).toEqual([old]);
+    expect(audit().filter((line) => line.startsWith('end-sessions'))).toEqual([`end-sessions: ended 1 session open as leaked key ${old}`]);
+    expect(saved()).toEqual(record);
   });
 
   it('`revoke --delete` again once the revoke is done is refused: nothing asked, no key made or deleted', async () => {

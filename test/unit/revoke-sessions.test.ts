@@ -144,24 +144,49 @@ describe('the same revoke again ends the sessions it could not end, and only the
     expect(endSteps(again.events)).toEqual([]);
   });
 
-  it('a key already inactive that no revoke recorded: nothing to revoke, exit 0, no session ended', async () => {
+  it('a key already inactive that no revoke recorded: nothing to revoke, but the sessions it opened are ended, audited and shown (exit 0)', async () => {
     servedKey(rig);
     const inactive = rig.issuer.seed('inactive');
     sessionsOpen(1);
     const { outcome, events } = await revoke(inactive);
     expect(outcome).toEqual({ status: 'done' });
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', message: `nothing to revoke: ${inactive} is already inactive at fake issuer` }));
-    expect(ended()).toEqual([]);
+    expect(ended()).toEqual([`end sessions ${inactive}`]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'step', action: 'end-sessions', detail: `ended 1 session open as leaked key ${inactive}` }));
+    expect(readAudit(stateDirOf(rigPlan(rig))).find((r) => r.action === 'end-sessions')).toMatchObject({ outcome: 'ok', phase: 'revoke', detail: `ended 1 session open as leaked key ${inactive}` });
+    expect(rig.issuer.calls.filter((c) => !c.startsWith('end sessions'))).toEqual([]); // nothing created, nothing deactivated
   });
 
-  it('while the revoke of one key soaks, another key already inactive is nothing to revoke: its sessions are not ended', async () => {
+  it('at an issuer where one login holds every key (Redis), they cannot be told apart: left open, and said plainly (a warning, audited)', async () => {
+    servedKey(rig);
+    const inactive = rig.issuer.seed('inactive');
+    sessionsOpen(1);
+    Object.assign(rig.issuer.openSessions!, { sharedLogin: 'one user holds every password' });
+    const { outcome, events } = await revoke(inactive);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(ended()).toEqual([]);
+    const said = `sessions open as leaked ${inactive} (inactive already) left open: keyrot cannot tell them from the current key's: one user holds every password`;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'warning', message: said }));
+    expect(readAudit(stateDirOf(rigPlan(rig))).find((r) => r.action === 'end-sessions')).toMatchObject({ outcome: 'skipped', detail: said });
+  });
+
+  it('ending them fails: said with the way to end them, exit 4; nothing else changes', async () => {
+    servedKey(rig);
+    const inactive = rig.issuer.seed('inactive');
+    sessionsOpen(1, refused);
+    const { outcome } = await revoke(inactive);
+    expect(outcome).toMatchObject({ status: 'failed', code: 'db-sessions-not-ended' });
+    expect(exitCodeOf(outcome)).toBe(4);
+  });
+
+  it('while the revoke of one key soaks, another key already inactive is nothing to revoke: its sessions are ended too', async () => {
     const leaked = servedKey(rig);
     sessionsOpen(1);
     await revoke(leaked);
     const other = rig.issuer.seed('inactive');
     const { outcome } = await revoke(other);
     expect(outcome).toEqual({ status: 'done' });
-    expect(ended()).toEqual([`end sessions ${leaked}`]);
+    expect(ended()).toEqual([`end sessions ${leaked}`, `end sessions ${other}`]);
   });
 
   it('after --delete finished it, at an issuer that still lists the deleted login as inactive: the re-run ends the sessions (exit 0), or says again why not (exit 4)', async () => {

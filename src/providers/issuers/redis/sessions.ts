@@ -27,6 +27,7 @@ interface Lookups {
 export function killConnections(redis: RedisApi, { user, admin, provider, keys, clients }: Lookups): OpenSessions {
   return {
     explain: cmd.killExplained(user),
+    sharedLogin: `one ACL user (${user}) holds every password, and Redis does not say which password a connection used`,
     end: (keyId) =>
       redis.admin('CLIENT KILL', async (send) => {
         const all = await keys(send);
