@@ -336,6 +336,27 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     expect(statusIn('delta', spare.id)).toBe('active');
   });
 
+  it('`--delete` of a key its own revoke deleted already (to make room): keyrot\'s records say so, and that revoke\'s delete goes on (exit 0, not "no plan holds it")', async () => {
+    const leaked = keyOf('bravo').keyId;
+    expect((await revoke({ key: leaked })).results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    // As when the issuer was full: the revoked key was deleted to make room, before the list create saved.
+    const file = path.join(stateDir(), 'state', 'bravo.json');
+    const state = ws.json<{ keysBeforeCreate: string[]; rotationId: string }>('.keyrot/state/bravo.json');
+    ws.write(path.relative(ws.dir, file), JSON.stringify({ ...state, keysBeforeCreate: state.keysBeforeCreate.filter((k) => k !== leaked) }));
+    const ledger = ws.json<{ keys: Array<{ id: string }> }>('.keyrot/generated/bravo.json');
+    ws.write('.keyrot/generated/bravo.json', JSON.stringify({ ...ledger, keys: ledger.keys.filter((k) => k.id !== leaked) }));
+    clock.advance(8 * 24 * 3600_000);
+    const { results, events, asked } = await revoke({ key: leaked }, plans, { delete: true });
+    expect(results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(notes(events)).toContainEqual(
+      `bravo note: ${leaked} was deleted already by its own revoke, rotation ${state.rotationId} of plan bravo (keyrot's records; \`keyrot history ${plans[1]!.file}\` says when and why); that revoke goes on`,
+    );
+    expect(asked).toEqual([`permanently delete the revoked key ${leaked} of plan bravo once its soak is over?`]);
+    expect(ws.json<{ phase: string }>('.keyrot/state/bravo.json').phase).toBe('done');
+    // A key no record names stays "no plan holds it".
+    expect((await revoke({ key: 'key-0000000000ff' }, plans, { delete: true })).results).toMatchObject({ code: 'revoke-no-owner' });
+  });
+
   it('a key that is already inactive (and no revoke of it in flight): nothing to revoke, nothing asked', async () => {
     const ledger = ws.json<{ keys: Record<string, unknown>[] }>('.keyrot/generated/charlie.json');
     const old = { id: 'key-0000000000ac', status: 'inactive', createdAt: clock.now().toISOString(), fingerprint: 'sha256:0001' };
