@@ -5,12 +5,15 @@
 import type { RotationContext } from './context.js';
 import type { Outcome } from './outcome.js';
 import { deleteKey } from './phases/delete.js';
-import { leftToDelete } from './revoke-also.js';
+import { finishAlsoRevoked, leftToDelete } from './revoke-also.js';
 
 /** Delete `keyId`, left undeleted by the finished rotation `ctx` holds, once its soak is over; else say when. */
 export async function deleteLeftover(ctx: RotationContext, keyId: string): Promise<Outcome> {
   const leaked = leftToDelete(ctx.state).find((k) => k.keyId === keyId)!;
   const plan = ctx.plan.name;
+  // Its revoke was cut short before the rotation was abandoned: revoke first (deactivate before delete);
+  // its soak starts now.
+  if (!leaked.finished) await finishAlsoRevoked(ctx);
   const soakEnd = new Date(Date.parse(leaked.revokedAt ?? ctx.state.completedAt!) + ctx.plan.soak);
   if (ctx.clock.now() < soakEnd) {
     ctx.emit({ type: 'note', plan, message: `${keyId} has been inactive since ${leaked.revokedAt}; its soak ends ${soakEnd.toISOString()}: the same command deletes it then` });

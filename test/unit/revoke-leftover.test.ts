@@ -199,6 +199,23 @@ describe('`revoke --delete --key` of a leaked key an abandoned rotation left', (
     expect((await statusOf([plan], {}, sessionOptions(rig.clock, [], { providers: providers() }))).rotations).toEqual([]);
     expect((await revokeOne(stray, { delete: true })).outcome).toMatchObject({ code: 'revoke-delete-first' });
   });
+  it('its revoke cut short before the abandon: `revoke --delete` revokes it first (deactivated, never deleted active), and its soak starts then', async () => {
+    servedKey(rig);
+    await runPlan();
+    const stray = rig.issuer.seed('active');
+    await revokeOne(stray);
+    await decide(plan, { decision: 'abandon' }, { ...sessionOptions(rig.clock, [], { wait: false, providers: providers() }), command: 'keyrot abandon' });
+    // As a revoke killed before its deactivate left it: begun, not finished; the key still active.
+    const record = saved();
+    record.alsoRevoked = [{ keyId: stray, revokedAt: null, finished: false }];
+    writeFileSync(path.join(stateDirOf(plan), 'state', 'api.json'), JSON.stringify(record));
+    rig.issuer.keys.find((k) => k.id === stray)!.status = 'active';
+    rig.clock.advance(30 * DAY);
+    const { outcome } = await revokeOne(stray, { delete: true });
+    expect(outcome).toEqual({ status: 'waiting', until: new Date(rig.clock.now().getTime() + 7 * DAY) });
+    expect(status(stray)).toBe('inactive');
+    expect(saved().alsoRevoked).toEqual([{ keyId: stray, revokedAt: rig.clock.now().toISOString(), finished: true }]);
+  });
 });
 
 describe('a leaked key revoked during the soak', () => {
