@@ -18,7 +18,7 @@
 // the stat of the written file (fstat of a descriptor) and closing it once synced. Each of those
 // through the pool was a round trip (two thread wake-ups) on every save, several times per rotation.
 import { randomBytes } from 'node:crypto';
-import fs, { closeSync, fstatSync, lstatSync, type Stats } from 'node:fs';
+import fs, { closeSync, fstatSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,14 +29,20 @@ const datasyncFd = promisify(fs.fdatasync);
 const chmodFd = promisify(fs.fchmod);
 const chownFd = promisify(fs.fchown);
 
-/** lstat, or undefined when nothing is there (any failure, as `lstat(...).catch(() => undefined)` was). */
-export function lookAt(file: string): Stats | undefined {
+/** A look that answers undefined when nothing is there or it fails (as `lstat(...).catch(() => undefined)` did). */
+function quietly(look: () => Stats | undefined): Stats | undefined {
   try {
-    return lstatSync(file, { throwIfNoEntry: false });
+    return look();
   } catch {
     return undefined;
   }
 }
+
+/** lstat of the path itself, or undefined. */
+export const lookAt = (file: string) => quietly(() => lstatSync(file, { throwIfNoEntry: false }));
+
+/** stat through a link, or undefined. */
+export const lookThrough = (file: string) => quietly(() => statSync(file, { throwIfNoEntry: false }));
 
 /** Which file is at a path: writeAtomic replaces it (a new inode), so another writer's save changes this.
  *  A store that remembers it after its own write can tell, with one stat, that nobody wrote since. */

@@ -47,9 +47,8 @@ async function readHolder(lockDir: string): Promise<Held | undefined> {
   try {
     // Synchronous, as records are read (bounded-read.ts): a few hundred bytes, read at every release
     // and heartbeat; through the thread pool that was four round trips (open, fstat, read, close).
-    const text = readBounded(path.join(lockDir, HOLDER), MAX_HOLDER_BYTES);
-    if (text === 'too-large' || text === 'not-a-file') return undefined;
-    const value = JSON.parse(text) as Held;
+    // Its answers for a pipe or an oversized file ('not-a-file', 'too-large') are no JSON: parse throws.
+    const value = JSON.parse(readBounded(path.join(lockDir, HOLDER), MAX_HOLDER_BYTES)) as Held;
     // `null` throws here, and any other JSON value has no number `pid`: both name no holder.
     return typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
   } catch {

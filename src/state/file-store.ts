@@ -7,14 +7,14 @@
 // writes nothing: the file on disk already says all there is to say. One stat per save still makes
 // sure the file is the one this process last saw (a holder that stalled past its lease and lost the
 // lock must not overwrite its successor's record): if it is not, the file is read again as before.
-import { statSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import type { RotationState } from './rotation-state.js';
 import { AuditLog } from './file-audit.js';
-import { fileSignature, lookAt, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
+import { fileSignature, lookAt, lookThrough, writeAtomic, type FileSignature } from '../shared/atomic-file.js';
 import { fileLedger, fileLedgerPlans } from './file-ledger.js';
 import { lockPlan } from './file-lock.js';
 import { ensureDir, stateIoError } from './io.js';
@@ -77,12 +77,8 @@ export class FileStateStore implements StateStore {
   async load(plan: string): Promise<RotationState | undefined> {
     const file = this.fileOf(plan);
     // The stat comes first: if the file changes in between, the next save sees a new file and reads it again.
-    let before: Stats | undefined;
-    try {
-      before = statSync(file, { throwIfNoEntry: false });
-    } catch {
-      before = undefined; // the read below says what is wrong
-    }
+    // A file that cannot be looked at reads as none here: the read below says what is wrong.
+    const before = lookThrough(file);
     const state = await this.read(file, plan);
     if (state && before) this.known.set(plan, { version: state.version, content: contentOf(state), file: fileSignature(before) });
     else this.known.delete(plan);
