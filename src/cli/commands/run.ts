@@ -3,6 +3,7 @@ import { loadPlans } from '../../engine/load-plans.js';
 import { runPlans } from '../../engine/operations/run.js';
 import { exitCodeOfAll } from '../../engine/outcome.js';
 import { KeyrotError } from '../../errors.js';
+import { fitHeapToRun } from '../heap.js';
 import { outputOf } from '../output.js';
 import { pickReporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
@@ -20,6 +21,7 @@ export async function runCommand(args: string[], opts: RunOptions, wiring: Wirin
   const concurrency = Number(opts.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
+  fitHeapToRun(plans.length);
 
   const reporter = await pickReporter(outputOf(opts), { many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
