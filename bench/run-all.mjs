@@ -155,12 +155,13 @@ function floorCause(f) {
   return `${durable}keyrot needs ${s(c16.cpuMsMedian)} of CPU where the floor needs ${s(floor.cpuMsMedian)}: ${s(c16.cpuMsMedian - c16.systemCpuMsMedian)} of it user time, ` +
     `most of that on its one JavaScript thread, which every rotation's next step waits for; with moto's ${s(c16.motoCpuMsMedian)} (the floor's run: ${s(floor.motoCpuMsMedian)}) ` +
     `the two fill ${machine.cpus} cores for at least ${s(together)}, ${x(together / floor.wallMsMedian)} the floor's wall time. The difference is spread thin over the profile: ` +
-    `V8's young-generation collections under src/cli/heap.ts (a fixed 8 MB young generation, \`--min-semi-space-size=8 --max-semi-space-size=8\`, ` +
-    `took ~0.2 s of CPU off 200 rotations for ~15 MB more peak RSS, within a shared machine's noise; V8's own growth, 16 MB, no less CPU at ~30 MB more), ` +
+    `V8's young-generation collections (src/cli/heap.ts lets a run over at most 2,000 plans grow its young generation to 8 MB once they are loaded: ` +
+    `463 scavenges per 200 rotations became 75, the floor's 30 (--trace-gc), ~0.9 s of pauses ~0.3 s, ~5% less CPU in same-run pairs for ~12 MB more peak RSS; ` +
+    `V8's own 16 MB, ~30 MB more, would leave the 1000-plan run at 118 MB), ` +
     `${saves}, and ${c16.switchesMedian} voluntary context switches against the floor's ${floor.switchesMedian}: the thread-pool round trips of the saves, publishes, ` +
     `audit appends and lock, about 65 per rotation (each write: create, write, fdatasync, rename; the looks, fstat, close and small reads that answer from memory are ` +
     `synchronous since, which took 118 round trips to 65 and ~5% off keyrot's CPU in same-run pairs), and V8 collecting ~0.6 MB of keyrot's own garbage per rotation ` +
-    `(state and audit JSON, file stats, events; the SDK allocates as much as in the floor) in a young generation kept small for memory. Measured and refuted: a larger libuv pool ` +
+    `(state and audit JSON, file stats, events; the SDK allocates as much as in the floor, and spends as much CPU in its own code: ~1.0 s per 200 rotations in both, by CPU profile). Measured and refuted: a larger libuv pool ` +
     `(UV_THREADPOOL_SIZE=16: more CPU, not faster); every file-system call made synchronous (half the context switches, no less CPU, and slower in most same-run ` +
     `pairs: likely the event loop waiting whenever the file system's journal holds a rename, an append or a read's access-time update behind another rotation's ` +
     `fsync); new connections (moto closes each one: 1200 per 200 rotations for keyrot and the floor alike)`;
