@@ -41,28 +41,34 @@ export function keepHeapNearLiveData(): void {
 // ~0.3 s per 200 rotations, ~5% less CPU, ~12 MB more peak RSS (4 MB: 130 scavenges, 0.47 s; V8's own
 // 16 MB: ~30 MB more, 118 MB at 1000 plans, too close to that row's 120 MB). Only over a few thousand
 // plans: the first tick over 10,000 then peaked at 161 MB, past its 150 MB. V8 reads
-// --max-semi-space-size once, at start-up, so growth is turned off again after the collection that
-// reaches the size.
+// --max-semi-space-size once, at start-up, so growth is turned off after a collection that finds the
+// young generation at that size, and on again below it.
 export const ROTATION_SEMI_SPACE_MB = 8;
 export const ROTATION_MAX_PLANS = 2_000;
 
-/** new_space as V8 reports it: both semi-spaces. */
-const youngGenerationBytes = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+/** The young generation's size in MB: one semi-space, what its objects are allocated in (used and still
+ *  free). new_space's committed size also counts the other semi-space, when V8 has not let it go. */
+function semiSpaceMb(): number {
+  const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return young ? (young.space_used_size + young.space_available_size) / (1024 * 1024) : 0;
+}
 
-/** Let V8 grow the young generation (doubling it when many objects survive) up to `semiSpaceMb`, unless
+/** Let V8 grow the young generation (doubling it when many objects survive) up to `maxMb` (one semi-space), unless
  *  the user chose its size or growth themselves. */
-export function letYoungGenerationGrow(semiSpaceMb: number): void {
+export function letYoungGenerationGrow(maxMb: number): void {
   if (userChose(SETTINGS[0]!.chosen, process.execArgv, process.env.NODE_OPTIONS)) return;
-  const limit = 2 * semiSpaceMb * 1024 * 1024;
-  if (youngGenerationBytes() >= limit) return;
-  v8.setFlagsFromString('--semi-space-growth-factor=2');
-  // The observer hears of a collection on the event loop's next turns: a run yields at every I/O.
-  const watch = new PerformanceObserver(() => {
-    if (youngGenerationBytes() < limit) return;
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    watch.disconnect();
-  });
-  watch.observe({ entryTypes: ['gc'] });
+  // Growth on while it is smaller (a semi-space holds a little less than its nominal size: page headers),
+  // off once it is there. V8 may also halve it after a full collection while little is allocated (a run
+  // waiting on the network), and it grows back. The observer hears of a collection on the event loop's
+  // next turns: a run yields at every I/O.
+  let growing = false;
+  const fit = () => {
+    if (growing === semiSpaceMb() < 0.9 * maxMb) return;
+    growing = !growing;
+    v8.setFlagsFromString(`--semi-space-growth-factor=${growing ? 2 : 1}`);
+  };
+  fit();
+  new PerformanceObserver(fit).observe({ entryTypes: ['gc'] });
 }
 
 /** `keyrot run` over `plans` loaded plans: a young generation for rotations, if they are few enough. */
