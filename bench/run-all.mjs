@@ -156,7 +156,7 @@ function floorCause(f) {
     `most of that on its one JavaScript thread, which every rotation's next step waits for; with moto's ${s(c16.motoCpuMsMedian)} (the floor's run: ${s(floor.motoCpuMsMedian)}) ` +
     `the two fill ${machine.cpus} cores for at least ${s(together)}, ${x(together / floor.wallMsMedian)} the floor's wall time. The difference is spread thin over the profile: ` +
     `V8's young-generation collections (src/cli/heap.ts lets a run over at most 2,000 plans grow its young generation to 8 MB once they are loaded: ` +
-    `463 scavenges per 200 rotations became 75, the floor's 30 (--trace-gc), ~0.9 s of pauses ~0.3 s, ~5% less CPU in same-run pairs for ~12 MB more peak RSS; ` +
+    `460-505 scavenges per 200 rotations became 70-125, the floor's 30 (--trace-gc), 0.7-1.0 s of pauses 0.3-0.4 s, 2-5% less CPU in same-run pairs (9% at 1000 plans) for ~12 MB more peak RSS; ` +
     `V8's own 16 MB, ~30 MB more, would leave the 1000-plan run at 118 MB), ` +
     `${saves}, and ${c16.switchesMedian} voluntary context switches against the floor's ${floor.switchesMedian}: the thread-pool round trips of the saves, publishes, ` +
     `audit appends and lock, about 65 per rotation (each write: create, write, fdatasync, rename; the looks, fstat, close and small reads that answer from memory are ` +

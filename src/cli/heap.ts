@@ -37,10 +37,10 @@ export function keepHeapNearLiveData(): void {
 // of its ~460 scavenges copied the live objects of 16 rotations in flight: 0.5-1.2 s of pauses per 200
 // rotations, 2-3 s per 1000 (--trace-gc), where the bare-SDK floor of bench/iam-floor.mjs (V8's own
 // sizing) spends 0.15-0.25 s and 0.5 s. So once a run's plans are loaded (the live data the settings
-// above are for), the young generation may grow to ROTATION_SEMI_SPACE_MB: at 8 MB, 75 scavenges and
-// ~0.3 s per 200 rotations, ~5% less CPU, ~12 MB more peak RSS (4 MB: 130 scavenges, 0.47 s; V8's own
+// above are for), the young generation may grow to ROTATION_SEMI_SPACE_MB: at 8 MB, 70-125 scavenges and
+// 0.3-0.4 s per 200 rotations, 2-5% less CPU, ~12 MB more peak RSS (4 MB: 130 scavenges, 0.47 s; V8's own
 // 16 MB: ~30 MB more, 118 MB at 1000 plans, too close to that row's 120 MB). Only over a few thousand
-// plans: the first tick over 10,000 then peaked at 161 MB, past its 150 MB. V8 reads
+// plans: the first tick over 10,000 peaked at 161 MB with it, 128 MB without, against 150 MB. V8 reads
 // --max-semi-space-size once, at start-up, so growth is turned off after a collection that finds the
 // young generation at that size, and on again below it.
 export const ROTATION_SEMI_SPACE_MB = 8;
