@@ -46,9 +46,8 @@ export function rememberVariables(env: NodeJS.ProcessEnv, names: readonly string
  *  (signingKeyEnv, secretIdEnv, …) and the values of `headersFromEnv`. */
 export function variablesNamedIn(config: unknown, found: string[] = []): string[] {
   // Walked in place, adding to one list: every plan loaded is walked (10,000 in a large folder).
-  if (Array.isArray(config)) {
-    for (const item of config) variablesNamedIn(item, found);
-  } else if (config && typeof config === 'object') {
+  // An array is walked as an object: its keys are indices, none ends in `Env`.
+  if (config && typeof config === 'object') {
     for (const key in config) {
       const value = (config as Record<string, unknown>)[key];
       if (key.endsWith('Env') && typeof value === 'string') found.push(value);
