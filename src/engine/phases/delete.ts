@@ -12,10 +12,10 @@ import { retireIn, type PhaseStory } from './phase.js';
 export const keysToDelete = (state: RotationContext['state']): string =>
   [...(state.oldKeyId ? [state.oldKeyId] : []), ...leakedToDelete(state).map((k) => `${k.keyId} (leaked)`)].join(', ');
 
-/** When the last leaked key revoked inside this rotation has been inactive for a whole soak (one revoked during the soak ends later). */
-function leakedSoakEnd(ctx: RotationContext): Date | undefined {
+/** When the last leaked key revoked inside this rotation has been inactive for a whole soak (one revoked during the soak ends later), in ms; -Infinity when there is none. */
+function leakedSoakEnd(ctx: RotationContext): number {
   const ends = leakedToDelete(ctx.state).flatMap((k) => (k.revokedAt ? [Date.parse(k.revokedAt) + ctx.plan.soak] : []));
-  return ends.length > 0 ? new Date(Math.max(...ends)) : undefined;
+  return Math.max(...ends);
 }
 
 /** Invariant 2: inactive for the whole soak, and not used since it was deactivated. */
@@ -28,7 +28,7 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
     return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
   }
   const leakedEnd = leakedSoakEnd(ctx);
-  if (leakedEnd && ctx.clock.now() < leakedEnd) return waitUntil(leakedEnd, 'soak of the leaked keys revoked inside this rotation');
+  if (ctx.clock.now().getTime() < leakedEnd) return waitUntil(new Date(leakedEnd), 'soak of the leaked keys revoked inside this rotation');
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
     return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
   }
