@@ -11,9 +11,9 @@ import { finishAlsoRevoked, leftToDelete } from './revoke-also.js';
 export async function deleteLeftover(ctx: RotationContext, keyId: string): Promise<Outcome> {
   const leaked = leftToDelete(ctx.state).find((k) => k.keyId === keyId)!;
   const plan = ctx.plan.name;
-  // Its revoke was cut short before the rotation was abandoned: revoke first (deactivate before delete);
-  // its soak starts now.
-  if (!leaked.finished) await finishAlsoRevoked(ctx);
+  // A revoke cut short before the rotation was abandoned (this key's, or another's): revoke first, as
+  // every run does (deactivate before delete); its soak starts now. Nothing to do when none was.
+  await finishAlsoRevoked(ctx);
   const soakEnd = new Date(Date.parse(leaked.revokedAt ?? ctx.state.completedAt!) + ctx.plan.soak);
   if (ctx.clock.now() < soakEnd) {
     ctx.emit({ type: 'note', plan, message: `${keyId} has been inactive since ${leaked.revokedAt}; its soak ends ${soakEnd.toISOString()}: the same command deletes it then` });

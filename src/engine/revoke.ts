@@ -123,7 +123,8 @@ export function revokeKey(req: KeyRevoke, options: SessionOptions): Promise<Outc
       (saved.oldKeyId === keyId || alsoRevoked(saved, keyId));
     // --delete finishes a revoke; it never starts one (that would skip the warning below). A leaked key
     // revoked inside a rotation since abandoned is the one exception: revoked already, only its delete is left.
-    const left = !revoking && saved !== undefined && leftToDelete(saved).some((k) => k.keyId === keyId);
+    // (leftToDelete reads only a finished record, never one in flight, so `left` and `revoking` never both hold.)
+    const left = leftToDelete(saved).some((k) => k.keyId === keyId);
     if (req.delete && !revoking && !left) throw new KeyrotError('revoke-delete-first', { keyId, plan, file: planArg });
     const start: RevokeStart = req.delete ? { state: saved! } : await beginRevoke(session, keyId);
     // The same revoke again, past its revoke phase: the sessions it could not end (say) are ended now.
