@@ -84,10 +84,12 @@ describe('a leaked key revoked inside a first rotation', () => {
     expect(declined.outcome).toEqual({ status: 'held', code: 'delete-declined' });
     expect(status(stray)).toBe('inactive');
 
+    const callsBefore = rig.issuer.calls.length;
     const done = await runPlan();
     expect(done.outcome).toEqual({ status: 'done' });
     expect(rig.issuer.keys.map((k) => `${k.id}:${k.status}`)).toEqual([`${fresh}:active`]);
     expect(rig.store.calls).toContain(`onDelete ${stray}`);
+    expect(rig.issuer.calls.slice(callsBefore).filter((c) => c.startsWith('delete '))).toEqual([`delete ${stray}`]); // no old key to delete: none asked of the issuer
     expect(saved()).toMatchObject({ phase: 'done', alsoRevoked: [{ keyId: stray, finished: true, deletedAt: rig.clock.now().toISOString() }] });
     expect(audit()).toContain(`delete-key: deleted leaked ${stray} (revoked inside this rotation)`);
     // Nothing is left for a next rotation to take over.
@@ -199,6 +201,28 @@ describe('`revoke --delete --key` of a leaked key an abandoned rotation left', (
     expect((await statusOf([plan], {}, sessionOptions(rig.clock, [], { providers: providers() }))).rotations).toEqual([]);
     expect((await revokeOne(stray, { delete: true })).outcome).toMatchObject({ code: 'revoke-delete-first' });
   });
+  it('of one of two leaked keys left: its own revoke\'s soak counts, only it is deleted; a key not left is refused as before', async () => {
+    servedKey(rig);
+    await runPlan();
+    const first = rig.issuer.seed('active');
+    await revokeOne(first);
+    rig.clock.advance(5 * DAY);
+    const second = rig.issuer.seed('active');
+    await revokeOne(second);
+    const secondAt = rig.clock.now().toISOString();
+    await decide(plan, { decision: 'abandon' }, { ...sessionOptions(rig.clock, [], { wait: false, providers: providers() }), command: 'keyrot abandon' });
+    const current = rig.store.current!.keyId;
+    expect((await revokeOne(current, { delete: true })).outcome).toMatchObject({ code: 'revoke-delete-first' });
+    rig.clock.advance(3 * DAY); // the first key's soak is over, the second's is not
+    const early = await revokeOne(second, { delete: true });
+    expect(early.outcome).toEqual({ status: 'waiting', until: new Date(Date.parse(secondAt) + 7 * DAY) });
+    expect([status(first), status(second)]).toEqual(['inactive', 'inactive']);
+    expect((await revokeOne(first, { delete: true })).outcome).toEqual({ status: 'done' });
+    expect([status(first), status(second)]).toEqual(['deleted', 'inactive']);
+    expect(saved().alsoRevoked).toMatchObject([{ keyId: first, deletedAt: rig.clock.now().toISOString() }, { keyId: second }]);
+    expect(saved().alsoRevoked![1]!.deletedAt).toBeUndefined();
+  });
+
   it('its revoke cut short before the abandon: `revoke --delete` revokes it first (deactivated, never deleted active), and its soak starts then', async () => {
     servedKey(rig);
     await runPlan();
@@ -219,6 +243,24 @@ describe('`revoke --delete --key` of a leaked key an abandoned rotation left', (
 });
 
 describe('a leaked key revoked during the soak', () => {
+  it('of two leaked keys revoked inside the rotation, the delete waits for the one revoked last', async () => {
+    servedKey(rig);
+    await runPlan();
+    rig.clock.advance(DAY);
+    expect((await runPlan()).outcome).toMatchObject({ status: 'waiting' }); // the soak
+    const soakEnds = Date.parse(saved().deadlines.soak!);
+    const early = rig.issuer.seed('active');
+    await revokeOne(early); // at the soak's start: its own soak ends with the rotation's
+    rig.clock.advance(3 * DAY);
+    const late = rig.issuer.seed('active');
+    await revokeOne(late);
+    const lateAt = rig.clock.now().getTime();
+    rig.clock.advance(soakEnds - rig.clock.now().getTime());
+    const waiting = await runPlan();
+    expect(waiting.outcome).toEqual({ status: 'waiting', until: new Date(lateAt + 7 * DAY) });
+    expect([status(early), status(late)]).toEqual(['inactive', 'inactive']);
+  });
+
   it('is deleted only once it has been inactive for a whole soak itself: the delete waits for it', async () => {
     const old = servedKey(rig);
     await runPlan();

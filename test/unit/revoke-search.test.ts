@@ -353,6 +353,8 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     );
     expect(asked).toEqual([`permanently delete the revoked key ${leaked} of plan bravo once its soak is over?`]);
     expect(ws.json<{ phase: string }>('.keyrot/state/bravo.json').phase).toBe('done');
+    // Its revoke finished now: said as finished, not as a revoke that goes on.
+    expect((await revoke({ key: leaked }, plans, { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
     // A key no record names stays "no plan holds it".
     expect((await revoke({ key: 'key-0000000000ff' }, plans, { delete: true })).results).toMatchObject({ code: 'revoke-no-owner' });
   });

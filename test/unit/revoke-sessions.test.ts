@@ -189,6 +189,29 @@ describe('the same revoke again ends the sessions it could not end, and only the
     expect(ended()).toEqual([`end sessions ${leaked}`, `end sessions ${other}`]);
   });
 
+  it('while the revoke of one key soaks, at an issuer where one login holds every key, another key already inactive is no revoke of keyrot\'s: its sessions are said to be left open', async () => {
+    const leaked = servedKey(rig);
+    sessionsOpen(1);
+    Object.assign(rig.issuer.openSessions!, { sharedLogin: 'one user holds every password' });
+    await revoke(leaked);
+    const other = rig.issuer.seed('inactive');
+    const { outcome, events } = await revoke(other);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'warning', message: `sessions open as leaked ${other} (inactive already) left open: keyrot cannot tell them from the current key's: one user holds every password` }));
+  });
+
+  it('after a planned rotation, at an issuer that still lists its deleted old key as inactive and one login holds every key: that key is no revoke of keyrot\'s, its sessions are said to be left open', async () => {
+    const old = servedKey(rig);
+    rig.issuer.delete = async (id) => { rig.issuer.calls.push(`delete ${id}`); }; // the login stays listed, inactive
+    expect((await run(rigPlan(rig), rig.clock, { providers: providers() })).outcome).toEqual({ status: 'done' });
+    expect(rig.issuer.calls).toContain(`delete ${old}`);
+    sessionsOpen(1);
+    Object.assign(rig.issuer.openSessions!, { sharedLogin: 'one user holds every password' });
+    const { outcome, events } = await revoke(old);
+    expect(outcome).toEqual({ status: 'done' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'warning', message: `sessions open as leaked ${old} (inactive already) left open: keyrot cannot tell them from the current key's: one user holds every password` }));
+  });
+
   it('after --delete finished it, at an issuer that still lists the deleted login as inactive: the re-run ends the sessions (exit 0), or says again why not (exit 4)', async () => {
     const leaked = servedKey(rig);
     rig.issuer.delete = async (id) => { rig.issuer.calls.push(`delete ${id}`); }; // the login stays listed, inactive
