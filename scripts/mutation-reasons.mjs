@@ -446,9 +446,9 @@ export const REASONS = [
   {
     id: 'redact: an array is walked as an object',
     file: 'src/secrets/redact.ts',
-    line: /^\s*if \(Array\.isArray\(config\)\) return config\.flatMap\(variablesNamedIn\);$/,
+    line: /^\s*if \(Array\.isArray\(config\)\)/,
     mutator: 'ConditionalExpression',
-    reason: 'equivalent: an array is an object, and Object.entries gives its items under keys \'0\', \'1\', … that neither end in Env nor are headersFromEnv, so each item is walked the same way.',
+    reason: 'equivalent: an array is an object whose keys \'0\', \'1\', … neither end in Env nor are headersFromEnv, so each item is walked the same way; the branch is gone since (the walk takes arrays as objects).',
   },
   {
     id: 'state store: details of an I/O error',
@@ -505,8 +505,7 @@ export const REASONS = [
   {
     id: 'redact: headersFromEnv is a record',
     file: 'src/secrets/redact.ts',
-    line: /if \(key === 'headersFromEnv' && value && typeof value === 'object'\) return/,
-    code: "typeof value === 'object'",
+    line: /key === 'headersFromEnv' && value && typeof value === 'object'/,
     mutator: 'ConditionalExpression',
     reason: 'defensive, and it only adds masking: the plan schema makes headersFromEnv a record of variable names (src/providers/issuers/http/auth-schema.ts); a string there would have its characters taken as more variable names to mask, never fewer.',
   },
@@ -864,5 +863,119 @@ export const REASONS = [
     after: /stateIoError\(e, lockDir, /,
     mutator: 'ObjectLiteral',
     reason: 'only the plan named in the state-io message\'s text; its code and exit status stay the same.',
+  },
+
+  // ---- run 15: the revoke tail (leaked keys of first and abandoned rotations deleted) -----------------
+  {
+    id: 'create: a resumed create without its key list',
+    file: 'src/engine/phases/create.ts',
+    line: exact('if (state.keysBeforeCreate) {'),
+    mutator: 'ConditionalExpression',
+    reason: 'defensive: create is \'acting\' on disk only with its key list (createKey saves both, savesBeforeActing), and publish and verify send a rotation back to create only after create ran, so a resumed create always has keysBeforeCreate; the branch without it is the fallback for a record that somehow lacks it.',
+  },
+  {
+    id: 'create: no leaked keys, no ids added',
+    file: 'src/engine/phases/create.ts',
+    line: /\.\.\.\(state\.alsoRevoked \?\? \[\]\)\.map\(\(k\) => k\.keyId\)/,
+    mutator: 'ArrayDeclaration',
+    reason: 'equivalent: `["Stryker was here"].map((k) => k.keyId)` adds only undefined to the set of known ids, which no key the issuer lists has.',
+  },
+  {
+    id: 'delete: a leaked key without a revoke time',
+    file: 'src/engine/phases/delete.ts',
+    line: /k\.revokedAt \? \[Date\.parse\(k\.revokedAt\)/,
+    mutator: 'ArrayDeclaration',
+    reason: 'defensive: every run finishes each leaked key\'s revoke first (finishAlsoRevoked, runner.ts), and finishing one always sets its revokedAt, so every leaked key the delete reaches has one and this branch is never taken.',
+  },
+  {
+    id: 'leaked keys left: only abandoned and first rotations',
+    file: 'src/engine/revoke-also.ts',
+    line: /state\?\.phase === 'done' && \(state\.abandoned \|\| state\.oldKeyId === null\)/,
+    mutator: 'ConditionalExpression',
+    reason: 'equivalent: a finished record neither abandoned nor a first rotation went through its delete, which set deletedAt on every leaked key revoked inside it, so leakedToDelete finds none either way.',
+  },
+  {
+    id: 'leaked keys left: the advice\'s singular or plural',
+    file: 'src/engine/revoke-also.ts',
+    line: /keyIds\.length === 1 \? 'deletes it once its'/,
+    mutator: 'ConditionalExpression',
+    reason: 'wording only: "deletes it once its" or "delete them once their" in the advice; the commands it names are the same.',
+  },
+  {
+    id: 'revoke targets: a key its own revoke deleted, no scanner locations',
+    file: 'src/engine/revoke-targets.ts',
+    line: /if \(deleted\) return \{ plan: deleted, keyId, locations: \[\] \}/,
+    mutator: 'ArrayDeclaration',
+    reason: 'audit text only: `locations` (where a scanner saw the key) is written to the audit log with the revoke (revoke.ts, \'leak-report\'); nothing decided depends on it.',
+  },
+
+  // ---- run 15: killed by tests added after the run, checked by planting each by hand ----------------
+  {
+    id: 'killed later: a first rotation\'s delete asks for no old key',
+    file: 'src/engine/phases/delete.ts',
+    line: exact('if (keyId) await deleteKey(ctx, keyId, { deleted: `deleted ${keyId}`, gone: `found ${keyId} already gone` }, seen);'),
+    mutator: 'ConditionalExpression',
+    reason: 'killed by test/unit/revoke-leftover.test.ts "a leaked key revoked inside a first rotation > soaks, then its delete deletes it under the one question; declined, it stays inactive" (no `delete` of a missing old key asked of the issuer), added after the run of record, checked by planting it.',
+  },
+  {
+    id: 'killed later: the delete waits for the leaked key revoked last',
+    file: 'src/engine/phases/delete.ts',
+    line: /Math\.max\(\.\.\.ends\)/,
+    mutator: 'MethodExpression',
+    reason: 'killed by test/unit/revoke-leftover.test.ts "a leaked key revoked during the soak > of two leaked keys revoked inside the rotation, the delete waits for the one revoked last", added after the run of record, checked by planting it.',
+  },
+  {
+    id: 'killed later: revoke --delete of one of two leaked keys left',
+    file: 'src/engine/revoke-leftover.ts',
+    line: /leftToDelete\(ctx\.state\)\.find\(\(k\) => k\.keyId === keyId\)/,
+    mutator: 'ConditionalExpression',
+    reason: 'killed by test/unit/revoke-leftover.test.ts "`revoke --delete --key` of a leaked key an abandoned rotation left > of one of two leaked keys left: its own revoke\'s soak counts, only it is deleted; a key not left is refused as before", added after the run of record, checked by planting it.',
+  },
+  {
+    id: 'killed later: --delete of a key no finished rotation left',
+    file: 'src/engine/revoke.ts',
+    line: /leftToDelete\(saved\)\.some\(\(k\) => k\.keyId === keyId\)/,
+    mutator: 'ConditionalExpression',
+    after: /\.some\(/,
+    reason: 'killed by test/unit/revoke-leftover.test.ts "`revoke --delete --key` of a leaked key an abandoned rotation left > of one of two leaked keys left: its own revoke\'s soak counts, only it is deleted; a key not left is refused as before" (--delete of the served key: revoke-delete-first), added after the run of record, checked by planting it.',
+  },
+  {
+    id: 'killed later: a finished revoke whose key it deleted',
+    file: 'src/engine/revoke.ts',
+    line: /if \(saved\?\.phase === 'done' \|\| saved\?\.oldKeyId !== keyId \|\| !revokedKeyDeleted\(saved\)\) continue;/,
+    mutator: 'ConditionalExpression',
+    reason: 'killed by test/unit/revoke-search.test.ts "`--delete` of a key its own revoke deleted already (to make room): …" (once that revoke is done, --delete again is revoke-finished, not a revoke that goes on), added after the run of record, checked by planting it.',
+  },
+  {
+    id: 'killed later: an inactive key keyrot did not revoke',
+    file: 'src/engine/revoke.ts',
+    line: /\(s\.mode === 'revoke' && s\.oldKeyId === keyId && s\.phase !== 'revoke'\)/,
+    mutator: /ConditionalExpression|LogicalOperator/,
+    reason: 'killed by test/unit/revoke-sessions.test.ts "while the revoke of one key soaks, at an issuer where one login holds every key, another key already inactive is no revoke of keyrot\'s: …" and "after a planned rotation, at an issuer that still lists its deleted old key as inactive and one login holds every key: …" (the warning that their sessions are left open), added after the run of record, checked by planting it.',
+  },
+
+  // ---- run 15/14: code simplified after the run (the branch the mutants changed is gone) -------------
+  {
+    id: 'simplified later: the leaked soak end without its empty case',
+    file: 'src/engine/phases/delete.ts',
+    line: /return ends\.length > 0 \? new Date\(Math\.max\(\.\.\.ends\)\) : undefined;/,
+    mutator: /ConditionalExpression|EqualityOperator/,
+    reason: 'equivalent (an Invalid Date compares false), and the condition is gone since: leakedSoakEnd returns Math.max(...ends), -Infinity when no leaked key is left, which no clock is before.',
+  },
+  {
+    id: 'simplified later: left and revoking never both hold',
+    file: 'src/engine/revoke.ts',
+    line: /const left = !revoking && saved !== undefined && leftToDelete\(saved\)/,
+    after: /^\s*const left = /,
+    mutator: /ConditionalExpression|LogicalOperator/,
+    code: /^(!revoking|saved !== undefined|!revoking && saved !== undefined)$/,
+    reason: 'equivalent, and the two conditions are gone since: leftToDelete reads only a finished record (and takes undefined), while `revoking` needs one in flight.',
+  },
+  {
+    id: 'simplified later: a cut-short revoke finished before a leftover delete',
+    file: 'src/engine/revoke-leftover.ts',
+    line: exact('if (!leaked.finished) await finishAlsoRevoked(ctx);'),
+    mutator: 'ConditionalExpression',
+    reason: 'the condition is gone since: finishAlsoRevoked is called unconditionally (it does nothing when no revoke was cut short, and finishes any that was, as every run of the plan does first).',
   },
 ];
