@@ -14,18 +14,23 @@ const gitleaks = (findings: Array<{ file: string; line: number; keyId: string }>
     RuleID: 'aws-access-token', Description: 'AWS', StartLine: f.line, File: f.file, Match: f.keyId, Secret: f.keyId, Fingerprint: `${f.file}:aws-access-token:${f.line}`,
   }))));
 
+/** IAM user `svc` with its first key published by a rotation and a second made by hand, both named in
+ *  one gitleaks report, revoked with --yes: the keys, the plan, and the revoke's run. */
+async function bothKeysRevoked() {
+  await createUser('svc');
+  const plan = iamPlan('svc', 'svc');
+  expect((await run(plan)).code).toBe(0); // the first key, published
+  const served = published('svc')!.keyId;
+  const stray = (await createKey('svc')).accessKeyId; // made by hand: the user's second key
+  gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
+  const revoked = await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan]);
+  expect(revoked.code, text(revoked)).toBe(0);
+  return { plan, served, stray, revoked, replacement: published('svc')!.keyId };
+}
+
 describe('a gitleaks report with both access keys of one IAM user', () => {
   it('revokes both (exit 0): the first replaced, the second deactivated inside that rotation; the second\'s --delete after the soak ends it', async () => {
-    await createUser('svc');
-    const plan = iamPlan('svc', 'svc');
-    expect((await run(plan)).code).toBe(0); // the first key, published
-    const served = published('svc')!.keyId;
-    const stray = (await createKey('svc')).accessKeyId; // made by hand: the user's second key
-    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
-
-    const revoked = await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan]);
-    expect(revoked.code, text(revoked)).toBe(0);
-    const replacement = published('svc')!.keyId;
+    const { plan, served, stray, revoked, replacement } = await bothKeysRevoked();
     expect([served, stray]).not.toContain(replacement);
     // IAM: the first key deleted to make room (two keys per user, an inactive one counts), the
     // replacement active and working, the second leaked key inactive.
@@ -60,15 +65,7 @@ describe('a gitleaks report with both access keys of one IAM user', () => {
 
 describe('the second leaked key, its revoke abandoned before the delete', () => {
   it('abandon and status name it as not deleted; `revoke --delete --key` of it after its soak deletes it (exit 0)', async () => {
-    await createUser('svc');
-    const plan = iamPlan('svc', 'svc');
-    expect((await run(plan)).code).toBe(0);
-    const served = published('svc')!.keyId;
-    const stray = (await createKey('svc')).accessKeyId;
-    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
-    const revoked = await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan]);
-    expect(revoked.code, text(revoked)).toBe(0);
-    const replacement = published('svc')!.keyId;
+    const { plan, stray, replacement } = await bothKeysRevoked();
 
     const abandoned = await keyrot(['abandon', '--state', STATE, plan]);
     expect(abandoned.code, text(abandoned)).toBe(0);
@@ -91,14 +88,7 @@ describe('the second leaked key, its revoke abandoned before the delete', () => 
 
 describe('`revoke --delete --key` naming the first key, which made room for its replacement', () => {
   it('says plainly that keyrot deleted it already, and in which rotation; its revoke\'s delete deletes the second (exit 0)', async () => {
-    await createUser('svc');
-    const plan = iamPlan('svc', 'svc');
-    expect((await run(plan)).code).toBe(0);
-    const served = published('svc')!.keyId;
-    const stray = (await createKey('svc')).accessKeyId;
-    gitleaks([{ file: 'app/.env', line: 3, keyId: served }, { file: 'ci/deploy.sh', line: 9, keyId: stray }]);
-    expect((await keyrot(['revoke', '--from-report', 'gitleaks.json', '--yes', '--state', STATE, plan])).code).toBe(0);
-    const replacement = published('svc')!.keyId;
+    const { plan, served, stray, replacement } = await bothKeysRevoked();
     const rotationId = (JSON.parse(suite.ws.read(`${STATE}/state/svc.json`)) as { rotationId: string }).rotationId;
 
     await sleep(1_500); // the plan's soak is 1s
