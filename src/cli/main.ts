@@ -71,8 +71,11 @@ function rotationCommands(keyrot: Command, setExit: (code: number) => void, wiri
       'with --secret-stdin on /dev/tty); without one it needs --yes, else it exits 3 and changes nothing.\n' +
       'A leaked database password (postgresql, mysql, redis): the sessions already open with it are ended too;\n' +
       'if keyrot\'s login may not end them, the key is still revoked and it exits 4 with the grant that fixes it.\n' +
+      'A leaked password inactive already has nothing to revoke, but its open sessions are ended all the same\n' +
+      '(postgresql, mysql; redis cannot tell them apart and says so).\n' +
       'Another leaked key of a plan whose rotation is in flight is revoked inside it at once, and the rotation\n' +
       'goes on where it stood (its delete deletes that key too); unless a target serves the key: exit 3.\n' +
+      'If that rotation is abandoned, `--delete --key` deletes the key after its soak (or the next rotation does).\n' +
       'Examples:\n  keyrot revoke --key AKIAEXAMPLE rotation-plans/\n  keyrot revoke --from-report gitleaks-report.json rotation-plans/\n' +
       '  pbpaste | keyrot revoke --secret-stdin rotation-plans/\n  keyrot revoke --delete --key AKIAEXAMPLE rotation-plans/   # after the soak')
     .action(async (plans: string[], opts) => setExit(await (await import('./commands/revoke.js')).revokeCommand(plans, opts, wiring))));
