@@ -45,7 +45,7 @@ describe('a gitleaks report with both access keys of one IAM user', () => {
       'plan  outcome  last event',
       expect.stringMatching(/^svc {3}done {5}soak until \S+Z$/),
       `svc   done     revoked ${stray}; the rotation in flight goes on where it stood, at soak (waiting); \`keyrot revoke --delete --key ${stray} --state ${STATE} ${plan}\` deletes it with ${served} after the soak`,
-      '2 plans: 2 done',
+      '2 keys in 1 plan: 2 done',
     ]);
 
     const status = await keyrot(['status', '--state', STATE, plan]);

@@ -1,6 +1,6 @@
 // The run summary's "last event" column (src/cli/reporters/describe.ts): one row per result, each with what
 // was said last about it. A revoke of two keys of one plan has two results for that plan: each row shows
-// its own key's last event, never the first key's twice.
+// its own key's last event, never the first key's twice, and the footer counts keys, not plans.
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/engine/events.js';
 import { LastWords, summaryTable } from '../../src/cli/reporters/describe.js';
@@ -24,7 +24,7 @@ describe('the summary table', () => {
       'plan  outcome  last event',
       'svc   done     soak until 2026-01-08T00:00:00.000Z',
       'svc   done     revoked AKIA2; the rotation in flight goes on where it stood',
-      '2 plans: 2 done',
+      '2 keys in 1 plan: 2 done',
     ]);
   });
 

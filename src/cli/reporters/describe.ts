@@ -94,5 +94,8 @@ export function summaryTable(results: PlanResult[], words: LastWords): string[] 
   const line = (cells: string[]) => `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padEnd(widths[1]!)}  ${cells[2]}`.trimEnd();
   const counts = new Map<string, number>();
   for (const r of results) counts.set(r.outcome.status, (counts.get(r.outcome.status) ?? 0) + 1);
-  return [line(['plan', 'outcome', 'last event']), ...rows.map(line), `${count(results.length, 'plan')}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`];
+  // Only a revoke gives a plan more than one result (one per leaked key): then the keys are what is counted.
+  const plans = new Set(results.map((r) => r.plan)).size;
+  const counted = plans === results.length ? count(plans, 'plan') : `${count(results.length, 'key')} in ${count(plans, 'plan')}`;
+  return [line(['plan', 'outcome', 'last event']), ...rows.map(line), `${counted}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}`];
 }
