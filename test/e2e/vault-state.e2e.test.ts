@@ -108,11 +108,13 @@ describe('two hosts, one plan, Vault state', () => {
     writePlans({ drain: '6s' });
     const oldKey = await firstKeyAged();
     const args = ['run', '--due', '--yes', '--wait-lock', '2m', '--output', 'json', 'shared.yaml'];
-    const runs = hosts.map((h) => startKeyrot(args, { cwd: h.dir, env: env() }));
-    const holder = await until('a holder', async () => (await lockOf())?.pid);
+    // The second host starts once the first holds the lock at drain: started at once, its lock-free due
+    // check could read the record before the first host's first save and the key list after its create,
+    // find a fresh key, and rightly skip the plan as not due (exit 0) instead of waiting for the lock.
+    const victim = startKeyrot(args, { cwd: hosts[0]!.dir, env: env() });
     await until('the drain', async () => (await stateOf())?.phase === 'drain');
-    const victim = runs.find((r) => r.child.pid === holder)!;
-    const survivor = runs.find((r) => r !== victim)!;
+    expect((await lockOf())?.pid).toBe(victim.child.pid);
+    const survivor = startKeyrot(args, { cwd: hosts[1]!.dir, env: env() });
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();
     const killed: CliResult = await victim.done;
