@@ -11,7 +11,9 @@
 // The floor (bench/iam-floor.mjs: the same six calls and the same fsync'd publish per user, one shared
 // client, no bookkeeping, 16 users at a time) runs over N users of its own after each C=16 run, through
 // the same proxy, as a child process as keyrot is: the ratio keyrot/floor is what keyrot's bookkeeping
-// (state saved before and after each side effect, the lock, the audit log, the checks) costs.
+// (state saved before and after each side effect, the lock, the audit log, the checks) costs. It is
+// taken run by run (each keyrot run against the floor run right after it), beside the time from each
+// process's start to its first IAM call (start-up: plans, modules, state, lock).
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,10 +41,12 @@ const bin = path.join(root, 'bin', 'keyrot.js');
 const log = (...a) => (json ? console.error(...a) : console.log(...a));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** Forwards every request unchanged (Host too: AWS signs it) and counts it by its query Action. */
+/** Forwards every request unchanged (Host too: AWS signs it) and counts it by its query Action; notes
+ *  when the first request since the last take() arrived (performance.now(), ms). */
 async function startCountingProxy(target) {
   const upstream = new URL(target);
   const counts = {};
+  let firstAt;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -52,6 +56,7 @@ async function startCountingProxy(target) {
       const action = new URLSearchParams(body.toString('utf8')).get('Action')
         ?? new URL(req.url, 'http://x').searchParams.get('Action') ?? req.headers['x-amz-target'] ?? `${req.method} ${req.url}`;
       counts[action] = (counts[action] ?? 0) + 1;
+      firstAt ??= performance.now();
       const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
         res.writeHead(up.statusCode, up.headers);
         up.pipe(res);
@@ -66,8 +71,11 @@ async function startCountingProxy(target) {
     take() {
       const c = { ...counts };
       for (const k of Object.keys(counts)) delete counts[k];
+      firstAt = undefined;
       return c;
     },
+    /** When the first request since the last take() arrived, or undefined. */
+    firstAt: () => firstAt,
     close: () => (agent.destroy(), server.close()),
   };
 }
@@ -141,27 +149,27 @@ const DURABLE_SAVES = 11;
 async function floorRun(dir, saves = 0) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
-  const start = process.hrtime.bigint();
+  const start = performance.now();
   const r = await exec(process.execPath, ['--import', preload, path.join(root, 'bench', 'iam-floor.mjs'), proxy.endpoint, path.join(dir, 'users.txt'), dir, '16', String(saves)], {
     cwd: dir, env: { ...env, RUSAGE_FILE: usageFile },
   });
-  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const wallMs = performance.now() - start;
   if (r.status !== 0) throw new Error(`the floor exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, ...usageOf(u), calls: proxy.take() };
+  return { wallMs, toFirstCallMs: proxy.firstAt() - start, ...usageOf(u), calls: proxy.take() };
 }
 
 async function keyrotRun(target, args) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
-  const start = process.hrtime.bigint();
+  const start = performance.now();
   const r = await exec(process.execPath, ['--import', preload, bin, 'run', '--yes', '--plain', ...args, target], {
     cwd: target.endsWith('.yaml') ? path.dirname(target) : target, env: { ...env, RUSAGE_FILE: usageFile },
   });
-  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const wallMs = performance.now() - start;
   if (r.status !== 0) throw new Error(`keyrot run exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, ...usageOf(u), calls: proxy.take() };
+  return { wallMs, toFirstCallMs: proxy.firstAt() - start, ...usageOf(u), calls: proxy.take() };
 }
 
 const out = { plans: PLANS, runs: RUNS, node: process.version };
@@ -198,11 +206,16 @@ try {
     systemCpuMsMedian: median(rows.map((r) => r.systemCpuMs)), switchesMedian: median(rows.map((r) => r.switches)),
     motoCpuMsMedian: rows.every((r) => r.motoCpuMs !== undefined) ? median(rows.map((r) => r.motoCpuMs)) : undefined,
     rssMbMedian: median(rows.map((r) => r.rssMb)), rssMbMax: Math.max(...rows.map((r) => r.rssMb)),
+    toFirstCallMsMedian: median(rows.map((r) => r.toFirstCallMs)),
     callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
   });
   out.c16 = summary(c16);
   out.floor = summary(floor);
   out.durableFloor = { ...summary(durableFloor), saves: DURABLE_SAVES };
+  // Each keyrot run against the floor run right after it: the machine's drift (moto's garbage, other
+  // load) moves both alike, so the median of these ratios is steadier than the ratio of the medians.
+  out.floorRatios = c16.map((k, i) => k.wallMs / floor[i].wallMs);
+  out.floorRatioMedian = median(out.floorRatios);
   if (!NO_C1) out.c1 = summary(c1);
 
   if (SHELL > 0) {
@@ -242,5 +255,6 @@ if (json) {
   for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], [`floor + ${DURABLE_SAVES} saves`, out.durableFloor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
     console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s (system ${(s.systemCpuMsMedian / 1000).toFixed(2)} s, ${s.switchesMedian} voluntary context switches${s.motoCpuMsMedian === undefined ? '' : `; moto ${(s.motoCpuMsMedian / 1000).toFixed(2)} s`}), peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
+  console.log(`keyrot / floor, run by run: ${out.floorRatios.map((r) => r.toFixed(2)).join(', ')} (median ${out.floorRatioMedian.toFixed(2)}); time to the first IAM call: keyrot ${out.c16.toFirstCallMsMedian.toFixed(0)} ms, floor ${out.floor.toFirstCallMsMedian.toFixed(0)} ms`);
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);
 }

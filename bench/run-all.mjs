@@ -1,9 +1,9 @@
 // Runs the benchmarks of bench/ (each with --json), prints the table of issues 17 and 27 and writes it
 // to docs/BENCHMARKS.md with the machine, the command to reproduce, medians and same-run ratios.
-//   npm run bench                 every row: 200 IAM plans (3 runs, each beside the bare-SDK floor), the
+//   npm run bench                 every row: 200 IAM plans (5 runs, each beside the bare-SDK floor), the
 //                                 shell baseline over all 200 users, revoke in a 1000-plan folder, the
 //                                 vault-kv2 rows (200, 1000 and 10,000 plans on OpenBao, state in Vault;
-//                                 10,000 with state in files), 1000 IAM plans beside their floor, and
+//                                 10,000 with state in files), 1000 IAM plans beside their floor (3 runs), and
 //                                 100 PostgreSQL plans against a psql loop: ~21 min on 2 cores at load average 7-10 (--full: the same)
 //   npm run bench -- --quick      50 plans, 1 run, shell over 5 users, vault-kv2 at 20, 50 and 200 plans,
 //                                 no 1000 IAM plans: a smoke run of every part of the harness (~4 min), not
@@ -35,7 +35,9 @@ const BIG = quick ? 200 : 10_000;
 const linearBound = (small, big) => (big / small) * 1.05;
 const cfg = {
   startupRuns: quick ? 5 : 15,
-  fleetRuns: quick ? 1 : 3,
+  fleetRuns: quick ? 1 : 5,
+  /** Runs of 1000 IAM plans, each beside its floor (about a minute a pair). */
+  fleet1000Runs: 3,
   shellUsers: quick ? 5 : 200,
   revokeRuns: quick ? 1 : 5,
 };
@@ -85,8 +87,8 @@ async function measure() {
     // State in files beside the plans (the keys still go to OpenBao).
     files: await attempt(runJson('cronjob.mjs', [String(BIG), '1', '--state', 'file', '--status', '--no-parked'])),
   };
-  // Peak RSS at 1000 IAM plans (the target's size): one run at --concurrency 16.
-  const fleet1000 = full ? await attempt(runJson('iam-fleet.mjs', ['1000', '1', '--shell-users', '0', '--no-c1'])) : undefined;
+  // 1000 IAM plans beside their floor, and peak RSS at the target's size, at --concurrency 16.
+  const fleet1000 = full ? await attempt(runJson('iam-fleet.mjs', ['1000', String(cfg.fleet1000Runs), '--shell-users', '0', '--no-c1'])) : undefined;
   // 100 PostgreSQL plans against a shell loop of psql (issue 24); --quick: 20 plans, one run.
   const pgFleet = await attempt(runJson('postgresql-fleet.mjs', [String(pgPlans), quick ? '1' : '3']));
   const totalS = (Date.now() - t0) / 1000;
@@ -167,8 +169,11 @@ function floorCause(f) {
     `fsync); new connections (moto closes each one: 1200 per 200 rotations for keyrot and the floor alike)`;
 }
 {
-  const ratio = (f) => f.c16.wallMsMedian / f.floor.wallMsMedian;
-  const one = (f, n) => `${n} plans: ${s(f.c16.wallMsMedian)} against ${s(f.floor.wallMsMedian)} = ${x(ratio(f))} (CPU ${s(f.c16.cpuMsMedian)} against ${s(f.floor.cpuMsMedian)})`;
+  // The median of run-by-run ratios (each keyrot run against the floor run right after it; older JSON: the medians' ratio).
+  const ratio = (f) => f.floorRatioMedian ?? f.c16.wallMsMedian / f.floor.wallMsMedian;
+  const byRun = (f) => (f.floorRatios?.length > 1 ? `; run by run ${f.floorRatios.map((r) => r.toFixed(2)).join(', ')}, median ${x(ratio(f))}` : '');
+  const firstCall = (f) => (f.c16.toFirstCallMsMedian === undefined ? '' : `; first IAM call after ${(f.c16.toFirstCallMsMedian / 1000).toFixed(2)} s against ${(f.floor.toFirstCallMsMedian / 1000).toFixed(2)} s`);
+  const one = (f, n) => `${n} plans: ${s(f.c16.wallMsMedian)} against ${s(f.floor.wallMsMedian)}${byRun(f)} = ${x(ratio(f))} (CPU ${s(f.c16.cpuMsMedian)} against ${s(f.floor.cpuMsMedian)}${firstCall(f)})`;
   const big = fleet1000 && !fleet1000.failed ? fleet1000 : undefined;
   const worst = Math.max(ratio(fleet), big ? ratio(big) : 0);
   // The same floor with keyrot's durable state saves added: what invariant 5 costs by itself (older JSON has none).
@@ -334,9 +339,9 @@ const md = [
   `- machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB.toFixed(1)} GiB memory, ${machine.system}`,
   `- node ${machine.node}; keyrot at ${machine.commit}; moto 5.2.5, the aws CLI 1.42.0 and OpenBao 2.7.2 (PyPI, peer cache) on the same cores`,
   `- load average when the run started: ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min); at its end: ${loadAtEnd.map((l) => l.toFixed(2)).join(', ')}`,
-  `- mode: ${mode} (${P} plans; ${cfg.startupRuns} runs per start-up case after a warm-up, ${cfg.fleetRuns} fleet run(s) per concurrency, ${cfg.revokeRuns} revoke run(s) per case, shell baseline over ${cfg.shellUsers} users); whole run ${(totalS / 60).toFixed(1)} min`,
+  `- mode: ${mode} (${P} plans; ${cfg.startupRuns} runs per start-up case after a warm-up, ${fleet.runs} fleet run(s) per concurrency${fleet1000?.runs ? ` (${fleet1000.runs} at 1000 plans)` : ''}, ${cfg.revokeRuns} revoke run(s) per case, shell baseline over ${cfg.shellUsers} users); whole run ${(totalS / 60).toFixed(1)} min`,
   `- reproduce: \`npm ci && ${cmd}\` (each script alone: \`node bench/<script>.mjs\`, arguments in its header; all take \`--json\`)`,
-  '- figures are medians; every ratio is against a baseline measured in the same run. IAM calls go through a counting',
+  '- figures are medians; every ratio is against a baseline measured in the same run (keyrot against its floor: the median of run-by-run ratios). IAM calls go through a counting',
   '  proxy on 127.0.0.1 (bench/iam-fleet.mjs) for keyrot and the shell alike; it shares the cores. The IAM plans have',
   '  drain 0s, soak 0s and no lastUsed rule (so one GetAccessKeyLastUsed fewer than the issue\'s plans). Causes given for',
   '  a gap come from CPU and heap profiles of this code (node --cpu-prof, --heap-prof), not from this script.',
