@@ -29,12 +29,27 @@ export function printable(text: string, max = 500): string {
  * `value` with every string in it (deep, through arrays and plain objects) made printable: what a
  * text renderer is handed, so no value from a server, a report or a plan reaches the terminal raw.
  * Nothing is cut short here (a message may list many plans); the fields are escaped, not trimmed.
+ * What needs no escape is handed back as it is, not copied: every event of a run passes through here
+ * two or three times (reporter, describeEvent, LastWords), and nearly all of them are printable already.
  */
 export function printableDeep<T>(value: T): T {
   if (typeof value === 'string') return printable(value, Number.MAX_SAFE_INTEGER) as T;
-  if (Array.isArray(value)) return value.map(printableDeep) as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item: unknown, i) => {
+      const shown = printableDeep(item);
+      if (shown !== item) (copy ??= [...value])[i] = shown;
+    });
+    return (copy ?? value) as T;
+  }
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, printableDeep(v)])) as T;
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      const shown = printableDeep(item);
+      if (shown !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = shown;
+    }
+    return (copy ?? value) as T;
   }
   return value;
 }

@@ -34,6 +34,16 @@ describe('printable', () => {
     expect(printableDeep({ a: ['\x1b[2J', { b: 'ok\r\n' }], n: 3, long, none: null })).toEqual({ a: ['\\x1b[2J', { b: 'ok\\r\\n' }], n: 3, long, none: null });
   });
 
+  it('printableDeep hands back what needs no escape as it is, and never changes what it was given', () => {
+    const clean = { type: 'step', plan: 'p', lines: ['a', { b: 'c' }], n: 3, none: null };
+    expect(printableDeep(clean)).toBe(clean);
+    const raw = { plan: 'p', lines: ['ok', '\x1b[2J'], nested: { keep: { k: 'v' }, bad: 'x\ny' } };
+    const shown = printableDeep(raw);
+    expect(shown).toEqual({ plan: 'p', lines: ['ok', '\\x1b[2J'], nested: { keep: { k: 'v' }, bad: 'x\\ny' } });
+    expect(raw).toEqual({ plan: 'p', lines: ['ok', '\x1b[2J'], nested: { keep: { k: 'v' }, bad: 'x\ny' } });
+    expect(shown.nested.keep).toBe(raw.nested.keep); // the clean part is shared, not copied
+  });
+
   it('printableJson is the same JSON value with every unprintable character a \\u escape', () => {
     const value = { s: '\x1b]0;t\x07 \u009b2J \u2028 \u202e \u007f' };
     const json = printableJson(value);
