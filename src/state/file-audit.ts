@@ -10,6 +10,9 @@ export class AuditLog implements AuditTrail {
   /** While plans hold the log (hold()): how many, and the file opened once for all their appends. */
   private held = 0;
   private handle: Promise<FileHandle> | undefined;
+  /** Lines appended while a write is under way: the next write takes them all (writeWaiting). */
+  private waiting: Array<{ line: string; written: (failure?: unknown) => void }> = [];
+  private writing = false;
 
   constructor(readonly file: string) {}
 
@@ -48,19 +51,44 @@ export class AuditLog implements AuditTrail {
     // (The record of a step is appended before the state save that covers it: session.ts, record.)
     const line = `${JSON.stringify({ ...record, actor: actor() })}\n`;
     try {
-      if (this.held === 0) {
-        await appendFile(this.file, line, { mode: 0o600, flag: 'a' });
-        return;
-      }
-      this.handle ??= open(this.file, 'a', 0o600);
-      // The O_APPEND write appendFile makes (one, for a line this short), on a file already open.
-      const handle = await this.handle;
-      const bytes = Buffer.from(line, 'utf8');
-      for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at)).bytesWritten;
+      if (this.held === 0) await appendFile(this.file, line, { mode: 0o600, flag: 'a' });
+      else await this.write(line);
     } catch (e) {
-      await this.close(); // opened again by the next append, as appendFile would
       throw await stateIoError(e, this.file, { plan: record.plan });
     }
+  }
+
+  /**
+   * Append `line` to the held log: resolves once it is written. The lines other plans append while a
+   * write is under way wait for it and then go out together in one write (a fleet run appends about
+   * ten per rotation, sixteen rotations at a time: each write alone was a thread-pool round trip, all
+   * of them queued on the one file). One O_APPEND write of whole lines, as appendFile makes: lines of
+   * concurrent processes never interleave, and each line is written before its append resolves.
+   */
+  private write(line: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ line, written: (failure) => (failure === undefined ? resolve() : reject(failure)) });
+      if (!this.writing) void this.writeWaiting();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const lines = this.waiting.splice(0);
+      let failure: unknown;
+      try {
+        this.handle ??= open(this.file, 'a', 0o600);
+        const handle = await this.handle;
+        const bytes = Buffer.from(lines.map((l) => l.line).join(''), 'utf8');
+        for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at)).bytesWritten;
+      } catch (e) {
+        failure = e ?? new Error('audit write failed');
+        await this.close(); // opened again by the next write, as appendFile would
+      }
+      for (const l of lines) l.written(failure);
+    }
+    this.writing = false;
   }
 
   async copyIn(records: AuditRecord[]): Promise<void> {

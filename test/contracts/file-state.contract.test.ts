@@ -106,4 +106,21 @@ describe('the file state store on disk', () => {
     await store.audit.append(at('after-release'));
     expect((await new FileStateStore(dir).audit.read()).map((r) => r.action)).toEqual(['created', 'theirs', 'published', 'after-release']);
   });
+
+  it('held, the appends of many plans at once are each in the file, whole and in order, as soon as each returns', async () => {
+    const store = new FileStateStore(dir);
+    const log = path.join(dir, 'audit.jsonl');
+    const at = (plan: string, action: string) => ({ time: new Date().toISOString(), plan, rotationId: 'r1', phase: 'create', action, oldKeyId: null, newKeyId: null, outcome: 'ok' as const, detail: '' });
+    const actionsOf = (plan: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { plan: string; action: string }).filter((r) => r.plan === plan).map((r) => r.action);
+    const release = store.audit.hold!();
+    const steps = ['create', 'publish', 'verify', 'deactivate', 'delete'];
+    await Promise.all(Array.from({ length: 16 }, async (_, p) => {
+      for (const [i, step] of steps.entries()) {
+        await store.audit.append(at(`p${p}`, step));
+        expect(actionsOf(`p${p}`)).toEqual(steps.slice(0, i + 1));
+      }
+    }));
+    await release();
+    expect((await new FileStateStore(dir).audit.scan()).unreadable).toBe(0);
+  });
 });
