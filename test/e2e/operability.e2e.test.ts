@@ -101,6 +101,23 @@ describe('keyrot init', () => {
     expect(cli(['validate', 'asked.yaml']).code).toBe(0);
   });
 
+  it('Ctrl-C at a question stops it with exit 130 and Ctrl-D with exit 2, nothing written, not as a bug', async () => {
+    const interrupted = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
+    await interrupted.waitFor(/issuer \(aws-iam, generated, http, postgresql, mysql, redis\) \[aws-iam\]: /);
+    interrupted.type('\x03');
+    expect((await interrupted.exited).code).toBe(130);
+    expect(interrupted.screen()).toContain('keyrot init stopped at a question (Ctrl-C); no plan was written');
+    const ended = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
+    await ended.waitFor(/\[aws-iam\]: /);
+    ended.type('generated\r');
+    await ended.waitFor(/stores, separated by spaces/);
+    ended.type('\x04');
+    expect((await ended.exited).code).toBe(2);
+    expect(ended.screen()).toContain('the input ended (Ctrl-D); no plan was written');
+    for (const term of [interrupted, ended]) expect(term.screen()).not.toMatch(/internal error|AbortError/);
+    expect(ws.read('asked.yaml')).toBe('');
+  });
+
   it('a missing user, an unknown store or a store without a place is a usage error (exit 2)', () => {
     expect(cli(['init', '--issuer', 'aws-iam', '--store', 'file:k.json']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated', '--store', 'redis:k']).code).toBe(2);

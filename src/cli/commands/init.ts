@@ -41,15 +41,24 @@ const shippedSchema = () => {
 
 async function ask(opts: InitOptions): Promise<InitOptions> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // At a terminal readline reads in raw mode: Ctrl-C reaches it as a key, and Ctrl-D ends the input.
+  const interrupted = new AbortController();
+  rl.on('SIGINT', () => interrupted.abort());
+  const question = (text: string) => rl.question(text, { signal: interrupted.signal });
   try {
-    const issuer = opts.issuer ?? ((await rl.question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
+    const issuer = opts.issuer ?? ((await question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
     const asks: Record<string, string> = { 'aws-iam': 'IAM user whose keys are rotated', postgresql: 'name of the role pair (NAME_blue, NAME_green)', mysql: 'name of the user pair (NAME_blue, NAME_green)', redis: 'ACL user whose password is rotated' };
-    const user = opts.user ?? (asks[issuer] ? (await rl.question(`${asks[issuer]}: `)).trim() : undefined);
-    const preset = opts.preset ?? (issuer === 'http' ? (await rl.question(`vendor preset (${PRESET_LIST}): `)).trim() : undefined);
+    const user = opts.user ?? (asks[issuer] ? (await question(`${asks[issuer]}: `)).trim() : undefined);
+    const preset = opts.preset ?? (issuer === 'http' ? (await question(`vendor preset (${PRESET_LIST}): `)).trim() : undefined);
     const store = opts.store?.length
       ? opts.store
-      : (await rl.question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')}): `)).split(/\s+/).filter(Boolean);
+      : (await question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')}): `)).split(/\s+/).filter(Boolean);
     return { ...opts, issuer, ...(user ? { user } : {}), ...(preset ? { preset } : {}), store };
+  } catch (e) {
+    // Either key stops keyrot init with nothing written, not as a bug: Ctrl-C as an interruption (130).
+    if ((e as NodeJS.ErrnoException).code !== 'ABORT_ERR') throw e;
+    process.stderr.write('\n');
+    throw new KeyrotError(interrupted.signal.aborted ? 'init-interrupted' : 'init-input-ended', {});
   } finally {
     rl.close();
   }
