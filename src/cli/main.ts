@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { PHASE_NAMES } from '../engine/rotation.js';
+import { STORE_FORMS } from '../engine/store-forms.js';
 import { isKeyrotError, KeyrotError } from '../errors.js';
 import { EXIT } from '../messages.js';
 import { packageFile } from '../package-file.js';
@@ -158,9 +159,9 @@ function setupCommands(keyrot: Command, setExit: (code: number) => void, wiring:
     .addOption(new Option('--issuer <type>', 'where keys are minted').choices(['aws-iam', 'generated', 'http', 'postgresql', 'mysql', 'redis']))
     .option('--user <name>', 'aws-iam: the IAM user whose access keys are rotated; postgresql, mysql: NAME of the login pair NAME_blue/NAME_green; redis: the ACL user')
     .option('--preset <name>', 'http: the vendor preset, e.g. vault-approle')
-    .option('--store <type:where>', 'a publish target, repeatable: file:PATH, vault-kv2:MOUNT/PATH, azure-keyvault:https://VAULT/NAME, aws-secrets-manager:NAME',
+    .option('--store <type:where>', `a publish target, repeatable: ${Object.values(STORE_FORMS).join('; ')}`,
       (v: string, all: string[] = []) => [...all, v])
-    .option('--region <region>', 'AWS region for aws-iam and aws-secrets-manager', 'us-east-1')
+    .option('--region <region>', 'AWS region for aws-iam, aws-secrets-manager and aws-ssm', 'us-east-1')
     .option('--name <plan>', 'the plan name (default: from the user or the first store)')
     .option('--max-age <duration>', 'schedule.maxAge: with --due, rotate when the active key is older', '30d')
     .option('--schema <path>', 'the schema path the editor comment names (default: the one keyrot ships)')

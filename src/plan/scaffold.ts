@@ -9,10 +9,12 @@ import { PRESET_LIST, presetSource } from '../providers/issuers/http/presets/sca
 
 export { PRESET_LIST };
 import { policyHcl, vaultPolicy } from '../providers/stores/vault-kv2/policy.js';
-import { GITLAB_FORM, gitlabSection } from './scaffold-gitlab.js';
+import { gitlabSection } from './scaffold-gitlab.js';
+import { SCAFFOLD_STORES, STORE_FORMS } from './store-forms.js';
+
+export { SCAFFOLD_STORES, STORE_FORMS };
 
 export const SCAFFOLD_ISSUERS = ['aws-iam', 'generated', 'http', ...DATABASE_ISSUERS] as const;
-export const SCAFFOLD_STORES = ['file', 'vault-kv2', 'azure-keyvault', 'aws-secrets-manager', 'aws-ssm', 'github-actions', 'gitlab-ci'] as const;
 export type ScaffoldIssuer = (typeof SCAFFOLD_ISSUERS)[number];
 
 export interface ScaffoldOptions {
@@ -31,15 +33,6 @@ export interface ScaffoldOptions {
   schemaPath: string;
 }
 
-export const STORE_FORMS = {
-  file: 'file:PATH (relative to the plan)',
-  'vault-kv2': 'vault-kv2:MOUNT/PATH, e.g. vault-kv2:secret/payments/aws',
-  'azure-keyvault': 'azure-keyvault:https://VAULT.vault.azure.net/SECRET-NAME',
-  'aws-secrets-manager': 'aws-secrets-manager:SECRET-NAME',
-  'aws-ssm': 'aws-ssm:/PARAMETER/NAME',
-  'github-actions': 'github-actions:OWNER/REPO[/ENVIRONMENT]/SECRET_NAME or github-actions:org:ORG/SECRET_NAME',
-  'gitlab-ci': GITLAB_FORM,
-} as const;
 
 const usage = (problem: string) => new KeyrotError('usage', { problem });
 /** A YAML scalar: plain when it cannot be read as anything but that string, else JSON's double-quoted form (valid YAML). */

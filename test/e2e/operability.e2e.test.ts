@@ -118,6 +118,14 @@ describe('keyrot init', () => {
     expect(ws.read('asked.yaml')).toBe('');
   });
 
+  it('--help names every kind of store --store takes', () => {
+    const help = cli(['init', '--help']).stdout.replace(/\s+/g, ' ');
+    for (const form of ['file:PATH', 'vault-kv2:MOUNT/PATH', 'azure-keyvault:https://', 'aws-secrets-manager:', 'aws-ssm:/PARAMETER/NAME', 'github-actions:OWNER/REPO', 'gitlab-ci:GROUP/PROJECT/KEY']) {
+      expect(help).toContain(form);
+    }
+    expect(help).toContain('AWS region for aws-iam, aws-secrets-manager and aws-ssm');
+  });
+
   it('a missing user, an unknown store or a store without a place is a usage error (exit 2)', () => {
     expect(cli(['init', '--issuer', 'aws-iam', '--store', 'file:k.json']).code).toBe(2);
     expect(cli(['init', '--issuer', 'generated', '--store', 'redis:k']).code).toBe(2);
