@@ -83,6 +83,15 @@ describe('keyrot run on the local demo', () => {
     expect(readStore(storeFile()).previous).toBeUndefined();
   });
 
+  it('status names the step a held run stopped at ("delete held"), not the outcome twice', async () => {
+    const plan = ws.plan('demo', localPlan('demo', { drain: '0s', soak: '0s' }));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0); // first key
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(3); // no terminal, no --yes: the delete holds
+    const shown = (await keyrot(['status', plan], { cwd: ws.dir })).stdout;
+    expect(shown).toMatch(/\n {2}last: delete held at \d{4}-/);
+    expect(shown).not.toContain('held held');
+  });
+
   it('prints NDJSON with --json', async () => {
     const plan = ws.plan('demo', localPlan('demo'));
     const result = await keyrot(['run', '--json', plan], { cwd: ws.dir });

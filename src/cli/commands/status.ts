@@ -58,6 +58,9 @@ const WRITE_CHARS = 64 * 1024;
 /** Text from a plan, a server or a record, escaped for the terminal (shared/printable.ts), never cut. */
 const shownText = (text: string) => printable(text, Number.MAX_SAFE_INTEGER);
 
+/** What the last audit record did: its action, or its phase where the action only repeats the outcome ("create failed", not "failed failed"). */
+const lastStep = (last: NonNullable<PlanStatus['lastOutcome']>) => (last.action !== last.outcome ? last.action : last.phase !== 'done' ? last.phase : 'rotation');
+
 /** A plan's lines: each value shown escaped here, one at a time (not a copy of the plan's whole inventory). */
 function keyLines(p: PlanStatus): string {
   const age = shownText(p.age);
@@ -65,7 +68,7 @@ function keyLines(p: PlanStatus): string {
   let lines = `${chalk.bold(shownText(p.plan))}  ${shownText(p.issuer)}  ${key}\n`;
   if (p.error) lines += `  ${chalk.dim('hint:')} ${shownText(p.error.hint)}\n`;
   const last = p.lastOutcome;
-  if (last) lines += `  last: ${shownText(last.action)} ${shownText(last.outcome)} at ${shownText(last.at)}${p.lastSuccessAt ? `; last rotation finished ${shownText(p.lastSuccessAt)}` : ''}\n`;
+  if (last) lines += `  last: ${shownText(lastStep(last))} ${shownText(last.outcome)} at ${shownText(last.at)}${p.lastSuccessAt ? `; last rotation finished ${shownText(p.lastSuccessAt)}` : ''}\n`;
   if (!p.rotation && p.overdue) lines += `  next: \`${shownText(p.next)}\` rotates it now\n`;
   return lines;
 }
