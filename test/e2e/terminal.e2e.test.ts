@@ -75,6 +75,26 @@ describe('Ctrl-C at a terminal', () => {
   });
 });
 
+describe('colour at a terminal', () => {
+  /** An SGR sequence that sets a colour or a weight (cursor moves and line clears are not colour). */
+  const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`);
+
+  it('NO_COLOR: nothing on the screen is coloured, the spinner\'s frame included; without it the spinner is', async () => {
+    ws.plan('demo', localPlan('demo', { drain: '30s', soak: '4s', rehearse: true }));
+    const plain = inPty('keyrot run demo.yaml', { cwd: ws.dir, env: { NO_COLOR: '1' } });
+    await plain.waitFor(/overlap window: .*left/);
+    plain.type(CTRL_C);
+    expect((await plain.exited).code).toBe(130);
+    expect(plain.screen()).not.toMatch(COLOUR);
+
+    const coloured = inPty('keyrot run demo.yaml', { cwd: ws.dir, env: { NO_COLOR: '', FORCE_COLOR: '1' } });
+    await coloured.waitFor(/overlap window: .*left/);
+    coloured.type(CTRL_C);
+    expect((await coloured.exited).code).toBe(130);
+    expect(coloured.screen()).toMatch(COLOUR); // the check above can fail: colour is there when asked for
+  });
+});
+
 describe('the permanent delete asks the person at the terminal', () => {
   // Short timers: the run reaches the delete prompt in about a second of real time.
   const quick = () => ws.plan('demo', localPlan('demo', { drain: '250ms', soak: '250ms', rehearse: true }));

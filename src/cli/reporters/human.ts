@@ -14,7 +14,8 @@ const utcSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/,
 
 export class HumanReporter implements Reporter {
   // ora would put stdin in raw mode to swallow keystrokes, and Ctrl-C would never become SIGINT.
-  private spinner: Ora = ora({ stream: process.stdout, discardStdin: false });
+  // ora colours its frame with its own chalk (not the bundled one NO_COLOR turned off): follow ours.
+  private spinner: Ora = ora({ stream: process.stdout, discardStdin: false, color: chalk.level > 0 ? 'cyan' : false });
   private ticker: NodeJS.Timeout | undefined;
   private waitingFor: string | undefined;
   private words = new LastWords();
