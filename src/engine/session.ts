@@ -17,6 +17,7 @@ import { buildProviders, callProvider, type Providers } from './providers.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
 import { leftToDelete } from './revoke-also.js';
 import { advance } from './runner.js';
+import { takeLock } from './take-lock.js';
 
 const newRotationId = (now: Date) => `${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${randomBytes(2).toString('hex')}`;
 
@@ -96,7 +97,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
 
   const providers = options.providers ?? (await buildProviders(loaded, store, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
-  const lock = await store.lock(plan.name, holder, options.waitLockMs);
+  const lock = await takeLock(store, plan.name, holder, options.waitLockMs, emit);
   const releaseAudit = audit.hold?.();
   try {
     let setAside: PlanSession['setAside'];

@@ -2,7 +2,9 @@
 // moment, the delete prompt, and a pipe on stdout with the terminal still on stdin. Each test runs
 // the built binary in a pseudo-terminal (util-linux `script`), so raw mode, line discipline and
 // signals behave as they do for a person; piped stdio would hide exactly the bugs tested here.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
@@ -72,6 +74,21 @@ describe('Ctrl-C at a terminal', () => {
     } finally {
       silent.close();
     }
+  });
+});
+
+describe('waiting for another run\'s lock at a terminal', () => {
+  it('--wait-lock says at once whose lock it waits for and for how long (the screen was blank), and Ctrl-C ends the wait', async () => {
+    ws.plan('demo', localPlan('demo'));
+    // A lock held by a live process (this test), as a run in another terminal holds it.
+    const lock = path.join(stateDir(), 'locks', 'demo.lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(path.join(lock, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
+    const term = inPty('keyrot run --wait-lock 10m demo.yaml', { cwd: ws.dir });
+    await term.waitFor(new RegExp(`plan demo is locked by pid ${process.pid} on .*; waiting up to 10m for it \\(--wait-lock\\)`));
+    term.type(CTRL_C);
+    expect((await term.exited).code).toBe(130);
+    expect(readState(stateDir(), 'demo')).toBeUndefined(); // it never held the lock: nothing was started
   });
 });
 
