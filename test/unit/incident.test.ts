@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollBack } from '../../src/engine/runner.js';
 import type { RetireResult } from '../../src/providers/types.js';
 import { FakeIssuer, FakeStore } from '../helpers/fakes.js';
-import { decide, planObject, revoke, run, stateDirOf } from '../helpers/engine.js';
+import { status as statusOf } from '../../src/engine/operations/status.js';
+import { decide, planObject, revoke, run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
 import { fakeRig, type Rig } from '../helpers/rig.js';
 
@@ -274,6 +275,9 @@ describe('rollback', () => {
     await decide(plan(), clock, (ctx) => rollBack(ctx, 'by hand'), { providers: providers() });
     expect(status(old)).toBe('active');
     expect(store.served.has(old)).toBe(true);
+    // keyrot status says so at once (it said "deactivate on the next run" until a run met the hold).
+    const shown = await statusOf([plan()], {}, { ...sessionOptions(clock, [], { providers: providers() }), clock });
+    expect(shown.rotations[0]!.next).toMatch(/^the rotation of api was rolled back \(by hand\) and is held; `keyrot run --resume-after-rollback \S+\.yaml` to deactivate the old key again/);
 
     const held = await run(plan(), clock, { providers: providers() });
     expect(held.outcome).toEqual({ status: 'held', code: 'rolled-back' });

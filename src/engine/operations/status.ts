@@ -1,7 +1,7 @@
 // keyrot status: every plan named (its active key's age, its last outcome) and every rotation in
 // flight in the state stores read, each with its next action. Read-only, but for --metrics-file.
 import { KeyrotError } from '../../errors.js';
-import { commandArg, EXIT, type ExitCode } from '../../messages.js';
+import { commandArg, EXIT, say, type ExitCode } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { PlanInventory } from '../inventory.js';
@@ -40,6 +40,11 @@ const byName = new Intl.Collator().compare;
 export function nextAction(s: RotationState, now: Date, planArg: string = s.plan): string {
   const left = leftToDelete(s);
   if (left.length > 0) return leftToDeleteAdvice(left.map((k) => k.keyId), planArg);
+  // Rolled back, a rotation holds until resumed or abandoned, from the rollback on (not only once a run met the hold).
+  if (s.rolledBack) {
+    const held = say('rolled-back', { plan: s.plan, reason: s.rolledBack.reason, file: planArg });
+    return `${held.message}; ${held.hint}`;
+  }
   if (s.hold) return `held: ${s.hold.message}`;
   const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
   if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
