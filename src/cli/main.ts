@@ -18,11 +18,12 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0    every plan done, or nothing due
   1    internal error (a bug: please report it)
-  2    bad usage or invalid plan (nothing was touched)
+  2    bad usage, invalid plan, or a state file or folder keyrot cannot use (nothing was touched)
   3    refused for safety: a gate held (old key still in use, key limit, lock held)
-  4    a provider or network call failed after retries (state saved; safe to re-run)
+  4    a provider or network call failed after retries, or state could not be written (disk full);
+       state saved as of the last step; safe to re-run
   75   rotations are waiting on a timer (with --no-wait); run again later
-  130  interrupted (state saved; safe to re-run)`;
+  130  interrupted by Ctrl-C or SIGTERM, within a second whatever keyrot waits on (state saved; safe to re-run)`;
 
 /** The version npm installed. */
 const version = (): string => (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;

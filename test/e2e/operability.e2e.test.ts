@@ -21,6 +21,16 @@ describe('--version and completion', () => {
     expect(out.stdout.trim()).toBe(pkg.version);
   });
 
+  it('--help gives each exit code the meaning the README\'s table gives it (disk full is 4, an unusable state folder 2)', async () => {
+    const words = (text: string) => text.replace(/`/g, '').replace(/\s+/g, ' ');
+    const help = words((await keyrot(['--help'], { cwd: ws.dir })).stdout);
+    const readme = readFileSync(path.join(path.dirname(BIN), '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('With several plans'));
+    const rows = [...table.matchAll(/^\| (\d+) \| (.+) \|$/gm)];
+    expect(rows.map((r) => r[1])).toEqual(['0', '1', '2', '3', '4', '75', '130']);
+    for (const [, code, meaning] of rows) expect(help, `exit ${code}`).toContain(` ${code} ${words(meaning!)}`);
+  });
+
   it('bash completion completes commands, flags, --output choices and plan files', () => {
     ws.write('payments.yaml', '');
     ws.write('notes.txt', '');
