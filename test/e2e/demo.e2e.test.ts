@@ -1,6 +1,6 @@
 // The demo as a newcomer runs it, through the built binary: no cloud account, real files.
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
 import { leakedIndexes, readAudit, readLedger, readState, readStore, secretsIn } from '../helpers/inspect.js';
@@ -90,6 +90,16 @@ describe('keyrot run on the local demo', () => {
     const shown = (await keyrot(['status', plan], { cwd: ws.dir })).stdout;
     expect(shown).toMatch(/\n {2}last: delete held at \d{4}-/);
     expect(shown).not.toContain('held held');
+  });
+
+  it('status after a publish that failed says it did not finish, not that it was interrupted', async () => {
+    // The target is a link into a folder that does not exist: read as absent, it cannot be written.
+    symlinkSync('missing-folder/keys.json', path.join(ws.dir, 'demo-keys.json'));
+    const plan = ws.plan('demo', localPlan('demo'));
+    expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(4);
+    const shown = (await keyrot(['status', plan], { cwd: ws.dir })).stdout;
+    expect(shown).toContain('next: publish did not finish (interrupted, or a call failed); the next run finishes it');
+    expect(shown).not.toContain('was interrupted');
   });
 
   it('prints NDJSON with --json', async () => {

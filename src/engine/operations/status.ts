@@ -47,7 +47,8 @@ export function nextAction(s: RotationState, now: Date, planArg: string = s.plan
   }
   if (s.hold) return `held: ${s.hold.message}`;
   const deadline = s.phase !== 'done' ? s.deadlines[s.phase] : undefined;
-  if (s.stage === 'acting') return `${s.phase} was interrupted; the next run finishes it`;
+  // A step left acting was cut short: by a signal or a crash, or by a call that failed (exit 4).
+  if (s.stage === 'acting') return `${s.phase} did not finish (interrupted, or a call failed); the next run finishes it`;
   if (s.stage === 'waiting' && deadline) {
     const left = new Date(deadline).getTime() - now.getTime();
     return left > 0 ? `${s.phase} ends ${deadline} (in ${formatDuration(left)})` : `${s.phase} ended ${deadline}: \`keyrot run ${planArg}\` continues it`;
