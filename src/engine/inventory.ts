@@ -147,7 +147,8 @@ export async function inventory(plans: LoadedPlan[], options: OperationOptions, 
       lastSuccessAt,
       lastFailureAt: audit?.lastFailureAt ?? null,
       error,
-      next: `keyrot run ${commandArg(loaded.file, stateDirOption)}`,
+      // A rolled-back rotation goes on only with --resume-after-rollback: a plain run holds (exit 3).
+      next: `keyrot run ${rotation?.rolledBack ? '--resume-after-rollback ' : ''}${commandArg(loaded.file, stateDirOption)}`,
     };
   };
   // Each plan's issuer is asked as its page of the store arrives: keyrot's work on one page runs while

@@ -277,6 +277,7 @@ describe('rollback', () => {
     expect(store.served.has(old)).toBe(true);
     // keyrot status says so at once (it said "deactivate on the next run" until a run met the hold).
     const shown = await statusOf([plan()], {}, { ...sessionOptions(clock, [], { providers: providers() }), clock });
+    expect(shown.plans[0]!.next).toMatch(/^keyrot run --resume-after-rollback \S+\.yaml$/);
     expect(shown.rotations[0]!.next).toMatch(/^the rotation of api was rolled back \(by hand\) and is held; `keyrot run --resume-after-rollback \S+\.yaml` to deactivate the old key again/);
 
     const held = await run(plan(), clock, { providers: providers() });
