@@ -102,6 +102,16 @@ describe('keyrot run on the local demo', () => {
     expect(shown).not.toContain('was interrupted');
   });
 
+  it('approve says when the delete happens: at the end of the soak, or on the next run once it is over', async () => {
+    const approve = async (soak: string) => {
+      const plan = ws.plan(`soak-${soak}`, localPlan(`soak-${soak}`, { drain: '0s', soak, rehearse: true, delete: { requireApproval: true } }));
+      await keyrot(['run', '--yes', '--no-wait', plan], { cwd: ws.dir });
+      return (await keyrot(['approve', plan], { cwd: ws.dir })).stdout;
+    };
+    expect(await approve('0s')).toMatch(/is approved; it happens on the next run \(the soak is over\)/);
+    expect(await approve('1h')).toMatch(/is approved; it happens once the soak is over \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+  });
+
   it('prints NDJSON with --json', async () => {
     const plan = ws.plan('demo', localPlan('demo'));
     const result = await keyrot(['run', '--json', plan], { cwd: ws.dir });

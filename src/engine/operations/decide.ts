@@ -58,7 +58,10 @@ const acts: Record<Decision, Act> = {
     ctx.state.approvedBy = actor();
     await ctx.save();
     await ctx.audit(ctx.state.phase, 'ok', `permanent delete of ${ctx.state.oldKeyId} approved by ${ctx.state.approvedBy}`, 'approve');
-    return { outcome: `the delete of ${ctx.state.oldKeyId} is approved; it happens once the soak is over`, next: `keyrot run ${ctx.planArg}` };
+    const soakEnds = ctx.state.deadlines.soak;
+    const soakOver = ctx.state.phase === 'delete' || (soakEnds !== undefined && Date.parse(soakEnds) <= ctx.clock.now().getTime());
+    const when = soakOver ? 'on the next run (the soak is over)' : `once the soak is over${soakEnds ? ` (${soakEnds})` : ''}`;
+    return { outcome: `the delete of ${ctx.state.oldKeyId} is approved; it happens ${when}`, next: `keyrot run ${ctx.planArg}` };
   },
   async abandon(ctx, request) {
     const { oldKeyId, newKeyId } = ctx.state;
