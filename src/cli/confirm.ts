@@ -24,9 +24,11 @@ export interface ConfirmOptions {
  * changes a key nobody agreed to change.
  */
 export function confirmer(opts: ConfirmOptions) {
-  return async (question: string): Promise<Consent> => {
+  const askNow = async (question: string): Promise<Consent> => {
     if (opts.yes) return 'yes';
     if (!opts.stdinTaken && !canAsk()) return 'unattended';
+    // A question that waited for another's answer is not asked once Ctrl-C has stopped the run.
+    if (opts.signal.aborted) throw new KeyrotError('interrupted');
     const terminal = (opts.terminal ?? openTerminal)();
     if (!terminal) return 'unattended';
     try {
@@ -37,6 +39,14 @@ export function confirmer(opts: ConfirmOptions) {
     } finally {
       terminal.close();
     }
+  };
+  // Plans run side by side (--concurrency), but one question at a time is on the terminal: two at
+  // once shared the keys typed, and a `y` meant for the question on screen answered the other one.
+  let previous: Promise<unknown> = Promise.resolve();
+  return (question: string): Promise<Consent> => {
+    const turn = previous.then(() => askNow(question));
+    previous = turn.catch(() => undefined);
+    return turn;
   };
 }
 

@@ -146,6 +146,34 @@ describe('the question before a permanent step', { timeout: 2_000 }, () => {
     expect(term.screen()).toBe(`${QUESTION} [y/N] `);
   });
 
+  it('asks one question at a time (plans run side by side): the second is shown once the first is answered, and each gets its own answer', async () => {
+    const first = standIn();
+    const second = standIn();
+    const terminals = [first, second];
+    const confirm = confirmer({ signal: interrupt.signal, terminal: () => terminals.shift()?.terminal });
+    const answers = [confirm('delete the old key (permanent): A. Go ahead?'), confirm('delete the old key (permanent): B. Go ahead?')];
+    await first.shown();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(second.screen()).toBe(''); // not on the screen while the first waits for its answer
+    await first.answer('n\n');
+    await second.answer('y\n');
+    expect(await Promise.all(answers)).toEqual(['no', 'yes']);
+    expect(first.screen()).toContain(': A. Go ahead? [y/N] ');
+    expect(second.screen()).toContain(': B. Go ahead? [y/N] ');
+  });
+
+  it('after Ctrl-C at one question, a question waiting its turn is never asked', async () => {
+    const first = standIn();
+    const second = standIn();
+    const terminals = [first, second];
+    const confirm = confirmer({ signal: interrupt.signal, terminal: () => terminals.shift()?.terminal });
+    const answers = [confirm(QUESTION).catch((e: unknown) => e), confirm(QUESTION).catch((e: unknown) => e)];
+    await first.shown();
+    interrupt.abort();
+    expect(await Promise.all(answers)).toMatchObject([{ code: 'interrupted' }, { code: 'interrupted' }]);
+    expect(second.screen()).toBe('');
+  });
+
   it('stops reading the terminal once answered or interrupted: later keys answer nothing', async () => {
     const answeredTerm = standIn();
     const answered = ask(answeredTerm);
