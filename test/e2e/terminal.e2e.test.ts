@@ -141,6 +141,25 @@ describe('the permanent delete asks the person at the terminal', () => {
     expect(ledgerStatus('demo')[oldKey]).toBe('inactive');
   });
 
+  it('two plans at once: one question on the screen at a time, and each answer goes to the question it was typed at', async () => {
+    for (const name of ['one', 'two']) ws.plan(name, localPlan(name, { drain: '0s', soak: '0s', rehearse: true }));
+    const term = inPty('keyrot run --concurrency 2 .', { cwd: ws.dir });
+    const asked = () => [...term.screen().matchAll(/permanent\): (key-\w+)\. Go ahead\? \[y\/N\] /g)].map((m) => m[1]!);
+    // Both plans at their delete: each showed what the question rests on, the line before it asks.
+    await term.waitFor(/last used: not reported by the issuer[\s\S]*last used: not reported by the issuer/);
+    await new Promise((r) => setTimeout(r, 200)); // what a second question would need to reach the screen
+    expect(asked()).toHaveLength(1);
+    const [declined] = asked();
+    term.type('n\r');
+    await term.waitFor(/Go ahead\? \[y\/N\] [\s\S]*Go ahead\? \[y\/N\] /);
+    const confirmed = asked()[1]!;
+    term.type('y\r');
+    expect((await term.exited).code).toBe(3); // one plan held (declined), one done
+    const keys = { ...ledgerStatus('one'), ...ledgerStatus('two') };
+    expect(keys[declined!]).toBe('inactive');
+    expect(keys[confirmed]).toBeUndefined(); // deleted
+  });
+
   it('Ctrl-C at the prompt exits 130 and deletes nothing', async () => {
     quick();
     const term = inPty('keyrot run demo.yaml', { cwd: ws.dir });
