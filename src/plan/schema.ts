@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { duration } from '../shared/duration-field.js';
-import { issuerSchemas, keepingTypes, storeSchemas, storeTraits } from '../providers/registry.js';
+import { keepingTypes, storeTraits } from '../providers/registry.js';
+import { issuerSchemas, storeSchemas } from '../providers/schemas.js';
 import { healthCheckSchema } from './health-schema.js';
 import { notifyEntrySchema } from '../notify/schema.js';
 import { usageSchema } from '../providers/usage/schema.js';

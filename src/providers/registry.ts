@@ -1,28 +1,19 @@
-// The one place that knows every provider type. Schemas are light and loaded with the plan;
-// implementations (and their SDKs) are imported only when a plan uses them.
-import type { z } from 'zod';
+// The one place that knows every provider type and where its implementation is: each is imported
+// (with its SDK) only when a plan uses it. Their plan schemas are in schemas.ts, loaded only to parse a
+// plan: a run whose plans come from the plan cache (plan/cache.ts) builds none of them (issue 27).
 import type { IssuerTraits, KeyIssuer, ProviderContext, SecretStore, StoreTraits } from './types.js';
-import { awsIamIssuerSchema, awsIamKeysHeld } from './issuers/aws-iam/schema.js';
-import { generatedIssuerSchema } from './issuers/generated/schema.js';
-import { httpIssuerSchema } from './issuers/http/schema.js';
-import { mysqlIssuerSchema } from './issuers/mysql/schema.js';
-import { postgresqlIssuerSchema } from './issuers/postgresql/schema.js';
-import { redisIssuerSchema } from './issuers/redis/schema.js';
-import { awsSecretsManagerStoreSchema } from './stores/aws-secrets-manager/schema.js';
-import { awsSsmStoreSchema } from './stores/aws-ssm/schema.js';
-import { githubActionsStoreSchema } from './stores/github-actions/schema.js';
-import { gitlabCiStoreSchema } from './stores/gitlab-ci/schema.js';
-import { azureKeyVaultStoreSchema } from './stores/azure-keyvault/schema.js';
-import { fileStoreSchema } from './stores/file/schema.js';
-import { vaultKv2StoreSchema } from './stores/vault-kv2/schema.js';
+import { awsIamKeysHeld } from './issuers/aws-iam/owner.js';
+import type { IssuerConfig, StoreConfig } from './schemas.js';
 import type { UsageSource } from './usage/source.js';
-import { httpUsageSchema, prometheusUsageSchema, type UsageConfig } from './usage/schema.js';
+import type { UsageConfig } from './usage/schema.js';
 
-type Factory<S extends z.ZodType, T> = () => Promise<(config: z.output<S>, ctx: ProviderContext) => T | Promise<T>>;
+export type { IssuerConfig, StoreConfig } from './schemas.js';
 
-interface Entry<S extends z.ZodType, T, Traits = StoreTraits> {
-  schema: S;
-  load: Factory<S, T>;
+/** The factory of a type's providers, from its module: `config` is the plan's section, as its schema gave it. */
+type Factory<C, T> = () => Promise<(config: C, ctx: ProviderContext) => T | Promise<T>>;
+
+interface Entry<C, T, Traits = StoreTraits> {
+  load: Factory<C, T>;
   /** Known before a provider is built (keyrot validate builds none). */
   traits?: Traits;
 }
@@ -33,7 +24,7 @@ const once = <F>(load: () => Promise<F>): (() => Promise<F>) => {
   return () => (loaded ??= load());
 };
 
-const entry = <S extends z.ZodType, T, Traits = StoreTraits>(schema: S, load: Factory<S, T>, traits?: Traits): Entry<S, T, Traits> => ({ schema, load: once(load), traits });
+const entry = <C, T, Traits = StoreTraits>(load: Factory<C, T>, traits?: Traits): Entry<C, T, Traits> => ({ load: once(load), traits });
 
 /**
  * Which leaked keys an issuer could hold, for revoke's owner search, known without building it:
@@ -57,39 +48,33 @@ export interface KeyOwner {
 }
 
 /** An issuer's entry, with what keys it could hold where it is narrower than "any id, fingerprints in its list". */
-const issuerEntry = <S extends z.ZodType>(schema: S, load: Factory<S, KeyIssuer>, holds?: Partial<KeysHeld>, traits?: IssuerTraits) =>
-  ({ ...entry<S, KeyIssuer, IssuerTraits>(schema, load, traits), holds });
+const issuerEntry = <C>(load: Factory<C, KeyIssuer>, holds?: Partial<KeysHeld>, traits?: IssuerTraits) =>
+  ({ ...entry<C, KeyIssuer, IssuerTraits>(load, traits), holds });
 
 export const issuers = {
-  generated: issuerEntry(generatedIssuerSchema, async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { fingerprints: 'ledger' }, { keysInLedger: true }),
-  'aws-iam': issuerEntry(awsIamIssuerSchema, async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer, awsIamKeysHeld),
-  http: issuerEntry(httpIssuerSchema, async () => (await import('./issuers/http/issuer.js')).createHttpIssuer, { fingerprints: 'ledger' }),
-  postgresql: entry(postgresqlIssuerSchema, async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
-  mysql: entry(mysqlIssuerSchema, async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
-  redis: entry(redisIssuerSchema, async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
+  generated: issuerEntry(async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { fingerprints: 'ledger' }, { keysInLedger: true }),
+  'aws-iam': issuerEntry(async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer, awsIamKeysHeld),
+  http: issuerEntry(async () => (await import('./issuers/http/issuer.js')).createHttpIssuer, { fingerprints: 'ledger' }),
+  postgresql: entry(async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
+  mysql: entry(async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
+  redis: entry(async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
 };
 
 export const stores = {
-  file: entry(fileStoreSchema, async () => (await import('./stores/file/store.js')).createFileStore),
-  'vault-kv2': entry(vaultKv2StoreSchema, async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
-  'azure-keyvault': entry(azureKeyVaultStoreSchema, async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
-  'aws-secrets-manager': entry(awsSecretsManagerStoreSchema, async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore, { keepsRetired: true }),
-  'aws-ssm': entry(awsSsmStoreSchema, async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
-  'github-actions': entry(githubActionsStoreSchema, async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true, singleValue: true }),
-  'gitlab-ci': entry(gitlabCiStoreSchema, async () => (await import('./stores/gitlab-ci/store.js')).createGitlabCiStore, { singleValue: true }),
+  file: entry(async () => (await import('./stores/file/store.js')).createFileStore),
+  'vault-kv2': entry(async () => (await import('./stores/vault-kv2/store.js')).createVaultKv2Store),
+  'azure-keyvault': entry(async () => (await import('./stores/azure-keyvault/store.js')).createAzureKeyVaultStore),
+  'aws-secrets-manager': entry(async () => (await import('./stores/aws-secrets-manager/store.js')).createAwsSecretsManagerStore, { keepsRetired: true }),
+  'aws-ssm': entry(async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
+  'github-actions': entry(async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true, singleValue: true }),
+  'gitlab-ci': entry(async () => (await import('./stores/gitlab-ci/store.js')).createGitlabCiStore, { singleValue: true }),
 };
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */
 export const usageSources = {
-  prometheus: entry(prometheusUsageSchema, async () => (await import('./usage/prometheus.js')).createPrometheusUsage),
-  http: entry(httpUsageSchema, async () => (await import('./usage/http.js')).createHttpUsage),
+  prometheus: entry(async () => (await import('./usage/prometheus.js')).createPrometheusUsage),
+  http: entry(async () => (await import('./usage/http.js')).createHttpUsage),
 };
-
-export type IssuerConfig = z.output<(typeof issuers)[keyof typeof issuers]['schema']>;
-export type StoreConfig = z.output<(typeof stores)[keyof typeof stores]['schema']>;
-
-export const issuerSchemas = () => Object.values(issuers).map((e) => e.schema);
-export const storeSchemas = () => Object.values(stores).map((e) => e.schema);
 
 /** What a store type can do, before any store is built. */
 export const storeTraits = (type: StoreConfig['type']): StoreTraits => (stores[type] as { traits?: StoreTraits }).traits ?? {};
@@ -112,16 +97,16 @@ export function keyOwnerOf(config: IssuerConfig, env: NodeJS.ProcessEnv): KeyOwn
 }
 
 export async function createIssuer(config: IssuerConfig, ctx: ProviderContext): Promise<KeyIssuer> {
-  const make = await (issuers[config.type] as Entry<z.ZodType, KeyIssuer>).load();
+  const make = await (issuers[config.type] as Entry<IssuerConfig, KeyIssuer>).load();
   return make(config, ctx);
 }
 
 export async function createStore(config: StoreConfig, ctx: ProviderContext): Promise<SecretStore> {
-  const make = await (stores[config.type] as Entry<z.ZodType, SecretStore>).load();
+  const make = await (stores[config.type] as Entry<StoreConfig, SecretStore>).load();
   return make(config, ctx);
 }
 
 export async function createUsageSource(config: UsageConfig, ctx: ProviderContext): Promise<UsageSource> {
-  const make = await (usageSources[config.type] as Entry<z.ZodType, UsageSource>).load();
+  const make = await (usageSources[config.type] as Entry<UsageConfig, UsageSource>).load();
   return make(config, ctx);
 }

@@ -5,7 +5,8 @@ import type { ProviderContext } from '../../types.js';
 import { iamApi, stsApi, type CallOptions, type IamApi, type StsApi } from './client.js';
 import { toKeyrotError, type CallContext } from './errors.js';
 import { sharedIdentity, type AwsIdentity } from './identity.js';
-import { awsIamIdentityKey, type AwsIamIssuerConfig } from './schema.js';
+import { awsIamIdentityKey } from './owner.js';
+import type { AwsIamIssuerConfig } from './schema.js';
 
 export interface PlanCalls {
   /** "aws-iam user NAME", as every message names the issuer. */

@@ -6,7 +6,8 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { sharedClient } from '../../aws-clients.js';
 import { resolveAuth, type Auth } from './auth.js';
 import { sdkConfig } from './client.js';
-import { awsIamIdentityKey, type AwsIamIssuerConfig } from './schema.js';
+import { awsIamIdentityKey } from './owner.js';
+import type { AwsIamIssuerConfig } from './schema.js';
 
 export interface AwsIdentity {
   auth: Auth;

@@ -5,7 +5,8 @@ import type { IssuerOp, KeyInfo, KeyIssuer, LastUse, ProviderContext } from '../
 import { planCalls } from './calls.js';
 import { awsIamDoctor } from './doctor.js';
 import { awsCode, toKeyrotError } from './errors.js';
-import { awsIamKeysHeld, type AwsIamIssuerConfig } from './schema.js';
+import { awsIamKeysHeld } from './owner.js';
+import type { AwsIamIssuerConfig } from './schema.js';
 import { verifyCredential } from './verify.js';
 
 /** AWS answers "N/A" for the service and region of a key that was never used. */

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { duration } from '../../../shared/duration-field.js';
-import { identityKey } from '../../aws-clients.js';
 
 export const awsIamIssuerSchema = z
   .strictObject({
@@ -41,27 +40,3 @@ export const awsIamIssuerSchema = z
   .describe('access keys of an AWS IAM user; credentials come from the AWS default chain (env, profile, SSO, IRSA)');
 
 export type AwsIamIssuerConfig = z.output<typeof awsIamIssuerSchema>;
-
-/** Every setting that changes whom the calls are made as, or how: the cache key of an identity (identity.ts). */
-export const identitySettings = (config: AwsIamIssuerConfig) => ({
-  region: config.region,
-  endpoint: config.endpoint,
-  profile: config.profile,
-  roleArn: config.roleArn,
-  timeout: config.timeout,
-  connectTimeout: config.connectTimeout,
-});
-
-/** The cache key of the identity `config` calls AWS as in `env` (../../aws-clients.ts): it digests every
- *  AWS_* variable, so a plan computes it once, not at each of its calls. */
-export const awsIamIdentityKey = (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv): string => identityKey(identitySettings(config), env);
-
-/** An IAM user's access keys: ids AKIA + 16 (an ASIA id is a temporary credential, no user's key);
- *  AWS never shows keyrot a fingerprint to keep, so a leaked secret alone cannot be traced to a plan.
- *  The account (the identity its calls are made as) and the user are known from the plan alone: revoke's
- *  owner search groups a folder's plans by account without building their issuers. */
-export const awsIamKeysHeld = {
-  keyIds: /^AKIA[0-9A-Z]{16}$/,
-  fingerprints: false as const,
-  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv) => ({ scope: awsIamIdentityKey(config, env), principal: config.user }),
-};
