@@ -51,6 +51,7 @@ export interface KeyOwner {
 const issuerEntry = <C>(load: Factory<C, KeyIssuer>, holds?: Partial<KeysHeld>, traits?: IssuerTraits) =>
   ({ ...entry<C, KeyIssuer, IssuerTraits>(load, traits), holds });
 
+// `satisfies`: a type with a schema (schemas.ts) and no entry here, or the reverse, does not compile.
 export const issuers = {
   generated: issuerEntry(async () => (await import('./issuers/generated/issuer.js')).createGeneratedIssuer, { fingerprints: 'ledger' }, { keysInLedger: true }),
   'aws-iam': issuerEntry(async () => (await import('./issuers/aws-iam/issuer.js')).createAwsIamIssuer, awsIamKeysHeld),
@@ -58,7 +59,7 @@ export const issuers = {
   postgresql: entry(async () => (await import('./issuers/postgresql/issuer.js')).createPostgresqlIssuer),
   mysql: entry(async () => (await import('./issuers/mysql/issuer.js')).createMysqlIssuer),
   redis: entry(async () => (await import('./issuers/redis/issuer.js')).createRedisIssuer),
-};
+} satisfies Record<IssuerConfig['type'], unknown>;
 
 export const stores = {
   file: entry(async () => (await import('./stores/file/store.js')).createFileStore),
@@ -68,7 +69,7 @@ export const stores = {
   'aws-ssm': entry(async () => (await import('./stores/aws-ssm/store.js')).createAwsSsmStore, { keepsRetired: true }),
   'github-actions': entry(async () => (await import('./stores/github-actions/store.js')).createGithubActionsStore, { writeOnly: true, singleValue: true }),
   'gitlab-ci': entry(async () => (await import('./stores/gitlab-ci/store.js')).createGitlabCiStore, { singleValue: true }),
-};
+} satisfies Record<StoreConfig['type'], unknown>;
 
 /** Evidence of use from outside the issuer: the plan's `usage` block. */
 export const usageSources = {
