@@ -111,6 +111,24 @@ describe('keyrot init', () => {
     expect(cli(['validate', 'asked.yaml']).code).toBe(0);
   });
 
+  it('a wrong answer is said and asked again, the other answers kept as defaults (Enter keeps them)', async () => {
+    const term = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
+    await term.waitFor(/\[aws-iam\]: /);
+    term.type('postgres\r');
+    await term.waitFor(/stores, separated by spaces/);
+    term.type('file:orders.json\r');
+    await term.waitFor(/unknown issuer "postgres": one of aws-iam, generated, http, postgresql, mysql, redis; again, please/);
+    await term.waitFor(/\[postgres\]: /);
+    term.type('postgresql\r');
+    await term.waitFor(/name of the role pair \(NAME_blue, NAME_green\): /);
+    term.type('orders\r');
+    await term.waitFor(/\[file:orders\.json\]: /);
+    term.type('\r');
+    expect((await term.exited).code).toBe(0);
+    expect(ws.read('asked.yaml')).toMatch(/type: postgresql\n[\s\S]*type: file\n/);
+    expect(cli(['validate', 'asked.yaml']).code).toBe(0);
+  });
+
   it('Ctrl-C at a question stops it with exit 130 and Ctrl-D with exit 2, nothing written, not as a bug', async () => {
     const interrupted = inPty('keyrot init > asked.yaml', { cwd: ws.dir });
     await interrupted.waitFor(/issuer \(aws-iam, generated, http, postgresql, mysql, redis\) \[aws-iam\]: /);

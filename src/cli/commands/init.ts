@@ -3,7 +3,7 @@
 import { fstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { KeyrotError } from '../../errors.js';
+import { isKeyrotError, KeyrotError } from '../../errors.js';
 import { EXIT } from '../../messages.js';
 import { packageFile } from '../../package-file.js';
 import { PRESET_LIST, SCAFFOLD_ISSUERS, STORE_FORMS, scaffoldPlan, type ScaffoldIssuer, type ScaffoldOptions } from '../../engine/operations/scaffold.js';
@@ -39,21 +39,40 @@ const shippedSchema = () => {
   return path.relative(written ? path.dirname(written) : process.cwd(), schema) || 'rotation-plan.schema.json';
 };
 
-async function ask(opts: InitOptions): Promise<InitOptions> {
+/** The questions' wording for the user (or role pair) an issuer needs; issuers not named need none. */
+const USER_QUESTIONS: Record<string, string> = {
+  'aws-iam': 'IAM user whose keys are rotated',
+  postgresql: 'name of the role pair (NAME_blue, NAME_green)',
+  mysql: 'name of the user pair (NAME_blue, NAME_green)',
+  redis: 'ACL user whose password is rotated',
+};
+
+/** Tries at the questions before a wrong answer ends keyrot init as a wrong flag would. */
+const TRIES = 3;
+
+async function ask(flags: InitOptions): Promise<ScaffoldOptions> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   // At a terminal readline reads in raw mode: Ctrl-C reaches it as a key, and Ctrl-D ends the input.
   const interrupted = new AbortController();
   rl.on('SIGINT', () => interrupted.abort());
-  const question = (text: string) => rl.question(text, { signal: interrupted.signal });
+  /** A question, with the answer given before (Enter keeps it) in brackets. */
+  const question = async (text: string, before?: string) =>
+    (await rl.question(`${text}${before ? ` [${before}]` : ''}: `, { signal: interrupted.signal })).trim() || (before ?? '');
   try {
-    const issuer = opts.issuer ?? ((await question(`issuer (${SCAFFOLD_ISSUERS.join(', ')}) [aws-iam]: `)).trim() || 'aws-iam');
-    const asks: Record<string, string> = { 'aws-iam': 'IAM user whose keys are rotated', postgresql: 'name of the role pair (NAME_blue, NAME_green)', mysql: 'name of the user pair (NAME_blue, NAME_green)', redis: 'ACL user whose password is rotated' };
-    const user = opts.user ?? (asks[issuer] ? (await question(`${asks[issuer]}: `)).trim() : undefined);
-    const preset = opts.preset ?? (issuer === 'http' ? (await question(`vendor preset (${PRESET_LIST}): `)).trim() : undefined);
-    const store = opts.store?.length
-      ? opts.store
-      : (await question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')}): `)).split(/\s+/).filter(Boolean);
-    return { ...opts, issuer, ...(user ? { user } : {}), ...(preset ? { preset } : {}), store };
+    let answers: InitOptions = {};
+    for (let attempt = 1; ; attempt++) {
+      const issuer = flags.issuer ?? (await question(`issuer (${SCAFFOLD_ISSUERS.join(', ')})`, answers.issuer ?? 'aws-iam'));
+      const user = flags.user ?? (USER_QUESTIONS[issuer] ? await question(USER_QUESTIONS[issuer], answers.user) : undefined);
+      const preset = flags.preset ?? (issuer === 'http' ? await question(`vendor preset (${PRESET_LIST})`, answers.preset) : undefined);
+      const store = flags.store?.length
+        ? flags.store
+        : (await question(`stores, separated by spaces (${Object.values(STORE_FORMS).join('; ')})`, answers.store?.join(' '))).split(/\s+/).filter(Boolean);
+      answers = { ...flags, issuer, ...(user ? { user } : {}), ...(preset ? { preset } : {}), store };
+      // A wrong answer is asked again, the others kept as its default: not the end of what was typed.
+      const problem = attempt < TRIES ? problemOf(answers) : undefined;
+      if (!problem) return scaffoldOptions(answers);
+      process.stderr.write(`${problem}; again, please (Enter keeps the answer in brackets)\n`);
+    }
   } catch (e) {
     // Either key stops keyrot init with nothing written, not as a bug: Ctrl-C as an interruption (130).
     if ((e as NodeJS.ErrnoException).code !== 'ABORT_ERR') throw e;
@@ -64,15 +83,19 @@ async function ask(opts: InitOptions): Promise<InitOptions> {
   }
 }
 
-export async function initCommand(flags: InitOptions): Promise<number> {
-  const missing = !flags.issuer || !flags.store?.length;
-  if (missing && !canAsk()) {
-    // Nobody to ask (stdin is not a terminal): say which flags are missing, not `unknown issuer ""`.
-    const need = [!flags.issuer ? `--issuer (${SCAFFOLD_ISSUERS.join(', ')})` : '', !flags.store?.length ? '--store (one or more)' : ''].filter(Boolean).join(' and ');
-    throw new KeyrotError('usage', { problem: `keyrot init needs ${need} when there is no terminal to ask, e.g. \`keyrot init --issuer generated --store file:keys.json > plan.yaml\``, command: 'init' });
+/** What scaffoldPlan would refuse in these answers (its usage problem), or undefined. */
+function problemOf(answers: InitOptions): string | undefined {
+  try {
+    scaffoldPlan(scaffoldOptions(answers));
+    return undefined;
+  } catch (e) {
+    if (!isKeyrotError(e, 'usage')) throw e;
+    return String(e.details.problem);
   }
-  const opts = missing ? await ask(flags) : flags;
-  const scaffold: ScaffoldOptions = {
+}
+
+function scaffoldOptions(opts: InitOptions): ScaffoldOptions {
+  return {
     issuer: (opts.issuer ?? '') as ScaffoldIssuer,
     stores: opts.store ?? [],
     schemaPath: opts.schema ?? shippedSchema(),
@@ -82,6 +105,15 @@ export async function initCommand(flags: InitOptions): Promise<number> {
     ...(opts.name ? { name: opts.name } : {}),
     ...(opts.maxAge ? { maxAge: opts.maxAge } : {}),
   };
-  process.stdout.write(scaffoldPlan(scaffold));
+}
+
+export async function initCommand(flags: InitOptions): Promise<number> {
+  const missing = !flags.issuer || !flags.store?.length;
+  if (missing && !canAsk()) {
+    // Nobody to ask (stdin is not a terminal): say which flags are missing, not `unknown issuer ""`.
+    const need = [!flags.issuer ? `--issuer (${SCAFFOLD_ISSUERS.join(', ')})` : '', !flags.store?.length ? '--store (one or more)' : ''].filter(Boolean).join(' and ');
+    throw new KeyrotError('usage', { problem: `keyrot init needs ${need} when there is no terminal to ask, e.g. \`keyrot init --issuer generated --store file:keys.json > plan.yaml\``, command: 'init' });
+  }
+  process.stdout.write(scaffoldPlan(missing ? await ask(flags) : scaffoldOptions(flags)));
   return EXIT.ok;
 }
