@@ -112,7 +112,8 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
         ctx.emit({ type: 'phase', plan: ctx.plan.name, phase: phase.name, summary: phase.summary });
         showEvidence(ctx, phase, gate.evidence);
         const keys = phase.keys ? phase.keys(ctx) : ctx.state.oldKeyId;
-        const consent = phase.permanent ? await options.confirm(`${phase.summary}: ${keys}. Go ahead?`) : 'yes';
+        // No key left to delete (the delete's revoked key made room for its replacement): nothing to ask.
+        const consent = phase.permanent && keys ? await options.confirm(`${phase.summary}: ${keys}. Go ahead?`) : 'yes';
         if (consent !== 'yes') {
           const code = consent === 'no' ? 'delete-declined' : 'delete-unattended';
           return settle(ctx, phase, hold(code, { keyId: keys }) as Held, options);

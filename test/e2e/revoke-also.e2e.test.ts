@@ -100,3 +100,26 @@ describe('`revoke --delete --key` naming the first key, which made room for its 
     expect(await keysOf('svc')).toEqual([{ id: replacement, status: 'Active' }]);
   }, 120_000);
 });
+
+describe('one leaked key of a full IAM user (a second key, not leaked, beside it)', () => {
+  it('its revoke deletes it to make room; after the soak a cron run (no --yes) finishes that revoke, exit 0, asking for no `revoke --delete`', async () => {
+    await createUser('svc');
+    const plan = iamPlan('svc', 'svc');
+    expect((await run(plan)).code).toBe(0);
+    const served = published('svc')!.keyId;
+    const other = (await createKey('svc')).accessKeyId; // the user's second key: IAM is full
+    const revoked = await keyrot(['revoke', '--key', served, '--yes', '--state', STATE, plan]);
+    expect(revoked.code, text(revoked)).toBe(0);
+    const replacement = published('svc')!.keyId;
+    expect(revoked.stdout).toContain('the leaked key was deleted to make room for it (the issuer was full)');
+
+    await sleep(1_500); // the plan's soak is 1s
+    const finished = await keyrot(['run', '--state', STATE, plan]); // plain output, no --yes, no terminal: what cron sees
+    expect(finished.code, text(finished)).toBe(0);
+    expect(text(finished)).not.toContain('approval-required');
+    expect(finished.stdout).toContain(`${served} was deleted already, to make room for its replacement: no key left to delete`);
+    expect((await keysOf('svc')).sort((a, b) => a.id.localeCompare(b.id))).toEqual([{ id: other, status: 'Active' }, { id: replacement, status: 'Active' }].sort((a, b) => a.id.localeCompare(b.id)));
+    const status = await keyrot(['status', '--state', STATE, plan]);
+    expect(status.stdout).toContain('nothing in flight');
+  }, 120_000);
+});

@@ -90,6 +90,19 @@ describe('revoke', () => {
     expect(store.current?.keyId).not.toBe(leaked);
   });
 
+  it('at the key limit, once the soak is over, the next run finishes that revoke: no approval or question for the key it deleted already', async () => {
+    const leaked = existingKey();
+    const spare = issuer.seed('inactive');
+    await revoke(plan(), clock, leaked, { providers: providers() });
+    clock.advance(8 * DAY);
+    // confirm: false answers no: a question for the gone key would hold the run (delete-declined).
+    const { outcome, events } = await run(plan(), clock, { providers: providers(), confirm: false });
+    expect(outcome.status).toBe('done');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'note', phase: 'delete', message: `${leaked} was deleted already, to make room for its replacement: no key left to delete` }));
+    expect(status(spare)).toBe('inactive');
+    expect(readState(stateDirOf(plan()), 'api')).toMatchObject({ phase: 'done', oldKeyId: leaked });
+  });
+
   it('revokes even when a rotation is held before it created anything', async () => {
     const leaked = existingKey();
     const spare = issuer.seed('inactive');

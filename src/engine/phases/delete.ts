@@ -8,9 +8,10 @@ import { wasUsed } from '../sessions.js';
 import { unusedByUsage, usageNow, withUsage } from '../usage.js';
 import { retireIn, type PhaseStory } from './phase.js';
 
-/** The keys this delete deletes, as its question and holds name them: the old key, then each leaked key revoked inside the rotation. */
+/** The keys this delete deletes, as its question and holds name them: the old key (unless a revoke's create
+ *  deleted it already, to make room), then each leaked key revoked inside the rotation; '' when none is left. */
 export const keysToDelete = (state: RotationContext['state']): string =>
-  [...(state.oldKeyId ? [state.oldKeyId] : []), ...leakedToDelete(state).map((k) => `${k.keyId} (leaked)`)].join(', ');
+  [...(state.oldKeyId && !revokedKeyDeleted(state) ? [state.oldKeyId] : []), ...leakedToDelete(state).map((k) => `${k.keyId} (leaked)`)].join(', ');
 
 /** When the last leaked key revoked inside this rotation has been inactive for a whole soak (one revoked during the soak ends later), in ms; -Infinity when there is none. */
 function leakedSoakEnd(ctx: RotationContext): number {
@@ -25,10 +26,13 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
   const soakEnd = state.deadlines.soak ? new Date(state.deadlines.soak) : undefined;
   // No old key (a first rotation): the keys to delete are the leaked ones, inactive since their revoke.
   if ((state.oldKeyId && !state.deactivatedAt) || !soakEnd || ctx.clock.now() < soakEnd) {
-    return hold('invariant', { phase: 'delete', reason: `${keyId} has not been inactive for the whole soak` });
+    return hold('invariant', { phase: 'delete', reason: `${keyId || state.oldKeyId} has not been inactive for the whole soak` });
   }
   const leakedEnd = leakedSoakEnd(ctx);
   if (ctx.clock.now().getTime() < leakedEnd) return waitUntil(new Date(leakedEnd), 'soak of the leaked keys revoked inside this rotation');
+  // The revoked key made room for its replacement and no other leaked key waits: no key is left to
+  // approve the delete of, so the revoke finishes (its store copies went at the revoke).
+  if (!keyId) return open(`${state.oldKeyId} was deleted already, to make room for its replacement: no key left to delete`);
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
     return hold('approval-required', { plan: ctx.plan.name, keyId, revoke: state.mode === 'revoke' });
   }
