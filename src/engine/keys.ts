@@ -110,10 +110,15 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
         keys.map(async (k) => `${describeKey(k, now)}, last used ${describeLastUse(await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(k.id)))}`),
       );
       const spare = inactive ?? keys.find((k) => k.id !== oldKeyId) ?? keys[0]!;
+      // Full because a plain abandon left its new key active, served by no target: `abandon --retire-new` is
+      // the way out. deleteInactiveKey is no way out when no key is inactive.
+      const abandonedNew = ctx.state.abandonedNewKey?.keyId;
+      const carried = abandonedNew && abandonedNew !== oldKeyId && keys.some((k) => k.id === abandonedNew && k.status === 'active') ? { abandonedNew } : {};
+      const noneInactive = keys.every((k) => k.status === 'active') ? { noneInactive: true } : {};
       return {
         gate: hold(
           'key-limit',
-          { issuer: issuer.label, count: keys.length, keys: keys.map((k) => k.id).join(', '), cleanup: `${issuer.explain('delete')} for ${spare.id}` },
+          { issuer: issuer.label, count: keys.length, keys: keys.map((k) => k.id).join(', '), cleanup: `${issuer.explain('delete')} for ${spare.id}`, ...carried, ...noneInactive },
           ...lines,
         ),
       };

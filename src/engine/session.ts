@@ -16,6 +16,7 @@ import { newRotation, type RotationState } from './rotation.js';
 import { buildProviders, callProvider, type Providers } from './providers.js';
 import { outcomeOfError, type Outcome } from './outcome.js';
 import { leftToDelete } from './revoke-also.js';
+import { abandonedNewKeyOf } from './abandoned-new-key.js';
 import { advance } from './runner.js';
 import { takeLock } from './take-lock.js';
 
@@ -116,7 +117,8 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
         const started = { ...newRotation(plan.name, clock.now(), newRotationId(clock.now())), version: saved?.version ?? 0 };
         // Leaked keys the last rotation revoked and never deleted (abandoned): this rotation's delete deletes them.
         const left = leftToDelete(saved);
-        return left.length > 0 ? { ...started, alsoRevoked: left } : started;
+        const abandonedNewKey = abandonedNewKeyOf(saved);
+        return { ...started, ...(left.length > 0 ? { alsoRevoked: left } : {}), ...(abandonedNewKey ? { abandonedNewKey } : {}) };
       },
       context: (state) => rotationContext(loaded, providers, state, { store, audit, clock, emit, lockLost: () => lock.lost, signal: options.signal, stateDir: options.states.spec }),
     });

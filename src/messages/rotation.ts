@@ -10,9 +10,11 @@ export const rotationMessages = {
   'lock-lost': spec<{ plan: Text; reason: Text }>(EXIT.refused,
     (d) => `lost the lock on plan ${s(d.plan)} (${s(d.reason)}); stopped before the next step`,
     (d) => `check \`keyrot status ${planArg(d)}\` and re-run; state was saved after the last step`),
-  'key-limit': spec<{ issuer: Text; count: number; keys: Text; cleanup: Text }>(EXIT.refused,
+  'key-limit': spec<{ issuer: Text; count: number; keys: Text; cleanup: Text; abandonedNew?: Text; noneInactive?: boolean }>(EXIT.refused,
     (d) => `${s(d.issuer)} already holds ${count(d.count, 'key')}, the most it allows: ${s(d.keys)}`,
-    (d) => `delete the unused one (${s(d.cleanup)}), or set \`source.deleteInactiveKey: true\` to let keyrot delete an inactive key first`),
+    (d) => (d.abandonedNew
+      ? `${s(d.abandonedNew)} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new ${planArg(d)}\` retires it (if no target serves it), then \`keyrot run ${planArg(d)}\` starts again`
+      : `delete the unused one (${s(d.cleanup)})${d.noneInactive ? ', deactivated first' : ', or set `source.deleteInactiveKey: true` to let keyrot delete an inactive key first'}`)),
   'active-key-ambiguous': spec<{ issuer: Text; keys: Text }>(EXIT.refused,
     (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,
     (d) => `deactivate the stray key by hand, then re-run \`keyrot run ${planArg(d)}\``),
@@ -31,9 +33,11 @@ export const rotationMessages = {
   'new-key-lost': spec<{ keyId: Text; oldKeyId: Text }>(EXIT.refused,
     (d) => `no target holds the new key ${s(d.keyId)} any more, and keyrot no longer has its secret; consumers told to reload may hold it. The old key ${s(d.oldKeyId)} stays active`,
     (d) => `\`keyrot abandon --retire-new ${planArg(d)}\` retires ${s(d.keyId)} (consumers still using it lose access), then \`keyrot run ${planArg(d)}\` starts a new rotation`),
-  'retire-new-served': spec<{ targets: Text; keyId: Text }>(EXIT.refused,
+  'retire-new-served': spec<{ targets: Text; keyId: Text; abandoned?: boolean }>(EXIT.refused,
     (d) => `the new key ${s(d.keyId)} is still served by ${s(d.targets)}: retiring it would cut off their consumers; nothing was changed`,
-    (d) => `finish the rotation with \`keyrot run ${planArg(d)}\`, or abandon it keeping both keys with \`keyrot abandon ${planArg(d)}\``),
+    (d) => (d.abandoned
+      ? `it is the key consumers use now (its rotation was abandoned after publishing it): keep it; the key to remove is the other active one, which \`keyrot run ${planArg(d)}\` names at the key limit`
+      : `finish the rotation with \`keyrot run ${planArg(d)}\`, or abandon it keeping both keys with \`keyrot abandon ${planArg(d)}\``)),
   'verify-failed': spec<{ keyId: Text; reason: Text }>(EXIT.refused,
     (d) => `new key ${s(d.keyId)} did not authenticate: ${s(d.reason)}; the old key is untouched`,
     (d) => `re-run \`keyrot run ${planArg(d)}\` to retry verification, or \`keyrot status ${planArg(d)}\` to see the held rotation`),

@@ -63,6 +63,10 @@ export interface RotationState {
    *  a rotation abandoned, or finished before its delete, hands the ones not deleted to the next rotation
    *  of the plan (revoke-also.ts: leftToDelete). Absent in older records. */
   alsoRevoked?: AlsoRevoked[];
+  /** The new key a plain `keyrot abandon` left active beside the old one (the plan's last rotation, and
+   *  any held after it that created no key): `keyrot abandon --retire-new` retires it while this rotation
+   *  has created no key of its own, and the key-limit hold names that command. Absent in older records. */
+  abandonedNewKey?: { keyId: string; rotationId: string };
   /** The session gate (engine/sessions.ts): from when the old key counts as quiet, i.e. the last time
    *  a session was seen using it, else the first time the gate looked. Absent in older records. */
   quietSince?: string | null;

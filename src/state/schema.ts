@@ -31,6 +31,7 @@ export const stateRecordSchema = z.looseObject({
   authenticatedAt: time.nullable(),
   deadlines: z.partialRecord(phase, time),
   deactivatedAt: time.nullable(),
+  abandonedNewKey: z.object({ keyId, rotationId: z.string() }).optional(),
   alsoRevoked: z.array(z.object({ keyId, revokedAt: time.nullable(), finished: z.boolean(), deletedAt: time.nullable().optional() })).optional(),
   quietSince: time.nullable().optional(),
   approvedBy: z.string().nullable(),

@@ -5,7 +5,8 @@ import { KeyrotError } from '../../errors.js';
 import { commandArg } from '../../messages.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { RotationContext } from '../context.js';
-import { strayTargets } from '../keys.js';
+import { keyToRetire } from '../abandoned-new-key.js';
+import { servedBy, strayTargets } from '../keys.js';
 import type { SessionOptions } from '../options.js';
 import { retireNewKey } from '../phases/retire.js';
 import { leftToDelete, leftToDeleteAdvice } from '../revoke-also.js';
@@ -36,13 +37,28 @@ type Act = (ctx: RotationContext, request: DecisionRequest) => Promise<Pick<Deci
  * consumers would be cut off (the old key's secret is not kept anywhere keyrot could publish it again).
  */
 async function retireNew(ctx: RotationContext): Promise<string> {
-  const { newKeyId } = ctx.state;
-  if (!newKeyId) return 'there was no new key to retire';
+  const { newKeyId, abandonedNewKey } = ctx.state;
+  const keyId = keyToRetire(ctx.state);
+  if (!keyId) return 'there was no new key to retire';
+  const serving = newKeyId ? await servingNewKey(ctx) : await servingKey(ctx, keyId);
+  if (serving.length) throw new KeyrotError('retire-new-served', { plan: ctx.plan.name, targets: serving.join(', '), keyId, ...(newKeyId ? {} : { abandoned: true }) });
+  // No key of its own yet: the one a plain abandon left, which this rotation held at the key limit for.
+  const left = newKeyId ? '' : ` left active by abandoned rotation ${abandonedNewKey!.rotationId}`;
+  await retireNewKey(ctx, `abandoned by ${actor()} (keyrot abandon --retire-new)${left}`, keyId);
+  return `the new key ${keyId}${left} was deleted`;
+}
+
+/** The targets that hold this rotation's new key (its id and fingerprint). */
+async function servingNewKey(ctx: RotationContext): Promise<string[]> {
   const stray = new Set((await strayTargets(ctx)).map((t) => t.store));
-  const serving = ctx.stores.filter((s) => !stray.has(s)).map((s) => s.label);
-  if (serving.length) throw new KeyrotError('retire-new-served', { plan: ctx.plan.name, targets: serving.join(', '), keyId: newKeyId });
-  await retireNewKey(ctx, `abandoned by ${actor()} (keyrot abandon --retire-new)`);
-  return `the new key ${newKeyId} was deleted`;
+  return ctx.stores.filter((s) => !stray.has(s)).map((s) => s.label);
+}
+
+/** The targets that serve `keyId` (a key whose secret keyrot no longer has: by id). */
+async function servingKey(ctx: RotationContext, keyId: string): Promise<string[]> {
+  const serving: string[] = [];
+  for (const store of ctx.stores) if ((await servedBy(ctx.call, store))?.keyId === keyId) serving.push(store.label);
+  return serving;
 }
 
 const acts: Record<Decision, Act> = {
@@ -82,6 +98,16 @@ const acts: Record<Decision, Act> = {
     if (retired) return { outcome: `rotation abandoned; ${retired}; old key ${status(oldKeyId)}${leaked}`, next: null };
     // Two active keys: the next run could not tell which one is current. Until then, the new one can still be retired.
     const both = [oldKeyId, newKeyId].every((id) => keys.find((k) => k.id === id)?.status === 'active');
+    // A rotation held at the key limit before it created a key: the key an earlier abandon left can still be retired.
+    const carried = ctx.state.abandonedNewKey;
+    const retirable = !newKeyId && carried && keys.some((k) => k.id === carried.keyId && k.status === 'active');
+    if (retirable && (await servingKey(ctx, carried.keyId)).length === 0) {
+      return {
+        outcome: `rotation abandoned; it had created no key; ${carried.keyId}, the new key abandoned rotation ${carried.rotationId} left, is still active${leaked}; ` +
+          'to retire it (if no target serves it), run the command below',
+        next: `keyrot abandon --retire-new ${ctx.planArg}`,
+      };
+    }
     return {
       outcome: `rotation abandoned; keys left as they are: old ${status(oldKeyId)}, new ${status(newKeyId)}` +
         leaked + (both ? '; to retire the new key (if no target serves it), run the command below before the next run' : '. Clean up by hand if needed'),
@@ -113,7 +139,7 @@ export function decide(loaded: LoadedPlan, request: DecisionRequest, options: Se
     if (session.setAside) return abandonUnusable(session, session.setAside, planArg);
     const { saved } = session;
     // --retire-new also finishes what a plain abandon left: the new key of the rotation just abandoned.
-    const abandonedNew = decision === 'abandon' && request.retireNew && saved?.abandoned && saved.newKeyId;
+    const abandonedNew = decision === 'abandon' && request.retireNew && saved?.abandoned && keyToRetire(saved);
     if (!inFlight(saved) && !abandonedNew) {
       if (decision === 'rollback' && saved?.oldKeyId && !saved.abandoned) throw new KeyrotError('rollback-too-late', { plan: loaded.plan.name, keyId: saved.oldKeyId });
       throw new KeyrotError('no-rotation', { plan: loaded.plan.name });

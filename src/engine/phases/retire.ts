@@ -4,10 +4,10 @@ import type { RotationContext } from '../context.js';
 import { findKey } from '../keys.js';
 import { retireIn } from './phase.js';
 
-/** Callers make sure no target serves the new key (it was never confirmed everywhere). */
-export async function retireNewKey(ctx: RotationContext, why: string): Promise<void> {
+/** Callers make sure no target serves the new key (it was never confirmed everywhere). `keyId`: the
+ *  rotation's own new key, or the one a plain abandon left (abandoned-new-key.ts). */
+export async function retireNewKey(ctx: RotationContext, why: string, keyId = ctx.state.newKeyId): Promise<void> {
   const { issuer, state } = ctx;
-  const keyId = state.newKeyId;
   if (!keyId) return;
   if (await findKey(ctx, keyId)) {
     await ctx.call(issuer, 'delete', () => issuer.delete(keyId));
@@ -16,6 +16,7 @@ export async function retireNewKey(ctx: RotationContext, why: string): Promise<v
     await ctx.record('delete-new-key', `found new key ${keyId} already gone`, 'skipped');
   }
   for (const store of ctx.stores) await retireIn(ctx, store, 'onDelete', keyId, 'purge-from-store', `${store.label}: no copy of ${keyId} left`);
-  Object.assign(state, { newKeyId: null, newFingerprint: null, published: [], verifiedAt: null, authenticatedAt: null });
+  if (keyId === state.newKeyId) Object.assign(state, { newKeyId: null, newFingerprint: null, published: [], verifiedAt: null, authenticatedAt: null });
+  else delete state.abandonedNewKey;
   await ctx.save();
 }
