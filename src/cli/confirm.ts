@@ -10,6 +10,8 @@ export interface ConfirmOptions {
   yes?: boolean;
   signal: AbortSignal;
   pause?: () => void;
+  /** The question is answered (or gone): output held by `pause` goes on. */
+  resume?: () => void;
   /** stdin carries data (revoke --secret-stdin): ask on the terminal all the same, if there is one. */
   stdinTaken?: boolean;
   /** Where the question is asked: the controlling terminal (terminal.ts) unless another is given. */
@@ -38,6 +40,7 @@ export function confirmer(opts: ConfirmOptions) {
       return await ask(terminal, question, opts.signal);
     } finally {
       terminal.close();
+      opts.resume?.();
     }
   };
   // Plans run side by side (--concurrency), but one question at a time is on the terminal: two at

@@ -44,7 +44,7 @@ export function sessionOptions(
     ...operationOptions(flags, wiring, reporter),
     waitLockMs,
     signal,
-    confirm: confirmer({ yes: flags.yes, signal, pause: () => reporter.pause?.() }),
+    confirm: confirmer({ yes: flags.yes, signal, pause: () => reporter.pause?.(), resume: () => reporter.resume?.() }),
     ...extra,
   };
 }

@@ -30,7 +30,8 @@ export type Emit = (event: RunEvent) => void;
 
 /**
  * Where an engine operation's events go: the CLI's human, plain or json reporter, or a test's list.
- * `summary` gets every plan's outcome once all are done; `pause` stops live output for a question.
+ * `summary` gets every plan's outcome once all are done; `pause` stops live output for a question
+ * (other plans' lines are held), `resume` lets it go on once the question is answered.
  */
 export interface Reporter {
   event(e: RunEvent): void;
@@ -38,4 +39,5 @@ export interface Reporter {
   result?(r: PlanResult): void;
   summary(results: PlanResult[]): void;
   pause?(): void;
+  resume?(): void;
 }

@@ -113,7 +113,7 @@ async function steps(ctx: RotationContext, options: AdvanceOptions): Promise<Out
         showEvidence(ctx, phase, gate.evidence);
         const keys = phase.keys ? phase.keys(ctx) : ctx.state.oldKeyId;
         // No key left to delete (the delete's revoked key made room for its replacement): nothing to ask.
-        const consent = phase.permanent && keys ? await options.confirm(`${phase.summary}: ${keys}. Go ahead?`) : 'yes';
+        const consent = phase.permanent && keys ? await options.confirm(`plan ${ctx.plan.name}: ${phase.summary}: ${keys}. Go ahead?`) : 'yes';
         if (consent !== 'yes') {
           const code = consent === 'no' ? 'delete-declined' : 'delete-unattended';
           return settle(ctx, phase, hold(code, { keyId: keys }) as Held, options);

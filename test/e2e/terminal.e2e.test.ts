@@ -9,19 +9,36 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
 import { leakedIndexes, readLedger, readState, readStore, secretsIn } from '../helpers/inspect.js';
-import { inPty } from '../helpers/pty.js';
+import { inPty as openPty, type PtySession } from '../helpers/pty.js';
 import { localPlan, workspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace;
 beforeEach(() => {
   ws = workspace();
 });
-afterEach(() => ws.cleanup());
+// A failed assertion must not leave keyrot running in its terminal (waiting at a question, say).
+const terminals: PtySession[] = [];
+const inPty = (...args: Parameters<typeof openPty>) => {
+  const term = openPty(...args);
+  terminals.push(term);
+  return term;
+};
+afterEach(() => {
+  for (const term of terminals.splice(0)) term.kill();
+  ws.cleanup();
+});
 
 const stateDir = () => path.join(ws.dir, '.keyrot');
 const CTRL_C = '\x03';
 /** Ctrl-C must stop keyrot within a second; the margin is for a loaded CI machine, not for keyrot. */
 const EXIT_BOUND_MS = 2_500;
+
+/** Poll what keyrot saved (never a fixed sleep): resolves once `seen` holds, fails after 15 s. */
+async function until(seen: () => boolean): Promise<void> {
+  for (const started = Date.now(); !seen(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() - started > 15_000) throw new Error('keyrot never got there');
+  }
+}
 
 const ledgerStatus = (plan: string) => Object.fromEntries(readLedger(stateDir(), plan).map((k) => [k.id, k.status]));
 
@@ -145,8 +162,10 @@ describe('the permanent delete asks the person at the terminal', () => {
     for (const name of ['one', 'two']) ws.plan(name, localPlan(name, { drain: '0s', soak: '0s', rehearse: true }));
     const term = inPty('keyrot run --concurrency 2 .', { cwd: ws.dir });
     const asked = () => [...term.screen().matchAll(/permanent\): (key-\w+)\. Go ahead\? \[y\/N\] /g)].map((m) => m[1]!);
-    // Both plans at their delete: each showed what the question rests on, the line before it asks.
-    await term.waitFor(/last used: not reported by the issuer[\s\S]*last used: not reported by the issuer/);
+    // Both plans at their delete: one asks, the other has deactivated its old key (its lines wait below the question).
+    await term.waitFor(/plan (one|two): delete the old key/);
+    const other = term.screen().includes('plan one: delete') ? 'two' : 'one';
+    await until(() => Object.values(ledgerStatus(other)).includes('inactive'));
     await new Promise((r) => setTimeout(r, 200)); // what a second question would need to reach the screen
     expect(asked()).toHaveLength(1);
     const [declined] = asked();
@@ -158,6 +177,31 @@ describe('the permanent delete asks the person at the terminal', () => {
     const keys = { ...ledgerStatus('one'), ...ledgerStatus('two') };
     expect(keys[declined!]).toBe('inactive');
     expect(keys[confirmed]).toBeUndefined(); // deleted
+  });
+
+  it('several plans at once: the question names the plan whose key it deletes, and the other plans\' lines wait below it until it is answered', async () => {
+    // `two` drains for 2 s: `one` asks first, and `two` deactivates while that question waits.
+    ws.plan('one', localPlan('one', { drain: '0s', soak: '0s', rehearse: true }));
+    ws.plan('two', localPlan('two', { drain: '2s', soak: '0s', rehearse: true }));
+    const term = inPty('keyrot run --concurrency 2 .', { cwd: ws.dir });
+    const QUESTION = /plan (\w+): delete the old key \(permanent\): (key-\w+)\. Go ahead\? \[y\/N\] /;
+    await term.waitFor(QUESTION);
+    const [, first, firstKey] = term.screen().match(QUESTION)!;
+    expect(first).toBe('one');
+    expect(ledgerStatus('one')[firstKey!]).toBe('inactive'); // the key named is that plan's
+    const other = 'two';
+    // The other plan goes on, deactivating its old key, while the question waits (its lines held back).
+    expect(term.screen()).not.toContain(`${other} phase deactivate`);
+    await until(() => Object.values(ledgerStatus(other)).includes('inactive'));
+    // Nothing printed onto the question's line (readline's cursor moves aside).
+    const shownSince = (text: string) => term.screen().slice(term.screen().indexOf(text) + text.length);
+    expect(shownSince('[y/N] ').replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g'), '')).toBe('');
+
+    term.type('n\r');
+    await term.waitFor(new RegExp(`plan ${other}: delete the old key \\(permanent\\): key-\\w+\\. Go ahead\\? \\[y\\/N\\] `));
+    expect(shownSince('[y/N] ')).toContain(`${other} phase deactivate`); // the held lines came after the answer
+    term.type('n\r');
+    expect((await term.exited).code).toBe(3);
   });
 
   it('Ctrl-C at the prompt exits 130 and deletes nothing', async () => {

@@ -80,7 +80,7 @@ describe('a leaked key revoked inside a first rotation', () => {
 
     rig.clock.advance(DAY);
     const declined = await runPlan('no');
-    expect(declined.asked).toEqual([`delete the old key (permanent): ${stray} (leaked). Go ahead?`]);
+    expect(declined.asked).toEqual([`plan api: delete the old key (permanent): ${stray} (leaked). Go ahead?`]);
     expect(declined.outcome).toEqual({ status: 'held', code: 'delete-declined' });
     expect(status(stray)).toBe('inactive');
 
@@ -278,7 +278,7 @@ describe('a leaked key revoked during the soak', () => {
     expect([status(old), status(stray)]).toEqual(['inactive', 'inactive']);
     rig.clock.advance(revokedAt + 7 * DAY - rig.clock.now().getTime());
     const done = await runPlan();
-    expect(done.asked).toEqual([`delete the old key (permanent): ${old}, ${stray} (leaked). Go ahead?`]);
+    expect(done.asked).toEqual([`plan api: delete the old key (permanent): ${old}, ${stray} (leaked). Go ahead?`]);
     expect(done.outcome).toEqual({ status: 'done' });
     expect([status(old), status(stray)]).toEqual(['deleted', 'deleted']);
   });

@@ -88,11 +88,11 @@ describe('a permanent step nobody agreed to', () => {
     expect(saved().hold).toMatchObject({ code: 'delete-unattended' });
   });
 
-  it('asks about the old key by id, and only before the permanent step', async () => {
+  it('asks about the old key by id, naming its plan, and only before the permanent step', async () => {
     const old = existingKey();
     const asked: string[] = [];
     await runSession(plan(), { ...sessionOptions(clock, [], { providers: providers() }), confirm: async (q) => (asked.push(q), 'yes') });
-    expect(asked).toEqual([`delete the old key (permanent): ${old}. Go ahead?`]);
+    expect(asked).toEqual([`plan api: delete the old key (permanent): ${old}. Go ahead?`]);
   });
 });
 

@@ -53,7 +53,7 @@ export async function revokeCommand(args: string[], opts: RevokeOptions, wiring:
     const options = sessionOptions(opts, wiring, reporter, interrupt.signal, {
       wait: false, due: false, command: typedCommand(),
       // The secret came on stdin: the question goes to the terminal (/dev/tty), if there is one.
-      confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), stdinTaken: opts.secretStdin }),
+      confirm: confirmer({ yes: opts.yes, signal: interrupt.signal, pause: () => reporter.pause?.(), resume: () => reporter.resume?.(), stdinTaken: opts.secretStdin }),
     });
     const request = { source: await leakSource(opts, interrupt.signal), delete: Boolean(opts.delete), withYes: withYes(opts) };
     const results = await revokeKeys(plans, request, options);

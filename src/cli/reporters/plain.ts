@@ -6,6 +6,8 @@ import type { PlanResult } from '../../engine/outcome.js';
 /** One timestamped line per event: for cron, CI logs and pipes. */
 export class PlainReporter implements Reporter {
   private words = new LastWords();
+  /** Lines kept back while a question waits on the terminal: printed there, they pushed it up the screen. */
+  private held: Array<[NodeJS.WriteStream, string]> | undefined;
 
   event(raw: RunEvent): void {
     const e = printableDeep(raw); // a reason or a message may quote a server, a report or a plan
@@ -13,7 +15,20 @@ export class PlainReporter implements Reporter {
     const { text, lines } = describeEvent(e);
     const stream = e.type === 'failed' || e.type === 'held' || e.type === 'warning' ? process.stderr : process.stdout;
     // One write per event (its lines with it): each write is a system call and a pass of the output filter.
-    stream.write(`${new Date().toISOString()} ${e.plan} ${e.type}${'phase' in e && e.phase ? ` ${e.phase}` : ''}: ${text}\n${lines.map((line) => `    ${line}\n`).join('')}`);
+    const written = `${new Date().toISOString()} ${e.plan} ${e.type}${'phase' in e && e.phase ? ` ${e.phase}` : ''}: ${text}\n${lines.map((line) => `    ${line}\n`).join('')}`;
+    if (this.held) this.held.push([stream, written]);
+    else stream.write(written);
+  }
+
+  /** A question is on the terminal (plans run side by side): their lines wait until it is answered. */
+  pause(): void {
+    this.held ??= [];
+  }
+
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const [stream, written] of held) stream.write(written);
   }
 
   result(r: PlanResult): void {
@@ -31,5 +46,7 @@ export class PlainReporter implements Reporter {
     process.stdout.write(`\n${summaryTable(results, this.words).join('\n')}\n`);
   }
 
-  close(): void {}
+  close(): void {
+    this.resume();
+  }
 }
