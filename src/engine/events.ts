@@ -12,7 +12,7 @@ export type RunEvent =
   /** Something went wrong that does not stop the rotation (e.g. a notification failed). */
   | { type: 'warning'; plan: string; phase?: PhaseName; message: string }
   | { type: 'waiting'; plan: string; phase: PhaseName; until: string; reason: string }
-  | { type: 'held'; plan: string; phase: PhaseName; code: MessageCode; message: string; hint: string; evidence: string[] }
+  | { type: 'held'; plan: string; phase?: PhaseName; code: MessageCode; message: string; hint: string; evidence: string[] }
   | { type: 'failed'; plan: string; phase?: PhaseName; code: MessageCode; message: string; hint: string }
   | { type: 'interrupted'; plan: string; phase?: PhaseName }
   | {

@@ -161,6 +161,9 @@ export async function drive(ctx: RotationContext, options: SessionOptions): Prom
 export const failedToStart = (loaded: LoadedPlan, options: SessionOptions) => (e: unknown): Outcome => {
   if (!(e instanceof KeyrotError)) throw e;
   e.about(commandArg(loaded.file, options.states.spec));
-  options.reporter.event({ type: 'failed', plan: loaded.plan.name, code: e.code, message: e.message, hint: e.hint });
-  return outcomeOfError(e);
+  const outcome = outcomeOfError(e);
+  // A refusal (another run holds the lock) is a hold, as the summary and the exit code say: not a failure.
+  const said = { plan: loaded.plan.name, code: e.code, message: e.message, hint: e.hint };
+  options.reporter.event(outcome.status === 'held' ? { type: 'held', ...said, evidence: [] } : { type: 'failed', ...said });
+  return outcome;
 };

@@ -124,7 +124,7 @@ describe('two runs of one plan at once', () => {
     await first.done;
 
     expect(second.code).toBe(3);
-    expect(second.stderr).toMatch(new RegExp(`plan demo is locked by pid ${first.child.pid} on .* \\(keyrot run .*demo\\.yaml\\) since `));
+    expect(second.stderr).toMatch(new RegExp(` demo held: plan demo is locked by pid ${first.child.pid} on .* \\(keyrot run .*demo\\.yaml\\) since `));
     expect(second.stderr).toContain('--wait-lock');
   });
 });

@@ -1,6 +1,7 @@
 // Every command speaks JSON with --output json, on success and on failure alike, and what it prints
 // is what the schemas in schema/ publish: a program reading keyrot's stdout never meets text.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -59,6 +60,19 @@ describe('--output json on every command', () => {
     const held = await json(['run', 'blocked.yaml'], 'events');
     expect(held.result.code).toBe(3);
     expect(held.docs).toContainEqual(expect.objectContaining({ type: 'held', code: 'store-unmanaged' }));
+  });
+
+  it('run: a lock another run holds is a held event (lock-held), as the summary says, with exit 3', async () => {
+    ws.plan('demo', localPlan('demo'));
+    // A lock held by a live process (this test), as a run in another terminal holds it.
+    const lock = path.join(ws.dir, '.keyrot', 'locks', 'demo.lock');
+    mkdirSync(lock, { recursive: true });
+    writeFileSync(path.join(lock, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
+    const locked = await json(['run', 'demo.yaml'], 'events');
+    expect(locked.result.code).toBe(3);
+    expect(locked.docs.map((d) => d.type)).toEqual(['held', 'summary']);
+    expect(locked.docs[0]).toMatchObject({ plan: 'demo', code: 'lock-held', hint: expect.stringContaining('--wait-lock') });
+    expect(locked.docs[1]).toMatchObject({ results: [{ plan: 'demo', outcome: { status: 'held', code: 'lock-held' } }] });
   });
 
   it('revoke: events on success; an unknown key is an error document', async () => {
