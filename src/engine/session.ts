@@ -98,7 +98,7 @@ export async function withPlan<T>(loaded: LoadedPlan, options: SessionOptions, f
 
   const providers = options.providers ?? (await buildProviders(loaded, store, emit, clock));
   const holder = { host: os.hostname(), pid: process.pid, command: options.command, since: new Date().toISOString() };
-  const lock = await takeLock(store, plan.name, holder, options.waitLockMs, emit);
+  const lock = await takeLock(store, plan.name, holder, options.waitLockMs, emit, options.signal);
   const releaseAudit = audit.hold?.();
   try {
     let setAside: PlanSession['setAside'];
@@ -160,6 +160,7 @@ export async function drive(ctx: RotationContext, options: SessionOptions): Prom
 /** A failure before the rotation could start (lock held, provider set-up): reported, then an outcome. */
 export const failedToStart = (loaded: LoadedPlan, options: SessionOptions) => (e: unknown): Outcome => {
   if (!(e instanceof KeyrotError)) throw e;
+  if (e.code === 'interrupted') return { status: 'interrupted' }; // Ctrl-C while waiting for the lock: its caller says so
   e.about(commandArg(loaded.file, options.states.spec));
   const outcome = outcomeOfError(e);
   // A refusal (another run holds the lock) is a hold, as the summary and the exit code say: not a failure.

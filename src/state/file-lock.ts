@@ -164,7 +164,7 @@ async function tryCreateIn(dir: string, lockDir: string, holder: Held): Promise<
   });
 }
 
-export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
+export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number, signal?: AbortSignal): Promise<PlanLock> {
   const lockDir = path.join(dir, `${plan}.lock`);
   const mine: Held = { ...holder, token: randomBytes(8).toString('hex') };
   const giveUpAt = Date.now() + waitMs;
@@ -194,6 +194,7 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     }
     const deadline = staleAfter === DEAD_HOLDER_STALE_MS ? Math.max(giveUpAt, mtime + staleAfter + POLL_MS) : giveUpAt;
     if (Date.now() >= deadline) throw new KeyrotError('lock-held', { plan, holder: describeHolder(current) });
+    if (signal?.aborted) throw new KeyrotError('interrupted'); // Ctrl-C during --wait-lock: nothing was taken
     await pause();
     quick = 0;
   }

@@ -154,7 +154,7 @@ export class FileStateStore implements StateStore {
     return peekSeparately(this, plans, ledgered);
   }
 
-  lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
-    return lockPlan(path.join(this.location, 'locks'), plan, holder, waitMs);
+  lock(plan: string, holder: LockHolder, waitMs: number, signal?: AbortSignal): Promise<PlanLock> {
+    return lockPlan(path.join(this.location, 'locks'), plan, holder, waitMs, signal);
   }
 }

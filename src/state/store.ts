@@ -58,7 +58,7 @@ export interface PlanLock {
  *   and returns the record with its new version.
  * - `lock` gives one process at a time the right to advance a plan (invariant 7); a live holder makes
  *   it throw KeyrotError 'lock-held' naming the holder, after waiting up to `waitMs`; a holder that
- *   died is detected and its lock taken over.
+ *   died is detected and its lock taken over. An aborted `signal` ends the wait (KeyrotError 'interrupted').
  * - The lock holder is described (host, pid, command, since); a holder that stops renewing its lock
  *   (dies) loses it only after its lease: the file store's stale time, the Vault store's lease.
  * - `peek` reads many plans' records at once, taking no lock, in as few requests as the store allows
@@ -79,7 +79,7 @@ export interface StateStore {
   list(): Promise<RotationState[]>;
   /** The records of `plans` without their locks, a page at a time (see above). */
   peek(plans: readonly string[]): AsyncIterable<Peeked[]>;
-  lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock>;
+  lock(plan: string, holder: LockHolder, waitMs: number, signal?: AbortSignal): Promise<PlanLock>;
   /** The generated issuer's key ledger of a plan. */
   ledger(plan: string): PlanLedger;
   /** The audit log: every plan's records, in the order they were appended. */

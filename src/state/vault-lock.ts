@@ -36,7 +36,7 @@ function parseLease(data: Record<string, unknown> | undefined): Lease | undefine
  * Take the lease `mine` once it is free or expired, waiting up to `waitMs`: the KV version it is written
  * at, and whether it was taken over from a holder whose lease expired (who may still be running).
  */
-async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Promise<{ version: number; tookOver: boolean }> {
+async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number, signal?: AbortSignal): Promise<{ version: number; tookOver: boolean }> {
   const { leaseMs } = mine;
   const giveUpAt = Date.now() + waitMs;
   // The lease another holds, as first seen unchanged: expired once it has not been renewed for a
@@ -74,6 +74,7 @@ async function acquire(kv: Kv2, plan: string, mine: Lease, waitMs: number): Prom
     if (Date.now() >= giveUpAt) {
       throw new KeyrotError('lock-held', { plan, holder: `${describeHolder(current)}, lease until ${current.expiresAt}` });
     }
+    if (signal?.aborted) throw new KeyrotError('interrupted'); // Ctrl-C during --wait-lock: nothing was taken
     await sleep(Math.min(POLL_MS, Math.max(50, giveUpAt - Date.now())));
   }
 }
@@ -138,8 +139,8 @@ function holdLease(kv: Kv2, mine: Lease, version: number, tookOver: boolean, { o
  * `onReleased` once the release took effect, with the lock's KV version it wrote (not when it was refused),
  * and whether the lock was taken over from an expired holder.
  */
-export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number } & Releasing): Promise<PlanLock> {
+export async function leaseLock(kv: Kv2, plan: string, holder: LockHolder, opts: { waitMs: number; leaseMs: number; signal?: AbortSignal } & Releasing): Promise<PlanLock> {
   const mine: Lease = { ...holder, token: randomBytes(8).toString('hex'), expiresAt: '', leaseMs: opts.leaseMs };
-  const { version, tookOver } = await acquire(kv, plan, mine, opts.waitMs);
+  const { version, tookOver } = await acquire(kv, plan, mine, opts.waitMs, opts.signal);
   return holdLease(kv, mine, version, tookOver, opts);
 }

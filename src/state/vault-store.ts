@@ -88,7 +88,7 @@ export class VaultStateStore implements StateStore {
     this.ahead ??= new LockListing(this.space, '', READ_AHEAD_PAGES);
   }
 
-  async lock(plan: string, holder: LockHolder, waitMs: number): Promise<PlanLock> {
+  async lock(plan: string, holder: LockHolder, waitMs: number, signal?: AbortSignal): Promise<PlanLock> {
     let views: PlanViews = {};
     let written: PlanViews = {};
     const release = async () => {
@@ -113,7 +113,7 @@ export class VaultStateStore implements StateStore {
       const custom = lockMirrorOf(tookOver ? written : views, version);
       if (custom) await this.space.writeMirror('lock', plan, custom, LOCK_VERSIONS_KEPT);
     };
-    const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, leaseMs: this.space.config.leaseMs, onRelease: release, onReleased: released });
+    const lock = await leaseLock(await this.space.kv('lock', plan), plan, holder, { waitMs, signal, leaseMs: this.space.config.leaseMs, onRelease: release, onReleased: released });
     this.locked.add(plan);
     return lock;
   }

@@ -95,7 +95,7 @@ describe('Ctrl-C at a terminal', () => {
 });
 
 describe('waiting for another run\'s lock at a terminal', () => {
-  it('--wait-lock says at once whose lock it waits for and for how long (the screen was blank), and Ctrl-C ends the wait', async () => {
+  it('--wait-lock says at once whose lock it waits for and for how long (the screen was blank), and Ctrl-C ends the wait, saying nothing was done', async () => {
     ws.plan('demo', localPlan('demo'));
     // A lock held by a live process (this test), as a run in another terminal holds it.
     const lock = path.join(stateDir(), 'locks', 'demo.lock');
@@ -106,6 +106,9 @@ describe('waiting for another run\'s lock at a terminal', () => {
     term.type(CTRL_C);
     expect((await term.exited).code).toBe(130);
     expect(readState(stateDir(), 'demo')).toBeUndefined(); // it never held the lock: nothing was started
+    // Said as what it was: no step had started.
+    expect(term.screen()).toContain('stopped waiting for the lock of plan demo: nothing was done');
+    expect(term.screen()).not.toContain('interrupted during a step');
   });
 });
 
