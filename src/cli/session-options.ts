@@ -1,11 +1,13 @@
 // What a command hands its engine operation: where state lives (built once from --state or
 // KEYROT_STATE), the clock, the reporter; and for a command that advances a plan, prompts and signals.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { systemClock } from '../engine/clock.js';
 import type { Reporter } from '../engine/events.js';
 import type { OperationOptions, SessionOptions } from '../engine/options.js';
 import { KeyrotError } from '../errors.js';
 import { parseDuration } from '../shared/duration.js';
-import { openState, type StoreDecorator } from '../state/open.js';
+import { isVaultSpec, openState, type StoreDecorator } from '../state/open.js';
 import { confirmer } from './confirm.js';
 import type { OutputFlags } from './output.js';
 
@@ -25,6 +27,15 @@ export const openStates = (spec: string | undefined, wiring: Wiring) => openStat
 
 /** For commands that render the document their operation returns: its events are not shown. */
 const quiet: Reporter = { event: () => undefined, summary: () => undefined };
+
+/**
+ * For a command that only reads state (status, history): a state folder named that does not exist is
+ * a mistyped path, not an empty history. `keyrot run` creates the folder instead.
+ */
+export function stateToRead(flags: { state?: string }, command: string): void {
+  if (!flags.state || isVaultSpec(flags.state) || existsSync(flags.state)) return;
+  throw new KeyrotError('state-folder-missing', { path: path.resolve(flags.state), command });
+}
 
 export function operationOptions(flags: { state?: string }, wiring: Wiring, reporter: Reporter = quiet): OperationOptions {
   return { states: openStates(flags.state, wiring), clock: systemClock, reporter };

@@ -292,6 +292,8 @@ describe('the GitHub Actions example', () => {
     const workflow = readFileSync(path.join(path.dirname(BIN), '..', 'examples', 'github-actions', 'keyrot-rotate.yml'), 'utf8');
     mkdirSync(path.join(ws.dir, 'rotation-plans'));
     ws.write('rotation-plans/api.yaml', JSON.stringify(localPlan('api')));
+    // The folder standing in for Vault exists before the job, as the Vault mount does (status only reads it).
+    mkdirSync(path.join(ws.dir, 'state'));
     const invocations = workflow.replace(/\\\n\s*/g, ' ').split('\n').flatMap((line) => {
       const m = /node bin\/keyrot\.js (.*?)(?: \|\| true)?$/.exec(line);
       return m ? [m[1]!.replace('vault://secret/keyrot-state', 'state').split(/\s+/).filter(Boolean)] : [];

@@ -35,6 +35,23 @@ describe('state that cannot be used', () => {
     expect((await keyrot(['run', '--yes', plan], { cwd: ws.dir })).code).toBe(0);
   });
 
+  it('a mistyped --state for status or history: exit 2 naming the folder and how to fix it (it reported nothing, exit 0); run creates it', async () => {
+    const plan = ws.plan('api', localPlan('api'));
+    const typo = path.join(ws.dir, 'stat');
+    for (const command of [['status'], ['status', plan], ['history'], ['history', 'api']]) {
+      const read = await keyrot([...command, '--state', typo], { cwd: ws.dir });
+      expect(read.code, command.join(' ')).toBe(2);
+      expect(read.stderr).toContain(`state folder ${typo} (--state or KEYROT_STATE) does not exist: keyrot ${command[0]} has nothing to read there`);
+      expect(read.stderr).toContain('check the path for a typo');
+      expect(read.stdout).toBe('');
+      noStack(read.stderr);
+    }
+    expect((await keyrot(['run', '--state', typo, plan], { cwd: ws.dir })).code).toBe(0);
+    const status = await keyrot(['status', '--state', typo, plan], { cwd: ws.dir });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('api');
+  });
+
   it('--state /proc/keyrot: exit 2 at once, and .keyrot being a file: exit 2 naming it', async () => {
     const plan = ws.plan('api', localPlan('api'));
     const started = Date.now();

@@ -5,7 +5,7 @@ import { EXIT } from '../../messages.js';
 import { printableDeep, printableJson } from '../../shared/printable.js';
 import { count } from '../../shared/plural.js';
 import { outputOf, type OutputFlags } from '../output.js';
-import { operationOptions, type Wiring } from '../session-options.js';
+import { operationOptions, stateToRead, type Wiring } from '../session-options.js';
 
 export interface HistoryOptions extends OutputFlags {
   since?: string;
@@ -30,6 +30,7 @@ function printTable(records: History['records'], paint: ChalkInstance): void {
 }
 
 export async function historyCommand(plan: string | undefined, opts: HistoryOptions, wiring: Wiring): Promise<number> {
+  stateToRead(opts, 'history');
   const { records, logs, skipped, names } = await history({ plan, since: opts.since }, operationOptions(opts, wiring));
   for (const s of skipped) process.stderr.write(`skipped ${count(s.unreadable, 'unreadable line')} in ${printableDeep(s.where)}\n`);
 

@@ -6,7 +6,7 @@ import type { PlanStatus, StatusReport } from '../../engine/operations/status.js
 import { status } from '../../engine/operations/status.js';
 import { printable, printableDeep } from '../../shared/printable.js';
 import { outputOf, writeJson, type OutputFlags } from '../output.js';
-import { operationOptions, type Wiring } from '../session-options.js';
+import { operationOptions, stateToRead, type Wiring } from '../session-options.js';
 
 type Rotation = StatusReport['rotations'][number];
 
@@ -100,6 +100,7 @@ function renderRotation(rotation: Rotation): void {
 }
 
 export async function statusCommand(args: string[], opts: OutputFlags & { state?: string; metricsFile?: string }, wiring: Wiring): Promise<number> {
+  stateToRead(opts, 'status');
   const options = operationOptions(opts, wiring);
   // Plans are loaded (zod, yaml) only when named: a bare `keyrot status` stays quick for cron.
   // The state store starts reading (Vault: its listing) while the plans load, instead of after.
