@@ -21,7 +21,7 @@ function expireSoak() {
 }
 
 describe('keyrot revoke', () => {
-  it('warns, revokes and replaces; --delete only finishes a revoke in flight; a finished one is named', async () => {
+  it('warns, revokes and replaces; --delete only finishes a revoke in flight; a finished one is named (--delete again: done already, exit 0)', async () => {
     const plan = ws.plan('api', localPlan('api'));
     expect((await keyrot(['run', plan], { cwd: ws.dir })).code).toBe(0);
     const leaked = readStore(path.join(ws.dir, 'api-keys.json')).current!.keyId;
@@ -42,9 +42,14 @@ describe('keyrot revoke', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(readLedger(path.join(ws.dir, '.keyrot'), 'api').map((k) => k.id)).not.toContain(leaked);
 
+    // The same --delete again: what it asks for is done already, said with when and by which revoke (exit 0).
     const again = await keyrot(['revoke', '--delete', '--yes', '--key', leaked, ws.dir], { cwd: ws.dir });
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(new RegExp(`key ${leaked} was revoked and deleted by rotation \\S+ of plan api`));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`${leaked} was deleted already by its own revoke, rotation \\S+ of plan api, finished \\d{4}-\\S+; nothing left to do`));
+    // Without --delete a revoke of it is still refused as finished (exit 2): there is nothing to revoke.
+    const revokeAgain = await keyrot(['revoke', '--yes', '--key', leaked, ws.dir], { cwd: ws.dir });
+    expect(revokeAgain.code).toBe(2);
+    expect(revokeAgain.stderr).toMatch(new RegExp(`key ${leaked} was revoked and deleted by rotation \\S+ of plan api`));
   });
 
   it('--secret-stdin revokes the key whose secret is piped in, without printing it; without a terminal --delete needs --yes', async () => {

@@ -236,7 +236,11 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     await revoke({ key: leaked }, [plans[0]!], { delete: true });
     expect(statusIn('alpha', leaked)).toBe('gone');
     const replacement = keyOf('alpha').keyId;
-    expect((await revoke({ key: leaked }, [plans[0]!], { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
+    // The same --delete again: done already, said with when and by which revoke (exit 0).
+    const again = await revoke({ key: leaked }, [plans[0]!], { delete: true });
+    expect(again.results).toEqual([{ plan: 'alpha', outcome: { status: 'done' } }]);
+    expect(notes(again.events)).toContainEqual(expect.stringMatching(new RegExp(`^alpha note: ${leaked} was deleted already by its own revoke, rotation \\S+ of plan alpha, finished \\d{4}-.*; nothing left to do`)));
+    expect(again.asked).toEqual([]);
     expect((await revoke({ key: replacement }, [plans[0]!], { delete: true })).results).toEqual([
       { plan: 'alpha', outcome: { status: 'failed', code: 'revoke-delete-first', exitCode: 2 } },
     ]);
@@ -353,8 +357,10 @@ describe('after the revoke: what stays to be done, and what --delete and a keyle
     );
     expect(asked).toEqual([`permanently delete the revoked key ${leaked} of plan bravo once its soak is over?`]);
     expect(ws.json<{ phase: string }>('.keyrot/state/bravo.json').phase).toBe('done');
-    // Its revoke finished now: said as finished, not as a revoke that goes on.
-    expect((await revoke({ key: leaked }, plans, { delete: true })).results).toMatchObject({ code: 'revoke-finished' });
+    // Its revoke finished now: said as finished (done, exit 0), not as a revoke that goes on.
+    const again = await revoke({ key: leaked }, plans, { delete: true });
+    expect(again.results).toEqual([{ plan: 'bravo', outcome: { status: 'done' } }]);
+    expect(notes(again.events)).toContainEqual(expect.stringContaining(`bravo note: ${leaked} was deleted already by its own revoke, rotation ${state.rotationId} of plan bravo, finished `));
     // A key no record names stays "no plan holds it".
     expect((await revoke({ key: 'key-0000000000ff' }, plans, { delete: true })).results).toMatchObject({ code: 'revoke-no-owner' });
   });

@@ -2,7 +2,7 @@
 // plans' providers), check everything that could refuse, ask once, then revoke first (deactivate
 // the leaked key now), replace it, and show what it last touched. The permanent delete waits for
 // `--delete` after the soak.
-import { KeyrotError } from '../../errors.js';
+import { isKeyrotError, KeyrotError } from '../../errors.js';
 import type { LoadedPlan } from '../../plan/load.js';
 import type { SessionOptions } from '../options.js';
 import { outcomeOfError, type PlanResult } from '../outcome.js';
@@ -32,7 +32,12 @@ function askOnce(options: SessionOptions) {
 /** Revoke every key the source names, one after another; stops at an interruption. */
 export async function revokeKeys(plans: LoadedPlan[], request: RevokeRequest, options: SessionOptions): Promise<PlanResult[]> {
   if ('current' in request.source && plans.length !== 1) throw new KeyrotError('revoke-needs-key', {});
-  const { targets, undecided } = await revokeTargets(plans, request.source, options);
+  const selection = await revokeTargets(plans, request.source, options).catch((e: unknown) => {
+    if (request.delete && isKeyrotError(e, 'revoke-finished')) return e;
+    throw e;
+  });
+  if (selection instanceof KeyrotError) return deletedAlready(selection, options);
+  const { targets, undecided } = selection;
   const consent = askOnce(options);
   const results: PlanResult[] = [];
   for (const target of targets) {
@@ -48,6 +53,16 @@ export async function revokeKeys(plans: LoadedPlan[], request: RevokeRequest, op
     options.reporter.event({ type: 'failed', plan: 'leak-report', code: undecided.code, message: undecided.message, hint: undecided.hint });
     results.push({ plan: 'leak-report', outcome: outcomeOfError(undecided) });
   }
+  options.reporter.summary(results);
+  return results;
+}
+
+/** `revoke --delete --key K` again, once that revoke has deleted K: what it asked for is done (exit 0), said as such. */
+function deletedAlready(finished: KeyrotError<'revoke-finished'>, options: SessionOptions): PlanResult[] {
+  const { keyId, plan, rotationId, at } = finished.details;
+  const history = finished.details.file ? ` (\`keyrot history ${finished.details.file}\` shows what was done)` : '';
+  options.reporter.event({ type: 'note', plan: String(plan), message: `${keyId} was deleted already by its own revoke, rotation ${rotationId} of plan ${plan}, finished ${at}; nothing left to do${history}` });
+  const results: PlanResult[] = [{ plan: String(plan), outcome: { status: 'done' } }];
   options.reporter.summary(results);
   return results;
 }
