@@ -105,6 +105,10 @@ export function parsePlan(file: string, text: string): PlanParse {
       }),
     };
   }
+  // Nothing in it (or only comments): said as such, not as its first missing field.
+  if (doc.contents === null) {
+    return { ok: false, problems: [at(1, 1, '(file)', 'the plan file is empty', 'write a plan in it: `keyrot init` makes one, and rotation-plans/ has examples')] };
+  }
 
   const locate = (p: Path, wantKey = false) => {
     const node = nodeAt(doc, p, wantKey);

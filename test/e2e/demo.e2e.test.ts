@@ -142,6 +142,17 @@ describe('bad input', () => {
     expect(ws.exists('.keyrot')).toBe(false);
   });
 
+  it('an empty plan file (or one with only comments): exit 2 naming it and saying it is empty, not "apiVersion must be keyrot/v1"', async () => {
+    for (const [name, text] of [['empty.yaml', ''], ['comments.yaml', '# a plan, to be written\n\n']] as const) {
+      const plan = ws.write(name, text);
+      const result = await keyrot(['run', plan], { cwd: ws.dir });
+      expect(result.code, name).toBe(2);
+      expect(result.stderr).toContain(`${plan}:1:1  (file)  the plan file is empty`);
+      expect(result.stderr).not.toContain('apiVersion');
+      expect(ws.exists('.keyrot')).toBe(false);
+    }
+  });
+
   it('exits 2 for an unknown option, with usage help', async () => {
     const result = await keyrot(['run', '--frobnicate', 'x.yaml'], { cwd: ws.dir });
     expect(result.code).toBe(2);

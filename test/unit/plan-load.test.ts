@@ -97,6 +97,12 @@ describe('plan loading', () => {
     expect(missing).toEqual([{ at: '4:1', field: 'publish', message: '`publish` is missing', hint: expect.stringContaining('add `publish: [{ type: file, path: keys.json }]`') }]);
   });
 
+  it('says an empty plan file is empty (only comments too), instead of its first missing field', async () => {
+    for (const text of ['', '\n  \n', '# to be written\n']) {
+      expect(await problemsOf(text)).toEqual([{ at: '1:1', field: '(file)', message: 'the plan file is empty' }]);
+    }
+  });
+
   it('reports YAML syntax errors with their position', async () => {
     const problems = await problemsOf('apiVersion: keyrot/v1\nname: [unclosed\n');
     expect(problems[0]).toMatchObject({ field: '(yaml)' });
