@@ -26,6 +26,8 @@ for (let i = 0; i < 200; i++) {
 // it, as the first run over a folder does; the "no plan cache" cases parse and validate every time.
 const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-plan-cache-'));
 const off = { KEYROT_PLAN_CACHE: 'off' };
+// An empty state folder (keyrot status names a --state folder that does not exist as a usage error).
+const stateDir = mkdtempSync(path.join(os.tmpdir(), 'keyrot-bench-state-'));
 const cases = [
   ['node -e 0 (baseline)', ['-e', '0']],
   ['keyrot --help', [bin, '--help']],
@@ -34,7 +36,7 @@ const cases = [
   ['keyrot validate (200 plans)', [bin, 'validate', fleet]],
   ['keyrot validate demo.yaml, no plan cache', [bin, 'validate', demo], off],
   ['keyrot validate (200 plans), no plan cache', [bin, 'validate', fleet], off],
-  ['keyrot status', [bin, 'status', '--state', path.join(root, '.bench-state')]],
+  ['keyrot status', [bin, 'status', '--state', stateDir]],
 ];
 
 function time(args, env = {}) {
@@ -58,6 +60,7 @@ try {
 } finally {
   rmSync(fleet, { recursive: true, force: true });
   rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(stateDir, { recursive: true, force: true });
 }
 if (json) {
   console.log(JSON.stringify({ runs, node: process.version, cases: results }, null, 2));
