@@ -145,6 +145,12 @@ const rows = [];
  * moto's beside it (one Python process on the same cores; its CPU read from /proc), and the
  * thread-pool round trips (voluntary context switches) of keyrot's bookkeeping.
  */
+/** keyrot against the floor with invariant 5's durable saves, run by run where the runs were kept (each keyrot
+ *  run, then the bare floor's, then this one's), else the medians' ratio. */
+const durableRatio = (f) => (f.c16.wallMs.length === f.durableFloor.wallMs.length
+  ? f.c16.wallMs.map((k, i) => k / f.durableFloor.wallMs[i]).sort((a, b) => a - b)[Math.floor(f.c16.wallMs.length / 2)]
+  : f.c16.wallMsMedian / f.durableFloor.wallMsMedian);
+
 function floorCause(f) {
   const { c16, floor } = f;
   const saves = `${fsops.skipped ? 'about 11' : fsops.fsync - 1} fsync'd state writes besides the publish (invariant 5: state durable before and after each side effect) where the floor has one`;
@@ -152,7 +158,8 @@ function floorCause(f) {
   const together = (c16.cpuMsMedian + c16.motoCpuMsMedian) / machine.cpus;
   // The floor with keyrot's durable saves (older JSON has none): how much of the gap invariant 5 explains.
   const durable = f.durableFloor
-    ? `the ${f.durableFloor.saves} durable state saves alone are not the gap: the floor with them takes ${s(f.durableFloor.wallMsMedian)}, ${x(f.durableFloor.wallMsMedian / floor.wallMsMedian)} the bare floor. `
+    ? `invariant 5 is part of the gap: the floor with the ${f.durableFloor.saves} durable state saves added needs ${s(f.durableFloor.cpuMsMedian)} of CPU where the bare floor needs ${s(floor.cpuMsMedian)}, ` +
+      `${Math.round((100 * (f.durableFloor.cpuMsMedian - floor.cpuMsMedian)) / (c16.cpuMsMedian - floor.cpuMsMedian))}% of keyrot's extra CPU; against that floor keyrot is ${x(durableRatio(f))} (run by run). `
     : '';
   return `${durable}keyrot needs ${s(c16.cpuMsMedian)} of CPU where the floor needs ${s(floor.cpuMsMedian)}: ${s(c16.cpuMsMedian - c16.systemCpuMsMedian)} of it user time, ` +
     `most of that on its one JavaScript thread, which every rotation's next step waits for; with moto's ${s(c16.motoCpuMsMedian)} (the floor's run: ${s(floor.motoCpuMsMedian)}) ` +
@@ -171,13 +178,13 @@ function floorCause(f) {
 {
   // The median of run-by-run ratios (each keyrot run against the floor run right after it; older JSON: the medians' ratio).
   const ratio = (f) => f.floorRatioMedian ?? f.c16.wallMsMedian / f.floor.wallMsMedian;
-  const byRun = (f) => (f.floorRatios?.length > 1 ? `; run by run ${f.floorRatios.map((r) => r.toFixed(2)).join(', ')}, median ${x(ratio(f))}` : '');
+  const byRun = (f) => (f.floorRatios?.length > 1 ? ` (medians); run by run ${f.floorRatios.map((r) => r.toFixed(2)).join(', ')}, whose median is` : '');
   const firstCall = (f) => (f.c16.toFirstCallMsMedian === undefined ? '' : `; first IAM call after ${(f.c16.toFirstCallMsMedian / 1000).toFixed(2)} s against ${(f.floor.toFirstCallMsMedian / 1000).toFixed(2)} s`);
-  const one = (f, n) => `${n} plans: ${s(f.c16.wallMsMedian)} against ${s(f.floor.wallMsMedian)}${byRun(f)} = ${x(ratio(f))} (CPU ${s(f.c16.cpuMsMedian)} against ${s(f.floor.cpuMsMedian)}${firstCall(f)})`;
+  const one = (f, n) => `${n} plans: ${s(f.c16.wallMsMedian)} against ${s(f.floor.wallMsMedian)}${byRun(f) || ' ='} ${x(ratio(f))} (CPU ${s(f.c16.cpuMsMedian)} against ${s(f.floor.cpuMsMedian)}${firstCall(f)})`;
   const big = fleet1000 && !fleet1000.failed ? fleet1000 : undefined;
   const worst = Math.max(ratio(fleet), big ? ratio(big) : 0);
   // The same floor with keyrot's durable state saves added: what invariant 5 costs by itself (older JSON has none).
-  const durable = (f, n) => f.durableFloor && `${n} plans: ${s(f.durableFloor.wallMsMedian)} (CPU ${s(f.durableFloor.cpuMsMedian)}), keyrot ${x(f.c16.wallMsMedian / f.durableFloor.wallMsMedian)} that`;
+  const durable = (f, n) => f.durableFloor && `${n} plans: ${s(f.durableFloor.wallMsMedian)} (CPU ${s(f.durableFloor.cpuMsMedian)}), keyrot ${x(durableRatio(f))} that`;
   const durables = [durable(fleet, P), big && durable(big, 1000)].filter(Boolean);
   rows.push([`${P} and 1000 IAM rotations, zero waits, \`--concurrency 16\`, against the bare-SDK floor`,
     [one(fleet, P), big ? one(big, 1000) : `1000 plans: ${fleet1000?.failed ? `**failed**: ${fleet1000.failed}` : 'only with `npm run bench`'}`].join('; '),
