@@ -20,7 +20,7 @@ export const stateMessages = {
     () => 'pass `--state DIR` naming a folder on a local disk keyrot can create (or move the file in the way aside)'),
   'state-folder-missing': spec<{ path: Text; command: Text }>(EXIT.usage,
     (d) => `state folder ${s(d.path)} (--state or KEYROT_STATE) does not exist: keyrot ${s(d.command)} has nothing to read there`,
-    () => 'check the path for a typo: it is the folder `keyrot run --state DIR` wrote (`keyrot run` creates it); without --state, keyrot reads .keyrot/ beside each plan'),
+    () => 'check the path for a typo: it is the folder a run with `--state DIR` wrote (a run creates it); without --state, keyrot reads .keyrot/ beside each plan'),
   'state-conflict': spec<{ plan: Text; expected: Text; found: Text }>(EXIT.refused,
     (d) => `state of plan ${s(d.plan)} changed under this run (version ${s(d.expected)} expected, ${s(d.found)} found)`,
     (d) => `another process wrote it: check \`keyrot status ${planArg(d)}\`, then re-run`),
