@@ -530,7 +530,7 @@ export const REASONS = [
     file: 'src/engine/phases/retire.ts',
     line: /^\s*if \(!keyId\) return;$/,
     mutator: 'ConditionalExpression',
-    reason: 'defensive: both callers have a new key id (abandon --retire-new returns before calling without one, decide.ts; verify runs after create recorded it).',
+    reason: 'defensive: both callers have a new key id (abandon --retire-new passes the rotation\'s own or the one a plain abandon left, abandonedNewKey, and returns before calling without either, decide.ts; verify runs after create recorded it).',
   },
   {
     id: 'retire the new key: one already gone',

@@ -125,6 +125,17 @@ describe('the file plan lock, by the clock', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
+  it('stops waiting for a live holder\'s lock at Ctrl-C (the signal), taking nothing: interrupted, not held', async () => {
+    leftLock(JSON.stringify({ ...holder(process.pid), token: 'live0003' }), 0);
+    const stop = new AbortController();
+    const started = Date.now();
+    setTimeout(() => stop.abort(), 300);
+    const err = await store.lock('api', holder(process.pid), 60_000, stop.signal).catch((e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'interrupted' });
+    expect(Date.now() - started).toBeLessThan(5_000); // at the next poll, not at the minute asked
+    expect(heldBy()).toMatchObject({ token: 'live0003' });
+  });
+
   it('clears a takeover claim left by a contender that died mid-takeover (2 s old), then takes the lock', async () => {
     leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0003' }), 0);
     mkdirSync(path.join(lockDir(), 'takeover'));

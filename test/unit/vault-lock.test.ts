@@ -136,6 +136,18 @@ describe('the Vault plan lock', () => {
     await second.release();
   });
 
+  it('stops waiting at Ctrl-C (the signal), taking nothing: interrupted, not held', async () => {
+    const first = await lock(101);
+    const stop = new AbortController();
+    const waiting = refusal(leaseLock(secret.kv(), 'api', holder(202), { waitMs: 60_000, leaseMs: LEASE, signal: stop.signal, onRelease: async () => undefined }));
+    await vi.advanceTimersByTimeAsync(1_200);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(600); // one poll, where a wait of a minute would go on
+    expect(await Promise.race([waiting, Promise.resolve('still waiting')])).toMatchObject({ code: 'interrupted' });
+    expect(secret.lease()).toMatchObject({ pid: 101 });
+    await first.release();
+  });
+
   it('takes over a lease nobody renewed for a whole lease on this host\'s clock, not before', async () => {
     secret.writtenByOther(other(LEASE)); // a holder that died right after taking the lock
     const next = lock(202, 10_000);
