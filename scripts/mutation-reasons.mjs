@@ -98,13 +98,6 @@ export const REASONS = [
     reason: 'equivalent: `flying` is only ever a record whose phase is not done.',
   },
   {
-    id: 'revoke: a finished revoke and --delete',
-    file: 'src/engine/revoke.ts',
-    line: /const revoking = session\.saved\?\.mode === 'revoke' && session\.saved\.phase !== 'done'/,
-    code: "session.saved.phase !== 'done'",
-    reason: 'unreachable from the command: a finished revoke\'s key is gone from the issuer, and the owner search answers revoke-finished before this runs (revoke-search.test.ts "once a revoke is finished…").',
-  },
-  {
     id: 'revoke: the wording of what comes next',
     file: 'src/engine/revoke.ts',
     line: /ctx\.issuer\.deactivates === false \? `the leaked key was deleted at once|type: 'held', plan, phase: 'revoke', code, message: refusal\.message/,
@@ -236,13 +229,6 @@ export const REASONS = [
     reason: 'equivalent: a shortcut; without it the scan finds nothing, or `\'\' + out.slice(0)` is `out`.',
   },
 
-  {
-    id: 'output filter: the three-character prefilter',
-    file: 'src/secrets/redact.ts',
-    line: /^const headAt = /,
-    mutator: 'ArithmeticOperator',
-    reason: 'equivalent in what is written: `headAt` only passes positions on to the exact prefix lookup (`byPrefix`, then `startsWith`), and it is computed the same way for the secrets remembered and for the text; another formula lets more (or the same) positions through, and the exact lookup still decides what is masked.',
-  },
   {
     id: 'file store: the lstat handed to the atomic write',
     file: 'src/state/file-store.ts',
@@ -553,30 +539,6 @@ export const REASONS = [
     mutator: 'ConditionalExpression',
     reason: 'it can only add masking, never remove it: a short secret remembered is filed under a prefix shorter than the MIN_SECRET characters a text is looked up by, so it is matched at most where a text ends with it; every secret of MIN_SECRET characters or more is masked the same.',
   },
-  // ---- survivors of the run of record that a later test kills (the next run shows them killed) ------
-  {
-    id: 'killed later: where a revoke goes on',
-    file: 'src/engine/runner.ts',
-    line: exact("if (back) ctx.state.stage = back.phase === ctx.state.phase ? back.stage : 'ready';"),
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/incident.test.ts "revoke > takes over a rotation in its soak and goes back to the soak it stood in, its deadline kept", added after the run of record.',
-  },
-  {
-    id: 'killed later: the phase after a revoke',
-    file: 'src/engine/phases/revoke.ts',
-    line: exact("return !at ? 'create' : at === 'drain' || at === 'last-used' ? 'deactivate' : at;"),
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/incident.test.ts "revoke > takes over a rotation in its soak and goes back to the soak it stood in, its deadline kept", added after the run of record.',
-  },
-  {
-    id: 'killed later: a revoke of another key',
-    file: 'src/engine/revoke.ts',
-    line: exact("if (flying.mode === 'revoke' && flying.oldKeyId === keyId) return { state: flying }; // the same revoke, again"),
-    code: 'flying.oldKeyId === keyId',
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/revoke-start.test.ts "while a revoke is in flight, a revoke of another key is refused, not taken for the same revoke again", added after the run of record.',
-  },
-
   // ---- revoke: the owner search and the command (survivors of the run of record) -----------------
   {
     id: 'revoke: a string among the records',
@@ -657,46 +619,6 @@ export const REASONS = [
 
   // ---- once "not yet tested": each killed by a test added after the run of record (or shown equivalent)
   {
-    id: 'killed later: a keyless revoke reads only a revoke\'s record',
-    file: 'src/engine/revoke.ts',
-    line: exact("if (saved?.mode === 'revoke' && saved.phase !== 'done' && saved.oldKeyId) return saved.oldKeyId;"),
-    code: /^saved\?\.mode(?: === 'revoke')?$/,
-    mutator: /ConditionalExpression|OptionalChaining/,
-    reason: 'killed by test/unit/revoke-search.test.ts "without a key during a rotation: the key the targets serve is the new one, refused as the rotation\'s new key; the old key is left alone" and "without a key on a plan with no record (its state lost): the key the targets serve is revoked", added after the run of record.',
-  },
-  {
-    id: 'killed later: the key in use, for a keyless revoke',
-    file: 'src/engine/revoke.ts',
-    line: /^\s*const (active = \(await callProvider\(issuer, 'list', \(\) => issuer\.list\(\)\)\)\.filter|current = active\.find\(\(k\) => served\.some)/,
-    mutator: /MethodExpression|ConditionalExpression/,
-    reason: 'killed by test/unit/revoke-search.test.ts "without a key and no target naming one: an inactive key beside the active one is not counted, the active one is taken" and "without a key, two targets, one of them empty: the active key the other serves is taken, though the issuer holds two", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: a revoke held before its replacement',
-    file: 'src/engine/revoke.ts',
-    line: /^\s*const flying = saved && saved\.phase !== 'done' && \(saved\.keysBeforeCreate !== null \|\| saved\.mode === 'revoke'\) \? saved : undefined;$/,
-    code: "saved.mode === 'revoke'",
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/incident.test.ts "revoke > held before it created the replacement (a target it may not write), run again once that is fixed: goes on to replace the key", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: a key no plan holds, no record',
-    file: 'src/engine/revoke.ts',
-    line: exact("if (saved?.mode === 'revoke' && saved.oldKeyId === keyId && saved.phase === 'done') {"),
-    code: /^saved\?\.mode(?: === 'revoke')?$/,
-    mutator: /ConditionalExpression|OptionalChaining/,
-    reason: 'killed by test/unit/revoke-search.test.ts "a key no plan holds, on plans with no record: refused as having no owner, nothing revoked", added after the run of record.',
-  },
-  {
-    id: 'killed later: a failed revoke is not done',
-    file: 'src/engine/revoke.ts',
-    line: /^\s*(const soakOver = result\.status === 'held' && result\.code === 'approval-required';|if \(\(result\.status === 'waiting' \|\| soakOver\) && !req\.delete\) \{)$/,
-    code: /^(result\.status === 'held' && result\.code === 'approval-required'|result\.status === 'waiting' \|\| soakOver)$/,
-    mutator: 'ConditionalExpression',
-    replacement: 'true',
-    reason: 'killed by test/unit/revoke-search.test.ts "a revoke that fails midway ends failed, not done: its target cannot be written", added after the run of record.',
-  },
-  {
     id: 'revoke: approval-required is a hold',
     file: 'src/engine/revoke.ts',
     line: exact("const soakOver = result.status === 'held' && result.code === 'approval-required';"),
@@ -706,42 +628,10 @@ export const REASONS = [
     reason: 'equivalent: approval-required is only ever the code of a hold (the delete gate, phases/delete.ts), never of a failure, so a result with that code is held anyway (planted by hand: the revoke and incident unit tests all pass).',
   },
   {
-    id: 'killed later: a held revoke, or one past its soak',
-    file: 'src/engine/revoke.ts',
-    line: exact("const soakOver = result.status === 'held' && result.code === 'approval-required';"),
-    reason: 'killed by test/unit/revoke-search.test.ts "a revoke held on its way (a target keyrot does not manage) ends held, exit 3, not done" and "the same revoke run again after its soak, without --delete: done, saying the --delete still to run, not held for an approval", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: an unknown plan among the recorded owners',
-    file: 'src/engine/revoke-owner.ts',
-    line: /^\s*(if \(plan && !owners\.get\(id\)\?\.includes\(plan\)\) owners\.set|store\.audit\.read\(\)\.catch\(\(\) => \[\]\),|if \(!store\) continue;)/,
-    reason: 'killed by test/unit/revoke-owner.test.ts "keyrot\'s own records, when they cannot help > an audit log naming a plan not searched (another plan of the shared state folder): that plan is skipped, the issuers are asked" and "… an audit log that cannot be read, or a plan whose state cannot be opened: the other plans\' issuers are asked all the same", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: plans asked about a key id of another shape',
-    file: 'src/engine/revoke-owner.ts',
-    line: /clues\.keyIds\.map\(\(id\) => askAboutId\(asker, id, plans\.filter\(\(p\) => held\.get\(p\)!\.keyIds\?\.test\(id\) \?\? true\)\)\),/,
-    mutator: 'MethodExpression',
-    reason: 'killed by test/unit/revoke-owner.test.ts "plans that cannot hold the finding are not asked about it > a key id of another shape (not an AWS access key id): no AWS plan is asked, so one that would not answer leaves it not held, not undecided", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: plans that cannot hold a secret',
-    file: 'src/engine/revoke-owner.ts',
-    line: exact('return where === false ? [] : [asker.holdsSecret(p, fp, where)];'),
-    reason: 'killed by test/unit/revoke-owner.test.ts "plans that cannot hold the finding are not asked about it > a secret (by its fingerprint) and plans whose issuer cannot look one up: none asked, not held", added after the run of record, checked by planting each.',
-  },
-  {
     id: 'killed later: two keys of one plan in one report',
     file: 'src/engine/revoke-targets.ts',
     line: exact('const same = targets.find((t) => t.plan === plan && t.keyId === keyId);'),
     reason: 'killed by test/unit/revoke-report.test.ts "findings of one key > two keys of one plan in one report are two keys: the first revoked, the second refused by name (exit 3), never dropped", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: Ctrl-C while the report is read',
-    file: 'src/engine/revoke-targets.ts',
-    line: exact("if (signal.aborted) throw new KeyrotError('interrupted');"),
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/revoke-report.test.ts "the search and the report > an interrupt (Ctrl-C) while the report is still coming down a pipe: interrupted, not \\"cannot read it\\"", added after the run of record, checked by planting it.',
   },
   {
     id: 'completion time',
@@ -764,26 +654,6 @@ export const REASONS = [
     mutator: /ConditionalExpression|LogicalOperator/,
     reason: 'killed by test/unit/phase-edges.test.ts "deactivate: a deactivation cut short before its issuer call > is finished on resume (the key still active, every target on the new key), not sent back to verify", added after the run of record, checked by planting each.',
   },
-  {
-    id: 'killed later: a rollback and single-value stores',
-    file: 'src/engine/phases/deactivate.ts',
-    line: /for \(const store of ctx\.stores\.filter\(\(s\) => !s\.singleValue\)\) await retireIn\(ctx, store, 'onReactivate'/,
-    mutator: 'MethodExpression',
-    reason: 'killed by test/unit/incident.test.ts "rollback > with a single-value target (GitHub Actions): the old key is published there again from the target that kept it, and its onReactivate is not called", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: a record gone between listing and reading',
-    file: 'src/state/file-store.ts',
-    line: exact('return states.filter((s): s is RotationState => s !== undefined);'),
-    reason: 'killed by test/unit/state-store.test.ts "lists the records there are when one is gone between the folder listing and its read (status over every plan)", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: a record that cannot be set aside',
-    file: 'src/state/file-store.ts',
-    line: exact('await rename(file, aside).catch(async (e: unknown) => {'),
-    mutator: 'BlockStatement',
-    reason: 'killed by test/unit/state-store.test.ts "set aside when it cannot be moved (gone meanwhile): fails with state-io naming it, instead of saying where it went", added after the run of record, checked by planting it.',
-  },
 
   {
     id: 'usage now: a plan with a usage source has a lastUsed rule',
@@ -793,46 +663,11 @@ export const REASONS = [
     reason: 'defensive: the plan schema refuses a usage source without lastUsed (src/plan/schema.ts), and usageNow returns before this line without a usage source, so lastUsed is always there.',
   },
   {
-    id: 'killed later: keyrot plan with no old key picked',
-    file: 'src/engine/usage.ts',
-    line: exact('const keyId = ctx.state.oldKeyId ?? (await surveyKeys(ctx)).picture?.oldKeyId;'),
-    mutator: 'OptionalChaining',
-    reason: 'killed by test/unit/preview.test.ts "keyrot plan > with a usage source and an issuer with no room: says create would hold at the key limit, and asks usage about no key" (the mutant throws a TypeError there), added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: the wait past maxWait',
-    file: 'src/engine/phases/last-used.ts',
-    line: /return waitUntil\(quietAt < giveUp \? quietAt : giveUp, /,
-    code: 'quietAt < giveUp',
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/phase-edges.test.ts "last-used: the wait never runs past maxWait > a key used again late in the wait: the run wakes at maxWait and holds then, not when the key would be quiet", added after the run of record, checked by planting it.',
-  },
-  {
     id: 'phase invariant: an old key recorded',
     file: 'src/engine/phases/phase.ts',
     line: /if \(!ctx\.state\.oldKeyId\) throw new KeyrotError\('invariant'/,
     mutator: 'ConditionalExpression',
     reason: 'defensive: an invariant check; create records the old key (or the revoke its leaked key) before any phase that asks for it, so it never throws in a run.',
-  },
-  {
-    id: 'killed later: readable targets published first',
-    file: 'src/engine/phases/publish.ts',
-    line: /const order = \[\.\.\.ctx\.stores\.entries\(\)\]\.sort\(/,
-    reason: 'killed by test/unit/phase-edges.test.ts "publish: readable targets first > a write-only target listed first: a run cut short there has the new key on the readable one, and the resume reads it back instead of making another", added after the run of record, checked by planting each.',
-  },
-  {
-    id: 'killed later: the context of a publish again at verify',
-    file: 'src/engine/phases/verify.ts',
-    line: exact('const context = { plan: ctx.plan.name, rotationId: state.rotationId, rotatedAt: ctx.clock.now() };'),
-    mutator: 'ObjectLiteral',
-    reason: 'killed by test/unit/phase-edges.test.ts "verify: a target that lost the new key gets it again, with what a store writes beside it > the plan, the rotation id and the time go with the publish again, as with the first", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: the time a revoke deactivated the key',
-    file: 'src/engine/phases/revoke.ts',
-    line: exact('ctx.state.deactivatedAt ??= ctx.clock.now().toISOString();'),
-    mutator: 'AssignmentOperator',
-    reason: 'killed by test/unit/incident.test.ts "revoke: the time the leaked key stopped working is the revoke\'s > a revoke held before its replacement is published, finished an hour later: deactivated at the revoke, not at the finish" (one case per issuer: one that deactivates, one that deletes at once), added after the run of record, checked by planting each.',
   },
   {
     id: 'revoke: last use when the issuer cannot say',
@@ -907,75 +742,5 @@ export const REASONS = [
     line: /if \(deleted\) return \{ plan: deleted, keyId, locations: \[\] \}/,
     mutator: 'ArrayDeclaration',
     reason: 'audit text only: `locations` (where a scanner saw the key) is written to the audit log with the revoke (revoke.ts, \'leak-report\'); nothing decided depends on it.',
-  },
-
-  // ---- run 15: killed by tests added after the run, checked by planting each by hand ----------------
-  {
-    id: 'killed later: a first rotation\'s delete asks for no old key',
-    file: 'src/engine/phases/delete.ts',
-    line: exact('if (keyId) await deleteKey(ctx, keyId, { deleted: `deleted ${keyId}`, gone: `found ${keyId} already gone` }, seen);'),
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/revoke-leftover.test.ts "a leaked key revoked inside a first rotation > soaks, then its delete deletes it under the one question; declined, it stays inactive" (no `delete` of a missing old key asked of the issuer), added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: the delete waits for the leaked key revoked last',
-    file: 'src/engine/phases/delete.ts',
-    line: /Math\.max\(\.\.\.ends\)/,
-    mutator: 'MethodExpression',
-    reason: 'killed by test/unit/revoke-leftover.test.ts "a leaked key revoked during the soak > of two leaked keys revoked inside the rotation, the delete waits for the one revoked last", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: revoke --delete of one of two leaked keys left',
-    file: 'src/engine/revoke-leftover.ts',
-    line: /leftToDelete\(ctx\.state\)\.find\(\(k\) => k\.keyId === keyId\)/,
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/revoke-leftover.test.ts "`revoke --delete --key` of a leaked key an abandoned rotation left > of one of two leaked keys left: its own revoke\'s soak counts, only it is deleted; a key not left is refused as before", added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: --delete of a key no finished rotation left',
-    file: 'src/engine/revoke.ts',
-    line: /leftToDelete\(saved\)\.some\(\(k\) => k\.keyId === keyId\)/,
-    mutator: 'ConditionalExpression',
-    after: /\.some\(/,
-    reason: 'killed by test/unit/revoke-leftover.test.ts "`revoke --delete --key` of a leaked key an abandoned rotation left > of one of two leaked keys left: its own revoke\'s soak counts, only it is deleted; a key not left is refused as before" (--delete of the served key: revoke-delete-first), added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: a finished revoke whose key it deleted',
-    file: 'src/engine/revoke.ts',
-    line: /if \(saved\?\.phase === 'done' \|\| saved\?\.oldKeyId !== keyId \|\| !revokedKeyDeleted\(saved\)\) continue;/,
-    mutator: 'ConditionalExpression',
-    reason: 'killed by test/unit/revoke-search.test.ts "`--delete` of a key its own revoke deleted already (to make room): …" (once that revoke is done, --delete again is revoke-finished, not a revoke that goes on), added after the run of record, checked by planting it.',
-  },
-  {
-    id: 'killed later: an inactive key keyrot did not revoke',
-    file: 'src/engine/revoke.ts',
-    line: /\(s\.mode === 'revoke' && s\.oldKeyId === keyId && s\.phase !== 'revoke'\)/,
-    mutator: /ConditionalExpression|LogicalOperator/,
-    reason: 'killed by test/unit/revoke-sessions.test.ts "while the revoke of one key soaks, at an issuer where one login holds every key, another key already inactive is no revoke of keyrot\'s: …" and "after a planned rotation, at an issuer that still lists its deleted old key as inactive and one login holds every key: …" (the warning that their sessions are left open), added after the run of record, checked by planting it.',
-  },
-
-  // ---- run 15/14: code simplified after the run (the branch the mutants changed is gone) -------------
-  {
-    id: 'simplified later: the leaked soak end without its empty case',
-    file: 'src/engine/phases/delete.ts',
-    line: /return ends\.length > 0 \? new Date\(Math\.max\(\.\.\.ends\)\) : undefined;/,
-    mutator: /ConditionalExpression|EqualityOperator/,
-    reason: 'equivalent (an Invalid Date compares false), and the condition is gone since: leakedSoakEnd returns Math.max(...ends), -Infinity when no leaked key is left, which no clock is before.',
-  },
-  {
-    id: 'simplified later: left and revoking never both hold',
-    file: 'src/engine/revoke.ts',
-    line: /const left = !revoking && saved !== undefined && leftToDelete\(saved\)/,
-    after: /^\s*const left = /,
-    mutator: /ConditionalExpression|LogicalOperator/,
-    code: /^(!revoking|saved !== undefined|!revoking && saved !== undefined)$/,
-    reason: 'equivalent, and the two conditions are gone since: leftToDelete reads only a finished record (and takes undefined), while `revoking` needs one in flight.',
-  },
-  {
-    id: 'simplified later: a cut-short revoke finished before a leftover delete',
-    file: 'src/engine/revoke-leftover.ts',
-    line: exact('if (!leaked.finished) await finishAlsoRevoked(ctx);'),
-    mutator: 'ConditionalExpression',
-    reason: 'the condition is gone since: finishAlsoRevoked is called unconditionally (it does nothing when no revoke was cut short, and finishes any that was, as every run of the plan does first).',
   },
 ];
