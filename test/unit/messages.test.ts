@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { commandArg, messages, say, type MessageCode } from '../../src/messages.js';
 
 const FILE = commandArg('plans/pay ments.yaml', '/srv/state');
-const details = { file: FILE, plan: 'payments', keyId: 'AKIAEXAMPLE', oldKeyId: 'old', newKeyId: 'new', revoke: true, fix: 'log in again' };
+const details = { file: FILE, plan: 'payments', keyId: 'AKIAEXAMPLE', oldKeyId: 'old', newKeyId: 'new', revokeKey: 'AKIAEXAMPLE', fix: 'log in again' };
 /** Commands that act on a plan and so must be told which one. */
 const PLAN_COMMANDS = /`keyrot (run|abandon|approve|rollback|status|history|revoke)\b[^`]*`/g;
 

@@ -223,6 +223,13 @@ describe('another leaked key while a revoke is in flight (two keys of one plan l
       if (status(id) === 'deleted') throw new Error(`NoSuchEntity: ${id}`);
       return lastUsed(id);
     };
+    // A plain run after the soak holds for the approval: its hint is a command that works when pasted,
+    // naming one key (the leaked one left; the revoke's own was deleted), never "ID (leaked)".
+    const { outcome: gated, events: gatedEvents } = await run(plan, rig.clock, { providers: providers(), wait: false });
+    expect(gated).toEqual({ status: 'held', code: 'approval-required' });
+    const held = gatedEvents.find((e) => e.type === 'held');
+    expect(held).toMatchObject({ message: `deleting ${second} (leaked) needs approval (a revoked key is deleted only on request); it stays inactive` });
+    expect(held).toMatchObject({ hint: `when the investigation is done, run \`keyrot revoke --delete --key ${second} ${plan.file}\`` });
     const { outcome: deleted, asked } = await revokeOne(second, { delete: true });
     expect(deleted).toEqual({ status: 'done' });
     expect(asked).toEqual([`permanently delete the revoked key ${second} of plan api once its soak is over?`]);
