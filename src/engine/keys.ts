@@ -70,6 +70,13 @@ export interface SurveyList {
   keep?: boolean;
 }
 
+/** The new key a plain abandon left active, when it is one of `keys` and not `current`: `abandon --retire-new`
+ *  retires it (if no target serves it), the way out of a full issuer or of several active keys. */
+function strayAbandonedNew(ctx: RotationContext, keys: KeyInfo[], current: string | null): { abandonedNew?: string } {
+  const abandonedNew = ctx.state.abandonedNewKey?.keyId;
+  return abandonedNew && abandonedNew !== current && keys.some((k) => k.id === abandonedNew && k.status === 'active') ? { abandonedNew } : {};
+}
+
 /** Decide which key is retired and whether the issuer has room for one more. Read-only. */
 export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): Promise<{ gate: GateResult; picture?: KeyPicture }> {
   const { issuer } = ctx;
@@ -89,7 +96,7 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
     }
     const current = active.filter((k) => served.has(k.id));
     if (current.length !== 1) {
-      return { gate: hold('active-key-ambiguous', { issuer: issuer.label, keys: active.map((k) => k.id).join(', ') }) };
+      return { gate: hold('active-key-ambiguous', { issuer: issuer.label, keys: active.map((k) => k.id).join(', '), ...strayAbandonedNew(ctx, keys, null) }) };
     }
     oldKeyId = current[0]!.id;
   }
@@ -110,10 +117,8 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
         keys.map(async (k) => `${describeKey(k, now)}, last used ${describeLastUse(await ctx.call(issuer, 'lastUsed', () => issuer.lastUsed(k.id)))}`),
       );
       const spare = inactive ?? keys.find((k) => k.id !== oldKeyId) ?? keys[0]!;
-      // Full because a plain abandon left its new key active, served by no target: `abandon --retire-new` is
-      // the way out. deleteInactiveKey is no way out when no key is inactive.
-      const abandonedNew = ctx.state.abandonedNewKey?.keyId;
-      const carried = abandonedNew && abandonedNew !== oldKeyId && keys.some((k) => k.id === abandonedNew && k.status === 'active') ? { abandonedNew } : {};
+      // Full because a plain abandon left its new key active: deleteInactiveKey is no way out when no key is inactive.
+      const carried = strayAbandonedNew(ctx, keys, oldKeyId);
       const noneInactive = keys.every((k) => k.status === 'active') ? { noneInactive: true } : {};
       return {
         gate: hold(

@@ -15,9 +15,11 @@ export const rotationMessages = {
     (d) => (d.abandonedNew
       ? `${s(d.abandonedNew)} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new ${planArg(d)}\` retires it (if no target serves it), then \`keyrot run ${planArg(d)}\` starts again`
       : `delete the unused one (${s(d.cleanup)})${d.noneInactive ? ', deactivated first' : ', or set `source.deleteInactiveKey: true` to let keyrot delete an inactive key first'}`)),
-  'active-key-ambiguous': spec<{ issuer: Text; keys: Text }>(EXIT.refused,
+  'active-key-ambiguous': spec<{ issuer: Text; keys: Text; abandonedNew?: Text }>(EXIT.refused,
     (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,
-    (d) => `deactivate the stray key by hand, then re-run \`keyrot run ${planArg(d)}\``),
+    (d) => (d.abandonedNew
+      ? `${s(d.abandonedNew)} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new ${planArg(d)}\` retires it, then \`keyrot run ${planArg(d)}\` starts again`
+      : `deactivate the stray key by hand, then re-run \`keyrot run ${planArg(d)}\``)),
   'store-unmanaged': spec<{ store: Text; detail: Text }>(EXIT.refused,
     (d) => `${s(d.store)} holds a secret keyrot does not manage (${s(d.detail)}); refusing to overwrite it`,
     () => 'set `adopt: true` on that publish target if keyrot should take it over'),

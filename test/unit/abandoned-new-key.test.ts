@@ -46,6 +46,17 @@ describe('a run between a plain abandon and `abandon --retire-new`', () => {
     expect(issuer.keys.filter((k) => k.status === 'active').map((k) => k.id)).toEqual([old, store.current.keyId]);
   });
 
+  it('with no target serving either key (several active, none current): the hold names --retire-new for the abandoned one', async () => {
+    const { old, fresh } = await abandonedThenRun();
+    store.current = undefined; // the target emptied
+    const stuck = await run(plan(), clock, { providers: providers(), wait: false });
+    expect(stuck.outcome).toEqual({ status: 'held', code: 'active-key-ambiguous' });
+    expect(held(stuck.events)).toMatchObject({ hint: expect.stringContaining(`${fresh} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new `) });
+    expect(keys()).toEqual([`${old}:active`, `${fresh}:active`]);
+    await abandon(true); // the way out the hint names
+    expect(keys()).toEqual([`${old}:active`]);
+  });
+
   it('the held rotation abandoned too, and another run: --retire-new still finds that key', async () => {
     const { old, fresh } = await abandonedThenRun();
     store.current = { keyId: old, secret: issuer.keys[0]!.secret };
