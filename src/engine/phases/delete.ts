@@ -35,7 +35,7 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
   if (!keyId) return open(`${state.oldKeyId} was deleted already, to make room for its replacement: no key left to delete`);
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
     // `revoke --delete --key` takes one key: the revoke's own, or (deleted to make room) a leaked one it carries.
-    const revokeKey = state.mode === 'revoke' ? (revokedKeyDeleted(state) ? leakedToDelete(state)[0]?.keyId : state.oldKeyId) : undefined;
+    const revokeKey = state.mode === 'revoke' ? (revokedKeyDeleted(state) ? undefined : state.oldKeyId) ?? leakedToDelete(state)[0]?.keyId : undefined;
     return hold('approval-required', { plan: ctx.plan.name, keyId, revokeKey });
   }
   // A leaked key tried after its revocation is evidence, not a reason to keep it: no last use is asked of those.
