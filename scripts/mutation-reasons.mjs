@@ -266,12 +266,6 @@ export const REASONS = [
     reason: 'adds an audit record ("found … already inactive", skipped) in a revoke, which recorded its deactivation already: audit text only.',
   },
   {
-    id: 'delete: the revoke flag of the approval message',
-    file: 'src/engine/phases/delete.ts',
-    line: /hold\('approval-required', \{ plan: ctx\.plan\.name, keyId, revoke: state\.mode === 'revoke' \}\)/,
-    reason: 'only picks the wording of the approval-required message (a revoked key or an old one): the hold and its code are the same.',
-  },
-  {
     id: 'evidence and quiet text',
     file: /^src\/engine\//,
     line: /open\(evidence, `quiet for|evidence: \[\] \};/,

@@ -403,8 +403,11 @@ describe('approval and abandon', () => {
   it('delete.requireApproval holds at delete until approved', async () => {
     const old = existingKey();
     const gated = plan({ delete: { requireApproval: true } });
-    expect((await run(gated, clock, { providers: providers() })).outcome).toEqual({ status: 'held', code: 'approval-required' });
+    const held = await run(gated, clock, { providers: providers() });
+    expect(held.outcome).toEqual({ status: 'held', code: 'approval-required' });
     expect(status(old)).toBe('inactive');
+    // A rotation's delete is approved with `keyrot approve` (a revoke's with `revoke --delete`).
+    expect(held.events.find((e) => e.type === 'held')).toMatchObject({ hint: `run \`keyrot approve ${gated.file}\`, then \`keyrot run ${gated.file}\` again` });
     await decide(gated, clock, async (ctx) => {
       ctx.state.approvedBy = 'lead@host';
       await ctx.save();

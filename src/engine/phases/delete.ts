@@ -34,8 +34,9 @@ async function unusedSinceDeactivation(ctx: RotationContext): Promise<GateResult
   // approve the delete of, so the revoke finishes (its store copies went at the revoke).
   if (!keyId) return open(`${state.oldKeyId} was deleted already, to make room for its replacement: no key left to delete`);
   if ((ctx.plan.delete.requireApproval || state.mode === 'revoke') && !state.approvedBy) {
-    // `revoke --delete --key` takes one key: the revoke's own, or (deleted to make room) a leaked one it carries.
-    const revokeKey = state.mode === 'revoke' ? (revokedKeyDeleted(state) ? undefined : state.oldKeyId) ?? leakedToDelete(state)[0]?.keyId : undefined;
+    // `revoke --delete --key` takes one key: the revoke's own, or (deleted to make room) a leaked one it
+    // carries, which there is: keyId above names at least one key.
+    const revokeKey = state.mode === 'revoke' ? (revokedKeyDeleted(state) ? undefined : state.oldKeyId) ?? leakedToDelete(state)[0]!.keyId : undefined;
     return hold('approval-required', { plan: ctx.plan.name, keyId, revokeKey });
   }
   // A leaked key tried after its revocation is evidence, not a reason to keep it: no last use is asked of those.
