@@ -1,16 +1,19 @@
-// A per-plan lock on the local disk: the folder `<plan>.lock`, holding `holder.json` (who holds it).
-// The holder is written first, into a private temporary folder, which is then renamed to the lock:
-// rename is atomic and fails while the lock exists, so a lock always names its holder (a kill at
-// any moment leaves either no lock or a complete one). The holder refreshes the folder's mtime
-// every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead (same
-// host, pid gone) or that names no holder (left by an older keyrot) is taken over after 2 s.
+// A per-plan lock on the local disk: the file `<plan>.lock`, holding who holds it (one line of JSON).
+// The holder is written first, to a private temporary file, which is then hard-linked to the lock's
+// name: link is atomic and fails (EEXIST) while anything has that name, so a lock always names its
+// holder (a kill at any moment leaves either no lock or a complete one). The holder refreshes the
+// file's mtime every second; a lock not refreshed for 5 s is stale, and one whose holder is known dead
+// (same host, pid gone) or that names no holder is taken over after 2 s. An older keyrot's lock, a
+// folder of the same name, is honoured by the same rules (file-lock-folder.ts).
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
+import { folderHolderFile, takeOverFolder } from './file-lock-folder.js';
 import { ensureDir, stateIoError } from './io.js';
+import { claimTakeover } from './lock-claim.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
 
 const UPDATE_MS = 1_000;
@@ -19,12 +22,8 @@ const DEAD_HOLDER_STALE_MS = 2_000;
 const POLL_MS = 250;
 /** Retries at once before the loop pauses like a wait (a lock released or moved aside meanwhile). */
 const QUICK_RETRIES = 5;
-/** Temporary folders of a process that is gone, or this old, are left-overs of a crash. */
+/** Temporary files of a process that is gone, or this old, are left-overs of a crash. */
 const LEFTOVER_MS = 60_000;
-
-const HOLDER = 'holder.json';
-/** Created inside a stale lock by the one process taking it over. */
-const TAKEOVER = 'takeover';
 
 function isAlive(pid: number): boolean {
   try {
@@ -43,12 +42,12 @@ interface Held extends LockHolder {
 /** A holder is a line of JSON; anything this size is not one. */
 const MAX_HOLDER_BYTES = 64 * 1024;
 
-async function readHolder(lockDir: string): Promise<Held | undefined> {
+function readHolder(file: string): Held | undefined {
   try {
     // Synchronous, as records are read (bounded-read.ts): a few hundred bytes, read at every release
     // and heartbeat; through the thread pool that was four round trips (open, fstat, read, close).
-    // Its answers for a pipe or an oversized file ('not-a-file', 'too-large') are no JSON: parse throws.
-    const value = JSON.parse(readBounded(path.join(lockDir, HOLDER), MAX_HOLDER_BYTES)) as Held;
+    // Its answers for a folder, a pipe or an oversized file ('not-a-file', 'too-large') are no JSON: parse throws.
+    const value = JSON.parse(readBounded(file, MAX_HOLDER_BYTES)) as Held;
     // `null` throws here, and any other JSON value has no number `pid`: both name no holder.
     return typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
   } catch {
@@ -56,19 +55,20 @@ async function readHolder(lockDir: string): Promise<Held | undefined> {
   }
 }
 
+const tokenAt = (file: string) => readHolder(file)?.token;
 const mtimeOf = (file: string) => stat(file).then((s) => s.mtimeMs, () => undefined);
 const holderIsDead = (h: LockHolder) => h.host === os.hostname() && !isAlive(h.pid);
 
-/** `<plan>.lock.tmp-<pid>-<rand>`, `<plan>.lock.old-<pid>-<rand>` and an older keyrot's `<plan>.holder.json.<n>`. */
-const LEFTOVER = /^(?<plan>.+?)(?:\.lock\.(?:tmp|old)-(?<pid>\d+)-[0-9a-f]+|\.holder\.json(?:\.\d+)?)$/;
+/** `<plan>.lock.tmp-<pid>-<rand>`, `<plan>.lock.old-<pid>-<rand>`, a takeover claim `<plan>.lock.takeover`, an older keyrot's `<plan>.holder.json.<n>`. */
+const LEFTOVER = /^.+?(?:\.lock\.(?:tmp|old)-(?<pid>\d+)-[0-9a-f]+|\.lock\.takeover|\.holder\.json(?:\.\d+)?)$/;
 
-/** Remove what crashed runs left beside the plan's lock: never anything a live process is using. */
-async function cleanLeftovers(dir: string, plan: string): Promise<void> {
+/** Remove what crashed runs left in the locks folder: never anything a live process is using. */
+async function cleanLeftovers(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   await Promise.all(
     names.map(async (name) => {
       const m = LEFTOVER.exec(name);
-      if (!m || m.groups!.plan !== plan) return;
+      if (!m) return;
       const pid = m.groups!.pid ? Number(m.groups!.pid) : undefined;
       const mtime = await mtimeOf(path.join(dir, name));
       const old = mtime !== undefined && Date.now() - mtime > LEFTOVER_MS;
@@ -79,96 +79,71 @@ async function cleanLeftovers(dir: string, plan: string): Promise<void> {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 
-/** Remove a lock folder moved aside: its holder, then the folder (two calls, where a recursive rm makes
- *  ten: every plan of a fleet run releases one); anything else in it (a takeover claim), recursively. */
-async function removeAside(aside: string): Promise<void> {
-  try {
-    await unlink(path.join(aside, HOLDER));
-    await rmdir(aside);
-  } catch {
-    await rm(aside, { recursive: true, force: true });
-  }
-}
-
 /**
- * Something other than a folder where the plan's lock folder belongs (a file, a link, a pipe) is not
- * a lock: no holder could ever release it, nor can keyrot move it aside. The state folder is unusable
- * until someone looks: said at once, naming it, instead of retrying forever.
+ * Something other than a file or a folder where the plan's lock belongs (a link, a pipe) is not a lock:
+ * no holder could ever release it, nor can keyrot remove it. The state folder is unusable until
+ * someone looks: said at once, naming it, instead of retrying forever.
  */
-async function refuseNotALock(lockDir: string, plan: string): Promise<void> {
-  const info = await lstat(lockDir).catch(() => undefined);
-  if (info && !info.isDirectory()) {
-    const what = info.isSymbolicLink() ? 'a symbolic link' : info.isFile() ? 'a file' : 'not a folder';
-    throw new KeyrotError('state-folder-invalid', { path: lockDir, plan, reason: `it is ${what}, where the lock folder of plan ${plan} belongs` });
+async function refuseNotALock(lock: string, plan: string): Promise<boolean> {
+  const info = await lstat(lock).catch(() => undefined);
+  if (info && !info.isDirectory() && !info.isFile()) {
+    const what = info.isSymbolicLink() ? 'a symbolic link' : 'neither a file nor a folder';
+    throw new KeyrotError('state-folder-invalid', { path: lock, plan, reason: `it is ${what}, where the lock of plan ${plan} belongs` });
   }
+  return info?.isDirectory() === true;
 }
 
 const suffix = (kind: 'tmp' | 'old') => `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /** Take the lock if it is free: the holder is complete before the lock exists. */
-async function tryCreate(lockDir: string, holder: Held): Promise<boolean> {
-  const tmp = `${lockDir}${suffix('tmp')}`;
-  await mkdir(tmp, { mode: 0o700 });
+async function tryCreate(lock: string, holder: Held): Promise<boolean> {
+  const tmp = `${lock}${suffix('tmp')}`;
   try {
     // Not fsync'd: a lock only matters while its holder lives. After a power cut every holder is dead,
-    // and a lock whose holder.json was lost or cut short names no holder: it is taken over after 2 s.
-    await writeFile(path.join(tmp, HOLDER), JSON.stringify(holder), { mode: 0o600 });
-    await rename(tmp, lockDir); // renamed into place: nothing is left beside the lock
+    // and a lock whose holder was lost or cut short names no holder: it is taken over after 2 s.
+    await writeFile(tmp, JSON.stringify(holder), { mode: 0o600, flag: 'wx' });
+    await link(tmp, lock);
     return true;
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
+  } finally {
+    await unlink(tmp).catch(() => undefined); // the lock has its own name now; nothing is left beside it
   }
 }
 
-/**
- * Move a stale lock aside, if it is still the one judged stale (same holder token). Contenders first
- * claim the takeover by creating a folder inside the lock (atomic: one of them wins); only the winner
- * moves the lock, so a fresh lock taken meanwhile is never moved by a contender that judged the old one.
- */
-async function takeOver(lockDir: string, judged: string | undefined): Promise<void> {
-  const claim = path.join(lockDir, TAKEOVER);
-  try {
-    await mkdir(claim);
-  } catch (e) {
-    // A claim whose taker died before finishing (it takes a few syscalls) is cleared for the next try.
-    const since = await mtimeOf(claim);
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && since !== undefined && Date.now() - since > DEAD_HOLDER_STALE_MS) await rm(claim, { recursive: true, force: true });
-    return;
-  }
-  if ((await readHolder(lockDir))?.token !== judged) {
-    await rm(claim, { recursive: true, force: true }); // a fresh lock replaced the stale one: leave it be
-    return;
-  }
-  const aside = `${lockDir}${suffix('old')}`;
-  if (await rename(lockDir, aside).then(() => true, () => false)) await removeAside(aside);
+/** Remove a stale lock file if it is still the one judged stale (same holder token), under the one-winner claim. */
+async function takeOverFile(lock: string, judged: string | undefined): Promise<void> {
+  const claim = `${lock}.takeover`;
+  if (!(await claimTakeover(claim))) return;
+  // unlink never removes a folder: an older keyrot's lock made meanwhile is left be too.
+  if (tokenAt(lock) === judged) await unlink(lock).catch(() => undefined);
+  await rmdir(claim).catch(() => undefined);
 }
 
-/** Lock folders this process has made sure of: a fleet run locks hundreds of plans in one of them. */
+/** Locks folders this process has made sure of (and cleaned): a fleet run locks hundreds of plans in one. */
 const readyDirs = new Set<string>();
 
-/** tryCreate, in a lock folder made sure of once per process (and again if it has gone since). */
-async function tryCreateIn(dir: string, lockDir: string, holder: Held): Promise<boolean> {
+/** tryCreate, in a locks folder made sure of once per process (and again if it has gone since). */
+async function tryCreateIn(dir: string, lock: string, holder: Held): Promise<boolean> {
   if (!readyDirs.has(dir)) {
     await ensureDir(dir);
+    await cleanLeftovers(dir); // once per process, not per plan: a readdir of the whole folder each time cost more than the lock
     readyDirs.add(dir);
   }
-  return tryCreate(lockDir, holder).catch(async (e: unknown) => {
+  return tryCreate(lock, holder).catch(async (e: unknown) => {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     readyDirs.delete(dir); // removed meanwhile: made again, and tried once more
     await ensureDir(dir);
     readyDirs.add(dir);
-    return tryCreate(lockDir, holder);
+    return tryCreate(lock, holder);
   });
 }
 
 export async function lockPlan(dir: string, plan: string, holder: LockHolder, waitMs: number, signal?: AbortSignal): Promise<PlanLock> {
-  const lockDir = path.join(dir, `${plan}.lock`);
+  const lock = path.join(dir, `${plan}.lock`);
   const mine: Held = { ...holder, token: randomBytes(8).toString('hex') };
   const giveUpAt = Date.now() + waitMs;
-  await cleanLeftovers(dir, plan);
 
   // Retries without a pause (a lock released or taken over in between) are few; past a handful, something
   // keeps answering the same (a lock that cannot be moved): wait as for a held lock, never spin.
@@ -177,10 +152,10 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     if (++quick > QUICK_RETRIES) await pause();
   };
   for (;;) {
-    if (await tryCreateIn(dir, lockDir, mine).catch(async (e: unknown) => { throw await stateIoError(e, lockDir, { plan }); })) break;
-    await refuseNotALock(lockDir, plan);
-    const current = await readHolder(lockDir);
-    const mtime = await mtimeOf(lockDir);
+    if (await tryCreateIn(dir, lock, mine).catch(async (e: unknown) => { throw await stateIoError(e, lock, { plan }); })) break;
+    const folder = await refuseNotALock(lock, plan);
+    const current = readHolder(folder ? folderHolderFile(lock) : lock);
+    const mtime = await mtimeOf(lock); // after the holder: a lock replaced in between looks fresh, never stale
     if (mtime === undefined) {
       await again(); // released in between: try again at once
       continue;
@@ -188,7 +163,7 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     // A dead holder's lock (or one with no holder) is taken over after 2 s; a live one's once not refreshed for 5 s.
     const staleAfter = !current || holderIsDead(current) ? DEAD_HOLDER_STALE_MS : STALE_MS;
     if (Date.now() - mtime > staleAfter) {
-      await takeOver(lockDir, current?.token);
+      await (folder ? takeOverFolder(lock, current?.token, tokenAt, `${lock}${suffix('old')}`) : takeOverFile(lock, current?.token));
       await again();
       continue;
     }
@@ -206,13 +181,13 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
   const heartbeat = setInterval(() => {
     beating = (async () => {
       if (state.lost) return;
-      const now = await readHolder(lockDir);
+      const now = readHolder(lock) ?? readHolder(folderHolderFile(lock)); // taken over by an older keyrot: a folder
       if (now?.token !== mine.token) {
         state.lost = now ? `taken over by ${describeHolder(now)}` : 'the lock was removed';
         return;
       }
       const at = new Date();
-      await utimes(lockDir, at, at).catch(() => undefined);
+      await utimes(lock, at, at).catch(() => undefined);
     })();
   }, UPDATE_MS);
   heartbeat.unref();
@@ -224,10 +199,8 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     async release() {
       clearInterval(heartbeat);
       await beating;
-      if (state.lost || (await readHolder(lockDir))?.token !== mine.token) return; // not ours any more
-      // Moved aside first, then removed: nobody sees a lock folder without its holder.
-      const aside = `${lockDir}${suffix('old')}`;
-      if (await rename(lockDir, aside).then(() => true, () => false)) await removeAside(aside);
+      if (state.lost || tokenAt(lock) !== mine.token) return; // not ours any more
+      await unlink(lock).catch(() => undefined); // one file: gone at once, holder and all
     },
   };
 }

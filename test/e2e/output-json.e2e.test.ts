@@ -66,8 +66,8 @@ describe('--output json on every command', () => {
     ws.plan('demo', localPlan('demo'));
     // A lock held by a live process (this test), as a run in another terminal holds it.
     const lock = path.join(ws.dir, '.keyrot', 'locks', 'demo.lock');
-    mkdirSync(lock, { recursive: true });
-    writeFileSync(path.join(lock, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
     const locked = await json(['run', 'demo.yaml'], 'events');
     expect(locked.result.code).toBe(3);
     expect(locked.docs.map((d) => d.type)).toEqual(['held', 'summary']);

@@ -1,5 +1,6 @@
 // Bad state on disk through the built binary: exit 2 or 4 with a message and a way out, no stack trace.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyrot } from '../helpers/cli.js';
@@ -68,18 +69,18 @@ describe('state that cannot be used', () => {
     expect(blocked.stderr).toContain(`cannot keep state in ${path.join(ws.dir, '.keyrot')}: it is a file, not a folder`);
   });
 
-  // Issue 25, defect 11: a file there made keyrot spin at 100% CPU forever, leaving *.tmp-* folders behind.
-  it('a file where a plan\'s lock folder belongs: exit 2 at once naming it, even with --wait-lock, and nothing left beside it', async () => {
+  // Issue 25, defect 11: a file there (now a link: a file there is a lock) made keyrot spin at 100% CPU forever, leaving *.tmp-* folders behind.
+  it('a symbolic link where a plan\'s lock belongs: exit 2 at once naming it, even with --wait-lock, and nothing left beside it', async () => {
     const plan = ws.plan('api', localPlan('api'));
     const locks = path.join(ws.dir, '.keyrot', 'locks');
     mkdirSync(locks, { recursive: true });
-    writeFileSync(path.join(locks, 'api.lock'), 'not a lock');
+    symlinkSync(os.tmpdir(), path.join(locks, 'api.lock'));
     const started = Date.now();
     const run = await keyrot(['run', '--wait-lock', '10m', plan], { cwd: ws.dir });
     expect(Date.now() - started).toBeLessThan(20_000); // a spin never ends; the test's own timeout would
     expect(run.code, run.stderr).toBe(2);
     noStack(run.stderr);
-    expect(run.stderr).toContain(`cannot keep state in ${path.join(locks, 'api.lock')}: it is a file, where the lock folder of plan api belongs`);
+    expect(run.stderr).toContain(`cannot keep state in ${path.join(locks, 'api.lock')}: it is a symbolic link, where the lock of plan api belongs`);
     expect(readdirSync(locks)).toEqual(['api.lock']);
   });
 });

@@ -99,8 +99,8 @@ describe('waiting for another run\'s lock at a terminal', () => {
     ws.plan('demo', localPlan('demo'));
     // A lock held by a live process (this test), as a run in another terminal holds it.
     const lock = path.join(stateDir(), 'locks', 'demo.lock');
-    mkdirSync(lock, { recursive: true });
-    writeFileSync(path.join(lock, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run demo.yaml', since: new Date().toISOString(), token: 'other' }));
     const term = inPty('keyrot run --wait-lock 10m demo.yaml', { cwd: ws.dir });
     await term.waitFor(new RegExp(`plan demo is locked by pid ${process.pid} on .*; waiting up to 10m for it \\(--wait-lock\\)`));
     term.type(CTRL_C);

@@ -1,8 +1,8 @@
 // The file plan lock when the disk answers with something other than "the lock exists": a full disk
-// or an I/O error while taking it is reported at once (state-io, naming the lock folder), never
-// waited on as if another run held the lock. Only rename is made to fail, in-process (as root, a
+// or an I/O error while taking it is reported at once (state-io, naming the lock), never
+// waited on as if another run held the lock. Only link (which puts the lock in place) is made to fail, in-process (as root, a
 // permission error cannot be staged on a real folder).
-import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,15 +10,15 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failRename = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0 }));
+const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
-  const rename: typeof fs.rename = async (from, to) => {
-    if (String(to).endsWith('.lock')) failRename.attempts++;
-    if (failRename.code && String(to).endsWith('.lock')) throw Object.assign(new Error(`rename ${failRename.code}`), { code: failRename.code });
-    return fs.rename(from, to);
+  const link: typeof fs.link = async (from, to) => {
+    if (String(to).endsWith('.lock')) failLink.attempts++;
+    if (failLink.code && String(to).endsWith('.lock')) throw Object.assign(new Error(`link ${failLink.code}`), { code: failLink.code });
+    return fs.link(from, to);
   };
-  return { ...fs, default: { ...fs, rename }, rename };
+  return { ...fs, default: { ...fs, link }, link };
 });
 
 let ws: Workspace;
@@ -26,14 +26,14 @@ beforeEach(() => {
   ws = workspace();
 });
 afterEach(() => {
-  failRename.code = undefined;
-  failRename.attempts = 0;
+  failLink.code = undefined;
+  failLink.attempts = 0;
   ws.cleanup();
 });
 
 describe('the file plan lock on a failing disk', () => {
   it.each(['ENOSPC', 'EIO'])('%s while taking the lock is reported at once as a state I/O error, whatever the wait', async (code) => {
-    failRename.code = code;
+    failLink.code = code;
     const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
     const started = Date.now();
     const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 3_000)
@@ -41,19 +41,20 @@ describe('the file plan lock on a failing disk', () => {
     expect(Date.now() - started).toBeLessThan(2_500); // not waited out as a held lock
     expect(err).toMatchObject({ code: 'state-io', message: expect.stringContaining(path.join('.keyrot', 'locks', 'api.lock')) });
 
-    failRename.code = undefined; // nothing left behind: the next run takes the lock at once
+    expect(readdirSync(path.join(ws.dir, '.keyrot', 'locks'))).toEqual([]); // no temporary holder file left beside it
+    failLink.code = undefined; // nothing left behind: the next run takes the lock at once
     const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0);
     await lock.release();
   });
 
-  it('a system that answers EEXIST (not ENOTEMPTY) for a lock that exists: the lock is held, naming its holder', async () => {
+  it('a lock that exists (link answers EEXIST): the lock is held, naming its holder', async () => {
     const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
     const first = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run first.yaml', since: '2026-11-27T10:00:00.000Z' }, 0);
-    failRename.code = 'EEXIST';
+    failLink.code = 'EEXIST';
     const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0)
       .then(() => undefined, (e: unknown) => e as KeyrotError);
     expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run first.yaml') });
-    failRename.code = undefined;
+    failLink.code = undefined;
     await first.release();
   });
 
@@ -66,7 +67,7 @@ describe('the file plan lock on a failing disk', () => {
     utimesSync(lockDir, aged(3_000), aged(3_000));
     const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
     const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0);
-    expect(failRename.attempts).toBeLessThan(30); // five at once, then one per 250 ms pause
+    expect(failLink.attempts).toBeLessThan(30); // five at once, then one per 250 ms pause
     await lock.release();
   });
 });

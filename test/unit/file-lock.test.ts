@@ -1,8 +1,8 @@
 // The file store's plan lock (invariant 7), its time rules checked without waiting them out: a lock
-// folder is aged by setting its mtime, as a holder that stopped refreshing it would leave it. Two
+// file is aged by setting its mtime, as a holder that stopped refreshing it would leave it. Two
 // seconds for a dead holder's lock (or one naming no holder), five for a live one's. The same lock
 // raced by real processes, and taken from a SIGKILLed or stalled one, is in lock.test.ts and the
-// file state store's contract suite.
+// file state store's contract suite; an older keyrot's lock folder in file-lock-folder.test.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,17 +20,18 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
-const lockDir = () => path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+const lockFile = () => path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+const locks = () => path.dirname(lockFile());
 const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
 const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
-/** A lock folder as another holder left it, last refreshed `ageMs` ago. */
-function leftLock(content: string | undefined, ageMs: number): void {
-  mkdirSync(lockDir(), { recursive: true });
-  if (content !== undefined) writeFileSync(path.join(lockDir(), 'holder.json'), content);
-  age(lockDir(), ageMs);
+/** A lock file as another holder left it, last refreshed `ageMs` ago. */
+function leftLock(content: string, ageMs: number): void {
+  mkdirSync(locks(), { recursive: true });
+  writeFileSync(lockFile(), content);
+  age(lockFile(), ageMs);
 }
 const age = (file: string, ms: number) => utimesSync(file, new Date(Date.now() - ms), new Date(Date.now() - ms));
-const heldBy = () => JSON.parse(readFileSync(path.join(lockDir(), 'holder.json'), 'utf8'));
+const heldBy = () => JSON.parse(readFileSync(lockFile(), 'utf8'));
 /** Take the lock, and say how long it took. */
 async function timedLock(waitMs = 0) {
   const started = Date.now();
@@ -44,9 +45,8 @@ describe('the file plan lock, by the clock', () => {
     const { lock, ms } = await timedLock();
     expect(ms).toBeLessThan(240); // at once: no poll
     expect(heldBy()).toMatchObject({ command: 'the next run' });
-    expect(readdirSync(path.dirname(lockDir()))).toEqual(['api.lock']); // the dead holder's lock moved aside and removed
-    expect(statSync(lockDir()).mode & 0o777).toBe(0o700); // holder and command: for this user only
-    expect(statSync(path.join(lockDir(), 'holder.json')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(locks())).toEqual(['api.lock']); // the dead holder's lock removed, the claim too, no temporary file
+    expect(statSync(lockFile()).mode & 0o777).toBe(0o600); // holder and command: for this user only
     await lock.release();
 
     leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0002' }), 1_500);
@@ -61,7 +61,7 @@ describe('the file plan lock, by the clock', () => {
     const { lock, ms } = await timedLock();
     expect(ms).toBeLessThan(240);
     await lock.release();
-    leftLock(undefined, 2_100);
+    leftLock('', 2_100);
     await (await timedLock()).lock.release();
   });
 
@@ -109,7 +109,7 @@ describe('the file plan lock, by the clock', () => {
     expect(err).toMatchObject({ code: 'lock-held', message: `plan api is locked by pid ${process.pid} on ${os.hostname()} (keyrot run --due plans/) since 2026-11-27T10:00:00.000Z` });
     expect(heldBy()).toMatchObject({ token: 'live0001' });
 
-    age(lockDir(), 5_100);
+    age(lockFile(), 5_100);
     const { lock, ms } = await timedLock();
     expect(ms).toBeLessThan(240);
     expect(heldBy()).toMatchObject({ command: 'the next run' });
@@ -137,65 +137,60 @@ describe('the file plan lock, by the clock', () => {
   });
 
   it('clears a takeover claim left by a contender that died mid-takeover (2 s old), then takes the lock', async () => {
-    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0003' }), 0);
-    mkdirSync(path.join(lockDir(), 'takeover'));
-    age(path.join(lockDir(), 'takeover'), 2_100);
-    age(lockDir(), 3_000);
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0003' }), 3_000);
+    const claim = `${lockFile()}.takeover`;
+    mkdirSync(claim);
+    age(claim, 2_100);
     const { lock, ms } = await timedLock();
-    // Clearing the claim touches the lock folder: its dead holder's 2 s start again.
-    expect(ms).toBeGreaterThanOrEqual(1_800);
-    expect(ms).toBeLessThan(3_000);
+    expect(ms).toBeLessThan(240); // cleared, and claimed again at the next try
     expect(heldBy()).toMatchObject({ command: 'the next run' });
-    expect(existsSync(path.join(lockDir(), 'takeover'))).toBe(false);
+    expect(existsSync(claim)).toBe(false);
     await lock.release();
   });
 
   it('a fresh takeover claim (another run is taking the lock over now) is left alone until it is 2 s old', async () => {
-    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0004' }), 0);
-    const claim = path.join(lockDir(), 'takeover');
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0004' }), 3_000);
+    const claim = `${lockFile()}.takeover`;
     mkdirSync(claim);
     age(claim, 1_000);
-    age(lockDir(), 3_000);
     const taking = timedLock();
     // A tenth of a second in, the claim (1.1 s old) is still there: the other run may be mid-takeover.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(existsSync(claim)).toBe(true);
     const { lock, ms } = await taking;
-    // Cleared once 2 s old (1 s from now), which touches the lock folder: its dead holder's 2 s start
-    // again. A claim cleared at once would have the lock taken after those 2 s alone.
-    expect(ms).toBeGreaterThanOrEqual(2_900);
+    // Cleared once 2 s old (1 s from now); a claim cleared at once would have the lock taken at once.
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(ms).toBeLessThan(2_000);
     expect(heldBy()).toMatchObject({ command: 'the next run' });
     await lock.release();
   });
 
   it('a release right after the lock was taken over or removed (before the heartbeat noticed) leaves the lock alone', async () => {
     const taken = await timedLock();
-    rmSync(lockDir(), { recursive: true });
-    mkdirSync(lockDir());
-    writeFileSync(path.join(lockDir(), 'holder.json'), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other002' }));
+    writeFileSync(lockFile(), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other002' }));
     await taken.lock.release();
     expect(heldBy()).toMatchObject({ token: 'other002' });
 
-    rmSync(lockDir(), { recursive: true });
+    rmSync(lockFile());
     const removed = await timedLock();
-    rmSync(lockDir(), { recursive: true });
+    rmSync(lockFile());
     await removed.lock.release(); // nothing to give back, and no error
-    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+    expect(readdirSync(locks())).toEqual([]);
   });
 
   it('keeps its lock fresh while held (every second), and frees it on release leaving nothing behind', async () => {
     const { lock } = await timedLock();
-    age(lockDir(), 3_000);
+    age(lockFile(), 3_000);
     await new Promise((r) => setTimeout(r, 1_150));
-    expect(Date.now() - statSync(lockDir()).mtimeMs).toBeLessThan(1_000);
+    expect(Date.now() - statSync(lockFile()).mtimeMs).toBeLessThan(1_000);
     expect(lock.lost).toBeUndefined();
     await lock.release();
-    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+    expect(readdirSync(locks())).toEqual([]);
   });
 
   it('says the lock was removed when someone deleted it, and then releases nothing', async () => {
     const { lock } = await timedLock();
-    rmSync(lockDir(), { recursive: true });
+    rmSync(lockFile());
     await new Promise((r) => setTimeout(r, 1_150));
     expect(lock.lost).toBe('the lock was removed');
     const next = await timedLock();
@@ -204,49 +199,52 @@ describe('the file plan lock, by the clock', () => {
     await next.lock.release();
   });
 
-  it('writes the holder before the lock exists: the lock folder always names who holds it', async () => {
+  it('writes the holder before the lock exists: the lock file always names who holds it', async () => {
     const lock = await store.lock('api', holder(process.pid), 0);
-    expect(JSON.parse(readFileSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'), 'utf8'))).toMatchObject(holder(process.pid));
+    expect(heldBy()).toMatchObject(holder(process.pid));
     await lock.release();
-    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+    expect(readdirSync(locks())).toEqual([]);
   });
 
-
-  it("cleans what crashed runs left beside the lock, and nothing a live run is using", async () => {
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    mkdirSync(path.dirname(lockDir()), { recursive: true });
-    writeFileSync(path.join(path.dirname(lockDir()), 'api.holder.json.1234567'), '{"host":"x"'); // an older keyrot's temp file
-    utimesSync(path.join(path.dirname(lockDir()), 'api.holder.json.1234567'), new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
-    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.tmp-${dead}-0a1b2c3d`));
-    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.old-${dead}-0a1b2c3e`));
-    mkdirSync(path.join(path.dirname(lockDir()), `api.lock.tmp-${process.pid}-0a1b2c3f`)); // alive and fresh: kept
-    mkdirSync(path.join(path.dirname(lockDir()), `other.lock.tmp-${dead}-0a1b2c40`)); // another plan's: its own run cleans it
-    writeFileSync(path.join(path.dirname(lockDir()), 'api.holder.json.7654321'), '{"host":"x"'); // an older keyrot's, being written now: kept
+  it("cleans what crashed runs left in the locks folder (any plan's), and nothing a live run is using", async () => {
+    const dead = deadPid();
+    mkdirSync(locks(), { recursive: true });
+    const at = (name: string) => path.join(locks(), name);
+    writeFileSync(at('api.holder.json.1234567'), '{"host":"x"'); // an older keyrot's temp file
+    age(at('api.holder.json.1234567'), 120_000);
+    writeFileSync(at(`api.lock.tmp-${dead}-0a1b2c3d`), '{}');
+    mkdirSync(at(`api.lock.old-${dead}-0a1b2c3e`)); // an older keyrot's lock folder moved aside
+    mkdirSync(at(`api.lock.tmp-${dead}-0a1b2c41`)); // an older keyrot's temporary lock folder
+    writeFileSync(at(`api.lock.tmp-${process.pid}-0a1b2c3f`), '{}'); // alive and fresh: kept
+    writeFileSync(at(`other.lock.tmp-${dead}-0a1b2c40`), '{}'); // another plan's, of a dead run: cleaned too
+    writeFileSync(at(`other.lock.tmp-${process.pid}-0a1b2c42`), '{}'); // another plan's, alive: kept
+    mkdirSync(at('billing.lock.takeover')); // a claim a minute old: its taker died
+    age(at('billing.lock.takeover'), 120_000);
+    mkdirSync(at('other.lock.takeover')); // a claim being used now: kept
+    writeFileSync(at('api.holder.json.7654321'), '{"host":"x"'); // an older keyrot's, being written now: kept
     const lock = await store.lock('api', holder(process.pid), 0);
     await lock.release();
-    expect(readdirSync(path.dirname(lockDir())).sort()).toEqual([`api.holder.json.7654321`, `api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.tmp-${dead}-0a1b2c40`]);
+    expect(readdirSync(locks()).sort()).toEqual(['api.holder.json.7654321', `api.lock.tmp-${process.pid}-0a1b2c3f`, `other.lock.takeover`, `other.lock.tmp-${process.pid}-0a1b2c42`]);
   });
-
 
   it('notices when its lock was taken over, and then does not remove the new holder\'s lock', async () => {
     const lock = await store.lock('api', holder(process.pid), 0);
     // Another process judged it stale (this one stalled) and replaced it.
-    rmSync(path.join(path.dirname(lockDir()), 'api.lock'), { recursive: true });
-    mkdirSync(path.join(path.dirname(lockDir()), 'api.lock'));
-    writeFileSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other001' }));
+    rmSync(lockFile());
+    writeFileSync(lockFile(), JSON.stringify({ ...holder(process.pid, 'keyrot run other'), token: 'other001' }));
     await vi.waitFor(() => expect(lock.lost).toMatch(/^taken over by pid \d+ on .* \(keyrot run other\)/), { timeout: 3_000 });
     await lock.release();
-    expect(existsSync(path.join(path.dirname(lockDir()), 'api.lock', 'holder.json'))).toBe(true);
+    expect(heldBy()).toMatchObject({ token: 'other001' });
   });
 
   it('makes its locks folder again when it was removed after an earlier lock of this process', async () => {
     const first = await store.lock('api', holder(process.pid), 0);
     await first.release();
-    rmSync(path.dirname(lockDir()), { recursive: true });
+    rmSync(locks(), { recursive: true });
     const again = await store.lock('api', holder(process.pid, 'the next run'), 0);
     expect(heldBy()).toMatchObject({ command: 'the next run' });
     await again.release();
-    expect(readdirSync(path.dirname(lockDir()))).toEqual([]);
+    expect(readdirSync(locks())).toEqual([]);
   });
 
   it('locks plans independently, and a second lock of a held plan is refused even from the same process', async () => {
@@ -256,20 +254,21 @@ describe('the file plan lock, by the clock', () => {
     await Promise.all([a.release(), b.release()]);
   });
 
-  // Issue 25, defect 11: a file, a link or a pipe there is not a lock nobody releases: no spinning at it.
+  // Issue 25, defect 11: a link or a pipe there is not a lock nobody releases: no spinning at it.
   it.each([
-    ['a file', (p: string) => writeFileSync(p, 'x'), 'a file'],
     ['a link to a folder', (p: string) => symlinkSync(os.tmpdir(), p), 'a symbolic link'],
-  ])('refuses %s where the lock folder belongs (state-folder-invalid, exit 2), at once whatever the wait', async (_, make, what) => {
-    mkdirSync(path.dirname(lockDir()), { recursive: true });
-    const at = lockDir();
+    ['a link to a file', (p: string) => symlinkSync(path.join(ws.dir, 'somefile'), (writeFileSync(path.join(ws.dir, 'somefile'), '{}'), p)), 'a symbolic link'],
+    ['a named pipe', (p: string) => spawnSync('mkfifo', [p]), 'neither a file nor a folder'],
+  ])('refuses %s where the lock belongs (state-folder-invalid, exit 2), at once whatever the wait', async (_, make, what) => {
+    mkdirSync(locks(), { recursive: true });
+    const at = lockFile();
     make(at);
     const started = Date.now();
     const err = await store.lock('api', holder(process.pid), 600_000).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((err as KeyrotError).code).toBe('state-folder-invalid');
     expect((err as KeyrotError).exitCode).toBe(2);
-    expect((err as KeyrotError).message).toBe(`cannot keep state in ${at}: it is ${what}, where the lock folder of plan api belongs`);
-    expect(readdirSync(path.dirname(at))).toEqual(['api.lock']);
+    expect((err as KeyrotError).message).toBe(`cannot keep state in ${at}: it is ${what}, where the lock of plan api belongs`);
+    expect(readdirSync(locks())).toEqual(['api.lock']);
   });
 });

@@ -1,0 +1,51 @@
+// The file plan lock's one-winner takeover when another run moves first: a contender that judged a
+// lock stale and then wins the claim finds a fresh lock in its place, and leaves it be. The moment
+// between judging and claiming is staged by making the claim's mkdir swap the lock first.
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { KeyrotError } from '../../src/errors.js';
+import { FileStateStore } from '../../src/state/file-store.js';
+import { workspace, type Workspace } from '../helpers/workspace.js';
+
+const swap = vi.hoisted(() => ({ at: undefined as string | undefined, holderFile: '', lockPath: '', content: '' }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const mkdir = (async (p: Parameters<typeof fs.mkdir>[0], o?: Parameters<typeof fs.mkdir>[1]) => {
+    if (swap.at && String(p) === swap.at) {
+      swap.at = undefined; // once: a fresh lock taken just before this claim
+      writeFileSync(swap.holderFile, swap.content);
+      utimesSync(swap.lockPath, new Date(), new Date()); // made just now
+    }
+    return fs.mkdir(p, o);
+  }) as typeof fs.mkdir;
+  return { ...fs, default: { ...fs, mkdir }, mkdir };
+});
+
+let ws: Workspace;
+beforeEach(() => {
+  ws = workspace();
+});
+afterEach(() => ws.cleanup());
+
+const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
+const aged = (ms: number) => new Date(Date.now() - ms);
+
+describe('the file plan lock taken over while another run takes it', () => {
+  it.each([
+    ['a lock file', (lock: string) => lock, (lock: string) => `${lock}.takeover`],
+    ['an older keyrot\'s lock folder', (lock: string) => path.join(lock, 'holder.json'), (lock: string) => path.join(lock, 'takeover')],
+  ])('in %s: the claim\'s winner finds a fresh holder and leaves its lock be', async (_, holderFile, claimOf) => {
+    const lock = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(holderFile(lock) === lock ? path.dirname(lock) : lock, { recursive: true });
+    writeFileSync(holderFile(lock), JSON.stringify({ ...holder(spawnSync(process.execPath, ['-e', '0']).pid!), token: 'dead0007' }));
+    utimesSync(lock, aged(3_000), aged(3_000)); // a dead holder's, 3 s old: stale
+    Object.assign(swap, { at: claimOf(lock), holderFile: holderFile(lock), lockPath: lock, content: JSON.stringify({ ...holder(process.pid, 'keyrot run fresh'), token: 'fresh001' }) });
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', holder(process.pid), 0).then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run fresh') });
+    expect(JSON.parse(readFileSync(holderFile(lock), 'utf8'))).toMatchObject({ token: 'fresh001' });
+  });
+});
