@@ -5,11 +5,12 @@
 import { defineConfig } from 'vitest/config';
 
 const STATE = [
-  'test/unit/file-lock.test.ts', 'test/unit/file-lock-errors.test.ts', 'test/unit/vault-lock.test.ts', 'test/unit/state-store.test.ts',
+  'test/unit/file-lock.test.ts', 'test/unit/file-lock-errors.test.ts', 'test/unit/file-lock-folder.test.ts', 'test/unit/file-lock-race.test.ts',
+  'test/unit/vault-lock.test.ts', 'test/unit/state-store.test.ts',
   'test/contracts/file-state.contract.test.ts',
 ];
 // The lock raced by eight processes and taken over with real 2 s waits: seconds per test (npm test
-// runs it). file-lock.test.ts checks the same time rules on aged lock folders.
+// runs it). file-lock.test.ts checks the same time rules on aged lock files.
 const SLOW = ['test/unit/lock.test.ts'];
 
 export default defineConfig({

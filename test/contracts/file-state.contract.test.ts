@@ -20,7 +20,7 @@ stateStoreContract('file', async () => {
     spec: dir,
     env: {},
     reopen: () => new FileStateStore(dir),
-    // A dead holder on this host: its lock folder is refreshed every second and taken over 2 s after the last refresh.
+    // A dead holder on this host: its lock file is refreshed every second and taken over 2 s after the last refresh.
     takeoverAfterMs: 900,
     takeoverWithinMs: 5_000,
     corrupt: async (plan) => writeFileSync(path.join(dir, 'state', `${plan}.json`), '{"format": 1, "plan": '),

@@ -2,27 +2,15 @@
 // shared state folder during an upgrade (invariant 7 across versions): held by its holder under the
 // same time rules, and taken over the older keyrot's way once stale. The other direction (an older
 // keyrot meeting a lock file) is that keyrot's own code: it refuses (state-folder-invalid), touching nothing.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { KeyrotError } from '../../src/errors.js';
-import { FileStateStore } from '../../src/state/file-store.js';
-import { workspace, type Workspace } from '../helpers/workspace.js';
+import { age, deadPid, holder, lockFixture } from '../helpers/file-lock-fixture.js';
 
-let ws: Workspace;
-let store: FileStateStore;
-beforeEach(() => {
-  ws = workspace();
-  store = new FileStateStore(path.join(ws.dir, '.keyrot'));
-});
-afterEach(() => ws.cleanup());
-
-const lock = () => path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
-const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
-const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
-const age = (file: string, ms: number) => utimesSync(file, new Date(Date.now() - ms), new Date(Date.now() - ms));
+const at = lockFixture();
+const lock = () => at.lock();
 /** A lock folder as an older keyrot leaves it, last refreshed `ageMs` ago. */
 function oldLock(content: string | undefined, ageMs: number): void {
   mkdirSync(lock(), { recursive: true });
@@ -31,7 +19,7 @@ function oldLock(content: string | undefined, ageMs: number): void {
 }
 async function timedLock(waitMs = 0) {
   const started = Date.now();
-  const taken = await store.lock('api', holder(process.pid, 'the next run'), waitMs);
+  const taken = await at.store.lock('api', holder(process.pid, 'the next run'), waitMs);
   return { lock: taken, ms: Date.now() - started };
 }
 /** The lock is now this keyrot's: a file naming the next run. */
@@ -43,7 +31,7 @@ const takenAsFile = () => {
 describe('an older keyrot\'s lock folder', () => {
   it('held by a live holder: refused at once naming it, waited for with a wait, and never touched', async () => {
     oldLock(JSON.stringify({ ...holder(process.pid, 'keyrot run --due plans/'), token: 'old00001' }), 4_000);
-    const err = await store.lock('api', holder(process.pid), 0).catch((e: unknown) => e as KeyrotError);
+    const err = await at.store.lock('api', holder(process.pid), 0).catch((e: unknown) => e as KeyrotError);
     expect(err).toMatchObject({ code: 'lock-held', message: `plan api is locked by pid ${process.pid} on ${os.hostname()} (keyrot run --due plans/) since 2026-11-27T10:00:00.000Z` });
     expect(readdirSync(lock())).toEqual(['holder.json']);
 
@@ -65,7 +53,7 @@ describe('an older keyrot\'s lock folder', () => {
     await first.lock.release();
 
     oldLock(JSON.stringify({ ...holder(process.pid), token: 'old00003' }), 4_500);
-    expect(await store.lock('api', holder(process.pid), 0).then(() => 'taken', (e: unknown) => (e as KeyrotError).code)).toBe('lock-held');
+    expect(await at.store.lock('api', holder(process.pid), 0).then(() => 'taken', (e: unknown) => (e as KeyrotError).code)).toBe('lock-held');
     age(lock(), 5_100);
     const second = await timedLock();
     expect(second.ms).toBeLessThan(240);

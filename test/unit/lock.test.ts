@@ -1,5 +1,5 @@
 // Invariant 7 with real processes and real waits: the lock raced by eight processes, and taken from a
-// dead holder within 2 s. The time rules on aged lock folders, and the rest, are in file-lock.test.ts.
+// dead holder within 2 s. The time rules on aged lock files, and the rest, are in file-lock.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,8 +41,8 @@ describe('the plan lock', () => {
 
   it('takes over the lock of a holder that died without releasing it, within 2 s', async () => {
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!; // exited: its pid is free
-    mkdirSync(path.join(locks(), 'api.lock'), { recursive: true }); // as a SIGKILLed run leaves it: fresh
-    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(dead), token: 'dead0001' }));
+    mkdirSync(locks(), { recursive: true });
+    writeFileSync(path.join(locks(), 'api.lock'), JSON.stringify({ ...holder(dead), token: 'dead0001' })); // as a SIGKILLed run leaves it: fresh
 
     const started = Date.now();
     const lock = await store.lock('api', holder(process.pid, 'the next run'), 0);
@@ -52,7 +52,7 @@ describe('the plan lock', () => {
   }, 15_000);
 
   it('of eight processes racing for a free lock, or for a dead holder\'s, exactly one gets it', async () => {
-    // Separate processes: the race is between renames on disk, not within one event loop.
+    // Separate processes: the race is between links on disk, not within one event loop.
     const race = async () => {
       const script = `
         import { FileStateStore } from ${JSON.stringify(path.resolve('dist/state/file-store.js'))};
@@ -71,8 +71,7 @@ describe('the plan lock', () => {
     expect(await race()).toEqual(['got', ...Array(7).fill('lock-held')]);
 
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    mkdirSync(path.join(locks(), 'api.lock'));
-    writeFileSync(path.join(locks(), 'api.lock', 'holder.json'), JSON.stringify({ ...holder(dead), token: 'dead0002' }));
+    writeFileSync(path.join(locks(), 'api.lock'), JSON.stringify({ ...holder(dead), token: 'dead0002' }));
     expect(await race()).toEqual(['got', ...Array(7).fill('lock-held')]);
   }, 30_000);
 
