@@ -82,7 +82,7 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 /**
  * Something other than a file or a folder where the plan's lock belongs (a link, a pipe) is not a lock:
  * no holder could ever release it, nor can keyrot remove it. The state folder is unusable until
- * someone looks: said at once, naming it, instead of retrying forever.
+ * someone looks: said at once, naming it, instead of retrying forever. True for an older keyrot's lock folder.
  */
 async function refuseNotALock(lock: string, plan: string): Promise<boolean> {
   const info = await lstat(lock).catch(() => undefined);
