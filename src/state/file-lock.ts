@@ -6,7 +6,7 @@
 // (same host, pid gone) or that names no holder is taken over after 2 s. An older keyrot's lock, a
 // folder of the same name, is honoured by the same rules (file-lock-folder.ts).
 import { randomBytes } from 'node:crypto';
-import { link, lstat, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, open, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
@@ -105,11 +105,38 @@ async function tryCreate(lock: string, holder: Held): Promise<boolean> {
     await link(tmp, lock);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (NO_HARD_LINKS.has(code)) return createInPlace(lock, holder);
     throw e;
   } finally {
     await unlink(tmp).catch(() => undefined); // the lock has its own name now; nothing is left beside it
   }
+}
+
+/** What link() answers on a file system without hard links (FAT, SMB shares such as Azure Files). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Take the lock where there are no hard links: created exclusively (O_EXCL, atomic there too), then the
+ * holder written into it. For the moment between the two it names no holder, which a contender waits on
+ * as on a fresh lock (a lock naming no holder is taken over only once 2 s old).
+ */
+async function createInPlace(lock: string, holder: Held): Promise<boolean> {
+  const file = await open(lock, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EEXIST') return undefined;
+    throw e;
+  });
+  if (!file) return false;
+  try {
+    await file.writeFile(JSON.stringify(holder));
+  } catch (e) {
+    await unlink(lock).catch(() => undefined); // no half-written lock left behind (a full disk)
+    throw e;
+  } finally {
+    await file.close();
+  }
+  return true;
 }
 
 /** Remove a stale lock file if it is still the one judged stale (same holder token), under the one-winner claim. */

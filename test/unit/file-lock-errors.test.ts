@@ -1,8 +1,8 @@
 // The file plan lock when the disk answers with something other than "the lock exists": a full disk
 // or an I/O error while taking it is reported at once (state-io, naming the lock), never
-// waited on as if another run held the lock. Only link (which puts the lock in place) is made to fail, in-process (as root, a
+// waited on as if another run held the lock; where link() is refused (no hard links), the lock is made in place. Only link (and that in-place write) (which puts the lock in place) is made to fail, in-process (as root, a
 // permission error cannot be staged on a real folder).
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -10,7 +10,7 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0 }));
+const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, writeInPlace: undefined as string | undefined }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const link: typeof fs.link = async (from, to) => {
@@ -18,7 +18,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (failLink.code && String(to).endsWith('.lock')) throw Object.assign(new Error(`link ${failLink.code}`), { code: failLink.code });
     return fs.link(from, to);
   };
-  return { ...fs, default: { ...fs, link }, link };
+  // The lock created in place (no hard links) whose holder cannot be written (writeInPlace: that error).
+  const open = (async (file: string, ...rest: unknown[]) => {
+    const handle = await (fs.open as (...a: unknown[]) => Promise<import('node:fs/promises').FileHandle>)(file, ...rest);
+    if (!failLink.writeInPlace || !String(file).endsWith('.lock')) return handle;
+    const code = failLink.writeInPlace;
+    return Object.assign(handle, { writeFile: async () => { throw Object.assign(new Error(`write ${code}`), { code }); } });
+  }) as typeof fs.open;
+  return { ...fs, default: { ...fs, link, open }, link, open };
 });
 
 let ws: Workspace;
@@ -28,6 +35,7 @@ beforeEach(() => {
 afterEach(() => {
   failLink.code = undefined;
   failLink.attempts = 0;
+  failLink.writeInPlace = undefined;
   ws.cleanup();
 });
 
@@ -45,6 +53,32 @@ describe('the file plan lock on a failing disk', () => {
     failLink.code = undefined; // nothing left behind: the next run takes the lock at once
     const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'the next run', since: '2026-11-27T10:00:00.000Z' }, 0);
     await lock.release();
+  });
+
+  it.each(['EPERM', 'ENOTSUP'])('a file system without hard links (link answers %s): the lock is created in place, names its holder, and is held against the next run', async (code) => {
+    failLink.code = code;
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const holder = { host: os.hostname(), pid: process.pid, command: 'keyrot run first.yaml', since: '2026-11-27T10:00:00.000Z' };
+    const first = await store.lock('api', holder, 0);
+    const lockFile = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject(holder);
+    expect(readdirSync(path.dirname(lockFile))).toEqual(['api.lock']); // no temporary holder file left beside it
+    const err = await store.lock('api', { ...holder, command: 'the next run' }, 0).then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run first.yaml') });
+    await first.release();
+    expect(readdirSync(path.dirname(lockFile))).toEqual([]);
+  });
+
+  it('without hard links, a full disk while writing the holder: state-io, and no empty lock left for the next run to wait on', async () => {
+    failLink.code = 'EPERM';
+    failLink.writeInPlace = 'ENOSPC';
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const holder = { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' };
+    const err = await store.lock('api', holder, 0).then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'state-io' });
+    expect(readdirSync(path.join(ws.dir, '.keyrot', 'locks'))).toEqual([]);
+    failLink.writeInPlace = undefined;
+    await (await store.lock('api', holder, 0)).release(); // taken at once
   });
 
   it('a lock that exists (link answers EEXIST): the lock is held, naming its holder', async () => {
