@@ -13,7 +13,8 @@
 // the same proxy, as a child process as keyrot is: the ratio keyrot/floor is what keyrot's bookkeeping
 // (state saved before and after each side effect, the lock, the audit log, the checks) costs. It is
 // taken run by run (each keyrot run against the floor run right after it), beside the time from each
-// process's start to its first IAM call (start-up: plans, modules, state, lock).
+// process's start to its first IAM call (start-up: plans, modules, state, lock) and from the answer to
+// its last call to its exit (the end).
 // Usage: npm run build && node bench/iam-fleet.mjs [plans=200] [runs=3] [--shell-users N] [--no-c1] [--json]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,11 +43,12 @@ const log = (...a) => (json ? console.error(...a) : console.log(...a));
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /** Forwards every request unchanged (Host too: AWS signs it) and counts it by its query Action; notes
- *  when the first request since the last take() arrived (performance.now(), ms). */
+ *  when the first request since the last take() arrived and when the last answer was sent (performance.now(), ms). */
 async function startCountingProxy(target) {
   const upstream = new URL(target);
   const counts = {};
   let firstAt;
+  let lastAt;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -60,6 +62,7 @@ async function startCountingProxy(target) {
       const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (up) => {
         res.writeHead(up.statusCode, up.headers);
         up.pipe(res);
+        res.on('finish', () => { lastAt = performance.now(); });
       });
       out.on('error', () => res.destroy());
       out.end(body);
@@ -72,10 +75,13 @@ async function startCountingProxy(target) {
       const c = { ...counts };
       for (const k of Object.keys(counts)) delete counts[k];
       firstAt = undefined;
+      lastAt = undefined;
       return c;
     },
     /** When the first request since the last take() arrived, or undefined. */
     firstAt: () => firstAt,
+    /** When the last answer since the last take() was sent, or undefined. */
+    lastAt: () => lastAt,
     close: () => (agent.destroy(), server.close()),
   };
 }
@@ -146,6 +152,10 @@ async function withMotoCpu(run) {
 /** Durable state saves per rotation in the second floor: keyrot's (bench/fsops.mjs counts 12 fsyncs per rotation, one of them the publish). */
 const DURABLE_SAVES = 11;
 
+/** A child's wall time, from its spawn to its first IAM call (start-up), and from the answer to its last
+ *  call to its exit as its parent sees it (the end: summary, flushes, handles that keep it alive). */
+const timesOf = (start, end) => ({ wallMs: end - start, toFirstCallMs: proxy.firstAt() - start, afterLastCallMs: end - proxy.lastAt() });
+
 async function floorRun(dir, saves = 0) {
   const usageFile = path.join(work, 'usage.json');
   proxy.take();
@@ -153,10 +163,10 @@ async function floorRun(dir, saves = 0) {
   const r = await exec(process.execPath, ['--import', preload, path.join(root, 'bench', 'iam-floor.mjs'), proxy.endpoint, path.join(dir, 'users.txt'), dir, '16', String(saves)], {
     cwd: dir, env: { ...env, RUSAGE_FILE: usageFile },
   });
-  const wallMs = performance.now() - start;
+  const end = performance.now();
   if (r.status !== 0) throw new Error(`the floor exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, toFirstCallMs: proxy.firstAt() - start, ...usageOf(u), calls: proxy.take() };
+  return { ...timesOf(start, end), ...usageOf(u), calls: proxy.take() };
 }
 
 async function keyrotRun(target, args) {
@@ -166,10 +176,10 @@ async function keyrotRun(target, args) {
   const r = await exec(process.execPath, ['--import', preload, bin, 'run', '--yes', '--plain', ...args, target], {
     cwd: target.endsWith('.yaml') ? path.dirname(target) : target, env: { ...env, RUSAGE_FILE: usageFile },
   });
-  const wallMs = performance.now() - start;
+  const end = performance.now();
   if (r.status !== 0) throw new Error(`keyrot run exited ${r.status}: ${r.stderr.slice(0, 500)}`);
   const u = JSON.parse(readFileSync(usageFile, 'utf8'));
-  return { wallMs, toFirstCallMs: proxy.firstAt() - start, ...usageOf(u), calls: proxy.take() };
+  return { ...timesOf(start, end), ...usageOf(u), calls: proxy.take() };
 }
 
 const out = { plans: PLANS, runs: RUNS, node: process.version };
@@ -206,7 +216,7 @@ try {
     systemCpuMsMedian: median(rows.map((r) => r.systemCpuMs)), switchesMedian: median(rows.map((r) => r.switches)),
     motoCpuMsMedian: rows.every((r) => r.motoCpuMs !== undefined) ? median(rows.map((r) => r.motoCpuMs)) : undefined,
     rssMbMedian: median(rows.map((r) => r.rssMb)), rssMbMax: Math.max(...rows.map((r) => r.rssMb)),
-    toFirstCallMsMedian: median(rows.map((r) => r.toFirstCallMs)),
+    toFirstCallMsMedian: median(rows.map((r) => r.toFirstCallMs)), afterLastCallMsMedian: median(rows.map((r) => r.afterLastCallMs)),
     callsPerRotation: median(rows.map((r) => sum(r.calls) / PLANS)), calls: rows[0].calls,
   });
   out.c16 = summary(c16);
@@ -255,6 +265,6 @@ if (json) {
   for (const [name, s] of [['--concurrency 16', out.c16], ['floor (bare SDK)', out.floor], [`floor + ${DURABLE_SAVES} saves`, out.durableFloor], ['--concurrency 1', out.c1]].filter(([, r]) => r)) {
     console.log(`${name.padEnd(18)} median ${(s.wallMsMedian / 1000).toFixed(2)} s, CPU ${(s.cpuMsMedian / 1000).toFixed(2)} s (system ${(s.systemCpuMsMedian / 1000).toFixed(2)} s, ${s.switchesMedian} voluntary context switches${s.motoCpuMsMedian === undefined ? '' : `; moto ${(s.motoCpuMsMedian / 1000).toFixed(2)} s`}), peak RSS ${s.rssMbMedian.toFixed(0)} MB (max ${s.rssMbMax.toFixed(0)}), ${s.callsPerRotation.toFixed(1)} calls/rotation`);
   }
-  console.log(`keyrot / floor, run by run: ${out.floorRatios.map((r) => r.toFixed(2)).join(', ')} (median ${out.floorRatioMedian.toFixed(2)}); time to the first IAM call: keyrot ${out.c16.toFirstCallMsMedian.toFixed(0)} ms, floor ${out.floor.toFirstCallMsMedian.toFixed(0)} ms`);
+  console.log(`keyrot / floor, run by run: ${out.floorRatios.map((r) => r.toFixed(2)).join(', ')} (median ${out.floorRatioMedian.toFixed(2)}); time to the first IAM call: keyrot ${out.c16.toFirstCallMsMedian.toFixed(0)} ms, floor ${out.floor.toFirstCallMsMedian.toFixed(0)} ms; from the last answer to exit: keyrot ${out.c16.afterLastCallMsMedian.toFixed(0)} ms, floor ${out.floor.afterLastCallMsMedian.toFixed(0)} ms`);
   if (out.shell) console.log(`bash + aws CLI     ${(out.shell.msPerUser / 1000).toFixed(2)} s per user over ${out.shell.users} users, ${out.shell.callsPerUser.toFixed(1)} calls/user`);
 }

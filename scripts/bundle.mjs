@@ -7,8 +7,9 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLED = ['commander', 'chalk', 'yaml', 'zod'];
@@ -16,6 +17,46 @@ const { dependencies } = JSON.parse(readFileSync(path.join(root, 'package.json')
 const outdir = path.join(root, 'dist', 'bundle');
 
 rmSync(outdir, { recursive: true, force: true });
+
+// The AWS SDK is CommonJS. An ESM `import` of a CommonJS file makes Node scan its source for the names
+// it exports (cjs-module-lexer) and, for the files that file requires, check whether each is ESM; for
+// the SDK that is ~60 ms of CPU at every start (issue 27: keyrot run reached its first IAM call ~90 ms
+// after the bare-SDK floor). require() runs the same files without either. So an external that Node
+// would load as CommonJS whether imported or required (the same file both ways, not ESM) is required
+// through the chunks' own require (the banner below); esbuild gives its exports to the importing code as
+// it does for any bundled CommonJS library. Packages with an ESM entry (pg, the Azure SDK, p-limit...)
+// stay imports.
+const requireFromRoot = createRequire(path.join(root, 'package.json'));
+const typeOf = (file) => {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).type ?? 'commonjs';
+    } catch { /* no package.json here */ }
+  }
+  return 'commonjs';
+};
+function loadedAsCommonJs(spec) {
+  try {
+    const required = requireFromRoot.resolve(spec);
+    const imported = fileURLToPath(import.meta.resolve(spec, pathToFileURL(path.join(root, 'package.json'))));
+    return required === imported && (required.endsWith('.cjs') || (required.endsWith('.js') && typeOf(required) === 'commonjs'));
+  } catch {
+    return false;
+  }
+}
+const requireCommonJsExternals = {
+  name: 'require-commonjs-externals',
+  setup(b) {
+    const external = new Set(Object.keys(dependencies).filter((d) => !BUNDLED.includes(d)));
+    const isExternal = (spec) => external.has(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (!isExternal(args.path)) return undefined;
+      if (args.kind === 'require-call' || !loadedAsCommonJs(args.path)) return { path: args.path, external: true };
+      return { path: args.path, namespace: 'commonjs-external' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'commonjs-external' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
 
 // What this build is, for the plan cache (src/plan/cache.ts): every compiled file and the versions of the
 // bundled libraries (zod decides what a valid plan is). A plan validated by one build is not trusted by another.
@@ -33,6 +74,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: Object.keys(dependencies).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]),
+  plugins: [requireCommonJsExternals],
   // A bundled CommonJS library (commander) requires Node's own modules: give the ESM chunks a require.
   banner: { js: "import { createRequire as __keyrotRequire } from 'node:module'; const require = __keyrotRequire(import.meta.url);" },
   define: { KEYROT_BUILD_ID: JSON.stringify(buildId) },
