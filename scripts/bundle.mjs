@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUNDLED = ['commander', 'chalk', 'yaml', 'zod'];
@@ -18,14 +18,12 @@ const outdir = path.join(root, 'dist', 'bundle');
 
 rmSync(outdir, { recursive: true, force: true });
 
-// The AWS SDK is CommonJS. An ESM `import` of a CommonJS file makes Node scan its source for the names
-// it exports (cjs-module-lexer) and, for the files that file requires, check whether each is ESM; for
-// the SDK that is ~60 ms of CPU at every start (issue 27: keyrot run reached its first IAM call ~90 ms
-// after the bare-SDK floor). require() runs the same files without either. So an external that Node
-// would load as CommonJS whether imported or required (the same file both ways, not ESM) is required
-// through the chunks' own require (the banner below); esbuild gives its exports to the importing code as
-// it does for any bundled CommonJS library. Packages with an ESM entry (pg, the Azure SDK, p-limit...)
-// stay imports.
+// The AWS SDK is CommonJS. An ESM `import` of CommonJS makes Node scan each file's source for the names
+// it exports (cjs-module-lexer) and check each file it requires for ESM syntax; require() runs the same
+// files without either: ~50 ms less CPU before `keyrot run`'s first IAM call (issue 27). So an external
+// that Node loads as CommonJS either way (the same file imported or required) is required through the
+// chunks' own require (the banner below), and esbuild hands its exports to the importing code as for a
+// bundled CommonJS library. Packages with an ESM entry (pg, the Azure SDK, p-limit...) stay imports.
 const requireFromRoot = createRequire(path.join(root, 'package.json'));
 const typeOf = (file) => {
   for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
@@ -38,7 +36,7 @@ const typeOf = (file) => {
 function loadedAsCommonJs(spec) {
   try {
     const required = requireFromRoot.resolve(spec);
-    const imported = fileURLToPath(import.meta.resolve(spec, pathToFileURL(path.join(root, 'package.json'))));
+    const imported = fileURLToPath(import.meta.resolve(spec)); // from scripts/: the same node_modules
     return required === imported && (required.endsWith('.cjs') || (required.endsWith('.js') && typeOf(required) === 'commonjs'));
   } catch {
     return false;
