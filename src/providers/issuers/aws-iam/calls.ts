@@ -11,6 +11,8 @@ import type { AwsIamIssuerConfig } from './schema.js';
 export interface PlanCalls {
   /** "aws-iam user NAME", as every message names the issuer. */
   label: string;
+  /** The identity's key (owner.ts): it digests the environment, so the plan's owner reuses it. */
+  identityKey: string;
   identity(): AwsIdentity;
   callOptions: CallOptions;
   iam: IamApi;
@@ -52,5 +54,5 @@ export function planCalls(config: AwsIamIssuerConfig, ctx: ProviderContext, key 
     }
   }
 
-  return { label, identity, callOptions, iam: iamApi(callOptions, () => identity().iam), sts, callContext, guard };
+  return { label, identityKey: key, identity, callOptions, iam: iamApi(callOptions, () => identity().iam), sts, callContext, guard };
 }

@@ -14,7 +14,7 @@ const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
 
 export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderContext): KeyIssuer {
   const { user, region, endpoint } = config;
-  const { label, identity, callOptions, iam, sts, callContext, guard } = planCalls(config, ctx);
+  const { label, identity, callOptions, iam, sts, callContext, guard, identityKey } = planCalls(config, ctx);
   const timeouts = { timeoutMs: config.timeout, connectTimeoutMs: config.connectTimeout };
 
   const explanations: Record<IssuerOp, string> = {
@@ -99,7 +99,7 @@ export function createAwsIamIssuer(config: AwsIamIssuerConfig, ctx: ProviderCont
 
     // Revoke's owner search: one call per identity names the user, instead of listing every plan's keys.
     owner: {
-      ...awsIamKeysHeld.owner(config, ctx.env),
+      ...awsIamKeysHeld.owner(config, ctx.env, identityKey),
       holderOf: (keyId) => guard('iam:GetAccessKeyLastUsed', keyId, () => iam.accessKeyHolder(keyId)),
     },
 

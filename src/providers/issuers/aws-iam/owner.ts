@@ -24,5 +24,5 @@ export const awsIamIdentityKey = (config: AwsIamIssuerConfig, env: NodeJS.Proces
 export const awsIamKeysHeld = {
   keyIds: /^AKIA[0-9A-Z]{16}$/,
   fingerprints: false as const,
-  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv) => ({ scope: awsIamIdentityKey(config, env), principal: config.user }),
+  owner: (config: AwsIamIssuerConfig, env: NodeJS.ProcessEnv, scope = awsIamIdentityKey(config, env)) => ({ scope, principal: config.user }),
 };
