@@ -20,7 +20,8 @@ const SETTINGS: ReadonlyArray<{ flag: string; chosen: RegExp }> = [
   { flag: '--heap-growing-percent=50', chosen: /heap[-_]growing[-_]percent/ },
 ];
 
-const userChose = (chosen: RegExp, execArgv: readonly string[], nodeOptions = ''): boolean =>
+/** Whether the user set a V8 flag themselves (node's own flags, NODE_OPTIONS): keyrot then leaves it alone. */
+export const userChose = (chosen: RegExp, execArgv: readonly string[], nodeOptions = ''): boolean =>
   [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => chosen.test(a));
 
 /** The settings to make: each one the user did not choose themselves (node's own flags, NODE_OPTIONS). */

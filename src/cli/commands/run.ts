@@ -8,6 +8,7 @@ import { outputOf } from '../output.js';
 import { pickReporter } from '../reporters/reporter.js';
 import { sessionOptions, type CommonRunFlags, type Wiring } from '../session-options.js';
 import { interruptSignal } from '../signals.js';
+import { tierUpLater } from '../tier-up.js';
 
 export interface RunOptions extends CommonRunFlags {
   wait: boolean;
@@ -22,6 +23,7 @@ export async function runCommand(args: string[], opts: RunOptions, wiring: Wirin
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
   fitHeapToRun(plans.length);
+  tierUpLater();
 
   const reporter = await pickReporter(outputOf(opts), { many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
