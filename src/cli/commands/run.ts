@@ -23,7 +23,7 @@ export async function runCommand(args: string[], opts: RunOptions, wiring: Wirin
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new KeyrotError('usage', { problem: `--concurrency ${opts.concurrency} is not a whole number of at least 1` });
   const plans = await loadPlans(args, opts.state);
   fitHeapToRun(plans.length);
-  tierUpLater();
+  tierUpLater(plans.length);
 
   const reporter = await pickReporter(outputOf(opts), { many: plans.length > 1 });
   const interrupt = interruptSignal(() => undefined);
