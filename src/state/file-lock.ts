@@ -107,7 +107,7 @@ async function tryCreate(lock: string, holder: Held): Promise<boolean> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
-    if (NO_HARD_LINKS.has(code)) return createInPlace(lock, holder);
+    if (NO_HARD_LINKS.has(code)) return await createInPlace(lock, holder); // awaited here: the finally below must not leave its rejection unhandled
     throw e;
   } finally {
     await unlink(tmp).catch(() => undefined); // the lock has its own name now; nothing is left beside it

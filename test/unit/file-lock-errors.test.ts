@@ -10,7 +10,7 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, writeInPlace: undefined as string | undefined }));
+const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, openInPlace: undefined as string | undefined, writeInPlace: undefined as string | undefined, closed: 0 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const link: typeof fs.link = async (from, to) => {
@@ -19,9 +19,15 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     return fs.link(from, to);
   };
   // The lock created in place (no hard links) whose holder cannot be written (writeInPlace: that error).
+  // The lock created in place: opening it fails (openInPlace), and the handles closed are counted.
   const open = (async (file: string, ...rest: unknown[]) => {
+    const inPlace = String(file).endsWith('.lock');
+    if (inPlace && failLink.openInPlace) throw Object.assign(new Error(`open ${failLink.openInPlace}`), { code: failLink.openInPlace });
     const handle = await (fs.open as (...a: unknown[]) => Promise<import('node:fs/promises').FileHandle>)(file, ...rest);
-    if (!failLink.writeInPlace || !String(file).endsWith('.lock')) return handle;
+    if (!inPlace) return handle;
+    const close = handle.close.bind(handle);
+    Object.assign(handle, { close: async () => (failLink.closed++, close()) });
+    if (!failLink.writeInPlace) return handle;
     const code = failLink.writeInPlace;
     return Object.assign(handle, { writeFile: async () => { throw Object.assign(new Error(`write ${code}`), { code }); } });
   }) as typeof fs.open;
@@ -36,6 +42,8 @@ afterEach(() => {
   failLink.code = undefined;
   failLink.attempts = 0;
   failLink.writeInPlace = undefined;
+  failLink.openInPlace = undefined;
+  failLink.closed = 0;
   ws.cleanup();
 });
 
@@ -67,6 +75,16 @@ describe('the file plan lock on a failing disk', () => {
     expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run first.yaml') });
     await first.release();
     expect(readdirSync(path.dirname(lockFile))).toEqual([]);
+    expect(failLink.closed).toBe(1); // the one lock made: its descriptor closed (a fleet run makes hundreds)
+  });
+
+  it('without hard links, an I/O error creating the lock is state-io at once, not a lock held', async () => {
+    failLink.code = 'ENOTSUP';
+    failLink.openInPlace = 'EIO';
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 3_000)
+      .then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'state-io', message: expect.stringContaining(path.join('.keyrot', 'locks', 'api.lock')) });
   });
 
   it('without hard links, a full disk while writing the holder: state-io, and no empty lock left for the next run to wait on', async () => {
