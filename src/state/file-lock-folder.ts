@@ -33,5 +33,14 @@ export async function takeOverFolder(lock: string, judged: string | undefined, h
     await rm(claim, { recursive: true, force: true }); // a fresh lock replaced the stale one: leave it be
     return;
   }
-  if (await rename(lock, aside).then(() => true, () => false)) await removeAside(aside);
+  // A folder that cannot be moved (no permission) is raised, never retried forever; one gone meanwhile is done.
+  const moved = await rename(lock, aside).then(
+    () => true,
+    async (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      await rm(claim, { recursive: true, force: true });
+      throw e;
+    },
+  );
+  if (moved) await removeAside(aside);
 }

@@ -6,13 +6,15 @@
 // (same host, pid gone) or that names no holder is taken over after 2 s. An older keyrot's lock, a
 // folder of the same name, is honoured by the same rules (file-lock-folder.ts).
 import { randomBytes } from 'node:crypto';
-import { link, lstat, open, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { link, lstat, readdir, rm, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readBounded } from '../bounded-read.js';
 import { KeyrotError } from '../errors.js';
 import { folderHolderFile, takeOverFolder } from './file-lock-folder.js';
 import { ensureDir, stateIoError } from './io.js';
+import { createInPlace, NO_HARD_LINKS } from './file-lock-in-place.js';
 import { claimTakeover } from './lock-claim.js';
 import { describeHolder, type LockHolder, type PlanLock } from './store.js';
 
@@ -57,6 +59,10 @@ function readHolder(file: string): Held | undefined {
 
 const tokenAt = (file: string) => readHolder(file)?.token;
 const mtimeOf = (file: string) => stat(file).then((s) => s.mtimeMs, () => undefined);
+/** A removal that found nothing (released or taken over meanwhile) is done; any other failure is raised. */
+const gone = (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'ENOENT') throw e;
+};
 const holderIsDead = (h: LockHolder) => h.host === os.hostname() && !isAlive(h.pid);
 
 /** `<plan>.lock.tmp-<pid>-<rand>`, `<plan>.lock.old-<pid>-<rand>`, a takeover claim `<plan>.lock.takeover`, an older keyrot's `<plan>.holder.json.<n>`. */
@@ -107,45 +113,34 @@ async function tryCreate(lock: string, holder: Held): Promise<boolean> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (code === 'EEXIST') return false;
-    if (NO_HARD_LINKS.has(code)) return await createInPlace(lock, holder); // awaited here: the finally below must not leave its rejection unhandled
+    if (NO_HARD_LINKS.has(code)) return await createInPlace(lock, JSON.stringify(holder)); // awaited here: the finally below must not leave its rejection unhandled
     throw e;
   } finally {
     await unlink(tmp).catch(() => undefined); // the lock has its own name now; nothing is left beside it
   }
 }
 
-/** What link() answers on a file system without hard links (FAT, SMB shares such as Azure Files). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/** The file and age a lock was judged stale by: a lock made or refreshed since differs in one of them. */
+type Seen = Pick<Stats, 'ino' | 'mtimeMs'>;
 
 /**
- * Take the lock where there are no hard links: created exclusively (O_EXCL, atomic there too), then the
- * holder written into it. For the moment between the two it names no holder, which a contender waits on
- * as on a fresh lock (a lock naming no holder is taken over only once 2 s old).
+ * Remove a stale lock file if it is still the one judged stale, under the one-winner claim: the same
+ * file, not refreshed since, naming the same holder. The claim sits beside the lock, not in it, so a
+ * lock made meanwhile by a run that took this one over is told apart by its file and time, even while
+ * it names no holder yet (a lock made in place, for a moment). A lock that cannot be removed (no
+ * permission) is raised, never retried forever.
  */
-async function createInPlace(lock: string, holder: Held): Promise<boolean> {
-  const file = await open(lock, 'wx', 0o600).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'EEXIST') return undefined;
-    throw e;
-  });
-  if (!file) return false;
-  try {
-    await file.writeFile(JSON.stringify(holder));
-  } catch (e) {
-    await unlink(lock).catch(() => undefined); // no half-written lock left behind (a full disk)
-    throw e;
-  } finally {
-    await file.close();
-  }
-  return true;
-}
-
-/** Remove a stale lock file if it is still the one judged stale (same holder token), under the one-winner claim. */
-async function takeOverFile(lock: string, judged: string | undefined): Promise<void> {
+async function takeOverFile(lock: string, judged: string | undefined, seen: Seen): Promise<void> {
   const claim = `${lock}.takeover`;
   if (!(await claimTakeover(claim))) return;
-  // unlink never removes a folder: an older keyrot's lock made meanwhile is left be too.
-  if (tokenAt(lock) === judged) await unlink(lock).catch(() => undefined);
-  await rmdir(claim).catch(() => undefined);
+  try {
+    const now = await stat(lock).catch(() => undefined);
+    // unlink never removes a folder: an older keyrot's lock made meanwhile is left be too.
+    if (now?.ino === seen.ino && now.mtimeMs === seen.mtimeMs && tokenAt(lock) === judged) await unlink(lock).catch(gone);
+  } finally {
+    await rmdir(claim).catch(() => undefined);
+  }
 }
 
 /** Locks folders this process has made sure of (and cleaned): a fleet run locks hundreds of plans in one. */
@@ -182,7 +177,10 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     if (await tryCreateIn(dir, lock, mine).catch(async (e: unknown) => { throw await stateIoError(e, lock, { plan }); })) break;
     const folder = await refuseNotALock(lock, plan);
     const current = readHolder(folder ? folderHolderFile(lock) : lock);
-    const mtime = await mtimeOf(lock); // after the holder: a lock replaced in between looks fresh, never stale
+    // A link() retried after a lost reply (NFS) answers EEXIST for the lock it made: ours.
+    if (current?.token === mine.token) break;
+    const seen = await stat(lock).catch(() => undefined); // after the holder: a lock replaced in between looks fresh, never stale
+    const mtime = seen?.mtimeMs;
     if (mtime === undefined) {
       await again(); // released in between: try again at once
       continue;
@@ -190,7 +188,10 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
     // A dead holder's lock (or one with no holder) is taken over after 2 s; a live one's once not refreshed for 5 s.
     const staleAfter = !current || holderIsDead(current) ? DEAD_HOLDER_STALE_MS : STALE_MS;
     if (Date.now() - mtime > staleAfter) {
-      await (folder ? takeOverFolder(lock, current?.token, tokenAt, `${lock}${suffix('old')}`) : takeOverFile(lock, current?.token));
+      await (folder ? takeOverFolder(lock, current?.token, tokenAt, `${lock}${suffix('old')}`) : takeOverFile(lock, current?.token, seen!)).catch(async (e: unknown) => {
+        throw await stateIoError(e, lock, { plan });
+      });
+      if (signal?.aborted) throw new KeyrotError('interrupted'); // Ctrl-C while a stale lock resists: nothing was taken
       await again();
       continue;
     }
@@ -203,6 +204,7 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
 
   // Stryker disable next-line ObjectLiteral: equivalent, `lost` is undefined in `{}` too
   const state: { lost: string | undefined } = { lost: undefined };
+  let refreshedAt = Date.now();
   let beating = Promise.resolve();
   // Refresh the lock while we hold it; if it was taken over (we stalled past the stale time), say so.
   const heartbeat = setInterval(() => {
@@ -214,14 +216,18 @@ export async function lockPlan(dir: string, plan: string, holder: LockHolder, wa
         return;
       }
       const at = new Date();
-      await utimes(lock, at, at).catch(() => undefined);
+      if (await utimes(lock, at, at).then(() => true, () => false)) refreshedAt = at.getTime();
     })();
   }, UPDATE_MS);
   heartbeat.unref();
 
   return {
+    // Read before each side effect. A process stalled past the stale time (suspended, its event loop
+    // blocked) may have been taken over before its heartbeat could look: not refreshed is lost.
     get lost() {
-      return state.lost;
+      if (state.lost) return state.lost;
+      const since = Date.now() - refreshedAt;
+      return since > STALE_MS ? `not refreshed for ${Math.round(since / 1000)} s (this process stalled), so another run may have taken it over` : undefined;
     },
     async release() {
       clearInterval(heartbeat);

@@ -10,13 +10,20 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, openInPlace: undefined as string | undefined, writeInPlace: undefined as string | undefined, closed: 0 }));
+const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, openInPlace: undefined as string | undefined, writeInPlace: undefined as string | undefined, closed: 0, unlinkLock: undefined as string | undefined, lostReply: false }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const link: typeof fs.link = async (from, to) => {
     if (String(to).endsWith('.lock')) failLink.attempts++;
     if (failLink.code && String(to).endsWith('.lock')) throw Object.assign(new Error(`link ${failLink.code}`), { code: failLink.code });
-    return fs.link(from, to);
+    await fs.link(from, to);
+    // NFS: the reply to a link that was made got lost, and the retry answers EEXIST.
+    if (failLink.lostReply) throw Object.assign(new Error('link EEXIST'), { code: 'EEXIST' });
+  };
+  // A stale lock this user may not remove (unlinkLock: that error).
+  const unlink: typeof fs.unlink = async (file) => {
+    if (failLink.unlinkLock && String(file).endsWith('.lock')) throw Object.assign(new Error(`unlink ${failLink.unlinkLock}`), { code: failLink.unlinkLock });
+    return fs.unlink(file);
   };
   // The lock created in place (no hard links) whose holder cannot be written (writeInPlace: that error).
   // The lock created in place: opening it fails (openInPlace), and the handles closed are counted.
@@ -31,7 +38,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     const code = failLink.writeInPlace;
     return Object.assign(handle, { writeFile: async () => { throw Object.assign(new Error(`write ${code}`), { code }); } });
   }) as typeof fs.open;
-  return { ...fs, default: { ...fs, link, open }, link, open };
+  return { ...fs, default: { ...fs, link, open, unlink }, link, open, unlink };
 });
 
 let ws: Workspace;
@@ -44,6 +51,8 @@ afterEach(() => {
   failLink.writeInPlace = undefined;
   failLink.openInPlace = undefined;
   failLink.closed = 0;
+  failLink.unlinkLock = undefined;
+  failLink.lostReply = false;
   ws.cleanup();
 });
 
@@ -97,6 +106,29 @@ describe('the file plan lock on a failing disk', () => {
     expect(readdirSync(path.join(ws.dir, '.keyrot', 'locks'))).toEqual([]);
     failLink.writeInPlace = undefined;
     await (await store.lock('api', holder, 0)).release(); // taken at once
+  });
+
+  it('a stale lock this user may not remove is state-io at once, naming it, never retried forever', async () => {
+    const lock = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ host: os.hostname(), pid: 999_999_999, command: 'x', since: 'x', token: 'dead0006' }));
+    utimesSync(lock, new Date(Date.now() - 3_000), new Date(Date.now() - 3_000)); // a dead holder's, stale
+    failLink.unlinkLock = 'EACCES';
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 0)
+      .then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'state-io', message: expect.stringContaining('permission denied') });
+    expect(readdirSync(path.dirname(lock))).toEqual(['api.lock']); // its takeover claim removed
+  });
+
+  it('a link made whose reply was lost (NFS answers EEXIST to the retry): the lock is ours, taken at once', async () => {
+    failLink.lostReply = true;
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    // Without waiting (0): a lock held by another run would be refused as lock-held.
+    const lock = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 0);
+    failLink.lostReply = false;
+    await lock.release();
+    expect(readdirSync(path.join(ws.dir, '.keyrot', 'locks'))).toEqual([]);
   });
 
   it('a lock that exists (link answers EEXIST): the lock is held, naming its holder', async () => {

@@ -1,7 +1,7 @@
 // The file plan lock's one-winner takeover when another run moves first: a contender that judged a
 // lock stale and then wins the claim finds a fresh lock in its place, and leaves it be. The moment
 // between judging and claiming is staged by making the claim's mkdir swap the lock first.
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -10,14 +10,16 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const swap = vi.hoisted(() => ({ at: undefined as string | undefined, holderFile: '', lockPath: '', content: '' }));
+const swap = vi.hoisted(() => ({ at: undefined as string | undefined, holderFile: '', lockPath: '', content: '', replace: false, ino: 0 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const mkdir = (async (p: Parameters<typeof fs.mkdir>[0], o?: Parameters<typeof fs.mkdir>[1]) => {
     if (swap.at && String(p) === swap.at) {
       swap.at = undefined; // once: a fresh lock taken just before this claim
+      if (swap.replace) rmSync(swap.holderFile); // another run took the stale lock over and made its own
       writeFileSync(swap.holderFile, swap.content);
       utimesSync(swap.lockPath, new Date(), new Date()); // made just now
+      swap.ino = statSync(swap.lockPath).ino;
     }
     return fs.mkdir(p, o);
   }) as typeof fs.mkdir;
@@ -28,7 +30,10 @@ let ws: Workspace;
 beforeEach(() => {
   ws = workspace();
 });
-afterEach(() => ws.cleanup());
+afterEach(() => {
+  swap.replace = false;
+  ws.cleanup();
+});
 
 const holder = (pid: number, command = 'keyrot run api.yaml') => ({ host: os.hostname(), pid, command, since: '2026-11-27T10:00:00.000Z' });
 const aged = (ms: number) => new Date(Date.now() - ms);
@@ -47,5 +52,21 @@ describe('the file plan lock taken over while another run takes it', () => {
     const err = await store.lock('api', holder(process.pid), 0).then(() => undefined, (e: unknown) => e as KeyrotError);
     expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run fresh') });
     expect(JSON.parse(readFileSync(holderFile(lock), 'utf8'))).toMatchObject({ token: 'fresh001' });
+  });
+
+  it('a lock another run has just made in place (no hard links), not naming its holder yet, is left be by the claim\'s winner', async () => {
+    const lock = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, ''); // a run killed between creating its lock and writing its holder: no holder
+    utimesSync(lock, aged(3_000), aged(3_000)); // 3 s old: stale
+    Object.assign(swap, { at: `${lock}.takeover`, holderFile: lock, lockPath: lock, content: '', replace: true });
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 400);
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', holder(process.pid), 0, stop.signal).then(() => undefined, (e: unknown) => e as KeyrotError);
+    // Waited on as a fresh lock (taken over only once 2 s old), until stopped: never removed under its maker.
+    expect(err).toMatchObject({ code: 'interrupted' });
+    expect(statSync(lock).ino).toBe(swap.ino);
+    expect(readFileSync(lock, 'utf8')).toBe('');
   });
 });

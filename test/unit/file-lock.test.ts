@@ -188,6 +188,17 @@ describe('the file plan lock, by the clock', () => {
     expect(readdirSync(locks())).toEqual([]);
   });
 
+  it('a holder stalled past the stale time (suspended, its event loop blocked) is lost as soon as it looks, before any heartbeat', async () => {
+    const { lock } = await timedLock();
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now + 4_500);
+    expect(lock.lost).toBeUndefined(); // 4.5 s: no other run would take it yet
+    clock.mockReturnValue(now + 6_000); // 6 s without a refresh: another run may have taken it over
+    expect(lock.lost).toMatch(/^not refreshed for 6 s \(this process stalled\)/);
+    clock.mockRestore();
+    await lock.release();
+  });
+
   it('says the lock was removed when someone deleted it, and then releases nothing', async () => {
     const { lock } = await timedLock();
     rmSync(lockFile());
