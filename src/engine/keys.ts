@@ -96,7 +96,9 @@ export async function surveyKeys(ctx: RotationContext, list: SurveyList = {}): P
     }
     const current = active.filter((k) => served.has(k.id));
     if (current.length !== 1) {
-      return { gate: hold('active-key-ambiguous', { issuer: issuer.label, keys: active.map((k) => k.id).join(', '), ...strayAbandonedNew(ctx, keys, null) }) };
+      // `--retire-new` refuses a key a target serves: offered only for one none serves.
+      const unserved = keys.filter((k) => !served.has(k.id));
+      return { gate: hold('active-key-ambiguous', { issuer: issuer.label, keys: active.map((k) => k.id).join(', '), ...strayAbandonedNew(ctx, unserved, null) }) };
     }
     oldKeyId = current[0]!.id;
   }

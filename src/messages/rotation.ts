@@ -18,7 +18,7 @@ export const rotationMessages = {
   'active-key-ambiguous': spec<{ issuer: Text; keys: Text; abandonedNew?: Text }>(EXIT.refused,
     (d) => `${s(d.issuer)} has several active keys (${s(d.keys)}) and the stores do not say which one is current`,
     (d) => (d.abandonedNew
-      ? `${s(d.abandonedNew)} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new ${planArg(d)}\` retires it, then \`keyrot run ${planArg(d)}\` starts again`
+      ? `${s(d.abandonedNew)} is the new key of a rotation abandoned with both keys active, served by no target: \`keyrot abandon --retire-new ${planArg(d)}\` retires it, then \`keyrot run ${planArg(d)}\` starts again`
       : `deactivate the stray key by hand, then re-run \`keyrot run ${planArg(d)}\``)),
   'store-unmanaged': spec<{ store: Text; detail: Text }>(EXIT.refused,
     (d) => `${s(d.store)} holds a secret keyrot does not manage (${s(d.detail)}); refusing to overwrite it`,

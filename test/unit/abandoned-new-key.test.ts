@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decide } from '../../src/engine/operations/decide.js';
 import { run, sessionOptions, stateDirOf } from '../helpers/engine.js';
 import { readAudit, readState } from '../helpers/inspect.js';
+import { FakeStore } from '../helpers/fakes.js';
 import { fakeRig, rigPlan, type Rig } from '../helpers/rig.js';
 
 let { ws, clock, issuer, store } = {} as Rig;
@@ -51,10 +52,21 @@ describe('a run between a plain abandon and `abandon --retire-new`', () => {
     store.current = undefined; // the target emptied
     const stuck = await run(plan(), clock, { providers: providers(), wait: false });
     expect(stuck.outcome).toEqual({ status: 'held', code: 'active-key-ambiguous' });
-    expect(held(stuck.events)).toMatchObject({ hint: expect.stringContaining(`${fresh} is the new key of a rotation abandoned with both keys active: \`keyrot abandon --retire-new `) });
+    expect(held(stuck.events)).toMatchObject({ hint: expect.stringContaining(`${fresh} is the new key of a rotation abandoned with both keys active, served by no target: \`keyrot abandon --retire-new `) });
     expect(keys()).toEqual([`${old}:active`, `${fresh}:active`]);
     await abandon(true); // the way out the hint names
     expect(keys()).toEqual([`${old}:active`]);
+  });
+
+  it('with one target serving each key: the hold does not send the user to --retire-new, which refuses a served key', async () => {
+    const { old, fresh } = await abandonedThenRun();
+    const other = new FakeStore('other store');
+    other.current = { keyId: old, secret: issuer.keys[0]!.secret }; // publish reached the first target only
+    const stuck = await run(plan(), clock, { providers: { issuer, stores: [store, other] }, wait: false });
+    expect(stuck.outcome).toEqual({ status: 'held', code: 'active-key-ambiguous' });
+    expect(held(stuck.events)!.hint).not.toContain('--retire-new');
+    expect(held(stuck.events)!.hint).toContain('deactivate the stray key by hand');
+    expect(keys()).toEqual([`${old}:active`, `${fresh}:active`]);
   });
 
   it('the held rotation abandoned too, and another run: --retire-new still finds that key', async () => {
