@@ -13,7 +13,7 @@ const SETS = {
     'src/engine/revoke*.ts',
     'src/secrets/redact.ts',
   ],
-  state: ['src/state/file-lock.ts', 'src/state/file-lock-folder.ts', 'src/state/lock-claim.ts', 'src/state/vault-lock.ts', 'src/state/record.ts', 'src/state/file-store.ts'],
+  state: ['src/state/file-lock.ts', 'src/state/file-lock-folder.ts', 'src/state/file-lock-in-place.ts', 'src/state/lock-claim.ts', 'src/state/vault-lock.ts', 'src/state/record.ts', 'src/state/file-store.ts'],
 };
 const set = process.env.MUTATION_SET === 'state' ? 'state' : 'engine';
 process.env.MUTATION_SET = set; // read by vitest.mutation.config.ts in the test runner processes

@@ -15,7 +15,7 @@ const MODULES = [
   ['usage sources', (f) => f.startsWith('src/providers/usage/')],
   ['confirmation', (f) => f.startsWith('src/cli/')],
   ['revoke', (f) => f.startsWith('src/engine/revoke')],
-  ['locks', (f) => f.endsWith('-lock.ts')],
+  ['locks', (f) => f.endsWith('-lock.ts') || f.startsWith('src/state/file-lock-') || f === 'src/state/lock-claim.ts'],
   ['output filter', (f) => f.startsWith('src/secrets/')],
   ['state stores', (f) => ['src/state/record.ts', 'src/state/file-store.ts'].includes(f)],
 ];
