@@ -10,7 +10,7 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, openInPlace: undefined as string | undefined, writeInPlace: undefined as string | undefined, closed: 0, unlinkLock: undefined as string | undefined, lostReply: false }));
+const failLink = vi.hoisted(() => ({ code: undefined as string | undefined, attempts: 0, openInPlace: undefined as string | undefined, writeInPlace: undefined as string | undefined, closed: 0, unlinkLock: undefined as string | undefined, lostReply: false, renameLock: undefined as string | undefined, overtaken: '' }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const link: typeof fs.link = async (from, to) => {
@@ -19,6 +19,11 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     await fs.link(from, to);
     // NFS: the reply to a link that was made got lost, and the retry answers EEXIST.
     if (failLink.lostReply) throw Object.assign(new Error('link EEXIST'), { code: 'EEXIST' });
+  };
+  // An older keyrot's stale lock folder this user may not move aside (renameLock: that error).
+  const rename: typeof fs.rename = async (from, to) => {
+    if (failLink.renameLock && String(from).endsWith('.lock')) throw Object.assign(new Error(`rename ${failLink.renameLock}`), { code: failLink.renameLock });
+    return fs.rename(from, to);
   };
   // A stale lock this user may not remove (unlinkLock: that error).
   const unlink: typeof fs.unlink = async (file) => {
@@ -34,11 +39,21 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (!inPlace) return handle;
     const close = handle.close.bind(handle);
     Object.assign(handle, { close: async () => (failLink.closed++, close()) });
+    if (failLink.overtaken) {
+      // Another run removed this lock as it was being written (it must not) and made its own.
+      const write = handle.writeFile.bind(handle);
+      const other = failLink.overtaken;
+      return Object.assign(handle, { writeFile: async (data: string) => {
+        await write(data);
+        await fs.writeFile(`${file}.other`, other);
+        await fs.rename(`${file}.other`, file);
+      } });
+    }
     if (!failLink.writeInPlace) return handle;
     const code = failLink.writeInPlace;
     return Object.assign(handle, { writeFile: async () => { throw Object.assign(new Error(`write ${code}`), { code }); } });
   }) as typeof fs.open;
-  return { ...fs, default: { ...fs, link, open, unlink }, link, open, unlink };
+  return { ...fs, default: { ...fs, link, open, unlink, rename }, link, open, unlink, rename };
 });
 
 let ws: Workspace;
@@ -53,6 +68,8 @@ afterEach(() => {
   failLink.closed = 0;
   failLink.unlinkLock = undefined;
   failLink.lostReply = false;
+  failLink.renameLock = undefined;
+  failLink.overtaken = '';
   ws.cleanup();
 });
 
@@ -129,6 +146,28 @@ describe('the file plan lock on a failing disk', () => {
     failLink.lostReply = false;
     await lock.release();
     expect(readdirSync(path.join(ws.dir, '.keyrot', 'locks'))).toEqual([]);
+  });
+
+  it('without hard links, a lock removed and made by another run while its holder was written is not ours: held by that run', async () => {
+    failLink.code = 'EPERM';
+    failLink.overtaken = JSON.stringify({ host: os.hostname(), pid: process.pid, command: 'keyrot run other.yaml', since: 'x', token: 'other001' });
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 0)
+      .then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run other.yaml') });
+  });
+
+  it("an older keyrot's stale lock folder this user may not move aside is state-io at once, its takeover claim removed", async () => {
+    const lockDir = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(lockDir, { recursive: true });
+    writeFileSync(path.join(lockDir, 'holder.json'), JSON.stringify({ host: os.hostname(), pid: 999_999_999, command: 'x', since: 'x', token: 'dead0010' }));
+    utimesSync(lockDir, new Date(Date.now() - 3_000), new Date(Date.now() - 3_000)); // a dead holder's, stale
+    failLink.renameLock = 'EACCES';
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', { host: os.hostname(), pid: process.pid, command: 'keyrot run api.yaml', since: '2026-11-27T10:00:00.000Z' }, 0)
+      .then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'state-io', message: expect.stringContaining('permission denied') });
+    expect(readdirSync(lockDir)).toEqual(['holder.json']);
   });
 
   it('a lock that exists (link answers EEXIST): the lock is held, naming its holder', async () => {

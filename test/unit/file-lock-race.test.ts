@@ -10,12 +10,13 @@ import type { KeyrotError } from '../../src/errors.js';
 import { FileStateStore } from '../../src/state/file-store.js';
 import { workspace, type Workspace } from '../helpers/workspace.js';
 
-const swap = vi.hoisted(() => ({ at: undefined as string | undefined, holderFile: '', lockPath: '', content: '', replace: false, ino: 0 }));
+const swap = vi.hoisted(() => ({ at: undefined as string | undefined, holderFile: '', lockPath: '', content: '', replace: false, ino: 0, act: undefined as (() => void) | undefined }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const mkdir = (async (p: Parameters<typeof fs.mkdir>[0], o?: Parameters<typeof fs.mkdir>[1]) => {
     if (swap.at && String(p) === swap.at) {
       swap.at = undefined; // once: a fresh lock taken just before this claim
+      if (swap.act) return (swap.act(), fs.mkdir(p, o)); // something else happens to the lock just then
       if (swap.replace) rmSync(swap.holderFile); // another run took the stale lock over and made its own
       writeFileSync(swap.holderFile, swap.content);
       utimesSync(swap.lockPath, new Date(), new Date()); // made just now
@@ -32,6 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   swap.replace = false;
+  swap.act = undefined;
   ws.cleanup();
 });
 
@@ -68,5 +70,32 @@ describe('the file plan lock taken over while another run takes it', () => {
     expect(err).toMatchObject({ code: 'interrupted' });
     expect(statSync(lock).ino).toBe(swap.ino);
     expect(readFileSync(lock, 'utf8')).toBe('');
+  });
+
+  /** A lock file naming `token` of a live holder (this process), last refreshed `ageMs` ago. */
+  function leftLock(token: string, ageMs: number, pid = process.pid): string {
+    const lock = path.join(ws.dir, '.keyrot', 'locks', 'api.lock');
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ ...holder(pid, 'keyrot run slow'), token }));
+    utimesSync(lock, aged(ageMs), aged(ageMs));
+    return lock;
+  }
+
+  it('a stale lock its live holder refreshes just before the claim (the same file, a new time) is left be', async () => {
+    const lock = leftLock('slow0001', 6_000); // not refreshed for 6 s: stale
+    Object.assign(swap, { at: `${lock}.takeover`, act: () => utimesSync(lock, new Date(), new Date()) });
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const err = await store.lock('api', holder(process.pid), 0).then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'lock-held', message: expect.stringContaining('keyrot run slow') });
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ token: 'slow0001' });
+  });
+
+  it('a stale lock released just before the claim: the lock is taken, not an error', async () => {
+    const lock = leftLock('dead0008', 3_000, spawnSync(process.execPath, ['-e', '0']).pid!);
+    Object.assign(swap, { at: `${lock}.takeover`, act: () => rmSync(lock) });
+    const store = new FileStateStore(path.join(ws.dir, '.keyrot'));
+    const taken = await store.lock('api', holder(process.pid, 'keyrot run next'), 0);
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toMatchObject({ command: 'keyrot run next' });
+    await taken.release();
   });
 });

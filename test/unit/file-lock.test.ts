@@ -199,6 +199,24 @@ describe('the file plan lock, by the clock', () => {
     await lock.release();
   });
 
+  it('a holder whose heartbeat keeps refreshing its lock is not lost past 5 s from taking it', async () => {
+    const { lock } = await timedLock();
+    const taken = Date.now();
+    await new Promise((r) => setTimeout(r, 1_150)); // one heartbeat: refreshed about 1 s after taking it
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(taken + 5_500); // 5.5 s after taking it, ~4.5 s after the refresh
+    expect(lock.lost).toBeUndefined();
+    clock.mockRestore();
+    await lock.release();
+  });
+
+  it('stops at Ctrl-C while a stale lock is being taken over by another run (its fresh claim), taking nothing', async () => {
+    leftLock(JSON.stringify({ ...holder(deadPid()), token: 'dead0009' }), 3_000);
+    mkdirSync(`${lockFile()}.takeover`); // another run's claim, made just now: cleared only once 2 s old
+    const err = await store.lock('api', holder(process.pid, 'the next run'), 0, AbortSignal.abort()).then(() => undefined, (e: unknown) => e as KeyrotError);
+    expect(err).toMatchObject({ code: 'interrupted' });
+    expect(heldBy()).toMatchObject({ token: 'dead0009' });
+  });
+
   it('says the lock was removed when someone deleted it, and then releases nothing', async () => {
     const { lock } = await timedLock();
     rmSync(lockFile());
