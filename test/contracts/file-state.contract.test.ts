@@ -111,7 +111,10 @@ describe('the file state store on disk', () => {
     const store = new FileStateStore(dir);
     const log = path.join(dir, 'audit.jsonl');
     const at = (plan: string, action: string) => ({ time: new Date().toISOString(), plan, rotationId: 'r1', phase: 'create', action, oldKeyId: null, newKeyId: null, outcome: 'ok' as const, detail: '' });
-    const actionsOf = (plan: string) => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { plan: string; action: string }).filter((r) => r.plan === plan).map((r) => r.action);
+    // The complete lines only: another plan's append may be half-way through its write as this reads (a
+    // reader is not locked out of a file being written), and that line is not yet returned to anyone.
+    const completeLines = (text: string) => text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+    const actionsOf = (plan: string) => completeLines(readFileSync(log, 'utf8')).map((l) => JSON.parse(l) as { plan: string; action: string }).filter((r) => r.plan === plan).map((r) => r.action);
     const release = store.audit.hold!();
     const steps = ['create', 'publish', 'verify', 'deactivate', 'delete'];
     await Promise.all(Array.from({ length: 16 }, async (_, p) => {
